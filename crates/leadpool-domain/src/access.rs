@@ -1,0 +1,197 @@
+//! Roles, team scope and what a user may see (PRODUCT.md invariant 6).
+//!
+//! A lead belongs to at most one team (`Lead::team_id`); an admin, ISA or all-leads agent
+//! scoped to a team sees the leads of that team's subtree, one scoped to the organization
+//! sees them all, and an agent sees only the leads they own.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{OrgId, TeamId, UserId};
+use crate::owner::Owner;
+
+/// What a user is allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything within their scope.
+    Admin,
+    /// Inside sales: sees and reassigns leads in scope.
+    Isa,
+    /// Sees only their own leads (and pools they may see).
+    Agent,
+    /// Sees every lead in scope, works their own.
+    AllLeadsAgent,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Self; 4] = [Self::Admin, Self::Isa, Self::Agent, Self::AllLeadsAgent];
+
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Isa => "isa",
+            Self::Agent => "agent",
+            Self::AllLeadsAgent => "all_leads_agent",
+        }
+    }
+
+    /// Parses a stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether this role works leads of its own (and so may own leads).
+    pub const fn is_agent(self) -> bool {
+        matches!(self, Self::Agent | Self::AllLeadsAgent)
+    }
+}
+
+/// The part of an organization a user's rights reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole organization.
+    Organization,
+    /// These teams: a subtree, already expanded to every team in it.
+    Teams(Vec<TeamId>),
+}
+
+impl Scope {
+    /// Whether a team lies within this scope (`None` is the organization level).
+    pub fn covers(&self, team: Option<TeamId>) -> bool {
+        match (self, team) {
+            (Self::Organization, _) => true,
+            (Self::Teams(ts), Some(t)) => ts.contains(&t),
+            (Self::Teams(_), None) => false,
+        }
+    }
+}
+
+/// Which leads a viewer's lists and reads are limited to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every lead of the organization.
+    Organization,
+    /// Leads whose team is one of these.
+    Teams(Vec<TeamId>),
+    /// Leads this agent owns.
+    Own(UserId),
+}
+
+/// A signed-in user, as the rules see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// Their organization; nothing outside it is ever visible.
+    pub org: OrgId,
+    /// Who they are.
+    pub user: UserId,
+    /// What they may do.
+    pub role: Role,
+    /// Where they may do it.
+    pub scope: Scope,
+}
+
+impl Viewer {
+    /// The leads this viewer may list and read.
+    pub fn lead_visibility(&self) -> Visibility {
+        match (self.role, &self.scope) {
+            (Role::Agent, _) => Visibility::Own(self.user),
+            (_, Scope::Organization) => Visibility::Organization,
+            (_, Scope::Teams(ts)) => Visibility::Teams(ts.clone()),
+        }
+    }
+
+    /// Whether this viewer may read a lead of `org`, in `team`, held by `owner`.
+    pub fn can_see_lead(&self, org: OrgId, team: Option<TeamId>, owner: Owner) -> bool {
+        org == self.org
+            && match self.lead_visibility() {
+                Visibility::Organization => true,
+                Visibility::Teams(ts) => team.is_some_and(|t| ts.contains(&t)),
+                Visibility::Own(u) => owner.agent() == Some(u),
+            }
+    }
+
+    /// Whether this viewer may change a lead's fields and status.
+    pub fn can_edit_lead(&self, org: OrgId, team: Option<TeamId>, owner: Owner) -> bool {
+        match self.role {
+            Role::Admin | Role::Isa => self.can_see_lead(org, team, owner),
+            Role::Agent | Role::AllLeadsAgent => {
+                org == self.org && owner.agent() == Some(self.user)
+            }
+        }
+    }
+
+    /// Whether this viewer administers `team` (`None`: the organization level).
+    pub fn administers(&self, team: Option<TeamId>) -> bool {
+        self.role == Role::Admin && self.scope.covers(team)
+    }
+
+    /// Whether this viewer administers the whole organization (sources, statuses, …).
+    pub fn administers_organization(&self) -> bool {
+        self.role == Role::Admin && self.scope == Scope::Organization
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ids::PoolId;
+
+    fn viewer(role: Role, scope: Scope) -> Viewer {
+        Viewer {
+            org: OrgId::new(1),
+            user: UserId::new(10),
+            role,
+            scope,
+        }
+    }
+
+    #[test]
+    fn an_agent_sees_only_their_own_leads() {
+        let v = viewer(Role::Agent, Scope::Organization);
+        let mine = Owner::Agent {
+            user_id: UserId::new(10),
+        };
+        let theirs = Owner::Agent {
+            user_id: UserId::new(11),
+        };
+        assert!(v.can_see_lead(OrgId::new(1), None, mine));
+        assert!(!v.can_see_lead(OrgId::new(1), None, theirs));
+        assert!(!v.can_see_lead(
+            OrgId::new(1),
+            None,
+            Owner::Pool {
+                pool_id: PoolId::new(1)
+            }
+        ));
+    }
+
+    #[test]
+    fn a_team_admin_sees_their_subtree_only() {
+        let v = viewer(
+            Role::Admin,
+            Scope::Teams(vec![TeamId::new(2), TeamId::new(3)]),
+        );
+        assert!(v.can_see_lead(OrgId::new(1), Some(TeamId::new(3)), Owner::Queue));
+        assert!(!v.can_see_lead(OrgId::new(1), Some(TeamId::new(4)), Owner::Queue));
+        assert!(!v.can_see_lead(OrgId::new(1), None, Owner::Queue));
+        assert!(!v.administers_organization());
+    }
+
+    proptest! {
+        #[test]
+        fn nobody_sees_another_organization(
+            role in prop_oneof![Just(Role::Admin), Just(Role::Isa), Just(Role::Agent), Just(Role::AllLeadsAgent)],
+            other_org in 2i64..100,
+            team in proptest::option::of(1i64..5),
+        ) {
+            let v = viewer(role, Scope::Organization);
+            let owner = Owner::Agent { user_id: UserId::new(10) };
+            prop_assert!(!v.can_see_lead(OrgId::new(other_org), team.map(TeamId::new), owner));
+            prop_assert!(!v.can_edit_lead(OrgId::new(other_org), team.map(TeamId::new), owner));
+        }
+    }
+}

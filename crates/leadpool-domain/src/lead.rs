@@ -1,0 +1,618 @@
+//! Leads and their transitions. Every change to a lead goes through a function here that
+//! returns the new lead together with the timeline entry explaining it, so a change
+//! without its entry cannot be written (PRODUCT.md invariant 5).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::ids::{LeadId, OrgId, SourceId, StatusId, TeamId};
+use crate::owner::Owner;
+use crate::status::StatusCategory;
+use crate::time::Timestamp;
+use crate::timeline::{Actor, EventKind, TimelineEntry};
+use crate::validate::{CustomFields, Email, Errors, Invalid, PersonName, Phone, Tag, parse_tags};
+
+const MAX_CONTACTS: usize = 10;
+const MAX_EXTERNAL_ID: usize = 200;
+
+/// A status as a lead carries it: its id, its name for people, its category for rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRef {
+    /// The status.
+    pub id: StatusId,
+    /// Its name, e.g. "Working".
+    pub name: String,
+    /// Its stage.
+    pub category: StatusCategory,
+}
+
+/// A lead as a client sends it, before any checking.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct LeadInput {
+    /// The person's name.
+    pub name: Option<String>,
+    /// Email addresses, first is primary.
+    pub emails: Vec<String>,
+    /// Phone numbers, first is primary.
+    pub phones: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// The organization's own fields.
+    pub fields: Map<String, Value>,
+    /// The source's own id for this lead; a repeat with the same id is the same lead.
+    pub external_id: Option<String>,
+}
+
+/// A new lead's checked contents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadDraft {
+    /// The person's name, if known.
+    pub name: Option<PersonName>,
+    /// Email addresses.
+    pub emails: Vec<Email>,
+    /// Phone numbers.
+    pub phones: Vec<Phone>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Custom fields.
+    pub fields: CustomFields,
+    /// The source's own id.
+    pub external_id: Option<String>,
+}
+
+fn parse_list<T>(
+    errors: &mut Errors,
+    field: &str,
+    items: &[String],
+    parse: fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    if items.len() > MAX_CONTACTS {
+        errors.push(field, format!("at most {MAX_CONTACTS} entries"));
+    }
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for (i, s) in items.iter().enumerate() {
+        if let Some(v) = errors.take(&format!("{field}[{i}]"), parse(s)) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn dedup_keep_order<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+impl LeadDraft {
+    /// Checks a lead from a client: every problem is reported, each naming its field.
+    pub fn parse(input: LeadInput) -> Result<Self, Invalid> {
+        let mut errors = Errors::default();
+        let name = match input.name.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(n) => errors.take("name", PersonName::parse(n)),
+        };
+        let emails = dedup_keep_order(parse_list(
+            &mut errors,
+            "emails",
+            &input.emails,
+            Email::parse,
+        ));
+        let phones = dedup_keep_order(parse_list(
+            &mut errors,
+            "phones",
+            &input.phones,
+            Phone::parse,
+        ));
+        let tags = errors
+            .take("tags", parse_tags(&input.tags))
+            .unwrap_or_default();
+        let fields = match CustomFields::parse(&input.fields) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(e.field, e.message);
+                CustomFields::default()
+            }
+        };
+        let external_id = match input.external_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(x) if x.chars().count() > MAX_EXTERNAL_ID => {
+                errors.push(
+                    "external_id",
+                    format!("at most {MAX_EXTERNAL_ID} characters"),
+                );
+                None
+            }
+            Some(x) => Some(x.to_owned()),
+        };
+        let no_contact = input.name.as_deref().is_none_or(|n| n.trim().is_empty())
+            && input.emails.is_empty()
+            && input.phones.is_empty();
+        if no_contact {
+            errors.push("name", "a lead needs a name, an email or a phone");
+        }
+        errors.finish(|| Self {
+            name,
+            emails,
+            phones,
+            tags,
+            fields,
+            external_id,
+        })
+    }
+
+    /// Makes the lead: it starts in `status`, held by `owner`, and its `created` entry says so.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "every argument is a distinct fact of the new lead"
+    )]
+    pub fn create(
+        self,
+        org: OrgId,
+        source_id: SourceId,
+        status: StatusRef,
+        owner: Owner,
+        team_id: Option<TeamId>,
+        actor: Actor,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> NewLead {
+        let changes = json!({
+            "source_id": source_id,
+            "status": status.name,
+            "owner": owner,
+            "external_id": self.external_id,
+        });
+        NewLead {
+            lead: Lead {
+                id: LeadId::new(0),
+                org,
+                source_id,
+                external_id: self.external_id,
+                name: self.name,
+                emails: self.emails,
+                phones: self.phones,
+                tags: self.tags,
+                fields: self.fields,
+                status,
+                owner,
+                team_id,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
+            entry: TimelineEntry {
+                at: now,
+                actor,
+                kind: EventKind::Created,
+                reason,
+                changes,
+            },
+        }
+    }
+}
+
+/// A lead not yet stored (its id is assigned on insert), with its first timeline entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLead {
+    /// The lead; `id` is a placeholder until stored.
+    pub lead: Lead,
+    /// Its `created` entry.
+    pub entry: TimelineEntry,
+}
+
+/// A stored lead.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lead {
+    /// Its id.
+    pub id: LeadId,
+    /// Its organization.
+    pub org: OrgId,
+    /// Where it came from.
+    pub source_id: SourceId,
+    /// The source's own id for it.
+    pub external_id: Option<String>,
+    /// The person's name.
+    pub name: Option<PersonName>,
+    /// Email addresses.
+    pub emails: Vec<Email>,
+    /// Phone numbers.
+    pub phones: Vec<Phone>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Custom fields.
+    pub fields: CustomFields,
+    /// Its stage.
+    pub status: StatusRef,
+    /// Who holds it.
+    pub owner: Owner,
+    /// The team whose scope it is in; `None` is the organization level.
+    pub team_id: Option<TeamId>,
+    /// When it came in.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Bumped on every change; stale timers and concurrent edits compare it.
+    pub version: i64,
+}
+
+/// A change to a lead's contents. `None` leaves a part as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadPatch {
+    /// A new name; `Some(None)` clears it.
+    pub name: Option<Option<PersonName>>,
+    /// New emails, replacing the old.
+    pub emails: Option<Vec<Email>>,
+    /// New phones, replacing the old.
+    pub phones: Option<Vec<Phone>>,
+    /// New tags, replacing the old.
+    pub tags: Option<Vec<Tag>>,
+    /// Custom fields to set (null removes one).
+    pub fields: Option<Map<String, Value>>,
+    /// A new status.
+    pub status: Option<StatusRef>,
+}
+
+/// A client's raw patch, before checking; `status_id` is resolved by the caller.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct LeadPatchInput {
+    /// A new name; an empty string clears it.
+    pub name: Option<String>,
+    /// New emails.
+    pub emails: Option<Vec<String>>,
+    /// New phones.
+    pub phones: Option<Vec<String>>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+    /// Custom fields to set.
+    pub fields: Option<Map<String, Value>>,
+}
+
+impl LeadPatch {
+    /// Checks a client's patch; the status is set by the caller once it has looked it up.
+    pub fn parse(input: LeadPatchInput) -> Result<Self, Invalid> {
+        let mut errors = Errors::default();
+        let name = input.name.map(|n| match n.trim() {
+            "" => None,
+            n => errors.take("name", PersonName::parse(n)),
+        });
+        let emails = input
+            .emails
+            .map(|e| dedup_keep_order(parse_list(&mut errors, "emails", &e, Email::parse)));
+        let phones = input
+            .phones
+            .map(|p| dedup_keep_order(parse_list(&mut errors, "phones", &p, Phone::parse)));
+        let tags = input
+            .tags
+            .map(|t| errors.take("tags", parse_tags(&t)).unwrap_or_default());
+        if let Some(f) = &input.fields
+            && let Err(e) = CustomFields::parse(f)
+        {
+            errors.push(e.field, e.message);
+        }
+        errors.finish(|| Self {
+            name,
+            emails,
+            phones,
+            tags,
+            fields: input.fields,
+            status: None,
+        })
+    }
+}
+
+/// A lead after a change, and the entry that explains the change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The lead as it now is (version bumped).
+    pub lead: Lead,
+    /// Its timeline entry.
+    pub entry: TimelineEntry,
+}
+
+fn change<T: Serialize + PartialEq>(
+    changes: &mut Map<String, Value>,
+    field: &str,
+    from: &T,
+    to: &T,
+) {
+    if from != to {
+        changes.insert(field.to_owned(), json!({ "from": from, "to": to }));
+    }
+}
+
+impl Lead {
+    /// Text the free-text search looks in: name, emails and phone digits, lower-cased.
+    pub fn search_text(&self) -> String {
+        let mut s = self
+            .name
+            .as_ref()
+            .map(|n| n.as_str().to_lowercase())
+            .unwrap_or_default();
+        for e in &self.emails {
+            s.push(' ');
+            s.push_str(e.as_str());
+        }
+        for p in &self.phones {
+            s.push(' ');
+            s.push_str(p.as_str().trim_start_matches('+'));
+        }
+        s
+    }
+
+    /// Applies a patch. `Ok(None)` when it changes nothing (nothing to write, no entry).
+    pub fn apply(
+        &self,
+        patch: &LeadPatch,
+        actor: Actor,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> Result<Option<Transition>, Invalid> {
+        let mut next = self.clone();
+        if let Some(n) = &patch.name {
+            next.name.clone_from(n);
+        }
+        if let Some(e) = &patch.emails {
+            next.emails.clone_from(e);
+        }
+        if let Some(p) = &patch.phones {
+            next.phones.clone_from(p);
+        }
+        if let Some(t) = &patch.tags {
+            next.tags.clone_from(t);
+        }
+        if let Some(f) = &patch.fields {
+            next.fields = self.fields.merged(f);
+        }
+        if let Some(s) = &patch.status {
+            next.status = s.clone();
+        }
+        if next.name.is_none() && next.emails.is_empty() && next.phones.is_empty() {
+            return Err(Invalid::one(
+                "name",
+                "a lead needs a name, an email or a phone",
+            ));
+        }
+        let mut changes = Map::new();
+        change(&mut changes, "name", &self.name, &next.name);
+        change(&mut changes, "emails", &self.emails, &next.emails);
+        change(&mut changes, "phones", &self.phones, &next.phones);
+        change(&mut changes, "tags", &self.tags, &next.tags);
+        change(&mut changes, "fields", &self.fields, &next.fields);
+        change(&mut changes, "status", &self.status.name, &next.status.name);
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let kind = if self.status.id == next.status.id {
+            EventKind::Updated
+        } else {
+            EventKind::StatusChanged
+        };
+        Ok(Some(self.finish(next, kind, changes, actor, reason, now)))
+    }
+
+    /// Hands the lead to a new owner (and the team whose scope it then falls in).
+    /// `None` when it already has that owner.
+    pub fn reassign(
+        &self,
+        to: Owner,
+        team_id: Option<TeamId>,
+        actor: Actor,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> Option<Transition> {
+        if self.owner == to && self.team_id == team_id {
+            return None;
+        }
+        let mut next = self.clone();
+        next.owner = to;
+        next.team_id = team_id;
+        let mut changes = Map::new();
+        change(&mut changes, "owner", &self.owner, &to);
+        change(&mut changes, "team_id", &self.team_id, &team_id);
+        Some(self.finish(next, EventKind::OwnerChanged, changes, actor, reason, now))
+    }
+
+    fn finish(
+        &self,
+        mut next: Lead,
+        kind: EventKind,
+        changes: Map<String, Value>,
+        actor: Actor,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> Transition {
+        next.version = self.version + 1;
+        next.updated_at = now.max(self.updated_at);
+        Transition {
+            lead: next,
+            entry: TimelineEntry {
+                at: now,
+                actor,
+                kind,
+                reason,
+                changes: Value::Object(changes),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ids::{PoolId, UserId};
+
+    fn input(name: &str, email: &str) -> LeadInput {
+        LeadInput {
+            name: Some(name.into()),
+            emails: if email.is_empty() {
+                vec![]
+            } else {
+                vec![email.into()]
+            },
+            ..LeadInput::default()
+        }
+    }
+
+    fn status(id: i64, name: &str) -> StatusRef {
+        StatusRef {
+            id: StatusId::new(id),
+            name: name.into(),
+            category: StatusCategory::New,
+        }
+    }
+
+    fn lead() -> Lead {
+        let draft = LeadDraft::parse(input("Ana Lima", "ana@example.com"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut lead = draft
+            .create(
+                OrgId::new(1),
+                SourceId::new(1),
+                status(1, "New"),
+                Owner::Queue,
+                None,
+                Actor::System,
+                None,
+                Timestamp::from_millis(0),
+            )
+            .lead;
+        lead.id = LeadId::new(1);
+        lead
+    }
+
+    #[test]
+    fn a_draft_reports_every_bad_field_at_once() {
+        let bad = LeadInput {
+            emails: vec!["ok@example.com".into(), "nope".into()],
+            phones: vec!["12".into()],
+            ..LeadInput::default()
+        };
+        let fields: Vec<String> = LeadDraft::parse(bad)
+            .err()
+            .map(|e| e.0.into_iter().map(|f| f.field).collect())
+            .unwrap_or_default();
+        assert_eq!(fields, ["emails[1]", "phones[0]"]);
+    }
+
+    #[test]
+    fn a_lead_needs_some_way_to_reach_the_person() {
+        let err = LeadDraft::parse(LeadInput::default())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("name: a lead needs a name, an email or a phone")
+        );
+    }
+
+    #[test]
+    fn a_patch_that_changes_nothing_writes_nothing() {
+        let patch = LeadPatch {
+            name: Some(PersonName::parse("Ana Lima").ok()),
+            ..LeadPatch::default()
+        };
+        assert_eq!(
+            lead().apply(&patch, Actor::System, None, Timestamp::from_millis(5)),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_status_change_is_named_in_the_entry() {
+        let patch = LeadPatch {
+            status: Some(status(2, "Working")),
+            ..LeadPatch::default()
+        };
+        let t = lead()
+            .apply(
+                &patch,
+                Actor::System,
+                Some("called".into()),
+                Timestamp::from_millis(5),
+            )
+            .ok()
+            .flatten();
+        let t = t.unwrap_or_else(|| panic!("no transition"));
+        assert_eq!(t.entry.kind, EventKind::StatusChanged);
+        assert_eq!(
+            t.entry.changes,
+            json!({"status": {"from": "New", "to": "Working"}})
+        );
+        assert_eq!(t.lead.version, 2);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Rename(Option<String>),
+        Tags(Vec<String>),
+        Status(i64),
+        Reassign(Owner),
+    }
+
+    fn any_step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            proptest::option::of("[A-Z][a-z]{1,8}").prop_map(Step::Rename),
+            proptest::collection::vec("[a-c]", 0..3).prop_map(Step::Tags),
+            (1i64..4).prop_map(Step::Status),
+            prop_oneof![
+                (1i64..4).prop_map(|u| Owner::Agent {
+                    user_id: UserId::new(u)
+                }),
+                (1i64..3).prop_map(|p| Owner::Pool {
+                    pool_id: PoolId::new(p)
+                }),
+                Just(Owner::Queue),
+            ]
+            .prop_map(Step::Reassign),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_transition_has_exactly_one_entry_naming_what_changed(steps in proptest::collection::vec(any_step(), 1..40)) {
+            let mut current = lead();
+            for (i, step) in steps.into_iter().enumerate() {
+                let now = Timestamp::from_millis(i64::try_from(i).unwrap_or(0) + 1);
+                let result = match step {
+                    Step::Rename(n) => {
+                        let patch = LeadPatch { name: Some(n.map(|n| PersonName::parse(&n).unwrap_or_else(|e| panic!("{e}")))), ..LeadPatch::default() };
+                        current.apply(&patch, Actor::System, None, now).unwrap_or(None)
+                    }
+                    Step::Tags(t) => {
+                        let patch = LeadPatch { tags: Some(parse_tags(&t).unwrap_or_default()), ..LeadPatch::default() };
+                        current.apply(&patch, Actor::System, None, now).unwrap_or(None)
+                    }
+                    Step::Status(s) => {
+                        let patch = LeadPatch { status: Some(status(s, &format!("S{s}"))), ..LeadPatch::default() };
+                        current.apply(&patch, Actor::System, None, now).unwrap_or(None)
+                    }
+                    Step::Reassign(o) => current.reassign(o, None, Actor::System, Some("test".into()), now),
+                };
+                match result {
+                    Some(t) => {
+                        prop_assert_ne!(&t.lead, &current);
+                        prop_assert_eq!(t.lead.version, current.version + 1);
+                        prop_assert_eq!(t.entry.at, now);
+                        let changed = t.entry.changes.as_object().map_or(0, Map::len);
+                        prop_assert!(changed > 0, "an entry that names no change");
+                        if t.lead.owner != current.owner {
+                            prop_assert_eq!(t.entry.kind, EventKind::OwnerChanged);
+                            prop_assert_eq!(&t.entry.changes["owner"]["to"], &json!(t.lead.owner));
+                        }
+                        let c = t.lead.owner.to_columns();
+                        prop_assert_eq!(Owner::from_columns(c.kind, c.user_id, c.pool_id, c.offer_id), Ok(t.lead.owner));
+                        current = t.lead;
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The vocabulary of leadpool (PRODUCT.md "Words") and the rules that must always hold.
+//!
+//! Nothing here does I/O or reads a clock: every function that depends on time takes `now`.
+//! Storage and HTTP are thin layers around these types.
+
+pub mod access;
+pub mod ids;
+pub mod lead;
+pub mod owner;
+pub mod status;
+pub mod time;
+pub mod timeline;
+pub mod validate;
+
+pub use access::{Role, Scope, Viewer, Visibility};
+pub use ids::{LeadId, OfferId, OrgId, PoolId, SourceId, StatusId, TeamId, UserId};
+pub use lead::{Lead, LeadDraft, LeadPatch, Transition};
+pub use owner::Owner;
+pub use status::StatusCategory;
+pub use time::Timestamp;
+pub use timeline::{Actor, EventKind, TimelineEntry};
+pub use validate::{FieldError, Invalid};

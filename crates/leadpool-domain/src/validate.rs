@@ -1,0 +1,356 @@
+//! Parsed values: a lead's name, emails, phones, tags and custom fields are checked once,
+//! on the way in, and every problem names the field it is about.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field, as the client named it (`emails[1]`, `fields.budget`).
+    pub field: String,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Input that was refused, with every problem found (not just the first).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", summary(.0))]
+pub struct Invalid(pub Vec<FieldError>);
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Invalid {
+    /// A single problem.
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(vec![FieldError::new(field, message)])
+    }
+}
+
+/// Collects field errors while parsing a whole input.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    /// Keeps the value of `r`, or records its error under `field`.
+    pub fn take<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.0.push(FieldError::new(field, message));
+                None
+            }
+        }
+    }
+
+    /// Records a problem.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// `Ok(v)` when nothing was recorded.
+    pub fn finish<T>(self, v: impl FnOnce() -> T) -> Result<T, Invalid> {
+        if self.0.is_empty() {
+            Ok(v())
+        } else {
+            Err(Invalid(self.0))
+        }
+    }
+}
+
+const MAX_NAME: usize = 200;
+const MAX_TAG: usize = 64;
+const MAX_TAGS: usize = 50;
+const MAX_FIELDS: usize = 100;
+const MAX_FIELD_TEXT: usize = 2_000;
+
+/// A person's display name: trimmed, not empty, at most 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonName(String);
+
+impl PersonName {
+    /// Parses a name.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if t.chars().count() > MAX_NAME {
+            return Err(format!("must be at most {MAX_NAME} characters"));
+        }
+        if t.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(Self(t.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, lower-cased: one `@`, a dotted domain, no spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an address such as `ana@example.com`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let bad = || format!("`{t}` is not an email address like name@example.com");
+        let (local, domain) = t.split_once('@').ok_or_else(bad)?;
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && t.len() <= 254
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !domain.contains('@');
+        if ok {
+            Ok(Self(t.to_lowercase()))
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number kept as dialled digits with an optional leading `+` (E.164-like).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses a number such as `+1 (555) 010-2030`; spaces, dots, dashes and brackets are dropped.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let mut out = String::with_capacity(t.len());
+        for (i, c) in t.chars().enumerate() {
+            match c {
+                '+' if i == 0 => out.push('+'),
+                '0'..='9' => out.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => {
+                    return Err(format!(
+                        "`{t}` is not a phone number: only digits, spaces, `-`, `.`, brackets and a leading `+`"
+                    ));
+                }
+            }
+        }
+        let digits = out.trim_start_matches('+').len();
+        if !(7..=15).contains(&digits) {
+            return Err(format!(
+                "`{t}` has {digits} digits; a phone number has 7 to 15"
+            ));
+        }
+        Ok(Self(out))
+    }
+
+    /// The normalised number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A tag: trimmed, lower-case, 1 to 64 characters of letters, digits, `-`, `_`, `:` or space.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tag(String);
+
+impl Tag {
+    /// Parses a tag.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_lowercase();
+        if t.is_empty() || t.chars().count() > MAX_TAG {
+            return Err(format!("a tag has 1 to {MAX_TAG} characters"));
+        }
+        if !t
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | ' '))
+        {
+            return Err(format!(
+                "`{t}` may only hold letters, digits, `-`, `_`, `:` and spaces"
+            ));
+        }
+        Ok(Self(t))
+    }
+
+    /// The tag.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A sorted, duplicate-free set of tags (at most 50).
+pub fn parse_tags<S: AsRef<str>>(items: &[S]) -> Result<Vec<Tag>, String> {
+    let mut tags = items
+        .iter()
+        .map(|s| Tag::parse(s.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    tags.sort();
+    tags.dedup();
+    if tags.len() > MAX_TAGS {
+        return Err(format!("at most {MAX_TAGS} tags"));
+    }
+    Ok(tags)
+}
+
+/// An organization's own fields on a lead: names to text, number or boolean values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CustomFields(BTreeMap<String, serde_json::Value>);
+
+impl CustomFields {
+    /// Parses a JSON object whose values are strings, numbers, booleans or null (null removes).
+    pub fn parse(v: &serde_json::Map<String, serde_json::Value>) -> Result<Self, FieldError> {
+        if v.len() > MAX_FIELDS {
+            return Err(FieldError::new(
+                "fields",
+                format!("at most {MAX_FIELDS} custom fields"),
+            ));
+        }
+        let mut out = BTreeMap::new();
+        for (k, val) in v {
+            let field = format!("fields.{k}");
+            let key_ok = !k.is_empty()
+                && k.len() <= 64
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !key_ok {
+                return Err(FieldError::new(
+                    field,
+                    "a field name has 1 to 64 letters, digits or `_`",
+                ));
+            }
+            match val {
+                serde_json::Value::String(s) if s.chars().count() > MAX_FIELD_TEXT => {
+                    return Err(FieldError::new(
+                        field,
+                        format!("at most {MAX_FIELD_TEXT} characters"),
+                    ));
+                }
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                    return Err(FieldError::new(
+                        field,
+                        "must be text, a number, true/false or null",
+                    ));
+                }
+                serde_json::Value::Null => {}
+                other => {
+                    out.insert(k.clone(), other.clone());
+                }
+            }
+        }
+        Ok(Self(out))
+    }
+
+    /// Applies `patch` on top of these fields: new values win; null removes a field.
+    pub fn merged(&self, patch: &serde_json::Map<String, serde_json::Value>) -> Self {
+        let mut out = self.0.clone();
+        for (k, v) in patch {
+            if v.is_null() {
+                out.remove(k);
+            } else {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        Self(out)
+    }
+
+    /// The fields.
+    pub fn as_map(&self) -> &BTreeMap<String, serde_json::Value> {
+        &self.0
+    }
+
+    /// A field's value as text, as it would appear in a CSV cell.
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.0.get(key).map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_lower_cased_and_checked() {
+        assert_eq!(
+            Email::parse(" Ana@Example.COM ").map(|e| e.0),
+            Ok("ana@example.com".into())
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@com",
+            "a b@x.com",
+            "ana@x..com",
+            "a@b@c.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn phone_keeps_digits_and_a_leading_plus() {
+        assert_eq!(
+            Phone::parse("+1 (555) 010-2030").map(|p| p.0),
+            Ok("+15550102030".into())
+        );
+        assert!(Phone::parse("555-CALL-NOW").is_err());
+        assert!(Phone::parse("12345").is_err());
+        assert!(Phone::parse("1+5550102030").is_err());
+    }
+
+    #[test]
+    fn tags_are_sorted_and_deduplicated() {
+        let tags = parse_tags(&["Buyer", "vip", "buyer"])
+            .map(|t| t.into_iter().map(|t| t.0).collect::<Vec<_>>());
+        assert_eq!(tags, Ok(vec!["buyer".to_string(), "vip".to_string()]));
+        assert!(parse_tags(&["no/slash"]).is_err());
+    }
+
+    #[test]
+    fn custom_fields_refuse_nested_values() {
+        let v = serde_json::json!({"budget": 500000, "nested": {"a": 1}});
+        let map = v.as_object().cloned().unwrap_or_default();
+        let err = CustomFields::parse(&map).err().map(|e| e.field);
+        assert_eq!(err.as_deref(), Some("fields.nested"));
+    }
+}

@@ -1,0 +1,123 @@
+//! API tokens and browser sessions. Only SHA-256 digests of secrets are stored.
+
+use leadpool_domain::{Timestamp, UserId};
+
+use crate::users::{Row, USER_COLUMNS, User};
+use crate::{Sql, StoreError, Tx};
+
+/// An API token's metadata (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    /// Its id.
+    pub id: i64,
+    /// Whose it is.
+    pub user_id: UserId,
+    /// What it is for, in the user's words.
+    pub name: String,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    user_id: i64,
+    name: String,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Csrf {
+    csrf_token: String,
+}
+
+impl Tx {
+    /// Stores a new token's digest.
+    pub async fn insert_token(
+        &mut self,
+        user: UserId,
+        name: &str,
+        digest: &str,
+        now: Timestamp,
+    ) -> Result<ApiToken, StoreError> {
+        let q = Sql::new(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, user_id, name, created_at",
+        )
+        .bind(user)
+        .bind(name)
+        .bind(digest)
+        .bind(now);
+        let r = self.fetch_one::<TokenRow>(&q).await?;
+        Ok(ApiToken {
+            id: r.id,
+            user_id: UserId::new(r.user_id),
+            name: r.name,
+            created_at: Timestamp::from_millis(r.created_at),
+        })
+    }
+
+    /// The user a token digest belongs to.
+    pub async fn user_by_token(&mut self, digest: &str) -> Result<User, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+        ))
+        .bind(digest);
+        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
+        Ok(self.with_links(vec![user]).await?.remove(0))
+    }
+
+    /// Stores a new session's digest with its CSRF token.
+    pub async fn insert_session(
+        &mut self,
+        digest: &str,
+        user: UserId,
+        csrf: &str,
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        let q = Sql::new("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(digest)
+            .bind(user)
+            .bind(csrf)
+            .bind(now)
+            .bind(expires);
+        self.execute(&q).await.map(drop)
+    }
+
+    /// The user and CSRF token of a session that has not expired at `now`.
+    pub async fn session(
+        &mut self,
+        digest: &str,
+        now: Timestamp,
+    ) -> Result<(User, String), StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(digest)
+        .bind(now);
+        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
+        let csrf = self
+            .fetch_one::<Csrf>(
+                &Sql::new("SELECT csrf_token FROM sessions WHERE id_hash = $1").bind(digest),
+            )
+            .await?;
+        Ok((
+            self.with_links(vec![user]).await?.remove(0),
+            csrf.csrf_token,
+        ))
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&mut self, digest: &str) -> Result<(), StoreError> {
+        self.execute(&Sql::new("DELETE FROM sessions WHERE id_hash = $1").bind(digest))
+            .await
+            .map(drop)
+    }
+
+    /// Forgets sessions that expired before `now`; returns how many.
+    pub async fn delete_expired_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        self.execute(&Sql::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now))
+            .await
+    }
+}

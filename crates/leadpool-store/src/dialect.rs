@@ -1,0 +1,430 @@
+//! The one place that knows there are two databases.
+//!
+//! Everything else in the store writes one SQL text with `$N` placeholders and binds
+//! [`Arg`]s; this module opens the right pool, runs the text on it, and turns each
+//! backend's errors into the same [`StoreError`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::StoreError;
+use crate::sql::{Arg, Sql};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// SQLite reports unique violations by columns, not by name; these map them to the
+/// constraint names the PostgreSQL tree declares.
+const SQLITE_UNIQUE: &[(&str, &str)] = &[
+    ("organizations.slug", "organizations_slug_key"),
+    ("teams.org_id, teams.name", "teams_name_key"),
+    ("users.email", "users_email_key"),
+    ("api_tokens.token_hash", "api_tokens_hash_key"),
+    ("statuses.org_id, statuses.name", "statuses_name_key"),
+    ("sources.key_hash", "sources_key_hash_key"),
+    ("sources.org_id, sources.name", "sources_name_key"),
+    ("pools.org_id, pools.name", "pools_name_key"),
+    (
+        "leads.source_id, leads.external_id",
+        "leads_external_id_key",
+    ),
+    (
+        "team_members.team_id, team_members.user_id",
+        "team_members_pkey",
+    ),
+    ("user_tags.user_id, user_tags.tag", "user_tags_pkey"),
+    ("lead_tags.lead_id, lead_tags.tag", "lead_tags_pkey"),
+];
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Most connections held open at once.
+    pub max_connections: u32,
+    /// How long to wait for a lock (SQLite) or a connection before giving up.
+    pub busy_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The store: one type for both backends, chosen at runtime by URL.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+/// Explains a database URL that is neither SQLite nor PostgreSQL.
+fn bad_url(url: &str) -> StoreError {
+    StoreError::Config(format!(
+        "database URL `{}` is not understood; use sqlite://PATH/leadpool.db or postgres://USER:PASSWORD@HOST:5432/DATABASE",
+        redact(url)
+    ))
+}
+
+/// Hides a password in a URL before it is shown.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`). Does not migrate.
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            let o = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Config(format!("database URL `{url}`: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(opts.busy_timeout)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.busy_timeout)
+                .connect_with(o)
+                .await
+                .map_err(|e| {
+                    StoreError::Config(format!("cannot open SQLite database `{url}`: {e}"))
+                })?;
+            Ok(Self {
+                db: Db::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let o = PgConnectOptions::from_str(url).map_err(|_| bad_url(url))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.busy_timeout)
+                .connect_with(o)
+                .await
+                .map_err(|e| {
+                    StoreError::Config(format!(
+                        "cannot connect to PostgreSQL at `{}`: {e}",
+                        redact(url)
+                    ))
+                })?;
+            Ok(Self {
+                db: Db::Postgres(pool),
+            })
+        } else {
+            Err(bad_url(url))
+        }
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every migration not yet applied; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        match &self.db {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
+        }
+        .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        Ok(self.applied_migrations().await?.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        let mut tx = self.read().await?;
+        let n: Option<Count> = tx
+            .fetch_optional(&Sql::new(
+                "SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success",
+            ))
+            .await?;
+        tx.commit().await?;
+        Ok(n.map_or(0, |c| usize::try_from(c.n).unwrap_or(0)))
+    }
+
+    /// The versions of the migrations this build carries, for this backend.
+    pub fn known_migrations(backend: Backend) -> Vec<(i64, String)> {
+        let m = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
+    }
+
+    /// Starts a transaction for reading (a consistent snapshot).
+    pub async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await.map_err(StoreError::from_sqlx)?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await.map_err(StoreError::from_sqlx)?),
+        })
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that upgrades later fails with SQLITE_BUSY
+    /// instead of waiting.
+    pub async fn write(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite(p) => Tx::Sqlite(
+                p.begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(StoreError::from_sqlx)?,
+            ),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await.map_err(StoreError::from_sqlx)?),
+        })
+    }
+
+    /// Creates an empty database beside this one (PostgreSQL only; tests and benchmarks
+    /// use it to get a database of their own). `name` must be a plain identifier.
+    pub async fn create_database(&self, name: &str) -> Result<(), StoreError> {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(StoreError::Config(format!(
+                "`{name}` is not a plain database name"
+            )));
+        }
+        match &self.db {
+            Db::Postgres(p) => sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(p)
+                .await
+                .map(drop)
+                .map_err(StoreError::from_sqlx),
+            Db::Sqlite(_) => Err(StoreError::Config(
+                "SQLite creates its database file on connect".into(),
+            )),
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
+
+/// A row type that decodes the same from both backends.
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A transaction on either backend. Dropping it without `commit` rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    /// On SQLite.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// On PostgreSQL.
+    Postgres(Transaction<'static, Postgres>),
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+impl Tx {
+    /// The backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs a statement; returns the rows it affected.
+    pub(crate) async fn execute(&mut self, q: &Sql) -> Result<u64, StoreError> {
+        let text = AssertSqlSafe(q.text().to_owned());
+        let r = match self {
+            Self::Sqlite(tx) => bind_all!(sqlx::query(text), q.args())
+                .execute(&mut **tx)
+                .await
+                .map(|r| r.rows_affected()),
+            Self::Postgres(tx) => bind_all!(sqlx::query(text), q.args())
+                .execute(&mut **tx)
+                .await
+                .map(|r| r.rows_affected()),
+        };
+        r.map_err(StoreError::from_sqlx)
+    }
+
+    /// Runs a query and decodes every row.
+    pub(crate) async fn fetch_all<T: Record>(&mut self, q: &Sql) -> Result<Vec<T>, StoreError> {
+        let text = AssertSqlSafe(q.text().to_owned());
+        let r = match self {
+            Self::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+            Self::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+        };
+        r.map_err(StoreError::from_sqlx)
+    }
+
+    /// Runs a query and decodes its first row, if any.
+    pub(crate) async fn fetch_optional<T: Record>(
+        &mut self,
+        q: &Sql,
+    ) -> Result<Option<T>, StoreError> {
+        let text = AssertSqlSafe(q.text().to_owned());
+        let r = match self {
+            Self::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+            Self::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+        };
+        r.map_err(StoreError::from_sqlx)
+    }
+
+    /// Runs a query that must return a row; none is `NotFound`.
+    pub(crate) async fn fetch_one<T: Record>(&mut self, q: &Sql) -> Result<T, StoreError> {
+        self.fetch_optional(q).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Makes the transaction's changes durable.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(StoreError::from_sqlx)
+    }
+
+    /// Throws the transaction's changes away.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(tx) => tx.rollback().await,
+            Self::Postgres(tx) => tx.rollback().await,
+        }
+        .map_err(StoreError::from_sqlx)
+    }
+}
+
+impl StoreError {
+    /// Gives a backend error its meaning: unique violations, lock time-outs, the rest.
+    pub(crate) fn from_sqlx(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => return Self::NotFound,
+            sqlx::Error::PoolTimedOut => return Self::Busy,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.is_unique_violation() {
+                    let constraint = db
+                        .constraint()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| sqlite_constraint(db.message()));
+                    return Self::Conflict { constraint };
+                }
+                // SQLITE_BUSY (5) and its extended codes; PostgreSQL serialization failure and deadlock.
+                if matches!(code.as_ref(), "5" | "261" | "517" | "40001" | "40P01") {
+                    return Self::Busy;
+                }
+            }
+            _ => {}
+        }
+        Self::Database(e)
+    }
+}
+
+fn sqlite_constraint(message: &str) -> String {
+    let cols = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or(message);
+    SQLITE_UNIQUE
+        .iter()
+        .find(|(c, _)| *c == cols)
+        .map_or_else(|| cols.to_owned(), |(_, n)| (*n).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_appear_in_shown_urls() {
+        assert_eq!(
+            redact("postgres://lp:s3cret@db:5432/lp"),
+            "postgres://lp:***@db:5432/lp"
+        );
+        assert_eq!(
+            redact("sqlite://data/leadpool.db"),
+            "sqlite://data/leadpool.db"
+        );
+    }
+
+    #[test]
+    fn sqlite_unique_messages_map_to_named_constraints() {
+        assert_eq!(
+            sqlite_constraint("UNIQUE constraint failed: leads.source_id, leads.external_id"),
+            "leads_external_id_key"
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! Leads and their timelines. A lead row and the timeline entry explaining its change are
+//! always written by the same call, inside the caller's transaction.
+
+use leadpool_domain::lead::{NewLead, StatusRef, Transition};
+use leadpool_domain::{
+    Actor, EventKind, Lead, LeadId, OrgId, Owner, PoolId, SourceId, StatusCategory, StatusId,
+    TeamId, TimelineEntry, Timestamp, UserId, Visibility,
+};
+
+use crate::{Sql, StoreError, Tx, from_json, to_json};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    org_id: i64,
+    source_id: i64,
+    external_id: Option<String>,
+    name: String,
+    emails: String,
+    phones: String,
+    tags: String,
+    fields: String,
+    status_id: i64,
+    status_name: String,
+    status_category: String,
+    owner_kind: String,
+    owner_user_id: Option<i64>,
+    owner_pool_id: Option<i64>,
+    owner_offer_id: Option<i64>,
+    team_id: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<Row> for Lead {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let owner = Owner::from_columns(
+            &r.owner_kind,
+            r.owner_user_id,
+            r.owner_pool_id,
+            r.owner_offer_id,
+        )
+        .map_err(|e| StoreError::Corrupt(format!("lead {}: {e}", r.id)))?;
+        let category = StatusCategory::parse(&r.status_category).ok_or_else(|| {
+            StoreError::Corrupt(format!("statuses.category `{}`", r.status_category))
+        })?;
+        let name = if r.name.is_empty() {
+            None
+        } else {
+            Some(from_json(&"leads.name", &to_json(&r.name))?)
+        };
+        Ok(Self {
+            id: LeadId::new(r.id),
+            org: OrgId::new(r.org_id),
+            source_id: SourceId::new(r.source_id),
+            external_id: r.external_id,
+            name,
+            emails: from_json("leads.emails", &r.emails)?,
+            phones: from_json("leads.phones", &r.phones)?,
+            tags: from_json("leads.tags", &r.tags)?,
+            fields: from_json("leads.fields", &r.fields)?,
+            status: StatusRef {
+                id: StatusId::new(r.status_id),
+                name: r.status_name,
+                category,
+            },
+            owner,
+            team_id: r.team_id.map(TeamId::new),
+            created_at: Timestamp::from_millis(r.created_at),
+            updated_at: Timestamp::from_millis(r.updated_at),
+            version: r.version,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
+     l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
+     l.owner_offer_id, l.team_id, l.created_at, l.updated_at, l.version \
+     FROM leads l JOIN statuses s ON s.id = l.status_id";
+
+/// One stored timeline entry.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimelineRecord {
+    /// Its id; entries of a lead are ordered by it.
+    pub id: i64,
+    /// The lead.
+    pub lead_id: LeadId,
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: TimelineEntry,
+}
+
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    id: i64,
+    lead_id: i64,
+    at: i64,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    kind: String,
+    reason: Option<String>,
+    changes: String,
+}
+
+impl TryFrom<TimelineRow> for TimelineRecord {
+    type Error = StoreError;
+    fn try_from(r: TimelineRow) -> Result<Self, StoreError> {
+        let actor = Actor::from_columns(&r.actor_kind, r.actor_id).ok_or_else(|| {
+            StoreError::Corrupt(format!("timeline {} actor `{}`", r.id, r.actor_kind))
+        })?;
+        let kind = EventKind::parse(&r.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("timeline {} kind `{}`", r.id, r.kind)))?;
+        Ok(Self {
+            id: r.id,
+            lead_id: LeadId::new(r.lead_id),
+            entry: TimelineEntry {
+                at: Timestamp::from_millis(r.at),
+                actor,
+                kind,
+                reason: r.reason,
+                changes: from_json("timeline.changes", &r.changes)?,
+            },
+        })
+    }
+}
+
+/// Which leads to list. Every part is optional; all given parts must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadFilter {
+    /// Only leads held by this agent.
+    pub owner: Option<UserId>,
+    /// Only leads in a pool (`Some(true)`), or only leads in none (`Some(false)`).
+    pub in_pool: Option<bool>,
+    /// Only leads in this pool.
+    pub pool: Option<PoolId>,
+    /// Only leads with one of these statuses.
+    pub statuses: Vec<StatusId>,
+    /// Only leads from one of these sources.
+    pub sources: Vec<SourceId>,
+    /// Only leads carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Only leads created at or after this instant.
+    pub created_from: Option<Timestamp>,
+    /// Only leads created before this instant.
+    pub created_to: Option<Timestamp>,
+    /// Free text found in the name, an email or a phone number.
+    pub search: Option<String>,
+}
+
+/// The order of a lead list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LeadSort {
+    /// Newest first (the default).
+    #[default]
+    CreatedDesc,
+    /// Oldest first.
+    CreatedAsc,
+    /// Most recently changed first.
+    UpdatedDesc,
+    /// By name, A to Z.
+    NameAsc,
+}
+
+impl LeadSort {
+    fn column(self) -> &'static str {
+        match self {
+            Self::CreatedDesc | Self::CreatedAsc => "l.created_at",
+            Self::UpdatedDesc => "l.updated_at",
+            Self::NameAsc => "l.name",
+        }
+    }
+
+    fn descending(self) -> bool {
+        matches!(self, Self::CreatedDesc | Self::UpdatedDesc)
+    }
+}
+
+/// Where the previous page ended: the last row's sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// After a row whose integer sort key (a time) was this.
+    Int(i64, LeadId),
+    /// After a row whose text sort key (a name) was this.
+    Text(String, LeadId),
+}
+
+impl After {
+    /// The position just after `lead` in `sort` order.
+    pub fn from_lead(lead: &Lead, sort: LeadSort) -> Self {
+        match sort {
+            LeadSort::CreatedDesc | LeadSort::CreatedAsc => {
+                Self::Int(lead.created_at.as_millis(), lead.id)
+            }
+            LeadSort::UpdatedDesc => Self::Int(lead.updated_at.as_millis(), lead.id),
+            LeadSort::NameAsc => Self::Text(
+                lead.name
+                    .as_ref()
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default(),
+                lead.id,
+            ),
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
+fn like_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A search term as the search text stores it: lower case, and a phone number as bare digits.
+fn normalize_search(term: &str) -> String {
+    let t = term.trim().to_lowercase();
+    let phone_like = t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if phone_like {
+        t.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        t
+    }
+}
+
+fn push_visibility(q: &mut Sql, v: &Visibility) {
+    match v {
+        Visibility::Organization => {}
+        Visibility::Teams(ts) => {
+            q.push(" AND l.team_id IN ");
+            q.push_list(ts.iter().copied());
+        }
+        Visibility::Own(u) => {
+            q.push(" AND l.owner_user_id = ").push_bind(*u);
+        }
+    }
+}
+
+impl Tx {
+    /// Stores a new lead with its tags and its `created` entry; returns it with its id.
+    pub async fn insert_lead(&mut self, new: &NewLead) -> Result<Lead, StoreError> {
+        let l = &new.lead;
+        let o = l.owner.to_columns();
+        let q = Sql::new(
+            "INSERT INTO leads (org_id, source_id, external_id, name, emails, phones, tags, fields, search_text, status_id, \
+             owner_kind, owner_user_id, owner_pool_id, owner_offer_id, team_id, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+        )
+        .bind(l.org)
+        .bind(l.source_id)
+        .bind(l.external_id.clone())
+        .bind(l.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
+        .bind(to_json(&l.emails))
+        .bind(to_json(&l.phones))
+        .bind(to_json(&l.tags))
+        .bind(to_json(&l.fields))
+        .bind(l.search_text())
+        .bind(l.status.id)
+        .bind(o.kind)
+        .bind(o.user_id)
+        .bind(o.pool_id)
+        .bind(o.offer_id)
+        .bind(l.team_id)
+        .bind(l.created_at)
+        .bind(l.updated_at)
+        .bind(l.version);
+        let id: IdRow = self.fetch_one(&q).await?;
+        let mut lead = l.clone();
+        lead.id = LeadId::new(id.id);
+        self.insert_lead_tags(&lead).await?;
+        self.insert_timeline(lead.org, lead.id, &new.entry).await?;
+        Ok(lead)
+    }
+
+    async fn insert_lead_tags(&mut self, lead: &Lead) -> Result<(), StoreError> {
+        for t in &lead.tags {
+            self.execute(
+                &Sql::new("INSERT INTO lead_tags (lead_id, tag) VALUES ($1, $2)")
+                    .bind(lead.id)
+                    .bind(t.as_str()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a transition if the lead is still at the version it was read at, with its
+    /// timeline entry. `Ok(false)` when someone else changed it first (nothing written).
+    pub async fn update_lead(
+        &mut self,
+        from_version: i64,
+        t: &Transition,
+    ) -> Result<bool, StoreError> {
+        let l = &t.lead;
+        let o = l.owner.to_columns();
+        let q = Sql::new(
+            "UPDATE leads SET name = $4, emails = $5, phones = $6, tags = $7, fields = $8, search_text = $9, status_id = $10, \
+             owner_kind = $11, owner_user_id = $12, owner_pool_id = $13, owner_offer_id = $14, team_id = $15, updated_at = $16, \
+             version = $17 WHERE org_id = $1 AND id = $2 AND version = $3",
+        )
+        .bind(l.org)
+        .bind(l.id)
+        .bind(from_version)
+        .bind(l.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
+        .bind(to_json(&l.emails))
+        .bind(to_json(&l.phones))
+        .bind(to_json(&l.tags))
+        .bind(to_json(&l.fields))
+        .bind(l.search_text())
+        .bind(l.status.id)
+        .bind(o.kind)
+        .bind(o.user_id)
+        .bind(o.pool_id)
+        .bind(o.offer_id)
+        .bind(l.team_id)
+        .bind(l.updated_at)
+        .bind(l.version);
+        if self.execute(&q).await? == 0 {
+            return Ok(false);
+        }
+        self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(l.id))
+            .await?;
+        self.insert_lead_tags(l).await?;
+        self.insert_timeline(l.org, l.id, &t.entry).await?;
+        Ok(true)
+    }
+
+    async fn insert_timeline(
+        &mut self,
+        org: OrgId,
+        lead: LeadId,
+        e: &TimelineEntry,
+    ) -> Result<(), StoreError> {
+        let q = Sql::new(
+            "INSERT INTO timeline (org_id, lead_id, at, actor_kind, actor_id, kind, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(org)
+        .bind(lead)
+        .bind(e.at)
+        .bind(e.actor.kind())
+        .bind(e.actor.reference())
+        .bind(e.kind.as_str())
+        .bind(e.reason.clone())
+        .bind(to_json(&e.changes));
+        self.execute(&q).await.map(drop)
+    }
+
+    /// The lead with this id in this organization, if `visibility` lets the asker see it.
+    pub async fn lead(
+        &mut self,
+        org: OrgId,
+        id: LeadId,
+        visibility: &Visibility,
+    ) -> Result<Lead, StoreError> {
+        let mut q = Sql::new(&format!("{SELECT} WHERE l.org_id = $1 AND l.id = $2"))
+            .bind(org)
+            .bind(id);
+        push_visibility(&mut q, visibility);
+        self.fetch_one::<Row>(&q).await?.try_into()
+    }
+
+    /// The lead a source already sent with this external id.
+    pub async fn lead_by_external_id(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        external_id: &str,
+    ) -> Result<Option<Lead>, StoreError> {
+        let q = Sql::new(&format!(
+            "{SELECT} WHERE l.org_id = $1 AND l.source_id = $2 AND l.external_id = $3"
+        ))
+        .bind(org)
+        .bind(source)
+        .bind(external_id);
+        self.fetch_optional::<Row>(&q)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    /// A page of leads visible under `visibility`, matching `filter`, in `sort` order,
+    /// starting after `after`.
+    pub async fn leads(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &LeadFilter,
+        sort: LeadSort,
+        after: Option<&After>,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        let mut q = Sql::new(SELECT);
+        q.push(" WHERE l.org_id = ").push_bind(org);
+        push_visibility(&mut q, visibility);
+        if let Some(u) = filter.owner {
+            q.push(" AND l.owner_user_id = ").push_bind(u);
+        }
+        match filter.in_pool {
+            Some(true) => q.push(" AND l.owner_kind = 'pool'"),
+            Some(false) => q.push(" AND l.owner_kind <> 'pool'"),
+            None => &mut q,
+        };
+        if let Some(p) = filter.pool {
+            q.push(" AND l.owner_pool_id = ").push_bind(p);
+        }
+        if !filter.statuses.is_empty() {
+            q.push(" AND l.status_id IN ")
+                .push_list(filter.statuses.iter().copied());
+        }
+        if !filter.sources.is_empty() {
+            q.push(" AND l.source_id IN ")
+                .push_list(filter.sources.iter().copied());
+        }
+        for t in &filter.tags {
+            q.push(" AND EXISTS (SELECT 1 FROM lead_tags lt WHERE lt.lead_id = l.id AND lt.tag = ")
+                .push_bind(t.as_str())
+                .push(")");
+        }
+        if let Some(from) = filter.created_from {
+            q.push(" AND l.created_at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.created_to {
+            q.push(" AND l.created_at < ").push_bind(to);
+        }
+        if let Some(s) = filter
+            .search
+            .as_deref()
+            .map(normalize_search)
+            .filter(|s| !s.is_empty())
+        {
+            q.push(" AND l.search_text LIKE ")
+                .push_bind(like_pattern(&s))
+                .push(" ESCAPE '\\'");
+        }
+        let (col, cmp, dir) = (
+            sort.column(),
+            if sort.descending() { "<" } else { ">" },
+            if sort.descending() { "DESC" } else { "ASC" },
+        );
+        if let Some(after) = after {
+            q.push(&format!(" AND ({col}, l.id) {cmp} ("));
+            match after {
+                After::Int(v, id) => q.push_bind(*v).push(", ").push_bind(*id),
+                After::Text(v, id) => q.push_bind(v.as_str()).push(", ").push_bind(*id),
+            };
+            q.push(")");
+        }
+        q.push(&format!(" ORDER BY {col} {dir}, l.id {dir} LIMIT "))
+            .push_bind(i64::from(limit));
+        self.fetch_all::<Row>(&q)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The whole timeline of a lead, oldest first.
+    pub async fn timeline(
+        &mut self,
+        org: OrgId,
+        lead: LeadId,
+    ) -> Result<Vec<TimelineRecord>, StoreError> {
+        let q = Sql::new(
+            "SELECT id, lead_id, at, actor_kind, actor_id, kind, reason, changes FROM timeline WHERE org_id = $1 AND lead_id = $2 ORDER BY id",
+        )
+        .bind(org)
+        .bind(lead);
+        self.fetch_all::<TimelineRow>(&q)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// How many leads the organization has.
+    pub async fn count_leads(&mut self, org: OrgId) -> Result<i64, StoreError> {
+        let r: CountRow = self
+            .fetch_one(&Sql::new("SELECT COUNT(*) AS n FROM leads WHERE org_id = $1").bind(org))
+            .await?;
+        Ok(r.n)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    n: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn phone_searches_are_reduced_to_digits() {
+        assert_eq!(normalize_search(" (555) 010-2030 "), "5550102030");
+        assert_eq!(normalize_search("Ana 2"), "ana 2");
+    }
+}

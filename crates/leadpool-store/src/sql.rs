@@ -1,0 +1,129 @@
+//! Query text and its arguments, written once for both backends with `$N` placeholders.
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// An integer (ids, epoch milliseconds, counts) or NULL.
+    Int(Option<i64>),
+    /// Text (names, JSON) or NULL.
+    Text(Option<String>),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::Text(Some(v))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Self::Text(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Self::Text(v.map(str::to_owned))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+impl<K> From<leadpool_domain::ids::Id<K>> for Arg {
+    fn from(v: leadpool_domain::ids::Id<K>) -> Self {
+        Self::Int(Some(v.get()))
+    }
+}
+impl<K> From<Option<leadpool_domain::ids::Id<K>>> for Arg {
+    fn from(v: Option<leadpool_domain::ids::Id<K>>) -> Self {
+        Self::Int(v.map(leadpool_domain::ids::Id::get))
+    }
+}
+impl From<leadpool_domain::Timestamp> for Arg {
+    fn from(v: leadpool_domain::Timestamp) -> Self {
+        Self::Int(Some(v.as_millis()))
+    }
+}
+
+/// SQL text with its arguments; placeholders are numbered in binding order.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// Text whose `$N` placeholders are bound, in order, with [`Sql::bind`].
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Binds the next placeholder.
+    pub fn bind(mut self, a: impl Into<Arg>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Appends text (never a value: values go through [`Sql::push_bind`]).
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Appends a placeholder for `a`.
+    pub fn push_bind(&mut self, a: impl Into<Arg>) -> &mut Self {
+        self.args.push(a.into());
+        let n = self.args.len();
+        self.text.push('$');
+        self.text.push_str(&n.to_string());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` binding each item; an empty list becomes `(NULL)`, which
+    /// `IN` matches against nothing (an empty `()` is a syntax error on both backends).
+    pub fn push_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
+        self.push("(");
+        let mut empty = true;
+        for a in items {
+            if !empty {
+                self.push(", ");
+            }
+            self.push_bind(a);
+            empty = false;
+        }
+        if empty {
+            self.push("NULL");
+        }
+        self.push(")")
+    }
+
+    /// The text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The bound arguments.
+    pub fn args(&self) -> &[Arg] {
+        &self.args
+    }
+}

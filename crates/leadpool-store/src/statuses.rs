@@ -1,0 +1,147 @@
+//! Statuses: an organization's own stages, each in one category.
+
+use leadpool_domain::lead::StatusRef;
+use leadpool_domain::{OrgId, StatusCategory, StatusId, Timestamp};
+
+use crate::{Sql, StoreError, Tx};
+
+/// A status an organization defined.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    /// Its id.
+    pub id: StatusId,
+    /// Its organization.
+    pub org: OrgId,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: StatusCategory,
+    /// Its place in lists.
+    pub position: i64,
+    /// New leads start here.
+    pub is_default: bool,
+}
+
+impl Status {
+    /// The reference a lead carries.
+    pub fn to_ref(&self) -> StatusRef {
+        StatusRef {
+            id: self.id,
+            name: self.name.clone(),
+            category: self.category,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    org_id: i64,
+    name: String,
+    category: String,
+    position: i64,
+    is_default: bool,
+}
+
+impl TryFrom<Row> for Status {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let category = StatusCategory::parse(&r.category)
+            .ok_or_else(|| StoreError::Corrupt(format!("statuses.category `{}`", r.category)))?;
+        Ok(Self {
+            id: StatusId::new(r.id),
+            org: OrgId::new(r.org_id),
+            name: r.name,
+            category,
+            position: r.position,
+            is_default: r.is_default,
+        })
+    }
+}
+
+const RETURNING: &str = "id, org_id, name, category, position, is_default";
+
+impl Tx {
+    /// Creates a status; making it the default takes that from any other.
+    pub async fn insert_status(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        category: StatusCategory,
+        is_default: bool,
+        now: Timestamp,
+    ) -> Result<Status, StoreError> {
+        if is_default {
+            self.execute(
+                &Sql::new("UPDATE statuses SET is_default = $2 WHERE org_id = $1")
+                    .bind(org)
+                    .bind(false),
+            )
+            .await?;
+        }
+        let q = Sql::new(&format!(
+            "INSERT INTO statuses (org_id, name, category, position, is_default, created_at) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM statuses WHERE org_id = $1), $4, $5) RETURNING {RETURNING}"
+        ))
+        .bind(org)
+        .bind(name)
+        .bind(category.as_str())
+        .bind(is_default)
+        .bind(now);
+        self.fetch_one::<Row>(&q).await?.try_into()
+    }
+
+    /// Every status of the organization, in list order.
+    pub async fn statuses(&mut self, org: OrgId) -> Result<Vec<Status>, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {RETURNING} FROM statuses WHERE org_id = $1 ORDER BY position, id"
+        ))
+        .bind(org);
+        self.fetch_all::<Row>(&q)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The status with this id in this organization.
+    pub async fn status(&mut self, org: OrgId, id: StatusId) -> Result<Status, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {RETURNING} FROM statuses WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org)
+        .bind(id);
+        self.fetch_one::<Row>(&q).await?.try_into()
+    }
+
+    /// The status new leads start in; `NotFound` if the organization has none.
+    pub async fn default_status(&mut self, org: OrgId) -> Result<Status, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {RETURNING} FROM statuses WHERE org_id = $1 ORDER BY is_default DESC, position, id LIMIT 1"
+        ))
+        .bind(org);
+        self.fetch_one::<Row>(&q).await?.try_into()
+    }
+
+    /// Renames, recategorizes, moves or makes a status the default.
+    pub async fn update_status(&mut self, s: &Status) -> Result<Status, StoreError> {
+        if s.is_default {
+            self.execute(
+                &Sql::new("UPDATE statuses SET is_default = $2 WHERE org_id = $1")
+                    .bind(s.org)
+                    .bind(false),
+            )
+            .await?;
+        }
+        let q = Sql::new(&format!(
+            "UPDATE statuses SET name = $3, category = $4, position = $5, is_default = $6 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
+        ))
+        .bind(s.org)
+        .bind(s.id)
+        .bind(s.name.as_str())
+        .bind(s.category.as_str())
+        .bind(s.position)
+        .bind(s.is_default);
+        self.fetch_one::<Row>(&q).await?.try_into()
+    }
+}

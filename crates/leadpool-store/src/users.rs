@@ -1,0 +1,285 @@
+//! Users, their teams and tags.
+
+use leadpool_domain::{OrgId, Role, TeamId, Timestamp, UserId};
+
+use crate::{Sql, StoreError, Tx};
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    /// Their id.
+    pub id: UserId,
+    /// Their organization.
+    pub org: OrgId,
+    /// Their sign-in address (unique across the installation).
+    pub email: String,
+    /// Their display name.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// Only active users sign in, receive or claim leads.
+    pub active: bool,
+    /// The team whose subtree their rights reach; `None`: the whole organization.
+    pub scope_team_id: Option<TeamId>,
+    /// Teams they belong to.
+    pub teams: Vec<TeamId>,
+    /// Their tags (groups may select agents by tag).
+    pub tags: Vec<String>,
+    /// When they were added.
+    pub created_at: Timestamp,
+}
+
+/// What is needed to add a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Their organization.
+    pub org: OrgId,
+    /// Sign-in address, already lower-cased and checked.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Scope of their rights.
+    pub scope_team_id: Option<TeamId>,
+    /// An Argon2id PHC string, or `None` for token-only users.
+    pub password_hash: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct Row {
+    id: i64,
+    org_id: i64,
+    email: String,
+    name: String,
+    role: String,
+    active: bool,
+    scope_team_id: Option<i64>,
+    created_at: i64,
+}
+
+impl Row {
+    pub(crate) fn into_user(self) -> Result<User, StoreError> {
+        let role = Role::parse(&self.role)
+            .ok_or_else(|| StoreError::Corrupt(format!("users.role `{}`", self.role)))?;
+        Ok(User {
+            id: UserId::new(self.id),
+            org: OrgId::new(self.org_id),
+            email: self.email,
+            name: self.name,
+            role,
+            active: self.active,
+            scope_team_id: self.scope_team_id.map(TeamId::new),
+            teams: Vec::new(),
+            tags: Vec::new(),
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.created_at";
+
+#[derive(sqlx::FromRow)]
+struct TeamLink {
+    user_id: i64,
+    team_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TagLink {
+    user_id: i64,
+    tag: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Hash {
+    password_hash: Option<String>,
+}
+
+/// Which users to list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Only members of one of these teams (`None`: everyone).
+    pub teams: Option<Vec<TeamId>>,
+    /// Only users with this role.
+    pub role: Option<Role>,
+    /// Only active (or inactive) users.
+    pub active: Option<bool>,
+}
+
+impl Tx {
+    /// Adds a user; a taken email is `Conflict { users_email_key }`.
+    pub async fn insert_user(&mut self, u: &NewUser, now: Timestamp) -> Result<User, StoreError> {
+        let q = Sql::new(&format!(
+            "INSERT INTO users AS u (org_id, email, name, role, active, scope_team_id, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(u.org)
+        .bind(u.email.as_str())
+        .bind(u.name.as_str())
+        .bind(u.role.as_str())
+        .bind(true)
+        .bind(u.scope_team_id)
+        .bind(u.password_hash.clone())
+        .bind(now);
+        self.fetch_one::<Row>(&q).await?.into_user()
+    }
+
+    /// The user with this id in this organization, with their teams and tags.
+    pub async fn user(&mut self, org: OrgId, id: UserId) -> Result<User, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2"
+        ))
+        .bind(org)
+        .bind(id);
+        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
+        Ok(self.with_links(vec![user]).await?.remove(0))
+    }
+
+    /// The user signing in with this email, and their password hash.
+    pub async fn user_for_login(
+        &mut self,
+        email: &str,
+    ) -> Result<(User, Option<String>), StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+        ))
+        .bind(email);
+        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
+        let hash = self
+            .fetch_one::<Hash>(
+                &Sql::new("SELECT password_hash FROM users WHERE id = $1").bind(user.id),
+            )
+            .await?;
+        let user = self.with_links(vec![user]).await?.remove(0);
+        Ok((user, hash.password_hash))
+    }
+
+    /// Users of the organization matching `filter`, by id.
+    pub async fn users(
+        &mut self,
+        org: OrgId,
+        filter: &UserFilter,
+    ) -> Result<Vec<User>, StoreError> {
+        let mut q = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "
+        ));
+        q.push_bind(org);
+        if let Some(teams) = &filter.teams {
+            q.push(" AND u.id IN (SELECT user_id FROM team_members WHERE team_id IN ");
+            q.push_list(teams.iter().copied());
+            q.push(")");
+        }
+        if let Some(role) = filter.role {
+            q.push(" AND u.role = ").push_bind(role.as_str());
+        }
+        if let Some(active) = filter.active {
+            q.push(" AND u.active = ").push_bind(active);
+        }
+        q.push(" ORDER BY u.id");
+        let users = self
+            .fetch_all::<Row>(&q)
+            .await?
+            .into_iter()
+            .map(Row::into_user)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.with_links(users).await
+    }
+
+    /// Fills in teams and tags, two queries for any number of users.
+    pub(crate) async fn with_links(
+        &mut self,
+        mut users: Vec<User>,
+    ) -> Result<Vec<User>, StoreError> {
+        if users.is_empty() {
+            return Ok(users);
+        }
+        let ids: Vec<i64> = users.iter().map(|u| u.id.get()).collect();
+        let mut q = Sql::new("SELECT user_id, team_id FROM team_members WHERE user_id IN ");
+        q.push_list(ids.iter().copied()).push(" ORDER BY team_id");
+        for link in self.fetch_all::<TeamLink>(&q).await? {
+            if let Some(u) = users.iter_mut().find(|u| u.id.get() == link.user_id) {
+                u.teams.push(TeamId::new(link.team_id));
+            }
+        }
+        let mut q = Sql::new("SELECT user_id, tag FROM user_tags WHERE user_id IN ");
+        q.push_list(ids.iter().copied()).push(" ORDER BY tag");
+        for link in self.fetch_all::<TagLink>(&q).await? {
+            if let Some(u) = users.iter_mut().find(|u| u.id.get() == link.user_id) {
+                u.tags.push(link.tag);
+            }
+        }
+        Ok(users)
+    }
+
+    /// Changes a user's name, role, active flag and scope.
+    pub async fn update_user(&mut self, u: &User) -> Result<(), StoreError> {
+        let q = Sql::new("UPDATE users SET name = $3, role = $4, active = $5, scope_team_id = $6 WHERE org_id = $1 AND id = $2")
+            .bind(u.org)
+            .bind(u.id)
+            .bind(u.name.as_str())
+            .bind(u.role.as_str())
+            .bind(u.active)
+            .bind(u.scope_team_id);
+        match self.execute(&q).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    /// Replaces a user's password hash.
+    pub async fn set_password(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        let q = Sql::new("UPDATE users SET password_hash = $3 WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id)
+            .bind(hash);
+        match self.execute(&q).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    /// Replaces the teams a user belongs to (all must be of the user's organization).
+    pub async fn set_user_teams(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        teams: &[TeamId],
+    ) -> Result<(), StoreError> {
+        for t in teams {
+            self.team(org, *t).await?;
+        }
+        self.execute(&Sql::new("DELETE FROM team_members WHERE user_id = $1").bind(id))
+            .await?;
+        for t in teams {
+            self.execute(
+                &Sql::new("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
+                    .bind(*t)
+                    .bind(id),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces a user's tags.
+    pub async fn set_user_tags(&mut self, id: UserId, tags: &[String]) -> Result<(), StoreError> {
+        self.execute(&Sql::new("DELETE FROM user_tags WHERE user_id = $1").bind(id))
+            .await?;
+        for t in tags {
+            self.execute(
+                &Sql::new("INSERT INTO user_tags (user_id, tag) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(t.as_str()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
