@@ -1,1 +1,93 @@
-//! placeholder
+//! leadpool's use cases: one function per command, each one transaction, each taking the
+//! acting user (whose organization and scope bound everything it can reach) and reading
+//! the time from the injected [`Clock`].
+
+mod error;
+
+pub mod auth;
+pub mod bootstrap;
+pub mod clock;
+pub mod directory;
+pub mod import;
+pub mod leads;
+pub mod secret;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use auth::{Member, Principal};
+pub use clock::{Clock, SystemClock};
+pub use error::AppError;
+use leadpool_domain::Timestamp;
+use leadpool_store::Store;
+
+/// Settings the use cases need (the validated subset of the configuration).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// SHA-256 digest of the operator token, if one is configured.
+    pub operator_token_digest: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(12 * 3600),
+            operator_token_digest: None,
+        }
+    }
+}
+
+/// The application: the store, the clock and the settings, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("backend", &self.inner.store.backend())
+            .field("settings", &self.inner.settings)
+            .finish()
+    }
+}
+
+impl App {
+    /// An app over `store`, reading time from `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                settings,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The current instant, from the injected clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// How long a browser session lasts, in seconds (for the cookie's Max-Age).
+    pub fn store_session_ttl_secs(&self) -> u64 {
+        self.inner.settings.session_ttl.as_secs()
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+}

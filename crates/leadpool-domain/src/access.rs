@@ -68,6 +68,30 @@ impl Scope {
     }
 }
 
+/// Every team in the subtree rooted at `root` (itself included), given each team's parent.
+pub fn subtree(teams: &[(TeamId, Option<TeamId>)], root: TeamId) -> Vec<TeamId> {
+    let mut out = vec![root];
+    let mut i = 0;
+    while let Some(&t) = out.get(i) {
+        for &(child, parent) in teams {
+            if parent == Some(t) && !out.contains(&child) {
+                out.push(child);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether putting `team` under `new_parent` would make the hierarchy a cycle.
+pub fn would_cycle(
+    teams: &[(TeamId, Option<TeamId>)],
+    team: TeamId,
+    new_parent: Option<TeamId>,
+) -> bool {
+    new_parent.is_some_and(|p| subtree(teams, team).contains(&p))
+}
+
 /// Which leads a viewer's lists and reads are limited to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visibility {
@@ -179,6 +203,22 @@ mod tests {
         assert!(!v.can_see_lead(OrgId::new(1), Some(TeamId::new(4)), Owner::Queue));
         assert!(!v.can_see_lead(OrgId::new(1), None, Owner::Queue));
         assert!(!v.administers_organization());
+    }
+
+    #[test]
+    fn a_subtree_holds_every_descendant_and_nothing_else() {
+        let t = TeamId::new;
+        let teams = [
+            (t(1), None),
+            (t(2), Some(t(1))),
+            (t(3), Some(t(2))),
+            (t(4), None),
+        ];
+        assert_eq!(subtree(&teams, t(1)), vec![t(1), t(2), t(3)]);
+        assert_eq!(subtree(&teams, t(4)), vec![t(4)]);
+        assert!(would_cycle(&teams, t(1), Some(t(3))));
+        assert!(would_cycle(&teams, t(2), Some(t(2))));
+        assert!(!would_cycle(&teams, t(3), Some(t(4))));
     }
 
     proptest! {

@@ -12,11 +12,11 @@ pub mod time;
 pub mod timeline;
 pub mod validate;
 
-pub use access::{Role, Scope, Viewer, Visibility};
+pub use access::{Role, Scope, Viewer, Visibility, subtree, would_cycle};
 pub use ids::{LeadId, OfferId, OrgId, PoolId, SourceId, StatusId, TeamId, UserId};
 pub use lead::{Lead, LeadDraft, LeadPatch, Transition};
 pub use owner::Owner;
 pub use status::StatusCategory;
 pub use time::Timestamp;
 pub use timeline::{Actor, EventKind, TimelineEntry};
-pub use validate::{FieldError, Invalid};
+pub use validate::{Email, FieldError, Invalid, Phone};

@@ -233,6 +233,13 @@ impl Store {
         }
     }
 
+    /// Checks the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut tx = self.read().await?;
+        tx.execute(&Sql::new("SELECT 1")).await?;
+        tx.commit().await
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         match &self.db {

@@ -2,6 +2,7 @@
 //! always written by the same call, inside the caller's transaction.
 
 use leadpool_domain::lead::{NewLead, StatusRef, Transition};
+use leadpool_domain::validate::PersonName;
 use leadpool_domain::{
     Actor, EventKind, Lead, LeadId, OrgId, Owner, PoolId, SourceId, StatusCategory, StatusId,
     TeamId, TimelineEntry, Timestamp, UserId, Visibility,
@@ -49,7 +50,10 @@ impl TryFrom<Row> for Lead {
         let name = if r.name.is_empty() {
             None
         } else {
-            Some(from_json(&"leads.name", &to_json(&r.name))?)
+            Some(
+                PersonName::parse(&r.name)
+                    .map_err(|e| StoreError::Corrupt(format!("lead {} name: {e}", r.id)))?,
+            )
         };
         Ok(Self {
             id: LeadId::new(r.id),
@@ -245,34 +249,47 @@ fn push_visibility(q: &mut Sql, v: &Visibility) {
     }
 }
 
+/// The INSERT of a lead's row, also run bare by `leadpool bench` as the floor to compare with.
+fn insert_lead_sql(l: &Lead) -> Sql {
+    let o = l.owner.to_columns();
+    Sql::new(
+        "INSERT INTO leads (org_id, source_id, external_id, name, emails, phones, tags, fields, search_text, status_id, \
+         owner_kind, owner_user_id, owner_pool_id, owner_offer_id, team_id, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+    )
+    .bind(l.org)
+    .bind(l.source_id)
+    .bind(l.external_id.clone())
+    .bind(l.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
+    .bind(to_json(&l.emails))
+    .bind(to_json(&l.phones))
+    .bind(to_json(&l.tags))
+    .bind(to_json(&l.fields))
+    .bind(l.search_text())
+    .bind(l.status.id)
+    .bind(o.kind)
+    .bind(o.user_id)
+    .bind(o.pool_id)
+    .bind(o.offer_id)
+    .bind(l.team_id)
+    .bind(l.created_at)
+    .bind(l.updated_at)
+    .bind(l.version)
+}
+
 impl Tx {
+    /// Only the INSERT of a lead's row: no tags, no timeline. For benchmarks' raw rate; never
+    /// use it to store a lead (it would have no timeline entry).
+    pub async fn bench_bare_lead_insert(&mut self, new: &NewLead) -> Result<(), StoreError> {
+        self.fetch_one::<IdRow>(&insert_lead_sql(&new.lead))
+            .await
+            .map(drop)
+    }
+
     /// Stores a new lead with its tags and its `created` entry; returns it with its id.
     pub async fn insert_lead(&mut self, new: &NewLead) -> Result<Lead, StoreError> {
         let l = &new.lead;
-        let o = l.owner.to_columns();
-        let q = Sql::new(
-            "INSERT INTO leads (org_id, source_id, external_id, name, emails, phones, tags, fields, search_text, status_id, \
-             owner_kind, owner_user_id, owner_pool_id, owner_offer_id, team_id, created_at, updated_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-        )
-        .bind(l.org)
-        .bind(l.source_id)
-        .bind(l.external_id.clone())
-        .bind(l.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
-        .bind(to_json(&l.emails))
-        .bind(to_json(&l.phones))
-        .bind(to_json(&l.tags))
-        .bind(to_json(&l.fields))
-        .bind(l.search_text())
-        .bind(l.status.id)
-        .bind(o.kind)
-        .bind(o.user_id)
-        .bind(o.pool_id)
-        .bind(o.offer_id)
-        .bind(l.team_id)
-        .bind(l.created_at)
-        .bind(l.updated_at)
-        .bind(l.version);
+        let q = insert_lead_sql(l);
         let id: IdRow = self.fetch_one(&q).await?;
         let mut lead = l.clone();
         lead.id = LeadId::new(id.id);

@@ -112,8 +112,9 @@ impl Tx {
     /// Adds a user; a taken email is `Conflict { users_email_key }`.
     pub async fn insert_user(&mut self, u: &NewUser, now: Timestamp) -> Result<User, StoreError> {
         let q = Sql::new(&format!(
-            "INSERT INTO users AS u (org_id, email, name, role, active, scope_team_id, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (org_id, email, name, role, active, scope_team_id, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {}",
+            USER_COLUMNS.replace("u.", "")
         ))
         .bind(u.org)
         .bind(u.email.as_str())

@@ -1,4 +1,13 @@
 //! The store test suite: every test body runs on SQLite and on PostgreSQL.
 
+mod fixtures;
+
+mod credentials;
+mod lead_lists;
+mod leads;
 mod migrations;
-mod smoke;
+mod organizations;
+mod sources;
+mod statuses_and_pools;
+mod teams;
+mod users;

@@ -1,0 +1,205 @@
+//! Who is acting: API tokens, password sign-in with server-side sessions, and the operator.
+//! A signed-in user becomes a [`Member`], whose [`Viewer`] carries their organization and
+//! their team scope already expanded to a subtree.
+
+use std::sync::OnceLock;
+
+use leadpool_domain::{Scope, Timestamp, UserId, Viewer, subtree};
+use leadpool_store::StoreError;
+use leadpool_store::credentials::ApiToken;
+use leadpool_store::users::User;
+
+use crate::secret::{self, constant_time_eq};
+use crate::{App, AppError};
+
+/// A user of an organization, as the use cases see them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The stored user.
+    pub user: User,
+    /// Their organization, role and scope, for the rules.
+    pub viewer: Viewer,
+}
+
+/// Whoever presented credentials.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// The installation's operator (manages organizations only).
+    Operator,
+    /// A user of one organization.
+    Member(Member),
+}
+
+/// A browser session just opened: the cookie value and the CSRF token pages must echo.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The secret cookie value.
+    pub id: String,
+    /// The token unsafe requests must send in `X-CSRF-Token`.
+    pub csrf: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+const BAD_LOGIN: &str = "email or password is wrong";
+
+impl App {
+    /// Resolves a stored user into a member with an expanded scope.
+    pub(crate) async fn member(&self, user: User) -> Result<Member, AppError> {
+        let scope = match user.scope_team_id {
+            None => Scope::Organization,
+            Some(root) => {
+                let mut tx = self.store().read().await?;
+                let teams: Vec<_> = tx
+                    .teams(user.org)
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.id, t.parent_id))
+                    .collect();
+                tx.commit().await?;
+                Scope::Teams(subtree(&teams, root))
+            }
+        };
+        let viewer = Viewer {
+            org: user.org,
+            user: user.id,
+            role: user.role,
+            scope,
+        };
+        Ok(Member { user, viewer })
+    }
+
+    /// The principal an `Authorization: Bearer` token stands for.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Principal, AppError> {
+        let digest = secret::digest(token);
+        if let Some(op) = &self.settings().operator_token_digest
+            && constant_time_eq(op, &digest)
+        {
+            return Ok(Principal::Operator);
+        }
+        let mut tx = self.store().read().await?;
+        let user = match tx.user_by_token(&digest).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => {
+                return Err(AppError::Unauthenticated("the API token is not valid"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        if !user.active {
+            return Err(AppError::Unauthenticated("this user is deactivated"));
+        }
+        Ok(Principal::Member(self.member(user).await?))
+    }
+
+    /// Signs a user in with email and password and opens a session.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<(Member, NewSession), AppError> {
+        let email = email.trim().to_lowercase();
+        let mut tx = self.store().read().await?;
+        let found = tx.user_for_login(&email).await;
+        tx.commit().await?;
+        let (user, hash) = match found {
+            Ok((user, hash)) => (Some(user), hash),
+            Err(StoreError::NotFound) => (None, None),
+            Err(e) => return Err(e.into()),
+        };
+        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        let ok = tokio::task::spawn_blocking({
+            let password = password.to_owned();
+            move || secret::verify_password(&password, &hash)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+        let Some(user) = user.filter(|u| ok && u.active) else {
+            return Err(AppError::Unauthenticated(BAD_LOGIN));
+        };
+        let now = self.now();
+        let ttl = i64::try_from(self.settings().session_ttl.as_millis()).unwrap_or(i64::MAX);
+        let session = NewSession {
+            id: secret::new_token("lps_")?,
+            csrf: secret::new_token("")?,
+            expires_at: now.plus_millis(ttl),
+        };
+        let mut tx = self.store().write().await?;
+        tx.delete_expired_sessions(now).await?;
+        tx.insert_session(
+            &secret::digest(&session.id),
+            user.id,
+            &session.csrf,
+            now,
+            session.expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((self.member(user).await?, session))
+    }
+
+    /// The member and CSRF token of a live session.
+    pub async fn session(&self, session_id: &str) -> Result<(Member, String), AppError> {
+        let mut tx = self.store().read().await?;
+        let found = tx.session(&secret::digest(session_id), self.now()).await;
+        tx.commit().await?;
+        match found {
+            Ok((user, csrf)) if user.active => Ok((self.member(user).await?, csrf)),
+            Ok(_) | Err(StoreError::NotFound) => Err(AppError::Unauthenticated(
+                "the session has expired; sign in again",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, session_id: &str) -> Result<(), AppError> {
+        let mut tx = self.store().write().await?;
+        tx.delete_session(&secret::digest(session_id)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues an API token for `user` (themselves, or one an admin administers); returns the
+    /// secret, which is never shown again.
+    pub async fn create_token(
+        &self,
+        actor: &Member,
+        user: UserId,
+        name: &str,
+    ) -> Result<(ApiToken, String), AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "name",
+                "a token name has 1 to 100 characters",
+            ));
+        }
+        let mut tx = self.store().write().await?;
+        let target = tx
+            .user(actor.viewer.org, user)
+            .await
+            .map_err(AppError::from_store("user"))?;
+        let allowed = target.id == actor.user.id
+            || actor
+                .viewer
+                .administers(target.scope_team_id.or(target.teams.first().copied()));
+        if !allowed {
+            return Err(AppError::Forbidden(
+                "only an admin in scope may issue tokens for another user".into(),
+            ));
+        }
+        let token = secret::new_token("lp_")?;
+        let meta = tx
+            .insert_token(target.id, name, &secret::digest(&token), self.now())
+            .await?;
+        tx.commit().await?;
+        Ok((meta, token))
+    }
+}
+
+/// A real Argon2id hash, checked when no user matches so that case costs the same time.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| secret::hash_password("no user has this password").unwrap_or_default())
+}

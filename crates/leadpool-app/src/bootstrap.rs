@@ -1,0 +1,239 @@
+//! Setting up an installation: organizations with their defaults and first admin, and
+//! users added from the command line. These run as the operator.
+
+use leadpool_domain::validate::PersonName;
+use leadpool_domain::{Email, Role, StatusCategory, TeamId};
+use leadpool_store::orgs::Organization;
+use leadpool_store::sources::Source;
+use leadpool_store::teams::Team;
+use leadpool_store::users::{NewUser, User};
+
+use crate::secret;
+use crate::{App, AppError};
+
+/// The statuses a new organization starts with, the first being where new leads start.
+pub const DEFAULT_STATUSES: &[(&str, StatusCategory)] = &[
+    ("New", StatusCategory::New),
+    ("Contacted", StatusCategory::Contacted),
+    ("Working", StatusCategory::Working),
+    ("Recycled", StatusCategory::New),
+    ("Closed", StatusCategory::Closed),
+];
+
+/// The name of every organization's default pool.
+pub const DEFAULT_POOL: &str = "Lead Pool";
+
+/// What is needed to create an organization.
+#[derive(Debug, Clone)]
+pub struct NewOrg<'a> {
+    /// Short unique name (`acme-realty`).
+    pub slug: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Its statuses, the first being the default.
+    pub statuses: &'a [(&'a str, StatusCategory)],
+}
+
+/// A user to add from the command line or the operator API.
+#[derive(Debug, Clone)]
+pub struct UserSpec<'a> {
+    /// Sign-in address.
+    pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Password (at least 10 characters), or `None` for an API-only user.
+    pub password: Option<&'a str>,
+    /// Teams, by name.
+    pub teams: &'a [String],
+}
+
+/// Checks an organization slug: 2 to 40 lower-case letters, digits and dashes.
+pub fn parse_slug(slug: &str) -> Result<&str, AppError> {
+    let ok = (2..=40).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(slug)
+    } else {
+        Err(AppError::invalid(
+            "slug",
+            format!("`{slug}` must be 2 to 40 of a-z, 0-9 and `-`, e.g. acme-realty"),
+        ))
+    }
+}
+
+impl App {
+    /// Creates an organization with its statuses and its default pool.
+    pub async fn create_org(&self, new: &NewOrg<'_>) -> Result<Organization, AppError> {
+        let slug = parse_slug(new.slug.trim())?;
+        let name = PersonName::parse(new.name).map_err(|m| AppError::invalid("name", m))?;
+        if new.statuses.is_empty() {
+            return Err(AppError::invalid(
+                "statuses",
+                "an organization needs at least one status",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let org = tx.insert_org(slug, name.as_str(), now).await?;
+        for (i, (status, category)) in new.statuses.iter().enumerate() {
+            tx.insert_status(org.id, status, *category, i == 0, now)
+                .await?;
+        }
+        tx.insert_pool(org.id, DEFAULT_POOL, true, now).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    /// Every organization (operator only).
+    pub async fn list_orgs(&self) -> Result<Vec<Organization>, AppError> {
+        let mut tx = self.store().read().await?;
+        let orgs = tx.orgs().await?;
+        tx.commit().await?;
+        Ok(orgs)
+    }
+
+    /// The organization with this slug.
+    pub async fn org_by_slug(&self, slug: &str) -> Result<Organization, AppError> {
+        let mut tx = self.store().read().await?;
+        let org = tx.org_by_slug(slug).await.map_err(|e| match e {
+            leadpool_store::StoreError::NotFound => {
+                AppError::invalid("org", format!("no organization has the slug `{slug}`"))
+            }
+            e => e.into(),
+        })?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    /// Adds a user to an organization as the operator, with an API token; returns the token.
+    pub async fn add_user(
+        &self,
+        org: &Organization,
+        spec: &UserSpec<'_>,
+    ) -> Result<(User, String), AppError> {
+        let email = Email::parse(spec.email).map_err(|m| AppError::invalid("email", m))?;
+        let name = PersonName::parse(spec.name).map_err(|m| AppError::invalid("name", m))?;
+        let password_hash = spec.password.map(secret::hash_password).transpose()?;
+        let token = secret::new_token("lp_")?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let mut teams: Vec<TeamId> = Vec::with_capacity(spec.teams.len());
+        for t in spec.teams {
+            let team = tx.team_by_name(org.id, t).await.map_err(|e| match e {
+                leadpool_store::StoreError::NotFound => {
+                    AppError::invalid("team", format!("`{}` has no team named `{t}`", org.slug))
+                }
+                e => e.into(),
+            })?;
+            teams.push(team.id);
+        }
+        let new = NewUser {
+            org: org.id,
+            email: email.as_str().to_owned(),
+            name: name.as_str().to_owned(),
+            role: spec.role,
+            scope_team_id: None,
+            password_hash,
+        };
+        let mut user = tx.insert_user(&new, now).await?;
+        tx.set_user_teams(org.id, user.id, &teams).await?;
+        tx.insert_token(
+            user.id,
+            "created with the user",
+            &secret::digest(&token),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        user.teams = teams;
+        Ok((user, token))
+    }
+
+    /// Adds a team (under `parent`, by name) as the operator.
+    pub async fn add_team(
+        &self,
+        org: &Organization,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<Team, AppError> {
+        let name = PersonName::parse(name).map_err(|m| AppError::invalid("name", m))?;
+        let mut tx = self.store().write().await?;
+        let parent = match parent {
+            Some(p) => Some(
+                tx.team_by_name(org.id, p)
+                    .await
+                    .map_err(AppError::from_store("parent team"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let team = tx
+            .insert_team(org.id, parent, name.as_str(), self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Sets a user's tags and active flag as the operator.
+    pub async fn set_user_profile(
+        &self,
+        org: &Organization,
+        user: &User,
+        tags: &[String],
+        active: bool,
+    ) -> Result<(), AppError> {
+        let tags: Vec<String> = leadpool_domain::validate::parse_tags(tags)
+            .map_err(|m| AppError::invalid("tags", m))?
+            .into_iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        let mut tx = self.store().write().await?;
+        let mut u = tx
+            .user(org.id, user.id)
+            .await
+            .map_err(AppError::from_store("user"))?;
+        u.active = active;
+        tx.update_user(&u).await?;
+        tx.set_user_tags(u.id, &tags).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a source as the operator; returns it with its intake key, shown this once.
+    pub async fn add_source(
+        &self,
+        org: &Organization,
+        name: &str,
+    ) -> Result<(Source, String), AppError> {
+        self.insert_source(org.id, name, None).await
+    }
+
+    /// Issues a fresh API token for a user as the operator (the secret is shown once).
+    pub async fn issue_token(&self, user: &User, name: &str) -> Result<String, AppError> {
+        let token = secret::new_token("lp_")?;
+        let mut tx = self.store().write().await?;
+        tx.insert_token(user.id, name, &secret::digest(&token), self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The user of `org` with this email.
+    pub async fn user_by_email(&self, org: &Organization, email: &str) -> Result<User, AppError> {
+        let mut tx = self.store().read().await?;
+        let users = tx
+            .users(org.id, &leadpool_store::users::UserFilter::default())
+            .await?;
+        tx.commit().await?;
+        let email = email.trim().to_lowercase();
+        users.into_iter().find(|u| u.email == email).ok_or_else(|| {
+            AppError::invalid("email", format!("`{email}` is not a user of {}", org.slug))
+        })
+    }
+}

@@ -1,0 +1,487 @@
+//! An organization's directory: teams, users, sources and statuses, managed by admins
+//! within their scope.
+
+use leadpool_domain::validate::{PersonName, parse_tags};
+use leadpool_domain::{
+    Email, Role, Scope, SourceId, StatusCategory, StatusId, TeamId, UserId, would_cycle,
+};
+use leadpool_store::sources::Source;
+use leadpool_store::statuses::Status;
+use leadpool_store::teams::Team;
+use leadpool_store::users::{NewUser, User, UserFilter};
+
+use crate::secret;
+use crate::{App, AppError, Member};
+
+fn require_org_admin(m: &Member) -> Result<(), AppError> {
+    if m.viewer.administers_organization() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only an admin of the whole organization may do this".into(),
+        ))
+    }
+}
+
+fn name_field(field: &str, s: &str) -> Result<String, AppError> {
+    PersonName::parse(s)
+        .map(|n| n.as_str().to_owned())
+        .map_err(|m| AppError::invalid(field, m))
+}
+
+/// Changes to a user; `None` leaves a part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// New display name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// Activate or deactivate.
+    pub active: Option<bool>,
+    /// New teams (replacing the old).
+    pub teams: Option<Vec<TeamId>>,
+    /// New tags (replacing the old).
+    pub tags: Option<Vec<String>>,
+    /// New scope: `Some(None)` is the whole organization.
+    pub scope_team_id: Option<Option<TeamId>>,
+    /// New password.
+    pub password: Option<String>,
+}
+
+/// A user to create through the API.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    /// Sign-in address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Password, or `None` for an API-only user.
+    pub password: Option<String>,
+    /// Teams.
+    pub teams: Vec<TeamId>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Scope of their rights (`None`: the organization).
+    pub scope_team_id: Option<TeamId>,
+}
+
+impl App {
+    /// Every team of the actor's organization.
+    pub async fn list_teams(&self, m: &Member) -> Result<Vec<Team>, AppError> {
+        let mut tx = self.store().read().await?;
+        let teams = tx.teams(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(teams)
+    }
+
+    /// One team.
+    pub async fn get_team(&self, m: &Member, id: TeamId) -> Result<Team, AppError> {
+        let mut tx = self.store().read().await?;
+        let team = tx
+            .team(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("team"))?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Creates a team under `parent`; the actor must administer the parent.
+    pub async fn create_team(
+        &self,
+        m: &Member,
+        name: &str,
+        parent: Option<TeamId>,
+    ) -> Result<Team, AppError> {
+        let name = name_field("name", name)?;
+        if !m.viewer.administers(parent) {
+            return Err(AppError::Forbidden(
+                "you may only create teams inside your scope".into(),
+            ));
+        }
+        let mut tx = self.store().write().await?;
+        let team = tx
+            .insert_team(m.viewer.org, parent, &name, self.now())
+            .await
+            .map_err(AppError::from_store("parent team"))?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Renames or moves a team; both the team and its new parent must be in scope.
+    pub async fn update_team(
+        &self,
+        m: &Member,
+        id: TeamId,
+        name: Option<&str>,
+        parent: Option<Option<TeamId>>,
+    ) -> Result<Team, AppError> {
+        let mut tx = self.store().write().await?;
+        let team = tx
+            .team(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("team"))?;
+        let new_parent = parent.unwrap_or(team.parent_id);
+        if !m.viewer.administers(Some(id)) || !m.viewer.administers(new_parent) {
+            return Err(AppError::Forbidden(
+                "you may only change teams inside your scope".into(),
+            ));
+        }
+        let all: Vec<_> = tx
+            .teams(m.viewer.org)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.parent_id))
+            .collect();
+        if would_cycle(&all, id, new_parent) {
+            return Err(AppError::invalid(
+                "parent_id",
+                "a team cannot be moved under itself or its own subteam",
+            ));
+        }
+        let name = name
+            .map(|n| name_field("name", n))
+            .transpose()?
+            .unwrap_or(team.name);
+        let team = tx
+            .update_team(m.viewer.org, id, &name, new_parent)
+            .await
+            .map_err(AppError::from_store("parent team"))?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Users the actor may see: admins and ISAs their scope's, everyone else the whole
+    /// organization's (agents need names to know who holds a lead).
+    pub async fn list_users(
+        &self,
+        m: &Member,
+        role: Option<Role>,
+        active: Option<bool>,
+    ) -> Result<Vec<User>, AppError> {
+        let teams = match (&m.viewer.scope, m.viewer.role) {
+            (Scope::Teams(ts), Role::Admin | Role::Isa) => Some(ts.clone()),
+            _ => None,
+        };
+        let mut tx = self.store().read().await?;
+        let users = tx
+            .users(
+                m.viewer.org,
+                &UserFilter {
+                    teams,
+                    role,
+                    active,
+                },
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(users)
+    }
+
+    /// One user of the actor's organization.
+    pub async fn get_user(&self, m: &Member, id: UserId) -> Result<User, AppError> {
+        let mut tx = self.store().read().await?;
+        let user = tx
+            .user(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("user"))?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    fn check_user_placement(
+        m: &Member,
+        teams: &[TeamId],
+        scope: Option<TeamId>,
+    ) -> Result<(), AppError> {
+        if !m.viewer.administers(scope) {
+            return Err(AppError::Forbidden(
+                "you may only give a user a scope inside your own".into(),
+            ));
+        }
+        if let Some(t) = teams.iter().find(|t| !m.viewer.administers(Some(**t))) {
+            return Err(AppError::Forbidden(format!(
+                "team {t} is outside your scope"
+            )));
+        }
+        if !m.viewer.administers_organization() && teams.is_empty() {
+            return Err(AppError::invalid(
+                "teams",
+                "a team admin must put the user in at least one of their teams",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds a user; the actor must administer every team and the scope given.
+    pub async fn create_user(&self, m: &Member, new: NewMember) -> Result<User, AppError> {
+        let email = Email::parse(&new.email).map_err(|e| AppError::invalid("email", e))?;
+        let name = name_field("name", &new.name)?;
+        let tags: Vec<String> = parse_tags(&new.tags)
+            .map_err(|e| AppError::invalid("tags", e))?
+            .into_iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        Self::check_user_placement(m, &new.teams, new.scope_team_id)?;
+        let password_hash = new
+            .password
+            .as_deref()
+            .map(secret::hash_password)
+            .transpose()?;
+        let mut tx = self.store().write().await?;
+        let nu = NewUser {
+            org: m.viewer.org,
+            email: email.as_str().to_owned(),
+            name,
+            role: new.role,
+            scope_team_id: new.scope_team_id,
+            password_hash,
+        };
+        let user = tx
+            .insert_user(&nu, self.now())
+            .await
+            .map_err(AppError::from_store("scope team"))?;
+        tx.set_user_teams(m.viewer.org, user.id, &new.teams)
+            .await
+            .map_err(AppError::from_store("team"))?;
+        tx.set_user_tags(user.id, &tags).await?;
+        let user = tx.user(m.viewer.org, user.id).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Changes a user; the actor must administer the user's current and new placement.
+    pub async fn update_user(
+        &self,
+        m: &Member,
+        id: UserId,
+        c: UserChanges,
+    ) -> Result<User, AppError> {
+        let mut tx = self.store().write().await?;
+        let mut user = tx
+            .user(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("user"))?;
+        Self::check_user_placement(m, &user.teams, user.scope_team_id)?;
+        if let Some(n) = &c.name {
+            user.name = name_field("name", n)?;
+        }
+        if let Some(r) = c.role {
+            user.role = r;
+        }
+        if let Some(a) = c.active {
+            if !a && user.id == m.user.id {
+                return Err(AppError::invalid(
+                    "active",
+                    "you cannot deactivate yourself",
+                ));
+            }
+            user.active = a;
+        }
+        if let Some(s) = c.scope_team_id {
+            user.scope_team_id = s;
+        }
+        let teams = c.teams.clone().unwrap_or_else(|| user.teams.clone());
+        Self::check_user_placement(m, &teams, user.scope_team_id)?;
+        tx.update_user(&user).await?;
+        if c.teams.is_some() {
+            tx.set_user_teams(m.viewer.org, id, &teams)
+                .await
+                .map_err(AppError::from_store("team"))?;
+        }
+        if let Some(tags) = &c.tags {
+            let tags: Vec<String> = parse_tags(tags)
+                .map_err(|e| AppError::invalid("tags", e))?
+                .into_iter()
+                .map(|t| t.as_str().to_owned())
+                .collect();
+            tx.set_user_tags(id, &tags).await?;
+        }
+        if let Some(p) = &c.password {
+            tx.set_password(m.viewer.org, id, &secret::hash_password(p)?)
+                .await?;
+        }
+        let user = tx.user(m.viewer.org, id).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Every source (admins and ISAs).
+    pub async fn list_sources(&self, m: &Member) -> Result<Vec<Source>, AppError> {
+        if !matches!(m.viewer.role, Role::Admin | Role::Isa) {
+            return Err(AppError::Forbidden(
+                "only admins and ISAs see sources".into(),
+            ));
+        }
+        let mut tx = self.store().read().await?;
+        let sources = tx.sources(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(sources)
+    }
+
+    /// One source (admins and ISAs).
+    pub async fn get_source(&self, m: &Member, id: SourceId) -> Result<Source, AppError> {
+        if !matches!(m.viewer.role, Role::Admin | Role::Isa) {
+            return Err(AppError::Forbidden(
+                "only admins and ISAs see sources".into(),
+            ));
+        }
+        let mut tx = self.store().read().await?;
+        let s = tx
+            .source(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("source"))?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Creates a source; returns it with its intake key, shown this once.
+    pub async fn create_source(
+        &self,
+        m: &Member,
+        name: &str,
+        team: Option<TeamId>,
+    ) -> Result<(Source, String), AppError> {
+        require_org_admin(m)?;
+        self.insert_source(m.viewer.org, name, team).await
+    }
+
+    pub(crate) async fn insert_source(
+        &self,
+        org: leadpool_domain::OrgId,
+        name: &str,
+        team: Option<TeamId>,
+    ) -> Result<(Source, String), AppError> {
+        let name = name_field("name", name)?;
+        let key = secret::new_token("src_")?;
+        let mut tx = self.store().write().await?;
+        let s = tx
+            .insert_source(
+                org,
+                &name,
+                team,
+                &secret::digest(&key),
+                &secret::hint(&key),
+                self.now(),
+            )
+            .await
+            .map_err(AppError::from_store("team"))?;
+        tx.commit().await?;
+        Ok((s, key))
+    }
+
+    /// Renames a source, moves it to a team or turns it on or off.
+    pub async fn update_source(
+        &self,
+        m: &Member,
+        id: SourceId,
+        name: Option<&str>,
+        team: Option<Option<TeamId>>,
+        active: Option<bool>,
+    ) -> Result<Source, AppError> {
+        require_org_admin(m)?;
+        let mut tx = self.store().write().await?;
+        let mut s = tx
+            .source(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("source"))?;
+        if let Some(n) = name {
+            s.name = name_field("name", n)?;
+        }
+        if let Some(t) = team {
+            s.team_id = t;
+        }
+        if let Some(a) = active {
+            s.active = a;
+        }
+        let s = tx
+            .update_source(&s)
+            .await
+            .map_err(AppError::from_store("team"))?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Replaces a source's intake key; returns the new key, shown this once.
+    pub async fn rotate_source_key(
+        &self,
+        m: &Member,
+        id: SourceId,
+    ) -> Result<(Source, String), AppError> {
+        require_org_admin(m)?;
+        let key = secret::new_token("src_")?;
+        let mut tx = self.store().write().await?;
+        let s = tx
+            .rotate_source_key(m.viewer.org, id, &secret::digest(&key), &secret::hint(&key))
+            .await
+            .map_err(AppError::from_store("source"))?;
+        tx.commit().await?;
+        Ok((s, key))
+    }
+
+    /// The organization's statuses, in order.
+    pub async fn list_statuses(&self, m: &Member) -> Result<Vec<Status>, AppError> {
+        let mut tx = self.store().read().await?;
+        let s = tx.statuses(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Adds a status.
+    pub async fn create_status(
+        &self,
+        m: &Member,
+        name: &str,
+        category: StatusCategory,
+        is_default: bool,
+    ) -> Result<Status, AppError> {
+        require_org_admin(m)?;
+        let name = name_field("name", name)?;
+        let mut tx = self.store().write().await?;
+        let s = tx
+            .insert_status(m.viewer.org, &name, category, is_default, self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Renames, recategorizes, moves or makes a status the default.
+    pub async fn update_status(
+        &self,
+        m: &Member,
+        id: StatusId,
+        name: Option<&str>,
+        category: Option<StatusCategory>,
+        position: Option<i64>,
+        is_default: Option<bool>,
+    ) -> Result<Status, AppError> {
+        require_org_admin(m)?;
+        let mut tx = self.store().write().await?;
+        let mut s = tx
+            .status(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("status"))?;
+        if let Some(n) = name {
+            s.name = name_field("name", n)?;
+        }
+        if let Some(c) = category {
+            s.category = c;
+        }
+        if let Some(p) = position {
+            s.position = p;
+        }
+        if let Some(d) = is_default {
+            if !d && s.is_default {
+                return Err(AppError::invalid(
+                    "is_default",
+                    "make another status the default instead",
+                ));
+            }
+            s.is_default = d;
+        }
+        let s = tx.update_status(&s).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+}

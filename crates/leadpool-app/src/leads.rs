@@ -1,0 +1,486 @@
+//! Leads: intake from sources, reading, editing and listing within the actor's visibility.
+
+use leadpool_domain::lead::{LeadDraft, LeadInput, LeadPatch, LeadPatchInput};
+use leadpool_domain::validate::Tag;
+use leadpool_domain::{
+    Actor, Lead, LeadId, Owner, PoolId, Role, SourceId, StatusId, Timestamp, UserId,
+};
+use leadpool_store::StoreError;
+use leadpool_store::leads::{After, LeadFilter, LeadSort, TimelineRecord};
+use leadpool_store::sources::Source;
+
+use crate::secret;
+use crate::{App, AppError, Member};
+
+/// Most leads one page may hold.
+pub const MAX_PAGE: u32 = 500;
+/// Leads per page when the client does not say.
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// What came of an intake.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    /// The lead.
+    pub lead: Lead,
+    /// `false` when the source had already sent this external id (nothing was written).
+    pub created: bool,
+}
+
+/// A lead list request.
+#[derive(Debug, Clone, Default)]
+pub struct LeadQuery {
+    /// Only leads held by this agent.
+    pub owner: Option<UserId>,
+    /// Only pool leads, or only leads in no pool.
+    pub in_pool: Option<bool>,
+    /// Only leads in this pool.
+    pub pool: Option<PoolId>,
+    /// Only these statuses.
+    pub statuses: Vec<StatusId>,
+    /// Only these sources.
+    pub sources: Vec<SourceId>,
+    /// Only leads with all these tags.
+    pub tags: Vec<String>,
+    /// Created at or after.
+    pub created_from: Option<Timestamp>,
+    /// Created before.
+    pub created_to: Option<Timestamp>,
+    /// Free text in name, email or phone.
+    pub search: Option<String>,
+    /// Order.
+    pub sort: LeadSort,
+    /// Where the previous page ended (`next_cursor` of that page).
+    pub cursor: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// A page of leads.
+#[derive(Debug, Clone)]
+pub struct LeadPage {
+    /// The leads.
+    pub leads: Vec<Lead>,
+    /// Pass as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The stable wire name of a sort order.
+pub fn sort_name(s: LeadSort) -> &'static str {
+    match s {
+        LeadSort::CreatedDesc => "-created_at",
+        LeadSort::CreatedAsc => "created_at",
+        LeadSort::UpdatedDesc => "-updated_at",
+        LeadSort::NameAsc => "name",
+    }
+}
+
+/// Parses a sort order's wire name.
+pub fn parse_sort(s: &str) -> Result<LeadSort, AppError> {
+    [
+        LeadSort::CreatedDesc,
+        LeadSort::CreatedAsc,
+        LeadSort::UpdatedDesc,
+        LeadSort::NameAsc,
+    ]
+    .into_iter()
+    .find(|x| sort_name(*x) == s)
+    .ok_or_else(|| {
+        AppError::invalid(
+            "sort",
+            format!("`{s}` is not a sort order; use -created_at, created_at, -updated_at or name"),
+        )
+    })
+}
+
+fn encode_cursor(sort: LeadSort, after: &After) -> String {
+    let v = match after {
+        After::Int(k, id) => serde_json::json!([sort_name(sort), k, id]),
+        After::Text(k, id) => serde_json::json!([sort_name(sort), k, id]),
+    };
+    v.to_string().bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(sort: LeadSort, cursor: &str) -> Result<After, AppError> {
+    let bad = || {
+        AppError::invalid(
+            "cursor",
+            "not a cursor from this list; pass the next_cursor of the previous page unchanged",
+        )
+    };
+    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+        return Err(bad());
+    }
+    let bytes = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if v.get(0).and_then(|s| s.as_str()) != Some(sort_name(sort)) {
+        return Err(AppError::invalid(
+            "cursor",
+            "this cursor belongs to another sort order; start again without a cursor",
+        ));
+    }
+    let id = v
+        .get(2)
+        .and_then(serde_json::Value::as_i64)
+        .map(LeadId::new)
+        .ok_or_else(bad)?;
+    match (sort, v.get(1)) {
+        (LeadSort::NameAsc, Some(serde_json::Value::String(s))) => Ok(After::Text(s.clone(), id)),
+        (LeadSort::NameAsc, _) => Err(bad()),
+        (_, Some(k)) => k.as_i64().map(|k| After::Int(k, id)).ok_or_else(bad),
+        (_, None) => Err(bad()),
+    }
+}
+
+impl App {
+    /// Takes a lead from a source presenting its intake key. Idempotent on the external id:
+    /// a retry returns the lead already stored and writes nothing.
+    pub async fn intake(&self, key: &str, input: LeadInput) -> Result<Intake, AppError> {
+        let source = self.source_for_key(key).await?;
+        let draft = LeadDraft::parse(input)?;
+        if let Some(existing) = self
+            .existing_lead(&source, draft.external_id.as_deref())
+            .await?
+        {
+            return Ok(Intake {
+                lead: existing,
+                created: false,
+            });
+        }
+        let actor = Actor::Source {
+            source_id: source.id,
+        };
+        match self
+            .insert_new_lead(
+                &source,
+                draft.clone(),
+                Owner::Queue,
+                source.team_id,
+                actor,
+                None,
+            )
+            .await
+        {
+            Err(AppError::Conflict { .. }) => {
+                // A concurrent retry stored it first: answer with that lead.
+                let lead = self
+                    .existing_lead(&source, draft.external_id.as_deref())
+                    .await?
+                    .ok_or(AppError::Busy)?;
+                Ok(Intake {
+                    lead,
+                    created: false,
+                })
+            }
+            other => other.map(|lead| Intake {
+                lead,
+                created: true,
+            }),
+        }
+    }
+
+    async fn source_for_key(&self, key: &str) -> Result<Source, AppError> {
+        let mut tx = self.store().read().await?;
+        let source = match tx.source_by_key(&secret::digest(key)).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => {
+                return Err(AppError::Unauthenticated("the intake key is not valid"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        if !source.active {
+            return Err(AppError::Forbidden(format!(
+                "the source `{}` is turned off",
+                source.name
+            )));
+        }
+        Ok(source)
+    }
+
+    async fn existing_lead(
+        &self,
+        source: &Source,
+        external_id: Option<&str>,
+    ) -> Result<Option<Lead>, AppError> {
+        let Some(x) = external_id else {
+            return Ok(None);
+        };
+        let mut tx = self.store().read().await?;
+        let lead = tx.lead_by_external_id(source.org, source.id, x).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    async fn insert_new_lead(
+        &self,
+        source: &Source,
+        draft: LeadDraft,
+        owner: Owner,
+        team: Option<leadpool_domain::TeamId>,
+        actor: Actor,
+        reason: Option<String>,
+    ) -> Result<Lead, AppError> {
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let status = tx.default_status(source.org).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                AppError::Internal(format!("organization {} has no status", source.org))
+            }
+            e => e.into(),
+        })?;
+        let new = draft.create(
+            source.org,
+            source.id,
+            status.to_ref(),
+            owner,
+            team,
+            actor,
+            reason,
+            now,
+        );
+        let lead = tx.insert_lead(&new).await?;
+        tx.commit().await?;
+        metrics::counter!("leadpool_leads_created_total").increment(1);
+        Ok(lead)
+    }
+
+    /// Adds a lead by hand. An agent's lead is theirs; an admin's or ISA's goes to the
+    /// agent named, or to the manual assignment queue.
+    pub async fn create_lead(
+        &self,
+        m: &Member,
+        source_id: SourceId,
+        input: LeadInput,
+        assignee: Option<UserId>,
+    ) -> Result<Lead, AppError> {
+        let draft = LeadDraft::parse(input)?;
+        let mut tx = self.store().read().await?;
+        let source = tx
+            .source(m.viewer.org, source_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AppError::invalid(
+                    "source_id",
+                    format!("no source {source_id} in this organization"),
+                ),
+                e => e.into(),
+            })?;
+        let (owner, team) = match (m.viewer.role, assignee) {
+            (Role::Agent | Role::AllLeadsAgent, None) => (
+                Owner::Agent { user_id: m.user.id },
+                m.user.teams.first().copied(),
+            ),
+            (Role::Agent | Role::AllLeadsAgent, Some(_)) => {
+                return Err(AppError::Forbidden(
+                    "agents may not assign leads to others".into(),
+                ));
+            }
+            (_, None) => (Owner::Queue, source.team_id),
+            (_, Some(u)) => {
+                let agent = tx.user(m.viewer.org, u).await.map_err(|_| {
+                    AppError::invalid("assignee_id", format!("no user {u} in this organization"))
+                })?;
+                if !agent.active || !agent.role.is_agent() {
+                    return Err(AppError::invalid(
+                        "assignee_id",
+                        format!("{} is not an active agent", agent.name),
+                    ));
+                }
+                let team = agent.teams.first().copied();
+                if !m.viewer.scope.covers(team) {
+                    return Err(AppError::Forbidden(format!(
+                        "{} is outside your scope",
+                        agent.name
+                    )));
+                }
+                (Owner::Agent { user_id: agent.id }, team)
+            }
+        };
+        tx.commit().await?;
+        if let Some(x) = &draft.external_id
+            && self.existing_lead(&source, Some(x)).await?.is_some()
+        {
+            return Err(AppError::Conflict {
+                code: "already_exists",
+                message: format!(
+                    "source `{}` already has a lead with external_id `{x}`",
+                    source.name
+                ),
+            });
+        }
+        self.insert_new_lead(
+            &source,
+            draft,
+            owner,
+            team,
+            Actor::User { user_id: m.user.id },
+            Some("created by hand".into()),
+        )
+        .await
+    }
+
+    /// A lead the actor may see.
+    pub async fn get_lead(&self, m: &Member, id: LeadId) -> Result<Lead, AppError> {
+        let mut tx = self.store().read().await?;
+        let lead = tx
+            .lead(m.viewer.org, id, &m.viewer.lead_visibility())
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Changes a lead's contact details, tags, fields or status, with its timeline entry.
+    pub async fn update_lead(
+        &self,
+        m: &Member,
+        id: LeadId,
+        input: LeadPatchInput,
+        status: Option<StatusId>,
+        reason: Option<String>,
+    ) -> Result<Lead, AppError> {
+        let mut patch = LeadPatch::parse(input)?;
+        if let Some(r) = &reason
+            && r.chars().count() > 1000
+        {
+            return Err(AppError::invalid("reason", "at most 1000 characters"));
+        }
+        // A concurrent edit between our read and write bumps the version; read again and
+        // re-apply rather than overwrite it.
+        for _ in 0..3 {
+            let mut tx = self.store().write().await?;
+            let lead = tx
+                .lead(m.viewer.org, id, &m.viewer.lead_visibility())
+                .await
+                .map_err(AppError::from_store("lead"))?;
+            if !m.viewer.can_edit_lead(lead.org, lead.team_id, lead.owner) {
+                return Err(AppError::Forbidden(
+                    "you may read this lead but not change it".into(),
+                ));
+            }
+            if let Some(s) = status {
+                let st = tx.status(m.viewer.org, s).await.map_err(|e| match e {
+                    StoreError::NotFound => AppError::invalid(
+                        "status_id",
+                        format!("no status {s} in this organization"),
+                    ),
+                    e => e.into(),
+                })?;
+                patch.status = Some(st.to_ref());
+            }
+            let Some(t) = lead.apply(
+                &patch,
+                Actor::User { user_id: m.user.id },
+                reason.clone(),
+                self.now(),
+            )?
+            else {
+                return Ok(lead);
+            };
+            if tx.update_lead(lead.version, &t).await? {
+                tx.commit().await?;
+                return Ok(t.lead);
+            }
+        }
+        Err(AppError::Conflict {
+            code: "edit_conflict",
+            message: "the lead kept changing while it was being saved; reload and try again".into(),
+        })
+    }
+
+    /// A page of the leads the actor may see.
+    pub async fn list_leads(&self, m: &Member, q: &LeadQuery) -> Result<LeadPage, AppError> {
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be 1 to {MAX_PAGE}"),
+            ));
+        }
+        let tags = q
+            .tags
+            .iter()
+            .map(|t| Tag::parse(t).map(|t| t.as_str().to_owned()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::invalid("tags", e))?;
+        if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            return Err(AppError::invalid("q", "at most 200 characters"));
+        }
+        let after = q
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(q.sort, c))
+            .transpose()?;
+        let filter = LeadFilter {
+            owner: q.owner,
+            in_pool: q.in_pool,
+            pool: q.pool,
+            statuses: q.statuses.clone(),
+            sources: q.sources.clone(),
+            tags,
+            created_from: q.created_from,
+            created_to: q.created_to,
+            search: q.search.clone(),
+        };
+        let mut tx = self.store().read().await?;
+        let mut leads = tx
+            .leads(
+                m.viewer.org,
+                &m.viewer.lead_visibility(),
+                &filter,
+                q.sort,
+                after.as_ref(),
+                limit + 1,
+            )
+            .await?;
+        tx.commit().await?;
+        let more = leads.len() > limit as usize;
+        leads.truncate(limit as usize);
+        let next_cursor = if more {
+            leads
+                .last()
+                .map(|l| encode_cursor(q.sort, &After::from_lead(l, q.sort)))
+        } else {
+            None
+        };
+        Ok(LeadPage { leads, next_cursor })
+    }
+
+    /// The timeline of a lead the actor may see, oldest first.
+    pub async fn lead_timeline(
+        &self,
+        m: &Member,
+        id: LeadId,
+    ) -> Result<Vec<TimelineRecord>, AppError> {
+        let mut tx = self.store().read().await?;
+        tx.lead(m.viewer.org, id, &m.viewer.lead_visibility())
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        let t = tx.timeline(m.viewer.org, id).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_another_sort() {
+        let after = After::Text("Ana".into(), LeadId::new(9));
+        let c = encode_cursor(LeadSort::NameAsc, &after);
+        assert_eq!(decode_cursor(LeadSort::NameAsc, &c).ok(), Some(after));
+        assert_eq!(
+            decode_cursor(LeadSort::CreatedDesc, &c)
+                .err()
+                .map(|e| e.code()),
+            Some("invalid_input")
+        );
+        assert!(decode_cursor(LeadSort::NameAsc, "zz").is_err());
+    }
+}

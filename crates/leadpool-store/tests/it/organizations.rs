@@ -1,0 +1,52 @@
+//! Organizations: found by slug or id; a slug names one organization only.
+
+use leadpool_testkit::both_backends;
+
+use crate::fixtures::{assert_conflict, assert_not_found, at, commit, read, write};
+
+both_backends! {
+    async fn an_organization_is_found_by_its_slug_and_by_its_id(db) {
+        let mut tx = write(&db).await;
+        let acme = tx
+            .insert_org("acme", "Acme Realty", at(0))
+            .await
+            .expect("acme is created");
+        let beta = tx
+            .insert_org("beta", "Beta Motors", at(1))
+            .await
+            .expect("beta is created");
+        commit(tx).await;
+        assert_eq!(
+            (acme.slug.as_str(), acme.name.as_str(), acme.created_at),
+            ("acme", "Acme Realty", at(0))
+        );
+        assert_ne!(acme.id, beta.id);
+
+        let mut tx = read(&db).await;
+        assert_eq!(tx.org_by_slug("acme").await.expect("found by slug"), acme);
+        assert_eq!(tx.org(beta.id).await.expect("found by id"), beta);
+        assert_eq!(tx.orgs().await.expect("listed"), vec![acme, beta]);
+        assert_not_found(tx.org_by_slug("nobody").await);
+    }
+}
+
+both_backends! {
+    async fn a_taken_slug_is_a_conflict_on_organizations_slug_key(db) {
+        let mut tx = write(&db).await;
+        let acme = tx
+            .insert_org("acme", "Acme Realty", at(0))
+            .await
+            .expect("acme is created");
+        commit(tx).await;
+
+        let mut tx = write(&db).await;
+        assert_conflict(
+            tx.insert_org("acme", "Another Acme", at(1)).await,
+            "organizations_slug_key",
+        );
+        drop(tx);
+
+        let mut tx = read(&db).await;
+        assert_eq!(tx.orgs().await.expect("listed"), vec![acme]);
+    }
+}

@@ -1,0 +1,136 @@
+//! `/api/v1/auth` and `/api/v1/me`: password sign-in for the browser (a server-side
+//! session in an HttpOnly cookie, plus a CSRF token for unsafe requests), sign-out, and
+//! API tokens.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use leadpool_domain::UserId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::users::UserDto;
+use crate::error::ErrorBody;
+use crate::extract::{Auth, Json, Path, SESSION_COOKIE, session_cookie};
+use crate::{ApiError, AppState};
+
+/// Routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_token))
+}
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// Sign-in address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionDto {
+    /// Who signed in.
+    pub user: UserDto,
+    /// Send this in `X-CSRF-Token` on every POST, PATCH, PUT and DELETE made with the cookie.
+    pub csrf_token: String,
+    /// When the session ends (RFC 3339).
+    pub expires_at: String,
+}
+
+/// `POST /api/v1/auth/login`: sign in; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody)))]
+async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> Result<Response, ApiError> {
+    let (member, session) = s.app.login(&b.email, &b.password).await?;
+    let max_age = s.app.store_session_ttl_secs();
+    let secure = if s.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        session.id
+    );
+    let body = SessionDto {
+        user: member.user.into(),
+        csrf_token: session.csrf,
+        expires_at: session.expires_at.to_string(),
+    };
+    let mut res = axum::Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// `POST /api/v1/auth/logout`: end the session and clear the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+async fn logout(State(s): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
+    if let Some(id) = session_cookie(&parts) {
+        s.app.logout(id).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("leadpool_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+/// `GET /api/v1/me`: the signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
+async fn me(Auth(m): Auth) -> axum::Json<UserDto> {
+    axum::Json(m.user.into())
+}
+
+/// A token request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// What the token is for ("Zapier", "CRM sync").
+    pub name: String,
+}
+
+/// A new API token; the secret is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenDto {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The secret: send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// `POST /api/v1/users/{id}/tokens`: issue an API token for yourself, or (admins) a user in scope.
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")), request_body = TokenBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = TokenDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn create_token(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<TokenBody>,
+) -> Result<(StatusCode, axum::Json<TokenDto>), ApiError> {
+    let (meta, token) = s.app.create_token(&m, UserId::new(id), &b.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(TokenDto {
+            id: meta.id,
+            name: meta.name,
+            token,
+        }),
+    ))
+}

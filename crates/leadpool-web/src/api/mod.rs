@@ -1,0 +1,67 @@
+//! The JSON API under `/api/v1`, one module per resource (routes, handlers and DTOs
+//! together). Routes and their OpenAPI documentation are registered together.
+
+pub mod auth;
+pub mod leads;
+pub mod orgs;
+pub mod sources;
+pub mod statuses;
+pub mod teams;
+pub mod users;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "leadpool API", description = "Lead distribution and lead pool engine. Errors are always {\"error\": {\"code\", \"message\", \"details\"}}."),
+    modifiers(&Security),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::extract::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "intake_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Intake-Key"))),
+        );
+    }
+}
+
+/// Every API route with its documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(orgs::routes())
+        .merge(teams::routes())
+        .merge(users::routes())
+        .merge(sources::routes())
+        .merge(statuses::routes())
+        .merge(leads::routes())
+}
+
+/// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

@@ -1,0 +1,154 @@
+//! `/api/v1/statuses`: an organization's own lead stages, each in one of the fixed
+//! categories. Everyone signed in reads them; organization admins define them. Exactly one
+//! is the default, where new leads start.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use leadpool_domain::{StatusCategory, StatusId};
+use leadpool_store::statuses::Status;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ErrorBody;
+use crate::extract::{Auth, Json, Path};
+use crate::{ApiError, AppState};
+
+/// Routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_statuses, create_status))
+        .routes(routes!(update_status))
+}
+
+/// A status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusDto {
+    /// Its id.
+    pub id: i64,
+    /// Its name, unique in the organization.
+    pub name: String,
+    /// `new`, `contacted`, `working` or `closed`.
+    pub category: &'static str,
+    /// Its place in lists.
+    pub position: i64,
+    /// New leads start here.
+    pub is_default: bool,
+}
+
+impl From<Status> for StatusDto {
+    fn from(s: Status) -> Self {
+        Self {
+            id: s.id.get(),
+            name: s.name,
+            category: s.category.as_str(),
+            position: s.position,
+            is_default: s.is_default,
+        }
+    }
+}
+
+/// Every status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusListDto {
+    /// The statuses, in list order.
+    pub items: Vec<StatusDto>,
+}
+
+/// A new status.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStatusBody {
+    /// Its name, unique in the organization.
+    pub name: String,
+    /// `new`, `contacted`, `working` or `closed`.
+    pub category: String,
+    /// Make it the default (the previous default stops being one).
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// A change to a status; absent fields are kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStatusBody {
+    /// New name.
+    pub name: Option<String>,
+    /// New category.
+    pub category: Option<String>,
+    /// New place in lists.
+    pub position: Option<i64>,
+    /// `true` makes it the default (the previous default stops being one); to stop being
+    /// the default, make another status the default.
+    pub is_default: Option<bool>,
+}
+
+/// Parses a category's wire name, naming the `category` field when it is unknown.
+fn parse_category(s: &str) -> Result<StatusCategory, ApiError> {
+    StatusCategory::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = StatusCategory::ALL.iter().map(|c| c.as_str()).collect();
+        ApiError::bad_field(
+            "category",
+            format!("`{s}` is not a category; use one of {}", known.join(", ")),
+        )
+    })
+}
+
+/// `GET /api/v1/statuses`: the organization's statuses, in list order.
+#[utoipa::path(get, path = "/api/v1/statuses", tag = "statuses",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = StatusListDto), (status = 401, body = ErrorBody)))]
+async fn list_statuses(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+) -> Result<axum::Json<StatusListDto>, ApiError> {
+    let statuses = s.app.list_statuses(&m).await?;
+    Ok(axum::Json(StatusListDto {
+        items: statuses.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// `POST /api/v1/statuses`: add a status at the end of the list.
+#[utoipa::path(post, path = "/api/v1/statuses", tag = "statuses", request_body = CreateStatusBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = StatusDto), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+async fn create_status(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Json(b): Json<CreateStatusBody>,
+) -> Result<(StatusCode, axum::Json<StatusDto>), ApiError> {
+    let category = parse_category(&b.category)?;
+    let status = s
+        .app
+        .create_status(&m, &b.name, category, b.is_default)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(status.into())))
+}
+
+/// `PATCH /api/v1/statuses/{id}`: rename, recategorize, move, or make the default.
+#[utoipa::path(patch, path = "/api/v1/statuses/{id}", tag = "statuses", params(("id" = i64, Path, description = "status id")), request_body = UpdateStatusBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = StatusDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+async fn update_status(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<UpdateStatusBody>,
+) -> Result<axum::Json<StatusDto>, ApiError> {
+    let category = b.category.as_deref().map(parse_category).transpose()?;
+    let status = s
+        .app
+        .update_status(
+            &m,
+            StatusId::new(id),
+            b.name.as_deref(),
+            category,
+            b.position,
+            b.is_default,
+        )
+        .await?;
+    Ok(axum::Json(status.into()))
+}

@@ -1,0 +1,263 @@
+//! `/api/v1/users`: the people of an organization. Admins and ISAs list their scope's
+//! users, everyone else the whole organization's; admins add and change users within
+//! their scope. (`/api/v1/users/{id}/tokens` lives with the other credentials in `auth`.)
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use leadpool_app::AppError;
+use leadpool_app::directory::{NewMember, UserChanges};
+use leadpool_domain::{FieldError, Invalid, Role, TeamId, UserId};
+use leadpool_store::users::User;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ErrorBody;
+use crate::extract::{Auth, Json, Path, Query};
+use crate::{ApiError, AppState};
+
+/// Routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+}
+
+/// A user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    /// Their id.
+    pub id: i64,
+    /// Their organization.
+    pub org_id: i64,
+    /// Sign-in address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `isa`, `agent` or `all_leads_agent`.
+    pub role: &'static str,
+    /// Only active users sign in and receive leads.
+    pub active: bool,
+    /// The team whose subtree their rights reach; null: the whole organization.
+    pub scope_team_id: Option<i64>,
+    /// Teams they belong to.
+    pub team_ids: Vec<i64>,
+    /// Their tags.
+    pub tags: Vec<String>,
+    /// When they were added (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.get(),
+            org_id: u.org.get(),
+            email: u.email,
+            name: u.name,
+            role: u.role.as_str(),
+            active: u.active,
+            scope_team_id: u.scope_team_id.map(|t| t.get()),
+            team_ids: u.teams.iter().map(|t| t.get()).collect(),
+            tags: u.tags,
+            created_at: u.created_at.to_string(),
+        }
+    }
+}
+
+/// Parses a role's wire name, naming `field` when it is unknown.
+fn parse_role(field: &str, s: &str) -> Result<Role, ApiError> {
+    Role::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        ApiError::bad_field(
+            field,
+            format!("`{s}` is not a role; use one of {}", known.join(", ")),
+        )
+    })
+}
+
+/// Every user the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserListDto {
+    /// The users, by id.
+    pub items: Vec<UserDto>,
+}
+
+/// Filters of a user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListParams {
+    /// Only users with this role: `admin`, `isa`, `agent` or `all_leads_agent`.
+    pub role: Option<String>,
+    /// Only active (`true`) or inactive (`false`) users.
+    pub active: Option<bool>,
+}
+
+/// A new user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    /// Sign-in address, unique across the installation.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `isa`, `agent` or `all_leads_agent`.
+    pub role: String,
+    /// Password (at least 10 characters); omit for a token-only user.
+    pub password: Option<String>,
+    /// Teams they belong to (a team admin must name at least one of theirs).
+    #[serde(default)]
+    pub team_ids: Vec<i64>,
+    /// Their tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The team whose subtree their rights reach; omit for the whole organization.
+    pub scope_team_id: Option<i64>,
+}
+
+/// A change to a user; absent fields are kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserBody {
+    /// New display name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<String>,
+    /// Activate or deactivate (nobody can deactivate themselves).
+    pub active: Option<bool>,
+    /// New teams (replacing).
+    pub team_ids: Option<Vec<i64>>,
+    /// New tags (replacing).
+    pub tags: Option<Vec<String>>,
+    /// New scope team; null widens it to the whole organization.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub scope_team_id: Option<Option<i64>>,
+    /// New password (at least 10 characters).
+    pub password: Option<String>,
+}
+
+fn team_ids(ids: Vec<i64>) -> Vec<TeamId> {
+    ids.into_iter().map(TeamId::new).collect()
+}
+
+/// The use cases call a user's teams `teams`; this body calls them `team_ids`.
+fn wire_fields(e: AppError) -> AppError {
+    match e {
+        AppError::Invalid(Invalid(fields)) => AppError::Invalid(Invalid(
+            fields
+                .into_iter()
+                .map(|f| {
+                    if f.field == "teams" {
+                        FieldError {
+                            field: "team_ids".into(),
+                            message: f.message,
+                        }
+                    } else {
+                        f
+                    }
+                })
+                .collect(),
+        )),
+        other => other,
+    }
+}
+
+/// `GET /api/v1/users`: the users the caller may see.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserListParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = UserListDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_users(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Query(p): Query<UserListParams>,
+) -> Result<axum::Json<UserListDto>, ApiError> {
+    let role = p
+        .role
+        .as_deref()
+        .map(|r| parse_role("role", r))
+        .transpose()?;
+    let users = s.app.list_users(&m, role, p.active).await?;
+    Ok(axum::Json(UserListDto {
+        items: users.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// `POST /api/v1/users`: add a user in the caller's scope.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such team"),
+        (status = 409, body = ErrorBody, description = "the email is taken"), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Json(b): Json<CreateUserBody>,
+) -> Result<(StatusCode, axum::Json<UserDto>), ApiError> {
+    let new = NewMember {
+        email: b.email,
+        name: b.name,
+        role: parse_role("role", &b.role)?,
+        password: b.password,
+        teams: team_ids(b.team_ids),
+        tags: b.tags,
+        scope_team_id: b.scope_team_id.map(TeamId::new),
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            s.app
+                .create_user(&m, new)
+                .await
+                .map_err(wire_fields)?
+                .into(),
+        ),
+    ))
+}
+
+/// `GET /api/v1/users/{id}`.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "user id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
+async fn get_user(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<UserDto>, ApiError> {
+    Ok(axum::Json(
+        s.app.get_user(&m, UserId::new(id)).await?.into(),
+    ))
+}
+
+/// `PATCH /api/v1/users/{id}`: change a user in the caller's scope.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "user id")), request_body = UpdateUserBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_user(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<UpdateUserBody>,
+) -> Result<axum::Json<UserDto>, ApiError> {
+    let changes = UserChanges {
+        name: b.name,
+        role: b
+            .role
+            .as_deref()
+            .map(|r| parse_role("role", r))
+            .transpose()?,
+        active: b.active,
+        teams: b.team_ids.map(team_ids),
+        tags: b.tags,
+        scope_team_id: b.scope_team_id.map(|t| t.map(TeamId::new)),
+        password: b.password,
+    };
+    Ok(axum::Json(
+        s.app
+            .update_user(&m, UserId::new(id), changes)
+            .await
+            .map_err(wire_fields)?
+            .into(),
+    ))
+}

@@ -1,0 +1,137 @@
+//! The one place errors become HTTP responses: `{"error": {"code", "message", "details"}}`
+//! with a stable code. Server errors hide their cause, log it once with the request id,
+//! and give the client that id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use leadpool_app::AppError;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+tokio::task_local! {
+    /// The id of the request being served.
+    pub static REQUEST_ID: String;
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Value,
+    internal: Option<String>,
+}
+
+/// The error body (for the OpenAPI document).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_input`, `not_found`, `already_claimed`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// Structured facts: `fields` (each `{field, message}`) for bad input, `request_id`.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+impl ApiError {
+    /// An error with an explicit status and code.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: json!({}),
+            internal: None,
+        }
+    }
+
+    /// A request that is malformed in `field`.
+    pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("{field}: {message}"),
+        );
+        e.details = json!({ "fields": [{ "field": field, "message": message }] });
+        e
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let (status, details) = match &e {
+            AppError::Invalid(i) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "fields": i.0 })),
+            AppError::NotFound { .. } => (StatusCode::NOT_FOUND, json!({})),
+            AppError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, json!({})),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, json!({})),
+            AppError::Conflict { .. } => (StatusCode::CONFLICT, json!({})),
+            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, json!({})),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+        };
+        let internal = matches!(e, AppError::Internal(_)).then(|| e.to_string());
+        let message = if internal.is_some() {
+            "internal error; the request id identifies it in the server log".to_owned()
+        } else {
+            e.to_string()
+        };
+        Self {
+            status,
+            code: e.code(),
+            message,
+            details,
+            internal,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = REQUEST_ID.try_with(Clone::clone).ok();
+        if let Some(cause) = &self.internal {
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), code = self.code, %cause, "request failed");
+        }
+        let mut details = self.details;
+        if let (Some(obj), Some(id)) = (details.as_object_mut(), request_id) {
+            obj.insert("request_id".into(), Value::String(id));
+        }
+        let body =
+            json!({ "error": { "code": self.code, "message": self.message, "details": details } });
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}
+
+/// No route matches.
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/v1/openapi.json",
+    )
+}
+
+/// The route exists but not with this method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept this method; see /api/v1/openapi.json",
+    )
+}

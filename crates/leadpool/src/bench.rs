@@ -1,0 +1,233 @@
+//! `leadpool bench`: whole-system figures, each next to the raw rate of the bare statement
+//! it stands on, measured side by side in the same run on the same machine.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg};
+use leadpool_app::{App, Settings, SystemClock};
+use leadpool_domain::lead::{LeadDraft, LeadInput};
+use leadpool_domain::{Actor, Owner};
+use leadpool_store::{ConnectOptions, Store};
+use leadpool_web::WebConfig;
+
+/// Latency figures of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    /// Operations completed.
+    pub ops: u64,
+    /// Operations that failed.
+    pub errors: u64,
+    /// Operations per second.
+    pub rate: f64,
+    /// Median latency.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+}
+
+fn figures(mut lat: Vec<Duration>, errors: u64, elapsed: Duration) -> Figures {
+    lat.sort_unstable();
+    let pick = |q: f64| {
+        if lat.is_empty() {
+            return Duration::ZERO;
+        }
+        let max = lat.len() - 1;
+        // Truncation is the nearest-rank method's floor; the index stays within the sample.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index into a sample of at most millions"
+        )]
+        let i = ((max as f64) * q).round() as usize;
+        lat[i.min(max)]
+    };
+    let ops = u64::try_from(lat.len()).unwrap_or(u64::MAX);
+    #[allow(clippy::cast_precision_loss, reason = "a rate for people to read")]
+    let rate = ops as f64 / elapsed.as_secs_f64();
+    Figures {
+        ops,
+        errors,
+        rate,
+        p50: pick(0.50),
+        p99: pick(0.99),
+    }
+}
+
+async fn fresh_app(dir: &std::path::Path, name: &str) -> anyhow::Result<(App, Store)> {
+    let url = format!("sqlite://{}", dir.join(name).display());
+    let store = Store::connect(&url, &ConnectOptions::default()).await?;
+    store.migrate().await?;
+    Ok((
+        App::new(store.clone(), Arc::new(SystemClock), Settings::default()),
+        store,
+    ))
+}
+
+/// Drives lead intake over HTTP from `clients` concurrent clients for `duration`, then runs
+/// the store's bare lead INSERT (one per transaction, same concurrency) on another fresh
+/// database for as long, and prints both and their ratio.
+pub async fn intake(duration: Duration, clients: usize) -> anyhow::Result<()> {
+    let clients = clients.max(1);
+    let dir = tempfile::tempdir()?;
+    let (app, _store) = fresh_app(dir.path(), "http.db").await?;
+    let org = app
+        .create_org(&NewOrg {
+            slug: "bench",
+            name: "Bench",
+            statuses: DEFAULT_STATUSES,
+        })
+        .await?;
+    let (_, key) = app.add_source(&org, "Website").await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, leadpool_web::router(app, WebConfig::default())).await;
+    });
+    let url = format!("http://{addr}/api/v1/intake");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    // Warm the connection pool and the statement caches before timing.
+    for i in 0..clients {
+        http.post(&url)
+            .header("x-intake-key", &key)
+            .json(&lead_body(u64::MAX - u64::try_from(i).unwrap_or(0)))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    println!("intake over HTTP: {clients} clients for {duration:?} on a fresh SQLite database…");
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let (http, url, key) = (http.clone(), url.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let id = (u64::try_from(c).unwrap_or(0) << 40) | n;
+                n += 1;
+                let t = Instant::now();
+                match http
+                    .post(&url)
+                    .header("x-intake-key", &key)
+                    .json(&lead_body(id))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().as_u16() == 201 => lat.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await?;
+        lat.extend(l);
+        errors += e;
+    }
+    let http_figures = figures(lat, errors, started.elapsed());
+    server.abort();
+    print_figures("intake over HTTP", "leads", &http_figures);
+
+    let raw = bare_insert(dir.path(), duration, clients).await?;
+    print_figures("bare lead INSERT, one per transaction", "rows", &raw);
+    if raw.rate > 0.0 {
+        println!(
+            "ratio HTTP intake / bare INSERT: {:.2}",
+            http_figures.rate / raw.rate
+        );
+    }
+    Ok(())
+}
+
+fn print_figures(what: &str, unit: &str, f: &Figures) {
+    println!(
+        "{what}: {} {unit} ({:.0} {unit}/s), p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        f.ops,
+        f.rate,
+        f.p50.as_secs_f64() * 1e3,
+        f.p99.as_secs_f64() * 1e3,
+        f.errors
+    );
+}
+
+fn lead_body(id: u64) -> serde_json::Value {
+    serde_json::json!({
+        "name": format!("Bench Lead {id}"),
+        "email": format!("lead{id}@example.com"),
+        "phone": format!("+1555{:07}", id % 10_000_000),
+        "external_id": format!("bench-{id}"),
+        "fields": { "budget": 450_000 }
+    })
+}
+
+async fn bare_insert(
+    dir: &std::path::Path,
+    duration: Duration,
+    clients: usize,
+) -> anyhow::Result<Figures> {
+    let (app, store) = fresh_app(dir, "raw.db").await?;
+    let org = app
+        .create_org(&NewOrg {
+            slug: "bench",
+            name: "Bench",
+            statuses: DEFAULT_STATUSES,
+        })
+        .await?;
+    let (source, _) = app.add_source(&org, "Website").await?;
+    let mut tx = store.read().await?;
+    let status = tx.default_status(org.id).await?.to_ref();
+    tx.commit().await?;
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let (store, status) = (store.clone(), status.clone());
+        let (org_id, source_id) = (org.id, source.id);
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let id = (u64::try_from(c).unwrap_or(0) << 40) | n;
+                n += 1;
+                let input: LeadInput = serde_json::from_value(serde_json::json!({
+                    "name": format!("Bench Lead {id}"), "emails": [format!("lead{id}@example.com")],
+                    "phones": [format!("+1555{:07}", id % 10_000_000)], "tags": [], "fields": {"budget": 450_000},
+                    "external_id": format!("bench-{id}")
+                }))
+                .context("bench lead")?;
+                let draft = LeadDraft::parse(input)?;
+                let now = leadpool_app::Clock::now(&SystemClock);
+                let new = draft.create(org_id, source_id, status.clone(), Owner::Queue, None, Actor::System, None, now);
+                let t = Instant::now();
+                let ok = async {
+                    let mut tx = store.write().await?;
+                    tx.bench_bare_lead_insert(&new).await?;
+                    tx.commit().await
+                }
+                .await;
+                match ok {
+                    Ok(()) => lat.push(t.elapsed()),
+                    Err(_) => errors += 1,
+                }
+            }
+            anyhow::Ok((lat, errors))
+        }));
+    }
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await??;
+        lat.extend(l);
+        errors += e;
+    }
+    Ok(figures(lat, errors, started.elapsed()))
+}

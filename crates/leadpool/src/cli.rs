@@ -1,0 +1,197 @@
+//! The command line. Every configuration flag can also come from a `LEADPOOL_*` variable or
+//! the TOML file named by `--config`; flags win over variables, variables over the file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::RawConfig;
+
+/// Self-hosted lead distribution and lead pool engine.
+///
+/// Configuration comes from defaults < a TOML file (--config or LEADPOOL_CONFIG) <
+/// LEADPOOL_* environment variables < flags. `leadpool config print-default` shows every key.
+#[derive(Debug, Parser)]
+#[command(name = "leadpool", version, about, long_about)]
+pub struct Cli {
+    /// A TOML configuration file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Directory for the SQLite database [env: LEADPOOL_DATA_DIR] [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [env: LEADPOOL_DATABASE_URL] [default: sqlite://DATA_DIR/leadpool.db].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    /// These flags as a configuration layer.
+    pub fn to_raw(&self) -> RawConfig {
+        RawConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..RawConfig::default()
+        }
+    }
+}
+
+/// A subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrates the database first).
+    Serve {
+        /// Load the demo organization into an empty database and print its logins.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on [env: LEADPOOL_LISTEN] [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Import leads from a CSV file, all or nothing.
+    ///
+    /// Columns: name (or first_name, last_name), email, phone (several separated by `;`),
+    /// tags (`;`-separated), status (a status name), external_id, owner_email, created_at
+    /// (RFC 3339); any other column becomes a custom field. A file with bad rows is refused
+    /// whole, listing every bad row, unless --skip-invalid.
+    Import {
+        /// The CSV file (UTF-8, header row first).
+        file: PathBuf,
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The source the leads come from (its name).
+        #[arg(long)]
+        source: String,
+        /// Import the good rows and report each bad one, instead of refusing the file.
+        #[arg(long)]
+        skip_invalid: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Export an organization's leads as CSV.
+    Export {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Whole-system benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+/// `leadpool org …`
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization with default statuses, the "Lead Pool" and its first admin.
+    Create {
+        /// Short unique name, e.g. acme-realty.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The first admin's email.
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's name.
+        #[arg(long)]
+        admin_name: String,
+        /// The first admin's password (generated and printed when omitted) [env: LEADPOOL_ADMIN_PASSWORD].
+        #[arg(long, env = "LEADPOOL_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List organizations.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `leadpool user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user with a password and an API token.
+    Add {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// admin, isa, agent or all_leads_agent.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// A team to join (repeatable).
+        #[arg(long = "team", value_name = "TEAM")]
+        teams: Vec<String>,
+        /// Password (generated and printed when omitted) [env: LEADPOOL_USER_PASSWORD].
+        #[arg(long, env = "LEADPOOL_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `leadpool config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented example configuration file with every key and its default.
+    PrintDefault,
+}
+
+/// `leadpool bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Lead intake over HTTP against a fresh SQLite database, next to the bare INSERT rate.
+    Intake {
+        /// How long to drive load, e.g. 10s.
+        #[arg(long, default_value = "10s")]
+        duration: String,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+}

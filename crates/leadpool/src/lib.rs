@@ -1,0 +1,9 @@
+//! The leadpool binary's library half: the command line, configuration, and the wiring of
+//! store, app and web for each command.
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod demo_data;
+pub mod run;

@@ -1,0 +1,476 @@
+//! Wires configuration, store, app and web together for each command.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
+use leadpool_app::{App, AppError, Settings, SystemClock};
+use leadpool_domain::Role;
+use leadpool_store::{ConnectOptions, Store, redact};
+use leadpool_web::WebConfig;
+
+use crate::cli::{BenchCommand, Cli, Command, ConfigCommand, DbArgs, OrgCommand, UserCommand};
+use crate::config::{Config, LogFormat, RawConfig, print_default};
+
+/// Runs one command line to completion.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::PrintDefault,
+        } => {
+            print!("{}", print_default());
+            Ok(())
+        }
+        Command::Serve { demo, listen, db } => {
+            let config = load(
+                cli.config.as_deref(),
+                RawConfig {
+                    listen,
+                    ..db.to_raw()
+                },
+            )?;
+            serve(&config, demo).await
+        }
+        Command::Migrate { db } => {
+            let config = load(cli.config.as_deref(), db.to_raw())?;
+            let store = open_store(&config).await?;
+            println!("database {} is up to date", redact(&config.database_url));
+            store.close().await;
+            Ok(())
+        }
+        Command::Org { command } => org(cli.config.as_deref(), command).await,
+        Command::User {
+            command:
+                UserCommand::Add {
+                    org,
+                    email,
+                    name,
+                    role,
+                    teams,
+                    password,
+                    db,
+                },
+        } => {
+            let app = open_app(cli.config.as_deref(), &db).await?;
+            let org = app.org_by_slug(&org).await.map_err(explain)?;
+            let role = Role::parse(&role).with_context(|| {
+                format!("--role `{role}` is not a role; use admin, isa, agent or all_leads_agent")
+            })?;
+            let (password, generated) = password_or_generated(password)?;
+            let (user, token) = app
+                .add_user(
+                    &org,
+                    &UserSpec {
+                        email: &email,
+                        name: &name,
+                        role,
+                        password: Some(&password),
+                        teams: &teams,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            println!(
+                "added {} ({}) to {} as {}",
+                user.name,
+                user.email,
+                org.slug,
+                user.role.as_str()
+            );
+            if generated {
+                println!("password:  {password}");
+            }
+            println!("API token: {token}");
+            Ok(())
+        }
+        Command::Import {
+            file,
+            org,
+            source,
+            skip_invalid,
+            db,
+        } => {
+            import(
+                cli.config.as_deref(),
+                &file,
+                &org,
+                &source,
+                skip_invalid,
+                &db,
+            )
+            .await
+        }
+        Command::Export { org, output, db } => {
+            export(cli.config.as_deref(), &org, output.as_deref(), &db).await
+        }
+        Command::Bench {
+            command: BenchCommand::Intake { duration, clients },
+        } => {
+            let duration = crate::config::parse_duration(&duration).with_context(|| {
+                format!("--duration `{duration}` is not a duration like 10s or 2m")
+            })?;
+            crate::bench::intake(duration, clients).await
+        }
+    }
+}
+
+fn load(file: Option<&Path>, flags: RawConfig) -> anyhow::Result<Config> {
+    let raw = RawConfig::load(file, &|k| std::env::var(k).ok(), flags)?;
+    let config = Config::validate(raw)?;
+    init_tracing(&config);
+    Ok(config)
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Opens (creating the data directory for the default SQLite file) and migrates the store.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let opts = ConnectOptions {
+        max_connections: config.db_max_connections,
+        ..ConnectOptions::default()
+    };
+    let store = Store::connect(&config.database_url, &opts).await?;
+    let applied = store.migrate().await?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    Ok(store)
+}
+
+fn settings(config: &Config) -> Settings {
+    Settings {
+        session_ttl: config.session_ttl,
+        operator_token_digest: config
+            .operator_token
+            .as_ref()
+            .map(|t| leadpool_app::secret::digest(t.expose())),
+    }
+}
+
+async fn open_app(file: Option<&Path>, db: &DbArgs) -> anyhow::Result<App> {
+    let config = load(file, db.to_raw())?;
+    let store = open_store(&config).await?;
+    Ok(App::new(store, Arc::new(SystemClock), settings(&config)))
+}
+
+/// Turns a use-case error into a message listing every bad field.
+fn explain(e: AppError) -> anyhow::Error {
+    match &e {
+        AppError::Invalid(i) => anyhow::anyhow!(
+            i.0.iter()
+                .map(|f| format!("  {}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        _ => anyhow::anyhow!(e),
+    }
+}
+
+fn password_or_generated(password: Option<String>) -> anyhow::Result<(String, bool)> {
+    match password {
+        Some(p) => Ok((p, false)),
+        None => Ok((
+            leadpool_app::secret::new_token("")?
+                .chars()
+                .take(20)
+                .collect(),
+            true,
+        )),
+    }
+}
+
+async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock), settings(config));
+    let demo = if demo {
+        Some(crate::demo::ensure(&app).await?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another leadpool running? pass --listen 127.0.0.1:PORT to use another port", config.listen))?;
+    let addr = listener.local_addr()?;
+    let router = leadpool_web::router(
+        app,
+        WebConfig {
+            max_body_bytes: config.max_body_bytes,
+            secure_cookies: false,
+        },
+    );
+    let url = format!("http://{addr}");
+    let mut out = String::new();
+    out.push_str(&format!("\nleadpool is running at {url}\n  API:      {url}/api/v1  (OpenAPI: {url}/api/v1/openapi.json)\n  Health:   {url}/healthz   Metrics: {url}/metrics\n  Database: {}\n", redact(&config.database_url)));
+    if let Some(d) = &demo {
+        out.push_str(&format!(
+            "\nDemo organization \"{}\" (slug {}); every demo user's password is {}\n",
+            d.org.name,
+            d.org.slug,
+            crate::demo_data::DEMO_PASSWORD
+        ));
+        for (role, email) in &d.logins {
+            out.push_str(&format!("  {role:<16} {email}\n"));
+        }
+        out.push_str(&format!("  API token (admin): {}\n", d.admin_token));
+        for (source, key) in &d.intake_keys {
+            out.push_str(&format!("  Intake key for source {source}: {key}\n"));
+        }
+        out.push_str(&format!(
+            "\nTry:\n  curl -s -X POST {url}/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'\n  curl -s -H 'Authorization: Bearer {}' '{url}/api/v1/leads?limit=5'\n",
+            d.logins.first().map_or("", |l| l.1.as_str()),
+            crate::demo_data::DEMO_PASSWORD,
+            d.admin_token
+        ));
+    }
+    println!("{out}");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, "serving");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn org(file: Option<&Path>, command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Create {
+            slug,
+            name,
+            admin_email,
+            admin_name,
+            admin_password,
+            db,
+        } => {
+            let app = open_app(file, &db).await?;
+            let (password, generated) = password_or_generated(admin_password)?;
+            // Check the admin before creating anything, so a bad email leaves no half-made organization.
+            leadpool_domain::Email::parse(&admin_email)
+                .map_err(|m| anyhow::anyhow!("--admin-email: {m}"))?;
+            if password.chars().count() < 10 {
+                bail!("--admin-password must be at least 10 characters");
+            }
+            let org = app
+                .create_org(&NewOrg {
+                    slug: &slug,
+                    name: &name,
+                    statuses: DEFAULT_STATUSES,
+                })
+                .await
+                .map_err(explain)?;
+            let (admin, token) = app
+                .add_user(
+                    &org,
+                    &UserSpec {
+                        email: &admin_email,
+                        name: &admin_name,
+                        role: Role::Admin,
+                        password: Some(&password),
+                        teams: &[],
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            println!(
+                "created organization {} ({}) with statuses {} and the pool \"Lead Pool\"",
+                org.slug,
+                org.name,
+                DEFAULT_STATUSES
+                    .iter()
+                    .map(|s| s.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("admin:     {}", admin.email);
+            if generated {
+                println!("password:  {password}");
+            }
+            println!("API token: {token}");
+            Ok(())
+        }
+        OrgCommand::List { db } => {
+            let app = open_app(file, &db).await?;
+            for o in app.list_orgs().await? {
+                println!("{}\t{}\t{}", o.slug, o.name, o.created_at);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn bar(len: Option<u64>, what: &str) -> ProgressBar {
+    let pb = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    pb.set_style(style.progress_chars("=> "));
+    pb.set_message(what.to_owned());
+    pb
+}
+
+async fn import(
+    file: Option<&Path>,
+    path: &Path,
+    org: &str,
+    source: &str,
+    skip_invalid: bool,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
+    let app = open_app(file, db).await?;
+    let org = app.org_by_slug(org).await.map_err(explain)?;
+    let mut tx = app.store().read().await?;
+    let sources = tx.sources(org.id).await?;
+    tx.commit().await?;
+    let Some(source) = sources.iter().find(|s| s.name.eq_ignore_ascii_case(source)) else {
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        bail!(
+            "--source `{source}` is not a source of {}; its sources are: {}",
+            org.slug,
+            if names.is_empty() {
+                "(none yet)".to_owned()
+            } else {
+                names.join(", ")
+            }
+        );
+    };
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = f.metadata().map(|m| m.len()).ok();
+    let reading = bar(size, "checking");
+    let plan = app
+        .prepare_import(&org, source, reading.wrap_read(f))
+        .await
+        .map_err(explain)?;
+    reading.finish_and_clear();
+    if !plan.problems.is_empty() && !skip_invalid {
+        eprintln!(
+            "{} refused: {} of {} rows have problems; nothing was imported:",
+            path.display(),
+            plan.problems.len(),
+            plan.problems.len() + plan.rows.len() + plan.already_imported.len()
+        );
+        for p in &plan.problems {
+            for f in &p.problems {
+                eprintln!("  line {}: {}: {}", p.line, f.field, f.message);
+            }
+        }
+        bail!(
+            "fix these rows, or pass --skip-invalid to import the {} good rows and skip the rest",
+            plan.rows.len()
+        );
+    }
+    let writing = bar(
+        Some(u64::try_from(plan.rows.len()).unwrap_or(0)),
+        "importing",
+    );
+    let reason = format!(
+        "imported from {}",
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
+    let report = app
+        .commit_import(&org, plan, skip_invalid, &reason, &|n| {
+            writing.set_position(n)
+        })
+        .await
+        .map_err(explain)?;
+    writing.finish_and_clear();
+    for p in &report.skipped {
+        for f in &p.problems {
+            eprintln!("skipped line {}: {}: {}", p.line, f.field, f.message);
+        }
+    }
+    println!(
+        "imported {} leads into {} from source {}; skipped {} bad rows; {} rows were already imported",
+        report.imported,
+        org.slug,
+        source.name,
+        report.skipped.len(),
+        report.already_imported
+    );
+    Ok(())
+}
+
+async fn export(
+    file: Option<&Path>,
+    org: &str,
+    output: Option<&Path>,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
+    let app = open_app(file, db).await?;
+    let org = app.org_by_slug(org).await.map_err(explain)?;
+    let pb = bar(None, "exporting");
+    let n = match output {
+        Some(path) => {
+            // Write beside the target and rename, so a failed export never leaves a truncated file.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))?;
+            let n = app
+                .export_leads(&org, std::io::BufWriter::new(tmp.as_file()), &|n| {
+                    pb.set_position(n)
+                })
+                .await
+                .map_err(explain)?;
+            tmp.persist(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            n
+        }
+        None => app
+            .export_leads(&org, std::io::stdout().lock(), &|n| pb.set_position(n))
+            .await
+            .map_err(explain)?,
+    };
+    pb.finish_and_clear();
+    eprintln!("exported {n} leads of {}", org.slug);
+    Ok(())
+}
