@@ -3,3 +3,5 @@
 
 mod directory;
 mod orgs;
+mod errors;
+mod leads;

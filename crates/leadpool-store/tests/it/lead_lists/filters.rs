@@ -4,21 +4,15 @@ use leadpool_domain::{StatusCategory, Visibility};
 use leadpool_store::leads::LeadFilter;
 use leadpool_testkit::both_backends;
 
-use super::{Reader, insert_leads, office};
+use super::{Reader, filter, insert_leads, office};
 use crate::fixtures::{at, commit, insert, write};
 
 fn search(term: &str) -> LeadFilter {
-    LeadFilter {
-        search: Some(term.to_owned()),
-        ..LeadFilter::default()
-    }
+    filter(|f| f.search = Some(term.to_owned()))
 }
 
 fn tagged(tags: &[&str]) -> LeadFilter {
-    LeadFilter {
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        ..LeadFilter::default()
-    }
+    filter(|f| f.tags = tags.iter().map(|t| (*t).to_owned()).collect())
 }
 
 both_backends! {
@@ -38,66 +32,39 @@ both_backends! {
         .await;
 
         let mut r = Reader::new(&db, o.acme.id()).await;
-        let f = LeadFilter::default;
         assert_eq!(
-            r.matching(LeadFilter {
-                owner: Some(o.ana.id),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.owner = Some(o.ana.id))).await,
             ["A1", "A2"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                owner: Some(o.bob.id),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.owner = Some(o.bob.id))).await,
             ["B1"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                in_pool: Some(true),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.in_pool = Some(true))).await,
             ["P1", "P2"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                in_pool: Some(false),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.in_pool = Some(false))).await,
             ["A1", "B1", "Q1", "A2"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                pool: Some(o.north_pool.id),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.pool = Some(o.north_pool.id))).await,
             ["P2"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                pool: Some(o.acme.pool.id),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.pool = Some(o.acme.pool.id))).await,
             ["P1"]
         );
-        let contradiction = LeadFilter {
-            pool: Some(o.acme.pool.id),
-            in_pool: Some(false),
-            ..f()
-        };
+        let contradiction = filter(|f| {
+            f.pool = Some(o.acme.pool.id);
+            f.in_pool = Some(false);
+        });
         assert!(r.matching(contradiction).await.is_empty());
-        let pooled_agent = LeadFilter {
-            owner: Some(o.ana.id),
-            in_pool: Some(true),
-            ..f()
-        };
+        let pooled_agent = filter(|f| {
+            f.owner = Some(o.ana.id);
+            f.in_pool = Some(true);
+        });
         assert!(r.matching(pooled_agent).await.is_empty());
     }
 }
@@ -129,44 +96,27 @@ both_backends! {
             o.acme.source.id,
             o.zillow.id,
         );
-        let f = LeadFilter::default;
         assert_eq!(
-            r.matching(LeadFilter {
-                statuses: vec![new],
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.statuses = vec![new])).await,
             ["W1", "Z1"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                statuses: vec![closed.id, working],
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.statuses = vec![closed.id, working]))
+                .await,
             ["W2", "Z2"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                sources: vec![zillow],
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.sources = vec![zillow])).await,
             ["Z1", "Z2"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                sources: vec![web, zillow],
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.sources = vec![web, zillow])).await,
             ["W1", "W2", "Z1", "Z2"]
         );
-        let both = LeadFilter {
-            sources: vec![zillow],
-            statuses: vec![new, working],
-            ..f()
-        };
+        let both = filter(|f| {
+            f.sources = vec![zillow];
+            f.statuses = vec![new, working];
+        });
         assert_eq!(r.matching(both).await, ["Z1"]);
     }
 }
@@ -213,10 +163,11 @@ both_backends! {
         .await;
 
         let mut r = Reader::new(&db, o.acme.id()).await;
-        let range = |from: Option<i64>, to: Option<i64>| LeadFilter {
-            created_from: from.map(at),
-            created_to: to.map(at),
-            ..LeadFilter::default()
+        let range = |from: Option<i64>, to: Option<i64>| {
+            filter(|f| {
+                f.created_from = from.map(at);
+                f.created_to = to.map(at);
+            })
         };
         assert_eq!(
             r.matching(range(Some(1_000), Some(2_000))).await,
@@ -357,7 +308,7 @@ both_backends! {
         commit(tx).await;
 
         let mut r = Reader::new(&db, o.acme.id()).await;
-        let filter = LeadFilter {
+        let all_parts = LeadFilter {
             owner: Some(o.ana.id),
             in_pool: Some(false),
             pool: None,
@@ -369,13 +320,11 @@ both_backends! {
             search: Some("lima".into()),
         };
         assert_eq!(
-            r.seen(&Visibility::Teams(vec![o.north.id]), &filter).await,
+            r.seen(&Visibility::Teams(vec![o.north.id]), &all_parts)
+                .await,
             ["Ana Lima"]
         );
-        let loose = LeadFilter {
-            search: Some("lima".into()),
-            ..LeadFilter::default()
-        };
+        let loose = filter(|f| f.search = Some("lima".into()));
         assert_eq!(
             r.seen(&Visibility::Organization, &loose).await.len(),
             7,

@@ -78,6 +78,13 @@ async fn insert_leads<const N: usize>(db: &TestStore, specs: [LeadSpec; N]) -> [
     leads.try_into().expect("one lead per spec")
 }
 
+/// A filter with the parts `set` gives; everything else left open.
+fn filter(set: impl FnOnce(&mut LeadFilter)) -> LeadFilter {
+    let mut f = LeadFilter::default();
+    set(&mut f);
+    f
+}
+
 /// What a list shows of a lead: its name, or its first email when it has none.
 fn label(lead: &Lead) -> String {
     match (&lead.name, lead.emails.first()) {

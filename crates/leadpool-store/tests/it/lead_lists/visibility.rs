@@ -4,7 +4,7 @@ use leadpool_domain::{Role, Visibility};
 use leadpool_store::leads::LeadFilter;
 use leadpool_testkit::both_backends;
 
-use super::{Reader, insert_leads, office};
+use super::{Reader, filter, insert_leads, office};
 use crate::fixtures::{LeadSpec, add_user, assert_not_found, at, commit, insert, seed, write};
 
 both_backends! {
@@ -35,10 +35,7 @@ both_backends! {
             ["A1", "B1", "P1", "Q1", "A2"]
         );
         // A filter narrows what the visibility allows; it never widens it.
-        let bobs = LeadFilter {
-            owner: Some(o.bob.id),
-            ..LeadFilter::default()
-        };
+        let bobs = filter(|f| f.owner = Some(o.bob.id));
         assert!(r.seen(&ana, &bobs).await.is_empty());
 
         assert_eq!(
@@ -116,46 +113,35 @@ both_backends! {
         commit(tx).await;
 
         let mut r = Reader::new(&db, o.acme.id()).await;
-        let f = LeadFilter::default;
-        assert_eq!(r.matching(f()).await, ["Ana Lima"]);
+        assert_eq!(r.matching(LeadFilter::default()).await, ["Ana Lima"]);
         assert_eq!(
-            r.matching(LeadFilter {
-                search: Some("ana".into()),
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.search = Some("ana".into()))).await,
             ["Ana Lima"]
         );
         assert_eq!(
-            r.matching(LeadFilter {
-                tags: vec!["vip".into()],
-                ..f()
-            })
-            .await,
+            r.matching(filter(|f| f.tags = vec!["vip".into()])).await,
             ["Ana Lima"]
         );
         assert!(
-            r.matching(LeadFilter {
-                sources: vec![beta.source.id],
-                ..f()
-            })
-            .await
-            .is_empty()
-        );
-        assert!(
-            r.matching(LeadFilter {
-                owner: Some(agent.id),
-                ..f()
-            })
-            .await
-            .is_empty()
-        );
-        assert!(
-            r.seen(&Visibility::Teams(vec![team.id]), &f())
+            r.matching(filter(|f| f.sources = vec![beta.source.id]))
                 .await
                 .is_empty()
         );
-        assert!(r.seen(&Visibility::Own(agent.id), &f()).await.is_empty());
+        assert!(
+            r.matching(filter(|f| f.owner = Some(agent.id)))
+                .await
+                .is_empty()
+        );
+        assert!(
+            r.seen(&Visibility::Teams(vec![team.id]), &LeadFilter::default())
+                .await
+                .is_empty()
+        );
+        assert!(
+            r.seen(&Visibility::Own(agent.id), &LeadFilter::default())
+                .await
+                .is_empty()
+        );
 
         let acme = o.acme.id();
         assert_not_found(r.tx.lead(acme, theirs.id, &Visibility::Organization).await);
@@ -172,6 +158,9 @@ both_backends! {
             tx: r.tx,
             org: beta.id(),
         };
-        assert_eq!(beta_reader.matching(f()).await, ["Ana Lima"]);
+        assert_eq!(
+            beta_reader.matching(LeadFilter::default()).await,
+            ["Ana Lima"]
+        );
     }
 }
