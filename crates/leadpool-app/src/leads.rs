@@ -107,7 +107,7 @@ fn decode_cursor(sort: LeadSort, cursor: &str) -> Result<After, AppError> {
             "not a cursor from this list; pass the next_cursor of the previous page unchanged",
         )
     };
-    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
         return Err(bad());
     }
     let bytes = (0..cursor.len())

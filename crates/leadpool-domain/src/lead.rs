@@ -383,7 +383,12 @@ impl Lead {
         change(&mut changes, "phones", &self.phones, &next.phones);
         change(&mut changes, "tags", &self.tags, &next.tags);
         change(&mut changes, "fields", &self.fields, &next.fields);
-        change(&mut changes, "status", &self.status.name, &next.status.name);
+        if self.status.id != next.status.id {
+            changes.insert(
+                "status".to_owned(),
+                json!({ "from": self.status.name, "to": next.status.name }),
+            );
+        }
         if changes.is_empty() {
             return Ok(None);
         }
@@ -580,37 +585,38 @@ mod tests {
             let mut current = lead();
             for (i, step) in steps.into_iter().enumerate() {
                 let now = Timestamp::from_millis(i64::try_from(i).unwrap_or(0) + 1);
-                let result = match step {
+                let (result, expected_change) = match step {
                     Step::Rename(n) => {
-                        let patch = LeadPatch { name: Some(n.map(|n| PersonName::parse(&n).unwrap_or_else(|e| panic!("{e}")))), ..LeadPatch::default() };
-                        current.apply(&patch, Actor::System, None, now).unwrap_or(None)
+                        let name = n.map(|n| PersonName::parse(&n).unwrap_or_else(|e| panic!("{e}")));
+                        let changes = name != current.name;
+                        let patch = LeadPatch { name: Some(name), ..LeadPatch::default() };
+                        (current.apply(&patch, Actor::System, None, now).unwrap_or(None), changes)
                     }
                     Step::Tags(t) => {
-                        let patch = LeadPatch { tags: Some(parse_tags(&t).unwrap_or_default()), ..LeadPatch::default() };
-                        current.apply(&patch, Actor::System, None, now).unwrap_or(None)
+                        let tags = parse_tags(&t).unwrap_or_default();
+                        let changes = tags != current.tags;
+                        let patch = LeadPatch { tags: Some(tags), ..LeadPatch::default() };
+                        (current.apply(&patch, Actor::System, None, now).unwrap_or(None), changes)
                     }
                     Step::Status(s) => {
                         let patch = LeadPatch { status: Some(status(s, &format!("S{s}"))), ..LeadPatch::default() };
-                        current.apply(&patch, Actor::System, None, now).unwrap_or(None)
+                        (current.apply(&patch, Actor::System, None, now).unwrap_or(None), StatusId::new(s) != current.status.id)
                     }
-                    Step::Reassign(o) => current.reassign(o, None, Actor::System, Some("test".into()), now),
+                    Step::Reassign(o) => (current.reassign(o, None, Actor::System, Some("test".into()), now), o != current.owner),
                 };
-                match result {
-                    Some(t) => {
-                        prop_assert_ne!(&t.lead, &current);
-                        prop_assert_eq!(t.lead.version, current.version + 1);
-                        prop_assert_eq!(t.entry.at, now);
-                        let changed = t.entry.changes.as_object().map_or(0, Map::len);
-                        prop_assert!(changed > 0, "an entry that names no change");
-                        if t.lead.owner != current.owner {
-                            prop_assert_eq!(t.entry.kind, EventKind::OwnerChanged);
-                            prop_assert_eq!(&t.entry.changes["owner"]["to"], &json!(t.lead.owner));
-                        }
-                        let c = t.lead.owner.to_columns();
-                        prop_assert_eq!(Owner::from_columns(c.kind, c.user_id, c.pool_id, c.offer_id), Ok(t.lead.owner));
-                        current = t.lead;
+                prop_assert_eq!(result.is_some(), expected_change, "a transition exactly when something changes");
+                if let Some(t) = result {
+                    prop_assert_eq!(t.lead.version, current.version + 1);
+                    prop_assert_eq!(t.entry.at, now);
+                    let changed = t.entry.changes.as_object().map_or(0, Map::len);
+                    prop_assert!(changed > 0, "an entry that names no change");
+                    if t.lead.owner != current.owner {
+                        prop_assert_eq!(t.entry.kind, EventKind::OwnerChanged);
+                        prop_assert_eq!(&t.entry.changes["owner"]["to"], &json!(t.lead.owner));
                     }
-                    None => {}
+                    let c = t.lead.owner.to_columns();
+                    prop_assert_eq!(Owner::from_columns(c.kind, c.user_id, c.pool_id, c.offer_id), Ok(t.lead.owner));
+                    current = t.lead;
                 }
             }
         }

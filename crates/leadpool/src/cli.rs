@@ -73,6 +73,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage lead sources.
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
     /// Import leads from a CSV file, all or nothing.
     ///
     /// Columns: name (or first_name, last_name), email, phone (several separated by `;`),
@@ -170,6 +175,22 @@ pub enum UserCommand {
         /// Password (generated and printed when omitted) [env: LEADPOOL_USER_PASSWORD].
         #[arg(long, env = "LEADPOOL_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `leadpool source …`
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Add a source and print its intake key (shown this once).
+    Add {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The source's name, e.g. Website.
+        #[arg(long)]
+        name: String,
         #[command(flatten)]
         db: DbArgs,
     },

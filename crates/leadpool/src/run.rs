@@ -12,7 +12,9 @@ use leadpool_domain::Role;
 use leadpool_store::{ConnectOptions, Store, redact};
 use leadpool_web::WebConfig;
 
-use crate::cli::{BenchCommand, Cli, Command, ConfigCommand, DbArgs, OrgCommand, UserCommand};
+use crate::cli::{
+    BenchCommand, Cli, Command, ConfigCommand, DbArgs, OrgCommand, SourceCommand, UserCommand,
+};
 use crate::config::{Config, LogFormat, RawConfig, print_default};
 
 /// Runs one command line to completion.
@@ -84,6 +86,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("password:  {password}");
             }
             println!("API token: {token}");
+            Ok(())
+        }
+        Command::Source {
+            command: SourceCommand::Add { org, name, db },
+        } => {
+            let app = open_app(cli.config.as_deref(), &db).await?;
+            let org = app.org_by_slug(&org).await.map_err(explain)?;
+            let (source, key) = app.add_source(&org, &name).await.map_err(explain)?;
+            println!("added source {} to {}", source.name, org.slug);
+            println!("intake key: {key}");
             Ok(())
         }
         Command::Import {
@@ -243,8 +255,10 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             d.admin_token
         ));
     }
-    println!("{out}");
-    std::io::stdout().flush()?;
+    // The banner is for whoever started us; a closed stdout must not stop the server.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
+    drop(stdout);
     tracing::info!(%addr, "serving");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

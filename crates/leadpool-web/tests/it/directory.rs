@@ -408,3 +408,31 @@ leadpool_testkit::app_test! {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     }
 }
+
+// The document.
+
+leadpool_testkit::app_test! {
+    async fn the_openapi_document_describes_every_directory_endpoint(app) {
+        let doc = app.request(axum::http::Method::GET, "/api/v1/openapi.json", None, None).await;
+        assert_eq!(doc.status, StatusCode::OK);
+        let expected = [
+            ("/api/v1/organizations", "get"),
+            ("/api/v1/organizations", "post"),
+            ("/api/v1/teams", "post"),
+            ("/api/v1/teams/{id}", "patch"),
+            ("/api/v1/users", "get"),
+            ("/api/v1/users/{id}", "patch"),
+            ("/api/v1/sources/{id}", "patch"),
+            ("/api/v1/sources/{id}/rotate-key", "post"),
+            ("/api/v1/statuses", "post"),
+            ("/api/v1/statuses/{id}", "patch"),
+        ];
+        for (path, method) in expected {
+            let op = &doc.body["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not documented");
+            assert!(op["responses"].as_object().is_some_and(|r| r.keys().any(|k| k.starts_with('4'))), "{method} {path} documents no errors");
+        }
+        let patch_team = &doc.body["components"]["schemas"]["UpdateTeamBody"]["properties"]["parent_id"];
+        assert!(patch_team.is_object(), "{}", doc.body["components"]["schemas"]["UpdateTeamBody"]);
+    }
+}

@@ -2,6 +2,6 @@
 //! PostgreSQL (`leadpool_testkit::app_test!`; PostgreSQL when `LEADPOOL_TEST_PG_URL` is set).
 
 mod directory;
-mod orgs;
 mod errors;
 mod leads;
+mod orgs;

@@ -1,0 +1,175 @@
+//! Setting up an installation, importing and exporting from the command line.
+
+use leadpool_testkit::{TestStore, both_backends};
+
+use crate::{leadpool, text};
+
+fn setup(db: &TestStore) -> String {
+    let o = leadpool(&[
+        "org",
+        "create",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme Realty",
+        "--admin-email",
+        "ann@acme.test",
+        "--admin-name",
+        "Ann Admin",
+        "--admin-password",
+        "a-long-password",
+        "--database-url",
+        &db.url,
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("API token: lp_"), "{out}");
+    let o = leadpool(&[
+        "user",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "bo@acme.test",
+        "--name",
+        "Bo Agent",
+        "--role",
+        "agent",
+        "--database-url",
+        &db.url,
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("password:"),
+        "a generated password is printed: {out}"
+    );
+    let o = leadpool(&[
+        "source",
+        "add",
+        "--org",
+        "acme",
+        "--name",
+        "Website",
+        "--database-url",
+        &db.url,
+    ]);
+    let (out, err) = text(&o);
+    assert!(
+        o.status.success() && out.contains("intake key: src_"),
+        "{out}{err}"
+    );
+    db.url.clone()
+}
+
+const GOOD_AND_BAD: &str = "\u{feff}name,email,phone,status,tags,external_id,owner_email,budget\n\
+Ana Lima,ana@example.com,+1 303 555 0101,New,buyer;vip,w-1,bo@acme.test,450000\n\
+Bad Email,not-an-email,,New,,w-2,,\n\
+Cy Diaz,cy@example.com,,Working,,w-3,,\n\
+Dee Nostatus,dee@example.com,,Pending,,w-4,,\n\
+,,,,,w-5,,\n\
+Ed Owner,ed@example.com,,New,,w-6,nobody@acme.test,\n";
+
+both_backends! {
+    async fn a_file_with_broken_rows_is_refused_whole_listing_each_row(db) {
+        let url = setup(&db);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("leads.csv");
+        std::fs::write(&file, GOOD_AND_BAD).unwrap_or_else(|e| panic!("{e}"));
+        let f = file.to_string_lossy();
+        let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--database-url", &url]);
+        let (out, err) = text(&o);
+        assert!(!o.status.success(), "{out}{err}");
+        for expected in ["line 3: emails[0]", "line 5: status: `Pending` is not a status", "line 6: name: a lead needs a name", "line 7: owner_email: nobody@acme.test is not an agent", "nothing was imported"] {
+            assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+        }
+        assert!(!err.contains("line 2:") && !err.contains("line 4:"), "good rows are not listed:\n{err}");
+        let export = leadpool(&["export", "--org", "acme", "--database-url", &url]);
+        let (csv, _) = text(&export);
+        assert_eq!(csv.lines().count(), 1, "only the header: nothing was half-imported:\n{csv}");
+
+        let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--skip-invalid", "--database-url", &url]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}{err}");
+        assert!(out.contains("imported 2 leads") && out.contains("skipped 4 bad rows"), "{out}");
+        assert!(err.contains("skipped line 3: emails[0]"), "{err}");
+        let again = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--skip-invalid", "--database-url", &url]);
+        let (out, _) = text(&again);
+        assert!(out.contains("imported 0 leads") && out.contains("2 rows were already imported"), "a re-run imports nothing twice: {out}");
+
+        let out_file = dir.path().join("out.csv");
+        let o = leadpool(&["export", "--org", "acme", "-o", &out_file.to_string_lossy(), "--database-url", &url]);
+        assert!(o.status.success());
+        let csv = std::fs::read_to_string(&out_file).unwrap_or_default();
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let headers = rows.headers().cloned().unwrap_or_default();
+        let records: Vec<csv::StringRecord> = rows.records().filter_map(Result::ok).collect();
+        assert_eq!(records.len(), 2);
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column"));
+        assert_eq!(&records[0][col("name")], "Ana Lima");
+        assert_eq!(&records[0][col("phones")], "+13035550101");
+        assert_eq!(&records[0][col("tags")], "buyer;vip");
+        assert_eq!(&records[0][col("owner_email")], "bo@acme.test");
+        assert_eq!(&records[0][col("budget")], "450000");
+        assert_eq!(&records[1][col("status")], "Working");
+    }
+}
+
+both_backends! {
+    async fn an_unknown_source_or_organization_is_named_in_the_error(db) {
+        let url = setup(&db);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("leads.csv");
+        std::fs::write(&file, "name\nAna\n").unwrap_or_else(|e| panic!("{e}"));
+        let o = leadpool(&["import", &file.to_string_lossy(), "--org", "acme", "--source", "Zillow", "--database-url", &url]);
+        let (_, err) = text(&o);
+        assert!(!o.status.success());
+        assert!(err.contains("--source `Zillow` is not a source of acme; its sources are: Website"), "{err}");
+        let o = leadpool(&["export", "--org", "nope", "--database-url", &url]);
+        let (_, err) = text(&o);
+        assert!(err.contains("no organization has the slug `nope`"), "{err}");
+    }
+}
+
+#[test]
+fn bad_settings_stop_start_up_naming_the_key() {
+    let o = leadpool(&[
+        "serve",
+        "--listen",
+        "localhost",
+        "--data-dir",
+        "/nonexistent-leadpool",
+    ]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("listen") && err.contains("127.0.0.1:8080"),
+        "{err}"
+    );
+    let o = leadpool(&["migrate", "--database-url", "mysql://x@y/z"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("database_url") && err.contains("sqlite://"),
+        "{err}"
+    );
+}
+
+#[test]
+fn print_default_shows_every_key() {
+    let o = leadpool(&["config", "print-default"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    for key in [
+        "listen",
+        "data_dir",
+        "database_url",
+        "log_format",
+        "max_body_bytes",
+        "session_ttl",
+        "operator_token",
+        "LEADPOOL_DATA_DIR",
+    ] {
+        assert!(out.contains(key), "{key} missing:\n{out}");
+    }
+}
