@@ -207,7 +207,7 @@ impl App {
         }
         if !m.viewer.administers_organization() && teams.is_empty() {
             return Err(AppError::invalid(
-                "teams",
+                "team_ids",
                 "a team admin must put the user in at least one of their teams",
             ));
         }
@@ -223,7 +223,10 @@ impl App {
             .into_iter()
             .map(|t| t.as_str().to_owned())
             .collect();
-        Self::check_user_placement(m, &new.teams, new.scope_team_id)?;
+        // A team admin's new users are scoped like the admin unless told otherwise: no scope
+        // would mean the whole organization, which such an admin may not grant.
+        let scope_team_id = new.scope_team_id.or(if m.viewer.administers_organization() { None } else { m.user.scope_team_id });
+        Self::check_user_placement(m, &new.teams, scope_team_id)?;
         let password_hash = new
             .password
             .as_deref()
@@ -235,7 +238,7 @@ impl App {
             email: email.as_str().to_owned(),
             name,
             role: new.role,
-            scope_team_id: new.scope_team_id,
+            scope_team_id,
             password_hash,
         };
         let user = tx

@@ -301,33 +301,9 @@ async fn org(file: Option<&Path>, command: OrgCommand) -> anyhow::Result<()> {
         } => {
             let app = open_app(file, &db).await?;
             let (password, generated) = password_or_generated(admin_password)?;
-            // Check the admin before creating anything, so a bad email leaves no half-made organization.
-            leadpool_domain::Email::parse(&admin_email)
-                .map_err(|m| anyhow::anyhow!("--admin-email: {m}"))?;
-            if password.chars().count() < 10 {
-                bail!("--admin-password must be at least 10 characters");
-            }
-            let org = app
-                .create_org(&NewOrg {
-                    slug: &slug,
-                    name: &name,
-                    statuses: DEFAULT_STATUSES,
-                })
-                .await
-                .map_err(explain)?;
-            let (admin, token) = app
-                .add_user(
-                    &org,
-                    &UserSpec {
-                        email: &admin_email,
-                        name: &admin_name,
-                        role: Role::Admin,
-                        password: Some(&password),
-                        teams: &[],
-                    },
-                )
-                .await
-                .map_err(explain)?;
+            let spec = UserSpec { email: &admin_email, name: &admin_name, role: Role::Admin, password: Some(&password), teams: &[] };
+            let new = NewOrg { slug: &slug, name: &name, statuses: DEFAULT_STATUSES };
+            let (org, admin, token) = app.create_org_with_admin(&new, &spec).await.map_err(explain)?;
             println!(
                 "created organization {} ({}) with statuses {} and the pool \"Lead Pool\"",
                 org.slug,

@@ -4,10 +4,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use leadpool_app::AppError;
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
-use leadpool_domain::validate::PersonName;
-use leadpool_domain::{Email, FieldError, Invalid, Role};
+use leadpool_domain::Role;
 use leadpool_store::orgs::Organization;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -96,22 +94,6 @@ async fn list_orgs(
     }))
 }
 
-/// Renames the fields of the admin's input errors to the names this body uses.
-fn admin_fields(e: AppError) -> AppError {
-    match e {
-        AppError::Invalid(Invalid(fields)) => AppError::Invalid(Invalid(
-            fields
-                .into_iter()
-                .map(|f| FieldError {
-                    field: format!("admin_{}", f.field),
-                    message: f.message,
-                })
-                .collect(),
-        )),
-        other => other,
-    }
-}
-
 /// `POST /api/v1/organizations`: create an organization with the default statuses and
 /// pool, and its first admin (operator only).
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = CreateOrgBody,
@@ -123,18 +105,6 @@ async fn create_org(
     _: Operator,
     Json(b): Json<CreateOrgBody>,
 ) -> Result<(StatusCode, axum::Json<CreatedOrgDto>), ApiError> {
-    // The organization and its admin are two transactions; checking the admin's input
-    // first keeps a typo from leaving an organization without an admin.
-    Email::parse(&b.admin_email).map_err(|m| ApiError::bad_field("admin_email", m))?;
-    PersonName::parse(&b.admin_name).map_err(|m| ApiError::bad_field("admin_name", m))?;
-    let org = s
-        .app
-        .create_org(&NewOrg {
-            slug: &b.slug,
-            name: &b.name,
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
     let spec = UserSpec {
         email: &b.admin_email,
         name: &b.admin_name,
@@ -142,7 +112,15 @@ async fn create_org(
         password: b.admin_password.as_deref(),
         teams: &[],
     };
-    let (admin, admin_token) = s.app.add_user(&org, &spec).await.map_err(admin_fields)?;
+    let new = NewOrg {
+        slug: &b.slug,
+        name: &b.name,
+        statuses: DEFAULT_STATUSES,
+    };
+    let (org, admin, admin_token) = s
+        .app
+        .create_org_with_admin(&new, &spec)
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedOrgDto {

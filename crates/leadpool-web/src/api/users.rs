@@ -4,9 +4,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use leadpool_app::AppError;
 use leadpool_app::directory::{NewMember, UserChanges};
-use leadpool_domain::{FieldError, Invalid, Role, TeamId, UserId};
+use leadpool_domain::{Role, TeamId, UserId};
 use leadpool_store::users::User;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -143,28 +142,6 @@ fn team_ids(ids: Vec<i64>) -> Vec<TeamId> {
     ids.into_iter().map(TeamId::new).collect()
 }
 
-/// The use cases call a user's teams `teams`; this body calls them `team_ids`.
-fn wire_fields(e: AppError) -> AppError {
-    match e {
-        AppError::Invalid(Invalid(fields)) => AppError::Invalid(Invalid(
-            fields
-                .into_iter()
-                .map(|f| {
-                    if f.field == "teams" {
-                        FieldError {
-                            field: "team_ids".into(),
-                            message: f.message,
-                        }
-                    } else {
-                        f
-                    }
-                })
-                .collect(),
-        )),
-        other => other,
-    }
-}
-
 /// `GET /api/v1/users`: the users the caller may see.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserListParams),
     security(("bearer" = []), ("session" = [])),
@@ -210,7 +187,7 @@ async fn create_user(
             s.app
                 .create_user(&m, new)
                 .await
-                .map_err(wire_fields)?
+                ?
                 .into(),
         ),
     ))
@@ -257,7 +234,7 @@ async fn update_user(
         s.app
             .update_user(&m, UserId::new(id), changes)
             .await
-            .map_err(wire_fields)?
+            ?
             .into(),
     ))
 }

@@ -235,8 +235,9 @@ leadpool_testkit::app_test! {
         assert_eq!(outside.status, StatusCode::FORBIDDEN, "{}", outside.body);
         assert_eq!(code(&outside), "forbidden");
         assert!(outside.body["error"]["message"].as_str().is_some_and(|m| m.contains("outside your scope")), "{}", outside.body);
-        let wider = app.post("/api/v1/users", &scoped, json!({ "email": "o@acme.test", "name": "O", "role": "agent", "team_ids": [boston] })).await;
-        assert_eq!(wider.status, StatusCode::FORBIDDEN, "an organization-wide scope is outside theirs: {}", wider.body);
+        let wider = app.post("/api/v1/users", &scoped, json!({ "email": "o@acme.test", "name": "O", "role": "admin", "scope_team_id": null, "team_ids": [boston] })).await;
+        assert_eq!(wider.status, StatusCode::CREATED, "{}", wider.body);
+        assert_eq!(wider.body["scope_team_id"], east, "with no scope given, a team admin's user gets the admin's own scope, never the whole organization");
         let nowhere = app.post("/api/v1/users", &scoped, json!({ "email": "n@acme.test", "name": "N", "role": "agent", "scope_team_id": east })).await;
         assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nowhere.body);
         assert_eq!(bad_field(&nowhere), "team_ids");
@@ -250,7 +251,7 @@ leadpool_testkit::app_test! {
 
         let seen = app.get("/api/v1/users", &scoped).await;
         assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
-        assert_eq!(names(&seen, "email"), ["east-admin@acme.test", "b@acme.test"], "a scoped admin lists only their subtree's users");
+        assert_eq!(names(&seen, "email"), ["east-admin@acme.test", "o@acme.test", "b@acme.test"], "a scoped admin lists only their subtree's users");
     }
 }
 
