@@ -135,3 +135,27 @@ pub async fn method_not_allowed() -> ApiError {
         "this endpoint does not accept this method; see /api/v1/openapi.json",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::to_bytes;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_internal_error_hides_its_cause_and_names_the_request() {
+        let res = REQUEST_ID
+            .scope("req-42".to_owned(), async {
+                ApiError::from(AppError::Internal("disk /var/secret is full".into()))
+                    .into_response()
+            })
+            .await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(res.into_body(), 1 << 16).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        assert!(!text.contains("secret"), "the cause leaked: {text}");
+        let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(v["error"]["code"], "internal");
+        assert_eq!(v["error"]["details"]["request_id"], "req-42");
+    }
+}

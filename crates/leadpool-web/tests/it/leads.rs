@@ -218,3 +218,33 @@ app_test! {
         assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+app_test! {
+    async fn racing_retries_of_one_intake_store_exactly_one_lead(app) {
+        let (_, key) = app.source("Portal").await;
+        let mut tasks = Vec::new();
+        for _ in 0..24 {
+            let (http, url, key) = (app.http.clone(), format!("{}/api/v1/intake", app.base), key.clone());
+            tasks.push(tokio::spawn(async move {
+                let res = http.post(url).header("x-intake-key", key).json(&json!({ "name": "Race Lead", "external_id": "portal-77" })).send().await.unwrap_or_else(|e| panic!("{e}"));
+                let status = res.status();
+                let body: Value = res.json().await.unwrap_or_default();
+                (status, body["lead"]["id"].as_i64())
+            }));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap_or_else(|e| panic!("{e}")));
+        }
+        let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+        assert_eq!(created, 1, "{answers:?}");
+        assert!(answers.iter().all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::OK), "every retry gets a clear answer: {answers:?}");
+        let ids: std::collections::BTreeSet<_> = answers.iter().map(|(_, id)| *id).collect();
+        assert_eq!(ids.len(), 1, "every answer names the same lead: {answers:?}");
+        let all = app.get("/api/v1/leads?q=race", &app.admin.token).await;
+        assert_eq!(all.body["items"].as_array().map(Vec::len), Some(1));
+        let lead = ids.into_iter().next().flatten().unwrap_or_default();
+        let timeline = app.get(&format!("/api/v1/leads/{lead}/timeline"), &app.admin.token).await;
+        assert_eq!(timeline.body["items"].as_array().map(Vec::len), Some(1));
+    }
+}
