@@ -3,11 +3,11 @@
 
 use leadpool_domain::validate::PersonName;
 use leadpool_domain::{Email, Role, StatusCategory, TeamId};
+use leadpool_store::Tx;
 use leadpool_store::orgs::Organization;
 use leadpool_store::sources::Source;
 use leadpool_store::teams::Team;
 use leadpool_store::users::{NewUser, User};
-use leadpool_store::Tx;
 
 use crate::secret;
 use crate::{App, AppError};
@@ -80,7 +80,12 @@ fn prepare_user(spec: &UserSpec<'_>) -> Result<PreparedUser, AppError> {
     let email = Email::parse(spec.email).map_err(|m| AppError::invalid("email", m))?;
     let name = PersonName::parse(spec.name).map_err(|m| AppError::invalid("name", m))?;
     let password_hash = spec.password.map(secret::hash_password).transpose()?;
-    Ok(PreparedUser { email: email.as_str().to_owned(), name: name.as_str().to_owned(), password_hash, token: secret::new_token("lp_")? })
+    Ok(PreparedUser {
+        email: email.as_str().to_owned(),
+        name: name.as_str().to_owned(),
+        password_hash,
+        token: secret::new_token("lp_")?,
+    })
 }
 
 impl App {
@@ -95,10 +100,18 @@ impl App {
     /// Creates an organization and its first admin in one transaction, so a refused admin
     /// leaves no organization behind; returns the admin's API token too.
     /// Errors about the admin name their fields `admin_email`, `admin_name`, `admin_password`.
-    pub async fn create_org_with_admin(&self, new: &NewOrg<'_>, admin: &UserSpec<'_>) -> Result<(Organization, User, String), AppError> {
+    pub async fn create_org_with_admin(
+        &self,
+        new: &NewOrg<'_>,
+        admin: &UserSpec<'_>,
+    ) -> Result<(Organization, User, String), AppError> {
         let prepared = prepare_user(admin).map_err(|e| match e {
             AppError::Invalid(i) => AppError::Invalid(leadpool_domain::Invalid(
-                i.0.into_iter().map(|f| leadpool_domain::FieldError::new(format!("admin_{}", f.field), f.message)).collect(),
+                i.0.into_iter()
+                    .map(|f| {
+                        leadpool_domain::FieldError::new(format!("admin_{}", f.field), f.message)
+                    })
+                    .collect(),
             )),
             other => other,
         })?;
@@ -113,12 +126,16 @@ impl App {
         let slug = parse_slug(new.slug.trim())?;
         let name = PersonName::parse(new.name).map_err(|m| AppError::invalid("name", m))?;
         if new.statuses.is_empty() {
-            return Err(AppError::invalid("statuses", "an organization needs at least one status"));
+            return Err(AppError::invalid(
+                "statuses",
+                "an organization needs at least one status",
+            ));
         }
         let now = self.now();
         let org = tx.insert_org(slug, name.as_str(), now).await?;
         for (i, (status, category)) in new.statuses.iter().enumerate() {
-            tx.insert_status(org.id, status, *category, i == 0, now).await?;
+            tx.insert_status(org.id, status, *category, i == 0, now)
+                .await?;
         }
         tx.insert_pool(org.id, DEFAULT_POOL, true, now).await?;
         Ok(org)
@@ -146,7 +163,11 @@ impl App {
     }
 
     /// Adds a user to an organization as the operator, with an API token; returns the token.
-    pub async fn add_user(&self, org: &Organization, spec: &UserSpec<'_>) -> Result<(User, String), AppError> {
+    pub async fn add_user(
+        &self,
+        org: &Organization,
+        spec: &UserSpec<'_>,
+    ) -> Result<(User, String), AppError> {
         let prepared = prepare_user(spec)?;
         let mut tx = self.store().write().await?;
         let added = self.insert_user(&mut tx, org, spec, prepared).await?;
@@ -154,20 +175,41 @@ impl App {
         Ok(added)
     }
 
-    async fn insert_user(&self, tx: &mut Tx, org: &Organization, spec: &UserSpec<'_>, p: PreparedUser) -> Result<(User, String), AppError> {
+    async fn insert_user(
+        &self,
+        tx: &mut Tx,
+        org: &Organization,
+        spec: &UserSpec<'_>,
+        p: PreparedUser,
+    ) -> Result<(User, String), AppError> {
         let now = self.now();
         let mut teams: Vec<TeamId> = Vec::with_capacity(spec.teams.len());
         for t in spec.teams {
             let team = tx.team_by_name(org.id, t).await.map_err(|e| match e {
-                leadpool_store::StoreError::NotFound => AppError::invalid("team", format!("`{}` has no team named `{t}`", org.slug)),
+                leadpool_store::StoreError::NotFound => {
+                    AppError::invalid("team", format!("`{}` has no team named `{t}`", org.slug))
+                }
                 e => e.into(),
             })?;
             teams.push(team.id);
         }
-        let new = NewUser { org: org.id, email: p.email, name: p.name, role: spec.role, scope_team_id: None, password_hash: p.password_hash };
+        let new = NewUser {
+            org: org.id,
+            email: p.email,
+            name: p.name,
+            role: spec.role,
+            scope_team_id: None,
+            password_hash: p.password_hash,
+        };
         let mut user = tx.insert_user(&new, now).await?;
         tx.set_user_teams(org.id, user.id, &teams).await?;
-        tx.insert_token(user.id, "created with the user", &secret::digest(&p.token), now).await?;
+        tx.insert_token(
+            user.id,
+            "created with the user",
+            &secret::digest(&p.token),
+            now,
+        )
+        .await?;
         user.teams = teams;
         Ok((user, p.token))
     }
@@ -217,7 +259,7 @@ impl App {
             .map_err(AppError::from_store("user"))?;
         u.active = active;
         tx.update_user(&u).await?;
-        tx.set_user_tags(u.id, &tags).await?;
+        tx.set_user_tags(org.id, u.id, &tags).await?;
         tx.commit().await?;
         Ok(())
     }

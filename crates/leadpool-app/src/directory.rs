@@ -225,7 +225,13 @@ impl App {
             .collect();
         // A team admin's new users are scoped like the admin unless told otherwise: no scope
         // would mean the whole organization, which such an admin may not grant.
-        let scope_team_id = new.scope_team_id.or(if m.viewer.administers_organization() { None } else { m.user.scope_team_id });
+        let scope_team_id = new
+            .scope_team_id
+            .or(if m.viewer.administers_organization() {
+                None
+            } else {
+                m.user.scope_team_id
+            });
         Self::check_user_placement(m, &new.teams, scope_team_id)?;
         let password_hash = new
             .password
@@ -248,7 +254,7 @@ impl App {
         tx.set_user_teams(m.viewer.org, user.id, &new.teams)
             .await
             .map_err(AppError::from_store("team"))?;
-        tx.set_user_tags(user.id, &tags).await?;
+        tx.set_user_tags(m.viewer.org, user.id, &tags).await?;
         let user = tx.user(m.viewer.org, user.id).await?;
         tx.commit().await?;
         Ok(user)
@@ -299,7 +305,7 @@ impl App {
                 .into_iter()
                 .map(|t| t.as_str().to_owned())
                 .collect();
-            tx.set_user_tags(id, &tags).await?;
+            tx.set_user_tags(m.viewer.org, id, &tags).await?;
         }
         if let Some(p) = &c.password {
             tx.set_password(m.viewer.org, id, &secret::hash_password(p)?)

@@ -157,7 +157,7 @@ impl Store {
 
     /// Applies every migration not yet applied; returns how many were applied.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        let before = self.applied_migrations().await.unwrap_or(0);
+        let before = self.applied_migrations().await?;
         match &self.db {
             Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
@@ -167,7 +167,19 @@ impl Store {
     }
 
     async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        // Asking a fresh database about a table it lacks would log an error on PostgreSQL.
+        let exists = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) AS n FROM pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()"
+            }
+        };
         let mut tx = self.read().await?;
+        if tx.fetch_one::<Count>(&Sql::new(exists)).await?.n == 0 {
+            return Ok(0);
+        }
         let n: Option<Count> = tx
             .fetch_optional(&Sql::new(
                 "SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success",

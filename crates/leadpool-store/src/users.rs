@@ -253,6 +253,7 @@ impl Tx {
         id: UserId,
         teams: &[TeamId],
     ) -> Result<(), StoreError> {
+        self.require_user(org, id).await?;
         for t in teams {
             self.team(org, *t).await?;
         }
@@ -269,8 +270,14 @@ impl Tx {
         Ok(())
     }
 
-    /// Replaces a user's tags.
-    pub async fn set_user_tags(&mut self, id: UserId, tags: &[String]) -> Result<(), StoreError> {
+    /// Replaces the tags of a user of this organization.
+    pub async fn set_user_tags(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        tags: &[String],
+    ) -> Result<(), StoreError> {
+        self.require_user(org, id).await?;
         self.execute(&Sql::new("DELETE FROM user_tags WHERE user_id = $1").bind(id))
             .await?;
         for t in tags {
@@ -283,4 +290,20 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// `NotFound` unless the user belongs to this organization.
+    async fn require_user(&mut self, org: OrgId, id: UserId) -> Result<(), StoreError> {
+        let q = Sql::new("SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id);
+        match self.fetch_one::<Count>(&q).await?.n {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
 }

@@ -301,9 +301,22 @@ async fn org(file: Option<&Path>, command: OrgCommand) -> anyhow::Result<()> {
         } => {
             let app = open_app(file, &db).await?;
             let (password, generated) = password_or_generated(admin_password)?;
-            let spec = UserSpec { email: &admin_email, name: &admin_name, role: Role::Admin, password: Some(&password), teams: &[] };
-            let new = NewOrg { slug: &slug, name: &name, statuses: DEFAULT_STATUSES };
-            let (org, admin, token) = app.create_org_with_admin(&new, &spec).await.map_err(explain)?;
+            let spec = UserSpec {
+                email: &admin_email,
+                name: &admin_name,
+                role: Role::Admin,
+                password: Some(&password),
+                teams: &[],
+            };
+            let new = NewOrg {
+                slug: &slug,
+                name: &name,
+                statuses: DEFAULT_STATUSES,
+            };
+            let (org, admin, token) = app
+                .create_org_with_admin(&new, &spec)
+                .await
+                .map_err(explain)?;
             println!(
                 "created organization {} ({}) with statuses {} and the pool \"Lead Pool\"",
                 org.slug,

@@ -18,7 +18,7 @@ both_backends! {
         tx.set_user_teams(acme.id(), ana.id, &[north.id])
             .await
             .expect("ana joins north");
-        tx.set_user_tags(ana.id, &["vip".to_owned()])
+        tx.set_user_tags(acme.id(), ana.id, &["vip".to_owned()])
             .await
             .expect("ana is tagged");
         let token = tx

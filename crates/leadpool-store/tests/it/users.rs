@@ -183,7 +183,7 @@ both_backends! {
         tx.set_user_teams(acme.id(), ana.id, &[south.id, north.id])
             .await
             .expect("teams are set");
-        tx.set_user_tags(ana.id, &tags(&["spanish", "commercial"]))
+        tx.set_user_tags(acme.id(), ana.id, &tags(&["spanish", "commercial"]))
             .await
             .expect("tags are set");
         commit(tx).await;
@@ -196,7 +196,7 @@ both_backends! {
         tx.set_user_teams(acme.id(), ana.id, &[south.id])
             .await
             .expect("teams are replaced");
-        tx.set_user_tags(ana.id, &tags(&["vip"]))
+        tx.set_user_tags(acme.id(), ana.id, &tags(&["vip"]))
             .await
             .expect("tags are replaced");
         commit(tx).await;
@@ -210,7 +210,7 @@ both_backends! {
         tx.set_user_teams(acme.id(), ana.id, &[])
             .await
             .expect("teams are cleared");
-        tx.set_user_tags(ana.id, &[])
+        tx.set_user_tags(acme.id(), ana.id, &[])
             .await
             .expect("tags are cleared");
         commit(tx).await;
@@ -268,7 +268,7 @@ both_backends! {
 
         let mut tx = write(&db).await;
         assert_conflict(
-            tx.set_user_tags(ana.id, &tags(&["vip", "vip"])).await,
+            tx.set_user_tags(acme.id(), ana.id, &tags(&["vip", "vip"])).await,
             "user_tags_pkey",
         );
     }
@@ -301,10 +301,10 @@ both_backends! {
         tx.set_user_teams(acme.id(), cleo.id, &[south.id])
             .await
             .expect("cleo joins south");
-        tx.set_user_tags(ana.id, &tags(&["spanish"]))
+        tx.set_user_tags(acme.id(), ana.id, &tags(&["spanish"]))
             .await
             .expect("ana is tagged");
-        tx.set_user_tags(bob.id, &tags(&["vip", "french"]))
+        tx.set_user_tags(acme.id(), bob.id, &tags(&["vip", "french"]))
             .await
             .expect("bob is tagged");
         let mut gone = cleo.clone();
@@ -407,5 +407,19 @@ both_backends! {
             ),
             [outsider.id]
         );
+    }
+}
+
+both_backends! {
+    async fn a_user_of_another_organization_cannot_join_a_team_or_be_tagged(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let beta = seed(&mut tx, "beta").await;
+        let north = tx.insert_team(acme.id(), None, "North", at(0)).await.expect("north is created");
+        let outsider = add_user(&mut tx, beta.id(), "out@beta.test", Role::Agent).await;
+        assert!(matches!(tx.set_user_teams(acme.id(), outsider.id, &[north.id]).await, Err(leadpool_store::StoreError::NotFound)));
+        assert!(matches!(tx.set_user_tags(acme.id(), outsider.id, &tags(&["vip"])).await, Err(leadpool_store::StoreError::NotFound)));
+        let again = tx.user(beta.id(), outsider.id).await.expect("the outsider is still there");
+        assert!(again.teams.is_empty() && again.tags.is_empty(), "{again:?}");
     }
 }

@@ -117,10 +117,7 @@ async fn create_org(
         name: &b.name,
         statuses: DEFAULT_STATUSES,
     };
-    let (org, admin, admin_token) = s
-        .app
-        .create_org_with_admin(&new, &spec)
-        .await?;
+    let (org, admin, admin_token) = s.app.create_org_with_admin(&new, &spec).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedOrgDto {

@@ -183,13 +183,7 @@ async fn create_user(
     };
     Ok((
         StatusCode::CREATED,
-        axum::Json(
-            s.app
-                .create_user(&m, new)
-                .await
-                ?
-                .into(),
-        ),
+        axum::Json(s.app.create_user(&m, new).await?.into()),
     ))
 }
 
@@ -233,8 +227,7 @@ async fn update_user(
     Ok(axum::Json(
         s.app
             .update_user(&m, UserId::new(id), changes)
-            .await
-            ?
+            .await?
             .into(),
     ))
 }
