@@ -493,4 +493,47 @@ impl App {
         tx.commit().await?;
         Ok(s)
     }
+
+    /// Sets (or with `None` removes) a status's expiry: `(seconds, into status, back to pool)`.
+    pub async fn set_status_expiry(
+        &self,
+        m: &Member,
+        id: StatusId,
+        rule: Option<(i64, StatusId, bool)>,
+    ) -> Result<Status, AppError> {
+        require_org_admin(m)?;
+        if let Some((secs, to, _)) = rule {
+            if !(1..=10 * 365 * 86_400).contains(&secs) {
+                return Err(AppError::invalid(
+                    "expiry.after_seconds",
+                    "must be 1 second to 10 years",
+                ));
+            }
+            if to == id {
+                return Err(AppError::invalid(
+                    "expiry.to_status_id",
+                    "a status cannot expire into itself",
+                ));
+            }
+        }
+        let mut tx = self.store().write().await?;
+        let mut s = tx
+            .status(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("status"))?;
+        if let Some((_, to, _)) = rule {
+            tx.status(m.viewer.org, to).await.map_err(|_| {
+                AppError::invalid(
+                    "expiry.to_status_id",
+                    format!("no status {to} in this organization"),
+                )
+            })?;
+        }
+        s.expires_after_ms = rule.map(|(secs, _, _)| secs * 1000);
+        s.expires_to_status_id = rule.map(|(_, to, _)| to);
+        s.expires_to_pool = rule.is_some_and(|(_, _, p)| p);
+        let s = tx.update_status(&s).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
 }

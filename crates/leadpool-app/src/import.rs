@@ -374,16 +374,18 @@ impl App {
                 Some(reason.to_owned()),
                 at,
             );
-            tx.insert_lead(&new).await.map_err(|e| match e {
+            let lead = tx.insert_lead(&new).await.map_err(|e| match e {
                 leadpool_store::StoreError::Conflict { constraint } => AppError::Conflict {
                     code: "already_exists",
                     message: format!("line {}: conflicts with a stored lead ({constraint}); nothing was imported", row.line),
                 },
                 e => e.into(),
             })?;
+            self.sync_timers(&mut tx, None, &lead, at).await?;
             progress(u64::try_from(i).unwrap_or(0) + 1);
         }
         tx.commit().await?;
+        self.timers_changed(true);
         metrics::counter!("leadpool_leads_created_total").increment(u64::try_from(n).unwrap_or(0));
         Ok(n)
     }

@@ -243,7 +243,9 @@ impl App {
             now,
         );
         let lead = tx.insert_lead(&new).await?;
+        let timer_set = self.sync_timers(&mut tx, None, &lead, now).await?;
         tx.commit().await?;
+        self.timers_changed(timer_set);
         metrics::counter!("leadpool_leads_created_total").increment(1);
         Ok(lead)
     }
@@ -382,7 +384,11 @@ impl App {
                 return Ok(lead);
             };
             if tx.update_lead(lead.version, &t).await? {
+                let timer_set = self
+                    .sync_timers(&mut tx, Some(lead.status.id), &t.lead, t.entry.at)
+                    .await?;
                 tx.commit().await?;
+                self.timers_changed(timer_set);
                 return Ok(t.lead);
             }
         }

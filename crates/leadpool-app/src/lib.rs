@@ -11,6 +11,7 @@ pub mod directory;
 pub mod import;
 pub mod leads;
 pub mod secret;
+pub mod timers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +50,8 @@ struct Inner {
     store: Store,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    /// Wakes this process's timer scheduler when a timer may now fall due earlier.
+    timer_wake: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for App {
@@ -68,6 +71,7 @@ impl App {
                 store,
                 clock,
                 settings,
+                timer_wake: tokio::sync::Notify::new(),
             }),
         }
     }

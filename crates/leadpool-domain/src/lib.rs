@@ -4,12 +4,14 @@
 //! Storage and HTTP are thin layers around these types.
 
 pub mod access;
+pub mod calendar;
 pub mod ids;
 pub mod lead;
 pub mod owner;
 pub mod status;
 pub mod time;
 pub mod timeline;
+pub mod timer;
 pub mod validate;
 
 pub use access::{Role, Scope, Viewer, Visibility, subtree, would_cycle};

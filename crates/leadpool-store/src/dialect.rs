@@ -43,6 +43,23 @@ const SQLITE_UNIQUE: &[(&str, &str)] = &[
     ("lead_tags.lead_id, lead_tags.tag", "lead_tags_pkey"),
 ];
 
+/// Appended to a subquery that picks rows to claim: PostgreSQL skips rows another
+/// transaction has locked; SQLite has one writer at a time and no such clause.
+pub(crate) fn skip_locked(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
+/// Appended to a SELECT that must lock its rows (PostgreSQL; SQLite's writer holds the file).
+pub(crate) fn for_update(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    }
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

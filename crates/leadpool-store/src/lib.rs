@@ -15,6 +15,7 @@ pub mod pools;
 pub mod sources;
 pub mod statuses;
 pub mod teams;
+pub mod timers;
 pub mod users;
 
 pub use dialect::{Backend, ConnectOptions, Record, Store, Tx, redact};

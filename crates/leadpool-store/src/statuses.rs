@@ -20,6 +20,12 @@ pub struct Status {
     pub position: i64,
     /// New leads start here.
     pub is_default: bool,
+    /// How long a lead may stay in this status before it expires (milliseconds).
+    pub expires_after_ms: Option<i64>,
+    /// The status an expired lead moves to.
+    pub expires_to_status_id: Option<StatusId>,
+    /// Whether an expired lead also returns to the default pool.
+    pub expires_to_pool: bool,
 }
 
 impl Status {
@@ -41,6 +47,9 @@ struct Row {
     category: String,
     position: i64,
     is_default: bool,
+    expires_after_ms: Option<i64>,
+    expires_to_status_id: Option<i64>,
+    expires_to_pool: bool,
 }
 
 impl TryFrom<Row> for Status {
@@ -55,11 +64,14 @@ impl TryFrom<Row> for Status {
             category,
             position: r.position,
             is_default: r.is_default,
+            expires_after_ms: r.expires_after_ms,
+            expires_to_status_id: r.expires_to_status_id.map(StatusId::new),
+            expires_to_pool: r.expires_to_pool,
         })
     }
 }
 
-const RETURNING: &str = "id, org_id, name, category, position, is_default";
+const RETURNING: &str = "id, org_id, name, category, position, is_default, expires_after_ms, expires_to_status_id, expires_to_pool";
 
 impl Tx {
     /// Creates a status; making it the default takes that from any other.
@@ -123,6 +135,24 @@ impl Tx {
         self.fetch_one::<Row>(&q).await?.try_into()
     }
 
+    /// The expiry rule of a status, resolved to the status it expires into.
+    pub async fn status_expiry(
+        &mut self,
+        org: OrgId,
+        id: StatusId,
+    ) -> Result<Option<leadpool_domain::timer::StatusExpiry>, StoreError> {
+        let s = self.status(org, id).await?;
+        let (Some(ms), Some(to)) = (s.expires_after_ms, s.expires_to_status_id) else {
+            return Ok(None);
+        };
+        let to = self.status(org, to).await?;
+        Ok(Some(leadpool_domain::timer::StatusExpiry {
+            after: std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
+            to_status: to.to_ref(),
+            to_pool: s.expires_to_pool,
+        }))
+    }
+
     /// Renames, recategorizes, moves or makes a status the default.
     pub async fn update_status(&mut self, s: &Status) -> Result<Status, StoreError> {
         if s.is_default {
@@ -134,14 +164,18 @@ impl Tx {
             .await?;
         }
         let q = Sql::new(&format!(
-            "UPDATE statuses SET name = $3, category = $4, position = $5, is_default = $6 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
+            "UPDATE statuses SET name = $3, category = $4, position = $5, is_default = $6, expires_after_ms = $7, \
+             expires_to_status_id = $8, expires_to_pool = $9 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
         ))
         .bind(s.org)
         .bind(s.id)
         .bind(s.name.as_str())
         .bind(s.category.as_str())
         .bind(s.position)
-        .bind(s.is_default);
+        .bind(s.is_default)
+        .bind(s.expires_after_ms)
+        .bind(s.expires_to_status_id)
+        .bind(s.expires_to_pool);
         self.fetch_one::<Row>(&q).await?.try_into()
     }
 }

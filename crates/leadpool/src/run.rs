@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
+use leadpool_app::timers::Scheduler;
 use leadpool_app::{App, AppError, Settings, SystemClock};
 use leadpool_domain::Role;
 use leadpool_store::{ConnectOptions, Store, redact};
@@ -212,7 +213,39 @@ fn password_or_generated(password: Option<String>) -> anyhow::Result<(String, bo
     }
 }
 
+/// Holds an exclusive lock on a file beside the SQLite database for as long as the server
+/// runs: one instance owns the file. The operating system drops the lock when the process
+/// ends, however it ends, so a crashed server never blocks its own restart (a lease row
+/// would, until it expired).
+fn lock_sqlite_file(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(path) = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| config.database_url.strip_prefix("sqlite:"))
+    else {
+        return Ok(None);
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open the lock file {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another leadpool is already serving {path}; one server owns a SQLite file (stop the other, or use PostgreSQL to run several)"
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {lock_path}"))
+        }
+    }
+}
+
 async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    let _lock = lock_sqlite_file(config)?;
     let store = open_store(config).await?;
     let app = App::new(store.clone(), Arc::new(SystemClock), settings(config));
     let demo = if demo {
@@ -225,7 +258,7 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}; is another leadpool running? pass --listen 127.0.0.1:PORT to use another port", config.listen))?;
     let addr = listener.local_addr()?;
     let router = leadpool_web::router(
-        app,
+        app.clone(),
         WebConfig {
             max_body_bytes: config.max_body_bytes,
             secure_cookies: false,
@@ -260,9 +293,22 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
     drop(stdout);
     tracing::info!(%addr, "serving");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let owner = format!(
+        "{}:{}",
+        std::process::id(),
+        leadpool_app::secret::new_token("")?
+            .get(..12)
+            .unwrap_or_default()
+    );
+    let scheduler = tokio::spawn(Scheduler::new(app, owner).run(stopped));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop.send(true);
+    if let Err(e) = scheduler.await {
+        tracing::warn!(error = %e, "timer scheduler ended abnormally");
+    }
     tracing::info!("shut down");
     store.close().await;
     Ok(())

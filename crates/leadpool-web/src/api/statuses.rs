@@ -35,6 +35,21 @@ pub struct StatusDto {
     pub position: i64,
     /// New leads start here.
     pub is_default: bool,
+    /// When set, a lead left in this status that long moves on by itself.
+    pub expiry: Option<ExpiryDto>,
+}
+
+/// A status's expiry: "Working" for 336 h becomes "Recycled" (and optionally returns to the pool).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiryDto {
+    /// How long a lead may stay in the status, in seconds (1 to 10 years).
+    pub after_seconds: i64,
+    /// The status it then moves to.
+    pub to_status_id: i64,
+    /// Whether it also returns to the default pool.
+    #[serde(default)]
+    pub to_pool: bool,
 }
 
 impl From<Status> for StatusDto {
@@ -45,6 +60,14 @@ impl From<Status> for StatusDto {
             category: s.category.as_str(),
             position: s.position,
             is_default: s.is_default,
+            expiry: match (s.expires_after_ms, s.expires_to_status_id) {
+                (Some(ms), Some(to)) => Some(ExpiryDto {
+                    after_seconds: ms / 1000,
+                    to_status_id: to.get(),
+                    to_pool: s.expires_to_pool,
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -82,6 +105,11 @@ pub struct UpdateStatusBody {
     /// `true` makes it the default (the previous default stops being one); to stop being
     /// the default, make another status the default.
     pub is_default: Option<bool>,
+    /// Set the expiry, or `null` to remove it. Leads already in the status keep the timers
+    /// they have; leads entering it from now on get the new rule.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<ExpiryDto>)]
+    pub expiry: Option<Option<ExpiryDto>>,
 }
 
 /// Parses a category's wire name, naming the `category` field when it is unknown.
@@ -150,5 +178,12 @@ async fn update_status(
             b.is_default,
         )
         .await?;
+    let status = match b.expiry {
+        None => status,
+        Some(e) => {
+            let rule = e.map(|e| (e.after_seconds, StatusId::new(e.to_status_id), e.to_pool));
+            s.app.set_status_expiry(&m, StatusId::new(id), rule).await?
+        }
+    };
     Ok(axum::Json(status.into()))
 }

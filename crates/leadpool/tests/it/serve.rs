@@ -17,10 +17,15 @@ impl Drop for Server {
 
 /// Starts the demo and reads its banner up to the line that ends it.
 fn start_demo(data_dir: &std::path::Path) -> (Server, Vec<String>) {
+    start(&["--demo"], data_dir, "/api/v1/leads?limit=5")
+}
+
+/// Starts `leadpool serve EXTRA` on a free port and reads its banner up to the line holding `last`.
+fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_leadpool"))
+        .arg("serve")
+        .args(extra)
         .args([
-            "serve",
-            "--demo",
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
@@ -38,7 +43,7 @@ fn start_demo(data_dir: &std::path::Path) -> (Server, Vec<String>) {
     let mut lines = BufReader::new(stdout).lines();
     for line in lines.by_ref() {
         let line = line.unwrap_or_default();
-        let done = line.contains("/api/v1/leads?limit=5");
+        let done = line.contains(last);
         banner.push(line);
         if done {
             break;
@@ -106,4 +111,177 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         Some(&[2u8, 2u8][..]),
         "the database is in WAL mode"
     );
+}
+
+/// Runs `leadpool ARGS` against the data directory and returns its standard output.
+fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_leadpool"))
+        .args(args)
+        .args(["--data-dir", &data_dir.to_string_lossy()])
+        .env("LEADPOOL_LOG", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = cli(
+        &[
+            "org",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+            "--admin-name",
+            "Ann Admin",
+            "--admin-password",
+            "a-long-password",
+        ],
+        dir.path(),
+    );
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("API token: "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    cli(
+        &[
+            "user",
+            "add",
+            "--org",
+            "acme",
+            "--email",
+            "bo@acme.test",
+            "--name",
+            "Bo Agent",
+            "--password",
+            "a-long-password",
+        ],
+        dir.path(),
+    );
+    cli(
+        &["source", "add", "--org", "acme", "--name", "Website"],
+        dir.path(),
+    );
+
+    let (first, banner) = start(&[], dir.path(), "Database:");
+    let url = after(&banner, "leadpool is running at").to_owned();
+    let refused = Command::new(env!("CARGO_BIN_EXE_leadpool"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &dir.path().to_string_lossy(),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("another leadpool is already serving"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let http = reqwest::Client::new();
+    let get = |path: String| http.get(format!("{url}{path}")).bearer_auth(&token).send();
+    let statuses: Value = get("/api/v1/statuses".into())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let id_of = |name: &str| {
+        statuses["items"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == name))
+            .map(|s| s["id"].clone())
+            .unwrap_or_default()
+    };
+    let (working, recycled) = (id_of("Working"), id_of("Recycled"));
+    let set = http
+        .patch(format!("{url}/api/v1/statuses/{working}"))
+        .bearer_auth(&token)
+        .json(&json!({ "expiry": { "after_seconds": 3, "to_status_id": recycled } }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set.status().as_u16(), 200);
+    let users: Value = get("/api/v1/users".into())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let bo = users["items"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["email"] == "bo@acme.test"))
+        .map(|u| u["id"].clone())
+        .unwrap_or_default();
+    let sources: Value = get("/api/v1/sources".into())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let lead: Value = http.post(format!("{url}/api/v1/leads")).bearer_auth(&token).json(&json!({ "source_id": sources["items"][0]["id"], "assignee_id": bo, "name": "Kill Nine" })).send().await.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    let id = lead["id"].as_i64().unwrap_or_else(|| panic!("{lead}"));
+    let moved = http
+        .patch(format!("{url}/api/v1/leads/{id}"))
+        .bearer_auth(&token)
+        .json(&json!({ "status_id": working }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(moved.status().as_u16(), 200);
+    // SIGKILL: no shutdown, no cleanup; the timer is due in three seconds.
+    drop(first);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let (_second, banner) = start(&[], dir.path(), "Database:");
+    let url = after(&banner, "leadpool is running at").to_owned();
+    let expired_entries = || async {
+        let t: Value = http
+            .get(format!("{url}/api/v1/leads/{id}/timeline"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .json()
+            .await
+            .unwrap_or_default();
+        t["items"].as_array().map_or(0, |i| {
+            i.iter()
+                .filter(|e| {
+                    e["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("status expired"))
+                })
+                .count()
+        })
+    };
+    let mut fired = 0;
+    for _ in 0..100 {
+        fired = expired_entries().await;
+        if fired > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        fired, 1,
+        "the timer due while the server was down fired after the restart"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(expired_entries().await, 1, "and only once");
 }

@@ -1,0 +1,289 @@
+//! The durable-timer scheduler. Timers are rows (see `leadpool_store::timers`); any
+//! instance may fire them. A pass claims due timers under a lease and fires each in its own
+//! transaction, which deletes the timer together with its effect, so a timer fires exactly
+//! once even across crashes and instances. Between passes the loop sleeps until the next
+//! due time, woken early when this process sets a timer.
+
+use std::time::Duration;
+
+use leadpool_domain::timer::{TimerChange, TimerKind, fire_status_expiry, status_expiry_change};
+use leadpool_domain::{Lead, StatusId, Timestamp, Visibility};
+use leadpool_store::timers::ClaimedTimer;
+use leadpool_store::{Backend, StoreError, Tx};
+use tokio::sync::watch;
+
+use crate::{App, AppError};
+
+/// What one pass of the scheduler did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FireReport {
+    /// Timers whose effect was applied.
+    pub fired: usize,
+    /// Timers whose lead had moved on: removed, nothing else written.
+    pub stale: usize,
+    /// Timers whose lease another instance took over: left to it.
+    pub lost: usize,
+}
+
+/// What came of firing one timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fired {
+    /// The effect was applied.
+    Applied,
+    /// The lead had moved on; the timer was removed and nothing else written.
+    Stale,
+    /// Another instance holds the timer now.
+    Lost,
+}
+
+impl App {
+    /// Brings a lead's timers in line with a transition it just went through (from a lead in
+    /// `before` status), in the caller's transaction. Returns whether a timer was (re)set.
+    pub(crate) async fn sync_timers(
+        &self,
+        tx: &mut Tx,
+        before: Option<StatusId>,
+        lead: &Lead,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        let rule = tx.status_expiry(lead.org, lead.status.id).await?;
+        Ok(
+            match status_expiry_change(before, lead, rule.as_ref(), now) {
+                TimerChange::Keep => {
+                    tx.keep_timer(lead.id, TimerKind::StatusExpiry, lead.version)
+                        .await?;
+                    false
+                }
+                TimerChange::Set(due) => {
+                    tx.set_timer(
+                        lead.org,
+                        lead.id,
+                        TimerKind::StatusExpiry,
+                        due,
+                        lead.version,
+                        now,
+                    )
+                    .await?;
+                    true
+                }
+                TimerChange::Cancel => {
+                    tx.cancel_timer(lead.id, TimerKind::StatusExpiry).await?;
+                    false
+                }
+            },
+        )
+    }
+
+    /// Tells this process's scheduler to look again (after a commit that set a timer).
+    pub(crate) fn timers_changed(&self, set: bool) {
+        if set {
+            self.inner.timer_wake.notify_one();
+        }
+    }
+}
+
+/// Fires due timers for one instance.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    app: App,
+    owner: String,
+    lease: Duration,
+    batch: u32,
+    max_idle: Duration,
+}
+
+impl Scheduler {
+    /// A scheduler that claims timers under the name `owner` (unique per running instance).
+    pub fn new(app: App, owner: impl Into<String>) -> Self {
+        // On PostgreSQL another instance may set an earlier timer without waking us, so look
+        // at least every second; on SQLite this process is the only writer.
+        let max_idle = match app.store().backend() {
+            Backend::Postgres => Duration::from_secs(1),
+            Backend::Sqlite => Duration::from_secs(60),
+        };
+        Self {
+            app,
+            owner: owner.into(),
+            lease: Duration::from_secs(30),
+            batch: 500,
+            max_idle,
+        }
+    }
+
+    /// How long a claim holds before another instance may take the timer over.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How many timers one claim takes.
+    pub fn with_batch(mut self, batch: u32) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    fn lease_until(&self, now: Timestamp) -> Timestamp {
+        now.plus_millis(i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// Claims up to one batch of timers due now.
+    pub async fn claim(&self) -> Result<Vec<ClaimedTimer>, AppError> {
+        let now = self.app.now();
+        let mut tx = self.app.store().write().await?;
+        let claimed = tx
+            .claim_due_timers(&self.owner, now, self.lease_until(now), self.batch)
+            .await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Fires every timer due now, batch after batch, until none is left.
+    pub async fn run_due(&self) -> Result<FireReport, AppError> {
+        let mut report = FireReport::default();
+        loop {
+            let claimed = self.claim().await?;
+            let full = claimed.len() >= self.batch as usize;
+            for t in &claimed {
+                match self.fire(t).await? {
+                    Fired::Applied => report.fired += 1,
+                    Fired::Stale => report.stale += 1,
+                    Fired::Lost => report.lost += 1,
+                }
+            }
+            if !full {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Fires one claimed timer: its removal and its effect commit together.
+    pub async fn fire(&self, t: &ClaimedTimer) -> Result<Fired, AppError> {
+        let now = self.app.now();
+        let mut tx = self.app.store().write().await?;
+        // Lock the lead before the timer, the same order a lead edit takes them in.
+        match tx.lock_lead(t.org, t.lead_id).await {
+            Ok(()) => {}
+            Err(StoreError::NotFound) => {
+                let taken = tx.take_claimed_timer(t.id, &self.owner).await?;
+                tx.commit().await?;
+                return Ok(if taken.is_some() {
+                    Fired::Stale
+                } else {
+                    Fired::Lost
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // The row's version, not the claimed copy's: an edit since the claim may have moved
+        // the timer on to the lead's new version (a kept timer).
+        let Some(version) = tx.take_claimed_timer(t.id, &self.owner).await? else {
+            return Ok(Fired::Lost);
+        };
+        let lead = tx.lead(t.org, t.lead_id, &Visibility::Organization).await?;
+        let applied = match t.kind {
+            TimerKind::StatusExpiry => self.expire_status(&mut tx, &lead, version, now).await?,
+        };
+        tx.commit().await?;
+        if applied {
+            metrics::counter!("leadpool_timers_fired_total", "kind" => t.kind.as_str())
+                .increment(1);
+            Ok(Fired::Applied)
+        } else {
+            metrics::counter!("leadpool_timers_stale_total", "kind" => t.kind.as_str())
+                .increment(1);
+            Ok(Fired::Stale)
+        }
+    }
+
+    async fn expire_status(
+        &self,
+        tx: &mut Tx,
+        lead: &Lead,
+        timer_version: i64,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        let Some(rule) = tx.status_expiry(lead.org, lead.status.id).await? else {
+            return Ok(false);
+        };
+        let pool = tx
+            .pools(lead.org)
+            .await?
+            .into_iter()
+            .find(|p| p.is_default)
+            .map(|p| p.id);
+        let transitions = fire_status_expiry(lead, timer_version, &rule, pool, now);
+        let Some(last) = transitions.last() else {
+            return Ok(false);
+        };
+        let mut version = lead.version;
+        for tr in &transitions {
+            if !tx.update_lead(version, tr).await? {
+                // The lead is locked for this transaction, so its version cannot move under us.
+                return Err(AppError::Internal(format!(
+                    "lead {} changed while locked",
+                    lead.id
+                )));
+            }
+            version = tr.lead.version;
+        }
+        self.app
+            .sync_timers(tx, Some(lead.status.id), &last.lead, now)
+            .await?;
+        Ok(true)
+    }
+
+    /// Fires timers as they fall due until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(owner = %self.owner, "timer scheduler started");
+        loop {
+            let wait = match self.run_due().await {
+                Ok(r) => {
+                    if r.fired + r.stale + r.lost > 0 {
+                        tracing::debug!(
+                            fired = r.fired,
+                            stale = r.stale,
+                            lost = r.lost,
+                            "timers fired"
+                        );
+                    }
+                    self.until_next_due().await
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "firing timers failed; retrying shortly");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.app.inner.timer_wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+        tracing::info!(owner = %self.owner, "timer scheduler stopped");
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        let now = self.app.now();
+        let next = async {
+            let mut tx = self.app.store().read().await?;
+            let next = tx.next_timer_due(now).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(next)
+        }
+        .await;
+        match next {
+            Ok(Some(due)) => Duration::from_millis(
+                u64::try_from(due.as_millis().saturating_sub(now.as_millis())).unwrap_or(0),
+            )
+            .min(self.max_idle),
+            Ok(None) => self.max_idle,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the next due timer");
+                Duration::from_secs(1)
+            }
+        }
+    }
+}

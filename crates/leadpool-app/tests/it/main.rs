@@ -1,0 +1,3 @@
+//! Use cases against a real database: every test body runs on SQLite and on PostgreSQL.
+
+mod timers;

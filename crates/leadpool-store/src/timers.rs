@@ -1,0 +1,208 @@
+//! Durable timers: rows created, moved and cancelled in the same transaction as the lead
+//! change that causes them, claimed by any instance under a lease, and deleted in the same
+//! transaction as their effect, so each fires exactly once.
+
+use leadpool_domain::timer::TimerKind;
+use leadpool_domain::{LeadId, OrgId, Timestamp};
+
+use crate::dialect::{for_update, skip_locked};
+use crate::{Sql, StoreError, Tx};
+
+/// A timer an instance has claimed and must now fire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedTimer {
+    /// Its id.
+    pub id: i64,
+    /// The lead's organization.
+    pub org: OrgId,
+    /// The lead.
+    pub lead_id: LeadId,
+    /// What it is for.
+    pub kind: TimerKind,
+    /// When it was due.
+    pub due_at: Timestamp,
+    /// The lead version it was set for.
+    pub lead_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    org_id: i64,
+    lead_id: i64,
+    kind: String,
+    due_at: i64,
+    lead_version: i64,
+}
+
+impl TryFrom<Row> for ClaimedTimer {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let kind = TimerKind::parse(&r.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("timer {} kind `{}`", r.id, r.kind)))?;
+        Ok(Self {
+            id: r.id,
+            org: OrgId::new(r.org_id),
+            lead_id: LeadId::new(r.lead_id),
+            kind,
+            due_at: Timestamp::from_millis(r.due_at),
+            lead_version: r.lead_version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MinDue {
+    due: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Version {
+    lead_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
+
+impl Tx {
+    /// Sets a lead's timer of `kind` to fire at `due_at` for `lead_version`, replacing any
+    /// pending one (and any lease on it).
+    pub async fn set_timer(
+        &mut self,
+        org: OrgId,
+        lead: LeadId,
+        kind: TimerKind,
+        due_at: Timestamp,
+        lead_version: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let q = Sql::new(
+            "INSERT INTO timers (org_id, lead_id, kind, due_at, lead_version, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (lead_id, kind) DO UPDATE SET due_at = excluded.due_at, lead_version = excluded.lead_version, \
+             lease_owner = NULL, lease_until = NULL, attempts = 0",
+        )
+        .bind(org)
+        .bind(lead)
+        .bind(kind.as_str())
+        .bind(due_at)
+        .bind(lead_version)
+        .bind(now);
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Keeps a lead's pending timer of `kind` but moves it to the lead's new version.
+    pub async fn keep_timer(
+        &mut self,
+        lead: LeadId,
+        kind: TimerKind,
+        lead_version: i64,
+    ) -> Result<(), StoreError> {
+        let q = Sql::new("UPDATE timers SET lead_version = $3 WHERE lead_id = $1 AND kind = $2")
+            .bind(lead)
+            .bind(kind.as_str())
+            .bind(lead_version);
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Cancels a lead's pending timer of `kind`.
+    pub async fn cancel_timer(&mut self, lead: LeadId, kind: TimerKind) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new("DELETE FROM timers WHERE lead_id = $1 AND kind = $2")
+                .bind(lead)
+                .bind(kind.as_str()),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Leases up to `limit` timers due at `now` (or whose lease has run out) to `owner`
+    /// until `lease_until`, earliest first. On PostgreSQL, rows another instance is claiming
+    /// at this moment are skipped rather than waited for.
+    pub async fn claim_due_timers(
+        &mut self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedTimer>, StoreError> {
+        let q = Sql::new(&format!(
+            "UPDATE timers SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM timers WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             ORDER BY due_at LIMIT $4{}) \
+             RETURNING id, org_id, lead_id, kind, due_at, lead_version",
+            skip_locked(self.backend())
+        ))
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(i64::from(limit));
+        let mut claimed: Vec<ClaimedTimer> = self
+            .fetch_all::<Row>(&q)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_, _>>()?;
+        claimed.sort_by_key(|t| (t.due_at, t.id));
+        Ok(claimed)
+    }
+
+    /// Removes a claimed timer as part of firing it, returning the lead version it is for
+    /// now; `None` when the lease was lost (another instance took it over after it ran out)
+    /// or the timer was cancelled, in which case the caller must do nothing.
+    pub async fn take_claimed_timer(
+        &mut self,
+        id: i64,
+        owner: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let q = Sql::new(
+            "DELETE FROM timers WHERE id = $1 AND lease_owner = $2 RETURNING lead_version",
+        )
+        .bind(id)
+        .bind(owner);
+        Ok(self
+            .fetch_optional::<Version>(&q)
+            .await?
+            .map(|v| v.lead_version))
+    }
+
+    /// Locks a lead row until the transaction ends (PostgreSQL), so firing and editing take
+    /// locks in the same order; SQLite's single writer needs no lock.
+    pub async fn lock_lead(&mut self, org: OrgId, lead: LeadId) -> Result<(), StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT COUNT(*) AS n FROM (SELECT id FROM leads WHERE org_id = $1 AND id = $2{}) locked",
+            for_update(self.backend())
+        ))
+        .bind(org)
+        .bind(lead);
+        match self.fetch_one::<Count>(&q).await?.n {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    /// When the next timer nobody holds falls due, if any.
+    pub async fn next_timer_due(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let q = Sql::new(
+            "SELECT MIN(due_at) AS due FROM timers WHERE lease_until IS NULL OR lease_until < $1",
+        )
+        .bind(now);
+        Ok(self
+            .fetch_one::<MinDue>(&q)
+            .await?
+            .due
+            .map(Timestamp::from_millis))
+    }
+
+    /// How many timers are pending.
+    pub async fn count_timers(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .fetch_one::<Count>(&Sql::new("SELECT COUNT(*) AS n FROM timers"))
+            .await?
+            .n)
+    }
+}

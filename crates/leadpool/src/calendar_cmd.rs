@@ -1,0 +1,221 @@
+//! `leadpool calendar deadline`: when a deadline falls on a calendar given on the command
+//! line, without touching a database.
+//!
+//! `--from` is a civil date-time in the calendar's zone (`2026-12-24T16:30:00`; a time that a
+//! DST change skips or repeats is read the way jiff's `Compatible` rule reads it: after the gap,
+//! first of the fold) or an RFC 3339 instant with an offset (`2026-12-24T21:30:00Z`).
+//! `--duration` is jiff's friendly format (`2h`, `90m`, `1h30m`, `2h 30m`, `1.5h`) or ISO 8601
+//! (`PT2H`); days and weeks are accepted as 24 and 168 hours of OPEN time (`3d` is 72 open
+//! hours, not three business days).
+
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
+use leadpool_domain::calendar::{Calendar, CalendarError, Holiday, parse_hours, parse_tz};
+
+/// Computes the deadline and returns the lines to print: the due instant in the calendar's
+/// zone and in UTC (RFC 3339), then the open time counted and the wall-clock time elapsed.
+pub fn deadline_command(
+    tz: &str,
+    hours: &str,
+    holidays: &[String],
+    from: &str,
+    duration: &str,
+) -> anyhow::Result<String> {
+    let zone = parse_tz(tz).map_err(|e| anyhow!("--tz: {e}"))?;
+    let week = parse_hours(hours).map_err(|e| anyhow!("--hours: {e}"))?;
+    let holidays = holidays
+        .iter()
+        .map(|h| Holiday::parse(h).map_err(|e| anyhow!("--holiday: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let calendar = Calendar::from_parts("command line", zone.clone(), week, holidays)
+        .map_err(|e| anyhow!("--holiday: {e}"))?;
+    let start = parse_from(from, &zone)?;
+    let open = parse_open_duration(duration)?;
+
+    let due = calendar.deadline(start, open).map_err(|e| match e {
+        CalendarError::NeverOpen => anyhow!(
+            "--hours: `{hours}` opens on no day of the week, so no deadline can ever fall due"
+        ),
+        other => anyhow!("{other}"),
+    })?;
+
+    let zone_name = zone.iana_name().unwrap_or(tz);
+    let local = due.display_with_offset(zone.to_offset(due));
+    let counted = SignedDuration::try_from(open).context("--duration is too long")?;
+    let elapsed = start.duration_until(due);
+    Ok(format!(
+        "due ({zone_name}): {local}\ndue (UTC): {due}\nopen time counted: {counted:#}; wall-clock time elapsed: {elapsed:#}\n"
+    ))
+}
+
+/// A civil date-time in `zone`, or an instant with an offset.
+fn parse_from(from: &str, zone: &TimeZone) -> anyhow::Result<Timestamp> {
+    let text = from.trim();
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let civil: DateTime = text.parse().map_err(|_| {
+        anyhow!(
+            "--from: `{from}` is not a date-time; use a local time in the calendar's zone \
+             such as 2026-12-24T16:30:00, or an instant such as 2026-12-24T21:30:00Z"
+        )
+    })?;
+    zone.to_timestamp(civil)
+        .map_err(|_| anyhow!("--from: `{from}` is outside the supported dates"))
+}
+
+/// A non-negative amount of open time; days and weeks count as 24 and 168 hours.
+fn parse_open_duration(text: &str) -> anyhow::Result<Duration> {
+    let bad = || {
+        anyhow!(
+            "--duration: `{text}` is not a duration; use e.g. 2h, 90m, 1h30m, \"2h 30m\" or 3d \
+             (a day counts as 24 hours of open time)"
+        )
+    };
+    let trimmed = text.trim();
+    let signed = match trimmed.parse::<SignedDuration>() {
+        Ok(d) => d,
+        Err(_) => trimmed
+            .parse::<Span>()
+            .ok()
+            .and_then(|s| s.to_duration(SpanRelativeTo::days_are_24_hours()).ok())
+            .ok_or_else(bad)?,
+    };
+    if signed.is_negative() {
+        bail!("--duration: `{text}` is negative; give the open time to count, e.g. 2h");
+    }
+    Duration::try_from(signed).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(tz: &str, hours: &str, holidays: &[&str], from: &str, duration: &str) -> String {
+        let holidays: Vec<String> = holidays.iter().map(|h| h.to_string()).collect();
+        match deadline_command(tz, hours, &holidays, from, duration) {
+            Ok(out) => out,
+            Err(e) => format!("error: {e:#}"),
+        }
+    }
+
+    #[test]
+    fn the_issue_example_is_due_monday_morning_in_new_york_and_in_utc() {
+        let out = run(
+            "America/New_York",
+            "mon-fri 09:00-17:00",
+            &["2026-12-25"],
+            "2026-12-24T16:30:00",
+            "2h",
+        );
+        assert_eq!(
+            out,
+            "due (America/New_York): 2026-12-28T10:30:00-05:00\n\
+             due (UTC): 2026-12-28T15:30:00Z\n\
+             open time counted: 2h; wall-clock time elapsed: 90h\n"
+        );
+    }
+
+    #[test]
+    fn from_may_be_an_instant_and_duration_may_use_minutes_or_days() {
+        let at = |from: &str, duration: &str| {
+            run("Europe/London", "mon-sun 00:00-24:00", &[], from, duration)
+        };
+        assert!(at("2026-06-01T08:00:00Z", "90m").contains("due (UTC): 2026-06-01T09:30:00Z"));
+        assert!(
+            at("2026-06-01T10:00:00+02:00", "1h30m").contains("due (UTC): 2026-06-01T09:30:00Z")
+        );
+        assert!(at("2026-06-01T09:00:00", "2h 30m").contains("due (UTC): 2026-06-01T10:30:00Z"));
+        let out = at("2026-06-01T09:00:00", "3d");
+        assert!(out.contains("due (UTC): 2026-06-04T08:00:00Z"), "{out}");
+        assert!(out.contains("open time counted: 72h"), "{out}");
+    }
+
+    #[test]
+    fn a_bad_zone_names_the_tz_flag() {
+        assert_eq!(
+            run(
+                "Mars/Olympus",
+                "mon 09:00-17:00",
+                &[],
+                "2026-12-24T16:30:00",
+                "2h"
+            ),
+            "error: --tz: `Mars/Olympus` is not an IANA time zone; use a name such as America/New_York"
+        );
+    }
+
+    #[test]
+    fn bad_hours_name_the_hours_flag() {
+        assert_eq!(
+            run(
+                "UTC",
+                "mon 09:00-12:00,11:00-13:00",
+                &[],
+                "2026-12-24T16:30:00",
+                "2h"
+            ),
+            "error: --hours: monday: 09:00-12:00 overlaps 11:00-13:00"
+        );
+        assert_eq!(
+            run(
+                "UTC",
+                "mon-fri 9:00-17:00",
+                &[],
+                "2026-12-24T16:30:00",
+                "2h"
+            ),
+            "error: --hours: `9:00` is not a time; use HH:MM from 00:00 to 24:00"
+        );
+        assert_eq!(
+            run("UTC", "", &[], "2026-12-24T16:30:00", "2h"),
+            "error: --hours: `` opens on no day of the week, so no deadline can ever fall due"
+        );
+    }
+
+    #[test]
+    fn a_bad_from_names_the_from_flag() {
+        let out = run("UTC", "mon 09:00-17:00", &[], "next tuesday", "2h");
+        assert!(
+            out.starts_with("error: --from: `next tuesday` is not a date-time"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn bad_durations_and_holidays_name_their_flags() {
+        let out = run("UTC", "mon 09:00-17:00", &[], "2026-12-24T16:30:00", "2");
+        assert!(
+            out.starts_with("error: --duration: `2` is not a duration"),
+            "{out}"
+        );
+        let out = run("UTC", "mon 09:00-17:00", &[], "2026-12-24T16:30:00", "-2h");
+        assert!(
+            out.starts_with("error: --duration: `-2h` is negative"),
+            "{out}"
+        );
+        let out = run(
+            "UTC",
+            "mon 09:00-17:00",
+            &["25/12/2026"],
+            "2026-12-24T16:30:00",
+            "2h",
+        );
+        assert!(
+            out.starts_with("error: --holiday: `25/12/2026` is not a holiday"),
+            "{out}"
+        );
+        let out = run(
+            "UTC",
+            "mon 09:00-17:00",
+            &["2026-12-25", "2026-12-25"],
+            "2026-12-24T16:30:00",
+            "2h",
+        );
+        assert_eq!(out, "error: --holiday: holiday 2026-12-25 is listed twice");
+    }
+}
