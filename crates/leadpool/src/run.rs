@@ -14,13 +14,31 @@ use leadpool_store::{ConnectOptions, Store, redact};
 use leadpool_web::WebConfig;
 
 use crate::cli::{
-    BenchCommand, Cli, Command, ConfigCommand, DbArgs, OrgCommand, SourceCommand, UserCommand,
+    BenchCommand, CalendarCommand, Cli, Command, ConfigCommand, DbArgs, OrgCommand, SourceCommand,
+    UserCommand,
 };
 use crate::config::{Config, LogFormat, RawConfig, print_default};
 
 /// Runs one command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Calendar {
+            command:
+                CalendarCommand::Deadline {
+                    tz,
+                    hours,
+                    holidays,
+                    from,
+                    duration,
+                },
+        } => {
+            println!(
+                "{}",
+                crate::calendar_cmd::deadline_command(&tz, &hours, &holidays, &from, &duration)?
+                    .trim_end()
+            );
+            Ok(())
+        }
         Command::Config {
             command: ConfigCommand::PrintDefault,
         } => {
