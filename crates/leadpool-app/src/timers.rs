@@ -4,10 +4,15 @@
 //! once even across crashes and instances. Between passes the loop sleeps until the next
 //! due time, woken early when this process sets a timer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use leadpool_domain::timer::{TimerChange, TimerKind, fire_status_expiry, status_expiry_change};
-use leadpool_domain::{Lead, StatusId, Timestamp, Visibility};
+use std::collections::HashMap;
+
+use leadpool_domain::timer::{
+    StatusExpiry, TimerChange, TimerKind, fire_status_expiry, status_expiry_change,
+};
+use leadpool_domain::{Lead, OrgId, PoolId, StatusId, Timestamp, Visibility};
 use leadpool_store::timers::ClaimedTimer;
 use leadpool_store::{Backend, StoreError, Tx};
 use tokio::sync::watch;
@@ -47,31 +52,42 @@ impl App {
         now: Timestamp,
     ) -> Result<bool, AppError> {
         let rule = tx.status_expiry(lead.org, lead.status.id).await?;
-        Ok(
-            match status_expiry_change(before, lead, rule.as_ref(), now) {
-                TimerChange::Keep => {
-                    tx.keep_timer(lead.id, TimerKind::StatusExpiry, lead.version)
-                        .await?;
-                    false
-                }
-                TimerChange::Set(due) => {
-                    tx.set_timer(
-                        lead.org,
-                        lead.id,
-                        TimerKind::StatusExpiry,
-                        due,
-                        lead.version,
-                        now,
-                    )
+        self.sync_timers_with(tx, before, lead, rule.as_ref(), now)
+            .await
+    }
+
+    /// [`App::sync_timers`] with the rule of the lead's status already looked up.
+    async fn sync_timers_with(
+        &self,
+        tx: &mut Tx,
+        before: Option<StatusId>,
+        lead: &Lead,
+        rule: Option<&StatusExpiry>,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        Ok(match status_expiry_change(before, lead, rule, now) {
+            TimerChange::Keep => {
+                tx.keep_timer(lead.id, TimerKind::StatusExpiry, lead.version)
                     .await?;
-                    true
-                }
-                TimerChange::Cancel => {
-                    tx.cancel_timer(lead.id, TimerKind::StatusExpiry).await?;
-                    false
-                }
-            },
-        )
+                false
+            }
+            TimerChange::Set(due) => {
+                tx.set_timer(
+                    lead.org,
+                    lead.id,
+                    TimerKind::StatusExpiry,
+                    due,
+                    lead.version,
+                    now,
+                )
+                .await?;
+                true
+            }
+            TimerChange::Cancel => {
+                tx.cancel_timer(lead.id, TimerKind::StatusExpiry).await?;
+                false
+            }
+        })
     }
 
     /// Tells this process's scheduler to look again (after a commit that set a timer).
@@ -82,14 +98,65 @@ impl App {
     }
 }
 
+/// Status rules and default pools looked up once per batch rather than once per timer.
+#[derive(Debug, Default)]
+struct Rules {
+    expiries: HashMap<StatusId, Option<StatusExpiry>>,
+    pools: HashMap<OrgId, Option<PoolId>>,
+}
+
+impl Rules {
+    async fn expiry(
+        &mut self,
+        tx: &mut Tx,
+        org: OrgId,
+        status: StatusId,
+    ) -> Result<Option<StatusExpiry>, AppError> {
+        if let Some(r) = self.expiries.get(&status) {
+            return Ok(r.clone());
+        }
+        let r = tx.status_expiry(org, status).await?;
+        self.expiries.insert(status, r.clone());
+        Ok(r)
+    }
+
+    async fn default_pool(&mut self, tx: &mut Tx, org: OrgId) -> Result<Option<PoolId>, AppError> {
+        if let Some(p) = self.pools.get(&org) {
+            return Ok(*p);
+        }
+        let p = tx
+            .pools(org)
+            .await?
+            .into_iter()
+            .find(|p| p.is_default)
+            .map(|p| p.id);
+        self.pools.insert(org, p);
+        Ok(p)
+    }
+}
+
+/// Called after each timer's firing has committed (benchmarks measure lag with it).
+pub type Observer = Arc<dyn Fn(&ClaimedTimer, Fired) + Send + Sync>;
+
 /// Fires due timers for one instance.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Scheduler {
     app: App,
     owner: String,
     lease: Duration,
     batch: u32,
     max_idle: Duration,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("owner", &self.owner)
+            .field("lease", &self.lease)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Scheduler {
@@ -107,12 +174,19 @@ impl Scheduler {
             lease: Duration::from_secs(30),
             batch: 500,
             max_idle,
+            observer: None,
         }
     }
 
     /// How long a claim holds before another instance may take the timer over.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// Calls `observer` after each firing commits.
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -143,8 +217,8 @@ impl Scheduler {
         loop {
             let claimed = self.claim().await?;
             let full = claimed.len() >= self.batch as usize;
-            for t in &claimed {
-                match self.fire(t).await? {
+            for fired in self.fire_batch(&claimed).await? {
+                match fired {
                     Fired::Applied => report.fired += 1,
                     Fired::Stale => report.stale += 1,
                     Fired::Lost => report.lost += 1,
@@ -156,16 +230,78 @@ impl Scheduler {
         }
     }
 
+    /// Fires claimed timers together in one transaction (one commit for the batch, each
+    /// timer still removed with its own effect). If the batch fails, each is retried alone
+    /// so one bad timer cannot hold back the others.
+    pub async fn fire_batch(&self, timers: &[ClaimedTimer]) -> Result<Vec<Fired>, AppError> {
+        if timers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let together = async {
+            let now = self.app.now();
+            let mut cache = Rules::default();
+            let mut tx = self.app.store().write().await?;
+            let mut out = Vec::with_capacity(timers.len());
+            for t in timers {
+                out.push(self.fire_in(&mut tx, t, now, &mut cache).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, AppError>(out)
+        }
+        .await;
+        match together {
+            Ok(out) => {
+                for (t, f) in timers.iter().zip(&out) {
+                    self.observe(t, *f);
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, timers = timers.len(), "firing a batch failed; firing its timers one by one");
+                let mut out = Vec::with_capacity(timers.len());
+                for t in timers {
+                    out.push(self.fire(t).await?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Fires one claimed timer: its removal and its effect commit together.
     pub async fn fire(&self, t: &ClaimedTimer) -> Result<Fired, AppError> {
         let now = self.app.now();
         let mut tx = self.app.store().write().await?;
+        let fired = self.fire_in(&mut tx, t, now, &mut Rules::default()).await?;
+        tx.commit().await?;
+        self.observe(t, fired);
+        Ok(fired)
+    }
+
+    fn observe(&self, t: &ClaimedTimer, fired: Fired) {
+        let counter = if fired == Fired::Applied {
+            "leadpool_timers_fired_total"
+        } else {
+            "leadpool_timers_skipped_total"
+        };
+        metrics::counter!(counter, "kind" => t.kind.as_str()).increment(1);
+        if let Some(observe) = &self.observer {
+            observe(t, fired);
+        }
+    }
+
+    /// Fires one timer inside `tx`; the caller commits.
+    async fn fire_in(
+        &self,
+        tx: &mut Tx,
+        t: &ClaimedTimer,
+        now: Timestamp,
+        cache: &mut Rules,
+    ) -> Result<Fired, AppError> {
         // Lock the lead before the timer, the same order a lead edit takes them in.
         match tx.lock_lead(t.org, t.lead_id).await {
             Ok(()) => {}
             Err(StoreError::NotFound) => {
                 let taken = tx.take_claimed_timer(t.id, &self.owner).await?;
-                tx.commit().await?;
                 return Ok(if taken.is_some() {
                     Fired::Stale
                 } else {
@@ -181,18 +317,13 @@ impl Scheduler {
         };
         let lead = tx.lead(t.org, t.lead_id, &Visibility::Organization).await?;
         let applied = match t.kind {
-            TimerKind::StatusExpiry => self.expire_status(&mut tx, &lead, version, now).await?,
+            TimerKind::StatusExpiry => self.expire_status(tx, &lead, version, now, cache).await?,
         };
-        tx.commit().await?;
-        if applied {
-            metrics::counter!("leadpool_timers_fired_total", "kind" => t.kind.as_str())
-                .increment(1);
-            Ok(Fired::Applied)
+        Ok(if applied {
+            Fired::Applied
         } else {
-            metrics::counter!("leadpool_timers_stale_total", "kind" => t.kind.as_str())
-                .increment(1);
-            Ok(Fired::Stale)
-        }
+            Fired::Stale
+        })
     }
 
     async fn expire_status(
@@ -201,16 +332,12 @@ impl Scheduler {
         lead: &Lead,
         timer_version: i64,
         now: Timestamp,
+        cache: &mut Rules,
     ) -> Result<bool, AppError> {
-        let Some(rule) = tx.status_expiry(lead.org, lead.status.id).await? else {
+        let Some(rule) = cache.expiry(tx, lead.org, lead.status.id).await? else {
             return Ok(false);
         };
-        let pool = tx
-            .pools(lead.org)
-            .await?
-            .into_iter()
-            .find(|p| p.is_default)
-            .map(|p| p.id);
+        let pool = cache.default_pool(tx, lead.org).await?;
         let transitions = fire_status_expiry(lead, timer_version, &rule, pool, now);
         let Some(last) = transitions.last() else {
             return Ok(false);
@@ -226,8 +353,15 @@ impl Scheduler {
             }
             version = tr.lead.version;
         }
+        let next_rule = cache.expiry(tx, lead.org, last.lead.status.id).await?;
         self.app
-            .sync_timers(tx, Some(lead.status.id), &last.lead, now)
+            .sync_timers_with(
+                tx,
+                Some(lead.status.id),
+                &last.lead,
+                next_rule.as_ref(),
+                now,
+            )
             .await?;
         Ok(true)
     }

@@ -344,9 +344,12 @@ impl Tx {
         if self.execute(&q).await? == 0 {
             return Ok(false);
         }
-        self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(l.id))
-            .await?;
-        self.insert_lead_tags(l).await?;
+        // The tag index only changes when the tags do (the entry names every changed field).
+        if t.entry.changes.get("tags").is_some() {
+            self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(l.id))
+                .await?;
+            self.insert_lead_tags(l).await?;
+        }
         self.insert_timeline(l.org, l.id, &t.entry).await?;
         Ok(true)
     }

@@ -8,6 +8,8 @@ mod dialect;
 mod error;
 mod sql;
 
+pub mod bench;
+pub mod calendars;
 pub mod credentials;
 pub mod leads;
 pub mod orgs;

@@ -231,3 +231,208 @@ async fn bare_insert(
     }
     Ok(figures(lat, errors, started.elapsed()))
 }
+
+/// The settings of `leadpool bench timers`.
+#[derive(Debug, Clone)]
+pub struct TimerBench {
+    /// Timers pending at the start.
+    pub pending: i64,
+    /// Timers falling due per second.
+    pub rate: i64,
+    /// How long to measure lag at that rate.
+    pub duration: Duration,
+    /// Timers fired as fast as possible in the backlog phase.
+    pub backlog: i64,
+    /// A scratch PostgreSQL database, instead of a fresh SQLite file.
+    pub database_url: Option<String>,
+}
+
+/// The system clock, until the benchmark stops it at an instant of its choosing so a backlog
+/// can be made due without waiting for it (0: not stopped).
+#[derive(Debug, Default)]
+struct StoppableClock(std::sync::atomic::AtomicI64);
+
+impl StoppableClock {
+    fn stop_at(&self, t: leadpool_domain::Timestamp) {
+        self.0
+            .store(t.as_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl leadpool_app::Clock for StoppableClock {
+    fn now(&self) -> leadpool_domain::Timestamp {
+        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => leadpool_app::Clock::now(&SystemClock),
+            stopped => leadpool_domain::Timestamp::from_millis(stopped),
+        }
+    }
+}
+
+/// Seeds pending timers, measures firing lag at a steady due rate with the real scheduler
+/// loop, then backlog firing throughput, then the bare claim statement's rate, and prints
+/// them with the ratio of the last two.
+pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
+    use leadpool_app::timers::{Fired, Scheduler};
+
+    let dir = tempfile::tempdir()?;
+    let url = b
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("timers.db").display()));
+    let store = Store::connect(&url, &ConnectOptions::default()).await?;
+    store.migrate().await?;
+    let clock = Arc::new(StoppableClock::default());
+    let app = App::new(store.clone(), clock.clone(), Settings::default());
+    let slug = format!("bench-{}", fastrand::u32(..));
+    let org = app
+        .create_org(&NewOrg {
+            slug: &slug,
+            name: "Timer bench",
+            statuses: DEFAULT_STATUSES,
+        })
+        .await?;
+    let (source, _) = app.add_source(&org, "Bench").await?;
+    let mut tx = store.write().await?;
+    let statuses = tx.statuses(org.id).await?;
+    let mut working = statuses
+        .iter()
+        .find(|s| s.name == "Working")
+        .cloned()
+        .context("no Working status")?;
+    let recycled = statuses
+        .iter()
+        .find(|s| s.name == "Recycled")
+        .context("no Recycled status")?;
+    working.expires_after_ms = Some(3_600_000);
+    working.expires_to_status_id = Some(recycled.id);
+    tx.update_status(&working).await?;
+    tx.commit().await?;
+
+    println!(
+        "seeding {} pending timers due at {}/s on {}…",
+        b.pending,
+        b.rate,
+        leadpool_store::redact(&url)
+    );
+    let bar = indicatif::ProgressBar::new(u64::try_from(b.pending).unwrap_or(0));
+    let start_due = app.now().plus_millis(3_000);
+    let chunk = 100_000;
+    let mut seeded = 0;
+    while seeded < b.pending {
+        let n = chunk.min(b.pending - seeded);
+        let first_due = start_due.plus_millis(seeded * 1000 / b.rate);
+        let mut tx = store.write().await?;
+        tx.bench_seed_expiring_leads(
+            org.id,
+            source.id,
+            working.id,
+            n,
+            first_due,
+            b.rate,
+            app.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        seeded += n;
+        bar.set_position(u64::try_from(seeded).unwrap_or(0));
+    }
+    bar.finish_and_clear();
+
+    // Phase 1: the real scheduler loop, timers falling due at a steady rate.
+    let wait = start_due.as_millis() - app.now().as_millis();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
+    }
+    let lags = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
+    let observer = {
+        let (lags, clock) = (lags.clone(), clock.clone());
+        Arc::new(move |t: &leadpool_store::timers::ClaimedTimer, f: Fired| {
+            if f == Fired::Applied {
+                let lag =
+                    leadpool_app::Clock::now(clock.as_ref()).as_millis() - t.due_at.as_millis();
+                if let Ok(mut l) = lags.lock() {
+                    l.push(Duration::from_millis(
+                        u64::try_from(lag.max(0)).unwrap_or(0),
+                    ));
+                }
+            }
+        })
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = Scheduler::new(app.clone(), "bench-steady").with_observer(observer);
+    let started = Instant::now();
+    let running = tokio::spawn(scheduler.run(stopped));
+    tokio::time::sleep(b.duration).await;
+    let _ = stop.send(true);
+    running.await?;
+    let steady = figures(
+        std::mem::take(
+            &mut *lags
+                .lock()
+                .map_err(|_| anyhow::anyhow!("lag samples poisoned"))?,
+        ),
+        0,
+        started.elapsed(),
+    );
+    println!(
+        "steady: {} timers fired in {:.1} s ({:.0}/s at {}/s due, {} pending at the start); lag due→committed p50 {:.1} ms, p99 {:.1} ms",
+        steady.ops,
+        started.elapsed().as_secs_f64(),
+        steady.rate,
+        b.rate,
+        b.pending,
+        steady.p50.as_secs_f64() * 1e3,
+        steady.p99.as_secs_f64() * 1e3
+    );
+
+    // Phase 2: a backlog made due at once, fired as fast as the scheduler can.
+    let mut tx = store.read().await?;
+    let frontier = tx
+        .next_timer_due(app.now())
+        .await?
+        .context("no timers left for the backlog phase; lower --duration or raise --pending")?;
+    tx.commit().await?;
+    // Everything due up to here is the backlog: about `backlog` timers at the seeded spacing.
+    let backlog_end = frontier.plus_millis(b.backlog * 1000 / b.rate - 1);
+    clock.stop_at(backlog_end);
+    let burst = Instant::now();
+    let report = Scheduler::new(app.clone(), "bench-backlog")
+        .run_due()
+        .await?;
+    let burst_elapsed = burst.elapsed();
+    #[allow(clippy::cast_precision_loss, reason = "a rate for people to read")]
+    let fire_rate = report.fired as f64 / burst_elapsed.as_secs_f64();
+    println!(
+        "backlog: {} timers fired in {:.2} s ({fire_rate:.0}/s)",
+        report.fired,
+        burst_elapsed.as_secs_f64()
+    );
+
+    // Phase 3: the bare claim statement alone, one batch per transaction, on what is left.
+    clock.stop_at(leadpool_domain::Timestamp::from_millis(i64::MAX / 4));
+    let raw_started = Instant::now();
+    let mut claimed = 0usize;
+    while raw_started.elapsed() < Duration::from_secs(5) {
+        let now = app.now();
+        let mut tx = store.write().await?;
+        let n = tx
+            .claim_due_timers("bench-raw", now, now.plus_millis(3_600_000), 500)
+            .await?
+            .len();
+        tx.commit().await?;
+        if n == 0 {
+            break;
+        }
+        claimed += n;
+    }
+    #[allow(clippy::cast_precision_loss, reason = "a rate for people to read")]
+    let raw_rate = claimed as f64 / raw_started.elapsed().as_secs_f64();
+    println!(
+        "bare claim-due-timers statement (500 per transaction): {claimed} claimed ({raw_rate:.0}/s)"
+    );
+    if raw_rate > 0.0 {
+        println!("ratio firing / bare claim: {:.2}", fire_rate / raw_rate);
+    }
+    store.close().await;
+    Ok(())
+}

@@ -220,6 +220,28 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         clients: usize,
     },
+    /// Durable timers: lag and throughput with many pending, next to the bare claim statement.
+    ///
+    /// Seeds --pending timers due at --rate per second, runs the real scheduler for
+    /// --duration and reports firing lag (due instant to effect committed); then fires a
+    /// backlog as fast as it can, and runs the bare claim-due-timers statement alone.
+    Timers {
+        /// Timers pending at the start.
+        #[arg(long, default_value_t = 1_000_000)]
+        pending: i64,
+        /// Timers falling due per second.
+        #[arg(long, default_value_t = 1_000)]
+        rate: i64,
+        /// How long to measure lag at that rate, e.g. 20s.
+        #[arg(long, default_value = "20s")]
+        duration: String,
+        /// Timers in the backlog fired as fast as possible.
+        #[arg(long, default_value_t = 20_000)]
+        backlog: i64,
+        /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 /// `leadpool calendar …`

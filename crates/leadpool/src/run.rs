@@ -145,6 +145,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             crate::bench::intake(duration, clients).await
         }
+        Command::Bench {
+            command:
+                BenchCommand::Timers {
+                    pending,
+                    rate,
+                    duration,
+                    backlog,
+                    database_url,
+                },
+        } => {
+            let duration = crate::config::parse_duration(&duration).with_context(|| {
+                format!("--duration `{duration}` is not a duration like 20s or 2m")
+            })?;
+            if pending < 1 || rate < 1 || backlog < 1 {
+                bail!("--pending, --rate and --backlog must be at least 1");
+            }
+            crate::bench::timers(crate::bench::TimerBench {
+                pending,
+                rate,
+                duration,
+                backlog,
+                database_url,
+            })
+            .await
+        }
     }
 }
 
