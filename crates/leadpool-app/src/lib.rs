@@ -6,6 +6,7 @@ mod error;
 
 pub mod auth;
 pub mod bootstrap;
+pub mod calendars;
 pub mod clock;
 pub mod directory;
 pub mod import;

@@ -315,7 +315,11 @@ impl Scheduler {
         let Some(version) = tx.take_claimed_timer(t.id, &self.owner).await? else {
             return Ok(Fired::Lost);
         };
-        let lead = tx.lead(t.org, t.lead_id, &Visibility::Organization).await?;
+        let lead = match tx.lead(t.org, t.lead_id, &Visibility::Organization).await {
+            Ok(lead) => lead,
+            Err(StoreError::NotFound) => return Ok(Fired::Stale),
+            Err(e) => return Err(e.into()),
+        };
         let applied = match t.kind {
             TimerKind::StatusExpiry => self.expire_status(tx, &lead, version, now, cache).await?,
         };
@@ -354,15 +358,10 @@ impl Scheduler {
             version = tr.lead.version;
         }
         let next_rule = cache.expiry(tx, lead.org, last.lead.status.id).await?;
-        self.app
-            .sync_timers_with(
-                tx,
-                Some(lead.status.id),
-                &last.lead,
-                next_rule.as_ref(),
-                now,
-            )
-            .await?;
+        // The fired timer is already gone, so a cancel has nothing left to remove.
+        if status_expiry_change(Some(lead.status.id), &last.lead, next_rule.as_ref(), now) != TimerChange::Cancel {
+            self.app.sync_timers_with(tx, Some(lead.status.id), &last.lead, next_rule.as_ref(), now).await?;
+        }
         Ok(true)
     }
 

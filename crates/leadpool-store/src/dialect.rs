@@ -52,6 +52,11 @@ pub(crate) fn skip_locked(b: Backend) -> &'static str {
     }
 }
 
+/// Whether rows must be locked one by one: SQLite's single writer already holds the file.
+pub(crate) fn locks_rows(b: Backend) -> bool {
+    b == Backend::Postgres
+}
+
 /// Appended to a SELECT that must lock its rows (PostgreSQL; SQLite's writer holds the file).
 pub(crate) fn for_update(b: Backend) -> &'static str {
     match b {

@@ -5,7 +5,7 @@
 use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{LeadId, OrgId, Timestamp};
 
-use crate::dialect::{for_update, skip_locked};
+use crate::dialect::{for_update, locks_rows, skip_locked};
 use crate::{Sql, StoreError, Tx};
 
 /// A timer an instance has claimed and must now fire.
@@ -170,6 +170,9 @@ impl Tx {
     /// Locks a lead row until the transaction ends (PostgreSQL), so firing and editing take
     /// locks in the same order; SQLite's single writer needs no lock.
     pub async fn lock_lead(&mut self, org: OrgId, lead: LeadId) -> Result<(), StoreError> {
+        if !locks_rows(self.backend()) {
+            return Ok(());
+        }
         let q = Sql::new(&format!(
             "SELECT COUNT(*) AS n FROM (SELECT id FROM leads WHERE org_id = $1 AND id = $2{}) locked",
             for_update(self.backend())

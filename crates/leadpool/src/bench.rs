@@ -247,22 +247,30 @@ pub struct TimerBench {
     pub database_url: Option<String>,
 }
 
-/// The system clock, until the benchmark stops it at an instant of its choosing so a backlog
-/// can be made due without waiting for it (0: not stopped).
+/// The system clock shifted by an offset, until the benchmark stops it at an instant of its
+/// choosing: seeding a million timers takes a while, so they are seeded ahead and the clock is
+/// moved to meet them; a backlog is made due without waiting for it.
 #[derive(Debug, Default)]
-struct StoppableClock(std::sync::atomic::AtomicI64);
+struct BenchClock {
+    shift: std::sync::atomic::AtomicI64,
+    stopped: std::sync::atomic::AtomicI64,
+}
 
-impl StoppableClock {
+impl BenchClock {
+    fn shift_to(&self, now: leadpool_domain::Timestamp) {
+        let real = leadpool_app::Clock::now(&SystemClock).as_millis();
+        self.shift.store(now.as_millis() - real, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn stop_at(&self, t: leadpool_domain::Timestamp) {
-        self.0
-            .store(t.as_millis(), std::sync::atomic::Ordering::SeqCst);
+        self.stopped.store(t.as_millis(), std::sync::atomic::Ordering::SeqCst);
     }
 }
 
-impl leadpool_app::Clock for StoppableClock {
+impl leadpool_app::Clock for BenchClock {
     fn now(&self) -> leadpool_domain::Timestamp {
-        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
-            0 => leadpool_app::Clock::now(&SystemClock),
+        match self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => leadpool_app::Clock::now(&SystemClock).plus_millis(self.shift.load(std::sync::atomic::Ordering::SeqCst)),
             stopped => leadpool_domain::Timestamp::from_millis(stopped),
         }
     }
@@ -281,7 +289,7 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("timers.db").display()));
     let store = Store::connect(&url, &ConnectOptions::default()).await?;
     store.migrate().await?;
-    let clock = Arc::new(StoppableClock::default());
+    let clock = Arc::new(BenchClock::default());
     let app = App::new(store.clone(), clock.clone(), Settings::default());
     let slug = format!("bench-{}", fastrand::u32(..));
     let org = app
@@ -315,7 +323,8 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
         leadpool_store::redact(&url)
     );
     let bar = indicatif::ProgressBar::new(u64::try_from(b.pending).unwrap_or(0));
-    let start_due = app.now().plus_millis(3_000);
+    // Seeded a day ahead; the clock is moved to just before the first due time once seeding ends.
+    let start_due = app.now().plus_millis(86_400_000);
     let chunk = 100_000;
     let mut seeded = 0;
     while seeded < b.pending {
@@ -339,10 +348,7 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
     bar.finish_and_clear();
 
     // Phase 1: the real scheduler loop, timers falling due at a steady rate.
-    let wait = start_due.as_millis() - app.now().as_millis();
-    if wait > 0 {
-        tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
-    }
+    clock.shift_to(start_due.plus_millis(-500));
     let lags = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let observer = {
         let (lags, clock) = (lags.clone(), clock.clone());

@@ -1,5 +1,5 @@
 //! `leadpool calendar deadline`: when a deadline falls on a calendar given on the command
-//! line, without touching a database.
+//! line (without touching a database) or on one an organization has stored.
 //!
 //! `--from` is a civil date-time in the calendar's zone (`2026-12-24T16:30:00`; a time that a
 //! DST change skips or repeats is read the way jiff's `Compatible` rule reads it: after the gap,
@@ -31,19 +31,51 @@ pub fn deadline_command(
         .iter()
         .map(|h| Holiday::parse(h).map_err(|e| anyhow!("--holiday: {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let calendar = Calendar::from_parts("command line", zone.clone(), week, holidays)
+    let calendar = Calendar::from_parts("command line", zone, week, holidays)
         .map_err(|e| anyhow!("--holiday: {e}"))?;
-    let start = parse_from(from, &zone)?;
+    answer(&calendar, from, duration, || {
+        anyhow!("--hours: `{hours}` opens on no day of the week, so no deadline can ever fall due")
+    })
+}
+
+/// Like [`deadline_command`], on the calendar `calendar_name` stored for the organization
+/// `org_slug`.
+pub async fn deadline_stored(
+    app: &leadpool_app::App,
+    org_slug: &str,
+    calendar_name: &str,
+    from: &str,
+    duration: &str,
+) -> anyhow::Result<String> {
+    let org = app.org_by_slug(org_slug).await?;
+    let stored = app.calendar_by_name(&org, calendar_name).await?;
+    let calendar = stored.to_calendar()?;
+    answer(&calendar, from, duration, || {
+        anyhow!(
+            "calendar `{calendar_name}` of {org_slug} opens on no day of the week, so no deadline \
+             can ever fall due; give it hours through the API"
+        )
+    })
+}
+
+/// Parses `--from` and `--duration`, counts the open time on `calendar` and returns the
+/// lines to print; `never_open` explains a calendar with no open hours at all.
+fn answer(
+    calendar: &Calendar,
+    from: &str,
+    duration: &str,
+    never_open: impl FnOnce() -> anyhow::Error,
+) -> anyhow::Result<String> {
+    let zone = calendar.time_zone();
+    let start = parse_from(from, zone)?;
     let open = parse_open_duration(duration)?;
 
     let due = calendar.deadline(start, open).map_err(|e| match e {
-        CalendarError::NeverOpen => anyhow!(
-            "--hours: `{hours}` opens on no day of the week, so no deadline can ever fall due"
-        ),
+        CalendarError::NeverOpen => never_open(),
         other => anyhow!("{other}"),
     })?;
 
-    let zone_name = zone.iana_name().unwrap_or(tz);
+    let zone_name = zone.iana_name().unwrap_or("the calendar's zone");
     let local = due.display_with_offset(zone.to_offset(due));
     let counted = SignedDuration::try_from(open).context("--duration is too long")?;
     let elapsed = start.duration_until(due);
@@ -133,6 +165,68 @@ mod tests {
         let out = at("2026-06-01T09:00:00", "3d");
         assert!(out.contains("due (UTC): 2026-06-04T08:00:00Z"), "{out}");
         assert!(out.contains("open time counted: 72h"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn a_stored_calendar_answers_like_the_flags_and_a_wrong_name_lists_the_known_ones() {
+        use leadpool_store::calendars::NewCalendar;
+        let Some(db) = leadpool_testkit::TestStore::new(leadpool_testkit::Backend::Sqlite).await
+        else {
+            return;
+        };
+        let app = leadpool_app::App::new(
+            db.store.clone(),
+            std::sync::Arc::new(leadpool_testkit::FakeClock::new()),
+            leadpool_app::Settings::default(),
+        );
+        let org = app
+            .create_org(&leadpool_app::bootstrap::NewOrg {
+                slug: "acme",
+                name: "Acme Realty",
+                statuses: leadpool_app::bootstrap::DEFAULT_STATUSES,
+            })
+            .await
+            .expect("the organization is created");
+        let mut tx = db.store.write().await.expect("a write transaction begins");
+        tx.insert_calendar(
+            org.id,
+            &NewCalendar {
+                name: "New York Office".into(),
+                time_zone: "America/New_York".into(),
+                hours: "mon-fri 09:00-17:00".into(),
+                holidays: vec!["2026-12-25".into()],
+                is_default: true,
+            },
+            app.now(),
+        )
+        .await
+        .expect("the calendar is stored");
+        tx.commit().await.expect("committed");
+
+        let out = deadline_stored(&app, "acme", "New York Office", "2026-12-24T16:30:00", "2h")
+            .await
+            .expect("the deadline is computed");
+        assert_eq!(
+            out,
+            run(
+                "America/New_York",
+                "mon-fri 09:00-17:00",
+                &["2026-12-25"],
+                "2026-12-24T16:30:00",
+                "2h"
+            )
+        );
+        let err = deadline_stored(&app, "acme", "Boston", "2026-12-24T16:30:00", "2h")
+            .await
+            .expect_err("no such calendar");
+        assert_eq!(
+            err.to_string(),
+            "calendar: acme has no calendar named `Boston`; its calendars are: New York Office"
+        );
+        let err = deadline_stored(&app, "nope", "Boston", "2026-12-24T16:30:00", "2h")
+            .await
+            .expect_err("no such organization");
+        assert_eq!(err.to_string(), "org: no organization has the slug `nope`");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod fixtures;
 
+mod calendars;
 mod credentials;
 mod lead_lists;
 mod leads;

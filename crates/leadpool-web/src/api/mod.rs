@@ -2,6 +2,7 @@
 //! together). Routes and their OpenAPI documentation are registered together.
 
 pub mod auth;
+pub mod calendars;
 pub mod leads;
 pub mod orgs;
 pub mod sources;
@@ -55,6 +56,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(sources::routes())
         .merge(statuses::routes())
         .merge(leads::routes())
+        .merge(calendars::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".
