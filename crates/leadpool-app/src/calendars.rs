@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use leadpool_domain::calendar::{Calendar, CalendarError, Holiday, from_jiff, parse_tz, to_jiff};
+use leadpool_domain::calendar::{
+    Calendar, CalendarError, Holiday, from_jiff, parse_hours, parse_tz, to_jiff,
+};
 use leadpool_domain::validate::{Errors, PersonName};
 use leadpool_domain::{OrgId, TeamId, Timestamp};
 use leadpool_store::StoreError;
@@ -122,7 +124,7 @@ fn parse_calendar(input: &CalendarInput) -> Result<NewCalendar, AppError> {
     );
     let week = errors.take(
         "hours",
-        leadpool_domain::calendar::parse_hours(&input.hours).map_err(|e| e.to_string()),
+        parse_hours(&input.hours).map_err(|e| e.to_string()),
     );
     let holidays: Vec<Option<Holiday>> = input
         .holidays

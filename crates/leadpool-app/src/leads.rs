@@ -141,15 +141,6 @@ impl App {
     pub async fn intake(&self, key: &str, input: LeadInput) -> Result<Intake, AppError> {
         let source = self.source_for_key(key).await?;
         let draft = LeadDraft::parse(input)?;
-        if let Some(existing) = self
-            .existing_lead(&source, draft.external_id.as_deref())
-            .await?
-        {
-            return Ok(Intake {
-                lead: existing,
-                created: false,
-            });
-        }
         let actor = Actor::Source {
             source_id: source.id,
         };
@@ -175,10 +166,7 @@ impl App {
                     created: false,
                 })
             }
-            other => other.map(|lead| Intake {
-                lead,
-                created: true,
-            }),
+            other => other.map(|(lead, created)| Intake { lead, created }),
         }
     }
 
@@ -223,9 +211,15 @@ impl App {
         team: Option<leadpool_domain::TeamId>,
         actor: Actor,
         reason: Option<String>,
-    ) -> Result<Lead, AppError> {
+    ) -> Result<(Lead, bool), AppError> {
         let now = self.now();
         let mut tx = self.store().write().await?;
+        // Checked inside the write transaction: a retry finds the lead its first try stored.
+        if let Some(x) = &draft.external_id
+            && let Some(existing) = tx.lead_by_external_id(source.org, source.id, x).await?
+        {
+            return Ok((existing, false));
+        }
         let status = tx.default_status(source.org).await.map_err(|e| match e {
             StoreError::NotFound => {
                 AppError::Internal(format!("organization {} has no status", source.org))
@@ -243,11 +237,15 @@ impl App {
             now,
         );
         let lead = tx.insert_lead(&new).await?;
-        let timer_set = self.sync_timers(&mut tx, None, &lead, now).await?;
+        let timer_set = if status.expires_after_ms.is_some() {
+            self.sync_timers(&mut tx, None, &lead, now).await?
+        } else {
+            false
+        };
         tx.commit().await?;
         self.timers_changed(timer_set);
         metrics::counter!("leadpool_leads_created_total").increment(1);
-        Ok(lead)
+        Ok((lead, true))
     }
 
     /// Adds a lead by hand. An agent's lead is theirs; an admin's or ISA's goes to the
@@ -303,26 +301,28 @@ impl App {
             }
         };
         tx.commit().await?;
-        if let Some(x) = &draft.external_id
-            && self.existing_lead(&source, Some(x)).await?.is_some()
-        {
+        let external_id = draft.external_id.clone();
+        let (lead, created) = self
+            .insert_new_lead(
+                &source,
+                draft,
+                owner,
+                team,
+                Actor::User { user_id: m.user.id },
+                Some("created by hand".into()),
+            )
+            .await?;
+        if !created {
             return Err(AppError::Conflict {
                 code: "already_exists",
                 message: format!(
-                    "source `{}` already has a lead with external_id `{x}`",
-                    source.name
+                    "source `{}` already has a lead with external_id `{}`",
+                    source.name,
+                    external_id.unwrap_or_default()
                 ),
             });
         }
-        self.insert_new_lead(
-            &source,
-            draft,
-            owner,
-            team,
-            Actor::User { user_id: m.user.id },
-            Some("created by hand".into()),
-        )
-        .await
+        Ok(lead)
     }
 
     /// A lead the actor may see.

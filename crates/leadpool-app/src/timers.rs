@@ -359,8 +359,18 @@ impl Scheduler {
         }
         let next_rule = cache.expiry(tx, lead.org, last.lead.status.id).await?;
         // The fired timer is already gone, so a cancel has nothing left to remove.
-        if status_expiry_change(Some(lead.status.id), &last.lead, next_rule.as_ref(), now) != TimerChange::Cancel {
-            self.app.sync_timers_with(tx, Some(lead.status.id), &last.lead, next_rule.as_ref(), now).await?;
+        if status_expiry_change(Some(lead.status.id), &last.lead, next_rule.as_ref(), now)
+            != TimerChange::Cancel
+        {
+            self.app
+                .sync_timers_with(
+                    tx,
+                    Some(lead.status.id),
+                    &last.lead,
+                    next_rule.as_ref(),
+                    now,
+                )
+                .await?;
         }
         Ok(true)
     }

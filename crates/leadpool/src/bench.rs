@@ -259,18 +259,21 @@ struct BenchClock {
 impl BenchClock {
     fn shift_to(&self, now: leadpool_domain::Timestamp) {
         let real = leadpool_app::Clock::now(&SystemClock).as_millis();
-        self.shift.store(now.as_millis() - real, std::sync::atomic::Ordering::SeqCst);
+        self.shift
+            .store(now.as_millis() - real, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn stop_at(&self, t: leadpool_domain::Timestamp) {
-        self.stopped.store(t.as_millis(), std::sync::atomic::Ordering::SeqCst);
+        self.stopped
+            .store(t.as_millis(), std::sync::atomic::Ordering::SeqCst);
     }
 }
 
 impl leadpool_app::Clock for BenchClock {
     fn now(&self) -> leadpool_domain::Timestamp {
         match self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
-            0 => leadpool_app::Clock::now(&SystemClock).plus_millis(self.shift.load(std::sync::atomic::Ordering::SeqCst)),
+            0 => leadpool_app::Clock::now(&SystemClock)
+                .plus_millis(self.shift.load(std::sync::atomic::Ordering::SeqCst)),
             stopped => leadpool_domain::Timestamp::from_millis(stopped),
         }
     }

@@ -179,13 +179,36 @@ fn the_benchmarks_run_and_report_every_figure() {
     let o = leadpool(&["bench", "intake", "--duration", "1s", "--clients", "2"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    for expected in ["intake over HTTP:", "leads/s", "p99", "bare lead INSERT", "ratio HTTP intake / bare INSERT:"] {
+    for expected in [
+        "intake over HTTP:",
+        "leads/s",
+        "p99",
+        "bare lead INSERT",
+        "ratio HTTP intake / bare INSERT:",
+    ] {
         assert!(out.contains(expected), "`{expected}` missing:\n{out}");
     }
-    let o = leadpool(&["bench", "timers", "--pending", "3000", "--rate", "1000", "--duration", "1s", "--backlog", "500"]);
+    let o = leadpool(&[
+        "bench",
+        "timers",
+        "--pending",
+        "3000",
+        "--rate",
+        "1000",
+        "--duration",
+        "1s",
+        "--backlog",
+        "500",
+    ]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    for expected in ["steady:", "lag due→committed p50", "backlog: 500 timers fired", "bare claim-due-timers statement", "ratio firing / bare claim:"] {
+    for expected in [
+        "steady:",
+        "lag due→committed p50",
+        "backlog: 500 timers fired",
+        "bare claim-due-timers statement",
+        "ratio firing / bare claim:",
+    ] {
         assert!(out.contains(expected), "`{expected}` missing:\n{out}");
     }
 }
