@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
+use leadpool_domain::lead::Transition;
 use leadpool_domain::timer::{
     StatusExpiry, TimerChange, TimerKind, fire_status_expiry, status_expiry_change,
 };
-use leadpool_domain::{Lead, OrgId, PoolId, StatusId, Timestamp, Visibility};
+use leadpool_domain::{Lead, LeadId, OrgId, PoolId, StatusId, Timestamp, Visibility};
 use leadpool_store::timers::ClaimedTimer;
 use leadpool_store::{Backend, StoreError, Tx};
 use tokio::sync::watch;
@@ -237,18 +238,7 @@ impl Scheduler {
         if timers.is_empty() {
             return Ok(Vec::new());
         }
-        let together = async {
-            let now = self.app.now();
-            let mut cache = Rules::default();
-            let mut tx = self.app.store().write().await?;
-            let mut out = Vec::with_capacity(timers.len());
-            for t in timers {
-                out.push(self.fire_in(&mut tx, t, now, &mut cache).await?);
-            }
-            tx.commit().await?;
-            Ok::<_, AppError>(out)
-        }
-        .await;
+        let together = self.fire_together(timers).await;
         match together {
             Ok(out) => {
                 for (t, f) in timers.iter().zip(&out) {
@@ -265,6 +255,92 @@ impl Scheduler {
                 Ok(out)
             }
         }
+    }
+
+    /// Fires a batch in one transaction with a few statements for the whole batch: lock the
+    /// leads, take the timers, let the domain decide each lead's transitions, write them all.
+    async fn fire_together(&self, timers: &[ClaimedTimer]) -> Result<Vec<Fired>, AppError> {
+        let now = self.app.now();
+        let mut cache = Rules::default();
+        let mut tx = self.app.store().write().await?;
+        let mut out = vec![Fired::Lost; timers.len()];
+        let mut orgs: Vec<OrgId> = timers.iter().map(|t| t.org).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        for org in orgs {
+            let group: Vec<usize> = (0..timers.len())
+                .filter(|&i| timers[i].org == org)
+                .collect();
+            let lead_ids: Vec<LeadId> = group.iter().map(|&i| timers[i].lead_id).collect();
+            // Leads before timers: the order a lead edit takes its locks in.
+            let leads: HashMap<LeadId, Lead> = tx
+                .leads_by_ids(org, &lead_ids, true)
+                .await?
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect();
+            let timer_ids: Vec<i64> = group.iter().map(|&i| timers[i].id).collect();
+            let taken: HashMap<i64, i64> = tx
+                .take_claimed_timers(&timer_ids, &self.owner)
+                .await?
+                .into_iter()
+                .collect();
+            let (mut first, mut second, mut next_timers) = (Vec::new(), Vec::new(), Vec::new());
+            for &i in &group {
+                let t = &timers[i];
+                let Some(&version) = taken.get(&t.id) else {
+                    continue;
+                };
+                out[i] = Fired::Stale;
+                let Some(lead) = leads.get(&t.lead_id) else {
+                    continue;
+                };
+                let TimerKind::StatusExpiry = t.kind;
+                let Some(rule) = cache.expiry(&mut tx, org, lead.status.id).await? else {
+                    continue;
+                };
+                let pool = cache.default_pool(&mut tx, org).await?;
+                let mut transitions =
+                    fire_status_expiry(lead, version, &rule, pool, now).into_iter();
+                let Some(step) = transitions.next() else {
+                    continue;
+                };
+                out[i] = Fired::Applied;
+                let last = match transitions.next() {
+                    Some(again) => {
+                        second.push((step.lead.version, again));
+                        &second
+                            .last()
+                            .unwrap_or_else(|| unreachable!("just pushed"))
+                            .1
+                            .lead
+                    }
+                    None => &step.lead,
+                };
+                let next_rule = cache.expiry(&mut tx, org, last.status.id).await?;
+                if let TimerChange::Set(due) =
+                    status_expiry_change(Some(lead.status.id), last, next_rule.as_ref(), now)
+                {
+                    next_timers.push((last.id, TimerKind::StatusExpiry, due, last.version));
+                }
+                first.push((lead.version, step));
+            }
+            for round in [&first, &second] {
+                let changes: Vec<(i64, &Transition)> = round.iter().map(|(v, t)| (*v, t)).collect();
+                let written = tx.update_leads(org, &changes).await?;
+                if written.len() != changes.len() {
+                    // The leads are locked for this transaction, so their versions cannot move.
+                    return Err(AppError::Internal(format!(
+                        "{} of {} leads changed while locked",
+                        changes.len() - written.len(),
+                        changes.len()
+                    )));
+                }
+            }
+            tx.set_timers(org, &next_timers, now).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Fires one claimed timer: its removal and its effect commit together.

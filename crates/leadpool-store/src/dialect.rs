@@ -57,6 +57,15 @@ pub(crate) fn locks_rows(b: Backend) -> bool {
     b == Backend::Postgres
 }
 
+/// Appended to a SELECT over a join that must lock the rows of the table aliased `alias`.
+pub(crate) fn for_update_of(b: Backend, alias: &str) -> String {
+    if locks_rows(b) {
+        format!(" FOR UPDATE OF {alias}")
+    } else {
+        String::new()
+    }
+}
+
 /// Appended to a SELECT that must lock its rows (PostgreSQL; SQLite's writer holds the file).
 pub(crate) fn for_update(b: Backend) -> &'static str {
     match b {

@@ -11,7 +11,7 @@ use leadpool_domain::{
 use crate::{Sql, StoreError, Tx, from_json, to_json};
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(crate) struct Row {
     id: i64,
     org_id: i64,
     source_id: i64,
@@ -79,7 +79,7 @@ impl TryFrom<Row> for Lead {
     }
 }
 
-const SELECT: &str = "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
+pub(crate) const SELECT: &str = "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
      l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
      l.owner_offer_id, l.team_id, l.created_at, l.updated_at, l.version \
      FROM leads l JOIN statuses s ON s.id = l.status_id";
@@ -298,7 +298,7 @@ impl Tx {
         Ok(lead)
     }
 
-    async fn insert_lead_tags(&mut self, lead: &Lead) -> Result<(), StoreError> {
+    pub(crate) async fn insert_lead_tags(&mut self, lead: &Lead) -> Result<(), StoreError> {
         for t in &lead.tags {
             self.execute(
                 &Sql::new("INSERT INTO lead_tags (lead_id, tag) VALUES ($1, $2)")

@@ -9,6 +9,7 @@ mod error;
 mod sql;
 
 pub mod bench;
+pub mod bulk;
 pub mod calendars;
 pub mod credentials;
 pub mod leads;

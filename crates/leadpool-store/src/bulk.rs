@@ -1,0 +1,231 @@
+//! Many lead changes at once: the same rows and timeline entries the one-lead paths write,
+//! a few statements for a whole batch instead of several per lead. The timer scheduler fires
+//! claimed batches through it.
+
+use leadpool_domain::lead::Transition;
+use leadpool_domain::timer::TimerKind;
+use leadpool_domain::{Lead, LeadId, OrgId, Timestamp};
+
+use crate::dialect::for_update_of;
+use crate::leads::{Row, SELECT};
+use crate::{Sql, StoreError, Tx, to_json};
+
+/// Rows per statement: within both backends' limits on bound parameters.
+const CHUNK: usize = 400;
+
+#[derive(sqlx::FromRow)]
+struct Taken {
+    id: i64,
+    lead_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Updated {
+    id: i64,
+}
+
+impl Tx {
+    /// Leads of the organization with these ids, locked until the transaction ends when the
+    /// backend locks rows (in id order, so two batches never wait on each other in a cycle).
+    pub async fn leads_by_ids(
+        &mut self,
+        org: OrgId,
+        ids: &[LeadId],
+        lock: bool,
+    ) -> Result<Vec<Lead>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        for chunk in sorted.chunks(CHUNK) {
+            let mut q = Sql::new(SELECT);
+            q.push(" WHERE l.org_id = ")
+                .push_bind(org)
+                .push(" AND l.id IN ")
+                .push_list(chunk.iter().copied())
+                .push(" ORDER BY l.id");
+            if lock {
+                q.push(&for_update_of(self.backend(), "l"));
+            }
+            for r in self.fetch_all::<Row>(&q).await? {
+                out.push(r.try_into()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes claimed timers this owner still holds, returning each one's id and the lead
+    /// version it is for now; timers whose lease was lost are left out.
+    pub async fn take_claimed_timers(
+        &mut self,
+        ids: &[i64],
+        owner: &str,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = Sql::new("DELETE FROM timers WHERE lease_owner = ");
+            q.push_bind(owner)
+                .push(" AND id IN ")
+                .push_list(chunk.iter().copied())
+                .push(" RETURNING id, lead_version");
+            out.extend(
+                self.fetch_all::<Taken>(&q)
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.id, t.lead_version)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Writes transitions of distinct leads, each only if its lead is still at the version
+    /// given, with their timeline entries; returns the leads written.
+    pub async fn update_leads(
+        &mut self,
+        org: OrgId,
+        changes: &[(i64, &Transition)],
+    ) -> Result<Vec<LeadId>, StoreError> {
+        let mut written = Vec::with_capacity(changes.len());
+        for chunk in changes.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "WITH v(id, from_version, name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
+                 owner_pool_id, owner_offer_id, team_id, updated_at, version) AS (VALUES ",
+            );
+            for (i, (from, t)) in chunk.iter().enumerate() {
+                let l = &t.lead;
+                let o = l.owner.to_columns();
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.push_bind(l.id).push(", ").push_bind(*from).push(", ");
+                q.push_bind(
+                    l.name
+                        .as_ref()
+                        .map(|n| n.as_str().to_owned())
+                        .unwrap_or_default(),
+                )
+                .push(", ");
+                q.push_bind(to_json(&l.emails))
+                    .push(", ")
+                    .push_bind(to_json(&l.phones))
+                    .push(", ");
+                q.push_bind(to_json(&l.tags))
+                    .push(", ")
+                    .push_bind(to_json(&l.fields))
+                    .push(", ");
+                q.push_bind(l.search_text())
+                    .push(", ")
+                    .push_bind(l.status.id)
+                    .push(", ")
+                    .push_bind(o.kind)
+                    .push(", ");
+                q.push_bind(o.user_id)
+                    .push(", ")
+                    .push_bind(o.pool_id)
+                    .push(", ")
+                    .push_bind(o.offer_id)
+                    .push(", ");
+                q.push_bind(l.team_id)
+                    .push(", ")
+                    .push_bind(l.updated_at)
+                    .push(", ")
+                    .push_bind(l.version)
+                    .push(")");
+            }
+            q.push(
+                ") UPDATE leads SET name = v.name, emails = v.emails, phones = v.phones, tags = v.tags, fields = v.fields, \
+                 search_text = v.search_text, status_id = v.status_id, owner_kind = v.owner_kind, owner_user_id = v.owner_user_id, \
+                 owner_pool_id = v.owner_pool_id, owner_offer_id = v.owner_offer_id, team_id = v.team_id, updated_at = v.updated_at, \
+                 version = v.version FROM v WHERE leads.id = v.id AND leads.version = v.from_version AND leads.org_id = ",
+            );
+            q.push_bind(org).push(" RETURNING leads.id");
+            let ids: Vec<LeadId> = self
+                .fetch_all::<Updated>(&q)
+                .await?
+                .into_iter()
+                .map(|u| LeadId::new(u.id))
+                .collect();
+            let done: Vec<&Transition> = chunk
+                .iter()
+                .map(|(_, t)| *t)
+                .filter(|t| ids.contains(&t.lead.id))
+                .collect();
+            for t in done
+                .iter()
+                .filter(|t| t.entry.changes.get("tags").is_some())
+            {
+                self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(t.lead.id))
+                    .await?;
+                self.insert_lead_tags(&t.lead).await?;
+            }
+            self.insert_timeline_entries(org, &done).await?;
+            written.extend(ids);
+        }
+        Ok(written)
+    }
+
+    async fn insert_timeline_entries(
+        &mut self,
+        org: OrgId,
+        done: &[&Transition],
+    ) -> Result<(), StoreError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let mut q = Sql::new(
+            "INSERT INTO timeline (org_id, lead_id, at, actor_kind, actor_id, kind, reason, changes) VALUES ",
+        );
+        for (i, t) in done.iter().enumerate() {
+            let e = &t.entry;
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.push_bind(org)
+                .push(", ")
+                .push_bind(t.lead.id)
+                .push(", ")
+                .push_bind(e.at)
+                .push(", ")
+                .push_bind(e.actor.kind())
+                .push(", ");
+            q.push_bind(e.actor.reference())
+                .push(", ")
+                .push_bind(e.kind.as_str())
+                .push(", ")
+                .push_bind(e.reason.clone())
+                .push(", ");
+            q.push_bind(to_json(&e.changes)).push(")");
+        }
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Sets many leads' timers at once (see [`Tx::set_timer`]).
+    pub async fn set_timers(
+        &mut self,
+        org: OrgId,
+        timers: &[(LeadId, TimerKind, Timestamp, i64)],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        for chunk in timers.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "INSERT INTO timers (org_id, lead_id, kind, due_at, lead_version, created_at) VALUES ",
+            );
+            for (i, (lead, kind, due, version)) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.push_bind(org)
+                    .push(", ")
+                    .push_bind(*lead)
+                    .push(", ")
+                    .push_bind(kind.as_str())
+                    .push(", ");
+                q.push_bind(*due)
+                    .push(", ")
+                    .push_bind(*version)
+                    .push(", ")
+                    .push_bind(now)
+                    .push(")");
+            }
+            q.push(
+                " ON CONFLICT (lead_id, kind) DO UPDATE SET due_at = excluded.due_at, lead_version = excluded.lead_version, \
+                 lease_owner = NULL, lease_until = NULL, attempts = 0",
+            );
+            self.execute(&q).await?;
+        }
+        Ok(())
+    }
+}
