@@ -133,8 +133,11 @@ impl Tx {
                 ") UPDATE leads SET name = v.name, emails = v.emails, phones = v.phones, tags = v.tags, fields = v.fields, \
                  search_text = v.search_text, status_id = v.status_id, owner_kind = v.owner_kind, owner_user_id = v.owner_user_id, \
                  owner_pool_id = v.owner_pool_id, owner_offer_id = v.owner_offer_id, team_id = v.team_id, updated_at = v.updated_at, \
-                 version = v.version FROM v WHERE leads.id = v.id AND leads.version = v.from_version AND leads.org_id = ",
+                 version = v.version FROM v WHERE leads.id = v.id AND leads.version = v.from_version \
+                 AND leads.id IN (SELECT id FROM v) AND leads.org_id = ",
             );
+            // `leads.id IN (SELECT id FROM v)` lets SQLite look rows up by id; without it its
+            // UPDATE … FROM plan scans the whole leads table once per statement.
             q.push_bind(org).push(" RETURNING leads.id");
             let ids: Vec<LeadId> = self
                 .fetch_all::<Updated>(&q)

@@ -41,6 +41,8 @@ const SQLITE_UNIQUE: &[(&str, &str)] = &[
     ),
     ("user_tags.user_id, user_tags.tag", "user_tags_pkey"),
     ("lead_tags.lead_id, lead_tags.tag", "lead_tags_pkey"),
+    ("calendars.org_id, calendars.name", "calendars_name_key"),
+    ("calendars.org_id", "calendars_one_default"),
 ];
 
 /// Appended to a subquery that picks rows to claim: PostgreSQL skips rows another

@@ -247,26 +247,44 @@ pub enum BenchCommand {
 /// `leadpool calendar …`
 #[derive(Debug, Subcommand)]
 pub enum CalendarCommand {
-    /// Print when a deadline falls on a calendar given by flags, without creating anything.
+    /// Print when a deadline falls on a calendar, without creating anything.
     ///
-    /// Only open time counts: a start outside the hours counts from the next opening, and
+    /// The calendar is given by flags (--tz, --hours, --holiday) or is one an organization
+    /// stored (--calendar NAME --org ORG). Only open time counts: a start outside the hours counts from the next opening, and
     /// weekends, holidays and DST changes are taken into account. Prints the due instant in
     /// the calendar's zone and in UTC (RFC 3339).
     Deadline {
         /// IANA time zone of the hours and holidays, e.g. America/New_York.
-        #[arg(long, value_name = "ZONE")]
-        tz: String,
+        #[arg(
+            long,
+            value_name = "ZONE",
+            required_unless_present = "calendar",
+            conflicts_with = "calendar"
+        )]
+        tz: Option<String>,
         /// Open hours: `;`-separated `DAYS HH:MM-HH:MM[,HH:MM-HH:MM]`, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00". Days not listed are closed; 24:00 ends a day.
-        #[arg(long)]
-        hours: String,
+        #[arg(
+            long,
+            required_unless_present = "calendar",
+            conflicts_with = "calendar"
+        )]
+        hours: Option<String>,
         /// A closed date (2026-12-25) or a date with its own hours ("2026-12-24 09:00-12:00"); repeatable.
-        #[arg(long = "holiday", value_name = "DATE")]
+        #[arg(long = "holiday", value_name = "DATE", conflicts_with = "calendar")]
         holidays: Vec<String>,
-        /// The start: a local date-time in --tz (2026-12-24T16:30:00) or an instant (2026-12-24T21:30:00Z).
+        /// A calendar stored for --org, by name, instead of --tz/--hours/--holiday.
+        #[arg(long, value_name = "NAME", requires = "org")]
+        calendar: Option<String>,
+        /// The organization (slug) whose calendar --calendar names.
+        #[arg(long, value_name = "SLUG", requires = "calendar")]
+        org: Option<String>,
+        /// The start: a local date-time in the calendar's zone (2026-12-24T16:30:00) or an instant (2026-12-24T21:30:00Z).
         #[arg(long, value_name = "WHEN")]
         from: String,
         /// Open time to count, e.g. 2h, 90m, 1h30m, 3d (a day is 24 hours of open time).
         #[arg(long)]
         duration: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }

@@ -28,15 +28,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     tz,
                     hours,
                     holidays,
+                    calendar,
+                    org,
                     from,
                     duration,
+                    db,
                 },
         } => {
-            println!(
-                "{}",
-                crate::calendar_cmd::deadline_command(&tz, &hours, &holidays, &from, &duration)?
-                    .trim_end()
-            );
+            let out = match (calendar, org, tz, hours) {
+                (Some(calendar), Some(org), _, _) => {
+                    let app = open_app(cli.config.as_deref(), &db).await?;
+                    crate::calendar_cmd::deadline_stored(&app, &org, &calendar, &from, &duration)
+                        .await?
+                }
+                (None, None, Some(tz), Some(hours)) => {
+                    crate::calendar_cmd::deadline_command(&tz, &hours, &holidays, &from, &duration)?
+                }
+                // clap enforces the pairs; this is only reached if its rules change.
+                _ => bail!("give --tz and --hours, or --calendar and --org"),
+            };
+            println!("{}", out.trim_end());
             Ok(())
         }
         Command::Config {
