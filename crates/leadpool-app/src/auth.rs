@@ -26,8 +26,8 @@ pub struct Member {
 pub enum Principal {
     /// The installation's operator (manages organizations only).
     Operator,
-    /// A user of one organization.
-    Member(Member),
+    /// A user of one organization (boxed: a member carries their user and rights).
+    Member(Box<Member>),
 }
 
 /// A browser session just opened: the cookie value and the CSRF token pages must echo.
@@ -46,25 +46,42 @@ const BAD_LOGIN: &str = "email or password is wrong";
 impl App {
     /// Resolves a stored user into a member with an expanded scope.
     pub(crate) async fn member(&self, user: User) -> Result<Member, AppError> {
+        let mut tx = self.store().read().await?;
         let scope = match user.scope_team_id {
             None => Scope::Organization,
             Some(root) => {
-                let mut tx = self.store().read().await?;
                 let teams: Vec<_> = tx
                     .teams(user.org)
                     .await?
                     .into_iter()
                     .map(|t| (t.id, t.parent_id))
                     .collect();
-                tx.commit().await?;
                 Scope::Teams(subtree(&teams, root))
             }
         };
+        let pools: Vec<_> = tx
+            .pools(user.org)
+            .await?
+            .into_iter()
+            .map(|p| p.rules())
+            .filter(|p| {
+                p.visible_to(
+                    user.role,
+                    &scope,
+                    &user.teams,
+                    user.active,
+                    user.pool_access,
+                )
+            })
+            .collect();
+        tx.commit().await?;
         let viewer = Viewer {
             org: user.org,
             user: user.id,
             role: user.role,
             scope,
+            pools: pools.iter().map(|p| p.id).collect(),
+            blind_pools: pools.iter().filter(|p| p.blind).map(|p| p.id).collect(),
         };
         Ok(Member { user, viewer })
     }
@@ -89,7 +106,7 @@ impl App {
         if !user.active {
             return Err(AppError::Unauthenticated("this user is deactivated"));
         }
-        Ok(Principal::Member(self.member(user).await?))
+        Ok(Principal::Member(Box::new(self.member(user).await?)))
     }
 
     /// Signs a user in with email and password and opens a session.

@@ -1,15 +1,18 @@
 //! Setting up an installation: organizations with their defaults and first admin, and
 //! users added from the command line. These run as the operator.
 
+use leadpool_domain::pool::DEFAULT_REJECT_COOLDOWN;
 use leadpool_domain::validate::PersonName;
 use leadpool_domain::{Email, Role, StatusCategory, TeamId};
 use leadpool_store::Tx;
 use leadpool_store::orgs::Organization;
+use leadpool_store::pools::PoolSettings;
 use leadpool_store::sources::Source;
 use leadpool_store::teams::Team;
 use leadpool_store::users::{NewUser, User};
 
 use crate::secret;
+
 use crate::{App, AppError};
 
 /// The statuses a new organization starts with, the first being where new leads start.
@@ -23,6 +26,15 @@ pub const DEFAULT_STATUSES: &[(&str, StatusCategory)] = &[
 
 /// The name of every organization's default pool.
 pub const DEFAULT_POOL: &str = "Lead Pool";
+
+/// The reasons a new organization offers agents who reject a lead (admins edit the list).
+pub const DEFAULT_REJECT_REASONS: &[&str] = &[
+    "Outside my area",
+    "Wrong or missing contact details",
+    "Duplicate of another lead",
+    "No capacity to work it",
+    "Other",
+];
 
 /// What is needed to create an organization.
 #[derive(Debug, Clone)]
@@ -137,7 +149,18 @@ impl App {
             tx.insert_status(org.id, status, *category, i == 0, now)
                 .await?;
         }
-        tx.insert_pool(org.id, DEFAULT_POOL, true, now).await?;
+        let pool = PoolSettings {
+            name: DEFAULT_POOL.to_owned(),
+            team_id: None,
+            blind: false,
+            reserve: None,
+            calendar_id: None,
+            reject_cooldown: DEFAULT_REJECT_COOLDOWN,
+        };
+        tx.insert_pool(org.id, &pool, true, now).await?;
+        for label in DEFAULT_REJECT_REASONS {
+            tx.insert_reject_reason(org.id, label, now).await?;
+        }
         Ok(org)
     }
 

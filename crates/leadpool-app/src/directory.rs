@@ -46,6 +46,12 @@ pub struct UserChanges {
     pub scope_team_id: Option<Option<TeamId>>,
     /// New password.
     pub password: Option<String>,
+    /// Turn pool access on or off.
+    pub pool_access: Option<bool>,
+    /// Their own cap on open new leads; `Some(None)` falls back to the organization's.
+    pub max_new_leads: Option<Option<u32>>,
+    /// Their own minimum of open new leads; `Some(None)` falls back to the organization's.
+    pub min_new_leads: Option<Option<u32>>,
 }
 
 /// A user to create through the API.
@@ -290,6 +296,23 @@ impl App {
         }
         if let Some(s) = c.scope_team_id {
             user.scope_team_id = s;
+        }
+        if let Some(p) = c.pool_access {
+            user.pool_access = p;
+        }
+        if let Some(max) = c.max_new_leads {
+            user.max_new_leads = max;
+        }
+        if let Some(min) = c.min_new_leads {
+            user.min_new_leads = min;
+        }
+        if let (Some(max), Some(min)) = (user.max_new_leads, user.min_new_leads)
+            && min > max
+        {
+            return Err(AppError::invalid(
+                "min_new_leads",
+                format!("the minimum ({min}) cannot be above the maximum ({max})"),
+            ));
         }
         let teams = c.teams.clone().unwrap_or_else(|| user.teams.clone());
         Self::check_user_placement(m, &teams, user.scope_team_id)?;

@@ -93,6 +93,7 @@ impl From<StoreError> for AppError {
                     "sources_name_key" => "a source with this name already exists",
                     "statuses_name_key" => "a status with this name already exists",
                     "pools_name_key" => "a pool with this name already exists",
+                    "reject_reasons_label_key" => "this rejection reason is already listed",
                     "leads_external_id_key" => {
                         "this source already sent a lead with this external_id"
                     }

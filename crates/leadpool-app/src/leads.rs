@@ -333,7 +333,7 @@ impl App {
             .await
             .map_err(AppError::from_store("lead"))?;
         tx.commit().await?;
-        Ok(lead)
+        Ok(Self::shown_to(m, lead))
     }
 
     /// Changes a lead's contact details, tags, fields or status, with its timeline entry.
@@ -387,6 +387,7 @@ impl App {
                 let timer_set = self
                     .sync_timers(&mut tx, Some(lead.status.id), &t.lead, t.entry.at)
                     .await?;
+                self.sync_reserve(&mut tx, &lead, &t).await?;
                 tx.commit().await?;
                 self.timers_changed(timer_set);
                 return Ok(t.lead);
@@ -421,9 +422,14 @@ impl App {
             .as_deref()
             .map(|c| decode_cursor(q.sort, c))
             .transpose()?;
+        // An agent's list is their own leads unless they ask for the pool ("Lead pool: yes").
+        let in_pool = match (m.viewer.role, q.in_pool) {
+            (Role::Agent, None) => Some(false),
+            (_, p) => p,
+        };
         let filter = LeadFilter {
             owner: q.owner,
-            in_pool: q.in_pool,
+            in_pool,
             pool: q.pool,
             statuses: q.statuses.clone(),
             sources: q.sources.clone(),
@@ -433,7 +439,7 @@ impl App {
             search: q.search.clone(),
         };
         let mut tx = self.store().read().await?;
-        let mut leads = tx
+        let leads = tx
             .leads(
                 m.viewer.org,
                 &m.viewer.lead_visibility(),
@@ -445,6 +451,7 @@ impl App {
             .await?;
         tx.commit().await?;
         let more = leads.len() > limit as usize;
+        let mut leads: Vec<Lead> = leads.into_iter().map(|l| Self::shown_to(m, l)).collect();
         leads.truncate(limit as usize);
         let next_cursor = if more {
             leads

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod directory;
 pub mod import;
 pub mod leads;
+pub mod pool;
 pub mod secret;
 pub mod timers;
 
@@ -53,6 +54,8 @@ struct Inner {
     settings: Settings,
     /// Wakes this process's timer scheduler when a timer may now fall due earlier.
     timer_wake: tokio::sync::Notify,
+    /// The group-commit claim writer, started by the first claim.
+    claims: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<pool::ClaimJob>>,
 }
 
 impl std::fmt::Debug for App {
@@ -73,6 +76,7 @@ impl App {
                 clock,
                 settings,
                 timer_wake: tokio::sync::Notify::new(),
+                claims: std::sync::OnceLock::new(),
             }),
         }
     }

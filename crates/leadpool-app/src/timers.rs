@@ -10,6 +10,7 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use leadpool_domain::lead::Transition;
+use leadpool_domain::pool::fire_reserve_expiry;
 use leadpool_domain::timer::{
     StatusExpiry, TimerChange, TimerKind, fire_status_expiry, status_expiry_change,
 };
@@ -238,6 +239,24 @@ impl Scheduler {
         if timers.is_empty() {
             return Ok(Vec::new());
         }
+        // Reserve times are rare next to status expiries: they fire one by one.
+        if timers.iter().any(|t| t.kind != TimerKind::StatusExpiry) {
+            let mut out = Vec::with_capacity(timers.len());
+            let expiries: Vec<ClaimedTimer> = timers
+                .iter()
+                .filter(|t| t.kind == TimerKind::StatusExpiry)
+                .cloned()
+                .collect();
+            let mut fired = Box::pin(self.fire_batch(&expiries)).await?.into_iter();
+            for t in timers {
+                out.push(if t.kind == TimerKind::StatusExpiry {
+                    fired.next().unwrap_or(Fired::Lost)
+                } else {
+                    self.fire(t).await?
+                });
+            }
+            return Ok(out);
+        }
         let together = self.fire_together(timers).await;
         match together {
             Ok(out) => {
@@ -295,7 +314,6 @@ impl Scheduler {
                 let Some(lead) = leads.get(&t.lead_id) else {
                     continue;
                 };
-                let TimerKind::StatusExpiry = t.kind;
                 let Some(rule) = cache.expiry(&mut tx, org, lead.status.id).await? else {
                     continue;
                 };
@@ -398,12 +416,35 @@ impl Scheduler {
         };
         let applied = match t.kind {
             TimerKind::StatusExpiry => self.expire_status(tx, &lead, version, now, cache).await?,
+            TimerKind::ReserveExpiry => self.expire_reserve(tx, &lead, now, cache).await?,
         };
         Ok(if applied {
             Fired::Applied
         } else {
             Fired::Stale
         })
+    }
+
+    async fn expire_reserve(
+        &self,
+        tx: &mut Tx,
+        lead: &Lead,
+        now: Timestamp,
+        cache: &mut Rules,
+    ) -> Result<bool, AppError> {
+        let Some(fallback) = cache.default_pool(tx, lead.org).await? else {
+            return Ok(false);
+        };
+        let Some(t) = fire_reserve_expiry(lead, fallback, now) else {
+            return Ok(false);
+        };
+        if !tx.update_lead(lead.version, &t).await? {
+            return Err(AppError::Internal(format!(
+                "lead {} changed while locked",
+                lead.id
+            )));
+        }
+        Ok(true)
     }
 
     async fn expire_status(

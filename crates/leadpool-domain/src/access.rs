@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{OrgId, TeamId, UserId};
+use crate::ids::{OrgId, PoolId, TeamId, UserId};
 use crate::owner::Owner;
 
 /// What a user is allowed to do.
@@ -97,10 +97,30 @@ pub fn would_cycle(
 pub enum Visibility {
     /// Every lead of the organization.
     Organization,
-    /// Leads whose team is one of these.
-    Teams(Vec<TeamId>),
-    /// Leads this agent owns.
-    Own(UserId),
+    /// Leads whose team is one of these, and leads in these pools.
+    Teams {
+        /// The teams in scope.
+        teams: Vec<TeamId>,
+        /// The pools the viewer may see.
+        pools: Vec<PoolId>,
+    },
+    /// Leads this agent owns, and leads in these pools.
+    Own {
+        /// The agent.
+        user: UserId,
+        /// The pools they may see.
+        pools: Vec<PoolId>,
+    },
+}
+
+impl Visibility {
+    /// The pools whose leads are visible beyond the viewer's own or team leads (`None`: all).
+    pub fn pools(&self) -> Option<&[PoolId]> {
+        match self {
+            Self::Organization => None,
+            Self::Teams { pools, .. } | Self::Own { pools, .. } => Some(pools),
+        }
+    }
 }
 
 /// A signed-in user, as the rules see them.
@@ -114,16 +134,33 @@ pub struct Viewer {
     pub role: Role,
     /// Where they may do it.
     pub scope: Scope,
+    /// The pools whose leads they may see and claim.
+    pub pools: Vec<PoolId>,
+    /// Those of their pools that hide phone and email until a lead is claimed.
+    pub blind_pools: Vec<PoolId>,
 }
 
 impl Viewer {
     /// The leads this viewer may list and read.
     pub fn lead_visibility(&self) -> Visibility {
         match (self.role, &self.scope) {
-            (Role::Agent, _) => Visibility::Own(self.user),
+            (Role::Agent, _) => Visibility::Own {
+                user: self.user,
+                pools: self.pools.clone(),
+            },
             (_, Scope::Organization) => Visibility::Organization,
-            (_, Scope::Teams(ts)) => Visibility::Teams(ts.clone()),
+            (_, Scope::Teams(ts)) => Visibility::Teams {
+                teams: ts.clone(),
+                pools: self.pools.clone(),
+            },
         }
+    }
+
+    /// Whether this viewer sees a lead held by `owner` without its phone and email (a lead in
+    /// a blind pool, to anyone but admins and ISAs).
+    pub fn contact_hidden(&self, owner: Owner) -> bool {
+        !matches!(self.role, Role::Admin | Role::Isa)
+            && owner.pool().is_some_and(|p| self.blind_pools.contains(&p))
     }
 
     /// Whether this viewer may read a lead of `org`, in `team`, held by `owner`.
@@ -131,8 +168,13 @@ impl Viewer {
         org == self.org
             && match self.lead_visibility() {
                 Visibility::Organization => true,
-                Visibility::Teams(ts) => team.is_some_and(|t| ts.contains(&t)),
-                Visibility::Own(u) => owner.agent() == Some(u),
+                Visibility::Teams { teams, pools } => {
+                    team.is_some_and(|t| teams.contains(&t))
+                        || owner.pool().is_some_and(|p| pools.contains(&p))
+                }
+                Visibility::Own { user, pools } => {
+                    owner.agent() == Some(user) || owner.pool().is_some_and(|p| pools.contains(&p))
+                }
             }
     }
 
@@ -170,11 +212,13 @@ mod tests {
             user: UserId::new(10),
             role,
             scope,
+            pools: vec![PoolId::new(1)],
+            blind_pools: Vec::new(),
         }
     }
 
     #[test]
-    fn an_agent_sees_only_their_own_leads() {
+    fn an_agent_sees_their_own_leads_and_their_pools_leads() {
         let v = viewer(Role::Agent, Scope::Organization);
         let mine = Owner::Agent {
             user_id: UserId::new(10),
@@ -184,13 +228,36 @@ mod tests {
         };
         assert!(v.can_see_lead(OrgId::new(1), None, mine));
         assert!(!v.can_see_lead(OrgId::new(1), None, theirs));
-        assert!(!v.can_see_lead(
+        assert!(v.can_see_lead(
             OrgId::new(1),
             None,
             Owner::Pool {
                 pool_id: PoolId::new(1)
             }
         ));
+        assert!(!v.can_see_lead(
+            OrgId::new(1),
+            None,
+            Owner::Pool {
+                pool_id: PoolId::new(2)
+            }
+        ));
+    }
+
+    #[test]
+    fn blind_pools_hide_contacts_from_agents_only() {
+        let mut agent = viewer(Role::Agent, Scope::Organization);
+        agent.blind_pools = vec![PoolId::new(1)];
+        let pooled = Owner::Pool {
+            pool_id: PoolId::new(1),
+        };
+        assert!(agent.contact_hidden(pooled));
+        assert!(!agent.contact_hidden(Owner::Agent {
+            user_id: UserId::new(10)
+        }));
+        let mut admin = viewer(Role::Admin, Scope::Organization);
+        admin.blind_pools = vec![PoolId::new(1)];
+        assert!(!admin.contact_hidden(pooled));
     }
 
     #[test]

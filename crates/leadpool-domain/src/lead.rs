@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::ids::{LeadId, OrgId, SourceId, StatusId, TeamId};
+use crate::ids::{LeadId, OrgId, PoolId, SourceId, StatusId, TeamId};
 use crate::owner::Owner;
 use crate::status::StatusCategory;
 use crate::time::Timestamp;
@@ -180,6 +180,7 @@ impl LeadDraft {
                 fields: self.fields,
                 status,
                 owner,
+                from_pool: owner.pool(),
                 team_id,
                 created_at: now,
                 updated_at: now,
@@ -230,6 +231,9 @@ pub struct Lead {
     pub status: StatusRef,
     /// Who holds it.
     pub owner: Owner,
+    /// The pool it last sat in: a claim keeps it, so a lapsed reserve time knows where the
+    /// lead goes back to and a lost race can name its winner to those who saw the pool.
+    pub from_pool: Option<PoolId>,
     /// The team whose scope it is in; `None` is the organization level.
     pub team_id: Option<TeamId>,
     /// When it came in.
@@ -416,10 +420,26 @@ impl Lead {
         let mut next = self.clone();
         next.owner = to;
         next.team_id = team_id;
+        if let Some(p) = to.pool() {
+            next.from_pool = Some(p);
+        }
         let mut changes = Map::new();
         change(&mut changes, "owner", &self.owner, &to);
         change(&mut changes, "team_id", &self.team_id, &team_id);
         Some(self.finish(next, EventKind::OwnerChanged, changes, actor, reason, now))
+    }
+
+    /// A transition that changes nothing but the version (an event on the lead, such as a
+    /// logged contact, whose kind the caller sets).
+    pub(crate) fn touch(&self, actor: Actor, reason: Option<String>, now: Timestamp) -> Transition {
+        self.finish(
+            self.clone(),
+            EventKind::Updated,
+            Map::new(),
+            actor,
+            reason,
+            now,
+        )
     }
 
     fn finish(

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod ids;
 pub mod lead;
 pub mod owner;
+pub mod pool;
 pub mod status;
 pub mod time;
 pub mod timeline;

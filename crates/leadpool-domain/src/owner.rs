@@ -127,6 +127,14 @@ impl Owner {
             _ => None,
         }
     }
+
+    /// The pool, if the lead sits in one.
+    pub fn pool(self) -> Option<PoolId> {
+        match self {
+            Self::Pool { pool_id } => Some(pool_id),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Owner {

@@ -70,14 +70,26 @@ pub enum EventKind {
     StatusChanged,
     /// The owner changed.
     OwnerChanged,
+    /// An agent took the lead from a pool.
+    Claimed,
+    /// The agent gave the lead back to a pool, with a reason.
+    Rejected,
+    /// The claimer's reserve time ran out and the lead went back to its pool.
+    ReserveExpired,
+    /// Someone called, emailed, texted or met the lead.
+    ContactLogged,
 }
 
 impl EventKind {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 8] = [
         Self::Created,
         Self::Updated,
         Self::StatusChanged,
         Self::OwnerChanged,
+        Self::Claimed,
+        Self::Rejected,
+        Self::ReserveExpired,
+        Self::ContactLogged,
     ];
 
     /// The stored and wire name.
@@ -87,6 +99,10 @@ impl EventKind {
             Self::Updated => "updated",
             Self::StatusChanged => "status_changed",
             Self::OwnerChanged => "owner_changed",
+            Self::Claimed => "claimed",
+            Self::Rejected => "rejected",
+            Self::ReserveExpired => "reserve_expired",
+            Self::ContactLogged => "contact_logged",
         }
     }
 

@@ -15,6 +15,8 @@ use crate::timeline::Actor;
 pub enum TimerKind {
     /// A status that expires into another after a while ("Working" for 336 h → "Recycled").
     StatusExpiry,
+    /// A claimer's reserve time: no contact or status change by then sends the lead back.
+    ReserveExpiry,
 }
 
 impl TimerKind {
@@ -22,12 +24,15 @@ impl TimerKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::StatusExpiry => "status_expiry",
+            Self::ReserveExpiry => "reserve_expiry",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "status_expiry").then_some(Self::StatusExpiry)
+        [Self::StatusExpiry, Self::ReserveExpiry]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 

@@ -7,7 +7,7 @@ use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{Lead, LeadId, OrgId, Timestamp};
 
 use crate::dialect::for_update_of;
-use crate::leads::{Row, SELECT};
+use crate::leads::{CHANGEABLE, Row, SELECT, push_changeable};
 use crate::{Sql, StoreError, Tx, to_json};
 
 /// Rows per statement: within both backends' limits on bound parameters.
@@ -88,56 +88,27 @@ impl Tx {
     ) -> Result<Vec<LeadId>, StoreError> {
         let mut written = Vec::with_capacity(changes.len());
         for chunk in changes.chunks(CHUNK) {
-            let mut q = Sql::new(
-                "WITH v(id, from_version, name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
-                 owner_pool_id, owner_offer_id, team_id, updated_at, version) AS (VALUES ",
-            );
+            let mut q = Sql::new(&format!(
+                "WITH v(id, from_version, {CHANGEABLE}) AS (VALUES "
+            ));
             for (i, (from, t)) in chunk.iter().enumerate() {
-                let l = &t.lead;
-                let o = l.owner.to_columns();
                 q.push(if i == 0 { "(" } else { ", (" });
-                q.push_bind(l.id).push(", ").push_bind(*from).push(", ");
-                q.push_bind(
-                    l.name
-                        .as_ref()
-                        .map(|n| n.as_str().to_owned())
-                        .unwrap_or_default(),
-                )
-                .push(", ");
-                q.push_bind(to_json(&l.emails))
+                q.push_bind(t.lead.id)
                     .push(", ")
-                    .push_bind(to_json(&l.phones))
+                    .push_bind(*from)
                     .push(", ");
-                q.push_bind(to_json(&l.tags))
-                    .push(", ")
-                    .push_bind(to_json(&l.fields))
-                    .push(", ");
-                q.push_bind(l.search_text())
-                    .push(", ")
-                    .push_bind(l.status.id)
-                    .push(", ")
-                    .push_bind(o.kind)
-                    .push(", ");
-                q.push_bind(o.user_id)
-                    .push(", ")
-                    .push_bind(o.pool_id)
-                    .push(", ")
-                    .push_bind(o.offer_id)
-                    .push(", ");
-                q.push_bind(l.team_id)
-                    .push(", ")
-                    .push_bind(l.updated_at)
-                    .push(", ")
-                    .push_bind(l.version)
-                    .push(")");
+                push_changeable(&mut q, &t.lead);
+                q.push(")");
             }
-            q.push(
-                ") UPDATE leads SET name = v.name, emails = v.emails, phones = v.phones, tags = v.tags, fields = v.fields, \
-                 search_text = v.search_text, status_id = v.status_id, owner_kind = v.owner_kind, owner_user_id = v.owner_user_id, \
-                 owner_pool_id = v.owner_pool_id, owner_offer_id = v.owner_offer_id, team_id = v.team_id, updated_at = v.updated_at, \
-                 version = v.version FROM v WHERE leads.id = v.id AND leads.version = v.from_version \
-                 AND leads.id IN (SELECT id FROM v) AND leads.org_id = ",
-            );
+            let from_v = CHANGEABLE
+                .split(',')
+                .map(|c| format!("v.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            q.push(&format!(
+                ") UPDATE leads SET ({CHANGEABLE}) = ({from_v}) FROM v WHERE leads.id = v.id AND leads.version = v.from_version \
+                 AND leads.id IN (SELECT id FROM v) AND leads.org_id = "
+            ));
             // `leads.id IN (SELECT id FROM v)` lets SQLite look rows up by id; without it its
             // UPDATE … FROM plan scans the whole leads table once per statement.
             q.push_bind(org).push(" RETURNING leads.id");

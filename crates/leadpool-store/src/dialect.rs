@@ -42,6 +42,10 @@ const SQLITE_UNIQUE: &[(&str, &str)] = &[
     ("user_tags.user_id, user_tags.tag", "user_tags_pkey"),
     ("lead_tags.lead_id, lead_tags.tag", "lead_tags_pkey"),
     ("calendars.org_id, calendars.name", "calendars_name_key"),
+    (
+        "reject_reasons.org_id, reject_reasons.label",
+        "reject_reasons_label_key",
+    ),
     ("calendars.org_id", "calendars_one_default"),
 ];
 

@@ -28,6 +28,7 @@ pub(crate) struct Row {
     owner_user_id: Option<i64>,
     owner_pool_id: Option<i64>,
     owner_offer_id: Option<i64>,
+    from_pool_id: Option<i64>,
     team_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
@@ -71,6 +72,7 @@ impl TryFrom<Row> for Lead {
                 category,
             },
             owner,
+            from_pool: r.from_pool_id.map(PoolId::new),
             team_id: r.team_id.map(TeamId::new),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
@@ -81,7 +83,7 @@ impl TryFrom<Row> for Lead {
 
 pub(crate) const SELECT: &str = "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
      l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
-     l.owner_offer_id, l.team_id, l.created_at, l.updated_at, l.version \
+     l.owner_offer_id, l.from_pool_id, l.team_id, l.created_at, l.updated_at, l.version \
      FROM leads l JOIN statuses s ON s.id = l.status_id";
 
 /// One stored timeline entry.
@@ -236,45 +238,99 @@ fn normalize_search(term: &str) -> String {
     }
 }
 
-fn push_visibility(q: &mut Sql, v: &Visibility) {
-    match v {
-        Visibility::Organization => {}
-        Visibility::Teams(ts) => {
-            q.push(" AND l.team_id IN ");
-            q.push_list(ts.iter().copied());
+/// Limits a query to what `v` lets its viewer see. `in_pool` narrows it further, so a pool
+/// list reads only the pools' index range and an own list only the owner's.
+fn push_visibility(q: &mut Sql, v: &Visibility, in_pool: Option<bool>) {
+    let pools = |q: &mut Sql, pools: &[PoolId]| {
+        q.push("l.owner_pool_id IN ")
+            .push_list(pools.iter().copied());
+    };
+    match (v, in_pool) {
+        (Visibility::Organization, _) => {}
+        (Visibility::Teams { pools: ps, .. } | Visibility::Own { pools: ps, .. }, Some(true)) => {
+            q.push(" AND ");
+            pools(q, ps);
         }
-        Visibility::Own(u) => {
-            q.push(" AND l.owner_user_id = ").push_bind(*u);
+        (Visibility::Teams { teams, .. }, Some(false)) => {
+            q.push(" AND l.team_id IN ")
+                .push_list(teams.iter().copied());
+        }
+        (Visibility::Own { user, .. }, Some(false)) => {
+            q.push(" AND l.owner_user_id = ").push_bind(*user);
+        }
+        (Visibility::Teams { teams, pools: ps }, None) => {
+            q.push(" AND (l.team_id IN ")
+                .push_list(teams.iter().copied())
+                .push(" OR ");
+            pools(q, ps);
+            q.push(")");
+        }
+        (Visibility::Own { user, pools: ps }, None) => {
+            q.push(" AND (l.owner_user_id = ")
+                .push_bind(*user)
+                .push(" OR ");
+            pools(q, ps);
+            q.push(")");
         }
     }
 }
 
+/// The columns a transition may change, in the order [`push_changeable`] binds them.
+pub(crate) const CHANGEABLE: &str = "name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
+     owner_pool_id, owner_offer_id, from_pool_id, team_id, updated_at, version";
+
+/// Binds a lead's [`CHANGEABLE`] columns as a comma-separated list of placeholders: the one
+/// place that maps a lead onto those columns, for inserts, updates and batch updates alike.
+pub(crate) fn push_changeable(q: &mut Sql, l: &Lead) {
+    let o = l.owner.to_columns();
+    q.push_bind(
+        l.name
+            .as_ref()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default(),
+    )
+    .push(", ")
+    .push_bind(to_json(&l.emails))
+    .push(", ")
+    .push_bind(to_json(&l.phones))
+    .push(", ")
+    .push_bind(to_json(&l.tags))
+    .push(", ")
+    .push_bind(to_json(&l.fields))
+    .push(", ")
+    .push_bind(l.search_text())
+    .push(", ")
+    .push_bind(l.status.id)
+    .push(", ")
+    .push_bind(o.kind)
+    .push(", ")
+    .push_bind(o.user_id)
+    .push(", ")
+    .push_bind(o.pool_id)
+    .push(", ")
+    .push_bind(o.offer_id)
+    .push(", ")
+    .push_bind(l.from_pool)
+    .push(", ")
+    .push_bind(l.team_id)
+    .push(", ")
+    .push_bind(l.updated_at)
+    .push(", ")
+    .push_bind(l.version);
+}
+
 /// The INSERT of a lead's row, also run bare by `leadpool bench` as the floor to compare with.
 fn insert_lead_sql(l: &Lead) -> Sql {
-    let o = l.owner.to_columns();
-    Sql::new(
-        "INSERT INTO leads (org_id, source_id, external_id, name, emails, phones, tags, fields, search_text, status_id, \
-         owner_kind, owner_user_id, owner_pool_id, owner_offer_id, team_id, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-    )
+    let mut q = Sql::new(&format!(
+        "INSERT INTO leads (org_id, source_id, external_id, created_at, {CHANGEABLE}) VALUES ($1, $2, $3, $4, "
+    ))
     .bind(l.org)
     .bind(l.source_id)
     .bind(l.external_id.clone())
-    .bind(l.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
-    .bind(to_json(&l.emails))
-    .bind(to_json(&l.phones))
-    .bind(to_json(&l.tags))
-    .bind(to_json(&l.fields))
-    .bind(l.search_text())
-    .bind(l.status.id)
-    .bind(o.kind)
-    .bind(o.user_id)
-    .bind(o.pool_id)
-    .bind(o.offer_id)
-    .bind(l.team_id)
-    .bind(l.created_at)
-    .bind(l.updated_at)
-    .bind(l.version)
+    .bind(l.created_at);
+    push_changeable(&mut q, l);
+    q.push(") RETURNING id");
+    q
 }
 
 impl Tx {
@@ -318,29 +374,14 @@ impl Tx {
         t: &Transition,
     ) -> Result<bool, StoreError> {
         let l = &t.lead;
-        let o = l.owner.to_columns();
-        let q = Sql::new(
-            "UPDATE leads SET name = $4, emails = $5, phones = $6, tags = $7, fields = $8, search_text = $9, status_id = $10, \
-             owner_kind = $11, owner_user_id = $12, owner_pool_id = $13, owner_offer_id = $14, team_id = $15, updated_at = $16, \
-             version = $17 WHERE org_id = $1 AND id = $2 AND version = $3",
-        )
-        .bind(l.org)
-        .bind(l.id)
-        .bind(from_version)
-        .bind(l.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
-        .bind(to_json(&l.emails))
-        .bind(to_json(&l.phones))
-        .bind(to_json(&l.tags))
-        .bind(to_json(&l.fields))
-        .bind(l.search_text())
-        .bind(l.status.id)
-        .bind(o.kind)
-        .bind(o.user_id)
-        .bind(o.pool_id)
-        .bind(o.offer_id)
-        .bind(l.team_id)
-        .bind(l.updated_at)
-        .bind(l.version);
+        let mut q = Sql::new(&format!("UPDATE leads SET ({CHANGEABLE}) = ("));
+        push_changeable(&mut q, l);
+        q.push(") WHERE org_id = ")
+            .push_bind(l.org)
+            .push(" AND id = ")
+            .push_bind(l.id)
+            .push(" AND version = ")
+            .push_bind(from_version);
         if self.execute(&q).await? == 0 {
             return Ok(false);
         }
@@ -384,7 +425,7 @@ impl Tx {
         let mut q = Sql::new(&format!("{SELECT} WHERE l.org_id = $1 AND l.id = $2"))
             .bind(org)
             .bind(id);
-        push_visibility(&mut q, visibility);
+        push_visibility(&mut q, visibility, None);
         self.fetch_one::<Row>(&q).await?.try_into()
     }
 
@@ -420,7 +461,7 @@ impl Tx {
     ) -> Result<Vec<Lead>, StoreError> {
         let mut q = Sql::new(SELECT);
         q.push(" WHERE l.org_id = ").push_bind(org);
-        push_visibility(&mut q, visibility);
+        push_visibility(&mut q, visibility, filter.in_pool);
         if let Some(u) = filter.owner {
             q.push(" AND l.owner_user_id = ").push_bind(u);
         }

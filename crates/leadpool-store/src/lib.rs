@@ -11,6 +11,7 @@ mod sql;
 pub mod bench;
 pub mod bulk;
 pub mod calendars;
+pub mod claims;
 pub mod credentials;
 pub mod leads;
 pub mod orgs;

@@ -25,6 +25,12 @@ pub struct User {
     pub teams: Vec<TeamId>,
     /// Their tags (groups may select agents by tag).
     pub tags: Vec<String>,
+    /// Whether they may see and claim from pools (on unless an admin turns it off).
+    pub pool_access: bool,
+    /// Their own cap on open new leads, over the organization's.
+    pub max_new_leads: Option<u32>,
+    /// Their own minimum of open new leads, over the organization's.
+    pub min_new_leads: Option<u32>,
     /// When they were added.
     pub created_at: Timestamp,
 }
@@ -55,6 +61,9 @@ pub(crate) struct Row {
     role: String,
     active: bool,
     scope_team_id: Option<i64>,
+    pool_access: bool,
+    max_new_leads: Option<i64>,
+    min_new_leads: Option<i64>,
     created_at: i64,
 }
 
@@ -72,13 +81,27 @@ impl Row {
             scope_team_id: self.scope_team_id.map(TeamId::new),
             teams: Vec::new(),
             tags: Vec::new(),
+            pool_access: self.pool_access,
+            max_new_leads: self
+                .max_new_leads
+                .map(count("users.max_new_leads"))
+                .transpose()?,
+            min_new_leads: self
+                .min_new_leads
+                .map(count("users.min_new_leads"))
+                .transpose()?,
             created_at: Timestamp::from_millis(self.created_at),
         })
     }
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.created_at";
+/// Reads a stored count (a cap) that must fit a `u32`.
+pub(crate) fn count(column: &'static str) -> impl Fn(i64) -> Result<u32, StoreError> {
+    move |n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n}")))
+}
+
+pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.pool_access, \
+     u.max_new_leads, u.min_new_leads, u.created_at";
 
 #[derive(sqlx::FromRow)]
 struct TeamLink {
@@ -214,15 +237,19 @@ impl Tx {
         Ok(users)
     }
 
-    /// Changes a user's name, role, active flag and scope.
+    /// Changes a user's name, role, active flag, scope, pool access and caps.
     pub async fn update_user(&mut self, u: &User) -> Result<(), StoreError> {
-        let q = Sql::new("UPDATE users SET name = $3, role = $4, active = $5, scope_team_id = $6 WHERE org_id = $1 AND id = $2")
+        let q = Sql::new("UPDATE users SET name = $3, role = $4, active = $5, scope_team_id = $6, pool_access = $7, \
+             max_new_leads = $8, min_new_leads = $9 WHERE org_id = $1 AND id = $2")
             .bind(u.org)
             .bind(u.id)
             .bind(u.name.as_str())
             .bind(u.role.as_str())
             .bind(u.active)
-            .bind(u.scope_team_id);
+            .bind(u.scope_team_id)
+            .bind(u.pool_access)
+            .bind(u.max_new_leads.map(i64::from))
+            .bind(u.min_new_leads.map(i64::from));
         match self.execute(&q).await? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),

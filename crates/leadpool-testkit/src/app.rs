@@ -231,6 +231,9 @@ fn placeholder() -> User {
         scope_team_id: None,
         teams: Vec::new(),
         tags: Vec::new(),
+        pool_access: false,
+        max_new_leads: None,
+        min_new_leads: None,
         created_at: leadpool_domain::Timestamp::from_millis(0),
     }
 }

@@ -141,7 +141,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
                 "send the csrf_token from sign-in in the X-CSRF-Token header",
             ));
         }
-        return Ok(Principal::Member(member));
+        return Ok(Principal::Member(Box::new(member)));
     }
     Err(ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -159,7 +159,7 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match principal(parts, state).await? {
-            Principal::Member(m) => Ok(Self(m)),
+            Principal::Member(m) => Ok(Self(*m)),
             Principal::Operator => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

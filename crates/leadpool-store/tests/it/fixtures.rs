@@ -107,7 +107,7 @@ pub(crate) async fn seed(tx: &mut Tx, slug: &str) -> Seeded {
         .await
         .expect("source Website is created");
     let pool = tx
-        .insert_pool(org.id, "Lead Pool", true, at(0))
+        .insert_pool(org.id, &pool_settings("Lead Pool"), true, at(0))
         .await
         .expect("the default pool is created");
     Seeded {
@@ -262,4 +262,16 @@ pub(crate) async fn insert(tx: &mut Tx, spec: LeadSpec) -> Lead {
     tx.insert_lead(&spec.build())
         .await
         .expect("the lead is inserted")
+}
+
+/// A pool's settings with every option at its default.
+pub fn pool_settings(name: &str) -> leadpool_store::pools::PoolSettings {
+    leadpool_store::pools::PoolSettings {
+        name: name.into(),
+        team_id: None,
+        blind: false,
+        reserve: None,
+        calendar_id: None,
+        reject_cooldown: leadpool_domain::pool::DEFAULT_REJECT_COOLDOWN,
+    }
 }

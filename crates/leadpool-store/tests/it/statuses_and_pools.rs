@@ -3,7 +3,7 @@
 use leadpool_domain::StatusCategory;
 use leadpool_testkit::both_backends;
 
-use crate::fixtures::{assert_conflict, assert_not_found, at, commit, read, write};
+use crate::fixtures::{assert_conflict, assert_not_found, at, commit, pool_settings, read, write};
 
 both_backends! {
     async fn statuses_are_listed_in_position_order_with_exactly_one_default(db) {
@@ -182,15 +182,15 @@ both_backends! {
             .await
             .expect("beta is created");
         let lead_pool = tx
-            .insert_pool(acme.id, "Lead Pool", true, at(0))
+            .insert_pool(acme.id, &pool_settings("Lead Pool"), true, at(0))
             .await
             .expect("the default pool is created");
         let north = tx
-            .insert_pool(acme.id, "North Shore", false, at(0))
+            .insert_pool(acme.id, &pool_settings("North Shore"), false, at(0))
             .await
             .expect("north pool is created");
         let beta_pool = tx
-            .insert_pool(beta.id, "Lead Pool", true, at(0))
+            .insert_pool(beta.id, &pool_settings("Lead Pool"), true, at(0))
             .await
             .expect("another organization may use the same name");
         commit(tx).await;
@@ -207,7 +207,7 @@ both_backends! {
         );
         assert_eq!(tx.pools(beta.id).await.expect("listed"), vec![beta_pool]);
         assert_conflict(
-            tx.insert_pool(acme.id, "North Shore", false, at(1)).await,
+            tx.insert_pool(acme.id, &pool_settings("North Shore"), false, at(1)).await,
             "pools_name_key",
         );
     }

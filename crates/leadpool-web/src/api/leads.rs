@@ -13,6 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use leadpool_app::Member;
+
 use crate::error::ErrorBody;
 use crate::extract::{Auth, Json, Path, Query};
 use crate::{ApiError, AppState};
@@ -79,6 +81,11 @@ pub struct LeadDto {
     pub status_category: &'static str,
     /// Who holds it.
     pub owner: OwnerDto,
+    /// The pool it last sat in (kept after a claim; a lapsed reserve time returns it there).
+    pub from_pool_id: Option<i64>,
+    /// Phone and email are withheld: the lead sits in a blind pool and the caller has not
+    /// claimed it.
+    pub contact_hidden: bool,
     /// The team whose scope it is in.
     pub team_id: Option<i64>,
     /// When it came in (RFC 3339).
@@ -87,6 +94,17 @@ pub struct LeadDto {
     pub updated_at: String,
     /// Bumped on every change.
     pub version: i64,
+}
+
+impl LeadDto {
+    /// The lead as `m` sees it, saying whether its contact details were withheld.
+    pub fn for_member(l: Lead, m: &Member) -> Self {
+        let hidden = m.viewer.contact_hidden(l.owner);
+        Self {
+            contact_hidden: hidden,
+            ..l.into()
+        }
+    }
 }
 
 impl From<Lead> for LeadDto {
@@ -104,6 +122,8 @@ impl From<Lead> for LeadDto {
             status: l.status.name,
             status_category: l.status.category.as_str(),
             owner: l.owner.into(),
+            from_pool_id: l.from_pool.map(|p| p.get()),
+            contact_hidden: false,
             team_id: l.team_id.map(|t| t.get()),
             created_at: l.created_at.to_string(),
             updated_at: l.updated_at.to_string(),
@@ -265,9 +285,8 @@ async fn get_lead(
     Auth(m): Auth,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<LeadDto>, ApiError> {
-    Ok(axum::Json(
-        s.app.get_lead(&m, LeadId::new(id)).await?.into(),
-    ))
+    let lead = s.app.get_lead(&m, LeadId::new(id)).await?;
+    Ok(axum::Json(LeadDto::for_member(lead, &m)))
 }
 
 /// A change to a lead.
@@ -445,7 +464,11 @@ async fn list_leads(
 ) -> Result<axum::Json<LeadPageDto>, ApiError> {
     let page = s.app.list_leads(&m, &p.into_query()?).await?;
     Ok(axum::Json(LeadPageDto {
-        items: page.leads.into_iter().map(Into::into).collect(),
+        items: page
+            .leads
+            .into_iter()
+            .map(|l| LeadDto::for_member(l, &m))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -460,7 +483,8 @@ pub struct TimelineEntryDto {
     /// Who: `{"kind": "user", "user_id": 3}`, `{"kind": "source", "source_id": 1}` or `{"kind": "system"}`.
     #[schema(value_type = Object)]
     pub actor: Value,
-    /// `created`, `updated`, `status_changed` or `owner_changed`.
+    /// `created`, `updated`, `status_changed`, `owner_changed`, `claimed`, `rejected`,
+    /// `reserve_expired` or `contact_logged`.
     pub kind: &'static str,
     /// Why.
     pub reason: Option<String>,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendars;
 pub mod leads;
 pub mod orgs;
+pub mod pool;
 pub mod sources;
 pub mod statuses;
 pub mod teams;
@@ -57,6 +58,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(statuses::routes())
         .merge(leads::routes())
         .merge(calendars::routes())
+        .merge(pool::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".

@@ -44,6 +44,12 @@ pub struct UserDto {
     pub team_ids: Vec<i64>,
     /// Their tags.
     pub tags: Vec<String>,
+    /// Whether they may see and claim from pools.
+    pub pool_access: bool,
+    /// Their own cap on open new leads; null: the organization's applies.
+    pub max_new_leads: Option<u32>,
+    /// Their own minimum of open new leads; null: the organization's applies.
+    pub min_new_leads: Option<u32>,
     /// When they were added (RFC 3339).
     pub created_at: String,
 }
@@ -60,6 +66,9 @@ impl From<User> for UserDto {
             scope_team_id: u.scope_team_id.map(|t| t.get()),
             team_ids: u.teams.iter().map(|t| t.get()).collect(),
             tags: u.tags,
+            pool_access: u.pool_access,
+            max_new_leads: u.max_new_leads,
+            min_new_leads: u.min_new_leads,
             created_at: u.created_at.to_string(),
         }
     }
@@ -136,6 +145,16 @@ pub struct UpdateUserBody {
     pub scope_team_id: Option<Option<i64>>,
     /// New password (at least 10 characters).
     pub password: Option<String>,
+    /// Turn pool access on or off.
+    pub pool_access: Option<bool>,
+    /// Their own cap on open new leads; null falls back to the organization's.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub max_new_leads: Option<Option<u32>>,
+    /// Their own minimum of open new leads; null falls back to the organization's.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub min_new_leads: Option<Option<u32>>,
 }
 
 fn team_ids(ids: Vec<i64>) -> Vec<TeamId> {
@@ -223,6 +242,9 @@ async fn update_user(
         tags: b.tags,
         scope_team_id: b.scope_team_id.map(|t| t.map(TeamId::new)),
         password: b.password,
+        pool_access: b.pool_access,
+        max_new_leads: b.max_new_leads,
+        min_new_leads: b.min_new_leads,
     };
     Ok(axum::Json(
         s.app

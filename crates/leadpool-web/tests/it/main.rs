@@ -6,3 +6,4 @@ mod directory;
 mod errors;
 mod leads;
 mod orgs;
+mod pool;

@@ -320,7 +320,7 @@ both_backends! {
             search: Some("lima".into()),
         };
         assert_eq!(
-            r.seen(&Visibility::Teams(vec![o.north.id]), &all_parts)
+            r.seen(&Visibility::Teams { teams: vec![o.north.id], pools: vec![] }, &all_parts)
                 .await,
             ["Ana Lima"]
         );

@@ -13,7 +13,9 @@ use leadpool_store::teams::Team;
 use leadpool_store::users::User;
 use leadpool_testkit::TestStore;
 
-use crate::fixtures::{LeadSpec, Seeded, add_user, at, commit, insert, read, seed, write};
+use crate::fixtures::{
+    LeadSpec, Seeded, add_user, at, commit, insert, pool_settings, read, seed, write,
+};
 
 /// An organization with two agents, two teams, a second pool and a second source.
 #[derive(Debug)]
@@ -48,7 +50,7 @@ async fn office(db: &TestStore) -> Office {
         .await
         .expect("south is created");
     let north_pool = tx
-        .insert_pool(acme.id(), "North Shore", false, at(0))
+        .insert_pool(acme.id(), &pool_settings("North Shore"), false, at(0))
         .await
         .expect("north pool is created");
     let zillow = tx

@@ -193,7 +193,7 @@ both_backends! {
             ..LeadFilter::default()
         };
         for sort in ALL_SORTS {
-            let pages = pages(&mut tx, &o, &Visibility::Own(o.ana.id), &lima, sort, 3).await;
+            let pages = pages(&mut tx, &o, &Visibility::Own { user: o.ana.id, pools: vec![] }, &lima, sort, 3).await;
             assert_eq!(pages.len(), 4, "{sort:?}");
             assert_eq!(pages.concat(), sorted(&anas, sort), "{sort:?}");
         }

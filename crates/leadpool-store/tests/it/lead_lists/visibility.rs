@@ -24,10 +24,10 @@ both_backends! {
 
         let mut r = Reader::new(&db, o.acme.id()).await;
         let everything = LeadFilter::default();
-        let ana = Visibility::Own(o.ana.id);
+        let ana = Visibility::Own { user: o.ana.id, pools: vec![] };
         assert_eq!(r.seen(&ana, &everything).await, ["A1", "A2"]);
         assert_eq!(
-            r.seen(&Visibility::Own(o.bob.id), &everything).await,
+            r.seen(&Visibility::Own { user: o.bob.id, pools: vec![] }, &everything).await,
             ["B1"]
         );
         assert_eq!(
@@ -66,12 +66,12 @@ both_backends! {
 
         let mut r = Reader::new(&db, o.acme.id()).await;
         let everything = LeadFilter::default();
-        let north = Visibility::Teams(vec![o.north.id]);
-        let both = Visibility::Teams(vec![o.south.id, o.north.id]);
+        let north = Visibility::Teams { teams: vec![o.north.id], pools: vec![] };
+        let both = Visibility::Teams { teams: vec![o.south.id, o.north.id], pools: vec![] };
         assert_eq!(r.seen(&north, &everything).await, ["N1", "N2"]);
         assert_eq!(r.seen(&both, &everything).await, ["N1", "S1", "N2"]);
         assert!(
-            r.seen(&Visibility::Teams(vec![]), &everything)
+            r.seen(&Visibility::Teams { teams: vec![], pools: vec![] }, &everything)
                 .await
                 .is_empty()
         );
@@ -133,12 +133,12 @@ both_backends! {
                 .is_empty()
         );
         assert!(
-            r.seen(&Visibility::Teams(vec![team.id]), &LeadFilter::default())
+            r.seen(&Visibility::Teams { teams: vec![team.id], pools: vec![] }, &LeadFilter::default())
                 .await
                 .is_empty()
         );
         assert!(
-            r.seen(&Visibility::Own(agent.id), &LeadFilter::default())
+            r.seen(&Visibility::Own { user: agent.id, pools: vec![] }, &LeadFilter::default())
                 .await
                 .is_empty()
         );

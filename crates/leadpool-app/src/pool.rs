@@ -1,0 +1,951 @@
+//! The lead pool's use cases: claim, reject, move into a pool, assign, log a contact, and
+//! the pools, caps and rejection reasons admins set.
+//!
+//! Claims go through one writer per process that takes every claim waiting and decides them
+//! all in one transaction (group commit): one commit for many claims instead of one each.
+//! Each claim is still decided on its own against the lead as the batch has left it, so the
+//! first claim of a lead wins and later ones are told who won; each agent's cap is counted
+//! in the same transaction, with the agent's row locked on PostgreSQL where other instances
+//! claim at the same time.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use leadpool_domain::calendar::Calendar;
+use leadpool_domain::lead::Transition;
+use leadpool_domain::pool::{
+    self as rules, Caps, ContactKind, Refusal, Taker, reserve_change, reserve_due,
+};
+use leadpool_domain::timer::{TimerChange, TimerKind};
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, PoolId, Role, TeamId, Timestamp, UserId};
+use leadpool_store::claims::{OrgPoolSettings, RejectReason};
+use leadpool_store::pools::{Pool, PoolSettings};
+use leadpool_store::users::User;
+use leadpool_store::{StoreError, Tx};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{App, AppError, Inner, Member};
+
+/// Most leads one bulk claim, move or assignment may name.
+pub const MAX_BULK: usize = 500;
+/// Most leads one group-commit transaction decides; more wait for the next.
+const MAX_BATCH_LEADS: usize = 2_000;
+/// Longest reserve time or cooldown a pool may set.
+const MAX_POOL_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// What came of one lead in a bulk claim, move or assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimResult {
+    /// The claimer holds it now.
+    Claimed {
+        /// The lead as it now is.
+        lead: Lead,
+    },
+    /// It was moved or assigned as asked.
+    Moved {
+        /// The lead as it now is.
+        lead: Lead,
+    },
+    /// It already was where it was asked to go; nothing was written.
+    Unchanged {
+        /// The lead.
+        lead: Lead,
+    },
+    /// Another agent holds it.
+    AlreadyClaimed {
+        /// Who.
+        by: UserId,
+        /// Their name.
+        by_name: String,
+    },
+    /// The agent is at their cap of open new leads.
+    OverCap {
+        /// The cap.
+        max: u32,
+    },
+    /// No such lead, or not one the actor may see.
+    NotVisible,
+    /// The lead is not in a pool (or is being offered, for a move).
+    NotInPool,
+    /// The claimer rejected this lead and may not take it back yet.
+    CoolingDown {
+        /// When they may.
+        until: Timestamp,
+    },
+}
+
+impl ClaimResult {
+    /// The stable wire name.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Claimed { .. } => "claimed",
+            Self::Moved { .. } => "moved",
+            Self::Unchanged { .. } => "unchanged",
+            Self::AlreadyClaimed { .. } => "already_claimed",
+            Self::OverCap { .. } => "over_cap",
+            Self::NotVisible => "not_visible",
+            Self::NotInPool => "not_in_pool",
+            Self::CoolingDown { .. } => "cooling_down",
+        }
+    }
+
+    fn refused(r: Refusal) -> Self {
+        match r {
+            Refusal::AlreadyClaimed { by } => Self::AlreadyClaimed {
+                by,
+                by_name: String::new(),
+            },
+            Refusal::OverCap { max } => Self::OverCap { max },
+            Refusal::NotVisible => Self::NotVisible,
+            Refusal::NotInPool => Self::NotInPool,
+            Refusal::CoolingDown { until } => Self::CoolingDown { until },
+        }
+    }
+}
+
+/// One lead's answer in a bulk operation, in the order the leads were asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimAnswer {
+    /// The lead asked for.
+    pub lead_id: LeadId,
+    /// What came of it.
+    pub result: ClaimResult,
+}
+
+/// Why an agent rejects a lead.
+#[derive(Debug, Clone, Default)]
+pub struct RejectInput {
+    /// One of the organization's rejection reasons.
+    pub reason_id: Option<i64>,
+    /// The agent's own words.
+    pub note: Option<String>,
+}
+
+/// A pool's settings as an admin gives them.
+#[derive(Debug, Clone, Default)]
+pub struct PoolInput {
+    /// Its name.
+    pub name: String,
+    /// Only this team's members see it.
+    pub team_id: Option<TeamId>,
+    /// Hide phone and email until claimed.
+    pub blind: bool,
+    /// Reserve time after a claim, in open hours of the pool's calendar.
+    pub reserve: Option<Duration>,
+    /// The calendar counting the reserve time (default: the organization's).
+    pub calendar_id: Option<i64>,
+    /// How long a rejecter may not claim the lead back (default 24 h).
+    pub reject_cooldown: Option<Duration>,
+}
+
+/// A claim waiting for the group-commit writer.
+pub(crate) struct ClaimJob {
+    member: Member,
+    ids: Vec<LeadId>,
+    reply: oneshot::Sender<Result<Vec<ClaimAnswer>, AppError>>,
+}
+
+/// Starts this process's claim writer; it ends when the app is dropped.
+pub(crate) fn start_claim_writer(inner: Weak<Inner>) -> mpsc::UnboundedSender<ClaimJob> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ClaimJob>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut count = first.ids.len();
+            let mut jobs = vec![first];
+            while count < MAX_BATCH_LEADS {
+                match rx.try_recv() {
+                    Ok(j) => {
+                        count += j.ids.len();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let Some(inner) = inner.upgrade() else { break };
+            App { inner }.write_claims(jobs).await;
+        }
+    });
+    tx
+}
+
+fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
+    if matches!(m.viewer.role, Role::Admin | Role::Isa) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "only admins and ISAs may {what}"
+        )))
+    }
+}
+
+fn require_org_admin(m: &Member) -> Result<(), AppError> {
+    if m.viewer.administers_organization() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only organization admins change pools and their settings".into(),
+        ))
+    }
+}
+
+fn bulk_ids(ids: &[LeadId]) -> Result<Vec<LeadId>, AppError> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("lead_ids", "name at least one lead"));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(AppError::invalid(
+            "lead_ids",
+            format!("at most {MAX_BULK} leads at once"),
+        ));
+    }
+    let mut seen = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !seen.contains(id) {
+            seen.push(*id);
+        }
+    }
+    Ok(seen)
+}
+
+fn reason_text(field: &str, text: Option<String>) -> Result<Option<String>, AppError> {
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > 1000 => {
+            Err(AppError::invalid(field, "at most 1000 characters"))
+        }
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
+
+fn pool_settings(input: PoolInput) -> Result<PoolSettings, AppError> {
+    let mut errors = leadpool_domain::validate::Errors::default();
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push("name", "give a name of 1 to 100 characters");
+    }
+    if let Some(r) = input.reserve
+        && (r.is_zero() || r > MAX_POOL_DURATION)
+    {
+        errors.push("reserve_seconds", "must be between 1 second and 365 days");
+    }
+    let cooldown = input
+        .reject_cooldown
+        .unwrap_or(rules::DEFAULT_REJECT_COOLDOWN);
+    if cooldown > MAX_POOL_DURATION {
+        errors.push("reject_cooldown_seconds", "must be at most 365 days");
+    }
+    Ok(errors.finish(|| PoolSettings {
+        name,
+        team_id: input.team_id,
+        blind: input.blind,
+        reserve: input.reserve,
+        calendar_id: input.calendar_id,
+        reject_cooldown: cooldown,
+    })?)
+}
+
+/// What one group-commit transaction needs per organization, read once.
+struct OrgState {
+    settings: OrgPoolSettings,
+    pools: HashMap<PoolId, Pool>,
+    calendars: HashMap<Option<i64>, Option<Calendar>>,
+}
+
+impl OrgState {
+    async fn load(tx: &mut Tx, org: OrgId) -> Result<Self, AppError> {
+        Ok(Self {
+            settings: tx.org_pool_settings(org).await?,
+            pools: tx
+                .pools(org)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect(),
+            calendars: HashMap::new(),
+        })
+    }
+
+    fn default_pool(&self) -> Result<&Pool, AppError> {
+        self.pools
+            .values()
+            .find(|p| p.is_default)
+            .ok_or_else(|| AppError::Internal("the organization has no default pool".into()))
+    }
+
+    /// Where rejected leads go: the organization's choice, else the default pool.
+    fn reject_pool(&self) -> Result<&Pool, AppError> {
+        match self.settings.reject_pool.and_then(|p| self.pools.get(&p)) {
+            Some(p) => Ok(p),
+            None => self.default_pool(),
+        }
+    }
+
+    /// When the reserve time of a claim from `pool` at `now` ends, if the pool has one.
+    async fn reserve_due(
+        &mut self,
+        tx: &mut Tx,
+        org: OrgId,
+        pool: PoolId,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, AppError> {
+        let Some((reserve, calendar_id)) = self
+            .pools
+            .get(&pool)
+            .and_then(|p| p.reserve.map(|r| (r, p.calendar_id)))
+        else {
+            return Ok(None);
+        };
+        if let Entry::Vacant(slot) = self.calendars.entry(calendar_id) {
+            let stored = match calendar_id {
+                Some(id) => Some(tx.calendar(org, id).await?),
+                None => tx.default_calendar(org).await?,
+            };
+            slot.insert(stored.map(|c| c.to_calendar()).transpose()?);
+        }
+        let calendar = self.calendars.get(&calendar_id).and_then(Option::as_ref);
+        match reserve_due(calendar, now, reserve) {
+            Ok(due) => Ok(Some(due)),
+            Err(e) => {
+                // A calendar that never opens again cannot end a reserve; count wall time
+                // rather than hold the lead forever.
+                tracing::warn!(error = %e, pool = %pool, "reserve time counted in wall-clock time");
+                Ok(reserve_due(None, now, reserve).ok())
+            }
+        }
+    }
+}
+
+/// The taker a member is, with their effective caps and current count.
+fn taker(user: &User, org_caps: Caps, open_new: u32) -> Taker {
+    Taker {
+        user: user.id,
+        team: user.teams.first().copied(),
+        caps: Caps::effective(org_caps, user.max_new_leads, user.min_new_leads),
+        open_new,
+    }
+}
+
+impl App {
+    /// Claims pool leads for the signed-in agent: each lead is decided on its own, and the
+    /// answer lists, per lead, whether it was claimed or why not (naming the winner of a lost
+    /// race). Only active agents claim.
+    pub async fn claim(&self, m: &Member, ids: &[LeadId]) -> Result<Vec<ClaimAnswer>, AppError> {
+        if !m.viewer.role.is_agent() {
+            return Err(AppError::Forbidden(
+                "only agents claim leads; admins and ISAs assign them".into(),
+            ));
+        }
+        if !m.user.active {
+            return Err(AppError::Forbidden(
+                "your account is inactive, so you cannot claim leads".into(),
+            ));
+        }
+        let ids = bulk_ids(ids)?;
+        let (reply, answer) = oneshot::channel();
+        let job = ClaimJob {
+            member: m.clone(),
+            ids,
+            reply,
+        };
+        let writer = self
+            .inner
+            .claims
+            .get_or_init(|| start_claim_writer(Arc::downgrade(&self.inner)));
+        writer
+            .send(job)
+            .map_err(|_| AppError::Internal("the claim writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the claim writer dropped a claim".into()))?
+    }
+
+    /// Writes a batch of claims in one transaction; if that fails, each alone, so one bad
+    /// claim cannot fail the others.
+    async fn write_claims(&self, jobs: Vec<ClaimJob>) {
+        let asks: Vec<(&Member, &[LeadId])> =
+            jobs.iter().map(|j| (&j.member, j.ids.as_slice())).collect();
+        let together = self.claim_together(&asks).await;
+        match together {
+            Ok(answers) => {
+                for (job, a) in jobs.into_iter().zip(answers) {
+                    // A client that went away no longer needs its answer.
+                    let _ = job.reply.send(Ok(a));
+                }
+            }
+            Err(e) if jobs.len() > 1 => {
+                tracing::warn!(error = %e, claims = jobs.len(), "a claim batch failed; writing its claims one by one");
+                for job in jobs {
+                    let alone = self
+                        .claim_together(&[(&job.member, job.ids.as_slice())])
+                        .await
+                        .map(|mut a| a.pop().unwrap_or_default());
+                    let _ = job.reply.send(alone);
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(AppError::Internal(e.to_string())));
+                }
+            }
+        }
+    }
+
+    /// Decides and writes many agents' claims in one transaction.
+    async fn claim_together(
+        &self,
+        asks: &[(&Member, &[LeadId])],
+    ) -> Result<Vec<Vec<ClaimAnswer>>, AppError> {
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let mut out: Vec<Vec<ClaimAnswer>> = vec![Vec::new(); asks.len()];
+        let mut orgs: Vec<OrgId> = asks.iter().map(|(m, _)| m.viewer.org).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        let mut timer_set = false;
+        for org in orgs {
+            let here: Vec<usize> = (0..asks.len())
+                .filter(|&i| asks[i].0.viewer.org == org)
+                .collect();
+            let users: Vec<UserId> = here.iter().map(|&i| asks[i].0.user.id).collect();
+            // Agents before leads: the order every cap-counting transaction locks in.
+            tx.lock_users(org, &users).await?;
+            let counts = tx.open_new_counts(org, &users).await?;
+            let mut state = OrgState::load(&mut tx, org).await?;
+            let mut ids: Vec<LeadId> = here.iter().flat_map(|&i| asks[i].1.to_vec()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut leads: HashMap<LeadId, Lead> = tx
+                .leads_by_ids(org, &ids, true)
+                .await?
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect();
+            let mut takers: HashMap<UserId, Taker> = HashMap::new();
+            let mut writes: Vec<(i64, Transition)> = Vec::new();
+            let mut reserves = Vec::new();
+            for &i in &here {
+                let (m, wanted) = asks[i];
+                let cooldowns = tx.cooldowns(m.user.id, wanted, now).await?;
+                let t = takers.entry(m.user.id).or_insert_with(|| {
+                    taker(
+                        &m.user,
+                        state.settings.caps,
+                        counts.get(&m.user.id).copied().unwrap_or(0),
+                    )
+                });
+                for id in wanted {
+                    let result = match leads.get_mut(id) {
+                        None => ClaimResult::NotVisible,
+                        Some(lead) => {
+                            match rules::claim(
+                                lead,
+                                t,
+                                &m.viewer.pools,
+                                cooldowns.get(id).copied(),
+                                now,
+                            ) {
+                                Ok(tr) => {
+                                    let from = lead.owner.pool();
+                                    t.took(lead);
+                                    // Later claims in this batch see the lead as claimed.
+                                    writes.push((lead.version, tr.clone()));
+                                    *lead = tr.lead.clone();
+                                    if let Some(pool) = from
+                                        && let Some(due) =
+                                            state.reserve_due(&mut tx, org, pool, now).await?
+                                    {
+                                        reserves.push((
+                                            *id,
+                                            TimerKind::ReserveExpiry,
+                                            due,
+                                            tr.lead.version,
+                                        ));
+                                    }
+                                    ClaimResult::Claimed { lead: tr.lead }
+                                }
+                                Err(r) => ClaimResult::refused(r),
+                            }
+                        }
+                    };
+                    out[i].push(ClaimAnswer {
+                        lead_id: *id,
+                        result,
+                    });
+                }
+            }
+            write_locked(&mut tx, org, &writes).await?;
+            timer_set |= !reserves.is_empty();
+            tx.set_timers(org, &reserves, now).await?;
+            self.name_winners(&mut tx, org, &mut out).await?;
+        }
+        tx.commit().await?;
+        self.timers_changed(timer_set);
+        metrics::counter!("leadpool_claims_total").increment(
+            out.iter()
+                .flatten()
+                .filter(|a| matches!(a.result, ClaimResult::Claimed { .. }))
+                .count() as u64,
+        );
+        Ok(out)
+    }
+
+    /// Fills in the names of the winners of lost races.
+    async fn name_winners(
+        &self,
+        tx: &mut Tx,
+        org: OrgId,
+        out: &mut [Vec<ClaimAnswer>],
+    ) -> Result<(), AppError> {
+        let mut names: HashMap<UserId, String> = HashMap::new();
+        for a in out.iter_mut().flatten() {
+            if let ClaimResult::AlreadyClaimed { by, by_name } = &mut a.result
+                && by_name.is_empty()
+            {
+                if !names.contains_key(by) {
+                    let user = tx.user(org, *by).await?;
+                    names.insert(*by, user.name);
+                }
+                by_name.clone_from(&names[by]);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes transitions of leads this transaction holds: locked rows on PostgreSQL, the whole
+/// file on SQLite. A version that moved under the lock means a bug, not a race.
+async fn write_locked(
+    tx: &mut Tx,
+    org: OrgId,
+    writes: &[(i64, Transition)],
+) -> Result<(), AppError> {
+    let changes: Vec<(i64, &Transition)> = writes.iter().map(|(v, t)| (*v, t)).collect();
+    let done = tx.update_leads(org, &changes).await?;
+    if done.len() != changes.len() {
+        return Err(AppError::Internal(format!(
+            "{} of {} leads changed while locked",
+            changes.len() - done.len(),
+            changes.len()
+        )));
+    }
+    Ok(())
+}
+
+impl App {
+    /// Brings a lead's reserve timer in line with a transition other than a claim (in the
+    /// caller's transaction): a contact, a status out of "new" or a new owner ends it.
+    pub(crate) async fn sync_reserve(
+        &self,
+        tx: &mut Tx,
+        before: &Lead,
+        t: &Transition,
+    ) -> Result<(), AppError> {
+        match reserve_change(before, t) {
+            TimerChange::Cancel => tx.cancel_timer(t.lead.id, TimerKind::ReserveExpiry).await?,
+            TimerChange::Keep | TimerChange::Set(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Writes one lead's transition if the lead is still at `from`, with its reserve timer.
+    async fn write_one(
+        &self,
+        tx: &mut Tx,
+        before: &Lead,
+        t: &Transition,
+    ) -> Result<bool, AppError> {
+        if !tx.update_lead(before.version, t).await? {
+            return Ok(false);
+        }
+        self.sync_reserve(tx, before, t).await?;
+        Ok(true)
+    }
+
+    /// The signed-in agent gives back a lead they hold, with a reason from the organization's
+    /// list (and their own words); it goes to the rejection pool, and they may not claim it
+    /// back before that pool's cooldown has passed.
+    pub async fn reject(
+        &self,
+        m: &Member,
+        id: LeadId,
+        input: RejectInput,
+    ) -> Result<Lead, AppError> {
+        let note = reason_text("note", input.note)?;
+        let Some(reason_id) = input.reason_id else {
+            return Err(AppError::invalid(
+                "reason_id",
+                "pick one of the organization's rejection reasons",
+            ));
+        };
+        for _ in 0..3 {
+            let now = self.now();
+            let mut tx = self.store().write().await?;
+            let reasons = tx.reject_reasons(m.viewer.org).await?;
+            let Some(reason) = reasons.iter().find(|r| r.id == reason_id) else {
+                let known: Vec<String> = reasons
+                    .iter()
+                    .map(|r| format!("{} ({})", r.id, r.label))
+                    .collect();
+                return Err(AppError::invalid(
+                    "reason_id",
+                    format!(
+                        "no rejection reason {reason_id}; the organization's are: {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            let lead = tx
+                .lead(m.viewer.org, id, &m.viewer.lead_visibility())
+                .await
+                .map_err(AppError::from_store("lead"))?;
+            let state = OrgState::load(&mut tx, m.viewer.org).await?;
+            let pool = state.reject_pool()?;
+            let text = match &note {
+                Some(n) => format!("rejected: {}: {n}", reason.label),
+                None => format!("rejected: {}", reason.label),
+            };
+            let t = rules::reject(&lead, m.user.id, pool.id, text, now)
+                .map_err(|e| AppError::Forbidden(e.to_string()))?;
+            if self.write_one(&mut tx, &lead, &t).await? {
+                let cooldown = i64::try_from(pool.reject_cooldown.as_millis()).unwrap_or(i64::MAX);
+                tx.set_cooldown(id, m.user.id, now.plus_millis(cooldown))
+                    .await?;
+                tx.commit().await?;
+                metrics::counter!("leadpool_rejections_total").increment(1);
+                return Ok(t.lead);
+            }
+        }
+        Err(edit_conflict())
+    }
+
+    /// Moves leads into a pool (the default pool when `pool` is `None`), each on its own
+    /// (admins and ISAs, within their scope).
+    pub async fn move_to_pool(
+        &self,
+        m: &Member,
+        ids: &[LeadId],
+        pool: Option<PoolId>,
+        reason: Option<String>,
+    ) -> Result<Vec<ClaimAnswer>, AppError> {
+        require_staff(m, "move leads into a pool")?;
+        let ids = bulk_ids(ids)?;
+        let reason = reason_text("reason", reason)?;
+        let now = self.now();
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        let state = OrgState::load(&mut tx, org).await?;
+        let pool = match pool {
+            None => state.default_pool()?,
+            Some(p) => state.pools.get(&p).ok_or_else(|| {
+                AppError::invalid("pool_id", format!("no pool {p} in this organization"))
+            })?,
+        };
+        let actor = Actor::User { user_id: m.user.id };
+        let answers = self
+            .hand_over_each(&mut tx, m, &ids, |lead| {
+                rules::move_to_pool(lead, pool.id, actor, reason.clone(), now)
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    /// Hands leads to an agent, each on its own (admins and ISAs, within their scope). Over
+    /// the agent's cap only with `override_cap`, which each lead's timeline records.
+    pub async fn assign(
+        &self,
+        m: &Member,
+        ids: &[LeadId],
+        agent: UserId,
+        override_cap: bool,
+        reason: Option<String>,
+    ) -> Result<Vec<ClaimAnswer>, AppError> {
+        require_staff(m, "assign leads")?;
+        let ids = bulk_ids(ids)?;
+        let reason = reason_text("reason", reason)?;
+        let now = self.now();
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        tx.lock_users(org, &[agent]).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                AppError::invalid("agent_id", format!("no user {agent} in this organization"))
+            }
+            e => e.into(),
+        })?;
+        let user = tx.user(org, agent).await?;
+        if !user.active || !user.role.is_agent() {
+            return Err(AppError::invalid(
+                "agent_id",
+                format!("{} is not an active agent", user.name),
+            ));
+        }
+        if !m.viewer.scope.covers(user.teams.first().copied()) {
+            return Err(AppError::Forbidden(format!(
+                "{} is outside your scope",
+                user.name
+            )));
+        }
+        let settings = tx.org_pool_settings(org).await?;
+        let open = tx.open_new_counts(org, &[agent]).await?;
+        let mut t = taker(&user, settings.caps, open.get(&agent).copied().unwrap_or(0));
+        let actor = Actor::User { user_id: m.user.id };
+        let answers = self
+            .hand_over_each(&mut tx, m, &ids, |lead| {
+                let tr = rules::assign(lead, &t, override_cap, actor, reason.clone(), now)?;
+                if tr.is_some() {
+                    t.took(lead);
+                }
+                Ok(tr)
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    /// Moves each lead among `ids` the member may see as `decide` says, in order, writes
+    /// the moves with their entries and ends the reserve time of every lead that changed hands.
+    async fn hand_over_each(
+        &self,
+        tx: &mut Tx,
+        m: &Member,
+        ids: &[LeadId],
+        mut decide: impl FnMut(&Lead) -> Result<Option<Transition>, Refusal>,
+    ) -> Result<Vec<ClaimAnswer>, AppError> {
+        let leads: HashMap<LeadId, Lead> = tx
+            .leads_by_ids(m.viewer.org, ids, true)
+            .await?
+            .into_iter()
+            .filter(|l| m.viewer.can_see_lead(l.org, l.team_id, l.owner))
+            .map(|l| (l.id, l))
+            .collect();
+        let mut writes = Vec::new();
+        let mut answers = Vec::with_capacity(ids.len());
+        for id in ids {
+            let result = match leads.get(id) {
+                None => ClaimResult::NotVisible,
+                Some(lead) => match decide(lead) {
+                    Ok(Some(t)) => {
+                        writes.push((lead.version, t.clone()));
+                        ClaimResult::Moved { lead: t.lead }
+                    }
+                    Ok(None) => ClaimResult::Unchanged { lead: lead.clone() },
+                    Err(r) => ClaimResult::refused(r),
+                },
+            };
+            answers.push(ClaimAnswer {
+                lead_id: *id,
+                result,
+            });
+        }
+        write_locked(tx, m.viewer.org, &writes).await?;
+        for (_, t) in &writes {
+            tx.cancel_timer(t.lead.id, TimerKind::ReserveExpiry).await?;
+        }
+        Ok(answers)
+    }
+
+    /// Records a call, email, text or meeting with a lead; it ends the holder's reserve time.
+    /// The holder, or an admin or ISA who may see the lead, logs it.
+    pub async fn log_contact(
+        &self,
+        m: &Member,
+        id: LeadId,
+        kind: ContactKind,
+        note: Option<String>,
+    ) -> Result<Lead, AppError> {
+        let note = reason_text("note", note)?;
+        for _ in 0..3 {
+            let mut tx = self.store().write().await?;
+            let lead = tx
+                .lead(m.viewer.org, id, &m.viewer.lead_visibility())
+                .await
+                .map_err(AppError::from_store("lead"))?;
+            if !m.viewer.can_edit_lead(lead.org, lead.team_id, lead.owner) {
+                return Err(AppError::Forbidden(
+                    "only the lead's agent, or an admin or ISA, logs contacts with it".into(),
+                ));
+            }
+            let t = rules::log_contact(
+                &lead,
+                kind,
+                note.clone(),
+                Actor::User { user_id: m.user.id },
+                self.now(),
+            );
+            if self.write_one(&mut tx, &lead, &t).await? {
+                tx.commit().await?;
+                return Ok(t.lead);
+            }
+        }
+        Err(edit_conflict())
+    }
+
+    /// The pools the member may see (admins: every pool of the organization).
+    pub async fn list_pools(&self, m: &Member) -> Result<Vec<Pool>, AppError> {
+        let mut tx = self.store().read().await?;
+        let pools = tx.pools(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(pools
+            .into_iter()
+            .filter(|p| m.viewer.administers_organization() || m.viewer.pools.contains(&p.id))
+            .collect())
+    }
+
+    /// Creates a pool (organization admins).
+    pub async fn create_pool(&self, m: &Member, input: PoolInput) -> Result<Pool, AppError> {
+        require_org_admin(m)?;
+        let settings = pool_settings(input)?;
+        let mut tx = self.store().write().await?;
+        self.check_pool_links(&mut tx, m.viewer.org, &settings)
+            .await?;
+        let pool = tx
+            .insert_pool(m.viewer.org, &settings, false, self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(pool)
+    }
+
+    /// Changes a pool's settings (organization admins). A new reserve time applies to claims
+    /// from now on.
+    pub async fn update_pool(
+        &self,
+        m: &Member,
+        id: PoolId,
+        input: PoolInput,
+    ) -> Result<Pool, AppError> {
+        require_org_admin(m)?;
+        let settings = pool_settings(input)?;
+        let mut tx = self.store().write().await?;
+        self.check_pool_links(&mut tx, m.viewer.org, &settings)
+            .await?;
+        let pool = tx
+            .update_pool(m.viewer.org, id, &settings)
+            .await
+            .map_err(AppError::from_store("pool"))?;
+        tx.commit().await?;
+        Ok(pool)
+    }
+
+    async fn check_pool_links(
+        &self,
+        tx: &mut Tx,
+        org: OrgId,
+        s: &PoolSettings,
+    ) -> Result<(), AppError> {
+        if let Some(t) = s.team_id {
+            tx.team(org, t).await.map_err(|e| match e {
+                StoreError::NotFound => {
+                    AppError::invalid("team_id", format!("no team {t} in this organization"))
+                }
+                e => e.into(),
+            })?;
+        }
+        if let Some(c) = s.calendar_id {
+            tx.calendar(org, c).await.map_err(|e| match e {
+                StoreError::NotFound => AppError::invalid(
+                    "calendar_id",
+                    format!("no calendar {c} in this organization"),
+                ),
+                e => e.into(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The organization's caps and rejection pool (any member).
+    pub async fn pool_settings(&self, m: &Member) -> Result<OrgPoolSettings, AppError> {
+        let mut tx = self.store().read().await?;
+        let s = tx.org_pool_settings(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Changes the organization's caps and rejection pool (organization admins).
+    pub async fn set_pool_settings(
+        &self,
+        m: &Member,
+        settings: OrgPoolSettings,
+    ) -> Result<OrgPoolSettings, AppError> {
+        require_org_admin(m)?;
+        if let (Some(max), min) = (settings.caps.max_new, settings.caps.min_new)
+            && min > max
+        {
+            return Err(AppError::invalid(
+                "min_new_leads",
+                format!("the minimum ({min}) cannot be above the maximum ({max})"),
+            ));
+        }
+        let mut tx = self.store().write().await?;
+        if let Some(p) = settings.reject_pool {
+            tx.pool(m.viewer.org, p).await.map_err(|e| match e {
+                StoreError::NotFound => AppError::invalid(
+                    "reject_pool_id",
+                    format!("no pool {p} in this organization"),
+                ),
+                e => e.into(),
+            })?;
+        }
+        tx.set_org_pool_settings(m.viewer.org, &settings).await?;
+        tx.commit().await?;
+        Ok(settings)
+    }
+
+    /// The organization's rejection reasons (any member).
+    pub async fn reject_reasons(&self, m: &Member) -> Result<Vec<RejectReason>, AppError> {
+        let mut tx = self.store().read().await?;
+        let r = tx.reject_reasons(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Adds a rejection reason (organization admins).
+    pub async fn add_reject_reason(
+        &self,
+        m: &Member,
+        label: &str,
+    ) -> Result<RejectReason, AppError> {
+        require_org_admin(m)?;
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "label",
+                "give a label of 1 to 100 characters",
+            ));
+        }
+        let mut tx = self.store().write().await?;
+        let r = tx
+            .insert_reject_reason(m.viewer.org, label, self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Removes a rejection reason (organization admins); past rejections keep their words.
+    pub async fn remove_reject_reason(&self, m: &Member, id: i64) -> Result<(), AppError> {
+        require_org_admin(m)?;
+        let mut tx = self.store().write().await?;
+        tx.delete_reject_reason(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("rejection reason"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The leads as `m` may see them: a blind pool's leads without phone and email.
+    pub(crate) fn shown_to(m: &Member, lead: Lead) -> Lead {
+        if m.viewer.contact_hidden(lead.owner) {
+            rules::blind(&lead)
+        } else {
+            lead
+        }
+    }
+}
+
+fn edit_conflict() -> AppError {
+    AppError::Conflict {
+        code: "edit_conflict",
+        message: "the lead kept changing while it was being saved; reload and try again".into(),
+    }
+}

@@ -1,0 +1,386 @@
+//! The lead pool: who may see a pool, claiming from it, rejecting into it, moving and
+//! assigning leads by hand, caps, and the reserve time a claim starts (seeds 000 and 003).
+//!
+//! Every decision here is a pure function of the lead, the people involved and `now`; the
+//! store makes it atomic (one winner per lead, PRODUCT.md invariants 1 to 3) by writing the
+//! transition only if the lead is still at the version it was decided on.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::access::Role;
+use crate::ids::{PoolId, TeamId, UserId};
+use crate::lead::{Lead, Transition};
+use crate::owner::Owner;
+use crate::status::StatusCategory;
+use crate::time::Timestamp;
+use crate::timeline::{Actor, EventKind};
+use crate::timer::TimerChange;
+
+/// How long a rejecter may not claim the lead back, unless the pool says otherwise.
+pub const DEFAULT_REJECT_COOLDOWN: Duration = Duration::from_secs(24 * 3600);
+
+/// A pool's rules, as claims and visibility need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolRules {
+    /// The pool.
+    pub id: PoolId,
+    /// Only members of this team see it; `None`: every agent of the organization.
+    pub team: Option<TeamId>,
+    /// Whether phone and email stay hidden until a lead is claimed.
+    pub blind: bool,
+}
+
+impl PoolRules {
+    /// Whether someone with this role, these teams and these rights may see the pool's leads.
+    /// Admins and ISAs see pools at the organization level and those of teams in their scope;
+    /// agents need to be active, to have pool access, and to belong to the pool's team if it
+    /// has one.
+    pub fn visible_to(
+        &self,
+        role: Role,
+        scope: &crate::access::Scope,
+        teams: &[TeamId],
+        active: bool,
+        pool_access: bool,
+    ) -> bool {
+        match role {
+            Role::Admin | Role::Isa => self.team.is_none() || scope.covers(self.team),
+            Role::Agent | Role::AllLeadsAgent => {
+                active && pool_access && self.team.is_none_or(|t| teams.contains(&t))
+            }
+        }
+    }
+}
+
+/// How many open leads in the "new" category an agent may hold, and how many distribution
+/// tops them up to first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Caps {
+    /// Claims and assignments beyond this are refused; `None`: no cap.
+    pub max_new: Option<u32>,
+    /// Distribution serves agents below this first.
+    pub min_new: u32,
+}
+
+impl Caps {
+    /// A user's caps: their own where set, else the organization's.
+    pub fn effective(org: Self, user_max: Option<u32>, user_min: Option<u32>) -> Self {
+        Self {
+            max_new: user_max.or(org.max_new),
+            min_new: user_min.unwrap_or(org.min_new),
+        }
+    }
+}
+
+/// An agent taking leads, with what the cap needs to know about them right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taker {
+    /// The agent.
+    pub user: UserId,
+    /// The team the lead joins when they take it (their first team).
+    pub team: Option<TeamId>,
+    /// Their effective caps.
+    pub caps: Caps,
+    /// Open leads in the "new" category they hold now.
+    pub open_new: u32,
+}
+
+impl Taker {
+    /// Whether taking `lead` would put them over their maximum. Only leads in the "new"
+    /// category count toward the cap.
+    fn over_cap(&self, lead: &Lead) -> Option<u32> {
+        let max = self.caps.max_new?;
+        (lead.status.category == StatusCategory::New && self.open_new >= max).then_some(max)
+    }
+
+    /// Counts a lead they just took.
+    pub fn took(&mut self, lead: &Lead) {
+        if lead.status.category == StatusCategory::New {
+            self.open_new += 1;
+        }
+    }
+}
+
+/// Why a claim was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Refusal {
+    /// Someone holds it now (this is who).
+    AlreadyClaimed {
+        /// Its owner now.
+        by: UserId,
+    },
+    /// The taker is at their cap.
+    OverCap {
+        /// The cap.
+        max: u32,
+    },
+    /// The taker may not see this lead.
+    NotVisible,
+    /// The lead is not in a pool (it is in the manual queue or being offered).
+    NotInPool,
+    /// The taker rejected it and may not take it back before this instant.
+    CoolingDown {
+        /// When they may claim it again.
+        until: Timestamp,
+    },
+}
+
+/// Claims a pool lead for `taker`. `visible_pools` are the pools the taker may see;
+/// `cooldown_until` is set when they rejected this lead and the cooldown has not passed.
+pub fn claim(
+    lead: &Lead,
+    taker: &Taker,
+    visible_pools: &[PoolId],
+    cooldown_until: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Transition, Refusal> {
+    let pool_id = match lead.owner {
+        Owner::Pool { pool_id } if visible_pools.contains(&pool_id) => pool_id,
+        Owner::Pool { .. } => return Err(Refusal::NotVisible),
+        // Naming the winner is only fair to someone who could see the lead in a pool.
+        Owner::Agent { user_id } if lead.from_pool.is_some_and(|p| visible_pools.contains(&p)) => {
+            return Err(Refusal::AlreadyClaimed { by: user_id });
+        }
+        Owner::Agent { .. } => return Err(Refusal::NotVisible),
+        Owner::Queue | Owner::Offer { .. } => return Err(Refusal::NotInPool),
+    };
+    if let Some(until) = cooldown_until.filter(|u| *u > now) {
+        return Err(Refusal::CoolingDown { until });
+    }
+    if let Some(max) = taker.over_cap(lead) {
+        return Err(Refusal::OverCap { max });
+    }
+    Ok(lead.hand_over(
+        Owner::Agent {
+            user_id: taker.user,
+        },
+        taker.team.or(lead.team_id),
+        EventKind::Claimed,
+        Actor::User {
+            user_id: taker.user,
+        },
+        Some(format!("claimed from pool {pool_id}")),
+        json!({}),
+        now,
+    ))
+}
+
+/// Why an agent may not reject a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("only the agent who holds a lead may reject it")]
+pub struct NotYours;
+
+/// An agent gives back a lead they hold, with their reason; it goes to `to_pool`.
+pub fn reject(
+    lead: &Lead,
+    agent: UserId,
+    to_pool: PoolId,
+    reason: String,
+    now: Timestamp,
+) -> Result<Transition, NotYours> {
+    if lead.owner != (Owner::Agent { user_id: agent }) {
+        return Err(NotYours);
+    }
+    Ok(lead.hand_over(
+        Owner::Pool { pool_id: to_pool },
+        lead.team_id,
+        EventKind::Rejected,
+        Actor::User { user_id: agent },
+        Some(reason),
+        json!({}),
+        now,
+    ))
+}
+
+/// An admin or ISA hands a lead to an agent. Over the agent's cap only with `override_cap`,
+/// which the timeline records. `None` when the agent already holds it.
+pub fn assign(
+    lead: &Lead,
+    taker: &Taker,
+    override_cap: bool,
+    actor: Actor,
+    reason: Option<String>,
+    now: Timestamp,
+) -> Result<Option<Transition>, Refusal> {
+    let to = Owner::Agent {
+        user_id: taker.user,
+    };
+    if lead.owner == to {
+        return Ok(None);
+    }
+    if matches!(lead.owner, Owner::Offer { .. }) {
+        return Err(Refusal::NotInPool);
+    }
+    let extra = match taker.over_cap(lead) {
+        Some(max) if !override_cap => return Err(Refusal::OverCap { max }),
+        Some(max) => json!({ "cap_override": { "max": max, "open_new": taker.open_new } }),
+        None => json!({}),
+    };
+    Ok(Some(lead.hand_over(
+        to,
+        taker.team.or(lead.team_id),
+        EventKind::OwnerChanged,
+        actor,
+        reason,
+        extra,
+        now,
+    )))
+}
+
+/// An admin or ISA moves a lead into a pool. `None` when it is already there.
+pub fn move_to_pool(
+    lead: &Lead,
+    pool: PoolId,
+    actor: Actor,
+    reason: Option<String>,
+    now: Timestamp,
+) -> Result<Option<Transition>, Refusal> {
+    let to = Owner::Pool { pool_id: pool };
+    if lead.owner == to {
+        return Ok(None);
+    }
+    if matches!(lead.owner, Owner::Offer { .. }) {
+        return Err(Refusal::NotInPool);
+    }
+    Ok(Some(lead.hand_over(
+        to,
+        lead.team_id,
+        EventKind::OwnerChanged,
+        actor,
+        reason,
+        json!({}),
+        now,
+    )))
+}
+
+/// A way an agent reached a lead; any of them ends the reserve time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// A phone call.
+    Call,
+    /// An email.
+    Email,
+    /// A text message.
+    Text,
+    /// A meeting.
+    Meeting,
+}
+
+/// Records that `actor` contacted the lead (the lead itself is unchanged but for its version).
+pub fn log_contact(
+    lead: &Lead,
+    kind: ContactKind,
+    note: Option<String>,
+    actor: Actor,
+    now: Timestamp,
+) -> Transition {
+    lead.hand_over(
+        lead.owner,
+        lead.team_id,
+        EventKind::ContactLogged,
+        actor,
+        note,
+        json!({ "contact": kind }),
+        now,
+    )
+}
+
+/// The reserve time a claim starts, if the pool has one: due at `due` (open time of the
+/// pool's calendar, counted by the caller).
+pub fn reserve_after_claim(due: Option<Timestamp>) -> TimerChange {
+    due.map_or(TimerChange::Cancel, TimerChange::Set)
+}
+
+/// How a lead's reserve timer must change with a transition other than a claim: it ends when
+/// the agent logs a contact, moves the lead out of "new", or the lead changes hands.
+pub fn reserve_change(before: &Lead, t: &Transition) -> TimerChange {
+    let worked =
+        t.entry.kind == EventKind::ContactLogged || t.lead.status.category != StatusCategory::New;
+    if worked || t.lead.owner != before.owner {
+        TimerChange::Cancel
+    } else {
+        TimerChange::Keep
+    }
+}
+
+/// What a due reserve timer does: if an agent still holds the lead and it is still new, it
+/// goes back to the pool it was claimed from (or `fallback`). Every change that ends the
+/// reserve removes the timer in its own transaction, so no version is compared: an edit
+/// that keeps the reserve (a new phone number, a status change within "new", a status
+/// expiry) must not make it lapse silently.
+pub fn fire_reserve_expiry(lead: &Lead, fallback: PoolId, now: Timestamp) -> Option<Transition> {
+    if lead.owner.agent().is_none() || lead.status.category != StatusCategory::New {
+        return None;
+    }
+    let pool_id = lead.from_pool.unwrap_or(fallback);
+    Some(lead.hand_over(
+        Owner::Pool { pool_id },
+        lead.team_id,
+        EventKind::ReserveExpired,
+        Actor::System,
+        Some("reserve time expired: no contact logged and status still new".into()),
+        json!({}),
+        now,
+    ))
+}
+
+/// When a reserve of `reserve` open time that starts at `claimed` ends: in `calendar`'s open
+/// hours when the pool has one, else in wall-clock time.
+pub fn reserve_due(
+    calendar: Option<&crate::calendar::Calendar>,
+    claimed: Timestamp,
+    reserve: Duration,
+) -> Result<Timestamp, crate::calendar::CalendarError> {
+    match calendar {
+        Some(c) => {
+            let due = c.deadline(crate::calendar::to_jiff(claimed)?, reserve)?;
+            Ok(crate::calendar::from_jiff(due))
+        }
+        None => Ok(claimed.plus_millis(i64::try_from(reserve.as_millis()).unwrap_or(i64::MAX))),
+    }
+}
+
+/// A lead with phone and email hidden, as a blind pool shows it before a claim.
+pub fn blind(lead: &Lead) -> Lead {
+    Lead {
+        emails: Vec::new(),
+        phones: Vec::new(),
+        ..lead.clone()
+    }
+}
+
+impl Lead {
+    /// Hands the lead to `to` with an entry of `kind`; `extra` adds to the recorded changes.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "every argument is a distinct fact of the hand-over"
+    )]
+    fn hand_over(
+        &self,
+        to: Owner,
+        team_id: Option<TeamId>,
+        kind: EventKind,
+        actor: Actor,
+        reason: Option<String>,
+        extra: Value,
+        now: Timestamp,
+    ) -> Transition {
+        let mut t = match self.reassign(to, team_id, actor, reason.clone(), now) {
+            Some(t) => t,
+            None => self.touch(actor, reason, now),
+        };
+        t.entry.kind = kind;
+        if let (Value::Object(changes), Value::Object(extra)) = (&mut t.entry.changes, extra) {
+            changes.extend(extra);
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests;

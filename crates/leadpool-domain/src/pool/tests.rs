@@ -1,0 +1,374 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::access::Scope;
+use crate::ids::{LeadId, OrgId, SourceId, StatusId};
+use crate::lead::{LeadDraft, LeadInput, LeadPatch, StatusRef};
+
+const POOL: PoolId = PoolId::new(1);
+const OTHER_POOL: PoolId = PoolId::new(2);
+
+fn status(category: StatusCategory) -> StatusRef {
+    let id = match category {
+        StatusCategory::New => 1,
+        StatusCategory::Contacted => 2,
+        StatusCategory::Working => 3,
+        StatusCategory::Closed => 4,
+    };
+    StatusRef {
+        id: StatusId::new(id),
+        name: category.as_str().into(),
+        category,
+    }
+}
+
+fn lead_in(owner: Owner, category: StatusCategory, id: i64) -> Lead {
+    let draft = LeadDraft::parse(LeadInput {
+        name: Some("Ana".into()),
+        ..LeadInput::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut l = draft
+        .create(
+            OrgId::new(1),
+            SourceId::new(1),
+            status(category),
+            owner,
+            None,
+            Actor::System,
+            None,
+            Timestamp::from_millis(0),
+        )
+        .lead;
+    l.id = LeadId::new(id);
+    l
+}
+
+fn pooled(id: i64) -> Lead {
+    lead_in(Owner::Pool { pool_id: POOL }, StatusCategory::New, id)
+}
+
+fn taker(user: i64, max: Option<u32>, open_new: u32) -> Taker {
+    Taker {
+        user: UserId::new(user),
+        team: Some(TeamId::new(5)),
+        caps: Caps {
+            max_new: max,
+            min_new: 0,
+        },
+        open_new,
+    }
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+#[test]
+fn a_claim_hands_the_lead_to_the_taker_with_a_claimed_entry() {
+    let lead = pooled(1);
+    let t =
+        claim(&lead, &taker(7, None, 0), &[POOL], None, at(10)).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        t.lead.owner,
+        Owner::Agent {
+            user_id: UserId::new(7)
+        }
+    );
+    assert_eq!(t.lead.team_id, Some(TeamId::new(5)));
+    assert_eq!(t.lead.from_pool, Some(POOL));
+    assert_eq!(t.lead.version, lead.version + 1);
+    assert_eq!(t.entry.kind, EventKind::Claimed);
+    assert!(t.entry.changes.get("owner").is_some());
+}
+
+#[test]
+fn the_loser_of_a_claim_learns_who_won_but_only_if_they_saw_the_pool() {
+    let won = claim(&pooled(1), &taker(7, None, 0), &[POOL], None, at(10))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert_eq!(
+        claim(&won, &taker(8, None, 0), &[POOL], None, at(11)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(7) })
+    );
+    assert_eq!(
+        claim(&won, &taker(8, None, 0), &[OTHER_POOL], None, at(11)).err(),
+        Some(Refusal::NotVisible)
+    );
+    let private = lead_in(
+        Owner::Agent {
+            user_id: UserId::new(7),
+        },
+        StatusCategory::New,
+        2,
+    );
+    assert_eq!(
+        claim(&private, &taker(8, None, 0), &[POOL], None, at(11)).err(),
+        Some(Refusal::NotVisible)
+    );
+}
+
+#[test]
+fn claims_outside_a_pool_or_a_visible_pool_are_refused() {
+    let queued = lead_in(Owner::Queue, StatusCategory::New, 1);
+    assert_eq!(
+        claim(&queued, &taker(7, None, 0), &[POOL], None, at(1)).err(),
+        Some(Refusal::NotInPool)
+    );
+    assert_eq!(
+        claim(&pooled(2), &taker(7, None, 0), &[OTHER_POOL], None, at(1)).err(),
+        Some(Refusal::NotVisible)
+    );
+}
+
+#[test]
+fn a_rejecter_waits_out_the_cooldown_before_claiming_back() {
+    let lead = pooled(1);
+    assert_eq!(
+        claim(&lead, &taker(7, None, 0), &[POOL], Some(at(100)), at(99)).err(),
+        Some(Refusal::CoolingDown { until: at(100) })
+    );
+    assert!(claim(&lead, &taker(7, None, 0), &[POOL], Some(at(100)), at(100)).is_ok());
+}
+
+#[test]
+fn only_new_leads_count_toward_the_cap() {
+    assert_eq!(
+        claim(&pooled(1), &taker(7, Some(5), 5), &[POOL], None, at(1)).err(),
+        Some(Refusal::OverCap { max: 5 })
+    );
+    let working = lead_in(Owner::Pool { pool_id: POOL }, StatusCategory::Working, 2);
+    assert!(claim(&working, &taker(7, Some(5), 5), &[POOL], None, at(1)).is_ok());
+}
+
+#[test]
+fn assigning_over_a_cap_needs_an_override_which_the_timeline_records() {
+    let lead = lead_in(Owner::Queue, StatusCategory::New, 1);
+    let admin = Actor::User {
+        user_id: UserId::new(1),
+    };
+    assert_eq!(
+        assign(&lead, &taker(7, Some(2), 2), false, admin, None, at(1)).err(),
+        Some(Refusal::OverCap { max: 2 })
+    );
+    let t = assign(&lead, &taker(7, Some(2), 2), true, admin, None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .unwrap_or_else(|| panic!("a change"));
+    assert_eq!(
+        t.entry.changes.get("cap_override"),
+        Some(&json!({"max": 2, "open_new": 2}))
+    );
+    assert_eq!(t.entry.kind, EventKind::OwnerChanged);
+    assert_eq!(
+        assign(&t.lead, &taker(7, Some(2), 3), false, admin, None, at(2)),
+        Ok(None)
+    );
+}
+
+#[test]
+fn a_reject_returns_the_lead_to_the_pool_with_the_reason() {
+    let mine = lead_in(
+        Owner::Agent {
+            user_id: UserId::new(7),
+        },
+        StatusCategory::New,
+        1,
+    );
+    let t = reject(&mine, UserId::new(7), POOL, "wrong area".into(), at(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.lead.owner, Owner::Pool { pool_id: POOL });
+    assert_eq!(t.entry.kind, EventKind::Rejected);
+    assert_eq!(t.entry.reason.as_deref(), Some("wrong area"));
+    assert_eq!(
+        reject(&mine, UserId::new(8), POOL, "x".into(), at(5)).err(),
+        Some(NotYours)
+    );
+}
+
+#[test]
+fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
+    let claimed = claim(&pooled(1), &taker(7, None, 0), &[POOL], None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    let agent = Actor::User {
+        user_id: UserId::new(7),
+    };
+    let contact = log_contact(&claimed, ContactKind::Call, None, agent, at(2));
+    assert_eq!(contact.lead.owner, claimed.owner);
+    assert_eq!(contact.entry.kind, EventKind::ContactLogged);
+    assert_eq!(reserve_change(&claimed, &contact), TimerChange::Cancel);
+
+    let rename = claimed
+        .apply(
+            &LeadPatch {
+                name: Some(None),
+                phones: Some(vec![
+                    crate::Phone::parse("+15555550100").unwrap_or_else(|e| panic!("{e}")),
+                ]),
+                ..LeadPatch::default()
+            },
+            agent,
+            None,
+            at(2),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("a change"));
+    assert_eq!(reserve_change(&claimed, &rename), TimerChange::Keep);
+
+    let worked = claimed
+        .apply(
+            &LeadPatch {
+                status: Some(status(StatusCategory::Working)),
+                ..LeadPatch::default()
+            },
+            agent,
+            None,
+            at(2),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("a change"));
+    assert_eq!(reserve_change(&claimed, &worked), TimerChange::Cancel);
+
+    let rejected = reject(&claimed, UserId::new(7), POOL, "no".into(), at(2))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reserve_change(&claimed, &rejected), TimerChange::Cancel);
+}
+
+#[test]
+fn a_due_reserve_timer_sends_a_new_lead_back_to_its_pool_and_nothing_else() {
+    let lead = lead_in(
+        Owner::Pool {
+            pool_id: OTHER_POOL,
+        },
+        StatusCategory::New,
+        1,
+    );
+    let claimed = claim(&lead, &taker(7, None, 0), &[OTHER_POOL], None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    let back = fire_reserve_expiry(&claimed, POOL, at(50)).unwrap_or_else(|| panic!("fires"));
+    assert_eq!(
+        back.lead.owner,
+        Owner::Pool {
+            pool_id: OTHER_POOL
+        }
+    );
+    assert_eq!(back.entry.kind, EventKind::ReserveExpired);
+    assert!(
+        back.entry
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("reserve time expired"))
+    );
+    let worked = claimed
+        .apply(
+            &LeadPatch {
+                status: Some(status(StatusCategory::Working)),
+                ..LeadPatch::default()
+            },
+            Actor::System,
+            None,
+            at(2),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("a change"));
+    assert_eq!(fire_reserve_expiry(&worked.lead, POOL, at(50)), None);
+    assert_eq!(fire_reserve_expiry(&back.lead, POOL, at(60)), None);
+}
+
+#[test]
+fn pools_are_seen_by_active_agents_with_access_in_their_team() {
+    let open = PoolRules {
+        id: POOL,
+        team: None,
+        blind: false,
+    };
+    let team_pool = PoolRules {
+        team: Some(TeamId::new(3)),
+        ..open.clone()
+    };
+    let org = Scope::Organization;
+    assert!(open.visible_to(Role::Agent, &org, &[], true, true));
+    assert!(!open.visible_to(Role::Agent, &org, &[], true, false));
+    assert!(!open.visible_to(Role::Agent, &org, &[], false, true));
+    assert!(!team_pool.visible_to(Role::Agent, &org, &[TeamId::new(4)], true, true));
+    assert!(team_pool.visible_to(Role::Agent, &org, &[TeamId::new(3)], true, true));
+    assert!(team_pool.visible_to(Role::Isa, &org, &[], true, false));
+    assert!(!team_pool.visible_to(
+        Role::Admin,
+        &Scope::Teams(vec![TeamId::new(4)]),
+        &[],
+        true,
+        true
+    ));
+}
+
+#[test]
+fn caps_take_the_users_own_values_over_the_organizations() {
+    let org = Caps {
+        max_new: Some(10),
+        min_new: 2,
+    };
+    assert_eq!(Caps::effective(org, None, None), org);
+    assert_eq!(
+        Caps::effective(org, Some(3), Some(1)),
+        Caps {
+            max_new: Some(3),
+            min_new: 1
+        }
+    );
+}
+
+proptest! {
+    /// Claims in any order by any takers: each lead ends with exactly one owner, the first
+    /// claimer; every later claim names that winner; nobody ends over their cap.
+    #[test]
+    fn claims_in_any_order_have_one_winner_per_lead_and_respect_caps(
+        claims in proptest::collection::vec((0usize..6, 0i64..8), 1..80),
+        max in 0u32..4,
+    ) {
+        let mut leads: Vec<Lead> = (0..8).map(pooled).collect();
+        let mut takers: Vec<Taker> = (0..6).map(|u| taker(u + 100, Some(max), 0)).collect();
+        let mut winners: Vec<Option<UserId>> = vec![None; 8];
+        for (who, which) in claims {
+            let i = usize::try_from(which).unwrap_or(0);
+            let before = leads[i].clone();
+            match claim(&before, &takers[who], &[POOL], None, at(1)) {
+                Ok(t) => {
+                    prop_assert!(winners[i].is_none());
+                    prop_assert!(takers[who].open_new < max);
+                    takers[who].took(&before);
+                    winners[i] = Some(takers[who].user);
+                    leads[i] = t.lead;
+                }
+                Err(Refusal::AlreadyClaimed { by }) => prop_assert_eq!(Some(by), winners[i]),
+                Err(Refusal::OverCap { max: m }) => {
+                    prop_assert_eq!(m, max);
+                    prop_assert!(takers[who].open_new >= max);
+                }
+                Err(other) => prop_assert!(false, "unexpected refusal {other:?}"),
+            }
+        }
+        for (lead, winner) in leads.iter().zip(&winners) {
+            prop_assert_eq!(lead.owner.agent(), *winner);
+        }
+        for t in &takers {
+            prop_assert!(t.open_new <= max);
+        }
+    }
+}
+
+#[test]
+fn reserve_time_counts_open_hours_when_the_pool_has_a_calendar() {
+    let cal = crate::calendar::Calendar::new("office", "UTC", "mon-fri 09:00-17:00", Vec::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Friday 2026-11-27 16:00 UTC plus 2 open hours: Monday 10:00.
+    let claimed =
+        Timestamp::parse_rfc3339("2026-11-27T16:00:00Z").unwrap_or_else(|| panic!("time"));
+    let due = reserve_due(Some(&cal), claimed, Duration::from_secs(7200))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Some(due), Timestamp::parse_rfc3339("2026-11-30T10:00:00Z"));
+    let wall =
+        reserve_due(None, claimed, Duration::from_secs(7200)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(wall, claimed.plus_millis(7_200_000));
+}
