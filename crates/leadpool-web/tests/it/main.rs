@@ -7,3 +7,4 @@ mod errors;
 mod leads;
 mod orgs;
 mod pool;
+mod pool_races;
