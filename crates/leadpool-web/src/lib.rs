@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod ops;
+pub mod ui;
 
 use std::time::Instant;
 
@@ -53,6 +54,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     Router::new()
         .merge(api)
+        .merge(ui::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || async move {

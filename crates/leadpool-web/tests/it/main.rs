@@ -8,3 +8,4 @@ mod leads;
 mod orgs;
 mod pool;
 mod pool_races;
+mod ui;

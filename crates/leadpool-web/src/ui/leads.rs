@@ -1,0 +1,234 @@
+//! The lead list (checkboxes on the left, the filter panel on the right, the Move menu above)
+//! and a lead's detail page with its timeline. The list's filters, "Load more" and Move
+//! actions answer htmx with fragments, so the page never reloads whole.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use leadpool_app::Member;
+use leadpool_domain::{LeadId, Owner, SourceId};
+use leadpool_store::leads::TimelineRecord;
+use serde_json::Value;
+
+use super::directory::Directory;
+use super::error::UiError;
+use super::filters::{FilterView, Filters, More};
+use super::moves::MovePanel;
+use super::session::Signed;
+use super::view::{Chrome, Row, when};
+use super::{render, render_page};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "leads.html", blocks = ["results"])]
+struct LeadsPage {
+    chrome: Chrome,
+    heading: &'static str,
+    filters: FilterView,
+    actions: MovePanel,
+    rows: Vec<Row>,
+    /// Where the next rows are, when there are more.
+    more: Option<More>,
+    /// Whether the viewer may see sources (the column shows only then).
+    sources: bool,
+}
+
+#[derive(Template)]
+#[template(path = "rows.html")]
+struct RowsFragment {
+    rows: Vec<Row>,
+    more: Option<More>,
+    sources: bool,
+}
+
+/// One page of the list in the filters of `query`, with the names its rows need.
+struct Listed {
+    filters: Filters,
+    dir: Directory,
+    rows: RowsFragment,
+}
+
+async fn listed(s: &AppState, m: &Member, query: Option<&str>) -> Result<Listed, UiError> {
+    let filters = Filters::from_query(query)?;
+    let page = s.app.list_leads(m, &filters.query()?).await?;
+    let dir = Directory::load(&s.app, m).await?;
+    let rows = RowsFragment {
+        rows: page.leads.iter().map(|l| Row::new(l, &dir)).collect(),
+        more: page.next_cursor.map(|c| filters.more(&c)),
+        sources: !dir.sources.is_empty(),
+    };
+    Ok(Listed { filters, dir, rows })
+}
+
+/// `GET /leads`: the list, filtered by the query string. An htmx request (the filter panel
+/// changing) gets the results fragment only.
+pub async fn list(
+    State(s): State<AppState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    let Listed { filters, dir, rows } = listed(&s, m, query.as_deref()).await?;
+    let heading = match (filters.in_pool(), m.user.role.is_agent()) {
+        (true, _) => "Lead pool",
+        (false, true) => "My leads",
+        (false, false) => "Leads",
+    };
+    let view = LeadsPage {
+        chrome: Chrome::signed_in(heading, m, &signed.csrf),
+        heading,
+        filters: filters.view(&dir),
+        actions: MovePanel::load(&s.app, m, &dir).await?,
+        rows: rows.rows,
+        more: rows.more,
+        sources: rows.sources,
+    };
+    render_page(&view, &view.as_results())
+}
+
+/// `GET /leads/rows`: the next rows of a list ("Load more"), with the button for the ones
+/// after.
+pub async fn more_rows(
+    State(s): State<AppState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Result<Response, UiError> {
+    let listed = listed(&s, &signed.member, query.as_deref()).await?;
+    render(StatusCode::OK, &listed.rows)
+}
+
+/// A lead as its detail page shows it.
+#[derive(Debug)]
+struct LeadView {
+    name: String,
+    emails: Vec<String>,
+    phones: Vec<String>,
+    status: String,
+    owner: String,
+    in_pool: bool,
+    source: String,
+    tags: Vec<String>,
+    fields: Vec<(String, String)>,
+    created: String,
+    updated: String,
+}
+
+/// One timeline entry in words.
+#[derive(Debug)]
+struct EntryView {
+    at: String,
+    actor: String,
+    what: String,
+    reason: Option<String>,
+    changes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lead.html")]
+struct LeadPage {
+    chrome: Chrome,
+    lead: LeadView,
+    timeline: Vec<EntryView>,
+}
+
+/// A value on a timeline, in words: owners by name, lists joined, nothing as a dash.
+fn show(v: &Value, dir: &Directory) -> String {
+    match v {
+        Value::Null => "—".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "—".to_owned(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| show(i, dir))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(_) => serde_json::from_value::<Owner>(v.clone())
+            .map_or_else(|_| v.to_string(), |o| dir.owner(o)),
+        other => other.to_string(),
+    }
+}
+
+/// Each change of an entry as `field: from → to` (or `field: value` for initial values).
+fn changes(v: &Value, dir: &Directory) -> Vec<String> {
+    v.as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(k, v)| {
+                    // A source is named rather than numbered, where the viewer may see sources.
+                    let value = |v: &Value| match (k.as_str(), v.as_i64()) {
+                        ("source_id", Some(id)) => dir
+                            .source(SourceId::new(id))
+                            .map_or_else(|| show(v, dir), str::to_owned),
+                        _ => show(v, dir),
+                    };
+                    let field = match k.as_str() {
+                        "source_id" => "source".to_owned(),
+                        other => other.replace('_', " "),
+                    };
+                    match (v.get("from"), v.get("to")) {
+                        (Some(from), Some(to)) => {
+                            format!("{field}: {} → {}", value(from), value(to))
+                        }
+                        _ => format!("{field}: {}", value(v)),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn entry(r: &TimelineRecord, dir: &Directory) -> EntryView {
+    let kind = r.entry.kind.as_str().replace('_', " ");
+    let mut what = kind.clone();
+    if let Some(first) = what.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    EntryView {
+        at: when(r.entry.at),
+        actor: dir.actor(r.entry.actor),
+        what,
+        reason: r.entry.reason.clone(),
+        changes: changes(&r.entry.changes, dir),
+    }
+}
+
+/// `GET /leads/{id}`: a lead and its timeline, newest first.
+pub async fn detail(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    // Not a number is no lead either: the same "not found" as a lead the viewer may not see.
+    let id = LeadId::new(id.parse().unwrap_or(-1));
+    let lead = s.app.get_lead(m, id).await?;
+    let mut timeline = s.app.lead_timeline(m, id).await?;
+    timeline.reverse();
+    let dir = Directory::load(&s.app, m).await?;
+    let row = Row::new(&lead, &dir);
+    let view = LeadPage {
+        chrome: Chrome::signed_in(row.name.clone(), m, &signed.csrf),
+        lead: LeadView {
+            name: row.name,
+            emails: lead.emails.iter().map(|e| e.as_str().to_owned()).collect(),
+            phones: lead.phones.iter().map(|p| p.as_str().to_owned()).collect(),
+            status: row.status,
+            owner: row.owner,
+            in_pool: row.in_pool,
+            source: row.source,
+            tags: row.tags,
+            fields: lead
+                .fields
+                .as_map()
+                .iter()
+                .map(|(k, v)| (k.clone(), show(v, &dir)))
+                .collect(),
+            created: row.created,
+            updated: when(lead.updated_at),
+        },
+        timeline: timeline.iter().map(|r| entry(r, &dir)).collect(),
+    };
+    render(StatusCode::OK, &view)
+}

@@ -1,0 +1,119 @@
+//! The web pages: HTML rendered on the server from compile-checked askama templates
+//! (`templates/`), made live with htmx; the script, the stylesheet and a little hand-written
+//! JS are embedded in the binary ([`assets`]). A page answers an htmx request with just the
+//! fragment it swaps and anything else with the whole page; errors become a friendly page or
+//! fragment in [`error`]. Sign-in uses the same server-side sessions as the API; every
+//! unsafe request must carry the session's CSRF token ([`session`]).
+
+mod assets;
+mod directory;
+mod error;
+mod filters;
+mod leads;
+mod moves;
+mod session;
+mod view;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+pub use error::UiError;
+
+/// Every page, form action and asset of the web UI.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/leads", get(leads::list))
+        .route("/leads/rows", get(leads::more_rows))
+        .route("/leads/move", post(moves::apply))
+        .route("/leads/{id}", get(leads::detail))
+        .route("/assets/{file}", get(assets::serve))
+        .layer(middleware::from_fn(context))
+}
+
+/// How the request being served wants its answer.
+#[derive(Debug, Clone, Copy)]
+struct Wants {
+    /// An htmx request that swaps part of the page: answer with the fragment only.
+    fragment: bool,
+}
+
+tokio::task_local! {
+    static WANTS: Wants;
+}
+
+impl Wants {
+    fn of(headers: &HeaderMap) -> Self {
+        let is = |name: &str, value: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case(value))
+        };
+        // A history restore and a swap of the whole body want the full page even from htmx.
+        Self {
+            fragment: is("hx-request", "true")
+                && !is("hx-history-restore-request", "true")
+                && !is("hx-request-type", "full"),
+        }
+    }
+
+    /// What the request being served wants; a full page outside a UI request.
+    fn current() -> Self {
+        WANTS.try_with(|w| *w).unwrap_or(Self { fragment: false })
+    }
+}
+
+/// The script, style and framing rules of every UI response. Scripts and styles come only
+/// from `/assets`, so an injected tag cannot run; pages hold personal data, so nothing but
+/// the fingerprinted assets is cached.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+async fn context(req: Request, next: Next) -> Response {
+    let wants = Wants::of(req.headers());
+    let mut res = WANTS.scope(wants, next.run(req)).await;
+    let h = res.headers_mut();
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    // The same URL answers a fragment or a page depending on this header.
+    h.append(header::VARY, HeaderValue::from_static("HX-Request"));
+    res
+}
+
+/// Renders a template as an HTML response with `status`.
+fn render(status: StatusCode, t: &impl Template) -> Result<Response, UiError> {
+    let body = t
+        .render()
+        .map_err(|e| UiError::internal(format!("rendering a template: {e}")))?;
+    Ok((status, Html(body)).into_response())
+}
+
+/// Renders the fragment for htmx requests and the whole page otherwise.
+fn render_page(page: &impl Template, fragment: &impl Template) -> Result<Response, UiError> {
+    if Wants::current().fragment {
+        render(StatusCode::OK, fragment)
+    } else {
+        render(StatusCode::OK, page)
+    }
+}

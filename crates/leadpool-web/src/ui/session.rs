@@ -1,0 +1,253 @@
+//! Signing in and out of the pages, and who is acting on each request: the session cookie
+//! the API also accepts, and the session's CSRF token, which every unsafe UI request must
+//! send back (htmx sends it as `X-CSRF-Token`, plain forms as a hidden `csrf` field). The
+//! sign-in form has no session yet: SameSite=Lax and an Origin check keep other sites from
+//! posting it.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use leadpool_app::secret::constant_time_eq;
+use leadpool_app::{AppError, Member};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::view::Chrome;
+use super::{UiError, render};
+use crate::AppState;
+use crate::extract::{CSRF_HEADER, SESSION_COOKIE, session_cookie};
+
+/// A signed-in member and their session's CSRF token.
+#[derive(Debug)]
+pub struct Signed {
+    /// Who is acting.
+    pub member: Member,
+    /// The token their unsafe requests must carry.
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = UiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, UiError> {
+        // Only a page that was asked for directly is worth coming back to after sign-in.
+        let next = (parts.method == Method::GET && !parts.headers.contains_key("hx-request"))
+            .then(|| parts.uri.path_and_query().map(ToString::to_string))
+            .flatten();
+        let Some(id) = session_cookie(parts) else {
+            return Err(UiError::SignIn { next });
+        };
+        match state.app.session(id).await {
+            Ok((member, csrf)) => Ok(Self { member, csrf }),
+            Err(AppError::Unauthenticated(_)) => Err(UiError::SignIn { next }),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A form posted by a signed-in member, its CSRF token checked.
+#[derive(Debug)]
+pub struct Posted<T> {
+    /// Who posted it.
+    pub signed: Signed,
+    /// The form's fields.
+    pub form: T,
+}
+
+#[derive(Deserialize, Default)]
+struct CsrfField {
+    csrf: Option<String>,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = UiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, UiError> {
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let header_token = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = form_bytes(Request::from_parts(parts, body), state).await?;
+        let sent = header_token.or_else(|| {
+            serde_html_form::from_bytes::<CsrfField>(&bytes)
+                .ok()
+                .and_then(|f| f.csrf)
+        });
+        if !sent.is_some_and(|s| constant_time_eq(&s, &signed.csrf)) {
+            return Err(UiError::new(
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "The form did not carry this session's security token (it may be from an \
+                 older sign-in, or from another site). Reload the page and try again.",
+            ));
+        }
+        let form = parse_form(&bytes)?;
+        Ok(Self { signed, form })
+    }
+}
+
+/// The body of a form post, within the router's size limit.
+async fn form_bytes(req: Request, state: &AppState) -> Result<Bytes, UiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        UiError::new(
+            e.status(),
+            "The form could not be read",
+            "The form was too large or broke off. Reload the page and try again.",
+        )
+    })
+}
+
+fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, UiError> {
+    serde_html_form::from_bytes(bytes)
+        .map_err(|e| UiError::bad_input(format!("The form could not be read: {e}.")))
+}
+
+/// Where to go after sign-in: a path on this site, never another site's address.
+fn local_path(next: Option<&str>) -> &str {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/leads")
+}
+
+/// `GET /`: the lead list, or sign-in.
+pub async fn home(parts: Parts, State(s): State<AppState>) -> Redirect {
+    let signed_in = match session_cookie(&parts) {
+        Some(id) => s.app.session(id).await.is_ok(),
+        None => false,
+    };
+    Redirect::to(if signed_in { "/leads" } else { "/login" })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+/// `GET /login`: the sign-in form (or straight on, when already signed in).
+pub async fn login_page(parts: Parts, State(s): State<AppState>) -> Result<Response, UiError> {
+    let next = parts
+        .uri
+        .query()
+        .and_then(|q| serde_html_form::from_str::<NextParam>(q).ok())
+        .and_then(|p| p.next);
+    if let Some(id) = session_cookie(&parts)
+        && s.app.session(id).await.is_ok()
+    {
+        return Ok(Redirect::to(local_path(next.as_deref())).into_response());
+    }
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            chrome: Chrome::anonymous("Sign in"),
+            email: String::new(),
+            next: local_path(next.as_deref()).to_owned(),
+            error: None,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Whether a sign-in post comes from one of our own pages. Browsers say so in
+/// `Sec-Fetch-Site`, which no page can forge; older ones send only `Origin`, which must then
+/// name this host. A request with neither is no browser's cross-site post.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    match (get("origin"), get("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority == host),
+        (Some(_), None) => false,
+    }
+}
+
+/// `POST /login`: checks the password, opens a session and sets its cookie.
+pub async fn login(State(s): State<AppState>, req: Request) -> Result<Response, UiError> {
+    if !same_origin(req.headers()) {
+        return Err(UiError::new(
+            StatusCode::FORBIDDEN,
+            "Sign in from leadpool itself",
+            "This sign-in came from another site, so it was refused. Open leadpool's own \
+             sign-in page and try there.",
+        ));
+    }
+    let bytes = form_bytes(req, &s).await?;
+    let form: LoginForm = parse_form(&bytes)?;
+    let next = local_path(form.next.as_deref()).to_owned();
+    match s.app.login(&form.email, &form.password).await {
+        Ok((_, session)) => {
+            let secure = if s.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                session.id,
+                s.app.store_session_ttl_secs()
+            );
+            let mut res = Redirect::to(&next).into_response();
+            let value = HeaderValue::from_str(&cookie)
+                .map_err(|e| UiError::internal(format!("session cookie: {e}")))?;
+            res.headers_mut().insert(header::SET_COOKIE, value);
+            Ok(res)
+        }
+        // The same words whether the address is unknown or the password wrong: the form must
+        // not tell anyone which addresses have accounts.
+        Err(AppError::Unauthenticated(_)) => render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                chrome: Chrome::anonymous("Sign in"),
+                email: form.email,
+                next,
+                error: Some("That email and password do not match an active account."),
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /logout`: ends the session and clears its cookie. Needs the CSRF token while the
+/// session lives, so another site cannot sign people out.
+pub async fn logout(State(s): State<AppState>, req: Request) -> Result<Response, UiError> {
+    let (parts, body) = req.into_parts();
+    let session = session_cookie(&parts).map(str::to_owned);
+    let req = Request::from_parts(parts, body);
+    if let Some(id) = session {
+        match Posted::<CsrfField>::from_request(req, &s).await {
+            Ok(_) => s.app.logout(&id).await?,
+            // Already over: nothing to end, just clear the cookie.
+            Err(UiError::SignIn { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut res = Redirect::to("/login").into_response();
+    let cleared = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&cleared) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}

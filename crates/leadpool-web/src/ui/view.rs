@@ -1,0 +1,171 @@
+//! What the templates are given: the frame every page shares (who is signed in, the CSRF
+//! token, the asset URLs) and a lead as one row of a list.
+
+use leadpool_app::Member;
+use leadpool_domain::{Lead, Owner, Timestamp};
+
+use super::assets::{self, Urls};
+use super::directory::{Directory, role_label};
+
+/// The signed-in person, as the header shows them.
+#[derive(Debug)]
+pub struct Person {
+    /// Their name.
+    pub name: String,
+    /// Their role, in words.
+    pub role: &'static str,
+}
+
+/// What the layout needs on every page.
+#[derive(Debug)]
+pub struct Chrome {
+    /// The page title.
+    pub title: String,
+    /// Who is signed in, if anyone.
+    pub person: Option<Person>,
+    /// The session's CSRF token, sent with every unsafe request (empty when signed out).
+    pub csrf: String,
+    /// Where the stylesheet and scripts are.
+    pub assets: &'static Urls,
+}
+
+impl Chrome {
+    /// The frame of a page for a signed-in member.
+    pub fn signed_in(title: impl Into<String>, m: &Member, csrf: &str) -> Self {
+        Self {
+            title: title.into(),
+            person: Some(Person {
+                name: m.user.name.clone(),
+                role: role_label(m.user.role),
+            }),
+            csrf: csrf.to_owned(),
+            assets: assets::urls(),
+        }
+    }
+
+    /// The frame of a page nobody is signed in to (or whose viewer is unknown).
+    pub fn anonymous(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            person: None,
+            csrf: String::new(),
+            assets: assets::urls(),
+        }
+    }
+
+    /// The `hx-headers` value that sends the CSRF token with every htmx request.
+    pub fn csrf_headers(&self) -> String {
+        serde_json::json!({ "X-CSRF-Token": self.csrf }).to_string()
+    }
+}
+
+/// One option of a select, checkbox group or radio group.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// The submitted value.
+    pub value: String,
+    /// What people read.
+    pub label: String,
+    /// Whether it is selected now.
+    pub checked: bool,
+}
+
+impl Choice {
+    /// An option, selected when `checked`.
+    pub fn new(value: impl ToString, label: impl ToString, checked: bool) -> Self {
+        Self {
+            value: value.to_string(),
+            label: label.to_string(),
+            checked,
+        }
+    }
+}
+
+/// What became of one lead after a Move action.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The action happened.
+    pub done: bool,
+    /// What to tell the person ("Claimed", "Already claimed by Ana Silva").
+    pub text: String,
+    /// The lead no longer belongs in the list being looked at.
+    pub leaves: bool,
+    /// The lead may be picked again (the refusal may pass: over a cap, cooling down).
+    pub selectable: bool,
+}
+
+/// A lead as a row of the list.
+#[derive(Debug)]
+pub struct Row {
+    /// Its id.
+    pub id: i64,
+    /// The person's name.
+    pub name: String,
+    /// The first email, else the first phone (empty in a blind pool).
+    pub contact: String,
+    /// Its status.
+    pub status: String,
+    /// Where it came from (empty when the viewer may not see sources).
+    pub source: String,
+    /// Who holds it.
+    pub owner: String,
+    /// Whether it sits in a pool.
+    pub in_pool: bool,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// When it came in.
+    pub created: String,
+    /// What the last Move action did to it, if this row answers one.
+    pub outcome: Option<Outcome>,
+}
+
+impl Row {
+    /// A lead as a row, names taken from `dir`.
+    pub fn new(lead: &Lead, dir: &Directory) -> Self {
+        Self {
+            id: lead.id.get(),
+            name: lead
+                .name
+                .as_ref()
+                .map_or_else(|| format!("Lead #{}", lead.id), |n| n.as_str().to_owned()),
+            contact: lead
+                .emails
+                .first()
+                .map(|e| e.as_str().to_owned())
+                .or_else(|| lead.phones.first().map(|p| p.as_str().to_owned()))
+                .unwrap_or_default(),
+            status: lead.status.name.clone(),
+            source: dir.source(lead.source_id).unwrap_or_default().to_owned(),
+            owner: dir.owner(lead.owner),
+            in_pool: matches!(lead.owner, Owner::Pool { .. }),
+            tags: lead.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+            created: when(lead.created_at),
+            outcome: None,
+        }
+    }
+
+    /// Whether the row shows a checkbox.
+    pub fn selectable(&self) -> bool {
+        self.outcome.as_ref().is_none_or(|o| o.selectable)
+    }
+}
+
+/// An instant as people read it: `2026-11-25 14:03 UTC`.
+pub fn when(t: Timestamp) -> String {
+    let s = t.to_string();
+    match (s.get(..10), s.get(11..16)) {
+        (Some(day), Some(time)) if s.len() >= 17 => format!("{day} {time} UTC"),
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instant_reads_as_day_and_minute_in_utc() {
+        let t = Timestamp::parse_rfc3339("2026-11-25T14:03:59.123Z");
+        assert_eq!(t.map(when).as_deref(), Some("2026-11-25 14:03 UTC"));
+    }
+}

@@ -1,0 +1,490 @@
+//! The web pages as a browser without JavaScript and htmx see them: sign-in and sign-out,
+//! CSRF, the lead list with its filter panel, htmx fragments, Move actions answering per
+//! lead, and the lead's timeline.
+
+use leadpool_domain::Role;
+use leadpool_testkit::app::PASSWORD;
+use leadpool_testkit::{TestApp, app_test};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, SET_COOKIE};
+use reqwest::{Client, StatusCode, redirect};
+use serde_json::{Value, json};
+
+/// A browser's view of one answer.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    html: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let marker = r#"name="csrf" value=""#;
+        self.html
+            .split_once(marker)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(token, _)| token.to_owned())
+            .unwrap_or_else(|| panic!("no csrf field in {}", self.html))
+    }
+}
+
+/// A request carrying `form` as a browser posts a form.
+fn with_form(req: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    req.header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_html_form::to_string(form).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// A cookie-keeping client that does not follow redirects, so tests see them.
+struct Browser {
+    http: Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let http = Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            http,
+            base: app.base.clone(),
+        }
+    }
+
+    async fn answer(req: reqwest::RequestBuilder) -> Page {
+        let res = req.send().await.unwrap_or_else(|e| panic!("{e}"));
+        Page {
+            status: res.status(),
+            headers: res.headers().clone(),
+            html: res.text().await.unwrap_or_default(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        Self::answer(self.http.get(format!("{}{path}", self.base))).await
+    }
+
+    /// An htmx request, as the filter panel and "Load more" send them.
+    async fn htmx_get(&self, path: &str) -> Page {
+        Self::answer(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .header("hx-request", "true")
+                .header("hx-request-type", "partial"),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        Self::answer(with_form(
+            self.http.post(format!("{}{path}", self.base)),
+            form,
+        ))
+        .await
+    }
+
+    /// An htmx form post, carrying the CSRF token as htmx does: in the header.
+    async fn htmx_post(&self, path: &str, csrf: &str, form: &[(&str, &str)]) -> Page {
+        Self::answer(with_form(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("hx-request", "true")
+                .header("x-csrf-token", csrf),
+            form,
+        ))
+        .await
+    }
+
+    /// Signs in through the form and returns the list page's CSRF token.
+    async fn sign_in(&self, email: &str) -> String {
+        let res = self
+            .post(
+                "/login",
+                &[("email", email), ("password", PASSWORD), ("next", "/leads")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+        self.get("/leads").await.csrf()
+    }
+}
+
+async fn source(app: &TestApp) -> i64 {
+    app.source("Website").await.0
+}
+
+async fn lead(app: &TestApp, source: i64, assignee: Option<i64>, name: &str) -> i64 {
+    let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+    let a = app
+        .post(
+            "/api/v1/leads",
+            &app.admin.token,
+            json!({ "source_id": source, "assignee_id": assignee, "name": name, "emails": [email] }),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["id"].as_i64().unwrap_or_default()
+}
+
+/// Puts leads into the default pool through the admin's Move menu.
+async fn into_pool(app: &TestApp, ids: &[i64]) {
+    let admin = Browser::new(app);
+    let csrf = admin.sign_in("admin@acme.test").await;
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut form = vec![("action", "pool"), ("reason", "for the pool")];
+    form.extend(ids.iter().map(|i| ("id", i.as_str())));
+    let moved = admin.htmx_post("/leads/move", &csrf, &form).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.html);
+    assert!(
+        moved
+            .html
+            .contains(&format!("Moved {} of {}", ids.len(), ids.len())),
+        "{}",
+        moved.html
+    );
+}
+
+app_test! {
+    async fn a_wrong_password_is_refused_in_the_same_words_as_an_unknown_address(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        let browser = Browser::new(&app);
+        let wrong = browser.post("/login", &[("email", "ana@acme.test"), ("password", "not-it")]).await;
+        let unknown = browser.post("/login", &[("email", "nobody@acme.test"), ("password", "not-it")]).await;
+        for page in [&wrong, &unknown] {
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+            assert!(page.html.contains("That email and password do not match an active account."), "{}", page.html);
+            assert!(page.headers.get(SET_COOKIE).is_none());
+        }
+        assert!(wrong.html.contains(r#"value="ana@acme.test""#), "the address typed stays in the form");
+        assert_eq!(browser.get("/leads").await.status, StatusCode::SEE_OTHER, "no session was opened");
+    }
+}
+
+app_test! {
+    async fn signing_in_sets_a_session_cookie_and_returns_to_the_page_asked_for(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        let browser = Browser::new(&app);
+        let asked = browser.get("/leads?pool=yes").await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER);
+        assert_eq!(asked.header("location"), "/login?next=%2Fleads%3Fpool%3Dyes");
+        let form = browser.get("/login?next=%2Fleads%3Fpool%3Dyes").await;
+        assert!(form.html.contains(r#"name="next" value="/leads?pool=yes""#), "{}", form.html);
+        let ok = browser.post("/login", &[("email", "Ana@Acme.test"), ("password", PASSWORD), ("next", "/leads?pool=yes")]).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER);
+        assert_eq!(ok.header("location"), "/leads?pool=yes");
+        let cookie = ok.header("set-cookie");
+        assert!(cookie.starts_with("leadpool_session=lps_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let list = browser.get("/leads?pool=yes").await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.html.contains("ana") && list.html.contains(">Agent<"), "the header names who is signed in");
+        assert_eq!(browser.get("/").await.header("location"), "/leads");
+    }
+}
+
+app_test! {
+    async fn sign_in_goes_only_to_pages_of_this_site(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        let browser = Browser::new(&app);
+        let ok = browser.post("/login", &[("email", "ana@acme.test"), ("password", PASSWORD), ("next", "//evil.test/x")]).await;
+        assert_eq!(ok.header("location"), "/leads");
+    }
+}
+
+app_test! {
+    async fn a_sign_in_posted_from_another_site_is_refused(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        let browser = Browser::new(&app);
+        let forged = Browser::answer(with_form(
+            browser.http.post(format!("{}/login", app.base)).header("origin", "https://evil.test"),
+            &[("email", "ana@acme.test"), ("password", PASSWORD)],
+        )).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(forged.html.contains("another site"), "{}", forged.html);
+        assert!(forged.headers.get(SET_COOKIE).is_none());
+        let fetched = Browser::answer(with_form(
+            browser.http.post(format!("{}/login", app.base)).header("sec-fetch-site", "cross-site"),
+            &[("email", "ana@acme.test"), ("password", PASSWORD)],
+        )).await;
+        assert_eq!(fetched.status, StatusCode::FORBIDDEN);
+        let own = Browser::answer(with_form(
+            browser.http.post(format!("{}/login", app.base)).header("sec-fetch-site", "same-origin").header("origin", "https://leadpool.example"),
+            &[("email", "ana@acme.test"), ("password", PASSWORD)],
+        )).await;
+        assert_eq!(own.status, StatusCode::SEE_OTHER, "behind a proxy the browser's word counts: {}", own.html);
+    }
+}
+
+app_test! {
+    async fn strangers_are_sent_to_sign_in_and_htmx_is_told_to_go_there(app) {
+        let browser = Browser::new(&app);
+        assert_eq!(browser.get("/").await.header("location"), "/login");
+        let page = browser.get("/leads").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.header("location"), "/login?next=%2Fleads");
+        let fragment = browser.htmx_get("/leads?pool=yes").await;
+        assert_eq!(fragment.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(fragment.header("hx-redirect"), "/login");
+        let login = browser.get("/login").await;
+        assert_eq!(login.status, StatusCode::OK);
+        assert!(login.html.contains(r#"<input id="email" name="email" type="email""#), "{}", login.html);
+        assert!(login.html.contains(r#"<label for="password">Password</label>"#));
+    }
+}
+
+app_test! {
+    async fn a_post_without_this_sessions_csrf_token_is_refused(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let mine = lead(&app, s, Some(ana.user.id.get()), "Mine One").await.to_string();
+        let browser = Browser::new(&app);
+        let csrf = browser.sign_in("ana@acme.test").await;
+        let form = [("action", "claim"), ("id", mine.as_str())];
+        let none = browser.post("/leads/move", &form).await;
+        assert_eq!(none.status, StatusCode::FORBIDDEN);
+        assert!(none.html.contains("This form has expired"), "{}", none.html);
+        let wrong = browser.htmx_post("/leads/move", "not-the-token", &form).await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        assert!(!wrong.html.contains("<html"), "htmx gets the message alone: {}", wrong.html);
+        let in_field = browser.post("/leads/move", &[("action", "claim"), ("id", mine.as_str()), ("csrf", csrf.as_str())]).await;
+        assert_eq!(in_field.status, StatusCode::OK, "{}", in_field.html);
+        assert!(in_field.html.contains("Claimed 0 of 1 lead."), "a lead of one's own is no pool lead: {}", in_field.html);
+        let out_forged = browser.post("/logout", &[]).await;
+        assert_eq!(out_forged.status, StatusCode::FORBIDDEN, "another site cannot sign people out");
+        let out = browser.post("/logout", &[("csrf", csrf.as_str())]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert!(out.header("set-cookie").contains("Max-Age=0"));
+        assert_eq!(browser.get("/leads").await.status, StatusCode::SEE_OTHER, "the session is over");
+    }
+}
+
+app_test! {
+    async fn the_list_shows_the_filter_panel_and_only_the_agents_own_leads(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        lead(&app, s, Some(ana.user.id.get()), "Carla Mendes").await;
+        lead(&app, s, Some(bob.user.id.get()), "Bruno Costa").await;
+        let browser = Browser::new(&app);
+        browser.sign_in("ana@acme.test").await;
+        let page = browser.get("/leads").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = &page.html;
+        assert!(html.contains("<h1>My leads</h1>"), "{html}");
+        assert!(html.contains("<legend>Lead pool</legend>"));
+        assert!(html.contains(r#"<input type="radio" name="pool" value="yes">"#), "{html}");
+        assert!(html.contains(r#"<input type="radio" name="pool" value="no" checked>"#));
+        assert!(html.contains("<legend>Status</legend>") && html.contains("> New</label>"));
+        assert!(html.contains(r#"type="search" name="q""#) && html.contains(r#"type="date" name="from""#) && html.contains(r#"name="tags""#));
+        assert!(html.contains("Carla Mendes") && html.contains("carla.mendes@example.com"));
+        assert!(!html.contains("Bruno Costa"), "another agent's lead is not listed");
+        assert!(html.contains(r#"<option value="claim">Claim</option>"#) && html.contains(r#"<option value="reject">Reject</option>"#));
+        assert!(!html.contains("Assign to…"), "agents do not assign");
+        assert!(html.contains(r#"hx-headers:inherited="{&#34;X-CSRF-Token&#34;"#), "htmx sends the token: {html}");
+        assert!(page.header("content-security-policy").contains("script-src 'self'"));
+        assert_eq!(page.header("cache-control"), "no-store");
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let staff = admin.get("/leads").await.html;
+        assert!(staff.contains("Assign to…") && staff.contains("Move to pool") && !staff.contains(r#"value="claim""#));
+        assert!(staff.contains("<legend>Source</legend>") && staff.contains("> Website</label>"));
+    }
+}
+
+app_test! {
+    async fn an_htmx_filter_request_gets_just_the_results(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        lead(&app, s, Some(ana.user.id.get()), "Carla Mendes").await;
+        lead(&app, s, Some(ana.user.id.get()), "Diego Alves").await;
+        let pooled = lead(&app, s, None, "Pool Person").await;
+        into_pool(&app, &[pooled]).await;
+        let browser = Browser::new(&app);
+        browser.sign_in("ana@acme.test").await;
+        let searched = browser.htmx_get("/leads?pool=no&q=diego").await;
+        assert_eq!(searched.status, StatusCode::OK);
+        assert!(!searched.html.contains("<html") && !searched.html.contains("<legend>"), "only the fragment: {}", searched.html);
+        assert!(searched.html.contains("Diego Alves") && !searched.html.contains("Carla Mendes"), "{}", searched.html);
+        assert!(searched.headers.get_all("vary").iter().any(|v| v.to_str().unwrap_or_default().contains("HX-Request")));
+        let pool = browser.htmx_get("/leads?pool=yes").await;
+        assert!(pool.html.contains("<h1>Lead pool</h1>") && pool.html.contains("Pool Person"), "{}", pool.html);
+        assert!(pool.html.contains(r#"<span class="badge">Lead Pool</span>"#), "the owner is the pool, by name: {}", pool.html);
+        assert!(!pool.html.contains("Diego Alves"));
+        let restore = Browser::answer(
+            browser.http.get(format!("{}/leads?pool=yes", app.base))
+                .header("hx-request", "true")
+                .header("hx-history-restore-request", "true"),
+        ).await;
+        assert!(restore.html.contains("<html"), "going back in history gets the whole page");
+        let bad = browser.htmx_get("/leads?from=yesterday").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.html.contains("is not a day like 2026-11-25") && !bad.html.contains("<html"), "{}", bad.html);
+    }
+}
+
+app_test! {
+    async fn load_more_brings_the_next_rows_of_the_same_filters(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        for i in 0..52 {
+            lead(&app, s, Some(ana.user.id.get()), &format!("Person {i:02}")).await;
+        }
+        let browser = Browser::new(&app);
+        browser.sign_in("ana@acme.test").await;
+        let first = browser.get("/leads?sort=name").await.html;
+        assert_eq!(first.matches(r#"name="id""#).count(), 50);
+        assert!(first.contains("Person 49") && !first.contains("Person 50"));
+        let more = first
+            .split_once(r#"hx-get="/leads/rows?"#)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(q, _)| format!("/leads/rows?{}", q.replace("&#38;", "&")))
+            .unwrap_or_else(|| panic!("no Load more in {first}"));
+        assert!(more.contains("sort=name&cursor="), "{more}");
+        let rest = browser.htmx_get(&more).await.html;
+        assert!(rest.contains("Person 50") && rest.contains("Person 51") && !rest.contains("Person 49"), "{rest}");
+        assert!(!rest.contains("Load more"), "that was the last page");
+    }
+}
+
+app_test! {
+    async fn claiming_answers_per_lead_and_a_lost_race_names_the_winner(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        app.user("bob@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let (one, two) = (lead(&app, s, None, "Pool One").await, lead(&app, s, None, "Pool Two").await);
+        into_pool(&app, &[one, two]).await;
+        let (ana, bob) = (Browser::new(&app), Browser::new(&app));
+        let ana_csrf = ana.sign_in("ana@acme.test").await;
+        let bob_csrf = bob.sign_in("bob@acme.test").await;
+        let (one, two) = (one.to_string(), two.to_string());
+        let won = ana.htmx_post("/leads/move", &ana_csrf, &[("action", "claim"), ("id", &one), ("id", &two), ("pool", "yes")]).await;
+        assert_eq!(won.status, StatusCode::OK, "{}", won.html);
+        assert!(won.html.contains("Claimed 2 of 2 leads."), "{}", won.html);
+        assert!(won.html.contains(&format!(r##"<hx-partial hx-target="#lead-{one}" hx-swap="outerHTML"><tr id="lead-{one}" class="leaving">"##)), "a claimed row leaves the pool view: {}", won.html);
+        assert!(won.html.contains("✓ Claimed — it is in your leads now"));
+        let mine = ana.get("/leads").await.html;
+        assert!(mine.contains("Pool One") && mine.contains("Pool Two"), "both are in her own list now");
+        let lost = bob.htmx_post("/leads/move", &bob_csrf, &[("action", "claim"), ("id", &one), ("pool", "yes")]).await;
+        assert_eq!(lost.status, StatusCode::OK);
+        assert!(lost.html.contains("Claimed 0 of 1 lead."), "{}", lost.html);
+        assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#lead-{one} > td.result" hx-swap="innerHTML"><span class="outcome refused">Already claimed by ana</span>"##)), "{}", lost.html);
+        let pool = bob.get("/leads?pool=yes").await.html;
+        assert!(!pool.contains("Pool One") && !pool.contains("Pool Two"), "gone from everyone else's pool: {pool}");
+        let nothing = bob.htmx_post("/leads/move", &bob_csrf, &[("action", "claim")]).await;
+        assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(nothing.html.contains("Tick the leads first"));
+    }
+}
+
+app_test! {
+    async fn without_htmx_a_move_answers_with_a_page_of_results(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let pooled = lead(&app, s, None, "Pool One").await;
+        into_pool(&app, &[pooled]).await;
+        let browser = Browser::new(&app);
+        let csrf = browser.sign_in("ana@acme.test").await;
+        let id = pooled.to_string();
+        let page = browser.post("/leads/move", &[("action", "claim"), ("id", &id), ("csrf", &csrf)]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.html.contains("<html") && !page.html.contains("<hx-partial"), "{}", page.html);
+        assert!(page.html.contains("Pool One") && page.html.contains("✓ Claimed"));
+        assert!(page.html.contains(&format!("<td data-label=\"Owner\">{}</td>", ana.user.name)), "{}", page.html);
+    }
+}
+
+app_test! {
+    async fn the_detail_page_shows_the_lead_and_its_timeline_newest_first(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let id = lead(&app, s, Some(ana.user.id.get()), "Carla Mendes").await;
+        let statuses = app.get("/api/v1/statuses", &app.admin.token).await;
+        let working = statuses.body["items"].as_array().and_then(|i| i.iter().find(|s| s["name"] == "Working")).map(|s| s["id"].clone()).unwrap_or(Value::Null);
+        let changed = app.patch(&format!("/api/v1/leads/{id}"), &ana.token, json!({ "status_id": working, "reason": "called back, wants a viewing", "tags": ["vip"] })).await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        let browser = Browser::new(&app);
+        browser.sign_in("ana@acme.test").await;
+        let page = browser.get(&format!("/leads/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = &page.html;
+        assert!(html.contains("<h1>Carla Mendes</h1>") && html.contains("mailto:carla.mendes@example.com"), "{html}");
+        assert!(html.contains("<dt>Status</dt><dd>Working</dd>") && html.contains(r#"<span class="tag">vip</span>"#), "{html}");
+        let updated = html.find("<div class=\"what\">Status changed</div>").unwrap_or(usize::MAX);
+        let created = html.find("<div class=\"what\">Created</div>").unwrap_or(0);
+        assert!(updated < created, "newest first: {html}");
+        assert!(html.contains("called back, wants a viewing") && html.contains("status: New → Working") && html.contains("tags: — → vip"), "{html}");
+        assert!(html.contains("· ana</div>"), "the actor by name: {html}");
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let staff = admin.get(&format!("/leads/{id}")).await.html;
+        assert!(staff.contains("<li>source: Website</li>"), "ids on the timeline read as names: {staff}");
+        let other = browser.get("/leads/999999").await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND);
+        assert!(other.html.contains("does not exist, or it is not yours to see") && other.html.contains("Request id"), "{}", other.html);
+        assert_eq!(browser.get("/leads/not-a-number").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+app_test! {
+    async fn assets_are_embedded_and_cached_for_a_year(app) {
+        let browser = Browser::new(&app);
+        let login = browser.get("/login").await.html;
+        let css = login
+            .split_once(r#"<link rel="stylesheet" href=""#)
+            .and_then(|(_, r)| r.split_once('"'))
+            .map(|(u, _)| u.to_owned())
+            .unwrap_or_default();
+        assert!(css.starts_with("/assets/app.") && css.ends_with(".css"), "{css}");
+        let res = browser.http.get(format!("{}{css}", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("public, max-age=31536000, immutable"));
+        assert!(res.text().await.unwrap_or_default().contains("@media"));
+        let htmx = login.split_once(r#"<script src="/assets/htmx."#).map(|(_, r)| r.split_once('"').map(|(u, _)| format!("/assets/htmx.{u}")).unwrap_or_default()).unwrap_or_default();
+        let js = browser.get(&htmx).await;
+        assert_eq!(js.status, StatusCode::OK);
+        assert!(js.html.contains("version=\"4.0.1\""), "htmx 4 is served");
+        assert_eq!(browser.get("/assets/app.0000000000000000.css").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+app_test! {
+    async fn an_agent_rejects_with_a_reason_and_an_admin_assigns_the_lead_on(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let id = lead(&app, s, Some(ana.user.id.get()), "Carla Mendes").await.to_string();
+        let browser = Browser::new(&app);
+        let csrf = browser.sign_in("ana@acme.test").await;
+        let list = browser.get("/leads").await.html;
+        let reason = list
+            .split_once(r#"<select id="reject-reason" name="reason_id"><option value=""#)
+            .and_then(|(_, r)| r.split_once('"'))
+            .map(|(v, _)| v.to_owned())
+            .unwrap_or_else(|| panic!("no rejection reasons offered: {list}"));
+        let no_reason = browser.htmx_post("/leads/move", &csrf, &[("action", "reject"), ("id", &id), ("reason_id", "")]).await;
+        assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_reason.html);
+        let given = browser.htmx_post("/leads/move", &csrf, &[("action", "reject"), ("id", &id), ("reason_id", &reason), ("note", "wrong area"), ("pool", "no")]).await;
+        assert_eq!(given.status, StatusCode::OK, "{}", given.html);
+        assert!(given.html.contains("Gave back 1 of 1 lead."), "{}", given.html);
+        assert!(given.html.contains(&format!(r#"<tr id="lead-{id}" class="leaving">"#)) && given.html.contains("✓ Given back to the pool"), "it leaves her own list: {}", given.html);
+        assert!(given.html.contains(r#"<span class="badge">Lead Pool</span>"#));
+        let again = browser.htmx_post("/leads/move", &csrf, &[("action", "claim"), ("id", &id), ("pool", "yes")]).await;
+        assert!(again.html.contains("You gave this lead back; you may claim it again from"), "{}", again.html);
+        let admin = Browser::new(&app);
+        let admin_csrf = admin.sign_in("admin@acme.test").await;
+        let timeline = admin.get(&format!("/leads/{id}")).await.html;
+        assert!(timeline.contains(r#"<div class="what">Rejected</div>"#) && timeline.contains("wrong area"), "{timeline}");
+        let bob_id = bob.user.id.to_string();
+        let assigned = admin.htmx_post("/leads/move", &admin_csrf, &[("action", "assign"), ("id", &id), ("agent", &bob_id), ("reason", "bob covers that area"), ("pool", "yes")]).await;
+        assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.html);
+        assert!(assigned.html.contains("✓ Assigned to bob") && assigned.html.contains(r#"<td data-label="Owner">bob</td>"#), "{}", assigned.html);
+        assert!(assigned.html.contains("class=\"leaving\""), "it leaves the pool view it was assigned from");
+    }
+}
