@@ -1,0 +1,264 @@
+// The lead pool in a real browser, as issue 4 tells it: agent A signs in, sets Lead pool =
+// yes, ticks two leads, Move → Claim, and sees them in their own list; agent B, in a second
+// browser context, no longer sees them in the pool; B's claim of a lead A already holds (from
+// a pool page B opened before A's claim) names A. Also: the list at a phone's 375px width.
+//
+// Plain node + playwright-core, no test framework: each step prints ok/not ok, the first
+// failure stops the run with a screenshot of every open page, and the exit status says how
+// it went. tests/browser/run starts the server and sets the environment read below.
+import { chromium } from "playwright-core";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set; run tests/browser/run`);
+  return v;
+};
+const BASE = env("BASE_URL");
+const INTAKE_KEY = env("INTAKE_KEY");
+const PASSWORD = env("PASSWORD");
+const ARTIFACTS = env("ARTIFACTS");
+const CHROMIUM = env("CHROMIUM");
+
+const ANA = { email: "ana@acme.test", name: "Ana Silva" };
+const BRUNO = { email: "bruno@acme.test", name: "Bruno Costa" };
+const ADMIN = { email: "admin@acme.test", name: "Dana Admin" };
+const LEADS = ["Lucas Pereira", "Marta Gomes", "Nuno Alves", "Olga Ramos", "Paulo Dias", "Rita Lopes"];
+
+let passed = 0;
+let failed = 0;
+const pages = [];
+const problems = [];
+
+async function shot(page, name) {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`  screenshot ${path}`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok ${passed} - ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed++;
+    console.error(`not ok - ${name}\n  ${String(e.stack || e).split("\n").join("\n  ")}`);
+    throw e;
+  }
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function newPage(browser, who, viewport = { width: 1280, height: 900 }, context) {
+  const ctx = context ?? (await browser.newContext({ viewport }));
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`${who}: console error: ${m.text()}`);
+  });
+  pages.push([who, page]);
+  return page;
+}
+
+async function signIn(page, user) {
+  await page.goto(`${BASE}/leads`);
+  check(page.url().includes("/login"), `a stranger should be sent to sign in, got ${page.url()}`);
+  await page.fill("#email", user.email);
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/leads/), page.click("form[action='/login'] button[type=submit]")]);
+  const header = await page.textContent("header.top");
+  check(header.includes(user.name), `the header should name ${user.name}: ${header}`);
+  // A marker that a full page load would wipe: proves the steps below swap fragments only.
+  await page.evaluate(() => (window.__noReload = true));
+}
+
+async function heading(page, text) {
+  await page.waitForFunction((t) => document.querySelector("#results h1")?.textContent === t, text, {
+    timeout: 10_000,
+  });
+}
+
+async function showPool(page, yes) {
+  await page.check(`#filters input[name=pool][value=${yes ? "yes" : "no"}]`);
+  await page.waitForURL(yes ? /pool=yes/ : /pool=no/, { timeout: 10_000 });
+}
+
+async function rowNames(page) {
+  return page.$$eval("#rows tr[id^=lead-] td.lead a", (as) => as.map((a) => a.textContent.trim()));
+}
+
+async function stillSamePage(page) {
+  check(await page.evaluate(() => window.__noReload === true), "the page reloaded whole");
+}
+
+async function intake() {
+  for (const [i, name] of LEADS.entries()) {
+    const res = await fetch(`${BASE}/api/v1/intake`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-intake-key": INTAKE_KEY },
+      body: JSON.stringify({
+        name,
+        email: `${name.toLowerCase().replace(" ", ".")}@example.com`,
+        phone: `+1555010${String(i).padStart(4, "0")}`,
+        external_id: `browser-${i}`,
+        tags: i % 2 ? ["buyer"] : ["seller"],
+      }),
+    });
+    check(res.status === 201, `intake of ${name} answered ${res.status}: ${await res.text()}`);
+  }
+}
+
+async function main() {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const health = await fetch(`${BASE}/healthz`);
+  check(health.ok, `/healthz answered ${health.status}`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  try {
+    await step("six leads come in through the intake API", intake);
+
+    const admin = await newPage(browser, "admin");
+    await step("the admin moves the new leads into the Lead Pool with Move → Move to pool", async () => {
+      await signIn(admin, ADMIN);
+      await heading(admin, "Leads");
+      const names = await rowNames(admin);
+      check(LEADS.every((n) => names.includes(n)), `the admin's list should hold every lead: ${names}`);
+      await admin.check("#results .pick-all");
+      await admin.selectOption("#move-action", "pool");
+      await admin.fill("#move-reason", "open to everyone");
+      await admin.click("#move button[type=submit]");
+      await admin.waitForFunction(() => document.querySelector("#flash .summary")?.textContent.includes("Moved 6 of 6 leads."));
+      await shot(admin, "01-admin-moved-to-pool");
+    });
+
+    const ana = await newPage(browser, "A");
+    const bruno = await newPage(browser, "B");
+    let claimed = [];
+    await step("agent B opens the pool first (the page A's claim will make stale)", async () => {
+      await signIn(bruno, BRUNO);
+      await showPool(bruno, true);
+      await heading(bruno, "Lead pool");
+      const names = await rowNames(bruno);
+      check(LEADS.every((n) => names.includes(n)), `B should see all six pool leads: ${names}`);
+      await stillSamePage(bruno);
+      await shot(bruno, "02-b-pool-before");
+    });
+
+    await step("agent A signs in, sets Lead pool = yes and ticks two leads", async () => {
+      await signIn(ana, ANA);
+      await heading(ana, "My leads");
+      check((await rowNames(ana)).length === 0, "A holds no leads yet");
+      await showPool(ana, true);
+      await heading(ana, "Lead pool");
+      const rows = ana.locator("#rows tr[id^=lead-]");
+      check((await rows.count()) === LEADS.length, `A should see ${LEADS.length} pool leads`);
+      for (const i of [0, 1]) {
+        const row = rows.nth(i);
+        claimed.push({ id: await row.getAttribute("id"), name: (await row.locator("td.lead a").textContent()).trim() });
+        await row.locator("input[name=id]").check();
+      }
+      await stillSamePage(ana);
+      await shot(ana, "03-a-pool-two-ticked");
+    });
+
+    await step("A chooses Move → Claim and each row says it is claimed, then leaves the pool view", async () => {
+      await ana.selectOption("#move-action", "claim");
+      await ana.click("#move button[type=submit]");
+      await ana.waitForFunction(() => document.querySelector("#flash .summary")?.textContent.includes("Claimed 2 of 2 leads."));
+      for (const { id, name } of claimed) {
+        const result = await ana.textContent(`#${id} td.result`);
+        check(result.includes("Claimed"), `${name}'s row should say claimed: ${result}`);
+      }
+      await shot(ana, "04-a-claimed");
+      for (const { id } of claimed) await ana.waitForSelector(`#${id}`, { state: "detached", timeout: 10_000 });
+      const left = await rowNames(ana);
+      check(claimed.every(({ name }) => !left.includes(name)), `claimed leads should leave A's pool view: ${left}`);
+      await stillSamePage(ana);
+    });
+
+    await step("A sets Lead pool = no and sees both in their own list", async () => {
+      await showPool(ana, false);
+      await heading(ana, "My leads");
+      const own = await rowNames(ana);
+      check(claimed.every(({ name }) => own.includes(name)) && own.length === 2, `A's own list: ${own}`);
+      const owners = await ana.$$eval("#rows td[data-label=Owner]", (tds) => tds.map((t) => t.textContent.trim()));
+      check(owners.every((o) => o === ANA.name), `A should own them: ${owners}`);
+      await stillSamePage(ana);
+      await shot(ana, "05-a-own-list");
+    });
+
+    await step("agent B, in the other browser context, no longer sees them in the pool", async () => {
+      const fresh = await newPage(browser, "B (fresh page)", undefined, bruno.context());
+      await fresh.goto(`${BASE}/leads?pool=yes`);
+      await heading(fresh, "Lead pool");
+      const names = await rowNames(fresh);
+      check(claimed.every(({ name }) => !names.includes(name)), `B's pool should not list A's leads: ${names}`);
+      check(names.length === LEADS.length - 2, `B should still see the other four: ${names}`);
+      await shot(fresh, "06-b-pool-after");
+    });
+
+    await step("B's claim of a lead A holds, from the stale pool page, names A", async () => {
+      const [{ id, name }] = claimed;
+      await bruno.locator(`#${id} input[name=id]`).check();
+      await bruno.click("#move button[type=submit]");
+      await bruno.waitForFunction(() => document.querySelector("#flash .summary")?.textContent.includes("Claimed 0 of 1 lead."));
+      const result = (await bruno.textContent(`#${id} td.result`)).trim();
+      check(result === `Already claimed by ${ANA.name}`, `${name}'s row should name the winner: ${result}`);
+      check((await bruno.locator(`#${id} input[name=id]`).count()) === 0, "a lost lead cannot be ticked again");
+      await stillSamePage(bruno);
+      await shot(bruno, "07-b-lost-race-names-a");
+    });
+
+    await step("the pool list fits a 375px-wide phone screen", async () => {
+      const phone = await newPage(browser, "A (phone)", { width: 375, height: 812 });
+      await signIn(phone, ANA);
+      await showPool(phone, true);
+      await heading(phone, "Lead pool");
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+      const filters = await phone.locator("aside.filters").boundingBox();
+      const list = await phone.locator("section.list").boundingBox();
+      check(filters && list && filters.y > list.y, "on a phone the filter panel sits under the list");
+      await phone.screenshot({ path: join(ARTIFACTS, "08-phone-375-pool.png") });
+      console.log(`  screenshot ${join(ARTIFACTS, "08-phone-375-pool.png")}`);
+    });
+
+    await step("no page logged an error", async () => {
+      check(problems.length === 0, problems.join("\n"));
+    });
+  } catch (e) {
+    for (const [i, [who, page]] of pages.entries()) {
+      if (!page.isClosed()) {
+        await page
+          .screenshot({ path: join(ARTIFACTS, `failure-${i}-${who.replace(/\W+/g, "-")}.png`), fullPage: true })
+          .catch(() => {});
+      }
+    }
+    if (problems.length) console.error(problems.join("\n"));
+  } finally {
+    await browser.close();
+  }
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.error(e);
+  console.log(`browser: ${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});
