@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::error::StoreError;
 use crate::sql::{Arg, Sql};
@@ -56,6 +56,19 @@ pub(crate) fn skip_locked(b: Backend) -> &'static str {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
     }
+}
+
+/// Whether free-text search goes through the FTS5 trigram table `leads_fts` (SQLite).
+/// PostgreSQL serves `search_text LIKE` itself from its pg_trgm index; SQLite's LIKE never
+/// uses an index for a leading wildcard.
+pub(crate) fn searches_trigram_table(b: Backend) -> bool {
+    b == Backend::Sqlite
+}
+
+/// Whether the database gathers planner statistics by itself: PostgreSQL's autovacuum
+/// analyzes changed tables; SQLite has none until someone runs ANALYZE.
+pub(crate) fn analyzes_automatically(b: Backend) -> bool {
+    b == Backend::Postgres
 }
 
 /// Whether rows must be locked one by one: SQLite's single writer already holds the file.
@@ -403,6 +416,28 @@ impl Tx {
     /// Runs a query that must return a row; none is `NotFound`.
     pub(crate) async fn fetch_one<T: Record>(&mut self, q: &Sql) -> Result<T, StoreError> {
         self.fetch_optional(q).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// How the database would run a query: its plan, one line per step, as the backend
+    /// words it (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL).
+    pub(crate) async fn explain(&mut self, q: &Sql) -> Result<Vec<String>, StoreError> {
+        let r = match self {
+            Self::Sqlite(tx) => {
+                let text = AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", q.text()));
+                bind_all!(sqlx::query(text), q.args())
+                    .fetch_all(&mut **tx)
+                    .await
+                    .and_then(|rows| rows.iter().map(|r| r.try_get("detail")).collect())
+            }
+            Self::Postgres(tx) => {
+                let text = AssertSqlSafe(format!("EXPLAIN {}", q.text()));
+                bind_all!(sqlx::query(text), q.args())
+                    .fetch_all(&mut **tx)
+                    .await
+                    .and_then(|rows| rows.iter().map(|r| r.try_get("QUERY PLAN")).collect())
+            }
+        };
+        r.map_err(StoreError::from_sqlx)
     }
 
     /// Makes the transaction's changes durable.

@@ -9,6 +9,7 @@ mod error;
 mod sql;
 
 pub mod bench;
+pub mod bench_pool;
 pub mod bulk;
 pub mod calendars;
 pub mod claims;

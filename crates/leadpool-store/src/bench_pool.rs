@@ -1,0 +1,344 @@
+//! Seeding for `leadpool bench pool-view`: an organization's leads as a real office has them,
+//! with varied names, emails, phones, tags, statuses, sources and owners, a share of them in
+//! a pool. Written set-based, a million rows in seconds; never used by the product itself.
+//!
+//! Every value is drawn from the vocabulary below by the row's number, so the benchmark can
+//! pick search terms and filters that really occur, from the same lists.
+
+use leadpool_domain::{OrgId, PoolId, SourceId, StatusId, Timestamp, UserId};
+
+use crate::dialect::analyzes_automatically;
+use crate::{Sql, StoreError, Tx};
+
+/// First names of the seeded people: as shown, lower-cased, and as an email spells them.
+pub const FIRST_NAMES: &[(&str, &str, &str)] = &[
+    ("Ana", "ana", "ana"),
+    ("Bruno", "bruno", "bruno"),
+    ("Carla", "carla", "carla"),
+    ("Daniel", "daniel", "daniel"),
+    ("Elena", "elena", "elena"),
+    ("Fábio", "fábio", "fabio"),
+    ("Gabriela", "gabriela", "gabriela"),
+    ("Hugo", "hugo", "hugo"),
+    ("Isabel", "isabel", "isabel"),
+    ("João", "joão", "joao"),
+    ("Karen", "karen", "karen"),
+    ("Lucas", "lucas", "lucas"),
+    ("Marta", "marta", "marta"),
+    ("Nicolás", "nicolás", "nicolas"),
+    ("Olivia", "olivia", "olivia"),
+    ("Pedro", "pedro", "pedro"),
+    ("Quentin", "quentin", "quentin"),
+    ("Rita", "rita", "rita"),
+    ("Samuel", "samuel", "samuel"),
+    ("Teresa", "teresa", "teresa"),
+    ("Ulises", "ulises", "ulises"),
+    ("Valeria", "valeria", "valeria"),
+    ("William", "william", "william"),
+    ("Ximena", "ximena", "ximena"),
+    ("Yusuf", "yusuf", "yusuf"),
+    ("Zoë", "zoë", "zoe"),
+    ("Aisha", "aisha", "aisha"),
+    ("Benjamin", "benjamin", "benjamin"),
+    ("Chloé", "chloé", "chloe"),
+    ("Dmitri", "dmitri", "dmitri"),
+    ("Emma", "emma", "emma"),
+    ("Farah", "farah", "farah"),
+    ("George", "george", "george"),
+    ("Hana", "hana", "hana"),
+    ("Ivan", "ivan", "ivan"),
+    ("Jasmine", "jasmine", "jasmine"),
+    ("Kenji", "kenji", "kenji"),
+    ("Laura", "laura", "laura"),
+    ("Mohammed", "mohammed", "mohammed"),
+    ("Nora", "nora", "nora"),
+    ("Oscar", "oscar", "oscar"),
+    ("Priya", "priya", "priya"),
+    ("Rafael", "rafael", "rafael"),
+    ("Sofia", "sofia", "sofia"),
+    ("Thomas", "thomas", "thomas"),
+    ("Uma", "uma", "uma"),
+    ("Victor", "victor", "victor"),
+    ("Wen", "wen", "wen"),
+];
+
+/// Last names of the seeded people: as shown, lower-cased, and as an email spells them.
+pub const LAST_NAMES: &[(&str, &str, &str)] = &[
+    ("Silva", "silva", "silva"),
+    ("Santos", "santos", "santos"),
+    ("Oliveira", "oliveira", "oliveira"),
+    ("Pereira", "pereira", "pereira"),
+    ("Costa", "costa", "costa"),
+    ("Rodrigues", "rodrigues", "rodrigues"),
+    ("Martins", "martins", "martins"),
+    ("Fernández", "fernández", "fernandez"),
+    ("García", "garcía", "garcia"),
+    ("López", "lópez", "lopez"),
+    ("Smith", "smith", "smith"),
+    ("Johnson", "johnson", "johnson"),
+    ("Williams", "williams", "williams"),
+    ("Brown", "brown", "brown"),
+    ("Jones", "jones", "jones"),
+    ("Miller", "miller", "miller"),
+    ("Davis", "davis", "davis"),
+    ("Wilson", "wilson", "wilson"),
+    ("Anderson", "anderson", "anderson"),
+    ("Taylor", "taylor", "taylor"),
+    ("Thomas", "thomas", "thomas"),
+    ("Moore", "moore", "moore"),
+    ("Jackson", "jackson", "jackson"),
+    ("Martin", "martin", "martin"),
+    ("Lee", "lee", "lee"),
+    ("Thompson", "thompson", "thompson"),
+    ("White", "white", "white"),
+    ("Harris", "harris", "harris"),
+    ("Müller", "müller", "mueller"),
+    ("Schmidt", "schmidt", "schmidt"),
+    ("Schneider", "schneider", "schneider"),
+    ("Fischer", "fischer", "fischer"),
+    ("Weber", "weber", "weber"),
+    ("Dubois", "dubois", "dubois"),
+    ("Lefèvre", "lefèvre", "lefevre"),
+    ("Moreau", "moreau", "moreau"),
+    ("Rossi", "rossi", "rossi"),
+    ("Russo", "russo", "russo"),
+    ("Ferrari", "ferrari", "ferrari"),
+    ("Kowalski", "kowalski", "kowalski"),
+    ("Nowak", "nowak", "nowak"),
+    ("Novák", "novák", "novak"),
+    ("Yamamoto", "yamamoto", "yamamoto"),
+    ("Tanaka", "tanaka", "tanaka"),
+    ("Kim", "kim", "kim"),
+    ("Nguyen", "nguyen", "nguyen"),
+    ("Patel", "patel", "patel"),
+    ("O'Connor", "o'connor", "oconnor"),
+    ("Andersson", "andersson", "andersson"),
+];
+
+/// Email domains of the seeded people.
+pub const DOMAINS: &[&str] = &[
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "icloud.com",
+    "proton.me",
+    "uol.com.br",
+    "web.de",
+    "orange.fr",
+    "acme-corp.com",
+];
+
+/// US area codes of the seeded phone numbers.
+pub const AREA_CODES: &[&str] = &[
+    "212", "305", "312", "415", "503", "602", "617", "702", "713", "808", "917", "954",
+];
+
+/// Tags the seeded leads carry.
+pub const TAGS: &[&str] = &[
+    "buyer",
+    "seller",
+    "vip",
+    "renter",
+    "investor",
+    "first-time",
+    "relocating",
+];
+
+/// The tag sets a seeded lead may carry (sorted, as the domain keeps them); many carry none.
+const TAG_SETS: &[&[&str]] = &[
+    &[],
+    &["buyer"],
+    &[],
+    &["seller"],
+    &["buyer", "vip"],
+    &[],
+    &["renter"],
+    &["first-time", "investor"],
+    &["buyer", "first-time"],
+    &[],
+    &["relocating", "seller"],
+    &["investor", "vip"],
+    &["buyer", "relocating", "vip"],
+];
+
+/// What [`Tx::bench_seed_pool_view`] writes.
+#[derive(Debug, Clone)]
+pub struct PoolViewSeed<'a> {
+    /// The organization.
+    pub org: OrgId,
+    /// Leads come from these sources in turn (at least one).
+    pub sources: &'a [SourceId],
+    /// Leads are in these statuses in turn (at least one).
+    pub statuses: &'a [StatusId],
+    /// Leads outside the pool are held by these agents in turn; a few sit in the queue.
+    pub agents: &'a [UserId],
+    /// The pool.
+    pub pool: PoolId,
+    /// Leads to write.
+    pub leads: i64,
+    /// Of which in the pool, spread evenly among the rest.
+    pub pool_leads: i64,
+    /// The newest lead's creation time; older ones are 30 seconds apart.
+    pub now: Timestamp,
+}
+
+/// Appends `name(k, c1, …) AS (VALUES ($k, $c1, …), …)`, one row per item, numbered from 0.
+fn push_values<const N: usize>(q: &mut Sql, name: &str, columns: &str, rows: &[[&str; N]]) {
+    q.push(&format!("{name}(k, {columns}) AS (VALUES "));
+    for (k, row) in (0_i64..).zip(rows) {
+        q.push(if k == 0 { "(" } else { ", (" }).push_bind(k);
+        for v in row {
+            q.push(", ").push_bind(*v);
+        }
+        q.push(")");
+    }
+    q.push(")");
+}
+
+/// Appends `name(k, id) AS (VALUES ($k, $id), …)`, numbered from 0.
+fn push_ids(q: &mut Sql, name: &str, ids: impl IntoIterator<Item = i64>) {
+    q.push(&format!("{name}(k, id) AS (VALUES "));
+    for (k, id) in (0_i64..).zip(ids) {
+        q.push(if k == 0 { "(" } else { ", (" })
+            .push_bind(k)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(")");
+}
+
+fn len(items: usize) -> i64 {
+    i64::try_from(items).unwrap_or(i64::MAX)
+}
+
+/// A tag set as the `leads.tags` column holds it.
+fn tags_json(set: &[&str]) -> String {
+    crate::to_json(&set)
+}
+
+impl Tx {
+    /// Writes `s.leads` leads of `s.org` with their tags, `s.pool_leads` of them in `s.pool`,
+    /// then refreshes the planner's statistics where the product would have them.
+    pub async fn bench_seed_pool_view(&mut self, s: &PoolViewSeed<'_>) -> Result<(), StoreError> {
+        if s.sources.is_empty() || s.statuses.is_empty() {
+            return Err(StoreError::Config(
+                "seeding leads needs at least one source and one status".into(),
+            ));
+        }
+        let every = (s.leads / s.pool_leads.max(1)).max(1);
+        let mut q = Sql::new(
+            "INSERT INTO leads (org_id, source_id, name, emails, phones, tags, search_text, status_id, owner_kind, \
+             owner_user_id, owner_pool_id, from_pool_id, created_at, updated_at, version) \
+             WITH RECURSIVE seq(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ",
+        );
+        q.push_bind(s.leads).push("), ");
+        let names = |list: &[(&'static str, &'static str, &'static str)]| {
+            list.iter()
+                .map(|(n, l, a)| [*n, *l, *a])
+                .collect::<Vec<_>>()
+        };
+        push_values(
+            &mut q,
+            "firsts",
+            "name, lower_name, ascii",
+            &names(FIRST_NAMES),
+        );
+        q.push(", ");
+        push_values(
+            &mut q,
+            "lasts",
+            "name, lower_name, ascii",
+            &names(LAST_NAMES),
+        );
+        q.push(", ");
+        let domains: Vec<[&str; 1]> = DOMAINS.iter().map(|d| [*d]).collect();
+        push_values(&mut q, "domains", "name", &domains);
+        q.push(", ");
+        let areas: Vec<[&str; 1]> = AREA_CODES.iter().map(|a| [*a]).collect();
+        push_values(&mut q, "areas", "code", &areas);
+        q.push(", ");
+        let sets: Vec<String> = TAG_SETS.iter().map(|t| tags_json(t)).collect();
+        let sets: Vec<[&str; 1]> = sets.iter().map(|t| [t.as_str()]).collect();
+        push_values(&mut q, "tag_sets", "tags", &sets);
+        q.push(", ");
+        push_ids(&mut q, "sources", s.sources.iter().map(|x| x.get()));
+        q.push(", ");
+        push_ids(&mut q, "statuses", s.statuses.iter().map(|x| x.get()));
+        q.push(", ");
+        // An empty VALUES list is a syntax error; with no agents, every lead outside the pool
+        // sits in the queue (the join below finds no agent row).
+        push_ids(
+            &mut q,
+            "agents",
+            if s.agents.is_empty() {
+                vec![0]
+            } else {
+                s.agents.iter().map(|x| x.get()).collect()
+            },
+        );
+        // Each part of a lead is picked by a different function of its row number, so names,
+        // domains, phones, tags, statuses and owners combine into many distinct leads. Every
+        // pick finds its row; LEFT JOIN only keeps SQLite from putting the sequence inside
+        // the loops of the small lists, which would re-read it for each combination.
+        q.push(", people AS (SELECT seq.i, f.name || ' ' || l.name AS name, \
+             f.lower_name || ' ' || l.lower_name AS lower_name, \
+             CASE WHEN seq.i % 20 = 7 THEN NULL ELSE f.ascii || '.' || l.ascii || (seq.i % 97) || '@' || d.name END AS email, \
+             CASE WHEN seq.i % 10 = 3 THEN NULL ELSE '1' || a.code || (1000000 + (seq.i * 7919) % 9000000) END AS phone, \
+             t.tags, src.id AS source_id, st.id AS status_id, CASE WHEN seq.i % ")
+            .push_bind(every)
+            .push(" = 0 THEN ")
+            .push_bind(s.pool)
+            .push(" END AS pool_id, CASE WHEN seq.i % 10 < 8 AND ag.id <> 0 THEN ag.id END AS agent_id, ")
+            .push_bind(s.now)
+            .push(" - (")
+            .push_bind(s.leads)
+            .push(" - seq.i) * 30000 AS created_at FROM seq LEFT JOIN firsts f ON f.k = seq.i % ")
+            .push_bind(len(FIRST_NAMES.len()))
+            .push(" LEFT JOIN lasts l ON l.k = (seq.i / 7 + seq.i * 13) % ")
+            .push_bind(len(LAST_NAMES.len()))
+            .push(" LEFT JOIN domains d ON d.k = (seq.i / 3) % ")
+            .push_bind(len(DOMAINS.len()))
+            .push(" LEFT JOIN areas a ON a.k = (seq.i / 11) % ")
+            .push_bind(len(AREA_CODES.len()))
+            .push(" LEFT JOIN tag_sets t ON t.k = (seq.i * 7) % ")
+            .push_bind(len(TAG_SETS.len()))
+            .push(" LEFT JOIN sources src ON src.k = (seq.i / 5) % ")
+            .push_bind(len(s.sources.len()))
+            .push(" LEFT JOIN statuses st ON st.k = (seq.i / 2 + seq.i % 3) % ")
+            .push_bind(len(s.statuses.len()))
+            .push(" LEFT JOIN agents ag ON ag.k = (seq.i / 10) % ")
+            .push_bind(len(s.agents.len().max(1)))
+            .push(") SELECT ")
+            .push_bind(s.org)
+            .push(", p.source_id, p.name, \
+             CASE WHEN p.email IS NULL THEN '[]' ELSE '[\"' || p.email || '\"]' END, \
+             CASE WHEN p.phone IS NULL THEN '[]' ELSE '[\"+' || p.phone || '\"]' END, \
+             p.tags, p.lower_name || COALESCE(' ' || p.email, '') || COALESCE(' ' || p.phone, ''), p.status_id, \
+             CASE WHEN p.pool_id IS NOT NULL THEN 'pool' WHEN p.agent_id IS NOT NULL THEN 'agent' ELSE 'queue' END, \
+             CASE WHEN p.pool_id IS NULL THEN p.agent_id END, p.pool_id, p.pool_id, p.created_at, p.created_at, 1 \
+             FROM people p");
+        self.execute(&q).await?;
+
+        let mut tags = Sql::new("INSERT INTO lead_tags (lead_id, tag) WITH ");
+        let pairs: Vec<(String, &str)> = TAG_SETS
+            .iter()
+            .flat_map(|set| set.iter().map(|t| (tags_json(set), *t)))
+            .collect();
+        let pairs: Vec<[&str; 2]> = pairs.iter().map(|(s, t)| [s.as_str(), *t]).collect();
+        push_values(&mut tags, "set_tags", "tags, tag", &pairs);
+        tags.push(" SELECT l.id, st.tag FROM leads l JOIN set_tags st ON st.tags = l.tags WHERE l.org_id = ")
+            .push_bind(s.org);
+        self.execute(&tags).await?;
+
+        // A running PostgreSQL analyzes a table soon after a load this size (autovacuum), so
+        // the plans measured are those it would have. SQLite keeps no statistics unless told
+        // to, and leadpool never tells it, so none are made for it here either.
+        if analyzes_automatically(self.backend()) {
+            self.execute(&Sql::new("ANALYZE leads")).await?;
+            self.execute(&Sql::new("ANALYZE lead_tags")).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! Free-text search through the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL): the
+//! same substring semantics as a LIKE scan, kept in step with every change of a lead, and
+//! actually served by the index.
+
+use leadpool_domain::lead::LeadPatch;
+use leadpool_domain::validate::{Email, PersonName};
+use leadpool_domain::{Actor, Lead, OrgId, Visibility};
+use leadpool_store::bench_pool::PoolViewSeed;
+use leadpool_store::leads::{LeadFilter, LeadSort};
+use leadpool_testkit::{Backend, TestStore, both_backends};
+
+use crate::fixtures::{LeadSpec, Seeded, at, commit, insert, read, seed, write};
+
+/// A fresh organization "acme" holding the leads `leads` makes for it.
+async fn acme_with(db: &TestStore, leads: impl FnOnce(&Seeded) -> Vec<LeadSpec>) -> Seeded {
+    let mut tx = write(db).await;
+    let acme = seed(&mut tx, "acme").await;
+    for spec in leads(&acme) {
+        insert(&mut tx, spec).await;
+    }
+    commit(tx).await;
+    acme
+}
+
+/// Inserts one lead per spec and commits them.
+async fn insert_all(db: &TestStore, specs: Vec<LeadSpec>) -> Vec<Lead> {
+    let mut tx = write(db).await;
+    let mut leads = Vec::with_capacity(specs.len());
+    for spec in specs {
+        leads.push(insert(&mut tx, spec).await);
+    }
+    commit(tx).await;
+    leads
+}
+
+/// The names of the organization's leads `term` finds, oldest first.
+async fn found(db: &TestStore, org: OrgId, term: &str) -> Vec<String> {
+    let filter = LeadFilter {
+        search: Some(term.to_owned()),
+        ..LeadFilter::default()
+    };
+    let mut tx = read(db).await;
+    let leads = tx
+        .leads(
+            org,
+            &Visibility::Organization,
+            &filter,
+            LeadSort::CreatedAsc,
+            None,
+            1_000,
+        )
+        .await
+        .expect("leads are listed");
+    tx.commit().await.expect("the read ends");
+    leads
+        .iter()
+        .map(|l| l.name.as_ref().map_or("", |n| n.as_str()).to_owned())
+        .collect()
+}
+
+/// The database's plan for the first page of a search for `term` among the leads in no pool.
+async fn plan(db: &TestStore, org: OrgId, term: &str) -> String {
+    let filter = LeadFilter {
+        search: Some(term.to_owned()),
+        in_pool: Some(false),
+        ..LeadFilter::default()
+    };
+    let mut tx = read(db).await;
+    let plan = tx
+        .explain_leads(
+            org,
+            &Visibility::Organization,
+            &filter,
+            LeadSort::CreatedDesc,
+            50,
+        )
+        .await
+        .expect("the list is explained");
+    tx.commit().await.expect("the read ends");
+    plan.join("\n")
+}
+
+/// A lead of `world` named `name`, created `t` milliseconds into the story.
+fn named(world: &Seeded, name: &str, t: i64) -> LeadSpec {
+    LeadSpec::of(world).name(name).created_at(at(t))
+}
+
+both_backends! {
+    async fn a_search_finds_a_fragment_in_the_middle_of_a_name_an_email_or_phone_digits(db) {
+        let acme = acme_with(&db, |acme| {
+            vec![
+                named(acme, "Mariana Albuquerque", 1)
+                    .email("m.albuquerque@correio.example")
+                    .phone("+55 11 98765-4321"),
+                named(acme, "Jonathan Smithers", 2)
+                    .email("jsmithers@mail.example")
+                    .phone("(555) 123-9876"),
+                named(acme, "Zoë Ångström", 3).email("zoe@fjord.example"),
+            ]
+        })
+        .await;
+
+        assert_eq!(found(&db, acme.id(), "buquer").await, ["Mariana Albuquerque"]);
+        assert_eq!(found(&db, acme.id(), "NATHAN SMI").await, ["Jonathan Smithers"]);
+        assert_eq!(found(&db, acme.id(), "querque@corr").await, ["Mariana Albuquerque"]);
+        assert_eq!(found(&db, acme.id(), "mail.exa").await, ["Jonathan Smithers"]);
+        assert_eq!(
+            found(&db, acme.id(), ".example").await,
+            ["Mariana Albuquerque", "Jonathan Smithers", "Zoë Ångström"]
+        );
+        assert_eq!(found(&db, acme.id(), "87654").await, ["Mariana Albuquerque"]);
+        assert_eq!(found(&db, acme.id(), "123-98").await, ["Jonathan Smithers"]);
+        assert_eq!(found(&db, acme.id(), "ÅNGSTR").await, ["Zoë Ångström"]);
+        assert!(found(&db, acme.id(), "albuquerquex").await.is_empty());
+        assert!(
+            found(&db, acme.id(), "smithers@correio").await.is_empty(),
+            "a match lies within one lead's text"
+        );
+    }
+}
+
+both_backends! {
+    async fn wildcards_quotes_and_search_operators_in_a_term_match_only_themselves(db) {
+        let acme = acme_with(&db, |acme| {
+            vec![
+                named(acme, "Sale 100% Sure", 1),
+                named(acme, "Sale 1000 Sure", 2),
+                named(acme, "Rua do_Ouro", 3),
+                named(acme, "Rua doXOuro", 4),
+                named(acme, "Ana \"Nana\" Silva", 5),
+                named(acme, "Star* Power", 6),
+                named(acme, "Ana OR Bob", 7),
+                named(acme, "Path\\Finder", 8),
+            ]
+        })
+        .await;
+
+        assert_eq!(found(&db, acme.id(), "100%").await, ["Sale 100% Sure"]);
+        assert_eq!(found(&db, acme.id(), "0% s").await, ["Sale 100% Sure"]);
+        assert_eq!(found(&db, acme.id(), "do_ou").await, ["Rua do_Ouro"]);
+        assert_eq!(found(&db, acme.id(), "\"nana\"").await, ["Ana \"Nana\" Silva"]);
+        assert_eq!(found(&db, acme.id(), "a \"n").await, ["Ana \"Nana\" Silva"]);
+        assert_eq!(found(&db, acme.id(), "star*").await, ["Star* Power"]);
+        assert!(found(&db, acme.id(), "sta*").await.is_empty(), "`*` is no prefix search");
+        assert_eq!(found(&db, acme.id(), "ana or bob").await, ["Ana OR Bob"]);
+        assert!(found(&db, acme.id(), "silva OR power").await.is_empty(), "OR is no operator");
+        assert!(found(&db, acme.id(), "NEAR(ana bob)").await.is_empty());
+        assert_eq!(found(&db, acme.id(), "h\\f").await, ["Path\\Finder"]);
+        assert_eq!(found(&db, acme.id(), "\"").await, ["Ana \"Nana\" Silva"]);
+    }
+}
+
+both_backends! {
+    async fn terms_shorter_than_a_trigram_are_still_found(db) {
+        let acme = acme_with(&db, |acme| {
+            vec![
+                named(acme, "Li Wei", 1).phone("+1 202 555 0147"),
+                named(acme, "Bo Ek", 2).email("bo@ek.example"),
+                named(acme, "Ximena", 3),
+            ]
+        })
+        .await;
+
+        assert_eq!(found(&db, acme.id(), "LI").await, ["Li Wei"]);
+        assert_eq!(found(&db, acme.id(), "k.").await, ["Bo Ek"]);
+        assert_eq!(found(&db, acme.id(), "XI").await, ["Ximena"]);
+        assert_eq!(found(&db, acme.id(), "@e").await, ["Bo Ek"]);
+        assert_eq!(found(&db, acme.id(), "47").await, ["Li Wei"]);
+        assert_eq!(found(&db, acme.id(), "i w").await, ["Li Wei"]);
+        assert_eq!(found(&db, acme.id(), "e").await, ["Li Wei", "Bo Ek", "Ximena"]);
+        assert!(found(&db, acme.id(), "q").await.is_empty());
+    }
+}
+
+both_backends! {
+    async fn a_changed_lead_is_found_by_its_new_name_and_email_and_no_longer_by_the_old(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let globex = seed(&mut tx, "globex").await;
+        commit(tx).await;
+        let [lead, _other]: [Lead; 2] = insert_all(
+            &db,
+            vec![
+                named(&acme, "Beatriz Fontes", 1).email("bea.fontes@old.example"),
+                named(&globex, "Beatriz Fontes", 1),
+            ],
+        )
+        .await
+        .try_into()
+        .expect("two leads");
+
+        let rename = LeadPatch {
+            name: Some(Some(PersonName::parse("Beatriz Carvalhal").expect("a valid name"))),
+            emails: Some(vec![Email::parse("bea@carvalhal.example").expect("a valid email")]),
+            ..LeadPatch::default()
+        };
+        let t = lead
+            .apply(&rename, Actor::System, None, at(10))
+            .expect("a valid patch")
+            .expect("a change");
+        let mut tx = write(&db).await;
+        assert!(tx.update_lead(lead.version, &t).await.expect("written"));
+        commit(tx).await;
+
+        assert_eq!(found(&db, acme.id(), "carvalh").await, ["Beatriz Carvalhal"]);
+        assert_eq!(found(&db, acme.id(), "@carvalhal.ex").await, ["Beatriz Carvalhal"]);
+        assert!(found(&db, acme.id(), "fontes").await.is_empty());
+        assert!(found(&db, acme.id(), "old.example").await.is_empty());
+        assert_eq!(
+            found(&db, globex.id(), "fontes").await,
+            ["Beatriz Fontes"],
+            "another organization's lead of the old name is untouched and never shown to acme"
+        );
+
+        // A change that leaves the search text alone keeps the lead found.
+        let renamed = t.lead;
+        let retag = LeadPatch {
+            tags: Some(leadpool_domain::validate::parse_tags(&["vip"]).expect("valid tags")),
+            ..LeadPatch::default()
+        };
+        let t = renamed
+            .apply(&retag, Actor::System, None, at(20))
+            .expect("a valid patch")
+            .expect("a change");
+        let mut tx = write(&db).await;
+        assert!(tx.update_lead(renamed.version, &t).await.expect("written"));
+        commit(tx).await;
+        assert_eq!(found(&db, acme.id(), "carvalh").await, ["Beatriz Carvalhal"]);
+    }
+}
+
+both_backends! {
+    async fn a_search_of_three_characters_or_more_is_served_by_the_trigram_index(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        // Enough rows that PostgreSQL's planner prefers the index to reading the table.
+        tx.bench_seed_pool_view(&PoolViewSeed {
+            org: acme.id(),
+            sources: &[acme.source.id],
+            statuses: &[acme.new.id, acme.working.id],
+            agents: &[],
+            pool: acme.pool.id,
+            leads: 50_000,
+            pool_leads: 10_000,
+            now: at(0),
+        })
+        .await
+        .expect("leads are seeded");
+        insert(&mut tx, named(&acme, "Wilhelmina Quaresma", 1)).await;
+        commit(tx).await;
+
+        let index = match db.store.backend() {
+            Backend::Sqlite => "leads_fts",
+            Backend::Postgres => "leads_search_idx",
+        };
+        let served = plan(&db, acme.id(), "quaresma").await;
+        assert!(served.contains(index), "`{index}` missing from the plan:\n{served}");
+        assert_eq!(found(&db, acme.id(), "quaresma").await, ["Wilhelmina Quaresma"]);
+        assert!(
+            found(&db, acme.id(), "silva").await.len() > 100,
+            "the seeded leads are found and read back"
+        );
+        if db.store.backend() == Backend::Sqlite {
+            let scanned = plan(&db, acme.id(), "qu").await;
+            assert!(!scanned.contains(index), "a two-character term has no trigram:\n{scanned}");
+        }
+    }
+}
