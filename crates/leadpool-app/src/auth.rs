@@ -2,6 +2,7 @@
 //! A signed-in user becomes a [`Member`], whose [`Viewer`] carries their organization and
 //! their team scope already expanded to a subtree.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use leadpool_domain::{Scope, Timestamp, UserId, Viewer, subtree};
@@ -42,6 +43,21 @@ pub struct NewSession {
 }
 
 const BAD_LOGIN: &str = "email or password is wrong";
+
+/// Members recently authenticated by API token, by token digest.
+#[derive(Debug, Default)]
+pub(crate) struct MemberCache {
+    members: HashMap<String, (Member, Timestamp)>,
+    /// Bumped by every forget, so a read racing a change does not cache what it read.
+    generation: u64,
+}
+
+/// How long an API token's member is reused without reading the database again. Every
+/// change to users, teams or pools made through this process forgets them at once; one made
+/// through another instance shows within this time. Claims read their agents afresh anyway.
+const MEMBER_TTL_MS: i64 = 5_000;
+/// Most cached members; past it the cache starts over rather than grow.
+const MEMBER_CACHE_MAX: usize = 10_000;
 
 impl App {
     /// Resolves a stored user into a member with an expanded scope.
@@ -94,8 +110,48 @@ impl App {
         {
             return Ok(Principal::Operator);
         }
+        let now = self.now();
+        let generation = {
+            let cache = self.members_cache();
+            if let Some((m, at)) = cache.members.get(&digest)
+                && *at <= now
+                && now.as_millis() - at.as_millis() < MEMBER_TTL_MS
+            {
+                return Ok(Principal::Member(Box::new(m.clone())));
+            }
+            cache.generation
+        };
+        let member = self.member_by_token(&digest).await?;
+        let mut cache = self.members_cache();
+        // A change made while this member was read must not be hidden behind it.
+        if cache.generation == generation {
+            if cache.members.len() >= MEMBER_CACHE_MAX {
+                cache.members.clear();
+            }
+            cache.members.insert(digest, (member.clone(), now));
+        }
+        Ok(Principal::Member(Box::new(member)))
+    }
+
+    fn members_cache(&self) -> std::sync::MutexGuard<'_, MemberCache> {
+        // The cache is only read, inserted into or cleared, so a panic elsewhere while the
+        // lock was held cannot have left it half-written.
+        self.inner
+            .members
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets every cached member: users, teams or pools changed.
+    pub(crate) fn forget_members(&self) {
+        let mut cache = self.members_cache();
+        cache.members.clear();
+        cache.generation += 1;
+    }
+
+    async fn member_by_token(&self, digest: &str) -> Result<Member, AppError> {
         let mut tx = self.store().read().await?;
-        let user = match tx.user_by_token(&digest).await {
+        let user = match tx.user_by_token(digest).await {
             Ok(u) => u,
             Err(StoreError::NotFound) => {
                 return Err(AppError::Unauthenticated("the API token is not valid"));
@@ -106,7 +162,7 @@ impl App {
         if !user.active {
             return Err(AppError::Unauthenticated("this user is deactivated"));
         }
-        Ok(Principal::Member(Box::new(self.member(user).await?)))
+        self.member(user).await
     }
 
     /// Signs a user in with email and password and opens a session.

@@ -112,6 +112,7 @@ impl App {
             .await
             .map_err(AppError::from_store("parent team"))?;
         tx.commit().await?;
+        self.forget_members();
         Ok(team)
     }
 
@@ -155,6 +156,7 @@ impl App {
             .await
             .map_err(AppError::from_store("parent team"))?;
         tx.commit().await?;
+        self.forget_members();
         Ok(team)
     }
 
@@ -336,6 +338,7 @@ impl App {
         }
         let user = tx.user(m.viewer.org, id).await?;
         tx.commit().await?;
+        self.forget_members();
         Ok(user)
     }
 

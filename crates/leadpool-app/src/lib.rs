@@ -54,6 +54,8 @@ struct Inner {
     settings: Settings,
     /// Wakes this process's timer scheduler when a timer may now fall due earlier.
     timer_wake: tokio::sync::Notify,
+    /// Members recently authenticated by API token, by token digest (see `auth`).
+    members: std::sync::Mutex<auth::MemberCache>,
     /// The group-commit claim writer, started by the first claim.
     claims: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<pool::ClaimJob>>,
 }
@@ -76,6 +78,7 @@ impl App {
                 clock,
                 settings,
                 timer_wake: tokio::sync::Notify::new(),
+                members: std::sync::Mutex::default(),
                 claims: std::sync::OnceLock::new(),
             }),
         }

@@ -371,16 +371,19 @@ impl App {
             Ok(answers) => {
                 for (job, a) in jobs.into_iter().zip(answers) {
                     // A client that went away no longer needs its answer.
-                    let _ = job.reply.send(Ok(a));
+                    let _ = job.reply.send(a);
                 }
             }
             Err(e) if jobs.len() > 1 => {
                 tracing::warn!(error = %e, claims = jobs.len(), "a claim batch failed; writing its claims one by one");
                 for job in jobs {
-                    let alone = self
+                    let alone = match self
                         .claim_together(&[(&job.member, job.ids.as_slice())])
                         .await
-                        .map(|mut a| a.pop().unwrap_or_default());
+                    {
+                        Ok(mut a) => a.pop().unwrap_or_else(|| Ok(Vec::new())),
+                        Err(e) => Err(e),
+                    };
                     let _ = job.reply.send(alone);
                 }
             }
@@ -392,14 +395,17 @@ impl App {
         }
     }
 
-    /// Decides and writes many agents' claims in one transaction.
+    /// Decides and writes many agents' claims in one transaction. Each agent is read afresh
+    /// here (the member a request carries may be a few seconds old): only an active agent
+    /// claims, from the pools they may see now, within their cap now.
     async fn claim_together(
         &self,
         asks: &[(&Member, &[LeadId])],
-    ) -> Result<Vec<Vec<ClaimAnswer>>, AppError> {
+    ) -> Result<Vec<Result<Vec<ClaimAnswer>, AppError>>, AppError> {
         let now = self.now();
         let mut tx = self.store().write().await?;
-        let mut out: Vec<Vec<ClaimAnswer>> = vec![Vec::new(); asks.len()];
+        let mut out: Vec<Result<Vec<ClaimAnswer>, AppError>> =
+            (0..asks.len()).map(|_| Ok(Vec::new())).collect();
         let mut orgs: Vec<OrgId> = asks.iter().map(|(m, _)| m.viewer.org).collect();
         orgs.sort_unstable();
         orgs.dedup();
@@ -408,72 +414,100 @@ impl App {
             let here: Vec<usize> = (0..asks.len())
                 .filter(|&i| asks[i].0.viewer.org == org)
                 .collect();
-            let users: Vec<UserId> = here.iter().map(|&i| asks[i].0.user.id).collect();
-            // Agents before leads: the order every cap-counting transaction locks in.
-            tx.lock_users(org, &users).await?;
-            let counts = tx.open_new_counts(org, &users).await?;
             let mut state = OrgState::load(&mut tx, org).await?;
-            let mut ids: Vec<LeadId> = here.iter().flat_map(|&i| asks[i].1.to_vec()).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            let ids: Vec<UserId> = here.iter().map(|&i| asks[i].0.user.id).collect();
+            let users: HashMap<UserId, User> = tx
+                .users_by_ids(org, &ids)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect();
+            // Only agents with a cap need their leads counted (and locked while counted).
+            let capped: Vec<UserId> = users
+                .values()
+                .filter(|u| taker(u, state.settings.caps, 0).caps.max_new.is_some())
+                .map(|u| u.id)
+                .collect();
+            // Agents before leads: the order every cap-counting transaction locks in.
+            tx.lock_users(org, &capped).await?;
+            let counts = tx.open_new_counts(org, &capped).await?;
+            let mut wanted: Vec<LeadId> = here.iter().flat_map(|&i| asks[i].1.to_vec()).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
             let mut leads: HashMap<LeadId, Lead> = tx
-                .leads_by_ids(org, &ids, true)
+                .leads_by_ids(org, &wanted, true)
                 .await?
                 .into_iter()
                 .map(|l| (l.id, l))
                 .collect();
+            let cooldowns = tx.cooldowns(&wanted, now).await?;
             let mut takers: HashMap<UserId, Taker> = HashMap::new();
             let mut writes: Vec<(i64, Transition)> = Vec::new();
             let mut reserves = Vec::new();
             for &i in &here {
-                let (m, wanted) = asks[i];
-                let cooldowns = tx.cooldowns(m.user.id, wanted, now).await?;
-                let t = takers.entry(m.user.id).or_insert_with(|| {
+                let (m, asked) = asks[i];
+                let user = match users.get(&m.user.id) {
+                    Some(u) if u.active && u.role.is_agent() => u,
+                    _ => {
+                        out[i] = Err(AppError::Forbidden("only active agents claim leads".into()));
+                        continue;
+                    }
+                };
+                let pools: Vec<PoolId> = state
+                    .pools
+                    .values()
+                    .filter(|p| {
+                        p.rules().visible_to(
+                            user.role,
+                            &m.viewer.scope,
+                            &user.teams,
+                            user.active,
+                            user.pool_access,
+                        )
+                    })
+                    .map(|p| p.id)
+                    .collect();
+                let t = takers.entry(user.id).or_insert_with(|| {
                     taker(
-                        &m.user,
+                        user,
                         state.settings.caps,
-                        counts.get(&m.user.id).copied().unwrap_or(0),
+                        counts.get(&user.id).copied().unwrap_or(0),
                     )
                 });
-                for id in wanted {
-                    let result = match leads.get_mut(id) {
+                let mut answers = Vec::with_capacity(asked.len());
+                for id in asked {
+                    let decided = leads.get_mut(id).map(|lead| {
+                        let cooldown = cooldowns.get(&(*id, user.id)).copied();
+                        (
+                            lead.owner.pool(),
+                            rules::claim(lead, t, &pools, cooldown, now).map(|tr| {
+                                t.took(lead);
+                                // Later claims in this batch see the lead as claimed.
+                                writes.push((lead.version, tr.clone()));
+                                *lead = tr.lead.clone();
+                                tr.lead
+                            }),
+                        )
+                    });
+                    let result = match decided {
                         None => ClaimResult::NotVisible,
-                        Some(lead) => {
-                            match rules::claim(
-                                lead,
-                                t,
-                                &m.viewer.pools,
-                                cooldowns.get(id).copied(),
-                                now,
-                            ) {
-                                Ok(tr) => {
-                                    let from = lead.owner.pool();
-                                    t.took(lead);
-                                    // Later claims in this batch see the lead as claimed.
-                                    writes.push((lead.version, tr.clone()));
-                                    *lead = tr.lead.clone();
-                                    if let Some(pool) = from
-                                        && let Some(due) =
-                                            state.reserve_due(&mut tx, org, pool, now).await?
-                                    {
-                                        reserves.push((
-                                            *id,
-                                            TimerKind::ReserveExpiry,
-                                            due,
-                                            tr.lead.version,
-                                        ));
-                                    }
-                                    ClaimResult::Claimed { lead: tr.lead }
-                                }
-                                Err(r) => ClaimResult::refused(r),
+                        Some((_, Err(r))) => ClaimResult::refused(r),
+                        Some((from, Ok(lead))) => {
+                            if let Some(pool) = from
+                                && let Some(due) =
+                                    state.reserve_due(&mut tx, org, pool, now).await?
+                            {
+                                reserves.push((*id, TimerKind::ReserveExpiry, due, lead.version));
                             }
+                            ClaimResult::Claimed { lead }
                         }
                     };
-                    out[i].push(ClaimAnswer {
+                    answers.push(ClaimAnswer {
                         lead_id: *id,
                         result,
                     });
                 }
+                out[i] = Ok(answers);
             }
             write_locked(&mut tx, org, &writes).await?;
             timer_set |= !reserves.is_empty();
@@ -482,12 +516,13 @@ impl App {
         }
         tx.commit().await?;
         self.timers_changed(timer_set);
-        metrics::counter!("leadpool_claims_total").increment(
-            out.iter()
-                .flatten()
-                .filter(|a| matches!(a.result, ClaimResult::Claimed { .. }))
-                .count() as u64,
-        );
+        let claimed = out
+            .iter()
+            .flatten()
+            .flatten()
+            .filter(|a| matches!(a.result, ClaimResult::Claimed { .. }))
+            .count();
+        metrics::counter!("leadpool_claims_total").increment(claimed as u64);
         Ok(out)
     }
 
@@ -496,18 +531,25 @@ impl App {
         &self,
         tx: &mut Tx,
         org: OrgId,
-        out: &mut [Vec<ClaimAnswer>],
+        out: &mut [Result<Vec<ClaimAnswer>, AppError>],
     ) -> Result<(), AppError> {
-        let mut names: HashMap<UserId, String> = HashMap::new();
-        for a in out.iter_mut().flatten() {
+        let mut winners: Vec<UserId> = out
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|a| match a.result {
+                ClaimResult::AlreadyClaimed { by, .. } => Some(by),
+                _ => None,
+            })
+            .collect();
+        winners.sort_unstable();
+        winners.dedup();
+        let names = tx.user_names(org, &winners).await?;
+        for a in out.iter_mut().flatten().flatten() {
             if let ClaimResult::AlreadyClaimed { by, by_name } = &mut a.result
-                && by_name.is_empty()
+                && let Some(n) = names.get(by)
             {
-                if !names.contains_key(by) {
-                    let user = tx.user(org, *by).await?;
-                    names.insert(*by, user.name);
-                }
-                by_name.clone_from(&names[by]);
+                by_name.clone_from(n);
             }
         }
         Ok(())
@@ -804,6 +846,7 @@ impl App {
             .insert_pool(m.viewer.org, &settings, false, self.now())
             .await?;
         tx.commit().await?;
+        self.forget_members();
         Ok(pool)
     }
 
@@ -825,6 +868,7 @@ impl App {
             .await
             .map_err(AppError::from_store("pool"))?;
         tx.commit().await?;
+        self.forget_members();
         Ok(pool)
     }
 

@@ -2,7 +2,7 @@
 //! product paths would take minutes to write. Never used by the product itself.
 
 use leadpool_domain::timer::TimerKind;
-use leadpool_domain::{OrgId, SourceId, StatusId, Timestamp};
+use leadpool_domain::{LeadId, OrgId, PoolId, SourceId, StatusId, Timestamp, UserId};
 
 use crate::{Sql, StoreError, Tx};
 
@@ -56,5 +56,86 @@ impl Tx {
         .bind(org);
         self.execute(&timers).await?;
         Ok(first_id)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: i64,
+}
+
+impl Tx {
+    /// Inserts `n` leads named `Pool Bench <i>` with an email and a phone each; one lead in
+    /// every `n / pooled` sits in `pool`, the rest in the manual queue.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one fact of the seeded rows"
+    )]
+    pub async fn bench_seed_pool_leads(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        status: StatusId,
+        pool: PoolId,
+        n: i64,
+        pooled: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let every = (n / pooled.max(1)).max(1);
+        let q = Sql::new(
+            "INSERT INTO leads (org_id, source_id, name, emails, phones, search_text, status_id, owner_kind, owner_pool_id, \
+             from_pool_id, created_at, updated_at, version) \
+             WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < $1) \
+             SELECT $2, $3, 'Pool Bench ' || i, '[\"lead' || i || '@example.com\"]', '[\"+1555' || (1000000 + i) || '\"]', \
+             'pool bench ' || i || ' lead' || i || '@example.com 1555' || (1000000 + i), $4, \
+             CASE WHEN i % $5 = 0 THEN 'pool' ELSE 'queue' END, CASE WHEN i % $5 = 0 THEN $6 END, \
+             CASE WHEN i % $5 = 0 THEN $6 END, $7 + i, $7 + i, 1 FROM seq",
+        )
+        .bind(n)
+        .bind(org)
+        .bind(source)
+        .bind(status)
+        .bind(every)
+        .bind(pool)
+        .bind(now);
+        self.execute(&q).await.map(drop)
+    }
+
+    /// The ids of every lead in `pool`.
+    pub async fn bench_pool_lead_ids(
+        &mut self,
+        org: OrgId,
+        pool: PoolId,
+    ) -> Result<Vec<LeadId>, StoreError> {
+        let q =
+            Sql::new("SELECT id FROM leads WHERE org_id = $1 AND owner_pool_id = $2 ORDER BY id")
+                .bind(org)
+                .bind(pool);
+        Ok(self
+            .fetch_all::<IdRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| LeadId::new(r.id))
+            .collect())
+    }
+
+    /// A claim's bare conditional UPDATE: hands a pool lead to `user` if it is still in a pool,
+    /// with no timeline, cap or reserve. For benchmarks' raw rate only.
+    pub async fn bench_bare_claim(
+        &mut self,
+        org: OrgId,
+        lead: LeadId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let q = Sql::new(
+            "UPDATE leads SET owner_kind = 'agent', owner_user_id = $3, owner_pool_id = NULL, updated_at = $4, \
+             version = version + 1 WHERE org_id = $1 AND id = $2 AND owner_kind = 'pool'",
+        )
+        .bind(org)
+        .bind(lead)
+        .bind(user)
+        .bind(now);
+        Ok(self.execute(&q).await? == 1)
     }
 }

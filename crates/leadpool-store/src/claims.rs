@@ -45,7 +45,14 @@ struct CountRow {
 #[derive(sqlx::FromRow)]
 struct CooldownRow {
     lead_id: i64,
+    user_id: i64,
     until: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct NameRow {
+    id: i64,
+    name: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -147,28 +154,47 @@ impl Tx {
         Ok(out)
     }
 
-    /// Until when `user` may not claim each of these leads back, for leads they rejected
-    /// whose cooldown has not passed at `now`.
+    /// Until when each rejecter may not claim each of these leads back, for rejections whose
+    /// cooldown has not passed at `now`.
     pub async fn cooldowns(
         &mut self,
-        user: UserId,
         leads: &[LeadId],
         now: Timestamp,
-    ) -> Result<HashMap<LeadId, Timestamp>, StoreError> {
-        if leads.is_empty() {
+    ) -> Result<HashMap<(LeadId, UserId), Timestamp>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in leads.chunks(500) {
+            let mut q = Sql::new("SELECT lead_id, user_id, until FROM rejections WHERE until > ");
+            q.push_bind(now)
+                .push(" AND lead_id IN ")
+                .push_list(chunk.iter().copied());
+            for r in self.fetch_all::<CooldownRow>(&q).await? {
+                out.insert(
+                    (LeadId::new(r.lead_id), UserId::new(r.user_id)),
+                    Timestamp::from_millis(r.until),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names of these users of the organization.
+    pub async fn user_names(
+        &mut self,
+        org: OrgId,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, String>, StoreError> {
+        if users.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut q = Sql::new("SELECT lead_id, until FROM rejections WHERE user_id = ");
-        q.push_bind(user)
-            .push(" AND until > ")
-            .push_bind(now)
-            .push(" AND lead_id IN ")
-            .push_list(leads.iter().copied());
+        let mut q = Sql::new("SELECT id, name FROM users WHERE org_id = ");
+        q.push_bind(org)
+            .push(" AND id IN ")
+            .push_list(users.iter().copied());
         Ok(self
-            .fetch_all::<CooldownRow>(&q)
+            .fetch_all::<NameRow>(&q)
             .await?
             .into_iter()
-            .map(|r| (LeadId::new(r.lead_id), Timestamp::from_millis(r.until)))
+            .map(|r| (UserId::new(r.id), r.name))
             .collect())
     }
 

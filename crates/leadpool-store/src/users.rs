@@ -161,6 +161,28 @@ impl Tx {
         Ok(self.with_links(vec![user]).await?.remove(0))
     }
 
+    /// The users of the organization with these ids (those that exist), with teams and tags.
+    pub async fn users_by_ids(
+        &mut self,
+        org: OrgId,
+        ids: &[UserId],
+    ) -> Result<Vec<User>, StoreError> {
+        let mut q = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "
+        ));
+        q.push_bind(org)
+            .push(" AND u.id IN ")
+            .push_list(ids.iter().copied())
+            .push(" ORDER BY u.id");
+        let users = self
+            .fetch_all::<Row>(&q)
+            .await?
+            .into_iter()
+            .map(Row::into_user)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.with_links(users).await
+    }
+
     /// The user signing in with this email, and their password hash.
     pub async fn user_for_login(
         &mut self,

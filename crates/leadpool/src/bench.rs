@@ -27,7 +27,7 @@ pub struct Figures {
     pub p99: Duration,
 }
 
-fn figures(mut lat: Vec<Duration>, errors: u64, elapsed: Duration) -> Figures {
+pub(crate) fn figures(mut lat: Vec<Duration>, errors: u64, elapsed: Duration) -> Figures {
     lat.sort_unstable();
     let pick = |q: f64| {
         if lat.is_empty() {
@@ -56,7 +56,7 @@ fn figures(mut lat: Vec<Duration>, errors: u64, elapsed: Duration) -> Figures {
     }
 }
 
-async fn fresh_app(dir: &std::path::Path, name: &str) -> anyhow::Result<(App, Store)> {
+pub(crate) async fn fresh_app(dir: &std::path::Path, name: &str) -> anyhow::Result<(App, Store)> {
     let url = format!("sqlite://{}", dir.join(name).display());
     let store = Store::connect(&url, &ConnectOptions::default()).await?;
     store.migrate().await?;
@@ -148,7 +148,7 @@ pub async fn intake(duration: Duration, clients: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_figures(what: &str, unit: &str, f: &Figures) {
+pub(crate) fn print_figures(what: &str, unit: &str, f: &Figures) {
     println!(
         "{what}: {} {unit} ({:.0} {unit}/s), p50 {:.2} ms, p99 {:.2} ms, {} errors",
         f.ops,

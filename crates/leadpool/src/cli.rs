@@ -241,6 +241,24 @@ pub enum BenchCommand {
         /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+    },    /// Pool claims over HTTP on a fresh SQLite database, next to the bare conditional UPDATE.
+    ///
+    /// Seeds --leads leads with --pool-leads of them in the pool; --clients agents then claim
+    /// random pool leads, one per request, for --duration; then the bare UPDATE a claim
+    /// stands on runs one per transaction, as many at once, on the other half of the pool.
+    Claim {
+        /// How long each phase runs, e.g. 10s.
+        #[arg(long, default_value = "10s")]
+        duration: String,
+        /// Concurrent clients, each a distinct agent.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Leads in the database.
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: i64,
+        /// Of which in the pool.
+        #[arg(long, default_value_t = 200_000)]
+        pool_leads: i64,
     },
 }
 

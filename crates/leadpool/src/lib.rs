@@ -2,6 +2,7 @@
 //! store, app and web for each command.
 
 pub mod bench;
+pub mod bench_claim;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod config;

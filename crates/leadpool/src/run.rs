@@ -149,6 +149,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             export(cli.config.as_deref(), &org, output.as_deref(), &db).await
         }
         Command::Bench {
+            command:
+                BenchCommand::Claim {
+                    duration,
+                    clients,
+                    leads,
+                    pool_leads,
+                },
+        } => {
+            let duration = crate::config::parse_duration(&duration).with_context(|| {
+                format!("--duration `{duration}` is not a duration like 10s or 2m")
+            })?;
+            if pool_leads < 2 || pool_leads > leads {
+                anyhow::bail!("--pool-leads must be at least 2 and at most --leads ({leads})");
+            }
+            crate::bench_claim::claim(crate::bench_claim::ClaimBench {
+                duration,
+                clients,
+                leads,
+                pool_leads,
+            })
+            .await
+        }
+        Command::Bench {
             command: BenchCommand::Intake { duration, clients },
         } => {
             let duration = crate::config::parse_duration(&duration).with_context(|| {

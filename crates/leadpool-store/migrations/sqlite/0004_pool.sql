@@ -19,6 +19,8 @@ ALTER TABLE users ADD COLUMN min_new_leads INTEGER;
 -- The pool a lead last sat in: where a lapsed reserve time sends it back.
 ALTER TABLE leads ADD COLUMN from_pool_id INTEGER REFERENCES pools(id);
 UPDATE leads SET from_pool_id = owner_pool_id WHERE owner_kind = 'pool';
+-- Caps count an agent's leads by status category: answered from the index alone.
+CREATE INDEX leads_owner_status_idx ON leads(org_id, owner_user_id, status_id);
 
 CREATE TABLE reject_reasons (
     id          INTEGER PRIMARY KEY,

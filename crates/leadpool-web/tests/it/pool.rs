@@ -298,3 +298,30 @@ app_test! {
         assert_eq!(nameless.body["error"]["details"]["fields"].as_array().map(Vec::len), Some(2));
     }
 }
+
+app_test! {
+    async fn a_claim_reads_its_agent_afresh_even_when_another_instance_deactivated_them(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let ids = pool_leads(&app, None, &["Quin", "Rita"]).await;
+        assert_eq!(results(&claim(&app, &ana, &ids[..1]).await), vec![(ids[0], "claimed".into())]);
+        // Another instance on the same database: its changes do not reach this one's cache.
+        let other = leadpool_app::App::new(
+            app.db.store.clone(),
+            std::sync::Arc::new(app.clock.clone()),
+            leadpool_app::Settings::default(),
+        );
+        let admin = match other.authenticate_token(&app.admin.token).await {
+            Ok(leadpool_app::Principal::Member(m)) => *m,
+            other => panic!("admin token: {other:?}"),
+        };
+        let off = leadpool_app::directory::UserChanges {
+            active: Some(false),
+            ..Default::default()
+        };
+        other.update_user(&admin, ana.user.id, off).await.unwrap_or_else(|e| panic!("{e}"));
+        let refused = app.post("/api/v1/leads/claim", &ana.token, json!({ "lead_ids": [ids[1]] })).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let lead = app.get(&format!("/api/v1/leads/{}", ids[1]), &app.admin.token).await;
+        assert_eq!(lead.body["owner"]["kind"], "pool");
+    }
+}
