@@ -7,8 +7,8 @@
 
 use leadpool_domain::{OrgId, PoolId, SourceId, StatusId, Timestamp, UserId};
 
-use crate::dialect::analyzes_automatically;
-use crate::{Sql, StoreError, Tx};
+use crate::dialect::maintains_itself;
+use crate::{Sql, Store, StoreError, Tx};
 
 /// First names of the seeded people: as shown, lower-cased, and as an email spells them.
 pub const FIRST_NAMES: &[(&str, &str, &str)] = &[
@@ -183,6 +183,34 @@ pub struct PoolViewSeed<'a> {
     pub now: Timestamp,
 }
 
+/// Odd multipliers of the hashes that pick the parts of a seeded lead, one per part.
+const MIXERS: [i64; 13] = [
+    2_654_435_761,
+    2_246_822_519,
+    3_266_489_917,
+    668_265_263,
+    374_761_393,
+    2_869_860_233,
+    1_103_515_245,
+    3_432_918_353,
+    461_845_907,
+    2_576_980_377,
+    1_540_483_477,
+    2_028_178_513,
+    1_181_783_497,
+];
+
+/// Appends a pick among `n` for the row `seq.i`: the top 24 bits of a 32-bit multiplicative
+/// hash with part `part`'s own multiplier, modulo `n`.
+fn push_pick(q: &mut Sql, part: usize, n: i64) -> &mut Sql {
+    q.push(&format!(
+        "((seq.i * {}) % 4294967296 / 256 % ",
+        MIXERS[part % MIXERS.len()]
+    ))
+    .push_bind(n)
+    .push(")")
+}
+
 /// Appends `name(k, c1, …) AS (VALUES ($k, $c1, …), …)`, one row per item, numbered from 0.
 fn push_values<const N: usize>(q: &mut Sql, name: &str, columns: &str, rows: &[[&str; N]]) {
     q.push(&format!("{name}(k, {columns}) AS (VALUES "));
@@ -219,8 +247,8 @@ fn tags_json(set: &[&str]) -> String {
 }
 
 impl Tx {
-    /// Writes `s.leads` leads of `s.org` with their tags, `s.pool_leads` of them in `s.pool`,
-    /// then refreshes the planner's statistics where the product would have them.
+    /// Writes `s.leads` leads of `s.org` with their tags, `s.pool_leads` of them in `s.pool`.
+    /// Call [`Store::bench_settle`] once it is committed.
     pub async fn bench_seed_pool_view(&mut self, s: &PoolViewSeed<'_>) -> Result<(), StoreError> {
         if s.sources.is_empty() || s.statuses.is_empty() {
             return Err(StoreError::Config(
@@ -278,39 +306,45 @@ impl Tx {
                 s.agents.iter().map(|x| x.get()).collect()
             },
         );
-        // Each part of a lead is picked by a different function of its row number, so names,
-        // domains, phones, tags, statuses and owners combine into many distinct leads. Every
-        // pick finds its row; LEFT JOIN only keeps SQLite from putting the sequence inside
-        // the loops of the small lists, which would re-read it for each combination.
-        q.push(", people AS (SELECT seq.i, f.name || ' ' || l.name AS name, \
-             f.lower_name || ' ' || l.lower_name AS lower_name, \
-             CASE WHEN seq.i % 20 = 7 THEN NULL ELSE f.ascii || '.' || l.ascii || (seq.i % 97) || '@' || d.name END AS email, \
-             CASE WHEN seq.i % 10 = 3 THEN NULL ELSE '1' || a.code || (1000000 + (seq.i * 7919) % 9000000) END AS phone, \
-             t.tags, src.id AS source_id, st.id AS status_id, CASE WHEN seq.i % ")
+        // Each part of a lead is picked by its own hash of the row number, so names, domains,
+        // phones, tags, statuses and owners combine freely into many distinct leads (plain
+        // `i % n` picks move in step and leave whole combinations empty). Every pick finds
+        // its row; LEFT JOIN only keeps SQLite from putting the sequence inside the loops of
+        // the small lists, which would re-read it for each combination.
+        q.push(
+            ", people AS (SELECT seq.i, f.name || ' ' || l.name AS name, \
+             f.lower_name || ' ' || l.lower_name AS lower_name, CASE WHEN ",
+        );
+        push_pick(&mut q, 0, 20).push(" = 0 THEN NULL ELSE f.ascii || '.' || l.ascii || ");
+        push_pick(&mut q, 1, 97).push(" || '@' || d.name END AS email, CASE WHEN ");
+        push_pick(&mut q, 2, 10).push(" = 0 THEN NULL ELSE '1' || a.code || (1000000 + ");
+        push_pick(&mut q, 3, 9_000_000)
+            .push(") END AS phone, t.tags, src.id AS source_id, st.id AS status_id, CASE WHEN seq.i % ")
             .push_bind(every)
             .push(" = 0 THEN ")
             .push_bind(s.pool)
-            .push(" END AS pool_id, CASE WHEN seq.i % 10 < 8 AND ag.id <> 0 THEN ag.id END AS agent_id, ")
+            .push(" END AS pool_id, CASE WHEN ");
+        push_pick(&mut q, 4, 10)
+            .push(" < 8 AND ag.id <> 0 THEN ag.id END AS agent_id, ")
             .push_bind(s.now)
             .push(" - (")
             .push_bind(s.leads)
-            .push(" - seq.i) * 30000 AS created_at FROM seq LEFT JOIN firsts f ON f.k = seq.i % ")
-            .push_bind(len(FIRST_NAMES.len()))
-            .push(" LEFT JOIN lasts l ON l.k = (seq.i / 7 + seq.i * 13) % ")
-            .push_bind(len(LAST_NAMES.len()))
-            .push(" LEFT JOIN domains d ON d.k = (seq.i / 3) % ")
-            .push_bind(len(DOMAINS.len()))
-            .push(" LEFT JOIN areas a ON a.k = (seq.i / 11) % ")
-            .push_bind(len(AREA_CODES.len()))
-            .push(" LEFT JOIN tag_sets t ON t.k = (seq.i * 7) % ")
-            .push_bind(len(TAG_SETS.len()))
-            .push(" LEFT JOIN sources src ON src.k = (seq.i / 5) % ")
-            .push_bind(len(s.sources.len()))
-            .push(" LEFT JOIN statuses st ON st.k = (seq.i / 2 + seq.i % 3) % ")
-            .push_bind(len(s.statuses.len()))
-            .push(" LEFT JOIN agents ag ON ag.k = (seq.i / 10) % ")
-            .push_bind(len(s.agents.len().max(1)))
-            .push(") SELECT ")
+            .push(" - seq.i) * 30000 AS created_at FROM seq");
+        let lists = [
+            ("firsts f ON f.k", len(FIRST_NAMES.len())),
+            ("lasts l ON l.k", len(LAST_NAMES.len())),
+            ("domains d ON d.k", len(DOMAINS.len())),
+            ("areas a ON a.k", len(AREA_CODES.len())),
+            ("tag_sets t ON t.k", len(TAG_SETS.len())),
+            ("sources src ON src.k", len(s.sources.len())),
+            ("statuses st ON st.k", len(s.statuses.len())),
+            ("agents ag ON ag.k", len(s.agents.len().max(1))),
+        ];
+        for (part, (join, n)) in (5..).zip(lists) {
+            q.push(&format!(" LEFT JOIN {join} = "));
+            push_pick(&mut q, part, n);
+        }
+        q            .push(") SELECT ")
             .push_bind(s.org)
             .push(", p.source_id, p.name, \
              CASE WHEN p.email IS NULL THEN '[]' ELSE '[\"' || p.email || '\"]' END, \
@@ -332,12 +366,20 @@ impl Tx {
             .push_bind(s.org);
         self.execute(&tags).await?;
 
-        // A running PostgreSQL analyzes a table soon after a load this size (autovacuum), so
-        // the plans measured are those it would have. SQLite keeps no statistics unless told
-        // to, and leadpool never tells it, so none are made for it here either.
-        if analyzes_automatically(self.backend()) {
-            self.execute(&Sql::new("ANALYZE leads")).await?;
-            self.execute(&Sql::new("ANALYZE lead_tags")).await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Brings the tables a bulk load wrote to the state a running database reaches soon
+    /// after one, so that a benchmark measures that and not the aftermath of the load:
+    /// PostgreSQL's autovacuum would vacuum them (hint bits, visibility map, the GIN index's
+    /// pending list) and analyze them (the planner's statistics). SQLite keeps no
+    /// statistics unless told to, and leadpool never tells it, so nothing is done there.
+    pub async fn bench_settle(&self) -> Result<(), StoreError> {
+        if maintains_itself(self.backend()) {
+            self.execute_bare("VACUUM ANALYZE leads").await?;
+            self.execute_bare("VACUUM ANALYZE lead_tags").await?;
         }
         Ok(())
     }

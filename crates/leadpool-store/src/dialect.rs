@@ -65,9 +65,10 @@ pub(crate) fn searches_trigram_table(b: Backend) -> bool {
     b == Backend::Sqlite
 }
 
-/// Whether the database gathers planner statistics by itself: PostgreSQL's autovacuum
-/// analyzes changed tables; SQLite has none until someone runs ANALYZE.
-pub(crate) fn analyzes_automatically(b: Backend) -> bool {
+/// Whether the database tends its tables by itself after large changes: PostgreSQL's
+/// autovacuum vacuums and analyzes them; SQLite keeps no statistics until someone runs
+/// ANALYZE.
+pub(crate) fn maintains_itself(b: Backend) -> bool {
     b == Backend::Postgres
 }
 
@@ -295,6 +296,16 @@ impl Store {
         }
     }
 
+    /// Runs a statement outside any transaction (VACUUM refuses to run inside one).
+    pub(crate) async fn execute_bare(&self, statement: &str) -> Result<(), StoreError> {
+        let text = AssertSqlSafe(statement.to_owned());
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query(text).execute(p).await.map(drop),
+            Db::Postgres(p) => sqlx::query(text).execute(p).await.map(drop),
+        }
+        .map_err(StoreError::from_sqlx)
+    }
+
     /// Checks the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut tx = self.read().await?;
@@ -335,10 +346,12 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// Binds the arguments of `$sql` to the query `$q`; a statement planned with its values is
+/// not kept prepared (PostgreSQL then plans the unnamed statement with them, every time).
 macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
+    ($q:expr, $sql:expr) => {{
+        let mut q = $q.persistent(!$sql.planned_with_values());
+        for a in $sql.args() {
             q = match a {
                 Arg::Int(v) => q.bind(*v),
                 Arg::Text(v) => q.bind(v.clone()),
@@ -362,11 +375,11 @@ impl Tx {
     pub(crate) async fn execute(&mut self, q: &Sql) -> Result<u64, StoreError> {
         let text = AssertSqlSafe(q.text().to_owned());
         let r = match self {
-            Self::Sqlite(tx) => bind_all!(sqlx::query(text), q.args())
+            Self::Sqlite(tx) => bind_all!(sqlx::query(text), q)
                 .execute(&mut **tx)
                 .await
                 .map(|r| r.rows_affected()),
-            Self::Postgres(tx) => bind_all!(sqlx::query(text), q.args())
+            Self::Postgres(tx) => bind_all!(sqlx::query(text), q)
                 .execute(&mut **tx)
                 .await
                 .map(|r| r.rows_affected()),
@@ -379,12 +392,12 @@ impl Tx {
         let text = AssertSqlSafe(q.text().to_owned());
         let r = match self {
             Self::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                bind_all!(sqlx::query_as::<_, T>(text), q)
                     .fetch_all(&mut **tx)
                     .await
             }
             Self::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                bind_all!(sqlx::query_as::<_, T>(text), q)
                     .fetch_all(&mut **tx)
                     .await
             }
@@ -400,12 +413,12 @@ impl Tx {
         let text = AssertSqlSafe(q.text().to_owned());
         let r = match self {
             Self::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                bind_all!(sqlx::query_as::<_, T>(text), q)
                     .fetch_optional(&mut **tx)
                     .await
             }
             Self::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q.args())
+                bind_all!(sqlx::query_as::<_, T>(text), q)
                     .fetch_optional(&mut **tx)
                     .await
             }
@@ -424,14 +437,14 @@ impl Tx {
         let r = match self {
             Self::Sqlite(tx) => {
                 let text = AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", q.text()));
-                bind_all!(sqlx::query(text), q.args())
+                bind_all!(sqlx::query(text), q)
                     .fetch_all(&mut **tx)
                     .await
                     .and_then(|rows| rows.iter().map(|r| r.try_get("detail")).collect())
             }
             Self::Postgres(tx) => {
                 let text = AssertSqlSafe(format!("EXPLAIN {}", q.text()));
-                bind_all!(sqlx::query(text), q.args())
+                bind_all!(sqlx::query(text), q)
                     .fetch_all(&mut **tx)
                     .await
                     .and_then(|rows| rows.iter().map(|r| r.try_get("QUERY PLAN")).collect())

@@ -9,7 +9,7 @@ use leadpool_domain::{
 };
 
 use crate::dialect::searches_trigram_table;
-use crate::{Sql, StoreError, Tx, from_json, to_json};
+use crate::{Backend, Sql, StoreError, Tx, from_json, to_json};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct Row {
@@ -226,10 +226,71 @@ fn like_pattern(term: &str) -> String {
     p
 }
 
-/// Quotes a term as one FTS5 string, so its characters are matched as they are (`"` doubled):
-/// over trigram tokens a phrase is found exactly where the term is a substring.
-fn fts_phrase(term: &str) -> String {
-    format!("\"{}\"", term.replace('"', "\"\""))
+/// An FTS5 query for the leads holding every trigram of a cover of `term` (of at least three
+/// characters): its runs of three from the start, one after another, and the last three.
+/// Every lead the term is a substring of matches; LIKE then drops the few others. The
+/// trigrams of a run that overlap add nothing but cost, and a phrase query would need the
+/// positions of every trigram, which the table does not keep (`detail=none`, a third of
+/// the size). Each trigram is an FTS5 string: characters as they are, `"` doubled.
+fn fts_trigrams(term: &str) -> String {
+    let chars: Vec<char> = term.chars().collect();
+    let last = chars.len().saturating_sub(3);
+    let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts
+        .iter()
+        .map(|&i| {
+            let t: String = chars[i..(i + 3).min(chars.len())].iter().collect();
+            format!("\"{}\"", t.replace('"', "\"\""))
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// On SQLite a term with fewer candidates than this in the trigram table is looked up there
+/// first and only its candidates are read, by id; a term with more is checked on each row
+/// the list walks in its order, which fills a page after about `page × leads ÷ matches`
+/// rows. Reading a lead by id costs about what checking five or six walked rows does, so
+/// the two ways cost the same, a few milliseconds, near here for an organization of a
+/// million leads. The table holds every organization's leads: the list's own conditions
+/// drop the others' candidates.
+const FEW_MATCHES: usize = 3_000;
+
+/// How a lead list applies its search term.
+struct Search {
+    /// `search_text LIKE` this decides, on both backends. PostgreSQL's planner serves it
+    /// from the pg_trgm index when the term is selective, and rechecks.
+    pattern: String,
+    /// Only these leads can match (a JSON array of ids from SQLite's trigram table), when
+    /// they are few.
+    candidates: Option<String>,
+}
+
+/// The filter's search term as the search text stores it, if it has one.
+fn search_term(filter: &LeadFilter) -> Option<String> {
+    filter
+        .search
+        .as_deref()
+        .map(normalize_search)
+        .filter(|s| !s.is_empty())
+}
+
+/// The lookup of a term's matches in SQLite's trigram table, stopping at [`FEW_MATCHES`],
+/// and the term. `None` on PostgreSQL, with no term, or with a term shorter than three
+/// characters: the index holds runs of three, so a shorter term has none to look up (FTS5
+/// would match nothing) and is checked with LIKE; it matches so many leads that a page
+/// fills soon anyway.
+fn trigram_lookup(backend: Backend, filter: &LeadFilter) -> Option<(Sql, String)> {
+    let term = search_term(filter)?;
+    if !searches_trigram_table(backend) || term.chars().count() < 3 {
+        return None;
+    }
+    let lookup = Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH $1 LIMIT $2")
+        .bind(fts_trigrams(&term))
+        .bind(i64::try_from(FEW_MATCHES).unwrap_or(i64::MAX));
+    Some((lookup, term))
 }
 
 /// A search term as the search text stores it: lower case, and a phone number as bare digits.
@@ -466,7 +527,8 @@ impl Tx {
         after: Option<&After>,
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError> {
-        let q = self.leads_sql(org, visibility, filter, sort, after, limit);
+        let search = self.search(filter).await?;
+        let q = self.leads_sql(org, visibility, filter, search.as_ref(), sort, after, limit);
         self.fetch_all::<Row>(&q)
             .await?
             .into_iter()
@@ -474,8 +536,9 @@ impl Tx {
             .collect()
     }
 
-    /// The database's plan for the first page [`Tx::leads`] would read with these
-    /// arguments, one line per step: shows which indexes a list uses (benchmarks print it).
+    /// The database's plans for the first page [`Tx::leads`] would read with these
+    /// arguments, one line per step, the search's own lookup first when it has one: shows
+    /// which indexes a list uses (benchmarks print it).
     pub async fn explain_leads(
         &mut self,
         org: OrgId,
@@ -484,21 +547,61 @@ impl Tx {
         sort: LeadSort,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
-        let q = self.leads_sql(org, visibility, filter, sort, None, limit);
-        self.explain(&q).await
+        let mut plan = match trigram_lookup(self.backend(), filter) {
+            Some((lookup, _)) => self.explain(&lookup).await?,
+            None => Vec::new(),
+        };
+        let search = self.search(filter).await?;
+        let q = self.leads_sql(org, visibility, filter, search.as_ref(), sort, None, limit);
+        plan.extend(self.explain(&q).await?);
+        Ok(plan)
     }
 
+    /// How a list applies the filter's search term, looking its matches up first where
+    /// that pays.
+    async fn search(&mut self, filter: &LeadFilter) -> Result<Option<Search>, StoreError> {
+        if let Some((lookup, term)) = trigram_lookup(self.backend(), filter) {
+            let ids: Vec<i64> = self
+                .fetch_all::<IdRow>(&lookup)
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            return Ok(Some(Search {
+                pattern: like_pattern(&term),
+                candidates: (ids.len() < FEW_MATCHES).then(|| to_json(&ids)),
+            }));
+        }
+        Ok(search_term(filter).map(|t| Search {
+            pattern: like_pattern(&t),
+            candidates: None,
+        }))
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the arguments of a list, plus how it searches"
+    )]
     fn leads_sql(
         &self,
         org: OrgId,
         visibility: &Visibility,
         filter: &LeadFilter,
+        search: Option<&Search>,
         sort: LeadSort,
         after: Option<&After>,
         limit: u32,
     ) -> Sql {
         let mut q = Sql::new(SELECT);
-        q.push(" WHERE l.org_id = ").push_bind(org);
+        // A search's few matches are read by id. Without statistics SQLite takes any
+        // organization index to be cheaper than that and would walk one instead; `+` keeps
+        // it off them all (each begins with org_id).
+        let org_column = if search.is_some_and(|s| s.candidates.is_some()) {
+            "+l.org_id"
+        } else {
+            "l.org_id"
+        };
+        q.push(&format!(" WHERE {org_column} = ")).push_bind(org);
         push_visibility(&mut q, visibility, filter.in_pool);
         if let Some(u) = filter.owner {
             q.push(" AND l.owner_user_id = ").push_bind(u);
@@ -530,24 +633,16 @@ impl Tx {
         if let Some(to) = filter.created_to {
             q.push(" AND l.created_at < ").push_bind(to);
         }
-        if let Some(s) = filter
-            .search
-            .as_deref()
-            .map(normalize_search)
-            .filter(|s| !s.is_empty())
-        {
-            // The trigram index holds runs of three characters: a shorter term has none to
-            // look up (FTS5 would match nothing), so it falls back to a scan with LIKE. Such a
-            // term matches a large share of the leads, so the scan soon fills a page anyway.
-            if searches_trigram_table(self.backend()) && s.chars().count() >= 3 {
-                q.push(" AND l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ")
-                    .push_bind(fts_phrase(&s))
-                    .push(")");
-            } else {
-                q.push(" AND l.search_text LIKE ")
-                    .push_bind(like_pattern(&s))
-                    .push(" ESCAPE '\\'");
+        if let Some(s) = search {
+            q.plan_with_values();
+            if let Some(ids) = &s.candidates {
+                q.push(" AND l.id IN (SELECT value FROM json_each(")
+                    .push_bind(ids.as_str())
+                    .push("))");
             }
+            q.push(" AND l.search_text LIKE ")
+                .push_bind(s.pattern.as_str())
+                .push(" ESCAPE '\\'");
         }
         let (col, cmp, dir) = (
             sort.column(),
@@ -614,8 +709,15 @@ mod tests {
     }
 
     #[test]
-    fn fts_phrases_quote_the_whole_term() {
-        assert_eq!(fts_phrase(r#"say "hi" OR *"#), r#""say ""hi"" OR *""#);
+    fn fts_queries_cover_a_term_with_quoted_trigrams() {
+        assert_eq!(fts_trigrams("ana"), r#""ana""#);
+        assert_eq!(fts_trigrams("silva"), r#""sil" AND "lva""#);
+        assert_eq!(fts_trigrams("gabriel"), r#""gab" AND "rie" AND "iel""#);
+        assert_eq!(fts_trigrams("zoë ång"), r#""zoë" AND " ån" AND "ång""#);
+        assert_eq!(
+            fts_trigrams(r#"say "hi" OR *"#),
+            r#""say" AND " ""h" AND "i"" " AND "OR " AND "R *""#
+        );
     }
 
     #[test]

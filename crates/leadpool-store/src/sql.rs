@@ -67,6 +67,7 @@ impl From<leadpool_domain::Timestamp> for Arg {
 pub struct Sql {
     text: String,
     args: Vec<Arg>,
+    planned_with_values: bool,
 }
 
 impl Sql {
@@ -75,7 +76,22 @@ impl Sql {
         Self {
             text: text.to_owned(),
             args: Vec::new(),
+            planned_with_values: false,
         }
+    }
+
+    /// Has the database plan this statement anew each time, knowing its values, instead of
+    /// reusing a plan made for any values: for a query whose best plan depends on them,
+    /// such as a search for a term ten leads hold or a hundred thousand. (PostgreSQL plans
+    /// it with the values; SQLite, whose plans never look at them, merely prepares it again.)
+    pub fn plan_with_values(&mut self) -> &mut Self {
+        self.planned_with_values = true;
+        self
+    }
+
+    /// Whether [`Sql::plan_with_values`] was asked for.
+    pub fn planned_with_values(&self) -> bool {
+        self.planned_with_values
     }
 
     /// Binds the next placeholder.
