@@ -23,6 +23,8 @@ pub struct Figures {
     pub rate: f64,
     /// Median latency.
     pub p50: Duration,
+    /// 95th percentile latency.
+    pub p95: Duration,
     /// 99th percentile latency.
     pub p99: Duration,
 }
@@ -52,6 +54,7 @@ pub(crate) fn figures(mut lat: Vec<Duration>, errors: u64, elapsed: Duration) ->
         errors,
         rate,
         p50: pick(0.50),
+        p95: pick(0.95),
         p99: pick(0.99),
     }
 }

@@ -241,7 +241,8 @@ pub enum BenchCommand {
         /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
-    },    /// Pool claims over HTTP on a fresh SQLite database, next to the bare conditional UPDATE.
+    },
+    /// Pool claims over HTTP on a fresh SQLite database, next to the bare conditional UPDATE.
     ///
     /// Seeds --leads leads with --pool-leads of them in the pool; --clients agents then claim
     /// random pool leads, one per request, for --duration; then the bare UPDATE a claim
@@ -259,6 +260,28 @@ pub enum BenchCommand {
         /// Of which in the pool.
         #[arg(long, default_value_t = 200_000)]
         pool_leads: i64,
+    },
+    /// The pool list over HTTP (filters and text search) under load, next to GET /healthz.
+    ///
+    /// Seeds --leads leads with --pool-leads of them in the default pool; --clients agents
+    /// then alternate a pool view (a search, sometimes a status or tag filter) with a health
+    /// check for --duration. Prints p50/p95/p99 of both and the ratio of their p95.
+    PoolView {
+        /// How long to drive load, e.g. 20s.
+        #[arg(long, default_value = "20s")]
+        duration: String,
+        /// Concurrent clients, each a distinct agent.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Leads in the database.
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: i64,
+        /// Of which in the default pool.
+        #[arg(long, default_value_t = 200_000)]
+        pool_leads: i64,
+        /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
 }
 

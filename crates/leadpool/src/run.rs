@@ -172,6 +172,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Bench {
+            command:
+                BenchCommand::PoolView {
+                    duration,
+                    clients,
+                    leads,
+                    pool_leads,
+                    database_url,
+                },
+        } => {
+            let duration = crate::config::parse_duration(&duration).with_context(|| {
+                format!("--duration `{duration}` is not a duration like 20s or 2m")
+            })?;
+            if pool_leads < 1 || pool_leads > leads {
+                bail!("--pool-leads must be at least 1 and at most --leads ({leads})");
+            }
+            crate::bench_pool_view::pool_view(crate::bench_pool_view::PoolViewBench {
+                duration,
+                clients,
+                leads,
+                pool_leads,
+                database_url,
+            })
+            .await
+        }
+        Command::Bench {
             command: BenchCommand::Intake { duration, clients },
         } => {
             let duration = crate::config::parse_duration(&duration).with_context(|| {

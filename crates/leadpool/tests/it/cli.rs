@@ -212,3 +212,34 @@ fn the_benchmarks_run_and_report_every_figure() {
         assert!(out.contains(expected), "`{expected}` missing:\n{out}");
     }
 }
+
+#[test]
+fn bench_pool_view_reports_both_latencies_and_their_ratio() {
+    let o = leadpool(&[
+        "bench",
+        "pool-view",
+        "--duration",
+        "1s",
+        "--clients",
+        "2",
+        "--leads",
+        "2000",
+        "--pool-leads",
+        "400",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    for expected in [
+        "plan of a pool view",
+        "leads_fts",
+        "requests:",
+        "pool view:",
+        "healthz:",
+        "p95",
+        ", 0 errors",
+        "ratio p95 pool view / p95 healthz:",
+        "(goal: at most 3;",
+    ] {
+        assert!(out.contains(expected), "`{expected}` missing:\n{out}");
+    }
+}
