@@ -1,6 +1,7 @@
 //! An organization's directory: teams, users, sources and statuses, managed by admins
 //! within their scope.
 
+use leadpool_domain::pool::Caps;
 use leadpool_domain::validate::{PersonName, parse_tags};
 use leadpool_domain::{
     Email, Role, Scope, SourceId, StatusCategory, StatusId, TeamId, UserId, would_cycle,
@@ -177,6 +178,7 @@ impl App {
             .users(
                 m.viewer.org,
                 &UserFilter {
+                    ids: None,
                     teams,
                     role,
                     active,
@@ -308,13 +310,10 @@ impl App {
         if let Some(min) = c.min_new_leads {
             user.min_new_leads = min;
         }
-        if let (Some(max), Some(min)) = (user.max_new_leads, user.min_new_leads)
-            && min > max
+        if let Some(min) = user.min_new_leads
+            && let Some(why) = Caps::conflict(user.max_new_leads, min)
         {
-            return Err(AppError::invalid(
-                "min_new_leads",
-                format!("the minimum ({min}) cannot be above the maximum ({max})"),
-            ));
+            return Err(AppError::invalid("min_new_leads", why));
         }
         let teams = c.teams.clone().unwrap_or_else(|| user.teams.clone());
         Self::check_user_placement(m, &teams, user.scope_team_id)?;

@@ -22,7 +22,7 @@ use leadpool_domain::timer::{TimerChange, TimerKind};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, PoolId, Role, TeamId, Timestamp, UserId};
 use leadpool_store::claims::{OrgPoolSettings, RejectReason};
 use leadpool_store::pools::{Pool, PoolSettings};
-use leadpool_store::users::User;
+use leadpool_store::users::{User, UserFilter};
 use leadpool_store::{StoreError, Tx};
 use tokio::sync::{mpsc, oneshot};
 
@@ -416,8 +416,12 @@ impl App {
                 .collect();
             let mut state = OrgState::load(&mut tx, org).await?;
             let ids: Vec<UserId> = here.iter().map(|&i| asks[i].0.user.id).collect();
+            let filter = UserFilter {
+                ids: Some(ids),
+                ..UserFilter::default()
+            };
             let users: HashMap<UserId, User> = tx
-                .users_by_ids(org, &ids)
+                .users(org, &filter)
                 .await?
                 .into_iter()
                 .map(|u| (u.id, u))
@@ -913,13 +917,8 @@ impl App {
         settings: OrgPoolSettings,
     ) -> Result<OrgPoolSettings, AppError> {
         require_org_admin(m)?;
-        if let (Some(max), min) = (settings.caps.max_new, settings.caps.min_new)
-            && min > max
-        {
-            return Err(AppError::invalid(
-                "min_new_leads",
-                format!("the minimum ({min}) cannot be above the maximum ({max})"),
-            ));
+        if let Some(why) = Caps::conflict(settings.caps.max_new, settings.caps.min_new) {
+            return Err(AppError::invalid("min_new_leads", why));
         }
         let mut tx = self.store().write().await?;
         if let Some(p) = settings.reject_pool {

@@ -66,6 +66,13 @@ pub struct Caps {
 }
 
 impl Caps {
+    /// Why a maximum and a minimum cannot stand together, if they cannot.
+    pub fn conflict(max_new: Option<u32>, min_new: u32) -> Option<String> {
+        max_new
+            .filter(|max| min_new > *max)
+            .map(|max| format!("the minimum ({min_new}) cannot be above the maximum ({max})"))
+    }
+
     /// A user's caps: their own where set, else the organization's.
     pub fn effective(org: Self, user_max: Option<u32>, user_min: Option<u32>) -> Self {
         Self {
@@ -288,12 +295,6 @@ pub fn log_contact(
         json!({ "contact": kind }),
         now,
     )
-}
-
-/// The reserve time a claim starts, if the pool has one: due at `due` (open time of the
-/// pool's calendar, counted by the caller).
-pub fn reserve_after_claim(due: Option<Timestamp>) -> TimerChange {
-    due.map_or(TimerChange::Cancel, TimerChange::Set)
 }
 
 /// How a lead's reserve timer must change with a transition other than a claim: it ends when

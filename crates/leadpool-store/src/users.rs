@@ -123,6 +123,8 @@ struct Hash {
 /// Which users to list.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
+    /// Only these users (`None`: everyone).
+    pub ids: Option<Vec<UserId>>,
     /// Only members of one of these teams (`None`: everyone).
     pub teams: Option<Vec<TeamId>>,
     /// Only users with this role.
@@ -161,28 +163,6 @@ impl Tx {
         Ok(self.with_links(vec![user]).await?.remove(0))
     }
 
-    /// The users of the organization with these ids (those that exist), with teams and tags.
-    pub async fn users_by_ids(
-        &mut self,
-        org: OrgId,
-        ids: &[UserId],
-    ) -> Result<Vec<User>, StoreError> {
-        let mut q = Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "
-        ));
-        q.push_bind(org)
-            .push(" AND u.id IN ")
-            .push_list(ids.iter().copied())
-            .push(" ORDER BY u.id");
-        let users = self
-            .fetch_all::<Row>(&q)
-            .await?
-            .into_iter()
-            .map(Row::into_user)
-            .collect::<Result<Vec<_>, _>>()?;
-        self.with_links(users).await
-    }
-
     /// The user signing in with this email, and their password hash.
     pub async fn user_for_login(
         &mut self,
@@ -212,6 +192,9 @@ impl Tx {
             "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "
         ));
         q.push_bind(org);
+        if let Some(ids) = &filter.ids {
+            q.push(" AND u.id IN ").push_list(ids.iter().copied());
+        }
         if let Some(teams) = &filter.teams {
             q.push(" AND u.id IN (SELECT user_id FROM team_members WHERE team_id IN ");
             q.push_list(teams.iter().copied());

@@ -69,6 +69,17 @@ pub(crate) async fn fresh_app(dir: &std::path::Path, name: &str) -> anyhow::Resu
     ))
 }
 
+/// The organization a fresh benchmark database starts with.
+pub(crate) async fn bench_org(app: &App) -> anyhow::Result<leadpool_store::orgs::Organization> {
+    Ok(app
+        .create_org(&NewOrg {
+            slug: "bench",
+            name: "Bench",
+            statuses: DEFAULT_STATUSES,
+        })
+        .await?)
+}
+
 /// Drives lead intake over HTTP from `clients` concurrent clients for `duration`, then runs
 /// the store's bare lead INSERT (one per transaction, same concurrency) on another fresh
 /// database for as long, and prints both and their ratio.
@@ -76,13 +87,7 @@ pub async fn intake(duration: Duration, clients: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
     let dir = tempfile::tempdir()?;
     let (app, _store) = fresh_app(dir.path(), "http.db").await?;
-    let org = app
-        .create_org(&NewOrg {
-            slug: "bench",
-            name: "Bench",
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
+    let org = bench_org(&app).await?;
     let (_, key) = app.add_source(&org, "Website").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -178,13 +183,7 @@ async fn bare_insert(
     clients: usize,
 ) -> anyhow::Result<Figures> {
     let (app, store) = fresh_app(dir, "raw.db").await?;
-    let org = app
-        .create_org(&NewOrg {
-            slug: "bench",
-            name: "Bench",
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
+    let org = bench_org(&app).await?;
     let (source, _) = app.add_source(&org, "Website").await?;
     let mut tx = store.read().await?;
     let status = tx.default_status(org.id).await?.to_ref();

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
+use leadpool_app::bootstrap::UserSpec;
 use leadpool_domain::{LeadId, Role, UserId};
 use leadpool_web::WebConfig;
 
-use crate::bench::{Figures, figures, fresh_app, print_figures};
+use crate::bench::{Figures, bench_org, figures, fresh_app, print_figures};
 
 /// The settings of `leadpool bench claim`.
 #[derive(Debug, Clone)]
@@ -29,13 +29,7 @@ pub async fn claim(b: ClaimBench) -> anyhow::Result<()> {
     let clients = b.clients.max(1);
     let dir = tempfile::tempdir()?;
     let (app, store) = fresh_app(dir.path(), "claim.db").await?;
-    let org = app
-        .create_org(&NewOrg {
-            slug: "bench",
-            name: "Bench",
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
+    let org = bench_org(&app).await?;
     let (source, _) = app.add_source(&org, "Portal").await?;
     println!(
         "seeding {} leads, {} of them in the pool, on a fresh SQLite database…",
