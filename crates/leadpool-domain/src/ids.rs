@@ -112,6 +112,15 @@ pub mod kind {
     /// An offer in progress.
     #[derive(Debug)]
     pub enum Offer {}
+    /// A distribution group.
+    #[derive(Debug)]
+    pub enum Group {}
+    /// A routing rule.
+    #[derive(Debug)]
+    pub enum Rule {}
+    /// A reassignment group.
+    #[derive(Debug)]
+    pub enum Reassignment {}
 }
 
 /// Identifies an organization.
@@ -130,6 +139,12 @@ pub type StatusId = Id<kind::Status>;
 pub type PoolId = Id<kind::Pool>;
 /// Identifies an offer.
 pub type OfferId = Id<kind::Offer>;
+/// Identifies a distribution group.
+pub type GroupId = Id<kind::Group>;
+/// Identifies a routing rule.
+pub type RuleId = Id<kind::Rule>;
+/// Identifies a reassignment group.
+pub type ReassignmentId = Id<kind::Reassignment>;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lead;
 pub mod owner;
 pub mod pool;
+pub mod routing;
 pub mod status;
 pub mod time;
 pub mod timeline;
@@ -16,7 +17,10 @@ pub mod timer;
 pub mod validate;
 
 pub use access::{Role, Scope, Viewer, Visibility, subtree, would_cycle};
-pub use ids::{LeadId, OfferId, OrgId, PoolId, SourceId, StatusId, TeamId, UserId};
+pub use ids::{
+    GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId, StatusId, TeamId,
+    UserId,
+};
 pub use lead::{Lead, LeadDraft, LeadPatch, Transition};
 pub use owner::Owner;
 pub use status::StatusCategory;

@@ -98,7 +98,7 @@ pub struct Taker {
 impl Taker {
     /// Whether taking `lead` would put them over their maximum. Only leads in the "new"
     /// category count toward the cap.
-    fn over_cap(&self, lead: &Lead) -> Option<u32> {
+    pub(crate) fn over_cap(&self, lead: &Lead) -> Option<u32> {
         let max = self.caps.max_new?;
         (lead.status.category == StatusCategory::New && self.open_new >= max).then_some(max)
     }
@@ -361,7 +361,7 @@ impl Lead {
         clippy::too_many_arguments,
         reason = "every argument is a distinct fact of the hand-over"
     )]
-    fn hand_over(
+    pub(crate) fn hand_over(
         &self,
         to: Owner,
         team_id: Option<TeamId>,

@@ -78,10 +78,20 @@ pub enum EventKind {
     ReserveExpired,
     /// Someone called, emailed, texted or met the lead.
     ContactLogged,
+    /// Distribution decided where the lead goes; the changes hold the decision's trace.
+    Routed,
+    /// An offered agent took the lead.
+    OfferAccepted,
+    /// An offered agent turned the lead down.
+    OfferDeclined,
+    /// Nobody took the lead within the response window.
+    OfferExpired,
+    /// An admin stopped an offer.
+    OfferCancelled,
 }
 
 impl EventKind {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 13] = [
         Self::Created,
         Self::Updated,
         Self::StatusChanged,
@@ -90,6 +100,11 @@ impl EventKind {
         Self::Rejected,
         Self::ReserveExpired,
         Self::ContactLogged,
+        Self::Routed,
+        Self::OfferAccepted,
+        Self::OfferDeclined,
+        Self::OfferExpired,
+        Self::OfferCancelled,
     ];
 
     /// The stored and wire name.
@@ -103,6 +118,11 @@ impl EventKind {
             Self::Rejected => "rejected",
             Self::ReserveExpired => "reserve_expired",
             Self::ContactLogged => "contact_logged",
+            Self::Routed => "routed",
+            Self::OfferAccepted => "offer_accepted",
+            Self::OfferDeclined => "offer_declined",
+            Self::OfferExpired => "offer_expired",
+            Self::OfferCancelled => "offer_cancelled",
         }
     }
 
