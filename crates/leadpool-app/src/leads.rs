@@ -242,8 +242,14 @@ impl App {
         } else {
             false
         };
+        // Leads that arrive without an owner go through the routing rules at once.
+        let (lead, routed_timer) = if lead.owner == Owner::Queue {
+            self.route_new(&mut tx, &lead, now).await?
+        } else {
+            (lead, false)
+        };
         tx.commit().await?;
-        self.timers_changed(timer_set);
+        self.timers_changed(timer_set || routed_timer);
         metrics::counter!("leadpool_leads_created_total").increment(1);
         Ok((lead, true))
     }

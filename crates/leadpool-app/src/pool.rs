@@ -746,6 +746,14 @@ impl App {
                 Ok(tr)
             })
             .await?;
+        // The assignee hears of each lead (seed 001's email; delivered from the outbox).
+        for a in &answers {
+            if let ClaimResult::Moved { lead } = &a.result {
+                let payload = serde_json::json!({ "by": m.user.name, "reason": reason });
+                tx.push_event(org, agent, Some(lead.id), "lead_assigned", &payload, now)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(answers)
     }

@@ -417,6 +417,7 @@ impl Scheduler {
         let applied = match t.kind {
             TimerKind::StatusExpiry => self.expire_status(tx, &lead, version, now, cache).await?,
             TimerKind::ReserveExpiry => self.expire_reserve(tx, &lead, now, cache).await?,
+            TimerKind::OfferWindow => self.app.fire_offer_window(tx, &lead, now).await?,
         };
         Ok(if applied {
             Fired::Applied

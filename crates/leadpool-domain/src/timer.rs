@@ -17,6 +17,10 @@ pub enum TimerKind {
     StatusExpiry,
     /// A claimer's reserve time: no contact or status change by then sends the lead back.
     ReserveExpiry,
+    /// An offer's response window: nobody accepting by then moves the lead on. Checked
+    /// against the lead's owner (still that offer), not its version, so edits to the lead
+    /// while it is offered do not strand it.
+    OfferWindow,
 }
 
 impl TimerKind {
@@ -25,12 +29,13 @@ impl TimerKind {
         match self {
             Self::StatusExpiry => "status_expiry",
             Self::ReserveExpiry => "reserve_expiry",
+            Self::OfferWindow => "offer_window",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::StatusExpiry, Self::ReserveExpiry]
+        [Self::StatusExpiry, Self::ReserveExpiry, Self::OfferWindow]
             .into_iter()
             .find(|k| k.as_str() == s)
     }

@@ -680,6 +680,58 @@ impl Tx {
             .collect()
     }
 
+    /// The latest entry of one of these kinds for each of these leads.
+    pub async fn latest_entries(
+        &mut self,
+        org: OrgId,
+        leads: &[LeadId],
+        kinds: &[EventKind],
+    ) -> Result<std::collections::HashMap<LeadId, TimelineRecord>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in leads.chunks(500) {
+            let mut q = Sql::new(
+                "SELECT id, lead_id, at, actor_kind, actor_id, kind, reason, changes FROM timeline WHERE id IN \
+                 (SELECT MAX(id) FROM timeline WHERE org_id = ",
+            );
+            q.push_bind(org)
+                .push(" AND lead_id IN ")
+                .push_list(chunk.iter().copied())
+                .push(" AND kind IN ")
+                .push_list(kinds.iter().map(|k| k.as_str()))
+                .push(" GROUP BY lead_id)");
+            for r in self.fetch_all::<TimelineRow>(&q).await? {
+                let rec = TimelineRecord::try_from(r)?;
+                out.insert(rec.lead_id, rec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Leads in the manual assignment queue that `visibility` lets the asker see, oldest
+    /// first, after the lead `after`.
+    pub async fn queue_leads(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        after: Option<LeadId>,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        let mut q = Sql::new(&format!(
+            "{SELECT} WHERE l.org_id = $1 AND l.owner_kind = 'queue'"
+        ))
+        .bind(org);
+        push_visibility(&mut q, visibility, None);
+        if let Some(a) = after {
+            q.push(" AND l.id > ").push_bind(a);
+        }
+        q.push(" ORDER BY l.id LIMIT ").push_bind(i64::from(limit));
+        self.fetch_all::<Row>(&q)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
     /// How many leads the organization has.
     pub async fn count_leads(&mut self, org: OrgId) -> Result<i64, StoreError> {
         let r: CountRow = self

@@ -31,6 +31,8 @@ pub struct User {
     pub max_new_leads: Option<u32>,
     /// Their own minimum of open new leads, over the organization's.
     pub min_new_leads: Option<u32>,
+    /// Whether they paused themselves: distribution passes them over, keeping their place.
+    pub paused: bool,
     /// When they were added.
     pub created_at: Timestamp,
 }
@@ -64,6 +66,7 @@ pub(crate) struct Row {
     pool_access: bool,
     max_new_leads: Option<i64>,
     min_new_leads: Option<i64>,
+    paused: bool,
     created_at: i64,
 }
 
@@ -90,6 +93,7 @@ impl Row {
                 .min_new_leads
                 .map(count("users.min_new_leads"))
                 .transpose()?,
+            paused: self.paused,
             created_at: Timestamp::from_millis(self.created_at),
         })
     }
@@ -101,7 +105,7 @@ pub(crate) fn count(column: &'static str) -> impl Fn(i64) -> Result<u32, StoreEr
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.pool_access, \
-     u.max_new_leads, u.min_new_leads, u.created_at";
+     u.max_new_leads, u.min_new_leads, u.paused, u.created_at";
 
 #[derive(sqlx::FromRow)]
 struct TeamLink {
@@ -245,7 +249,7 @@ impl Tx {
     /// Changes a user's name, role, active flag, scope, pool access and caps.
     pub async fn update_user(&mut self, u: &User) -> Result<(), StoreError> {
         let q = Sql::new("UPDATE users SET name = $3, role = $4, active = $5, scope_team_id = $6, pool_access = $7, \
-             max_new_leads = $8, min_new_leads = $9 WHERE org_id = $1 AND id = $2")
+             max_new_leads = $8, min_new_leads = $9, paused = $10 WHERE org_id = $1 AND id = $2")
             .bind(u.org)
             .bind(u.id)
             .bind(u.name.as_str())
@@ -254,7 +258,8 @@ impl Tx {
             .bind(u.scope_team_id)
             .bind(u.pool_access)
             .bind(u.max_new_leads.map(i64::from))
-            .bind(u.min_new_leads.map(i64::from));
+            .bind(u.min_new_leads.map(i64::from))
+            .bind(u.paused);
         match self.execute(&q).await? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),

@@ -234,6 +234,7 @@ fn placeholder() -> User {
         pool_access: false,
         max_new_leads: None,
         min_new_leads: None,
+        paused: false,
         created_at: leadpool_domain::Timestamp::from_millis(0),
     }
 }

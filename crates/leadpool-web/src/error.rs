@@ -55,6 +55,12 @@ impl ApiError {
         }
     }
 
+    /// The same error with these structured facts in `details`.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
     /// A request that is malformed in `field`.
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();

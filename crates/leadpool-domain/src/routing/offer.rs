@@ -102,7 +102,9 @@ pub fn accept(
     now: Timestamp,
 ) -> Result<Transition, OfferRefusal> {
     on_offer(lead, offer, taker.user)?;
-    if now >= offer.deadline {
+    // At the deadline itself both an accept and the window's end are valid; the lead's lock
+    // lets exactly one of them happen.
+    if now > offer.deadline {
         return Err(OfferRefusal::Expired {
             deadline: offer.deadline,
         });

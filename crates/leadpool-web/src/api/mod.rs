@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod calendars;
 pub mod leads;
+pub mod offers;
 pub mod orgs;
 pub mod pool;
 pub mod sources;
@@ -59,6 +60,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(leads::routes())
         .merge(calendars::routes())
         .merge(pool::routes())
+        .merge(offers::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".

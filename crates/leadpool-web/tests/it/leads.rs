@@ -31,7 +31,7 @@ app_test! {
         assert_eq!(again.body["lead"]["id"], first.body["lead"]["id"]);
         let timeline = app.get(&format!("/api/v1/leads/{}/timeline", first.body["lead"]["id"]), &app.admin.token).await;
         let kinds: Vec<&str> = timeline.body["items"].as_array().map(|i| i.iter().filter_map(|e| e["kind"].as_str()).collect()).unwrap_or_default();
-        assert_eq!(kinds, ["created"], "a retried intake must not add history");
+        assert_eq!(kinds, ["created", "routed"], "a retried intake must not add history");
         assert_eq!(timeline.body["items"][0]["actor"]["kind"], "source");
     }
 }
@@ -245,6 +245,6 @@ app_test! {
         assert_eq!(all.body["items"].as_array().map(Vec::len), Some(1));
         let lead = ids.into_iter().next().flatten().unwrap_or_default();
         let timeline = app.get(&format!("/api/v1/leads/{lead}/timeline"), &app.admin.token).await;
-        assert_eq!(timeline.body["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(timeline.body["items"].as_array().map(Vec::len), Some(2), "created and routed, once");
     }
 }

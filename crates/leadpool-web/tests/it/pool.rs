@@ -111,7 +111,7 @@ app_test! {
         assert_eq!(lost["results"][0]["owner_name"], "ana");
         assert_eq!(lost["results"][0]["message"], "already claimed by ana");
 
-        assert_eq!(timeline_kinds(&app, ids[0]).await, ["created", "owner_changed", "claimed"]);
+        assert_eq!(timeline_kinds(&app, ids[0]).await, ["created", "routed", "owner_changed", "claimed"]);
         let detail = app.get(&format!("/api/v1/leads/{}", ids[0]), &bob.token).await;
         assert_eq!(detail.status, StatusCode::NOT_FOUND, "a claimed lead leaves everyone else's view");
         let unknown = claim(&app, &bob, &[999_999]).await;

@@ -1,0 +1,564 @@
+//! Distribution's use cases: routing a new lead through the rules, the offers that follow
+//! and their answers (accept, decline, a call, the window's end, an admin's cancel),
+//! reassignment groups, the manual queue, dry runs and the explanation of the last decision.
+//!
+//! A decision is made and written in one transaction: the members' rows are locked (on
+//! PostgreSQL) before their caps are counted, and the rule's round-robin position is locked
+//! before it moves, so concurrent intakes through one rule take turns. Every answer to an
+//! offer locks the lead first, so an accept racing the window's end, or fifty accepts racing
+//! each other, have exactly one outcome.
+
+use leadpool_domain::pool::Caps;
+use leadpool_domain::routing::{
+    self, AttemptOutcome, Candidate, Decision, History, MemberRef, OfferRefusal, Outcome, Plan,
+    RouteInput, Router, Strategy,
+};
+use leadpool_domain::timer::TimerKind;
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, Timestamp, UserId};
+use leadpool_store::offers::{NewOffer, OfferState, StoredOffer};
+use leadpool_store::routing::Reassignment;
+use leadpool_store::users::UserFilter;
+use leadpool_store::{StoreError, Tx};
+use serde_json::json;
+
+use crate::{App, AppError};
+
+/// What routes a lead.
+#[derive(Clone, Copy)]
+pub(crate) enum Via<'a> {
+    /// The organization's rules (a new lead).
+    Rules,
+    /// A reassignment group, triggered by hand.
+    Reassignment(&'a Reassignment),
+    /// The plan of an offer that ended without a taker.
+    After(&'a StoredOffer),
+}
+
+/// A decision ready to write, with what made it.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    router: Option<(Router, String, Plan)>,
+    pub(crate) decision: Decision,
+}
+
+/// How an agent answers an offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Takes it.
+    Accept,
+    /// Turns it down.
+    Decline,
+    /// Called the lead (with the PIN dialled in with, if any); counts as accepting.
+    Call {
+        /// The PIN.
+        pin: Option<String>,
+    },
+}
+
+/// What came of an answer to an offer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OfferAnswer {
+    /// Done; the lead as it now is.
+    Done {
+        /// The lead.
+        lead: Box<Lead>,
+    },
+    /// Refused, and why (naming who took it when someone did).
+    Refused {
+        /// Why.
+        refusal: OfferRefusal,
+        /// The name of who took it, for `AlreadyTaken`.
+        by_name: Option<String>,
+    },
+}
+
+/// A call reported by a phone system.
+#[derive(Debug, Clone, Default)]
+pub struct CallInput {
+    /// The agent on the call.
+    pub agent_id: Option<UserId>,
+    /// The lead called.
+    pub lead_id: Option<LeadId>,
+    /// `inbound` or `outbound`.
+    pub direction: Option<String>,
+    /// The offer's PIN, when the agent dialled in with one.
+    pub pin: Option<String>,
+}
+
+/// What a reported call did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallOutcome {
+    /// It took the offered lead.
+    Claimed {
+        /// The lead.
+        lead: Box<Lead>,
+    },
+    /// The lead was not on offer to the agent: the call was logged as a contact.
+    Logged {
+        /// The lead.
+        lead: Box<Lead>,
+    },
+    /// It could not take the offered lead.
+    Refused {
+        /// Why.
+        refusal: OfferRefusal,
+        /// Who took it, if someone did.
+        by_name: Option<String>,
+    },
+}
+
+/// A lead to try the rules on without changing anything.
+#[derive(Debug, Clone, Default)]
+pub struct DryRunInput {
+    /// A stored lead (its fields, tags and source).
+    pub lead_id: Option<LeadId>,
+    /// Or a source…
+    pub source_id: Option<SourceId>,
+    /// …with these custom fields…
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// …and tags.
+    pub tags: Vec<String>,
+}
+
+/// A lead in the manual queue and why it is there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedLead {
+    /// The lead.
+    pub lead: Lead,
+    /// Why it is in the queue (the entry that put it there).
+    pub reason: Option<String>,
+    /// Since when.
+    pub since: Option<Timestamp>,
+}
+
+/// An open offer with its lead, as the offered agent sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenOffer {
+    /// The offer.
+    pub offer: StoredOffer,
+    /// The lead.
+    pub lead: Lead,
+}
+
+fn new_pin() -> Result<String, AppError> {
+    let mut buf = [0u8; 4];
+    getrandom::fill(&mut buf).map_err(|e| AppError::Internal(format!("random source: {e}")))?;
+    Ok(format!("{:06}", u32::from_le_bytes(buf) % 1_000_000))
+}
+
+fn refusal_message(r: OfferRefusal, by_name: Option<&str>) -> String {
+    match r {
+        OfferRefusal::AlreadyTaken { by } => format!(
+            "{} took this lead first",
+            by_name.map_or_else(|| format!("user {by}"), str::to_owned)
+        ),
+        OfferRefusal::Ended => "this offer is over: the lead has moved on".to_owned(),
+        OfferRefusal::NotOffered => "this lead was not offered to you".to_owned(),
+        OfferRefusal::Expired { deadline } => format!("the response window closed at {deadline}"),
+        OfferRefusal::WrongPin => {
+            "a broadcast is claimed by calling with the offer's PIN".to_owned()
+        }
+        OfferRefusal::OverCap { max } => format!("you hold {max} new leads, your cap"),
+    }
+}
+
+impl OfferAnswer {
+    /// The refusal as an error, for callers that only want the lead.
+    pub fn into_result(self) -> Result<Lead, AppError> {
+        match self {
+            Self::Done { lead } => Ok(*lead),
+            Self::Refused { refusal, by_name } => Err(AppError::Conflict {
+                code: refusal_code(refusal),
+                message: refusal_message(refusal, by_name.as_deref()),
+            }),
+        }
+    }
+}
+
+/// The stable wire name of a refusal.
+pub const fn refusal_code(r: OfferRefusal) -> &'static str {
+    match r {
+        OfferRefusal::AlreadyTaken { .. } => "already_taken",
+        OfferRefusal::Ended => "offer_ended",
+        OfferRefusal::NotOffered => "not_offered",
+        OfferRefusal::Expired { .. } => "offer_expired",
+        OfferRefusal::WrongPin => "wrong_pin",
+        OfferRefusal::OverCap { .. } => "over_cap",
+    }
+}
+
+/// The message a refusal shows people.
+pub fn refusal_text(r: OfferRefusal, by_name: Option<&str>) -> String {
+    refusal_message(r, by_name)
+}
+
+impl App {
+    /// Decides where `lead` goes, reading (and when `lock`, locking) what the decision needs.
+    pub(crate) async fn prepare(
+        &self,
+        tx: &mut Tx,
+        lead: &Lead,
+        via: Via<'_>,
+        history: History,
+        lock: bool,
+        now: Timestamp,
+    ) -> Result<Prepared, AppError> {
+        let org = lead.org;
+        let (router, name, plan, skipped) = match via {
+            Via::Rules => {
+                let rules = tx.rules(org).await?;
+                let (hit, skipped) = routing::match_rule(&rules, lead);
+                match hit {
+                    None => {
+                        return Ok(Prepared {
+                            router: None,
+                            decision: routing::no_rule(skipped),
+                        });
+                    }
+                    Some(r) => (
+                        Router::Rule { rule_id: r.id },
+                        r.name.clone(),
+                        r.plan.clone(),
+                        skipped,
+                    ),
+                }
+            }
+            Via::Reassignment(rg) => (
+                Router::Reassignment {
+                    reassignment_id: rg.id,
+                },
+                rg.name.clone(),
+                rg.plan.clone(),
+                Vec::new(),
+            ),
+            Via::After(o) => (
+                o.offer.router,
+                o.router_name.clone(),
+                o.plan.clone(),
+                Vec::new(),
+            ),
+        };
+        let entries = match plan.group_id {
+            Some(g) => match tx.group(org, g).await {
+                Ok(g) => g.entries,
+                Err(StoreError::NotFound) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            },
+            None => Vec::new(),
+        };
+        let candidates = self.candidates(tx, org, &entries, &plan, lock).await?;
+        let members = routing::resolve_members(&entries, &candidates);
+        let cursor = match (plan.strategy, lock) {
+            (Strategy::RoundRobin, true) => tx.lock_cursor(org, router).await?,
+            (Strategy::RoundRobin, false) => tx.cursor(org, router).await?,
+            _ => routing::Cursor::default(),
+        };
+        let stored = match plan.calendar_id {
+            Some(id) => match tx.calendar(org, id).await {
+                Ok(c) => Some(c),
+                Err(StoreError::NotFound) => tx.default_calendar(org).await?,
+                Err(e) => return Err(e.into()),
+            },
+            None => tx.default_calendar(org).await?,
+        };
+        let calendar = stored.map(|c| c.to_calendar()).transpose()?;
+        let decision = routing::decide(&RouteInput {
+            lead,
+            router,
+            router_name: &name,
+            skipped,
+            plan: &plan,
+            members: &members,
+            candidates: &candidates,
+            cursor,
+            history,
+            calendar: calendar.as_ref(),
+            now,
+        });
+        Ok(Prepared {
+            router: Some((router, name, plan)),
+            decision,
+        })
+    }
+
+    /// Everyone the plan may hand the lead to, as they are now: members by name and by tag,
+    /// the direct agent and the default assignee, with caps, counts and pause.
+    async fn candidates(
+        &self,
+        tx: &mut Tx,
+        org: OrgId,
+        entries: &[routing::GroupEntry],
+        plan: &Plan,
+        lock: bool,
+    ) -> Result<Vec<Candidate>, AppError> {
+        let mut ids: Vec<UserId> = Vec::new();
+        let mut tags = Vec::new();
+        for e in entries {
+            match &e.member {
+                MemberRef::User { user_id } => ids.push(*user_id),
+                MemberRef::Tag { tag } => tags.push(tag.clone()),
+            }
+        }
+        ids.extend(tx.users_tagged(org, &tags).await?);
+        if let Strategy::DirectAgent { user_id } = plan.strategy {
+            ids.push(user_id);
+        }
+        if let routing::Fallback::Agent { user_id } = plan.fallback {
+            ids.push(user_id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = tx
+            .users(
+                org,
+                &UserFilter {
+                    ids: Some(ids),
+                    ..UserFilter::default()
+                },
+            )
+            .await?;
+        let found: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        if lock {
+            tx.lock_users(org, &found).await?;
+        }
+        let org_caps = tx.org_pool_settings(org).await?.caps;
+        let open_new = tx.open_new_counts(org, &found).await?;
+        let loads = tx.loads(org, &found).await?;
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let load = loads.get(&u.id).copied().unwrap_or_default();
+                Candidate {
+                    user: u.id,
+                    team: u.teams.first().copied(),
+                    is_agent: u.role.is_agent(),
+                    active: u.active,
+                    paused: u.paused,
+                    caps: Caps::effective(org_caps, u.max_new_leads, u.min_new_leads),
+                    open_new: open_new.get(&u.id).copied().unwrap_or(0),
+                    open_leads: load.open_leads,
+                    last_lead_at: load.last_routed_at,
+                    tags: u.tags,
+                    name: u.name,
+                }
+            })
+            .collect())
+    }
+
+    /// Writes a prepared decision: the lead's `routed` transition, the offer and its window,
+    /// the round-robin position and the agents' events. Returns the lead and whether a
+    /// timer was set.
+    pub(crate) async fn apply(
+        &self,
+        tx: &mut Tx,
+        before: &Lead,
+        p: &Prepared,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<(Lead, bool), AppError> {
+        let org = before.org;
+        let d = &p.decision;
+        let offer = match (&d.outcome, &p.router) {
+            (
+                Outcome::Offer {
+                    to,
+                    deadline,
+                    broadcast,
+                },
+                Some((router, name, plan)),
+            ) => {
+                let pin = new_pin()?;
+                let id = tx
+                    .insert_offer(
+                        org,
+                        &NewOffer {
+                            lead: before.id,
+                            router: *router,
+                            router_name: name,
+                            plan,
+                            to,
+                            deadline: *deadline,
+                            pin: &pin,
+                            broadcast: *broadcast,
+                            history: &d.history,
+                        },
+                        now,
+                    )
+                    .await?;
+                Some((id, pin))
+            }
+            _ => None,
+        };
+        let owner = d
+            .owner(offer.as_ref().map(|(id, _)| *id))
+            .ok_or_else(|| AppError::Internal("an offer decided without a router".into()))?;
+        let t = d.transition(before, owner, actor, now);
+        if !tx.update_lead(before.version, &t).await? {
+            return Err(AppError::Conflict {
+                code: "lead_changed",
+                message: format!("lead {} changed meanwhile; try again", before.id),
+            });
+        }
+        self.sync_reserve(tx, before, &t).await?;
+        if let (Some(c), Some((router, _, _))) = (&d.cursor, &p.router) {
+            tx.save_cursor(org, *router, c).await?;
+        }
+        let lead = t.lead;
+        let timer_set = match (&d.outcome, &offer) {
+            (Outcome::Offer { to, deadline, .. }, Some((offer_id, pin))) => {
+                tx.set_timer(
+                    org,
+                    lead.id,
+                    TimerKind::OfferWindow,
+                    *deadline,
+                    lead.version,
+                    now,
+                )
+                .await?;
+                let payload = json!({
+                    "offer_id": offer_id, "deadline": deadline, "pin": pin,
+                    "lead_name": lead.name.as_ref().map(|n| n.as_str()),
+                });
+                for u in to {
+                    tx.push_event(org, *u, Some(lead.id), "offer_made", &payload, now)
+                        .await?;
+                }
+                true
+            }
+            (Outcome::Agent { user_id, .. }, _) => {
+                tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+                tx.set_last_routed(org, *user_id, now).await?;
+                let payload = json!({ "reason": d.trace.summary() });
+                tx.push_event(org, *user_id, Some(lead.id), "lead_assigned", &payload, now)
+                    .await?;
+                false
+            }
+            _ => {
+                tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+                false
+            }
+        };
+        metrics::counter!("leadpool_routed_total", "outcome" => outcome_name(&d.outcome))
+            .increment(1);
+        Ok((lead, timer_set))
+    }
+
+    /// Routes a lead just stored through the organization's rules, in the caller's
+    /// transaction. Returns the lead and whether a timer was set.
+    pub(crate) async fn route_new(
+        &self,
+        tx: &mut Tx,
+        lead: &Lead,
+        now: Timestamp,
+    ) -> Result<(Lead, bool), AppError> {
+        let p = self
+            .prepare(tx, lead, Via::Rules, History::default(), true, now)
+            .await?;
+        self.apply(tx, lead, &p, Actor::System, now).await
+    }
+
+    /// The offer window of `lead` ran out (the scheduler, in its transaction): the lead goes
+    /// to the next member or the fallback. `false` when the lead is no longer on that offer.
+    pub(crate) async fn fire_offer_window(
+        &self,
+        tx: &mut Tx,
+        lead: &Lead,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        let Owner::Offer { offer_id } = lead.owner else {
+            return Ok(false);
+        };
+        let stored = tx.offer(lead.org, offer_id).await?;
+        if stored.state != OfferState::Open {
+            return Ok(false);
+        }
+        let Some(t) = routing::expire(lead, &stored.offer, now) else {
+            return Ok(false);
+        };
+        if !tx.update_lead(lead.version, &t).await? {
+            return Err(AppError::Internal(format!(
+                "lead {} changed while locked",
+                lead.id
+            )));
+        }
+        let mut history = stored.offer.history.clone();
+        history.close(&stored.offer.to, AttemptOutcome::Expired);
+        self.end_offer(
+            tx,
+            &stored,
+            OfferState::MovedOn,
+            None,
+            &history,
+            "expired",
+            now,
+        )
+        .await?;
+        let p = self
+            .prepare(tx, &t.lead, Via::After(&stored), history, true, now)
+            .await?;
+        self.apply(tx, &t.lead, &p, Actor::System, now).await?;
+        Ok(true)
+    }
+
+    /// Closes an offer and tells everyone still holding it that it is withdrawn.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "every argument is a distinct fact of how the offer ended"
+    )]
+    pub(crate) async fn end_offer(
+        &self,
+        tx: &mut Tx,
+        o: &StoredOffer,
+        state: OfferState,
+        winner: Option<(UserId, &str)>,
+        history: &History,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let lead_org = o.org;
+        tx.close_offer(
+            lead_org,
+            o.offer.id,
+            state,
+            winner.map(|(u, _)| u),
+            history,
+            now,
+        )
+        .await?;
+        let payload = json!({
+            "offer_id": o.offer.id,
+            "why": why,
+            "winner_id": winner.map(|(u, _)| u),
+            "winner_name": winner.map(|(_, n)| n),
+        });
+        for u in o
+            .offer
+            .to
+            .iter()
+            .filter(|u| winner.is_none_or(|(w, _)| w != **u))
+        {
+            tx.push_event(
+                lead_org,
+                *u,
+                Some(o.offer.lead_id),
+                "offer_withdrawn",
+                &payload,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn outcome_name(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Agent { .. } => "agent",
+        Outcome::Offer { .. } => "offer",
+        Outcome::Pool { .. } => "pool",
+        Outcome::Queue => "queue",
+    }
+}

@@ -1,0 +1,588 @@
+//! The people's side of distribution: agents answering offers (or calling the lead),
+//! pausing themselves and reading their events; admins cancelling offers, triggering
+//! reassignment groups, working the manual queue, trying rules out and reading why a lead
+//! went where it went.
+
+use leadpool_domain::lead::{LeadDraft, LeadInput};
+use leadpool_domain::pool::{Caps, ContactKind, Taker};
+use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
+use leadpool_domain::timer::TimerKind;
+use leadpool_domain::{
+    Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Role, Timestamp, UserId, Visibility,
+};
+use leadpool_store::Tx;
+use leadpool_store::offers::{AgentEvent, OfferState};
+use leadpool_store::users::User;
+use serde_json::Value;
+
+use crate::distribute::{
+    Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
+};
+use crate::{App, AppError, Member};
+
+/// Most queue leads or events one page returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// The decision a dry run would make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DryRun {
+    /// Where the lead would go.
+    pub outcome: routing::Outcome,
+    /// Why.
+    pub trace: Trace,
+}
+
+/// The last routing decision of a lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// When it was made.
+    pub at: Timestamp,
+    /// In one line.
+    pub summary: Option<String>,
+    /// Everything it considered.
+    pub trace: Value,
+}
+
+fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
+    if matches!(m.viewer.role, Role::Admin | Role::Isa) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "only admins and ISAs may {what}"
+        )))
+    }
+}
+
+impl App {
+    /// The signed-in agent answers an offer made to them.
+    pub async fn answer_offer(
+        &self,
+        m: &Member,
+        offer: OfferId,
+        answer: Answer,
+    ) -> Result<OfferAnswer, AppError> {
+        self.answer_as(&m.user, offer, answer).await
+    }
+
+    async fn answer_as(
+        &self,
+        agent: &User,
+        offer_id: OfferId,
+        answer: Answer,
+    ) -> Result<OfferAnswer, AppError> {
+        let org = agent.org;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let stored = tx
+            .offer(org, offer_id)
+            .await
+            .map_err(AppError::from_store("offer"))?;
+        if !stored.offer.to.contains(&agent.id)
+            && !stored
+                .offer
+                .history
+                .attempts
+                .iter()
+                .any(|a| a.user_id == agent.id)
+        {
+            return Err(AppError::NotFound { what: "offer" });
+        }
+        // The lead first: every answer and the window's end take it in the same order.
+        tx.lock_lead(org, stored.offer.lead_id).await?;
+        let lead = tx
+            .lead(org, stored.offer.lead_id, &Visibility::Organization)
+            .await?;
+        let how = match &answer {
+            Answer::Decline => None,
+            Answer::Accept => Some(Acceptance::Accept),
+            Answer::Call { pin } => Some(Acceptance::Call { pin: pin.clone() }),
+        };
+        let Some(how) = how else {
+            return self.decline_in(tx, &stored, &lead, agent.id, now).await;
+        };
+        tx.lock_users(org, &[agent.id]).await?;
+        let org_caps = tx.org_pool_settings(org).await?.caps;
+        let open = tx.open_new_counts(org, &[agent.id]).await?;
+        let taker = Taker {
+            user: agent.id,
+            team: agent.teams.first().copied(),
+            caps: Caps::effective(org_caps, agent.max_new_leads, agent.min_new_leads),
+            open_new: open.get(&agent.id).copied().unwrap_or(0),
+        };
+        let t = match routing::accept(&lead, &stored.offer, &taker, &how, now) {
+            Ok(t) => t,
+            Err(refusal) => {
+                let by_name = match refusal {
+                    routing::OfferRefusal::AlreadyTaken { by } => {
+                        tx.user_names(org, &[by]).await?.remove(&by)
+                    }
+                    _ => None,
+                };
+                tx.rollback().await?;
+                return Ok(OfferAnswer::Refused { refusal, by_name });
+            }
+        };
+        if !tx.update_lead(lead.version, &t).await? {
+            return Err(AppError::Internal(format!(
+                "lead {} changed while locked",
+                lead.id
+            )));
+        }
+        tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+        tx.set_last_routed(org, agent.id, now).await?;
+        let mut history = stored.offer.history.clone();
+        let others: Vec<UserId> = stored
+            .offer
+            .to
+            .iter()
+            .copied()
+            .filter(|u| *u != agent.id)
+            .collect();
+        history.close(&others, AttemptOutcome::Expired);
+        self.end_offer(
+            &mut tx,
+            &stored,
+            OfferState::Accepted,
+            Some((agent.id, agent.name.as_str())),
+            &history,
+            "taken",
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        metrics::counter!("leadpool_offers_accepted_total").increment(1);
+        Ok(OfferAnswer::Done {
+            lead: Box::new(t.lead),
+        })
+    }
+
+    async fn decline_in(
+        &self,
+        mut tx: Tx,
+        stored: &leadpool_store::offers::StoredOffer,
+        lead: &leadpool_domain::Lead,
+        agent: UserId,
+        now: Timestamp,
+    ) -> Result<OfferAnswer, AppError> {
+        let t = match routing::decline(lead, &stored.offer, agent, now) {
+            Ok(t) => t,
+            Err(refusal) => {
+                tx.rollback().await?;
+                return Ok(OfferAnswer::Refused {
+                    refusal,
+                    by_name: None,
+                });
+            }
+        };
+        if !tx.update_lead(lead.version, &t).await? {
+            return Err(AppError::Internal(format!(
+                "lead {} changed while locked",
+                lead.id
+            )));
+        }
+        let mut history = stored.offer.history.clone();
+        history.close(&[agent], AttemptOutcome::Declined);
+        let mut timer_set = false;
+        let lead = match routing::after_decline(&stored.offer, &history) {
+            Some(open) => {
+                tx.narrow_offer(stored.org, stored.offer.id, &open, &history)
+                    .await?;
+                t.lead
+            }
+            None => {
+                self.end_offer(
+                    &mut tx,
+                    stored,
+                    OfferState::MovedOn,
+                    None,
+                    &history,
+                    "declined",
+                    now,
+                )
+                .await?;
+                let p = self
+                    .prepare(&mut tx, &t.lead, Via::After(stored), history, true, now)
+                    .await?;
+                let (lead, set) = self.apply(&mut tx, &t.lead, &p, Actor::System, now).await?;
+                timer_set = set;
+                lead
+            }
+        };
+        tx.commit().await?;
+        self.timers_changed(timer_set);
+        Ok(OfferAnswer::Done {
+            lead: Box::new(lead),
+        })
+    }
+
+    /// A phone system reports a call (`POST /calls`). A call by an offered agent takes the
+    /// offer (a broadcast needs the offer's PIN); any other call is logged as a contact.
+    /// Agents report their own calls; admins and ISAs any agent's in their scope.
+    pub async fn record_call(&self, m: &Member, input: CallInput) -> Result<CallOutcome, AppError> {
+        let lead_id = input
+            .lead_id
+            .ok_or_else(|| AppError::invalid("lead_id", "the lead called is required"))?;
+        let direction = input.direction.as_deref().unwrap_or("outbound");
+        if !matches!(direction, "inbound" | "outbound") {
+            return Err(AppError::invalid("direction", "`inbound` or `outbound`"));
+        }
+        let agent_id = input.agent_id.unwrap_or(m.user.id);
+        let agent = if agent_id == m.user.id {
+            m.user.clone()
+        } else {
+            require_staff(m, "report other agents' calls")?;
+            let mut tx = self.store().read().await?;
+            let agent = tx.user(m.viewer.org, agent_id).await.map_err(|_| {
+                AppError::invalid(
+                    "agent_id",
+                    format!("no user {agent_id} in this organization"),
+                )
+            })?;
+            tx.commit().await?;
+            if !m.viewer.scope.covers(agent.teams.first().copied()) {
+                return Err(AppError::Forbidden(format!(
+                    "{} is outside your scope",
+                    agent.name
+                )));
+            }
+            agent
+        };
+        let mut tx = self.store().read().await?;
+        let lead = tx
+            .lead(m.viewer.org, lead_id, &Visibility::Organization)
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        tx.commit().await?;
+        if let Owner::Offer { offer_id } = lead.owner {
+            let mut tx = self.store().read().await?;
+            let offered = tx
+                .offer(m.viewer.org, offer_id)
+                .await?
+                .offer
+                .to
+                .contains(&agent.id);
+            tx.commit().await?;
+            if offered {
+                return Ok(
+                    match self
+                        .answer_as(&agent, offer_id, Answer::Call { pin: input.pin })
+                        .await?
+                    {
+                        OfferAnswer::Done { lead } => CallOutcome::Claimed { lead },
+                        OfferAnswer::Refused { refusal, by_name } => {
+                            CallOutcome::Refused { refusal, by_name }
+                        }
+                    },
+                );
+            }
+        }
+        let note = format!("{direction} call by {}", agent.name);
+        let lead = self
+            .log_contact(m, lead_id, ContactKind::Call, Some(note))
+            .await?;
+        Ok(CallOutcome::Logged {
+            lead: Box::new(lead),
+        })
+    }
+
+    /// An admin stops a lead's offer; the lead goes to the manual assignment queue.
+    pub async fn cancel_offer(
+        &self,
+        m: &Member,
+        lead_id: LeadId,
+    ) -> Result<leadpool_domain::Lead, AppError> {
+        if m.viewer.role != Role::Admin {
+            return Err(AppError::Forbidden(
+                "only admins may cancel an offer".into(),
+            ));
+        }
+        let now = self.now();
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        tx.lock_lead(org, lead_id)
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        let lead = tx
+            .lead(org, lead_id, &m.viewer.lead_visibility())
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        let Owner::Offer { offer_id } = lead.owner else {
+            return Err(AppError::Conflict {
+                code: "not_offered",
+                message: format!("lead {lead_id} is not being offered"),
+            });
+        };
+        let stored = tx.offer(org, offer_id).await?;
+        let actor = Actor::User { user_id: m.user.id };
+        let Some(t) = routing::cancel(&lead, &stored.offer, actor, now) else {
+            return Err(AppError::Internal(format!(
+                "lead {lead_id} left its offer while locked"
+            )));
+        };
+        if !tx.update_lead(lead.version, &t).await? {
+            return Err(AppError::Internal(format!(
+                "lead {lead_id} changed while locked"
+            )));
+        }
+        tx.cancel_timer(lead_id, TimerKind::OfferWindow).await?;
+        let mut history = stored.offer.history.clone();
+        history.close(&stored.offer.to, AttemptOutcome::Expired);
+        self.end_offer(
+            &mut tx,
+            &stored,
+            OfferState::Cancelled,
+            None,
+            &history,
+            "cancelled",
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(t.lead)
+    }
+
+    /// An admin or ISA sends a lead already in the system through a reassignment group
+    /// (seed 004). While it is offered, no other reassignment is possible; an agent taking it
+    /// or the default assignee getting it ends that, on the timeline.
+    pub async fn trigger_reassignment(
+        &self,
+        m: &Member,
+        lead_id: LeadId,
+        id: ReassignmentId,
+    ) -> Result<(leadpool_domain::Lead, Trace), AppError> {
+        require_staff(m, "trigger a reassignment group")?;
+        let now = self.now();
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        let rg = tx
+            .reassignment(org, id)
+            .await
+            .map_err(AppError::from_store("reassignment group"))?;
+        if !available_to(m, &rg.teams) {
+            return Err(AppError::NotFound {
+                what: "reassignment group",
+            });
+        }
+        tx.lock_lead(org, lead_id)
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        let lead = tx
+            .lead(org, lead_id, &m.viewer.lead_visibility())
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        if matches!(lead.owner, Owner::Offer { .. }) {
+            return Err(AppError::Conflict {
+                code: "reassignment_in_progress",
+                message: format!(
+                    "lead {lead_id} is being offered (re-assign in progress); wait for it to be taken or cancel the offer"
+                ),
+            });
+        }
+        let p = self
+            .prepare(
+                &mut tx,
+                &lead,
+                Via::Reassignment(&rg),
+                History::default(),
+                true,
+                now,
+            )
+            .await?;
+        let (lead, timer_set) = self
+            .apply(&mut tx, &lead, &p, Actor::User { user_id: m.user.id }, now)
+            .await?;
+        tx.commit().await?;
+        self.timers_changed(timer_set);
+        Ok((lead, p.decision.trace))
+    }
+
+    /// The last routing decision of a lead the member may see, with its whole trace.
+    pub async fn routing_explanation(
+        &self,
+        m: &Member,
+        lead_id: LeadId,
+    ) -> Result<Option<Explanation>, AppError> {
+        let lead = self.get_lead(m, lead_id).await?;
+        let mut tx = self.store().read().await?;
+        let entry = tx
+            .latest_entries(m.viewer.org, &[lead.id], &[EventKind::Routed])
+            .await?
+            .remove(&lead.id);
+        tx.commit().await?;
+        Ok(entry.map(|r| Explanation {
+            at: r.entry.at,
+            summary: r.entry.reason,
+            trace: r.entry.changes.get("trace").cloned().unwrap_or(Value::Null),
+        }))
+    }
+
+    /// What the rules would do with a lead (stored, or made up of a source, fields and
+    /// tags), without changing anything: no lead, offer, position or event is written.
+    pub async fn dry_run(&self, m: &Member, input: DryRunInput) -> Result<DryRun, AppError> {
+        require_staff(m, "try routing rules")?;
+        let now = self.now();
+        let org = m.viewer.org;
+        let lead = match (input.lead_id, input.source_id) {
+            (Some(id), _) => self.get_lead(m, id).await?,
+            (None, Some(source_id)) => {
+                let mut tx = self.store().read().await?;
+                tx.source(org, source_id).await.map_err(|_| {
+                    AppError::invalid(
+                        "source_id",
+                        format!("no source {source_id} in this organization"),
+                    )
+                })?;
+                let status = tx.default_status(org).await?;
+                tx.commit().await?;
+                let draft = LeadDraft::parse(LeadInput {
+                    name: Some("dry run".into()),
+                    tags: input.tags,
+                    fields: input.fields,
+                    ..LeadInput::default()
+                })?;
+                draft
+                    .create(
+                        org,
+                        source_id,
+                        status.to_ref(),
+                        Owner::Queue,
+                        None,
+                        Actor::System,
+                        None,
+                        now,
+                    )
+                    .lead
+            }
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "lead_id",
+                    "give a lead_id, or a source_id with fields and tags",
+                ));
+            }
+        };
+        let mut tx = self.store().read().await?;
+        let p = self
+            .prepare(&mut tx, &lead, Via::Rules, History::default(), false, now)
+            .await?;
+        tx.commit().await?;
+        Ok(DryRun {
+            outcome: p.decision.outcome,
+            trace: p.decision.trace,
+        })
+    }
+
+    /// The manual assignment queue in the member's scope, oldest first, each lead with why it
+    /// is there.
+    pub async fn queue(
+        &self,
+        m: &Member,
+        after: Option<LeadId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<QueuedLead>, AppError> {
+        require_staff(m, "work the manual assignment queue")?;
+        let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
+        let mut tx = self.store().read().await?;
+        let leads = tx
+            .queue_leads(m.viewer.org, &m.viewer.lead_visibility(), after, limit)
+            .await?;
+        let ids: Vec<LeadId> = leads.iter().map(|l| l.id).collect();
+        let mut why = tx
+            .latest_entries(
+                m.viewer.org,
+                &ids,
+                &[
+                    EventKind::Created,
+                    EventKind::Routed,
+                    EventKind::OwnerChanged,
+                    EventKind::OfferCancelled,
+                ],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(leads
+            .into_iter()
+            .map(|lead| {
+                let e = why.remove(&lead.id);
+                QueuedLead {
+                    reason: e.as_ref().and_then(|e| e.entry.reason.clone()),
+                    since: e.map(|e| e.entry.at),
+                    lead,
+                }
+            })
+            .collect())
+    }
+
+    /// The offers the signed-in agent may answer now, with their leads.
+    pub async fn my_offers(&self, m: &Member) -> Result<Vec<OpenOffer>, AppError> {
+        let mut tx = self.store().read().await?;
+        let offers = tx.open_offers_for(m.viewer.org, m.user.id).await?;
+        let ids: Vec<LeadId> = offers.iter().map(|o| o.offer.lead_id).collect();
+        let leads = tx.leads_by_ids(m.viewer.org, &ids, false).await?;
+        tx.commit().await?;
+        Ok(offers
+            .into_iter()
+            .filter_map(|offer| {
+                let lead = leads
+                    .iter()
+                    .find(|l| {
+                        l.id == offer.offer.lead_id
+                            && l.owner
+                                == (Owner::Offer {
+                                    offer_id: offer.offer.id,
+                                })
+                    })?
+                    .clone();
+                Some(OpenOffer { offer, lead })
+            })
+            .collect())
+    }
+
+    /// Pauses or resumes an agent: themselves, or (admins) any agent in scope. A paused agent
+    /// keeps their place in line but is passed over.
+    pub async fn set_paused(
+        &self,
+        m: &Member,
+        user: Option<UserId>,
+        paused: bool,
+    ) -> Result<User, AppError> {
+        let id = user.unwrap_or(m.user.id);
+        let mut tx = self.store().write().await?;
+        let mut u = tx
+            .user(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("user"))?;
+        if id != m.user.id && !m.viewer.administers(u.teams.first().copied()) {
+            return Err(AppError::Forbidden(
+                "only admins may pause someone else".into(),
+            ));
+        }
+        u.paused = paused;
+        tx.update_user(&u).await?;
+        tx.commit().await?;
+        self.forget_members();
+        Ok(u)
+    }
+
+    /// The signed-in user's events after `after`, oldest first.
+    pub async fn events(
+        &self,
+        m: &Member,
+        after: i64,
+        limit: Option<u32>,
+    ) -> Result<Vec<AgentEvent>, AppError> {
+        let limit = limit.unwrap_or(100).clamp(1, MAX_PAGE);
+        let mut tx = self.store().read().await?;
+        let events = tx.events(m.viewer.org, m.user.id, after, limit).await?;
+        tx.commit().await?;
+        Ok(events)
+    }
+}
+
+/// Whether a reassignment group available to `teams` is offered to this member: one of its
+/// teams is theirs or in their scope (an organization-wide scope covers all).
+fn available_to(m: &Member, teams: &[leadpool_domain::TeamId]) -> bool {
+    teams.is_empty()
+        || teams
+            .iter()
+            .any(|t| m.user.teams.contains(t) || m.viewer.scope.covers(Some(*t)))
+}

@@ -1,0 +1,400 @@
+//! Distribution against a real database with a fake clock: offers that time out, are
+//! declined, accepted or taken by a call; the fallback when nobody is eligible; the
+//! reassignment lock; the manual queue; dry runs. Rules are set up through the store; every
+//! action goes through HTTP as a user would.
+
+use std::time::Duration;
+
+use leadpool_app::timers::Scheduler;
+use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
+use leadpool_domain::{GroupId, PoolId, Role, TeamId};
+use leadpool_store::routing::RuleSettings;
+use leadpool_testkit::{TestApp, TestUser, app_test};
+use serde_json::{Value, json};
+
+const WINDOW: u64 = 300;
+
+async fn agents(app: &TestApp, n: usize) -> Vec<TestUser> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        out.push(
+            app.user(&format!("agent{i}@acme.test"), Role::Agent, &[])
+                .await,
+        );
+    }
+    out
+}
+
+async fn group(app: &TestApp, members: &[&TestUser]) -> GroupId {
+    let entries: Vec<GroupEntry> = members
+        .iter()
+        .map(|u| GroupEntry {
+            member: MemberRef::User { user_id: u.user.id },
+            weight: 1,
+        })
+        .collect();
+    let mut tx = app
+        .app
+        .store()
+        .write()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let g = tx
+        .insert_group(
+            app.org.id,
+            &format!("g{}", members.len()),
+            &entries,
+            app.app.now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    g.id
+}
+
+fn plan(
+    strategy: Strategy,
+    group: Option<GroupId>,
+    window: Option<u64>,
+    fallback: Fallback,
+) -> Plan {
+    Plan {
+        strategy,
+        group_id: group,
+        window_secs: window,
+        calendar_id: None,
+        ignore_hours: false,
+        passes: 1,
+        fallback,
+    }
+}
+
+async fn rule(app: &TestApp, name: &str, conditions: Conditions, plan: Plan) {
+    let mut tx = app
+        .app
+        .store()
+        .write()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.insert_rule(
+        app.org.id,
+        &RuleSettings {
+            name: name.into(),
+            enabled: true,
+            conditions,
+            plan,
+        },
+        app.app.now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn default_pool(app: &TestApp) -> PoolId {
+    let mut tx = app
+        .app
+        .store()
+        .read()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pools = tx.pools(app.org.id).await.unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    pools
+        .into_iter()
+        .find(|p| p.is_default)
+        .map(|p| p.id)
+        .unwrap_or_else(|| panic!("no default pool"))
+}
+
+/// Sends a lead in through the source; returns the lead as the intake answered it.
+async fn lead_in(app: &TestApp, key: &str, name: &str) -> Value {
+    let a = app.intake(key, json!({ "name": name })).await;
+    assert_eq!(a.status.as_u16(), 201, "{}", a.body);
+    a.body["lead"].clone()
+}
+
+async fn lead(app: &TestApp, id: &Value) -> Value {
+    app.get(&format!("/api/v1/leads/{id}"), &app.admin.token)
+        .await
+        .body
+}
+
+async fn kinds(app: &TestApp, id: &Value) -> Vec<String> {
+    app.get(&format!("/api/v1/leads/{id}/timeline"), &app.admin.token)
+        .await
+        .body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The caller's open offers, as `(offer_id, lead_id, pin)`.
+async fn offers(app: &TestApp, who: &TestUser) -> Vec<(i64, i64, String)> {
+    app.get("/api/v1/offers", &who.token).await.body["offers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            (
+                o["offer_id"].as_i64().unwrap_or_default(),
+                o["lead"]["id"].as_i64().unwrap_or_default(),
+                o["pin"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn offered_to(lead: &Value) -> bool {
+    lead["owner"]["kind"] == "offer"
+}
+
+app_test! {
+    async fn a_round_robin_offer_times_out_to_the_next_agent_then_the_fallback(app) {
+        let a = agents(&app, 2).await;
+        let g = group(&app, &[&a[0], &a[1]]).await;
+        let pool = default_pool(&app).await;
+        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Pool { pool_id: pool })).await;
+        let (_, key) = app.source("Website").await;
+        let l = lead_in(&app, &key, "Ana Lima").await;
+        assert!(offered_to(&l), "{l}");
+        assert_eq!(offers(&app, &a[0]).await.len(), 1);
+        assert!(offers(&app, &a[1]).await.is_empty(), "round robin offers one at a time");
+
+        let scheduler = Scheduler::new(app.app.clone(), "s");
+        app.clock.advance(Duration::from_secs(WINDOW - 1));
+        assert_eq!(scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")).fired, 0);
+        app.clock.advance(Duration::from_secs(2));
+        assert_eq!(scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")).fired, 1);
+        assert!(offers(&app, &a[0]).await.is_empty());
+        assert_eq!(offers(&app, &a[1]).await.len(), 1, "the next agent in line has it now");
+
+        app.clock.advance(Duration::from_secs(WINDOW + 1));
+        assert_eq!(scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")).fired, 1);
+        let now = lead(&app, &l["id"]).await;
+        assert_eq!(now["owner"]["kind"], "pool", "{now}");
+        assert_eq!(now["owner"]["pool_id"], pool.get());
+        assert_eq!(kinds(&app, &l["id"]).await, ["created", "routed", "offer_expired", "routed", "offer_expired", "routed"]);
+        let why = app.get(&format!("/api/v1/leads/{}/routing", l["id"]), &app.admin.token).await;
+        assert_eq!(why.status.as_u16(), 200, "{}", why.body);
+        assert_eq!(why.body["trace"]["fallback"], "nobody is eligible");
+        let excluded: Vec<&str> = why.body["trace"]["excluded"].as_array().map(|x| x.iter().filter_map(|e| e["why"]["why"].as_str()).collect()).unwrap_or_default();
+        assert_eq!(excluded, ["already_offered", "already_offered"]);
+        let withdrawn = app.get("/api/v1/events", &a[0].token).await.body["events"].as_array().map(|e| e.iter().filter(|e| e["kind"] == "offer_withdrawn").count()).unwrap_or(0);
+        assert_eq!(withdrawn, 1);
+    }
+}
+
+app_test! {
+    async fn a_decline_moves_the_offer_on_at_once_and_the_next_agent_accepts(app) {
+        let a = agents(&app, 2).await;
+        let g = group(&app, &[&a[0], &a[1]]).await;
+        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
+        let (_, key) = app.source("Website").await;
+        let l = lead_in(&app, &key, "Ana Lima").await;
+        let (offer, _, _) = offers(&app, &a[0]).await[0].clone();
+        let other = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[1].token, json!({})).await;
+        assert_eq!(other.status.as_u16(), 404, "only the offered agent may answer: {}", other.body);
+        let declined = app.post(&format!("/api/v1/offers/{offer}/decline"), &a[0].token, json!({})).await;
+        assert_eq!(declined.status.as_u16(), 200, "{}", declined.body);
+        let (next, _, _) = offers(&app, &a[1]).await[0].clone();
+        let taken = app.post(&format!("/api/v1/offers/{next}/accept"), &a[1].token, json!({})).await;
+        assert_eq!(taken.status.as_u16(), 200, "{}", taken.body);
+        assert_eq!(taken.body["owner"]["user_id"], a[1].user.id.get());
+        let again = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[0].token, json!({})).await;
+        assert_eq!(again.status.as_u16(), 409, "{}", again.body);
+        assert_eq!(kinds(&app, &l["id"]).await, ["created", "routed", "offer_declined", "routed", "offer_accepted"]);
+    }
+}
+
+app_test! {
+    async fn an_accept_racing_the_window_has_exactly_one_outcome(app) {
+        let a = agents(&app, 1).await;
+        let g = group(&app, &[&a[0]]).await;
+        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
+        let (_, key) = app.source("Website").await;
+        let mut leads = Vec::new();
+        for i in 0..12 {
+            leads.push(lead_in(&app, &key, &format!("Lead {i}")).await);
+        }
+        let mine = offers(&app, &a[0]).await;
+        assert_eq!(mine.len(), 12);
+        // At the deadline itself both the accept and the window's end are allowed: the lock on
+        // the lead lets only one happen.
+        app.clock.advance(Duration::from_secs(WINDOW));
+        let scheduler = Scheduler::new(app.app.clone(), "s");
+        let accepts = async {
+            let mut out = Vec::new();
+            for (offer, lead, _) in &mine {
+                let r = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[0].token, json!({})).await;
+                out.push((*lead, r.status.as_u16()));
+            }
+            out
+        };
+        let fire = async { scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")) };
+        let (answers, _) = tokio::join!(accepts, fire);
+        scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}"));
+        for (id, status) in answers {
+            let k = kinds(&app, &json!(id)).await;
+            let accepted = k.iter().filter(|k| *k == "offer_accepted").count();
+            let expired = k.iter().filter(|k| *k == "offer_expired").count();
+            assert_eq!(accepted + expired, 1, "lead {id}: {k:?}");
+            let now = lead(&app, &json!(id)).await;
+            if status == 200 {
+                assert_eq!(accepted, 1);
+                assert_eq!(now["owner"]["user_id"], a[0].user.id.get());
+            } else {
+                assert_eq!(status, 409);
+                assert_eq!(now["owner"]["kind"], "queue", "{now}");
+            }
+        }
+    }
+}
+
+app_test! {
+    async fn a_call_with_the_offers_pin_wins_a_broadcast_and_the_others_are_told(app) {
+        let a = agents(&app, 3).await;
+        let g = group(&app, &[&a[0], &a[1], &a[2]]).await;
+        rule(&app, "shark tank", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(WINDOW), Fallback::Queue)).await;
+        let (_, key) = app.source("Website").await;
+        let l = lead_in(&app, &key, "Ana Lima").await;
+        let (offer, lead_id, pin) = offers(&app, &a[1]).await[0].clone();
+        assert_eq!(offers(&app, &a[0]).await.len(), 1, "everyone is offered a broadcast");
+        let no_pin = app.post("/api/v1/calls", &a[1].token, json!({ "lead_id": lead_id, "direction": "outbound" })).await;
+        assert_eq!(no_pin.status.as_u16(), 409);
+        assert_eq!(no_pin.body["error"]["code"], "wrong_pin");
+        let won = app.post("/api/v1/calls", &app.admin.token, json!({ "agent_id": a[1].user.id.get(), "lead_id": lead_id, "direction": "inbound", "pin": pin })).await;
+        assert_eq!(won.status.as_u16(), 200, "{}", won.body);
+        assert_eq!(won.body["result"], "claimed");
+        assert_eq!(won.body["lead"]["owner"]["user_id"], a[1].user.id.get());
+        let late = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[2].token, json!({})).await;
+        assert_eq!(late.status.as_u16(), 409);
+        assert_eq!(late.body["error"]["code"], "already_taken");
+        assert_eq!(late.body["error"]["details"]["owner_name"], "agent1");
+        for loser in [&a[0], &a[2]] {
+            let events = app.get("/api/v1/events", &loser.token).await.body["events"].clone();
+            let withdrawn = events.as_array().and_then(|e| e.iter().find(|e| e["kind"] == "offer_withdrawn").cloned()).unwrap_or_default();
+            assert_eq!(withdrawn["payload"]["winner_name"], "agent1", "{events}");
+        }
+        assert_eq!(kinds(&app, &l["id"]).await.iter().filter(|k| *k == "offer_accepted").count(), 1);
+        // A later call on a lead the agent holds is a logged contact.
+        let logged = app.post("/api/v1/calls", &a[1].token, json!({ "lead_id": lead_id })).await;
+        assert_eq!(logged.body["result"], "logged", "{}", logged.body);
+    }
+}
+
+app_test! {
+    async fn nobody_eligible_sends_the_lead_to_the_fallback_at_once_with_the_reasons(app) {
+        let a = agents(&app, 4).await;
+        let g = group(&app, &[&a[0], &a[1], &a[2]]).await;
+        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Agent { user_id: a[3].user.id })).await;
+        let paused = app.request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&a[0].token), Some(json!({ "paused": true }))).await;
+        assert_eq!(paused.status.as_u16(), 200, "{}", paused.body);
+        let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut off = tx.user(app.org.id, a[1].user.id).await.unwrap_or_else(|e| panic!("{e}"));
+        off.active = false;
+        tx.update_user(&off).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut capped = tx.user(app.org.id, a[2].user.id).await.unwrap_or_else(|e| panic!("{e}"));
+        capped.max_new_leads = Some(0);
+        tx.update_user(&capped).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+        let (_, key) = app.source("Website").await;
+        let l = lead_in(&app, &key, "Ana Lima").await;
+        assert_eq!(l["owner"]["user_id"], a[3].user.id.get(), "{l}");
+        let why = app.get(&format!("/api/v1/leads/{}/routing", l["id"]), &app.admin.token).await.body;
+        let reasons: Vec<&str> = why["trace"]["excluded"].as_array().map(|x| x.iter().filter_map(|e| e["why"]["why"].as_str()).collect()).unwrap_or_default();
+        assert_eq!(reasons, ["paused", "inactive", "over_cap"], "{why}");
+        assert_eq!(why["trace"]["fallback"], "nobody is eligible");
+        assert!(why["summary"].as_str().is_some_and(|s| s.contains("default assignee")), "{why}");
+        let assigned = app.get("/api/v1/events", &a[3].token).await.body["events"][0]["kind"].clone();
+        assert_eq!(assigned, "lead_assigned");
+
+        // Resuming puts the agent back in line, where they were.
+        app.request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&a[0].token), Some(json!({ "paused": false }))).await;
+        let next = lead_in(&app, &key, "Bo Diaz").await;
+        assert_eq!(next["owner"]["user_id"], a[0].user.id.get(), "{next}");
+    }
+}
+
+app_test! {
+    async fn a_reassignment_in_progress_refuses_another_until_it_ends(app) {
+        let a = agents(&app, 4).await;
+        let g = group(&app, &[&a[1], &a[2]]).await;
+        let mut p = plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Agent { user_id: a[3].user.id });
+        p.passes = 1;
+        let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
+        let rg = tx.insert_reassignment(app.org.id, "Qualified", &p, &[] as &[TeamId], app.app.now()).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let (source, _) = app.source("Website").await;
+        let mut ids = Vec::new();
+        for name in ["Ana Lima", "Bo Diaz"] {
+            let created = app.post("/api/v1/leads", &app.admin.token, json!({ "source_id": source, "assignee_id": a[0].user.id.get(), "name": name })).await;
+            ids.push(created.body["id"].clone());
+        }
+        let body = json!({ "reassignment_group_id": rg.id.get() });
+        let first = app.post(&format!("/api/v1/leads/{}/reassign", ids[0]), &app.admin.token, body.clone()).await;
+        assert_eq!(first.status.as_u16(), 200, "{}", first.body);
+        assert_eq!(first.body["lead"]["owner"]["kind"], "offer");
+        let second = app.post(&format!("/api/v1/leads/{}/reassign", ids[0]), &app.admin.token, body.clone()).await;
+        assert_eq!(second.status.as_u16(), 409);
+        assert_eq!(second.body["error"]["code"], "reassignment_in_progress");
+        let by_hand = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [ids[0]], "agent_id": a[3].user.id.get() })).await;
+        assert_eq!(by_hand.body["results"][0]["result"], "not_in_pool", "{}", by_hand.body);
+        let (offer, _, _) = offers(&app, &a[1]).await[0].clone();
+        let taken = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[1].token, json!({})).await;
+        assert_eq!(taken.body["owner"]["user_id"], a[1].user.id.get());
+        assert_eq!(kinds(&app, &ids[0]).await, ["created", "routed", "offer_accepted"]);
+
+        // Nobody takes the second lead: after the group's pass the default assignee gets it.
+        app.post(&format!("/api/v1/leads/{}/reassign", ids[1]), &app.admin.token, body.clone()).await;
+        let scheduler = Scheduler::new(app.app.clone(), "s");
+        for _ in 0..2 {
+            app.clock.advance(Duration::from_secs(WINDOW + 1));
+            scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let now = lead(&app, &ids[1]).await;
+        assert_eq!(now["owner"]["user_id"], a[3].user.id.get(), "{now}");
+        let why = app.get(&format!("/api/v1/leads/{}/routing", ids[1]), &app.admin.token).await.body;
+        assert!(why["summary"].as_str().is_some_and(|s| s.starts_with("reassignment group \"Qualified\": assigned to the default assignee")), "{why}");
+    }
+}
+
+app_test! {
+    async fn unmatched_leads_wait_in_the_queue_with_why_and_a_dry_run_changes_nothing(app) {
+        let a = agents(&app, 2).await;
+        let g = group(&app, &[&a[0], &a[1]]).await;
+        let (zillow, zkey) = app.source("Zillow").await;
+        let (_, wkey) = app.source("Website").await;
+        rule(&app, "zillow", Conditions { sources: vec![leadpool_domain::SourceId::new(zillow)], ..Conditions::default() }, plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+        let stray = lead_in(&app, &wkey, "Ana Lima").await;
+        assert_eq!(stray["owner"]["kind"], "queue");
+        let q = app.get("/api/v1/queue", &app.admin.token).await;
+        assert_eq!(q.status.as_u16(), 200, "{}", q.body);
+        assert_eq!(q.body["leads"][0]["lead"]["id"], stray["id"]);
+        assert_eq!(q.body["leads"][0]["reason"], "no rule matched: sent to the manual assignment queue");
+        assert_eq!(app.get("/api/v1/queue", &a[0].token).await.status.as_u16(), 403);
+
+        for _ in 0..2 {
+            let dry = app.post("/api/v1/routing/dry-run", &app.admin.token, json!({ "source_id": zillow })).await;
+            assert_eq!(dry.status.as_u16(), 200, "{}", dry.body);
+            assert_eq!(dry.body["outcome"]["user_id"], a[0].user.id.get(), "a dry run does not move the line: {}", dry.body);
+        }
+        let dry = app.post("/api/v1/routing/dry-run", &app.admin.token, json!({ "lead_id": stray["id"] })).await;
+        assert_eq!(dry.body["trace"]["skipped_rules"][0]["why"], format!("source {} is not one of the rule's", stray["source_id"]));
+        assert_eq!(lead(&app, &stray["id"]).await["version"], stray["version"], "a dry run writes nothing");
+        let routed = lead_in(&app, &zkey, "Bo Diaz").await;
+        assert_eq!(routed["owner"]["user_id"], a[0].user.id.get());
+
+        let assigned = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [stray["id"]], "agent_id": a[1].user.id.get() })).await;
+        assert_eq!(assigned.body["results"][0]["result"], "moved", "{}", assigned.body);
+        assert_eq!(app.get("/api/v1/queue", &app.admin.token).await.body["leads"], json!([]));
+        let events = app.get("/api/v1/events", &a[1].token).await.body["events"].clone();
+        assert_eq!(events[0]["kind"], "lead_assigned", "{events}");
+        assert_eq!(events[0]["lead_id"], stray["id"]);
+    }
+}

@@ -1,0 +1,485 @@
+//! Distribution at work: round-robin positions, offers in progress and who may answer them,
+//! what routing needs to know about agents, and the per-agent event outbox.
+
+use std::collections::HashMap;
+
+use leadpool_domain::routing::{Cursor, History, Offer, Plan, Router};
+use leadpool_domain::{LeadId, OfferId, OrgId, Timestamp, UserId};
+use serde_json::Value;
+
+use crate::dialect::for_update;
+use crate::{Sql, StoreError, Tx, from_json, to_json};
+
+/// Where an offer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    /// Waiting for an answer.
+    Open,
+    /// An agent took it.
+    Accepted,
+    /// Declined or timed out: the lead went to the next agent or the fallback.
+    MovedOn,
+    /// An admin stopped it.
+    Cancelled,
+}
+
+impl OfferState {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Accepted => "accepted",
+            Self::MovedOn => "moved_on",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        [Self::Open, Self::Accepted, Self::MovedOn, Self::Cancelled]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| StoreError::Corrupt(format!("offers.state `{s}`")))
+    }
+}
+
+/// An offer with what is needed to route the lead on when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredOffer {
+    /// The offer.
+    #[serde(flatten)]
+    pub offer: Offer,
+    /// Its organization.
+    #[serde(skip)]
+    pub org: OrgId,
+    /// The rule's or reassignment group's name when it was made.
+    pub router_name: String,
+    /// The plan it follows (as it was when the lead was first routed).
+    #[serde(skip)]
+    pub plan: Plan,
+    /// Where it stands.
+    pub state: OfferState,
+    /// Who took it.
+    pub winner_id: Option<UserId>,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+/// An offer to store.
+#[derive(Debug, Clone)]
+pub struct NewOffer<'a> {
+    /// The lead.
+    pub lead: LeadId,
+    /// What routed it.
+    pub router: Router,
+    /// Its name.
+    pub router_name: &'a str,
+    /// The plan followed.
+    pub plan: &'a Plan,
+    /// Who may accept.
+    pub to: &'a [UserId],
+    /// When the window closes.
+    pub deadline: Timestamp,
+    /// The PIN to call in with.
+    pub pin: &'a str,
+    /// Whether it went to everyone at once.
+    pub broadcast: bool,
+    /// Offers made for the lead so far, this one included.
+    pub history: &'a History,
+}
+
+/// An event for one agent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AgentEvent {
+    /// Its id; events are read in id order.
+    pub id: i64,
+    /// The lead it is about.
+    pub lead_id: Option<LeadId>,
+    /// `offer_made`, `offer_withdrawn`, `lead_assigned`.
+    pub kind: String,
+    /// Details.
+    pub payload: Value,
+    /// When it happened.
+    pub at: Timestamp,
+}
+
+/// What load balancing needs to know about an agent besides their caps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Load {
+    /// Leads they hold that are not closed.
+    pub open_leads: u32,
+    /// When distribution last gave them a lead.
+    pub last_routed_at: Option<Timestamp>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CursorRow {
+    state: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct OfferRow {
+    id: i64,
+    org_id: i64,
+    lead_id: i64,
+    router: String,
+    router_name: String,
+    plan: String,
+    recipients: String,
+    deadline: i64,
+    pin: String,
+    broadcast: bool,
+    history: String,
+    state: String,
+    winner_id: Option<i64>,
+    created_at: i64,
+}
+
+const OFFER_COLUMNS: &str = "o.id, o.org_id, o.lead_id, o.router, o.router_name, o.plan, o.recipients, o.deadline, o.pin, \
+     o.broadcast, o.history, o.state, o.winner_id, o.created_at";
+
+impl TryFrom<OfferRow> for StoredOffer {
+    type Error = StoreError;
+    fn try_from(r: OfferRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            offer: Offer {
+                id: OfferId::new(r.id),
+                lead_id: LeadId::new(r.lead_id),
+                router: from_json("offers.router", &r.router)?,
+                to: from_json("offers.recipients", &r.recipients)?,
+                deadline: Timestamp::from_millis(r.deadline),
+                pin: r.pin,
+                broadcast: r.broadcast,
+                history: from_json("offers.history", &r.history)?,
+            },
+            org: OrgId::new(r.org_id),
+            router_name: r.router_name,
+            plan: from_json("offers.plan", &r.plan)?,
+            state: OfferState::parse(&r.state)?,
+            winner_id: r.winner_id.map(UserId::new),
+            created_at: Timestamp::from_millis(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    lead_id: Option<i64>,
+    kind: String,
+    payload: String,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoadRow {
+    id: i64,
+    last_routed_at: Option<i64>,
+    open_leads: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TaggedRow {
+    user_id: i64,
+}
+
+impl Tx {
+    /// A router's round-robin position, locked until the transaction ends so two routings
+    /// through the same rule take turns (SQLite's single writer already does).
+    pub async fn lock_cursor(&mut self, org: OrgId, router: Router) -> Result<Cursor, StoreError> {
+        let key = router.cursor_key();
+        self.execute(
+            &Sql::new(
+                "INSERT INTO routing_cursors (org_id, router, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(org)
+            .bind(key.as_str())
+            .bind(to_json(&Cursor::default())),
+        )
+        .await?;
+        let mut q = Sql::new("SELECT state FROM routing_cursors WHERE org_id = $1 AND router = $2")
+            .bind(org)
+            .bind(key.as_str());
+        q.push(for_update(self.backend()));
+        let row: CursorRow = self.fetch_one(&q).await?;
+        from_json("routing_cursors.state", &row.state)
+    }
+
+    /// A router's round-robin position without locking it (for dry runs).
+    pub async fn cursor(&mut self, org: OrgId, router: Router) -> Result<Cursor, StoreError> {
+        let q = Sql::new("SELECT state FROM routing_cursors WHERE org_id = $1 AND router = $2")
+            .bind(org)
+            .bind(router.cursor_key());
+        match self.fetch_optional::<CursorRow>(&q).await? {
+            Some(row) => from_json("routing_cursors.state", &row.state),
+            None => Ok(Cursor::default()),
+        }
+    }
+
+    /// Stores a router's new position.
+    pub async fn save_cursor(
+        &mut self,
+        org: OrgId,
+        router: Router,
+        cursor: &Cursor,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new("UPDATE routing_cursors SET state = $3 WHERE org_id = $1 AND router = $2")
+                .bind(org)
+                .bind(router.cursor_key())
+                .bind(to_json(cursor)),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Stores an open offer and who may answer it; returns its id.
+    pub async fn insert_offer(
+        &mut self,
+        org: OrgId,
+        o: &NewOffer<'_>,
+        now: Timestamp,
+    ) -> Result<OfferId, StoreError> {
+        let q = Sql::new(
+            "INSERT INTO offers (org_id, lead_id, router, router_name, plan, recipients, deadline, pin, broadcast, history, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) RETURNING id",
+        )
+        .bind(org)
+        .bind(o.lead)
+        .bind(to_json(&o.router))
+        .bind(o.router_name)
+        .bind(to_json(o.plan))
+        .bind(to_json(&o.to))
+        .bind(o.deadline)
+        .bind(o.pin)
+        .bind(o.broadcast)
+        .bind(to_json(o.history))
+        .bind(now);
+        let id = OfferId::new(self.fetch_one::<IdRow>(&q).await?.id);
+        for u in o.to {
+            self.execute(
+                &Sql::new("INSERT INTO offer_recipients (offer_id, user_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(*u),
+            )
+            .await?;
+        }
+        Ok(id)
+    }
+
+    /// The offer with this id.
+    pub async fn offer(&mut self, org: OrgId, id: OfferId) -> Result<StoredOffer, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {OFFER_COLUMNS} FROM offers o WHERE o.org_id = $1 AND o.id = $2"
+        ))
+        .bind(org)
+        .bind(id);
+        self.fetch_one::<OfferRow>(&q).await?.try_into()
+    }
+
+    /// Narrows an open broadcast to the agents still answering it.
+    pub async fn narrow_offer(
+        &mut self,
+        org: OrgId,
+        id: OfferId,
+        to: &[UserId],
+        history: &History,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new(
+                "UPDATE offers SET recipients = $3, history = $4 WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(to_json(&to))
+            .bind(to_json(history)),
+        )
+        .await?;
+        let mut q = Sql::new("DELETE FROM offer_recipients WHERE offer_id = ");
+        q.push_bind(id);
+        if !to.is_empty() {
+            q.push(" AND user_id NOT IN ").push_list(to.iter().copied());
+        }
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Ends an offer; nobody can answer it any more.
+    pub async fn close_offer(
+        &mut self,
+        org: OrgId,
+        id: OfferId,
+        state: OfferState,
+        winner: Option<UserId>,
+        history: &History,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new(
+                "UPDATE offers SET state = $3, winner_id = $4, history = $5, closed_at = $6 WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(state.as_str())
+            .bind(winner)
+            .bind(to_json(history))
+            .bind(now),
+        )
+        .await?;
+        self.execute(&Sql::new("DELETE FROM offer_recipients WHERE offer_id = $1").bind(id))
+            .await
+            .map(drop)
+    }
+
+    /// The open offers this agent may answer, oldest first.
+    pub async fn open_offers_for(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Vec<StoredOffer>, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {OFFER_COLUMNS} FROM offer_recipients r JOIN offers o ON o.id = r.offer_id \
+             WHERE r.user_id = $1 AND o.org_id = $2 AND o.state = 'open' ORDER BY o.id LIMIT 500"
+        ))
+        .bind(user)
+        .bind(org);
+        self.fetch_all::<OfferRow>(&q)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// Adds an event for an agent.
+    pub async fn push_event(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        lead: Option<LeadId>,
+        kind: &str,
+        payload: &Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new(
+                "INSERT INTO outbox (org_id, user_id, lead_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(org)
+            .bind(user)
+            .bind(lead)
+            .bind(kind)
+            .bind(to_json(payload))
+            .bind(now),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// An agent's events after the one with id `after`, oldest first.
+    pub async fn events(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AgentEvent>, StoreError> {
+        let q = Sql::new(
+            "SELECT id, lead_id, kind, payload, created_at FROM outbox WHERE user_id = $1 AND org_id = $2 AND id > $3 \
+             ORDER BY id LIMIT $4",
+        )
+        .bind(user)
+        .bind(org)
+        .bind(after)
+        .bind(i64::from(limit));
+        self.fetch_all::<EventRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(AgentEvent {
+                    id: r.id,
+                    lead_id: r.lead_id.map(LeadId::new),
+                    kind: r.kind,
+                    payload: from_json("outbox.payload", &r.payload)?,
+                    at: Timestamp::from_millis(r.created_at),
+                })
+            })
+            .collect()
+    }
+
+    /// Open (not closed) leads and the last routed lead's time of each of these agents.
+    pub async fn loads(
+        &mut self,
+        org: OrgId,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, Load>, StoreError> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut q = Sql::new(
+            "SELECT u.id, u.last_routed_at, (SELECT COUNT(*) FROM leads l JOIN statuses s ON s.id = l.status_id \
+             WHERE l.org_id = u.org_id AND l.owner_user_id = u.id AND s.category <> 'closed') AS open_leads \
+             FROM users u WHERE u.org_id = ",
+        );
+        q.push_bind(org)
+            .push(" AND u.id IN ")
+            .push_list(users.iter().copied());
+        self.fetch_all::<LoadRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    UserId::new(r.id),
+                    Load {
+                        open_leads: crate::users::count("open leads")(r.open_leads)?,
+                        last_routed_at: r.last_routed_at.map(Timestamp::from_millis),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Records that distribution just gave an agent a lead.
+    pub async fn set_last_routed(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new("UPDATE users SET last_routed_at = $3 WHERE org_id = $1 AND id = $2")
+                .bind(org)
+                .bind(user)
+                .bind(now),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Users of the organization with any of these tags.
+    pub async fn users_tagged(
+        &mut self,
+        org: OrgId,
+        tags: &[String],
+    ) -> Result<Vec<UserId>, StoreError> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lower: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+        let mut q = Sql::new(
+            "SELECT DISTINCT t.user_id FROM user_tags t JOIN users u ON u.id = t.user_id WHERE u.org_id = ",
+        );
+        q.push_bind(org)
+            .push(" AND LOWER(t.tag) IN ")
+            .push_list(lower.iter().map(String::as_str))
+            .push(" ORDER BY t.user_id");
+        Ok(self
+            .fetch_all::<TaggedRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| UserId::new(r.user_id))
+            .collect())
+    }
+}

@@ -1,0 +1,506 @@
+//! Distribution over HTTP: offers and their answers, calls reported by phone systems,
+//! cancelling offers, reassignment groups, the manual queue, dry runs, routing explanations,
+//! pausing, and each user's events.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use leadpool_app::Member;
+use leadpool_app::distribute::{
+    Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, refusal_code, refusal_text,
+};
+use leadpool_domain::routing::OfferRefusal;
+use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::leads::LeadDto;
+use crate::error::ErrorBody;
+use crate::extract::{Auth, Json, Path, Query};
+use crate::{ApiError, AppState};
+
+/// Routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(my_offers))
+        .routes(routes!(accept))
+        .routes(routes!(decline))
+        .routes(routes!(call))
+        .routes(routes!(cancel))
+        .routes(routes!(reassign))
+        .routes(routes!(explain))
+        .routes(routes!(dry_run))
+        .routes(routes!(queue))
+        .routes(routes!(pause_me))
+        .routes(routes!(pause_user))
+        .routes(routes!(events))
+}
+
+/// A refused answer: 409 with the refusal's code, and who took the lead when someone did.
+fn refused(refusal: OfferRefusal, by_name: Option<String>) -> ApiError {
+    let details = match refusal {
+        OfferRefusal::AlreadyTaken { by } => json!({ "owner_id": by, "owner_name": by_name }),
+        OfferRefusal::Expired { deadline } => json!({ "deadline": deadline }),
+        OfferRefusal::OverCap { max } => json!({ "cap": max }),
+        _ => json!({}),
+    };
+    ApiError::new(
+        StatusCode::CONFLICT,
+        refusal_code(refusal),
+        refusal_text(refusal, by_name.as_deref()),
+    )
+    .with_details(details)
+}
+
+fn answered(a: OfferAnswer, m: &Member) -> Result<axum::Json<LeadDto>, ApiError> {
+    match a {
+        OfferAnswer::Done { lead } => Ok(axum::Json(LeadDto::for_member(*lead, m))),
+        OfferAnswer::Refused { refusal, by_name } => Err(refused(refusal, by_name)),
+    }
+}
+
+/// An offer the caller may answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferDto {
+    /// The offer.
+    pub offer_id: i64,
+    /// The rule or reassignment group that made it.
+    pub router_name: String,
+    /// When the response window closes (RFC 3339).
+    pub deadline: String,
+    /// The PIN to dial in with to claim it by calling.
+    pub pin: String,
+    /// Whether it went to every member at once (first to accept wins).
+    pub broadcast: bool,
+    /// The lead.
+    pub lead: LeadDto,
+}
+
+/// The caller's open offers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OffersDto {
+    /// Oldest first.
+    pub offers: Vec<OfferDto>,
+}
+
+/// `GET /api/v1/offers`: the offers the caller may answer now.
+#[utoipa::path(get, path = "/api/v1/offers", tag = "distribution",
+    security(("bearer" = []), ("session" = [])), responses((status = 200, body = OffersDto)))]
+async fn my_offers(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+) -> Result<axum::Json<OffersDto>, ApiError> {
+    let offers = s.app.my_offers(&m).await?;
+    Ok(axum::Json(OffersDto {
+        offers: offers
+            .into_iter()
+            .map(|o| OfferDto {
+                offer_id: o.offer.offer.id.get(),
+                router_name: o.offer.router_name,
+                deadline: o.offer.offer.deadline.to_string(),
+                pin: o.offer.offer.pin,
+                broadcast: o.offer.offer.broadcast,
+                lead: LeadDto::for_member(o.lead, &m),
+            })
+            .collect(),
+    }))
+}
+
+/// `POST /api/v1/offers/{id}/accept`: the caller takes an offer made to them. 409 when
+/// someone else was first (naming them), the window closed, or the caller is at their cap.
+#[utoipa::path(post, path = "/api/v1/offers/{id}/accept", tag = "distribution",
+    params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn accept(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<LeadDto>, ApiError> {
+    let a = s
+        .app
+        .answer_offer(&m, OfferId::new(id), Answer::Accept)
+        .await?;
+    answered(a, &m)
+}
+
+/// `POST /api/v1/offers/{id}/decline`: the caller turns an offer down; the lead moves on
+/// (a broadcast stays open to the others).
+#[utoipa::path(post, path = "/api/v1/offers/{id}/decline", tag = "distribution",
+    params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn decline(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<LeadDto>, ApiError> {
+    let a = s
+        .app
+        .answer_offer(&m, OfferId::new(id), Answer::Decline)
+        .await?;
+    answered(a, &m)
+}
+
+/// A call, as a phone system reports it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallBody {
+    /// The agent on the call; absent: the caller.
+    pub agent_id: Option<i64>,
+    /// The lead.
+    pub lead_id: i64,
+    /// `inbound` or `outbound` (default).
+    pub direction: Option<String>,
+    /// The offer's PIN, when the agent dialled in with one.
+    pub pin: Option<String>,
+}
+
+/// What a call did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallDto {
+    /// `claimed` (it took the offered lead) or `logged` (recorded as a contact).
+    pub result: &'static str,
+    /// The lead as it now is.
+    pub lead: LeadDto,
+}
+
+/// `POST /api/v1/calls`: a call by an offered agent takes the offer (a broadcast needs the
+/// offer's PIN); any other call is logged on the lead's timeline.
+#[utoipa::path(post, path = "/api/v1/calls", tag = "distribution", request_body = CallBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = CallDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn call(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Json(b): Json<CallBody>,
+) -> Result<axum::Json<CallDto>, ApiError> {
+    let input = CallInput {
+        agent_id: b.agent_id.map(UserId::new),
+        lead_id: Some(LeadId::new(b.lead_id)),
+        direction: b.direction,
+        pin: b.pin,
+    };
+    let (result, lead) = match s.app.record_call(&m, input).await? {
+        CallOutcome::Claimed { lead } => ("claimed", lead),
+        CallOutcome::Logged { lead } => ("logged", lead),
+        CallOutcome::Refused { refusal, by_name } => return Err(refused(refusal, by_name)),
+    };
+    Ok(axum::Json(CallDto {
+        result,
+        lead: LeadDto::for_member(*lead, &m),
+    }))
+}
+
+/// `POST /api/v1/leads/{id}/offer/cancel`: an admin stops the lead's offer; it goes to the
+/// manual assignment queue.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/offer/cancel", tag = "distribution",
+    params(("id" = i64, Path, description = "lead id")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn cancel(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<LeadDto>, ApiError> {
+    let lead = s.app.cancel_offer(&m, LeadId::new(id)).await?;
+    Ok(axum::Json(LeadDto::for_member(lead, &m)))
+}
+
+/// Which reassignment group to send a lead through.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignBody {
+    /// One of `GET /api/v1/reassignment-groups`.
+    pub reassignment_group_id: i64,
+}
+
+/// A routing decision: where the lead went and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutedDto {
+    /// The lead as it now is.
+    pub lead: LeadDto,
+    /// The decision's trace.
+    #[schema(value_type = Object)]
+    pub trace: Value,
+}
+
+/// `POST /api/v1/leads/{id}/reassign`: admins and ISAs send a lead already in the system
+/// through a reassignment group. 409 while a reassignment is in progress.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/reassign", tag = "distribution",
+    params(("id" = i64, Path, description = "lead id")), request_body = ReassignBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = RoutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reassign(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<ReassignBody>,
+) -> Result<axum::Json<RoutedDto>, ApiError> {
+    let (lead, trace) = s
+        .app
+        .trigger_reassignment(
+            &m,
+            LeadId::new(id),
+            ReassignmentId::new(b.reassignment_group_id),
+        )
+        .await?;
+    Ok(axum::Json(RoutedDto {
+        lead: LeadDto::for_member(lead, &m),
+        trace: serde_json::to_value(trace).unwrap_or(Value::Null),
+    }))
+}
+
+/// The last routing decision of a lead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplanationDto {
+    /// When it was made (RFC 3339).
+    pub at: String,
+    /// In one line.
+    pub summary: Option<String>,
+    /// Everything it considered: the rule matched and those skipped, the eligible and
+    /// excluded members with reasons, the tie-break, the pointer, the deadline, the fallback.
+    #[schema(value_type = Object)]
+    pub trace: Value,
+}
+
+/// `GET /api/v1/leads/{id}/routing`: why the lead went where it went, last time.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/routing", tag = "distribution",
+    params(("id" = i64, Path, description = "lead id")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ExplanationDto), (status = 404, body = ErrorBody)))]
+async fn explain(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ExplanationDto>, ApiError> {
+    match s.app.routing_explanation(&m, LeadId::new(id)).await? {
+        Some(e) => Ok(axum::Json(ExplanationDto {
+            at: e.at.to_string(),
+            summary: e.summary,
+            trace: e.trace,
+        })),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_routed",
+            format!("lead {id} has not been through routing"),
+        )),
+    }
+}
+
+/// A lead to try the rules on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunBody {
+    /// A stored lead…
+    pub lead_id: Option<i64>,
+    /// …or a source…
+    pub source_id: Option<i64>,
+    /// …with these custom fields…
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, Value>,
+    /// …and tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// What routing would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DryRunDto {
+    /// Where the lead would go: `agent`, `offer`, `pool` or `queue`, with its details.
+    #[schema(value_type = Object)]
+    pub outcome: Value,
+    /// Why.
+    #[schema(value_type = Object)]
+    pub trace: Value,
+}
+
+/// `POST /api/v1/routing/dry-run`: the decision and its trace for a lead, changing nothing.
+#[utoipa::path(post, path = "/api/v1/routing/dry-run", tag = "distribution", request_body = DryRunBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = DryRunDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn dry_run(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Json(b): Json<DryRunBody>,
+) -> Result<axum::Json<DryRunDto>, ApiError> {
+    let r = s
+        .app
+        .dry_run(
+            &m,
+            DryRunInput {
+                lead_id: b.lead_id.map(LeadId::new),
+                source_id: b.source_id.map(SourceId::new),
+                fields: b.fields,
+                tags: b.tags,
+            },
+        )
+        .await?;
+    Ok(axum::Json(DryRunDto {
+        outcome: serde_json::to_value(r.outcome).unwrap_or(Value::Null),
+        trace: serde_json::to_value(r.trace).unwrap_or(Value::Null),
+    }))
+}
+
+/// Paging of the queue and of events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// Only items after this id (`next_after` of the previous page).
+    pub after: Option<i64>,
+    /// Page size (at most 500).
+    pub limit: Option<u32>,
+}
+
+/// A lead in the manual queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedDto {
+    /// The lead.
+    pub lead: LeadDto,
+    /// Why it is in the queue.
+    pub reason: Option<String>,
+    /// Since when (RFC 3339).
+    pub since: Option<String>,
+}
+
+/// A page of the manual queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueDto {
+    /// Oldest first.
+    pub leads: Vec<QueuedDto>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next_after: Option<i64>,
+}
+
+/// `GET /api/v1/queue`: the manual assignment queue (admins and ISAs), each lead with why it
+/// is there. Assign from it with `POST /api/v1/leads/assign`.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "distribution", params(PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = QueueDto), (status = 403, body = ErrorBody)))]
+async fn queue(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Query(p): Query<PageParams>,
+) -> Result<axum::Json<QueueDto>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    let leads = s
+        .app
+        .queue(&m, p.after.map(LeadId::new), Some(limit))
+        .await?;
+    let full = leads.len() >= usize::try_from(limit.clamp(1, 500)).unwrap_or(usize::MAX);
+    let next_after = leads.last().filter(|_| full).map(|q| q.lead.id.get());
+    Ok(axum::Json(QueueDto {
+        leads: leads
+            .into_iter()
+            .map(|q| QueuedDto {
+                lead: LeadDto::for_member(q.lead, &m),
+                reason: q.reason,
+                since: q.since.map(|t| t.to_string()),
+            })
+            .collect(),
+        next_after,
+    }))
+}
+
+/// Pause or resume.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseBody {
+    /// `true` to be passed over by distribution (keeping one's place in line).
+    pub paused: bool,
+}
+
+/// Whether a user is paused now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PausedDto {
+    /// The user.
+    pub user_id: i64,
+    /// Whether they are paused.
+    pub paused: bool,
+}
+
+/// `PUT /api/v1/me/pause`: the caller pauses or resumes themselves.
+#[utoipa::path(put, path = "/api/v1/me/pause", tag = "distribution", request_body = PauseBody,
+    security(("bearer" = []), ("session" = [])), responses((status = 200, body = PausedDto)))]
+async fn pause_me(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Json(b): Json<PauseBody>,
+) -> Result<axum::Json<PausedDto>, ApiError> {
+    let u = s.app.set_paused(&m, None, b.paused).await?;
+    Ok(axum::Json(PausedDto {
+        user_id: u.id.get(),
+        paused: u.paused,
+    }))
+}
+
+/// `PUT /api/v1/users/{id}/pause`: an admin pauses or resumes an agent in their scope.
+#[utoipa::path(put, path = "/api/v1/users/{id}/pause", tag = "distribution",
+    params(("id" = i64, Path, description = "user id")), request_body = PauseBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = PausedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn pause_user(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<PauseBody>,
+) -> Result<axum::Json<PausedDto>, ApiError> {
+    let u = s
+        .app
+        .set_paused(&m, Some(UserId::new(id)), b.paused)
+        .await?;
+    Ok(axum::Json(PausedDto {
+        user_id: u.id.get(),
+        paused: u.paused,
+    }))
+}
+
+/// An event for the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventDto {
+    /// Its id.
+    pub id: i64,
+    /// `offer_made`, `offer_withdrawn` (naming the winner when someone took it) or
+    /// `lead_assigned`.
+    pub kind: String,
+    /// The lead.
+    pub lead_id: Option<i64>,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsDto {
+    /// Oldest first.
+    pub events: Vec<EventDto>,
+    /// Pass as `after` for the next page.
+    pub next_after: Option<i64>,
+}
+
+/// `GET /api/v1/events`: the caller's events (offers made and withdrawn, leads assigned).
+#[utoipa::path(get, path = "/api/v1/events", tag = "distribution", params(PageParams),
+    security(("bearer" = []), ("session" = [])), responses((status = 200, body = EventsDto)))]
+async fn events(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Query(p): Query<PageParams>,
+) -> Result<axum::Json<EventsDto>, ApiError> {
+    let events = s.app.events(&m, p.after.unwrap_or(0), p.limit).await?;
+    let next_after = events.last().map(|e| e.id);
+    Ok(axum::Json(EventsDto {
+        events: events
+            .into_iter()
+            .map(|e| EventDto {
+                id: e.id,
+                kind: e.kind,
+                lead_id: e.lead_id.map(LeadId::get),
+                payload: e.payload,
+                at: e.at.to_string(),
+            })
+            .collect(),
+        next_after,
+    }))
+}
