@@ -7,5 +7,6 @@ mod errors;
 mod leads;
 mod orgs;
 mod pool;
+mod offer_races;
 mod pool_races;
 mod ui;

@@ -24,7 +24,7 @@ struct Seen {
 }
 
 /// A second instance of the app on the same database, served on its own port.
-async fn second_instance(app: &TestApp) -> String {
+pub(crate) async fn second_instance(app: &TestApp) -> String {
     let other = App::new(
         app.db.store.clone(),
         Arc::new(app.clock.clone()),
@@ -42,7 +42,7 @@ async fn second_instance(app: &TestApp) -> String {
 }
 
 /// `n` token-only agents (no password hashing, so hundreds are quick to make).
-async fn agents(app: &TestApp, n: usize) -> Vec<(UserId, String)> {
+pub(crate) async fn agents(app: &TestApp, n: usize) -> Vec<(UserId, String)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let email = format!("racer{i}@acme.test");

@@ -1,0 +1,126 @@
+//! An accept race over real HTTP (PRODUCT.md invariants 1 and 2): fifty agents, each with
+//! their own client and half through a second app instance, accept the same broadcast offer
+//! at once; afterwards the lead, its timeline, the offer and the agents' events are checked.
+
+use std::sync::Arc;
+
+use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
+use leadpool_domain::{EventKind, LeadId, Owner, Visibility};
+use leadpool_store::offers::OfferState;
+use leadpool_store::routing::RuleSettings;
+use leadpool_testkit::{TestApp, app_test};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::Barrier;
+
+use crate::pool_races::{agents, second_instance};
+
+/// A broadcast rule over every one of these agents.
+async fn broadcast_to(app: &TestApp, racers: &[(leadpool_domain::UserId, String)]) {
+    let entries: Vec<GroupEntry> = racers
+        .iter()
+        .map(|(u, _)| GroupEntry {
+            member: MemberRef::User { user_id: *u },
+            weight: 1,
+        })
+        .collect();
+    let mut tx = app
+        .app
+        .store()
+        .write()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let now = app.app.now();
+    let g = tx
+        .insert_group(app.org.id, "everyone", &entries, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = Plan {
+        strategy: Strategy::Broadcast,
+        group_id: Some(g.id),
+        window_secs: Some(600),
+        calendar_id: None,
+        ignore_hours: false,
+        passes: 1,
+        fallback: Fallback::Queue,
+    };
+    let rule = RuleSettings {
+        name: "shark tank".into(),
+        enabled: true,
+        conditions: Conditions::default(),
+        plan,
+    };
+    tx.insert_rule(app.org.id, &rule, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+app_test! {
+    async fn fifty_agents_accepting_one_broadcast_leave_one_owner_and_forty_nine_named_answers(app) {
+        let racers = agents(&app, 50).await;
+        broadcast_to(&app, &racers).await;
+        let (_, key) = app.source("Portal").await;
+        let lead = app.intake(&key, json!({ "name": "Contested Lead" })).await.body["lead"].clone();
+        assert_eq!(lead["owner"]["kind"], "offer", "{lead}");
+        let offer = lead["owner"]["offer_id"].as_i64().unwrap_or_default();
+        let other = second_instance(&app).await;
+        let bases = [app.base.clone(), other];
+
+        let start = Arc::new(Barrier::new(racers.len()));
+        let mut tasks = Vec::new();
+        for (i, (agent, token)) in racers.iter().enumerate() {
+            let url = format!("{}/api/v1/offers/{offer}/accept", bases[i % 2]);
+            let (agent, token, start) = (*agent, token.clone(), start.clone());
+            tasks.push(tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                start.wait().await;
+                let res = http.post(url).bearer_auth(token).send().await.unwrap_or_else(|e| panic!("accept: {e}"));
+                let status = res.status();
+                (agent, status, res.json::<Value>().await.unwrap_or(Value::Null))
+            }));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap_or_else(|e| panic!("racer: {e}")));
+        }
+
+        let winners: Vec<_> = answers.iter().filter(|(_, s, _)| *s == StatusCode::OK).collect();
+        assert_eq!(winners.len(), 1, "exactly one accept wins: {answers:?}");
+        let (winner, _, won) = winners[0];
+        assert_eq!(won["owner"]["user_id"], winner.get());
+        let winner_name = racers.iter().position(|(u, _)| u == winner).map(|i| format!("Racer {i}")).unwrap_or_default();
+        for (agent, status, body) in &answers {
+            if agent == winner {
+                continue;
+            }
+            assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+            assert_eq!(body["error"]["code"], "already_taken", "{body}");
+            assert_eq!(body["error"]["details"]["owner_id"], winner.get(), "{body}");
+            assert_eq!(body["error"]["details"]["owner_name"], winner_name.as_str(), "{body}");
+            assert_eq!(body["error"]["message"], format!("{winner_name} took this lead first"));
+        }
+
+        // The whole database agrees.
+        let id = LeadId::new(lead["id"].as_i64().unwrap_or_default());
+        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let stored = tx.lead(app.org.id, id, &Visibility::Organization).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(stored.owner, Owner::Agent { user_id: *winner });
+        let timeline = tx.timeline(app.org.id, id).await.unwrap_or_else(|e| panic!("{e}"));
+        let taken = timeline.iter().filter(|r| r.entry.kind == EventKind::OfferAccepted).count();
+        assert_eq!(taken, 1, "one accept on the timeline");
+        let o = tx.offer(app.org.id, leadpool_domain::OfferId::new(offer)).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((o.state, o.winner_id), (OfferState::Accepted, Some(*winner)));
+        let mut withdrawn = 0;
+        for (agent, _) in &racers {
+            let events = tx.events(app.org.id, *agent, 0, 100).await.unwrap_or_else(|e| panic!("{e}"));
+            for e in events.iter().filter(|e| e.kind == "offer_withdrawn") {
+                assert_ne!(agent, winner);
+                assert_eq!(e.payload["winner_id"], winner.get());
+                withdrawn += 1;
+            }
+        }
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(withdrawn, 49, "every other agent is told the offer is withdrawn");
+    }
+}
