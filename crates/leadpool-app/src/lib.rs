@@ -14,6 +14,7 @@ pub mod import;
 pub mod leads;
 pub mod offers;
 pub mod pool;
+pub mod routing_settings;
 pub mod secret;
 pub mod timers;
 

@@ -18,6 +18,8 @@ use serde_json::Value;
 use crate::distribute::{
     Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
 };
+use crate::pool::require_staff;
+use crate::routing_settings::available_to;
 use crate::{App, AppError, Member};
 
 /// Most queue leads or events one page returns.
@@ -41,16 +43,6 @@ pub struct Explanation {
     pub summary: Option<String>,
     /// Everything it considered.
     pub trace: Value,
-}
-
-fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
-    if matches!(m.viewer.role, Role::Admin | Role::Isa) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "only admins and ISAs may {what}"
-        )))
-    }
 }
 
 impl App {
@@ -576,13 +568,4 @@ impl App {
         tx.commit().await?;
         Ok(events)
     }
-}
-
-/// Whether a reassignment group available to `teams` is offered to this member: one of its
-/// teams is theirs or in their scope (an organization-wide scope covers all).
-fn available_to(m: &Member, teams: &[leadpool_domain::TeamId]) -> bool {
-    teams.is_empty()
-        || teams
-            .iter()
-            .any(|t| m.user.teams.contains(t) || m.viewer.scope.covers(Some(*t)))
 }

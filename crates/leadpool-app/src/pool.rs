@@ -170,7 +170,7 @@ pub(crate) fn start_claim_writer(inner: Weak<Inner>) -> mpsc::UnboundedSender<Cl
     tx
 }
 
-fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
+pub(crate) fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
     if matches!(m.viewer.role, Role::Admin | Role::Isa) {
         Ok(())
     } else {

@@ -47,6 +47,18 @@ const SQLITE_UNIQUE: &[(&str, &str)] = &[
         "reject_reasons_label_key",
     ),
     ("calendars.org_id", "calendars_one_default"),
+    (
+        "agent_groups.org_id, agent_groups.name",
+        "agent_groups_name_key",
+    ),
+    (
+        "routing_rules.org_id, routing_rules.name",
+        "routing_rules_name_key",
+    ),
+    (
+        "reassignment_groups.org_id, reassignment_groups.name",
+        "reassignment_groups_name_key",
+    ),
 ];
 
 /// Appended to a subquery that picks rows to claim: PostgreSQL skips rows another

@@ -1,7 +1,7 @@
 //! Distribution settings: agent groups, routing rules in priority order, and reassignment
 //! groups with the teams they are available to.
 
-use leadpool_domain::routing::{Conditions, GroupEntry, Plan, Rule};
+use leadpool_domain::routing::{Conditions, GroupEntry, Plan, Router, Rule};
 use leadpool_domain::{GroupId, OrgId, ReassignmentId, RuleId, TeamId, Timestamp};
 
 use crate::{Sql, StoreError, Tx, from_json, to_json};
@@ -237,8 +237,10 @@ impl Tx {
             .collect()
     }
 
-    /// Removes a rule.
+    /// Removes a rule and its round-robin position (SQLite may give a later rule its id).
     pub async fn delete_rule(&mut self, org: OrgId, id: RuleId) -> Result<(), StoreError> {
+        self.forget_cursor(org, Router::Rule { rule_id: id })
+            .await?;
         let q = Sql::new("DELETE FROM routing_rules WHERE org_id = $1 AND id = $2")
             .bind(org)
             .bind(id);
@@ -389,12 +391,19 @@ impl Tx {
         Ok(out)
     }
 
-    /// Removes a reassignment group.
+    /// Removes a reassignment group and its round-robin position.
     pub async fn delete_reassignment(
         &mut self,
         org: OrgId,
         id: ReassignmentId,
     ) -> Result<(), StoreError> {
+        self.forget_cursor(
+            org,
+            Router::Reassignment {
+                reassignment_id: id,
+            },
+        )
+        .await?;
         self.execute(
             &Sql::new("DELETE FROM reassignment_group_teams WHERE reassignment_id = $1").bind(id),
         )
@@ -406,5 +415,15 @@ impl Tx {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }
+    }
+
+    async fn forget_cursor(&mut self, org: OrgId, router: Router) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new("DELETE FROM routing_cursors WHERE org_id = $1 AND router = $2")
+                .bind(org)
+                .bind(router.cursor_key()),
+        )
+        .await
+        .map(drop)
     }
 }

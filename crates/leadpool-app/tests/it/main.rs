@@ -1,4 +1,4 @@
 //! Use cases against a real database: every test body runs on SQLite and on PostgreSQL.
 
-mod timers;
 mod distribution;
+mod timers;

@@ -7,6 +7,7 @@ pub mod leads;
 pub mod offers;
 pub mod orgs;
 pub mod pool;
+pub mod routing;
 pub mod sources;
 pub mod statuses;
 pub mod teams;
@@ -60,6 +61,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(leads::routes())
         .merge(calendars::routes())
         .merge(pool::routes())
+        .merge(routing::routes())
         .merge(offers::routes())
 }
 

@@ -1,0 +1,746 @@
+//! Distribution settings as admins write them: agent groups, routing rules in priority
+//! order, and reassignment groups with the teams they are available to. Every reference a
+//! setting makes (group, agent, pool, calendar, source, team) is checked against the
+//! organization before it is stored, and every problem is reported under the field it is
+//! about.
+//!
+//! Groups and rules are organization-level: only an admin of the whole organization changes
+//! them. A team admin may change reassignment groups available only to teams in their scope.
+
+use std::collections::HashSet;
+
+use leadpool_domain::routing::{
+    Conditions, Fallback, FieldTest, GroupEntry, MemberRef, Plan, Rule, Strategy,
+};
+use leadpool_domain::validate::{Errors, Tag};
+use leadpool_domain::{GroupId, OrgId, ReassignmentId, Role, RuleId, TeamId, Timestamp, UserId};
+use leadpool_store::routing::{Group, Reassignment, RuleSettings};
+use leadpool_store::users::UserFilter;
+use leadpool_store::{StoreError, Tx};
+
+use crate::{App, AppError, Member};
+
+/// Longest name of a group, rule or reassignment group.
+pub const MAX_NAME: usize = 100;
+/// Most entries one group may have.
+pub const MAX_ENTRIES: usize = 500;
+/// Largest weight (leads per round) of a group entry.
+pub const MAX_WEIGHT: u32 = 100;
+/// Most teams a reassignment group may be available to.
+const MAX_TEAMS: usize = 500;
+/// Most conditions of each kind one rule may have.
+const MAX_CONDITIONS: usize = 100;
+
+/// A group as an admin writes it.
+#[derive(Debug, Clone, Default)]
+pub struct GroupInput {
+    /// Its name (1 to 100 characters, unique in the organization).
+    pub name: String,
+    /// Its entries in line order.
+    pub entries: Vec<GroupEntry>,
+}
+
+/// A reassignment group as an admin writes it.
+#[derive(Debug, Clone)]
+pub struct ReassignmentInput {
+    /// Its name (1 to 100 characters, unique in the organization).
+    pub name: String,
+    /// What it does; the fallback must name the default assignee.
+    pub plan: Plan,
+    /// The teams whose members may use it; empty: the whole organization.
+    pub teams: Vec<TeamId>,
+}
+
+const ADMINS_ONLY: &str = "only admins may change distribution settings";
+
+fn require_reader(m: &Member) -> Result<(), AppError> {
+    if matches!(m.viewer.role, Role::Admin | Role::Isa) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only admins and ISAs may read distribution settings".into(),
+        ))
+    }
+}
+
+fn require_org_admin(m: &Member) -> Result<(), AppError> {
+    if m.viewer.administers_organization() {
+        Ok(())
+    } else if m.viewer.role == Role::Admin {
+        Err(AppError::Forbidden(
+            "groups and routing rules are organization-level settings; only an admin of the \
+             whole organization may change them"
+                .into(),
+        ))
+    } else {
+        Err(AppError::Forbidden(ADMINS_ONLY.into()))
+    }
+}
+
+/// Whether `m` may change a reassignment group available to `teams`: an organization
+/// admin always, a team admin only when every team is inside their scope. An empty list
+/// means the whole organization, which a team admin does not administer.
+fn require_reassignment_admin(m: &Member, teams: &[TeamId]) -> Result<(), AppError> {
+    if m.viewer.administers_organization() {
+        return Ok(());
+    }
+    if m.viewer.role != Role::Admin {
+        return Err(AppError::Forbidden(ADMINS_ONLY.into()));
+    }
+    if !teams.is_empty() && teams.iter().all(|t| m.viewer.scope.covers(Some(*t))) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "a team admin may only change reassignment groups available to teams inside their \
+             scope (name at least one team, all inside it)"
+                .into(),
+        ))
+    }
+}
+
+/// Gives the settings' unique names their meaning; `NotFound` is about `what`.
+fn store_error(what: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Conflict { constraint } => {
+            let message = match constraint.as_str() {
+                "agent_groups_name_key" => "a group with this name already exists",
+                "routing_rules_name_key" => "a rule with this name already exists",
+                "reassignment_groups_name_key" => {
+                    "a reassignment group with this name already exists"
+                }
+                _ => return StoreError::Conflict { constraint }.into(),
+            };
+            AppError::Conflict {
+                code: "already_exists",
+                message: format!("{message} ({constraint})"),
+            }
+        }
+        other => AppError::from_store(what)(other),
+    }
+}
+
+fn check_name(name: &str, e: &mut Errors) -> String {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        e.push("name", format!("give a name of 1 to {MAX_NAME} characters"));
+    }
+    name.to_owned()
+}
+
+/// Why `user` may not be a rule's named agent, if they may not.
+async fn not_an_active_agent(
+    tx: &mut Tx,
+    org: OrgId,
+    user: UserId,
+) -> Result<Option<String>, AppError> {
+    match tx.user(org, user).await {
+        Ok(u) if !u.role.is_agent() => Ok(Some(format!(
+            "user {user} is an {}, not an agent",
+            u.role.as_str()
+        ))),
+        Ok(u) if !u.active => Ok(Some(format!("user {user} is inactive"))),
+        Ok(_) => Ok(None),
+        Err(StoreError::NotFound) => Ok(Some(format!("no user {user} in this organization"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records under `field` that the thing `found` looked up does not exist.
+fn missing<T>(
+    found: Result<T, StoreError>,
+    e: &mut Errors,
+    field: &str,
+    what: &str,
+) -> Result<(), AppError> {
+    match found {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => {
+            e.push(field, format!("no {what} in this organization"));
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Checks a plan's consistency and that everything it names exists in `org`.
+async fn check_plan(tx: &mut Tx, org: OrgId, plan: &Plan, e: &mut Errors) -> Result<(), AppError> {
+    if let Err(invalid) = plan.check() {
+        for f in invalid.0 {
+            e.push(format!("plan.{}", f.field), f.message);
+        }
+    }
+    if let Some(g) = plan.group_id {
+        let found = tx.group(org, g).await;
+        missing(found, e, "plan.group_id", &format!("group {g}"))?;
+    }
+    match plan.strategy {
+        Strategy::DirectAgent { user_id } => {
+            if let Some(why) = not_an_active_agent(tx, org, user_id).await? {
+                e.push("plan.strategy.user_id", why);
+            }
+        }
+        Strategy::DirectPool { pool_id } => {
+            let found = tx.pool(org, pool_id).await;
+            missing(
+                found,
+                e,
+                "plan.strategy.pool_id",
+                &format!("pool {pool_id}"),
+            )?;
+        }
+        Strategy::RoundRobin | Strategy::Broadcast | Strategy::LoadBalanced => {}
+    }
+    if let Some(c) = plan.calendar_id {
+        let found = tx.calendar(org, c).await;
+        missing(found, e, "plan.calendar_id", &format!("calendar {c}"))?;
+    }
+    match plan.fallback {
+        Fallback::Agent { user_id } => {
+            if let Some(why) = not_an_active_agent(tx, org, user_id).await? {
+                e.push("plan.fallback.user_id", why);
+            }
+        }
+        Fallback::Pool { pool_id } => {
+            let found = tx.pool(org, pool_id).await;
+            missing(
+                found,
+                e,
+                "plan.fallback.pool_id",
+                &format!("pool {pool_id}"),
+            )?;
+        }
+        Fallback::Queue => {}
+    }
+    Ok(())
+}
+
+/// Takes the row lock of the plan's group until commit. Without it, on PostgreSQL a rule
+/// saved while its group is being deleted could each miss the other and leave the rule
+/// naming a group that is gone; with it one of them waits and then sees the other.
+async fn hold_group(tx: &mut Tx, org: OrgId, plan: &Plan, now: Timestamp) -> Result<(), AppError> {
+    let Some(id) = plan.group_id else {
+        return Ok(());
+    };
+    let gone = || AppError::invalid("plan.group_id", format!("group {id} was just deleted"));
+    let g = tx.group(org, id).await.map_err(|e| match e {
+        StoreError::NotFound => gone(),
+        e => e.into(),
+    })?;
+    tx.update_group(org, id, &g.name, &g.entries, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => gone(),
+            e => e.into(),
+        })?;
+    Ok(())
+}
+
+/// Checks and normalizes a rule's conditions: sources exist, field tests are well formed,
+/// tags are tags.
+async fn check_conditions(
+    tx: &mut Tx,
+    org: OrgId,
+    c: &mut Conditions,
+    e: &mut Errors,
+) -> Result<(), AppError> {
+    for (what, n) in [
+        ("sources", c.sources.len()),
+        ("fields", c.fields.len()),
+        ("tags", c.tags.len()),
+    ] {
+        if n > MAX_CONDITIONS {
+            e.push(
+                format!("conditions.{what}"),
+                format!("at most {MAX_CONDITIONS}"),
+            );
+        }
+    }
+    if !c.sources.is_empty() {
+        let known: HashSet<_> = tx.sources(org).await?.into_iter().map(|s| s.id).collect();
+        for (i, s) in c.sources.iter().enumerate() {
+            if !known.contains(s) {
+                e.push(
+                    format!("conditions.sources[{i}]"),
+                    format!("no source {s} in this organization"),
+                );
+            }
+        }
+    }
+    for (i, f) in c.fields.iter_mut().enumerate() {
+        let at = format!("conditions.fields[{i}]");
+        f.field = f.field.trim().to_owned();
+        if f.field.is_empty() {
+            e.push(format!("{at}.field"), "name the custom field to test");
+        }
+        match &f.test {
+            FieldTest::Range {
+                min: None,
+                max: None,
+            } => {
+                e.push(format!("{at}.min"), "a range needs a min, a max or both");
+            }
+            FieldTest::Range {
+                min: Some(lo),
+                max: Some(hi),
+            } if lo > hi => {
+                e.push(
+                    format!("{at}.max"),
+                    format!("the max ({hi}) is below the min ({lo})"),
+                );
+            }
+            FieldTest::OneOf { values } if values.is_empty() => {
+                e.push(format!("{at}.values"), "list at least one value");
+            }
+            FieldTest::Contains { text } if text.trim().is_empty() => {
+                e.push(format!("{at}.text"), "give the text to look for");
+            }
+            _ => {}
+        }
+    }
+    for (i, t) in c.tags.iter_mut().enumerate() {
+        match Tag::parse(t) {
+            Ok(tag) => tag.as_str().clone_into(t),
+            Err(why) => e.push(format!("conditions.tags[{i}]"), why),
+        }
+    }
+    Ok(())
+}
+
+/// Checks and normalizes a group: a name, weights in range, agents of the organization
+/// named individually, tags that are tags.
+async fn check_group(tx: &mut Tx, org: OrgId, input: GroupInput) -> Result<GroupInput, AppError> {
+    let mut e = Errors::default();
+    let name = check_name(&input.name, &mut e);
+    let mut entries = input.entries;
+    if entries.len() > MAX_ENTRIES {
+        e.push("entries", format!("at most {MAX_ENTRIES} entries"));
+    }
+    let ids: Vec<UserId> = entries
+        .iter()
+        .filter_map(|x| match x.member {
+            MemberRef::User { user_id } => Some(user_id),
+            MemberRef::Tag { .. } => None,
+        })
+        .collect();
+    let users = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let filter = UserFilter {
+            ids: Some(ids),
+            ..UserFilter::default()
+        };
+        tx.users(org, &filter).await?
+    };
+    for (i, x) in entries.iter_mut().enumerate() {
+        if !(1..=MAX_WEIGHT).contains(&x.weight) {
+            e.push(
+                format!("entries[{i}].weight"),
+                format!("between 1 and {MAX_WEIGHT}"),
+            );
+        }
+        match &mut x.member {
+            MemberRef::User { user_id } => match users.iter().find(|u| u.id == *user_id) {
+                None => e.push(
+                    format!("entries[{i}].user_id"),
+                    format!("no user {user_id} in this organization"),
+                ),
+                Some(u) if !u.role.is_agent() => e.push(
+                    format!("entries[{i}].user_id"),
+                    format!("user {user_id} is an {}, not an agent", u.role.as_str()),
+                ),
+                Some(_) => {}
+            },
+            MemberRef::Tag { tag } => match Tag::parse(tag) {
+                Ok(t) => t.as_str().clone_into(tag),
+                Err(why) => e.push(format!("entries[{i}].tag"), why),
+            },
+        }
+    }
+    Ok(e.finish(|| GroupInput { name, entries })?)
+}
+
+/// Checks and normalizes a rule: a name, its conditions and its plan.
+async fn check_rule(
+    tx: &mut Tx,
+    org: OrgId,
+    input: RuleSettings,
+) -> Result<RuleSettings, AppError> {
+    let mut e = Errors::default();
+    let name = check_name(&input.name, &mut e);
+    let mut conditions = input.conditions;
+    check_conditions(tx, org, &mut conditions, &mut e).await?;
+    check_plan(tx, org, &input.plan, &mut e).await?;
+    Ok(e.finish(|| RuleSettings {
+        name,
+        enabled: input.enabled,
+        conditions,
+        plan: input.plan,
+    })?)
+}
+
+/// Checks and normalizes a reassignment group: its plan (never into a pool, always with a
+/// default assignee) and its teams.
+async fn check_reassignment(
+    tx: &mut Tx,
+    org: OrgId,
+    input: ReassignmentInput,
+) -> Result<ReassignmentInput, AppError> {
+    let mut e = Errors::default();
+    let name = check_name(&input.name, &mut e);
+    let plan = input.plan;
+    if matches!(plan.strategy, Strategy::DirectPool { .. }) {
+        e.push(
+            "plan.strategy",
+            "a reassignment group hands leads to agents, not into a pool; move the lead to the \
+             pool instead",
+        );
+    }
+    if !matches!(plan.fallback, Fallback::Agent { .. }) {
+        e.push(
+            "plan.fallback",
+            "name the default assignee: {\"kind\": \"agent\", \"user_id\": …}",
+        );
+    }
+    check_plan(tx, org, &plan, &mut e).await?;
+    let mut teams = input.teams;
+    if teams.len() > MAX_TEAMS {
+        e.push("teams", format!("at most {MAX_TEAMS} teams"));
+    } else if !teams.is_empty() {
+        let known: HashSet<_> = tx.teams(org).await?.into_iter().map(|t| t.id).collect();
+        for (i, t) in teams.iter().enumerate() {
+            if !known.contains(t) {
+                e.push(
+                    format!("teams[{i}]"),
+                    format!("no team {t} in this organization"),
+                );
+            }
+        }
+    }
+    teams.sort_unstable();
+    teams.dedup();
+    Ok(e.finish(|| ReassignmentInput { name, plan, teams })?)
+}
+
+/// Whether a reassignment group available to `teams` is one `m` may see and use: one for
+/// the whole organization always; otherwise one of its teams must be one of `m`'s teams or
+/// inside their scope (an organization-wide scope covers every team). Triggering a group must
+/// use the same test, so a list never offers what would then be refused.
+pub(crate) fn available_to(m: &Member, teams: &[TeamId]) -> bool {
+    teams.is_empty()
+        || teams
+            .iter()
+            .any(|t| m.user.teams.contains(t) || m.viewer.scope.covers(Some(*t)))
+}
+
+impl App {
+    /// Every group, by name (admins and ISAs).
+    pub async fn list_groups(&self, m: &Member) -> Result<Vec<Group>, AppError> {
+        require_reader(m)?;
+        let mut tx = self.store().read().await?;
+        let groups = tx.groups(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(groups)
+    }
+
+    /// One group (admins and ISAs).
+    pub async fn get_group(&self, m: &Member, id: GroupId) -> Result<Group, AppError> {
+        require_reader(m)?;
+        let mut tx = self.store().read().await?;
+        let g = tx
+            .group(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("group"))?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    /// Creates a group (organization admins).
+    pub async fn create_group(&self, m: &Member, input: GroupInput) -> Result<Group, AppError> {
+        require_org_admin(m)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        let g = check_group(&mut tx, org, input).await?;
+        let group = tx
+            .insert_group(org, &g.name, &g.entries, self.now())
+            .await
+            .map_err(store_error("group"))?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Renames a group and replaces its entries (organization admins); rules using it pick
+    /// from the new entries from the next lead on.
+    pub async fn update_group(
+        &self,
+        m: &Member,
+        id: GroupId,
+        input: GroupInput,
+    ) -> Result<Group, AppError> {
+        require_org_admin(m)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        tx.group(org, id)
+            .await
+            .map_err(AppError::from_store("group"))?;
+        let g = check_group(&mut tx, org, input).await?;
+        let group = tx
+            .update_group(org, id, &g.name, &g.entries, self.now())
+            .await
+            .map_err(store_error("group"))?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Deletes a group no rule or reassignment group uses (organization admins).
+    pub async fn delete_group(&self, m: &Member, id: GroupId) -> Result<(), AppError> {
+        require_org_admin(m)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        let group = tx
+            .group(org, id)
+            .await
+            .map_err(AppError::from_store("group"))?;
+        // Deleted before the rules are read, so a rule being saved with this group either
+        // waits for this and is refused, or is seen here (see `hold_group`).
+        tx.delete_group(org, id)
+            .await
+            .map_err(AppError::from_store("group"))?;
+        let mut in_use_by: Vec<String> = tx
+            .rules(org)
+            .await?
+            .into_iter()
+            .filter(|r| r.plan.group_id == Some(id))
+            .map(|r| format!("rule `{}`", r.name))
+            .collect();
+        in_use_by.extend(
+            tx.reassignments(org)
+                .await?
+                .into_iter()
+                .filter(|r| r.plan.group_id == Some(id))
+                .map(|r| format!("reassignment group `{}`", r.name)),
+        );
+        if !in_use_by.is_empty() {
+            return Err(AppError::Conflict {
+                code: "in_use",
+                message: format!(
+                    "group `{}` is used by {}; give them another group first",
+                    group.name,
+                    in_use_by.join(", ")
+                ),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every rule in priority order, first match wins (admins and ISAs).
+    pub async fn list_rules(&self, m: &Member) -> Result<Vec<Rule>, AppError> {
+        require_reader(m)?;
+        let mut tx = self.store().read().await?;
+        let rules = tx.rules(m.viewer.org).await?;
+        tx.commit().await?;
+        Ok(rules)
+    }
+
+    /// Adds a rule after the last one (organization admins).
+    pub async fn create_rule(&self, m: &Member, input: RuleSettings) -> Result<Rule, AppError> {
+        require_org_admin(m)?;
+        let org = m.viewer.org;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let r = check_rule(&mut tx, org, input).await?;
+        hold_group(&mut tx, org, &r.plan, now).await?;
+        let rule = tx
+            .insert_rule(org, &r, now)
+            .await
+            .map_err(store_error("rule"))?;
+        tx.commit().await?;
+        Ok(rule)
+    }
+
+    /// Replaces a rule's name, conditions and plan, or turns it on or off, keeping its place
+    /// (organization admins).
+    pub async fn update_rule(
+        &self,
+        m: &Member,
+        id: RuleId,
+        input: RuleSettings,
+    ) -> Result<Rule, AppError> {
+        require_org_admin(m)?;
+        let org = m.viewer.org;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        if !tx.rules(org).await?.iter().any(|r| r.id == id) {
+            return Err(AppError::NotFound { what: "rule" });
+        }
+        let r = check_rule(&mut tx, org, input).await?;
+        hold_group(&mut tx, org, &r.plan, now).await?;
+        let rule = tx
+            .update_rule(org, id, &r, now)
+            .await
+            .map_err(store_error("rule"))?;
+        tx.commit().await?;
+        Ok(rule)
+    }
+
+    /// Deletes a rule (organization admins); leads it already routed keep their owners.
+    pub async fn delete_rule(&self, m: &Member, id: RuleId) -> Result<(), AppError> {
+        require_org_admin(m)?;
+        let mut tx = self.store().write().await?;
+        tx.delete_rule(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("rule"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts the rules in this priority order (organization admins); `ids` names every rule
+    /// of the organization once, so no rule is left in an unintended place.
+    pub async fn reorder_rules(&self, m: &Member, ids: &[RuleId]) -> Result<Vec<Rule>, AppError> {
+        require_org_admin(m)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        let rules = tx.rules(org).await?;
+        let mut e = Errors::default();
+        let mut seen = HashSet::new();
+        for (i, id) in ids.iter().enumerate() {
+            if !rules.iter().any(|r| r.id == *id) {
+                e.push(
+                    format!("ids[{i}]"),
+                    format!("no rule {id} in this organization"),
+                );
+            } else if !seen.insert(*id) {
+                e.push(format!("ids[{i}]"), format!("rule {id} is named twice"));
+            }
+        }
+        let left_out: Vec<String> = rules
+            .iter()
+            .filter(|r| !ids.contains(&r.id))
+            .map(|r| format!("{} (`{}`)", r.id, r.name))
+            .collect();
+        if !left_out.is_empty() {
+            e.push(
+                "ids",
+                format!("name every rule once; missing: {}", left_out.join(", ")),
+            );
+        }
+        e.finish(|| ())?;
+        tx.reorder_rules(org, ids).await?;
+        let rules = tx.rules(org).await?;
+        tx.commit().await?;
+        Ok(rules)
+    }
+
+    /// The reassignment groups `m` may use, by name (admins: all; ISAs: those available to
+    /// them).
+    pub async fn list_reassignment_groups(
+        &self,
+        m: &Member,
+    ) -> Result<Vec<Reassignment>, AppError> {
+        require_reader(m)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().read().await?;
+        let all = tx.reassignments(org).await?;
+        tx.commit().await?;
+        let admin = m.viewer.role == Role::Admin;
+        Ok(all
+            .into_iter()
+            .filter(|r| admin || available_to(m, &r.teams))
+            .collect())
+    }
+
+    /// One reassignment group, if `m` may use it.
+    pub async fn get_reassignment_group(
+        &self,
+        m: &Member,
+        id: ReassignmentId,
+    ) -> Result<Reassignment, AppError> {
+        require_reader(m)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().read().await?;
+        let r = tx
+            .reassignment(org, id)
+            .await
+            .map_err(AppError::from_store("reassignment group"))?;
+        tx.commit().await?;
+        if m.viewer.role == Role::Admin || available_to(m, &r.teams) {
+            Ok(r)
+        } else {
+            Err(AppError::NotFound {
+                what: "reassignment group",
+            })
+        }
+    }
+
+    /// Creates a reassignment group (organization admins, or team admins for teams in
+    /// their scope).
+    pub async fn create_reassignment_group(
+        &self,
+        m: &Member,
+        input: ReassignmentInput,
+    ) -> Result<Reassignment, AppError> {
+        require_reassignment_admin(m, &input.teams)?;
+        let org = m.viewer.org;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let r = check_reassignment(&mut tx, org, input).await?;
+        hold_group(&mut tx, org, &r.plan, now).await?;
+        let created = tx
+            .insert_reassignment(org, &r.name, &r.plan, &r.teams, now)
+            .await
+            .map_err(store_error("reassignment group"))?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Replaces a reassignment group's name, plan and teams; a team admin may change only
+    /// one available to teams in their scope, and keep it so.
+    pub async fn update_reassignment_group(
+        &self,
+        m: &Member,
+        id: ReassignmentId,
+        input: ReassignmentInput,
+    ) -> Result<Reassignment, AppError> {
+        require_reassignment_admin(m, &input.teams)?;
+        let org = m.viewer.org;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let old = tx
+            .reassignment(org, id)
+            .await
+            .map_err(AppError::from_store("reassignment group"))?;
+        require_reassignment_admin(m, &old.teams)?;
+        let r = check_reassignment(&mut tx, org, input).await?;
+        hold_group(&mut tx, org, &r.plan, now).await?;
+        let updated = tx
+            .update_reassignment(org, id, &r.name, &r.plan, &r.teams, now)
+            .await
+            .map_err(store_error("reassignment group"))?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Deletes a reassignment group (organization admins, or team admins for one available
+    /// only to teams in their scope).
+    pub async fn delete_reassignment_group(
+        &self,
+        m: &Member,
+        id: ReassignmentId,
+    ) -> Result<(), AppError> {
+        if m.viewer.role != Role::Admin {
+            return Err(AppError::Forbidden(ADMINS_ONLY.into()));
+        }
+        let org = m.viewer.org;
+        let mut tx = self.store().write().await?;
+        let old = tx
+            .reassignment(org, id)
+            .await
+            .map_err(AppError::from_store("reassignment group"))?;
+        require_reassignment_admin(m, &old.teams)?;
+        tx.delete_reassignment(org, id)
+            .await
+            .map_err(AppError::from_store("reassignment group"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
