@@ -167,7 +167,8 @@ pub(crate) fn print_figures(what: &str, unit: &str, f: &Figures) {
     );
 }
 
-fn lead_body(id: u64) -> serde_json::Value {
+/// The body of one benchmark lead, distinct by `id`.
+pub(crate) fn lead_body(id: u64) -> serde_json::Value {
     serde_json::json!({
         "name": format!("Bench Lead {id}"),
         "email": format!("lead{id}@example.com"),

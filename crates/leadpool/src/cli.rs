@@ -261,6 +261,26 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200_000)]
         pool_leads: i64,
     },
+    /// Routed intake over HTTP on a fresh SQLite database, next to the bare INSERT + UPDATE.
+    ///
+    /// Sets up --rules routing rules, one source each, each handing its leads round robin to
+    /// a group of --group-size agents; --clients clients then send leads to random sources
+    /// for --duration. Then the bare lead INSERT plus one round-robin position UPDATE runs,
+    /// one pair per transaction, as many at once, on the same database.
+    Route {
+        /// How long each phase runs, e.g. 10s.
+        #[arg(long, default_value = "10s")]
+        duration: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Routing rules (and sources).
+        #[arg(long, default_value_t = 50)]
+        rules: usize,
+        /// Agents in each rule's round-robin group.
+        #[arg(long, default_value_t = 20)]
+        group_size: usize,
+    },
     /// The pool list over HTTP (filters and text search) under load, next to GET /healthz.
     ///
     /// Seeds --leads leads with --pool-leads of them in the default pool; --clients agents

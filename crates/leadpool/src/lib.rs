@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_claim;
 pub mod bench_pool_view;
+pub mod bench_route;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod config;

@@ -173,6 +173,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench {
             command:
+                BenchCommand::Route {
+                    duration,
+                    clients,
+                    rules,
+                    group_size,
+                },
+        } => {
+            let duration = crate::config::parse_duration(&duration).with_context(|| {
+                format!("--duration `{duration}` is not a duration like 10s or 2m")
+            })?;
+            if rules == 0 || group_size == 0 {
+                anyhow::bail!("--rules and --group-size must be at least 1");
+            }
+            crate::bench_route::route(crate::bench_route::RouteBench {
+                duration,
+                clients,
+                rules,
+                group_size,
+            })
+            .await
+        }
+        Command::Bench {
+            command:
                 BenchCommand::PoolView {
                     duration,
                     clients,
