@@ -325,11 +325,29 @@ impl App {
             tx.lock_users(org, &found).await?;
         }
         let org_caps = tx.org_pool_settings(org).await?.caps;
-        let open_new = tx.open_new_counts(org, &found).await?;
-        let loads = tx.loads(org, &found).await?;
+        let caps: Vec<Caps> = users
+            .iter()
+            .map(|u| Caps::effective(org_caps, u.max_new_leads, u.min_new_leads))
+            .collect();
+        // Counting leads is the dear part: only for agents with a cap, and loads only for
+        // load balancing, which alone compares them.
+        let load_balanced = plan.strategy == Strategy::LoadBalanced;
+        let counted: Vec<UserId> = users
+            .iter()
+            .zip(&caps)
+            .filter(|(_, c)| c.max_new.is_some() || (load_balanced && c.min_new > 0))
+            .map(|(u, _)| u.id)
+            .collect();
+        let open_new = tx.open_new_counts(org, &counted).await?;
+        let loads = if load_balanced {
+            tx.loads(org, &found).await?
+        } else {
+            std::collections::HashMap::new()
+        };
         Ok(users
             .into_iter()
-            .map(|u| {
+            .zip(caps)
+            .map(|(u, caps)| {
                 let load = loads.get(&u.id).copied().unwrap_or_default();
                 Candidate {
                     user: u.id,
@@ -337,7 +355,7 @@ impl App {
                     is_agent: u.role.is_agent(),
                     active: u.active,
                     paused: u.paused,
-                    caps: Caps::effective(org_caps, u.max_new_leads, u.min_new_leads),
+                    caps,
                     open_new: open_new.get(&u.id).copied().unwrap_or(0),
                     open_leads: load.open_leads,
                     last_lead_at: load.last_routed_at,
@@ -402,11 +420,15 @@ impl App {
                 message: format!("lead {} changed meanwhile; try again", before.id),
             });
         }
-        self.sync_reserve(tx, before, &t).await?;
+        // Only an agent's lead can have a reserve time running.
+        if before.owner.agent().is_some() {
+            self.sync_reserve(tx, before, &t).await?;
+        }
         if let (Some(c), Some((router, _, _))) = (&d.cursor, &p.router) {
             tx.save_cursor(org, *router, c).await?;
         }
         let lead = t.lead;
+        let was_offered = matches!(before.owner, Owner::Offer { .. });
         let timer_set = match (&d.outcome, &offer) {
             (Outcome::Offer { to, deadline, .. }, Some((offer_id, pin))) => {
                 tx.set_timer(
@@ -429,7 +451,9 @@ impl App {
                 true
             }
             (Outcome::Agent { user_id, .. }, _) => {
-                tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+                if was_offered {
+                    tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+                }
                 tx.set_last_routed(org, *user_id, now).await?;
                 let payload = json!({ "reason": d.trace.summary() });
                 tx.push_event(org, *user_id, Some(lead.id), "lead_assigned", &payload, now)
@@ -437,7 +461,9 @@ impl App {
                 false
             }
             _ => {
-                tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+                if was_offered {
+                    tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+                }
                 false
             }
         };

@@ -192,6 +192,15 @@ impl Tx {
     /// through the same rule take turns (SQLite's single writer already does).
     pub async fn lock_cursor(&mut self, org: OrgId, router: Router) -> Result<Cursor, StoreError> {
         let key = router.cursor_key();
+        let mut q = Sql::new("SELECT state FROM routing_cursors WHERE org_id = $1 AND router = $2")
+            .bind(org)
+            .bind(key.as_str());
+        q.push(for_update(self.backend()));
+        if let Some(row) = self.fetch_optional::<CursorRow>(&q).await? {
+            return from_json("routing_cursors.state", &row.state);
+        }
+        // The router's first lead: two may race to create the row, so create it if missing
+        // and lock whichever row won.
         self.execute(
             &Sql::new(
                 "INSERT INTO routing_cursors (org_id, router, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -201,10 +210,6 @@ impl Tx {
             .bind(to_json(&Cursor::default())),
         )
         .await?;
-        let mut q = Sql::new("SELECT state FROM routing_cursors WHERE org_id = $1 AND router = $2")
-            .bind(org)
-            .bind(key.as_str());
-        q.push(for_update(self.backend()));
         let row: CursorRow = self.fetch_one(&q).await?;
         from_json("routing_cursors.state", &row.state)
     }
