@@ -262,7 +262,7 @@ impl App {
             None => tx.default_calendar(org).await?,
         };
         let calendar = stored.map(|c| c.to_calendar()).transpose()?;
-        let decision = routing::decide(&RouteInput {
+        let mut decision = routing::decide(&RouteInput {
             lead,
             router,
             router_name: &name,
@@ -275,6 +275,14 @@ impl App {
             calendar: calendar.as_ref(),
             now,
         });
+        // The domain knows pools by id; people know them by name.
+        if let Outcome::Pool { pool_id } = decision.outcome {
+            match tx.pool(org, pool_id).await {
+                Ok(p) => decision.trace.outcome = format!("sent to pool \"{}\"", p.name),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(Prepared {
             router: Some((router, name, plan)),
             decision,

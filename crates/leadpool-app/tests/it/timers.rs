@@ -150,11 +150,12 @@ app_test! {
     async fn a_timer_whose_lead_moved_on_without_it_writes_nothing(app) {
         let (working, _) = working_expires(&app, 1).await;
         let (id, _) = lead_in(&app, working).await;
-        // A change that does not carry the timer along (as a future code path might): the
-        // timer's version check must catch it.
+        // A status change that forgets the timer (as a future code path might): the timer's
+        // version check must catch it. (Changes that keep the status carry the timer along.)
         let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
         let lead = tx.lead(app.org.id, LeadId::new(id), &Visibility::Organization).await.unwrap_or_else(|e| panic!("{e}"));
-        let patch = LeadPatch { tags: Some(leadpool_domain::validate::parse_tags(&["moved"]).unwrap_or_default()), ..LeadPatch::default() };
+        let contacted = tx.statuses(app.org.id).await.unwrap_or_else(|e| panic!("{e}")).into_iter().find(|s| s.name == "Contacted").unwrap_or_else(|| panic!("no Contacted"));
+        let patch = LeadPatch { status: Some(contacted.to_ref()), ..LeadPatch::default() };
         let t = lead.apply(&patch, Actor::System, None, app.app.now()).ok().flatten().unwrap_or_else(|| panic!("no change"));
         assert!(tx.update_lead(lead.version, &t).await.unwrap_or_else(|e| panic!("{e}")));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
@@ -231,5 +232,18 @@ app_test! {
             let expired = entries.iter().filter(|e| e.entry.reason.as_deref().is_some_and(|r| r.starts_with("status expired")) && e.entry.kind == leadpool_domain::EventKind::StatusChanged).count();
             assert_eq!(expired, 1, "lead {lead_id}: {entries:?}");
         }
+    }
+}
+
+app_test! {
+    async fn a_status_expiry_outlives_moves_that_keep_the_status(app) {
+        let (working, _) = working_expires(&app, 10).await;
+        let (id, _) = lead_in(&app, working).await;
+        let other = app.user("bo@acme.test", Role::Agent, &[]).await;
+        let moved = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [id], "agent_id": other.user.id.get() })).await;
+        assert_eq!(moved.body["results"][0]["result"], "moved", "{}", moved.body);
+        app.clock.advance(11 * HOUR);
+        assert_eq!(run(&Scheduler::new(app.app.clone(), "a")).await.fired, 1, "a new owner keeps the status, so its expiry");
+        assert_eq!(expiries(&timeline(&app, id).await), 1);
     }
 }
