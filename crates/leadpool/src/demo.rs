@@ -1,16 +1,27 @@
 //! Stores the demo organization ([`crate::demo_data`]) through the same use cases a real
-//! installation uses, so the demo exercises the real code paths.
+//! installation uses, so the demo exercises the real code paths: distribution is set up
+//! by the demo admin, and the arriving leads go through the intake and the rules, so their
+//! offers, response-window timers and timeline entries are the real ones.
 
 use std::collections::HashMap;
 
-use anyhow::Context;
-use leadpool_app::App;
+use anyhow::{Context, bail};
 use leadpool_app::import::PreparedLead;
+use leadpool_app::routing_settings::{GroupInput, ReassignmentInput};
+use leadpool_app::{App, Member, Principal};
 use leadpool_domain::lead::{LeadDraft, LeadInput};
-use leadpool_domain::{Owner, Role, StatusCategory, Timestamp};
+use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan};
+use leadpool_domain::{Owner, PoolId, Role, SourceId, StatusCategory, Timestamp};
 use leadpool_store::orgs::Organization;
+use leadpool_store::routing::RuleSettings;
+use leadpool_store::users::User;
 
-use crate::demo_data::{self, DEMO_PASSWORD, DemoOwner, DemoPlan};
+use crate::demo_data::{
+    self, DEMO_PASSWORD, DemoDistribution, DemoFallback, DemoMember, DemoOwner, DemoPlan, DemoRoute,
+};
+
+/// Why the imported leads without an owner wait in the manual queue, as the queue shows it.
+const UNOWNED_IMPORT: &str = "imported without an owner: waiting for manual assignment";
 
 /// What the banner prints about a freshly started demo.
 #[derive(Debug)]
@@ -77,6 +88,7 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
         app.add_team(&org, &t.name, t.parent.as_deref()).await?;
     }
     let mut agents = HashMap::new();
+    let mut admin_token = None;
     for u in &plan.users {
         let role = Role::parse(u.role).context("demo role")?;
         let teams: Vec<String> = u.team.iter().cloned().collect();
@@ -87,7 +99,10 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
             password: Some(DEMO_PASSWORD),
             teams: &teams,
         };
-        let (user, _) = app.add_user(&org, &spec).await?;
+        let (user, token) = app.add_user(&org, &spec).await?;
+        if role == Role::Admin {
+            admin_token = Some(token);
+        }
         app.set_user_profile(&org, &user, &u.tags, u.active).await?;
         agents.insert(u.email.clone(), user);
     }
@@ -118,6 +133,24 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
         .find(|p| p.name == plan.pool_name || p.is_default)
         .context("the demo has no pool")?;
     tx.commit().await?;
+    let admin = member(
+        app,
+        admin_token
+            .as_deref()
+            .context("the demo plan has no admin")?,
+    )
+    .await?;
+    // Before the import, so the leads the rules sent to the queue are the first it lists.
+    distribute(
+        app,
+        &admin,
+        &plan.distribution,
+        &agents,
+        &sources,
+        &keys,
+        pool.id,
+    )
+    .await?;
     let mut rows = Vec::with_capacity(plan.leads.len());
     for (i, l) in plan.leads.iter().enumerate() {
         let input = LeadInput {
@@ -146,7 +179,134 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
             created_at: Some(Timestamp::from_millis(l.created_at_ms)),
         });
     }
-    app.insert_prepared(&org, rows, "demo data", &|_| {})
+    let (unowned, owned): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|r| r.owner == Owner::Queue);
+    app.insert_prepared(&org, owned, "demo data", &|_| {})
+        .await?;
+    app.insert_prepared(&org, unowned, UNOWNED_IMPORT, &|_| {})
         .await?;
     Ok((org, keys))
+}
+
+/// The demo admin as the use cases know them, from the token made with their account.
+async fn member(app: &App, token: &str) -> anyhow::Result<Member> {
+    match app.authenticate_token(token).await? {
+        Principal::Member(m) => Ok(*m),
+        Principal::Operator => bail!("the demo admin's token is the operator's"),
+    }
+}
+
+/// Sets up the groups, rules and reassignment group as the admin would, then sends the
+/// arriving leads in through their sources' intake keys.
+async fn distribute(
+    app: &App,
+    admin: &Member,
+    d: &DemoDistribution,
+    users: &HashMap<String, User>,
+    sources: &HashMap<String, SourceId>,
+    keys: &[(String, String)],
+    pool: PoolId,
+) -> anyhow::Result<()> {
+    let user = |email: &str| {
+        users
+            .get(email)
+            .map(|u| u.id)
+            .with_context(|| format!("{email} is no demo user"))
+    };
+    let source = |name: &str| {
+        sources
+            .get(name)
+            .copied()
+            .with_context(|| format!("{name} is no demo source"))
+    };
+    let mut groups = HashMap::new();
+    for g in &d.groups {
+        let entries = g
+            .members
+            .iter()
+            .map(|m| {
+                let member = match m {
+                    DemoMember::Agent(email) => MemberRef::User {
+                        user_id: user(email)?,
+                    },
+                    DemoMember::Tag(tag) => MemberRef::Tag { tag: tag.clone() },
+                };
+                Ok(GroupEntry { member, weight: 1 })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let stored = app
+            .create_group(
+                admin,
+                GroupInput {
+                    name: g.name.clone(),
+                    entries,
+                },
+            )
+            .await?;
+        groups.insert(g.name.as_str(), stored.id);
+    }
+    let plan = |r: &DemoRoute| -> anyhow::Result<Plan> {
+        Ok(Plan {
+            strategy: r.strategy,
+            group_id: Some(
+                *groups
+                    .get(r.group.as_str())
+                    .with_context(|| format!("{} is no demo group", r.group))?,
+            ),
+            window_secs: Some(r.window_secs),
+            calendar_id: None,
+            ignore_hours: false,
+            passes: 1,
+            fallback: match &r.fallback {
+                DemoFallback::DefaultPool => Fallback::Pool { pool_id: pool },
+                DemoFallback::Queue => Fallback::Queue,
+                DemoFallback::Agent(email) => Fallback::Agent {
+                    user_id: user(email)?,
+                },
+            },
+        })
+    };
+    for r in &d.rules {
+        let settings = RuleSettings {
+            name: r.name.clone(),
+            enabled: r.enabled,
+            conditions: Conditions {
+                sources: vec![source(&r.source)?],
+                ..Conditions::default()
+            },
+            plan: plan(&r.route)?,
+        };
+        app.create_rule(admin, settings).await?;
+    }
+    let reassignment = app
+        .create_reassignment_group(
+            admin,
+            ReassignmentInput {
+                name: d.reassignment.name.clone(),
+                plan: plan(&d.reassignment.route)?,
+                teams: Vec::new(),
+            },
+        )
+        .await?;
+    for a in &d.arrivals {
+        let key = keys
+            .iter()
+            .find(|(s, _)| *s == a.source)
+            .map(|(_, k)| k.as_str())
+            .with_context(|| format!("no intake key for {}", a.source))?;
+        let input = LeadInput {
+            name: Some(a.name.clone()),
+            emails: a.emails.clone(),
+            phones: a.phones.clone(),
+            tags: a.tags.clone(),
+            fields: a.fields.clone(),
+            external_id: a.external_id.clone(),
+        };
+        let lead = app.intake(key, input).await?.lead;
+        if a.reassign {
+            app.trigger_reassignment(admin, lead.id, reassignment.id)
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! The demo organization's contents, generated from a seed: teams, users, statuses,
-//! sources and 2,000 realistic leads.
+//! sources, 2,000 realistic leads, and distribution: agent groups (one by tag), routing
+//! rules (one turned off), a reassignment group, and the leads that arrive through the
+//! rules once they are in place, so offers and the manual queue have content at once.
 //!
 //! Pure and deterministic: no I/O, no clock, no database. The same `seed` and `now_ms`
 //! always give the same [`DemoPlan`]; storing it is the caller's job. Lead emails use the
@@ -9,6 +11,7 @@
 use std::collections::HashSet;
 
 use fastrand::Rng;
+use leadpool_domain::routing::Strategy;
 use serde_json::{Map, Value};
 
 /// The password every demo user shares; printed when the demo is created.
@@ -43,6 +46,8 @@ pub struct DemoPlan {
     pub pool_name: String,
     /// Leads, oldest first.
     pub leads: Vec<DemoLead>,
+    /// Groups, rules, the reassignment group and the leads that arrive through them.
+    pub distribution: DemoDistribution,
 }
 
 /// The demo organization's identity.
@@ -137,6 +142,126 @@ pub struct DemoLead {
     /// The source's own id for the lead, unique per source.
     pub external_id: Option<String>,
 }
+
+/// How the demo distributes new leads, stored after the users and sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoDistribution {
+    /// Agent groups rules pick from.
+    pub groups: Vec<DemoGroup>,
+    /// Routing rules, in priority order.
+    pub rules: Vec<DemoRule>,
+    /// The reassignment group staff send leads already in the system through.
+    pub reassignment: DemoReassignment,
+    /// Leads that arrive through the intake once the rules are in place, in order.
+    pub arrivals: Vec<DemoArrival>,
+}
+
+/// A group of agents, in line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoGroup {
+    /// Display name, unique in the organization.
+    pub name: String,
+    /// Its entries.
+    pub members: Vec<DemoMember>,
+}
+
+/// One entry of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoMember {
+    /// An agent, by email.
+    Agent(String),
+    /// Every agent with this tag.
+    Tag(String),
+}
+
+/// Where a lead goes when nobody takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoFallback {
+    /// The default pool.
+    DefaultPool,
+    /// The manual assignment queue.
+    Queue,
+    /// An agent (the default assignee), by email.
+    Agent(String),
+}
+
+/// What a rule or the reassignment group does with a lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoRoute {
+    /// How members are picked (never a direct strategy: those name ids).
+    pub strategy: Strategy,
+    /// The group's name.
+    pub group: String,
+    /// The response window, in seconds.
+    pub window_secs: u64,
+    /// Where the lead goes when nobody takes it.
+    pub fallback: DemoFallback,
+}
+
+/// A routing rule taking the leads of one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoRule {
+    /// Display name, unique in the organization.
+    pub name: String,
+    /// Whether it takes leads.
+    pub enabled: bool,
+    /// The source whose leads it takes.
+    pub source: String,
+    /// What it does with them.
+    pub route: DemoRoute,
+}
+
+/// The reassignment group; its fallback is the default assignee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoReassignment {
+    /// Display name, unique in the organization.
+    pub name: String,
+    /// What it does with a lead.
+    pub route: DemoRoute,
+}
+
+/// A lead arriving through a source's intake key while the demo is set up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoArrival {
+    /// Full name.
+    pub name: String,
+    /// Email addresses, unique across the demo.
+    pub emails: Vec<String>,
+    /// Phone numbers, unique across the demo.
+    pub phones: Vec<String>,
+    /// A source name from [`DemoPlan::sources`].
+    pub source: String,
+    /// Lead tags, sorted.
+    pub tags: Vec<String>,
+    /// Custom fields.
+    pub fields: Map<String, Value>,
+    /// The source's own id for the lead, unique per source.
+    pub external_id: Option<String>,
+    /// Once routed, the admin sends it through the reassignment group.
+    pub reassign: bool,
+}
+
+/// The agent whose login the banner prints (the first active agent): the rules put offers
+/// in front of them.
+pub const DEMO_AGENT: &str = "agent01@demo.leadpool.test";
+
+/// Leads arriving once the rules are in place, by source, in this order, and whether the
+/// admin then sends the lead through the reassignment group. The Zillow rotation is the
+/// demo agent and two others, so the first and fourth Zillow leads are offered to the demo
+/// agent; every Website lead is offered to all buyer specialists at once; Realtor.com and
+/// Referral have no rule and Open House's is turned off, so theirs wait in the manual queue.
+const ARRIVALS: [(&str, bool); 10] = [
+    ("Zillow", false),
+    ("Website", false),
+    ("Zillow", false),
+    ("Realtor.com", false),
+    ("Zillow", false),
+    ("Website", false),
+    ("Referral", true),
+    ("Zillow", false),
+    ("Open House", false),
+    ("Realtor.com", false),
+];
 
 /// Agents: name, office, role, active, tags. Fixed so the demo reads the same every time.
 const AGENTS: [(&str, &str, &str, bool, &[&str]); 20] = [
@@ -311,7 +436,10 @@ const TIMEFRAMES: [(&str, u64); 5] = [
 pub fn plan(seed: u64, now_ms: i64) -> DemoPlan {
     let mut rng = Rng::with_seed(seed);
     let users = users();
-    let leads = leads(&mut rng, &users, now_ms);
+    let mut taken = Taken::default();
+    let leads = leads(&mut rng, &users, now_ms, &mut taken);
+    // Drawn after the leads, so adding arrivals left every seed's leads as they were.
+    let distribution = distribution(&mut rng, &mut taken);
     DemoPlan {
         org: DemoOrg {
             slug: "demo".to_owned(),
@@ -349,6 +477,120 @@ pub fn plan(seed: u64, now_ms: i64) -> DemoPlan {
             .collect(),
         pool_name: "Lead Pool".to_owned(),
         leads,
+        distribution,
+    }
+}
+
+fn agent_email(n: usize) -> String {
+    format!("agent{n:02}@{USER_DOMAIN}")
+}
+
+fn distribution(rng: &mut Rng, taken: &mut Taken) -> DemoDistribution {
+    let route = |strategy, group: &str, minutes: u64, fallback| DemoRoute {
+        strategy,
+        group: group.to_owned(),
+        window_secs: minutes * 60,
+        fallback,
+    };
+    let rule = |name: &str, enabled, source: &str, route| DemoRule {
+        name: name.to_owned(),
+        enabled,
+        source: source.to_owned(),
+        route,
+    };
+    DemoDistribution {
+        groups: vec![
+            DemoGroup {
+                name: "Zillow rotation".to_owned(),
+                members: [1, 5, 7]
+                    .into_iter()
+                    .map(|n| DemoMember::Agent(agent_email(n)))
+                    .collect(),
+            },
+            DemoGroup {
+                name: "Buyer specialists".to_owned(),
+                members: vec![DemoMember::Tag("buyers".to_owned())],
+            },
+            DemoGroup {
+                name: "Listing specialists".to_owned(),
+                members: vec![DemoMember::Tag("listings".to_owned())],
+            },
+        ],
+        rules: vec![
+            rule(
+                "Zillow → round robin",
+                true,
+                "Zillow",
+                route(
+                    Strategy::RoundRobin,
+                    "Zillow rotation",
+                    15,
+                    DemoFallback::DefaultPool,
+                ),
+            ),
+            rule(
+                "Website → broadcast",
+                true,
+                "Website",
+                route(
+                    Strategy::Broadcast,
+                    "Buyer specialists",
+                    5,
+                    DemoFallback::Queue,
+                ),
+            ),
+            rule(
+                "Open House → listing specialists",
+                false,
+                "Open House",
+                route(
+                    Strategy::LoadBalanced,
+                    "Listing specialists",
+                    15,
+                    DemoFallback::DefaultPool,
+                ),
+            ),
+        ],
+        reassignment: DemoReassignment {
+            name: "Second look".to_owned(),
+            route: route(
+                Strategy::RoundRobin,
+                "Buyer specialists",
+                60,
+                DemoFallback::Agent(agent_email(2)),
+            ),
+        },
+        arrivals: ARRIVALS
+            .iter()
+            .map(|(source, reassign)| arrival(rng, taken, source, *reassign))
+            .collect(),
+    }
+}
+
+/// A fresh enquiry from `source`, unique like every other demo lead.
+fn arrival(rng: &mut Rng, taken: &mut Taken, source: &str, reassign: bool) -> DemoArrival {
+    let (first, last) = (any(rng, FIRST_NAMES), any(rng, LAST_NAMES));
+    let external_id = SOURCES
+        .iter()
+        .find(|s| s.0 == source)
+        .and_then(|&(_, _, prefix, digits, _)| taken.external_id(rng, prefix, digits));
+    let tag = if rng.u8(0..100) < 70 {
+        "buyer"
+    } else {
+        "seller"
+    };
+    let mut fields = Map::new();
+    fields.insert("area".to_owned(), Value::from(any(rng, &AREAS)));
+    fields.insert("timeframe".to_owned(), Value::from("0-3 months"));
+    DemoArrival {
+        name: format!("{first} {last}"),
+        emails: vec![taken.email(rng, first, last)],
+        phones: taken.phone(rng).into_iter().collect(),
+        source: source.to_owned(),
+        tags: vec![tag.to_owned()],
+        fields,
+        external_id,
+        reassign,
     }
 }
 
@@ -370,7 +612,7 @@ fn users() -> Vec<DemoUser> {
             .iter()
             .enumerate()
             .map(|(i, (name, team, role, active, tags))| DemoUser {
-                email: format!("agent{:02}@{USER_DOMAIN}", i + 1),
+                email: agent_email(i + 1),
                 name: (*name).to_owned(),
                 role,
                 team: Some((*team).to_owned()),
@@ -490,7 +732,7 @@ impl Taken {
     }
 }
 
-fn leads(rng: &mut Rng, users: &[DemoUser], now_ms: i64) -> Vec<DemoLead> {
+fn leads(rng: &mut Rng, users: &[DemoUser], now_ms: i64, taken: &mut Taken) -> Vec<DemoLead> {
     let agents: Vec<&DemoUser> = users
         .iter()
         .filter(|u| u.active && matches!(u.role, "agent" | "all_leads_agent"))
@@ -499,7 +741,6 @@ fn leads(rng: &mut Rng, users: &[DemoUser], now_ms: i64) -> Vec<DemoLead> {
     let agent_weights: Vec<u64> = agents.iter().map(|_| rng.u64(2..=6)).collect();
     let source_weights: Vec<u64> = SOURCES.iter().map(|s| u64::from(s.1)).collect();
     let span = HISTORY_DAYS * DAY_MS;
-    let mut taken = Taken::default();
     let mut leads = Vec::with_capacity(LEAD_COUNT);
 
     for _ in 0..LEAD_COUNT {
@@ -718,6 +959,64 @@ mod tests {
             assert!(p.users.iter().any(|u| u.tags.iter().any(|t| t == tag)));
         }
         assert!(DEMO_PASSWORD.len() >= 10, "meets the password rule");
+    }
+
+    #[test]
+    fn distribution_names_only_users_groups_and_sources_of_the_demo() {
+        let p = demo();
+        let d = &p.distribution;
+        let first_agent = p.users.iter().find(|u| u.role == "agent" && u.active);
+        assert_eq!(first_agent.map(|u| u.email.as_str()), Some(DEMO_AGENT));
+        let agent = |email: &str| {
+            p.users
+                .iter()
+                .any(|u| u.email == email && u.active && u.role == "agent")
+        };
+        for g in &d.groups {
+            for m in &g.members {
+                match m {
+                    DemoMember::Agent(email) => assert!(agent(email), "{email}"),
+                    DemoMember::Tag(tag) => {
+                        assert!(p.users.iter().any(|u| u.tags.contains(tag)), "{tag}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            d.groups[0].members.first(),
+            Some(&DemoMember::Agent(DEMO_AGENT.to_owned())),
+            "the demo agent is first in the Zillow rotation"
+        );
+        let routes = d
+            .rules
+            .iter()
+            .map(|r| &r.route)
+            .chain([&d.reassignment.route]);
+        for r in routes {
+            assert!(d.groups.iter().any(|g| g.name == r.group), "{}", r.group);
+            if let DemoFallback::Agent(email) = &r.fallback {
+                assert!(agent(email), "{email}");
+            }
+        }
+        assert!(matches!(
+            d.reassignment.route.fallback,
+            DemoFallback::Agent(_)
+        ));
+        assert_eq!(d.rules.iter().filter(|r| !r.enabled).count(), 1);
+        for r in &d.rules {
+            assert!(p.sources.iter().any(|s| s.name == r.source), "{}", r.source);
+        }
+        let ruled = |source: &str| d.rules.iter().any(|r| r.enabled && r.source == source);
+        assert!(d.arrivals.iter().filter(|a| ruled(&a.source)).count() >= 4);
+        assert!(d.arrivals.iter().filter(|a| !ruled(&a.source)).count() >= 3);
+        assert_eq!(d.arrivals.iter().filter(|a| a.reassign).count(), 1);
+        let emails: HashSet<&String> = p.leads.iter().flat_map(|l| &l.emails).collect();
+        for a in &d.arrivals {
+            assert!(p.sources.iter().any(|s| s.name == a.source));
+            for e in &a.emails {
+                assert!(well_formed_email(e) && !emails.contains(e), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -129,6 +129,7 @@ struct EntryView {
 struct LeadPage {
     chrome: Chrome,
     lead: LeadView,
+    routing: super::routing::RoutingPanel,
     timeline: Vec<EntryView>,
 }
 
@@ -155,6 +156,8 @@ fn changes(v: &Value, dir: &Directory) -> Vec<String> {
         .map(|fields| {
             fields
                 .iter()
+                // A routing trace is the "Why here?" panel's to explain, not a change.
+                .filter(|(k, _)| k.as_str() != "trace")
                 .map(|(k, v)| {
                     // A source is named rather than numbered, where the viewer may see sources.
                     let value = |v: &Value| match (k.as_str(), v.as_i64()) {
@@ -207,8 +210,10 @@ pub async fn detail(
     let mut timeline = s.app.lead_timeline(m, id).await?;
     timeline.reverse();
     let dir = Directory::load(&s.app, m).await?;
+    let routing = super::routing::RoutingPanel::load(&s.app, m, &lead).await?;
     let row = Row::new(&lead, &dir);
     let view = LeadPage {
+        routing,
         chrome: Chrome::signed_in(row.name.clone(), m, &signed.csrf),
         lead: LeadView {
             name: row.name,

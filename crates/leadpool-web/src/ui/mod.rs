@@ -11,6 +11,9 @@ mod error;
 mod filters;
 mod leads;
 mod moves;
+mod offers;
+mod queue;
+mod routing;
 mod session;
 mod view;
 
@@ -35,6 +38,15 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/rows", get(leads::more_rows))
         .route("/leads/move", post(moves::apply))
         .route("/leads/{id}", get(leads::detail))
+        .route("/leads/{id}/routing", get(routing::page))
+        .route("/leads/{id}/reassign", post(routing::reassign))
+        .route("/leads/{id}/cancel-offer", post(routing::cancel_offer))
+        .route("/offers", get(offers::page))
+        .route("/offers/pause", post(offers::pause))
+        .route("/offers/{id}/{answer}", post(offers::answer))
+        .route("/queue", get(queue::page))
+        .route("/queue/rows", get(queue::more_rows))
+        .route("/queue/assign", post(queue::assign))
         .route("/assets/{file}", get(assets::serve))
         .layer(middleware::from_fn(context))
 }

@@ -1,10 +1,13 @@
 //! The web pages as a browser without JavaScript and htmx see them: sign-in and sign-out,
 //! CSRF, the lead list with its filter panel, htmx fragments, Move actions answering per
-//! lead, and the lead's timeline.
+//! lead, the lead's timeline, and distribution's pages (offers, the queue, why a lead is
+//! where it is).
 
-use leadpool_domain::Role;
+use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
+use leadpool_domain::{GroupId, ReassignmentId, Role, TeamId};
+use leadpool_store::routing::RuleSettings;
 use leadpool_testkit::app::PASSWORD;
-use leadpool_testkit::{TestApp, app_test};
+use leadpool_testkit::{TestApp, TestUser, app_test};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, SET_COOKIE};
 use reqwest::{Client, StatusCode, redirect};
 use serde_json::{Value, json};
@@ -486,5 +489,341 @@ app_test! {
         assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.html);
         assert!(assigned.html.contains("✓ Assigned to bob") && assigned.html.contains(r#"<td data-label="Owner">bob</td>"#), "{}", assigned.html);
         assert!(assigned.html.contains("class=\"leaving\""), "it leaves the pool view it was assigned from");
+    }
+}
+
+/// A group of these agents, stored directly (the settings API has its own tests).
+async fn group_of(app: &TestApp, name: &str, members: &[&TestUser]) -> GroupId {
+    let entries: Vec<GroupEntry> = members
+        .iter()
+        .map(|u| GroupEntry {
+            member: MemberRef::User { user_id: u.user.id },
+            weight: 1,
+        })
+        .collect();
+    let mut tx = app
+        .app
+        .store()
+        .write()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let g = tx
+        .insert_group(app.org.id, name, &entries, app.app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    g.id
+}
+
+fn plan(strategy: Strategy, group: GroupId, fallback: Fallback) -> Plan {
+    Plan {
+        strategy,
+        group_id: Some(group),
+        window_secs: Some(300),
+        calendar_id: None,
+        ignore_hours: false,
+        passes: 1,
+        fallback,
+    }
+}
+
+/// A rule taking every new lead.
+async fn rule(app: &TestApp, name: &str, plan: Plan) {
+    let mut tx = app
+        .app
+        .store()
+        .write()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let settings = RuleSettings {
+        name: name.into(),
+        enabled: true,
+        conditions: Conditions::default(),
+        plan,
+    };
+    tx.insert_rule(app.org.id, &settings, app.app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn reassignment(app: &TestApp, name: &str, plan: &Plan) -> ReassignmentId {
+    let mut tx = app
+        .app
+        .store()
+        .write()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rg = tx
+        .insert_reassignment(app.org.id, name, plan, &[] as &[TeamId], app.app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    rg.id
+}
+
+/// Sends a lead in through the source's intake key; returns its id.
+async fn arrives(app: &TestApp, key: &str, name: &str) -> i64 {
+    let a = app.intake(key, json!({ "name": name })).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["lead"]["id"].as_i64().unwrap_or_default()
+}
+
+/// The agent's open offers as the API lists them: `(offer id, lead id, PIN)`.
+async fn offers_of(app: &TestApp, who: &TestUser) -> Vec<(i64, i64, String)> {
+    app.get("/api/v1/offers", &who.token).await.body["offers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            (
+                o["offer_id"].as_i64().unwrap_or_default(),
+                o["lead"]["id"].as_i64().unwrap_or_default(),
+                o["pin"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn owner_of(app: &TestApp, lead: i64) -> Value {
+    app.get(&format!("/api/v1/leads/{lead}"), &app.admin.token)
+        .await
+        .body["owner"]
+        .clone()
+}
+
+app_test! {
+    async fn the_offers_page_is_for_agents_and_the_queue_for_admins_and_isas(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        app.user("isa@acme.test", Role::Isa, &[]).await;
+        let stranger = Browser::new(&app);
+        assert_eq!(stranger.get("/offers").await.header("location"), "/login?next=%2Foffers");
+        assert_eq!(stranger.get("/queue").await.header("location"), "/login?next=%2Fqueue");
+
+        let ana = Browser::new(&app);
+        ana.sign_in("ana@acme.test").await;
+        let offers = ana.get("/offers").await;
+        assert_eq!(offers.status, StatusCode::OK, "{}", offers.html);
+        assert!(offers.html.contains("<h1>Offers</h1>") && offers.html.contains("No offers right now"), "{}", offers.html);
+        assert!(offers.html.contains(r#"<a href="/offers">Offers</a>"#) && !offers.html.contains(r#"href="/queue""#), "the nav leads agents to their offers: {}", offers.html);
+        let queue = ana.get("/queue").await;
+        assert_eq!(queue.status, StatusCode::FORBIDDEN);
+        assert!(queue.html.contains("only admins and ISAs may work the manual assignment queue"), "{}", queue.html);
+
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let queue = admin.get("/queue").await;
+        assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
+        assert!(queue.html.contains("<h1>Assignment queue</h1>") && queue.html.contains("The queue is empty"), "{}", queue.html);
+        assert!(queue.html.contains(r#"<a href="/queue">Queue</a>"#) && !queue.html.contains(r#"href="/offers""#));
+        let offers = admin.get("/offers").await;
+        assert_eq!(offers.status, StatusCode::FORBIDDEN);
+        assert!(offers.html.contains("Offers are for agents"), "{}", offers.html);
+        let isa = Browser::new(&app);
+        isa.sign_in("isa@acme.test").await;
+        assert_eq!(isa.get("/queue").await.status, StatusCode::OK);
+        assert_eq!(isa.get("/offers").await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+app_test! {
+    async fn an_agent_accepts_an_offer_on_the_page_and_the_loser_of_the_race_is_told_who_won(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let g = group_of(&app, "buyers", &[&ana, &bob]).await;
+        rule(&app, "Website broadcast", plan(Strategy::Broadcast, g, Fallback::Queue)).await;
+        let (_, key) = app.source("Website").await;
+        let lead = arrives(&app, &key, "Carla Mendes").await;
+        let (offer, _, pin) = offers_of(&app, &ana).await.first().cloned().unwrap_or_else(|| panic!("no offer"));
+
+        let (ana_browser, bob_browser) = (Browser::new(&app), Browser::new(&app));
+        ana_browser.sign_in("ana@acme.test").await;
+        let bob_csrf = bob_browser.sign_in("bob@acme.test").await;
+        let page = ana_browser.get("/offers").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let row = page.html.split_once(&format!(r#"<tr id="offer-{offer}">"#)).map(|(_, r)| r).unwrap_or_else(|| panic!("no row: {}", page.html));
+        assert!(row.contains("<strong>Carla Mendes</strong>") && row.contains("<td data-label=\"Rule\">Website broadcast</td>"), "{row}");
+        assert!(row.contains(&format!("<code>{pin}</code>")) && row.contains("Everyone at once") && row.contains("5 min left"), "{row}");
+        assert!(row.contains(&format!(r#"hx-post="/offers/{offer}/accept""#)) && row.contains(&format!(r#"hx-post="/offers/{offer}/decline""#)), "{row}");
+
+        let won = bob_browser.htmx_post(&format!("/offers/{offer}/accept"), &bob_csrf, &[]).await;
+        assert_eq!(won.status, StatusCode::OK, "{}", won.html);
+        assert!(!won.html.contains("<html") && won.html.contains("Carla Mendes is yours now."), "{}", won.html);
+        assert!(won.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer}" hx-swap="outerHTML"><tr id="offer-{offer}" class="leaving">"##)), "the answered row leaves the page: {}", won.html);
+        assert!(won.html.contains(&format!(r#"<a href="/leads/{lead}">Carla Mendes</a>"#)) && won.html.contains("✓ Accepted — it is in your leads now"), "{}", won.html);
+        assert_eq!(owner_of(&app, lead).await["user_id"], bob.user.id.get());
+
+        let ana_csrf = ana_browser.get("/offers").await.csrf();
+        let lost = ana_browser.htmx_post(&format!("/offers/{offer}/accept"), &ana_csrf, &[]).await;
+        assert_eq!(lost.status, StatusCode::OK, "a lost race is an answer, not an error page: {}", lost.html);
+        assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer} > td.result" hx-swap="innerHTML"><span class="outcome refused">bob took this lead first</span>"##)), "{}", lost.html);
+        assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer} > td.actions" hx-swap="innerHTML">"##)), "the buttons go: {}", lost.html);
+        assert!(!ana_browser.get("/offers").await.html.contains("Carla Mendes"), "the offer is gone from her page");
+
+        // Without htmx a decline answers with a page; a broadcast stays open to the others.
+        let next = arrives(&app, &key, "Diego Alves").await;
+        let (offer, _, _) = offers_of(&app, &ana).await.into_iter().find(|o| o.1 == next).unwrap_or_else(|| panic!("no offer of {next}"));
+        let declined = ana_browser.post(&format!("/offers/{offer}/decline"), &[("csrf", &ana_csrf)]).await;
+        assert_eq!(declined.status, StatusCode::OK, "{}", declined.html);
+        assert!(declined.html.contains("<html") && declined.html.contains("You declined Diego Alves.") && declined.html.contains("Declined — it moves on without you"), "{}", declined.html);
+        assert!(bob_browser.get("/offers").await.html.contains("Diego Alves"), "bob may still take it");
+        let forged = ana_browser.post(&format!("/offers/{offer}/accept"), &[]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "answers need the session's token");
+    }
+}
+
+app_test! {
+    async fn a_paused_agent_is_passed_over_until_they_resume_from_the_offers_page(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let g = group_of(&app, "line", &[&ana, &bob]).await;
+        rule(&app, "Zillow rotation", plan(Strategy::RoundRobin, g, Fallback::Queue)).await;
+        let (_, key) = app.source("Zillow").await;
+        let browser = Browser::new(&app);
+        let csrf = browser.sign_in("ana@acme.test").await;
+        assert!(browser.get("/offers").await.html.contains(r#"<input type="hidden" name="paused" value="yes">"#));
+        let paused = browser.post("/offers/pause", &[("paused", "yes"), ("csrf", &csrf)]).await;
+        assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.html);
+        assert_eq!(paused.header("location"), "/offers");
+        let page = browser.get("/offers").await.html;
+        assert!(page.contains("You are <strong>paused</strong>") && page.contains("Resume taking leads"), "{page}");
+
+        let lead = arrives(&app, &key, "Carla Mendes").await;
+        assert!(offers_of(&app, &ana).await.is_empty(), "a paused agent is passed over");
+        assert_eq!(offers_of(&app, &bob).await.first().map(|o| o.1), Some(lead));
+        browser.post("/offers/pause", &[("paused", "no"), ("csrf", &csrf)]).await;
+        assert!(browser.get("/offers").await.html.contains("You are taking leads"));
+        let next = arrives(&app, &key, "Diego Alves").await;
+        assert_eq!(offers_of(&app, &ana).await.first().map(|o| o.1), Some(next), "back in line");
+    }
+}
+
+app_test! {
+    async fn the_queue_says_why_each_lead_waits_and_assigns_them_answering_per_row(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let (_, key) = app.source("Website").await;
+        let mut ids = Vec::new();
+        for name in ["Carla Mendes", "Diego Alves", "Eva Braun"] {
+            ids.push(arrives(&app, &key, name).await);
+        }
+        let admin = Browser::new(&app);
+        let csrf = admin.sign_in("admin@acme.test").await;
+        let page = admin.get("/queue").await.html;
+        for id in &ids {
+            assert!(page.contains(&format!(r#"<input type="checkbox" name="id" value="{id}" form="assign""#)), "{page}");
+        }
+        assert!(page.contains("<td data-label=\"Why here\">no rule matched: sent to the manual assignment queue</td>"), "{page}");
+        assert!(page.contains(&format!(r#"<option value="{}">ana</option>"#, ana.user.id)), "{page}");
+        assert!(!page.contains("Load more"), "one page holds them all");
+
+        let agent = ana.user.id.to_string();
+        let (one, two) = (ids[0].to_string(), ids[1].to_string());
+        let form = [("id", one.as_str()), ("id", two.as_str()), ("id", "999999"), ("agent", agent.as_str()), ("reason", "ana covers the west side")];
+        let assigned = admin.htmx_post("/queue/assign", &csrf, &form).await;
+        assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.html);
+        assert!(assigned.html.contains("Assigned 2 of 3 leads to ana. Each lead that was not says why in its row."), "{}", assigned.html);
+        assert!(assigned.html.contains(&format!(r##"<hx-partial hx-target="#queued-{one}" hx-swap="outerHTML"><tr id="queued-{one}" class="leaving">"##)), "{}", assigned.html);
+        assert!(assigned.html.contains("✓ Assigned to ana"));
+        assert!(assigned.html.contains(r##"<hx-partial hx-target="#queued-999999 > td.result" hx-swap="innerHTML"><span class="outcome refused">You can no longer see this lead</span>"##), "{}", assigned.html);
+        assert_eq!(owner_of(&app, ids[0]).await["user_id"], ana.user.id.get());
+        assert_eq!(owner_of(&app, ids[1]).await["user_id"], ana.user.id.get());
+        let timeline = admin.get(&format!("/leads/{one}")).await.html;
+        assert!(timeline.contains("ana covers the west side"), "the reason is on the timeline: {timeline}");
+
+        let left = admin.get("/queue").await.html;
+        assert!(!left.contains("Carla Mendes") && !left.contains("Diego Alves") && left.contains("Eva Braun"), "{left}");
+        let nothing = admin.htmx_post("/queue/assign", &csrf, &[("agent", agent.as_str())]).await;
+        assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(nothing.html.contains("Tick the leads first"), "{}", nothing.html);
+    }
+}
+
+app_test! {
+    async fn the_queue_pages_oldest_first_with_load_more(app) {
+        let (_, key) = app.source("Website").await;
+        for i in 0..51 {
+            arrives(&app, &key, &format!("Queued {i:02}")).await;
+        }
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let first = admin.get("/queue").await.html;
+        assert_eq!(first.matches(r#"name="id""#).count(), 50);
+        assert!(first.contains("Queued 00") && first.contains("Queued 49") && !first.contains("Queued 50"));
+        let (page, rows) = first
+            .split_once(r#"<a class="button" href=""#)
+            .and_then(|(_, r)| r.split_once(r#"" hx-get=""#))
+            .and_then(|(page, r)| r.split_once('"').map(|(rows, _)| (page.to_owned(), rows.to_owned())))
+            .unwrap_or_else(|| panic!("no Load more in {first}"));
+        let rest = admin.htmx_get(&rows).await;
+        assert_eq!(rest.status, StatusCode::OK);
+        assert!(rest.html.contains("Queued 50") && !rest.html.contains("Queued 49") && !rest.html.contains("Load more"), "{}", rest.html);
+        let next = admin.get(&page).await.html;
+        assert!(next.contains("<html") && next.contains("Queued 50") && next.contains(r#"<a href="/queue">First page</a>"#), "{next}");
+        assert_eq!(admin.get("/queue?after=soon").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+app_test! {
+    async fn the_lead_page_explains_its_routing_and_staff_reassign_it_or_cancel_its_offer(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let carl = app.user("carl@acme.test", Role::Agent, &[]).await;
+        app.user("isa@acme.test", Role::Isa, &[]).await;
+        let g = group_of(&app, "line", &[&ana, &bob]).await;
+        rule(&app, "web", plan(Strategy::RoundRobin, g, Fallback::Queue)).await;
+        let closers = group_of(&app, "closers", &[&carl]).await;
+        reassignment(&app, "Second look", &plan(Strategy::RoundRobin, closers, Fallback::Agent { user_id: carl.user.id })).await;
+        let paused = app.request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&ana.token), Some(json!({ "paused": true }))).await;
+        assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+        let (_, key) = app.source("Website").await;
+        let lead = arrives(&app, &key, "Carla Mendes").await;
+        // The lead's own page carries the panel (and /routing shows it alone).
+        let path = format!("/leads/{lead}");
+
+        let admin = Browser::new(&app);
+        let csrf = admin.sign_in("admin@acme.test").await;
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        let html = &page.html;
+        assert!(html.contains("<h1>Carla Mendes</h1>") && html.contains("Re-assign in progress"), "{html}");
+        assert!(html.contains("<h2>Why here?</h2>") && html.contains("<p class=\"summary\">rule &#34;web&#34;: "), "{html}");
+        assert!(html.contains("<dt>Could get it</dt><dd>bob</dd>") && html.contains("<li>ana: paused</li>"), "the excluded member and why: {html}");
+        assert!(html.contains(&format!(r#"action="/leads/{lead}/cancel-offer""#)) && !html.contains("Send to a reassignment group"), "{html}");
+        let isa = Browser::new(&app);
+        isa.sign_in("isa@acme.test").await;
+        let isa_page = isa.get(&path).await.html;
+        assert!(isa_page.contains("Re-assign in progress") && !isa_page.contains("Cancel offer"), "only admins cancel: {isa_page}");
+
+        let cancelled = admin.post(&format!("/leads/{lead}/cancel-offer"), &[("csrf", &csrf)]).await;
+        assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.html);
+        assert_eq!(cancelled.header("location"), path);
+        assert_eq!(owner_of(&app, lead).await["kind"], "queue");
+        let page = admin.get(&path).await.html;
+        assert!(!page.contains("Re-assign in progress") && page.contains(">Second look</option>"), "{page}");
+        let group = page
+            .split_once(r#"<select id="reassign-group" name="group"><option value=""#)
+            .and_then(|(_, r)| r.split_once('"'))
+            .map(|(v, _)| v.to_owned())
+            .unwrap_or_else(|| panic!("no reassignment groups offered: {page}"));
+
+        let sent = admin.post(&format!("/leads/{lead}/reassign"), &[("group", &group), ("csrf", &csrf)]).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
+        assert_eq!(owner_of(&app, lead).await["kind"], "offer");
+        assert_eq!(offers_of(&app, &carl).await.first().map(|o| o.1), Some(lead));
+        let page = admin.get(&path).await.html;
+        assert!(page.contains("Re-assign in progress") && page.contains("reassignment group &#34;Second look&#34;: "), "{page}");
+        let again = admin.post(&format!("/leads/{lead}/reassign"), &[("group", &group), ("csrf", &csrf)]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert!(again.html.contains("re-assign in progress"), "{}", again.html);
+
+        let bob_browser = Browser::new(&app);
+        bob_browser.sign_in("bob@acme.test").await;
+        assert_eq!(bob_browser.get(&path).await.status, StatusCode::NOT_FOUND, "not his lead");
+        let bobs = arrives(&app, &key, "Diego Alves").await;
+        let (offer, _, _) = offers_of(&app, &bob).await.into_iter().find(|o| o.1 == bobs).unwrap_or_else(|| panic!("no offer"));
+        app.post(&format!("/api/v1/offers/{offer}/accept"), &bob.token, json!({})).await;
+        let own = bob_browser.get(&format!("/leads/{bobs}/routing")).await.html;
+        assert!(own.contains("<h2>Why here?</h2>") && !own.contains("Send to a reassignment group") && !own.contains("Cancel offer"), "agents read why, without the staff's actions: {own}");
     }
 }

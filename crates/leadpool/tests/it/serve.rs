@@ -85,13 +85,50 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         Some(500),
         "the demo has thousands of leads"
     );
-    let login = http
+    let agent = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let login = agent
         .post(format!("{url}/api/v1/auth/login"))
         .json(&json!({ "email": "agent01@demo.leadpool.test", "password": leadpool::demo_data::DEMO_PASSWORD }))
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(login.status().as_u16(), 200);
+    // Distribution is visible at once: offers for the agent whose login is printed, and
+    // leads in the manual queue saying why.
+    let offers: Value = agent
+        .get(format!("{url}/api/v1/offers"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let offers = offers["offers"].as_array().cloned().unwrap_or_default();
+    let by = |router: &str| offers.iter().filter(|o| o["router_name"] == router).count();
+    assert_eq!(by("Zillow → round robin"), 2, "{offers:?}");
+    assert_eq!(by("Website → broadcast"), 2, "{offers:?}");
+    assert_eq!(by("Second look"), 1, "{offers:?}");
+    let queue: Value = http
+        .get(format!("{url}/api/v1/queue?limit=3"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let reasons: Vec<&str> = queue["leads"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|q| q["reason"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        reasons, ["no rule matched: sent to the manual assignment queue"; 3],
+        "{queue}"
+    );
     let key = after(&banner, "Intake key for source Website:").to_owned();
     let intake = http
         .post(format!("{url}/api/v1/intake"))

@@ -1,0 +1,305 @@
+//! The manual assignment queue for admins and ISAs: the leads no rule, offer or person has
+//! placed, oldest first, each with why it is there. Tick leads, pick an agent and Assign:
+//! each lead answers in its own row (assigned rows leave the queue), and "Load more" brings
+//! the next page.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use leadpool_app::distribute::QueuedLead;
+use leadpool_app::pool::ClaimResult;
+use leadpool_app::{App, Member};
+use leadpool_domain::{Lead, LeadId, UserId};
+use serde::Deserialize;
+
+use super::directory::Directory;
+use super::error::UiError;
+use super::session::{Posted, Signed};
+use super::view::{Choice, Chrome, Outcome, Row, when};
+use super::{Wants, render, render_page};
+use crate::AppState;
+
+/// Leads a page of the queue shows.
+pub const PAGE: u32 = 50;
+
+/// A queued lead as a row: the lead's own columns, and why and since when it waits.
+#[derive(Debug)]
+pub struct QueueRow {
+    /// The lead as the lead list shows it (its outcome answers an Assign).
+    pub row: Row,
+    /// Why it is in the queue.
+    pub why: String,
+    /// Since when.
+    pub since: String,
+}
+
+impl QueueRow {
+    fn new(q: &QueuedLead, dir: &Directory) -> Self {
+        Self {
+            row: Row::new(&q.lead, dir),
+            why: q
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no reason was recorded".to_owned()),
+            since: q.since.map(when).unwrap_or_default(),
+        }
+    }
+
+    /// A lead that just left the queue, with what became of it.
+    fn answered(lead: &Lead, dir: &Directory, outcome: Outcome) -> Self {
+        let mut row = Row::new(lead, dir);
+        row.outcome = Some(outcome);
+        Self {
+            row,
+            why: String::new(),
+            since: String::new(),
+        }
+    }
+}
+
+/// The query string of a queue page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Paging {
+    /// The last lead of the previous page.
+    after: String,
+}
+
+/// Where the rows after this page are: a whole page without JS, just the rows with htmx.
+#[derive(Debug)]
+pub struct Next {
+    /// The next page.
+    pub page: String,
+    /// The next rows, to append.
+    pub rows: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue_rows.html")]
+struct RowsFragment {
+    rows: Vec<QueueRow>,
+    next: Option<Next>,
+    sources: bool,
+}
+
+/// One page of the queue after the lead the query string names.
+async fn rows(
+    app: &App,
+    m: &Member,
+    query: Option<&str>,
+    dir: &Directory,
+) -> Result<RowsFragment, UiError> {
+    let paging: Paging = serde_html_form::from_str(query.unwrap_or_default())
+        .map_err(|e| UiError::bad_input(format!("The page could not be read: {e}.")))?;
+    let after =
+        match paging.after.trim() {
+            "" => None,
+            raw => Some(raw.parse().map(LeadId::new).map_err(|_| {
+                UiError::bad_input(format!("“{raw}” is not a place in the queue."))
+            })?),
+        };
+    let queued = app.queue(m, after, Some(PAGE)).await?;
+    // A full page may have more after it; the next page is then at worst empty.
+    let next = queued
+        .last()
+        .filter(|_| queued.len() >= PAGE as usize)
+        .map(|q| Next {
+            page: format!("/queue?after={}", q.lead.id),
+            rows: format!("/queue/rows?after={}", q.lead.id),
+        });
+    Ok(RowsFragment {
+        rows: queued.iter().map(|q| QueueRow::new(q, dir)).collect(),
+        next,
+        sources: !dir.sources.is_empty(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    agents: Vec<Choice>,
+    /// This is a later page (a link goes back to the first).
+    later: bool,
+    rows: Vec<QueueRow>,
+    next: Option<Next>,
+    sources: bool,
+}
+
+/// `GET /queue`: the queue's first page (or the page after `after`) with the Assign form.
+pub async fn page(
+    State(s): State<AppState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    let dir = Directory::load(&s.app, m).await?;
+    let fragment = rows(&s.app, m, query.as_deref(), &dir).await?;
+    let page = QueuePage {
+        chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
+        agents: dir
+            .agents()
+            .into_iter()
+            .map(|u| Choice::new(u.id, &u.name, false))
+            .collect(),
+        later: query.is_some_and(|q| q.contains("after=")),
+        rows: fragment.rows,
+        next: fragment.next,
+        sources: fragment.sources,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /queue/rows`: the next rows of the queue ("Load more"), with the button for the ones
+/// after.
+pub async fn more_rows(
+    State(s): State<AppState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    let dir = Directory::load(&s.app, m).await?;
+    render(
+        StatusCode::OK,
+        &rows(&s.app, m, query.as_deref(), &dir).await?,
+    )
+}
+
+/// The Assign form as posted: the ticked leads, the agent and the assignment's details.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AssignForm {
+    id: Vec<String>,
+    agent: String,
+    override_cap: String,
+    reason: String,
+}
+
+/// One ticked lead's answer: its row redrawn when it was assigned (a refusal rewrites only
+/// the row's result).
+#[derive(Debug)]
+struct Assigned {
+    id: i64,
+    row: Option<QueueRow>,
+    outcome: Outcome,
+}
+
+#[derive(Template)]
+#[template(path = "queue_assigned.html", blocks = ["answer"])]
+struct AssignedPage {
+    chrome: Chrome,
+    summary: String,
+    answers: Vec<Assigned>,
+    sources: bool,
+    /// Answer htmx: rows as partial swaps into the queue, not a table of their own.
+    fragment: bool,
+}
+
+/// What a refused assignment means to the admin or ISA, and whether the lead may be ticked
+/// again (a cap may be overridden; the other refusals do not pass by trying again).
+fn refusal(result: &ClaimResult, agent: &str) -> (String, bool) {
+    match result {
+        ClaimResult::OverCap { max } => (
+            format!(
+                "{agent} is at their cap of {max} new leads; tick “Go over their cap” to assign anyway"
+            ),
+            true,
+        ),
+        ClaimResult::NotInPool => (
+            "It is being offered to agents and cannot be assigned now".to_owned(),
+            false,
+        ),
+        ClaimResult::AlreadyClaimed { by_name, .. } => {
+            (format!("Already taken by {by_name}"), false)
+        }
+        ClaimResult::NotVisible => ("You can no longer see this lead".to_owned(), false),
+        ClaimResult::CoolingDown { until } => {
+            (format!("Not assignable until {}", when(*until)), true)
+        }
+        ClaimResult::Claimed { .. } | ClaimResult::Moved { .. } | ClaimResult::Unchanged { .. } => {
+            (String::new(), true)
+        }
+    }
+}
+
+/// `POST /queue/assign`: hands the ticked leads to the chosen agent, one by one.
+pub async fn assign(
+    State(s): State<AppState>,
+    Posted { signed, form }: Posted<AssignForm>,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    let ids = form
+        .id
+        .iter()
+        .map(|raw| raw.trim().parse().map(LeadId::new))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| UiError::bad_input("Pick the leads from the queue."))?;
+    if ids.is_empty() {
+        return Err(UiError::bad_input(
+            "Tick the leads first, then choose who gets them.",
+        ));
+    }
+    let agent = form
+        .agent
+        .trim()
+        .parse()
+        .map(UserId::new)
+        .map_err(|_| UiError::bad_input("Pick an agent from the list."))?;
+    let reason = Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let results = s
+        .app
+        .assign(m, &ids, agent, form.override_cap == "yes", reason)
+        .await?;
+    let dir = Directory::load(&s.app, m).await?;
+    let agent_name = dir.user(agent);
+    let mut answers = Vec::with_capacity(results.len());
+    for a in results {
+        let id = a.lead_id.get();
+        match a.result {
+            ClaimResult::Moved { lead } | ClaimResult::Unchanged { lead } => {
+                let outcome = Outcome {
+                    done: true,
+                    text: format!("Assigned to {agent_name}"),
+                    leaves: true,
+                    selectable: false,
+                };
+                answers.push(Assigned {
+                    id,
+                    row: Some(QueueRow::answered(&lead, &dir, outcome.clone())),
+                    outcome,
+                });
+            }
+            other => {
+                let (text, selectable) = refusal(&other, &agent_name);
+                answers.push(Assigned {
+                    id,
+                    row: None,
+                    outcome: Outcome {
+                        done: false,
+                        text,
+                        leaves: false,
+                        selectable,
+                    },
+                });
+            }
+        }
+    }
+    let done = answers.iter().filter(|a| a.row.is_some()).count();
+    let mut summary = format!(
+        "Assigned {done} of {} lead{} to {agent_name}.",
+        answers.len(),
+        if answers.len() == 1 { "" } else { "s" }
+    );
+    if done < answers.len() {
+        summary.push_str(" Each lead that was not says why in its row.");
+    }
+    let page = AssignedPage {
+        chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
+        summary,
+        answers,
+        sources: !dir.sources.is_empty(),
+        fragment: Wants::current().fragment,
+    };
+    render_page(&page, &page.as_answer())
+}
