@@ -19,7 +19,7 @@ use leadpool_domain::pool::{
     self as rules, Caps, ContactKind, Refusal, Taker, reserve_change, reserve_due,
 };
 use leadpool_domain::timer::{TimerChange, TimerKind};
-use leadpool_domain::{Actor, Lead, LeadId, OrgId, PoolId, Role, TeamId, Timestamp, UserId};
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, Role, TeamId, Timestamp, UserId};
 use leadpool_store::claims::{OrgPoolSettings, RejectReason};
 use leadpool_store::pools::{Pool, PoolSettings};
 use leadpool_store::users::{User, UserFilter};
@@ -69,6 +69,8 @@ pub enum ClaimResult {
     NotVisible,
     /// The lead is not in a pool (or is being offered, for a move).
     NotInPool,
+    /// An assignment from the manual queue found the lead gone from it (and not to an agent).
+    NotInQueue,
     /// The claimer rejected this lead and may not take it back yet.
     CoolingDown {
         /// When they may.
@@ -87,6 +89,7 @@ impl ClaimResult {
             Self::OverCap { .. } => "over_cap",
             Self::NotVisible => "not_visible",
             Self::NotInPool => "not_in_pool",
+            Self::NotInQueue => "not_in_queue",
             Self::CoolingDown { .. } => "cooling_down",
         }
     }
@@ -692,6 +695,7 @@ impl App {
         let answers = self
             .hand_over_each(&mut tx, m, &ids, |lead| {
                 rules::move_to_pool(lead, pool.id, actor, reason.clone(), now)
+                    .map_err(ClaimResult::refused)
             })
             .await?;
         tx.commit().await?;
@@ -699,7 +703,9 @@ impl App {
     }
 
     /// Hands leads to an agent, each on its own (admins and ISAs, within their scope). Over
-    /// the agent's cap only with `override_cap`, which each lead's timeline records.
+    /// the agent's cap only with `override_cap`, which each lead's timeline records. With
+    /// `from_queue`, only leads still in the manual queue move: of two people assigning the
+    /// same queued lead, the second is told who has it rather than moving it again.
     pub async fn assign(
         &self,
         m: &Member,
@@ -707,6 +713,7 @@ impl App {
         agent: UserId,
         override_cap: bool,
         reason: Option<String>,
+        from_queue: bool,
     ) -> Result<Vec<ClaimAnswer>, AppError> {
         require_staff(m, "assign leads")?;
         let ids = bulk_ids(ids)?;
@@ -739,13 +746,30 @@ impl App {
         let actor = Actor::User { user_id: m.user.id };
         let answers = self
             .hand_over_each(&mut tx, m, &ids, |lead| {
-                let tr = rules::assign(lead, &t, override_cap, actor, reason.clone(), now)?;
+                match lead.owner {
+                    _ if !from_queue => {}
+                    Owner::Queue => {}
+                    Owner::Agent { user_id } => {
+                        return Err(ClaimResult::refused(Refusal::AlreadyClaimed {
+                            by: user_id,
+                        }));
+                    }
+                    Owner::Pool { .. } | Owner::Offer { .. } => {
+                        return Err(ClaimResult::NotInQueue);
+                    }
+                }
+                let tr = rules::assign(lead, &t, override_cap, actor, reason.clone(), now)
+                    .map_err(ClaimResult::refused)?;
                 if tr.is_some() {
                     t.took(lead);
                 }
                 Ok(tr)
             })
             .await?;
+        let mut answers = [Ok(answers)];
+        self.name_winners(&mut tx, org, &mut answers).await?;
+        let [answers] = answers;
+        let answers = answers?;
         // The assignee hears of each lead (seed 001's email; delivered from the outbox).
         for a in &answers {
             if let ClaimResult::Moved { lead } = &a.result {
@@ -765,7 +789,7 @@ impl App {
         tx: &mut Tx,
         m: &Member,
         ids: &[LeadId],
-        mut decide: impl FnMut(&Lead) -> Result<Option<Transition>, Refusal>,
+        mut decide: impl FnMut(&Lead) -> Result<Option<Transition>, ClaimResult>,
     ) -> Result<Vec<ClaimAnswer>, AppError> {
         let leads: HashMap<LeadId, Lead> = tx
             .leads_by_ids(m.viewer.org, ids, true)
@@ -785,7 +809,7 @@ impl App {
                         ClaimResult::Moved { lead: t.lead }
                     }
                     Ok(None) => ClaimResult::Unchanged { lead: lead.clone() },
-                    Err(r) => ClaimResult::refused(r),
+                    Err(refused) => refused,
                 },
             };
             answers.push(ClaimAnswer {

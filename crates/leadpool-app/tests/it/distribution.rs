@@ -390,8 +390,12 @@ app_test! {
         let routed = lead_in(&app, &zkey, "Bo Diaz").await;
         assert_eq!(routed["owner"]["user_id"], a[0].user.id.get());
 
-        let assigned = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [stray["id"]], "agent_id": a[1].user.id.get() })).await;
+        let from_queue = |agent: &TestUser| json!({ "lead_ids": [stray["id"]], "agent_id": agent.user.id.get(), "from_queue": true });
+        let assigned = app.post("/api/v1/leads/assign", &app.admin.token, from_queue(&a[1])).await;
         assert_eq!(assigned.body["results"][0]["result"], "moved", "{}", assigned.body);
+        let second = app.post("/api/v1/leads/assign", &app.admin.token, from_queue(&a[0])).await;
+        assert_eq!(second.body["results"][0]["result"], "already_claimed", "a second assignment from the queue does not move it again: {}", second.body);
+        assert_eq!(second.body["results"][0]["owner_name"], "agent1");
         assert_eq!(app.get("/api/v1/queue", &app.admin.token).await.body["leads"], json!([]));
         let events = app.get("/api/v1/events", &a[1].token).await.body["events"].clone();
         assert_eq!(events[0]["kind"], "lead_assigned", "{events}");

@@ -42,7 +42,7 @@ pub struct LeadResultDto {
     /// The lead asked for.
     pub lead_id: i64,
     /// `claimed`, `moved`, `unchanged`, `already_claimed`, `over_cap`, `not_visible`,
-    /// `not_in_pool` or `cooling_down`.
+    /// `not_in_pool`, `not_in_queue` or `cooling_down`.
     pub result: &'static str,
     /// For people: what happened, or why not.
     pub message: String,
@@ -100,6 +100,7 @@ impl LeadResultDto {
             }
             ClaimResult::NotVisible => "no such lead, or not one you may see".into(),
             ClaimResult::NotInPool => "not in a pool".into(),
+            ClaimResult::NotInQueue => "no longer in the manual queue".into(),
             ClaimResult::CoolingDown { until } => {
                 dto.until = Some(until.to_string());
                 format!("you rejected this lead; you may claim it again after {until}")
@@ -222,6 +223,10 @@ pub struct AssignBody {
     pub override_cap: bool,
     /// Why, for the timeline.
     pub reason: Option<String>,
+    /// Assign only leads still in the manual queue: a lead someone else assigned first is
+    /// answered `already_claimed` (naming the agent) or `not_in_queue`, not moved again.
+    #[serde(default)]
+    pub from_queue: bool,
 }
 
 /// `POST /api/v1/leads/assign`: admins and ISAs hand leads to an agent.
@@ -241,6 +246,7 @@ async fn assign(
             UserId::new(b.agent_id),
             b.override_cap,
             b.reason,
+            b.from_queue,
         )
         .await?;
     Ok(answers(a, &m))

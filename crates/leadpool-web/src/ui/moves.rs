@@ -163,6 +163,10 @@ fn refusal(action: Action, result: &ClaimResult, agent_name: &str) -> (String, b
             "It is being offered to agents and cannot be moved now".to_owned(),
             false,
         ),
+        ClaimResult::NotInQueue => (
+            "No longer in the manual queue; someone moved it first".to_owned(),
+            false,
+        ),
         ClaimResult::CoolingDown { until } => (
             format!(
                 "You gave this lead back; you may claim it again from {}",
@@ -285,7 +289,7 @@ pub async fn apply(
             let override_cap = form.override_cap == "yes";
             answers.bulk(
                 s.app
-                    .assign(m, &ids, agent, override_cap, optional(&form.reason))
+                    .assign(m, &ids, agent, override_cap, optional(&form.reason), false)
                     .await?,
             );
         }

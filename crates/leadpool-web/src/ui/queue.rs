@@ -210,6 +210,10 @@ fn refusal(result: &ClaimResult, agent: &str) -> (String, bool) {
             "It is being offered to agents and cannot be assigned now".to_owned(),
             false,
         ),
+        ClaimResult::NotInQueue => (
+            "No longer in the queue; someone moved it first".to_owned(),
+            false,
+        ),
         ClaimResult::AlreadyClaimed { by_name, .. } => {
             (format!("Already taken by {by_name}"), false)
         }
@@ -249,7 +253,7 @@ pub async fn assign(
     let reason = Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty());
     let results = s
         .app
-        .assign(m, &ids, agent, form.override_cap == "yes", reason)
+        .assign(m, &ids, agent, form.override_cap == "yes", reason, true)
         .await?;
     let dir = Directory::load(&s.app, m).await?;
     let agent_name = dir.user(agent);
