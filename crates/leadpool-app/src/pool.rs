@@ -108,6 +108,21 @@ impl ClaimResult {
     }
 }
 
+/// Why a bulk move passes over one lead.
+#[derive(Debug, Clone, Copy)]
+enum Refused {
+    /// A rule of the pool.
+    Pool(Refusal),
+    /// An assignment from the queue found the lead gone from it.
+    NotInQueue,
+}
+
+impl From<Refusal> for Refused {
+    fn from(r: Refusal) -> Self {
+        Self::Pool(r)
+    }
+}
+
 /// One lead's answer in a bulk operation, in the order the leads were asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimAnswer {
@@ -694,8 +709,13 @@ impl App {
         let actor = Actor::User { user_id: m.user.id };
         let answers = self
             .hand_over_each(&mut tx, m, &ids, |lead| {
-                rules::move_to_pool(lead, pool.id, actor, reason.clone(), now)
-                    .map_err(ClaimResult::refused)
+                Ok(rules::move_to_pool(
+                    lead,
+                    pool.id,
+                    actor,
+                    reason.clone(),
+                    now,
+                )?)
             })
             .await?;
         tx.commit().await?;
@@ -750,16 +770,11 @@ impl App {
                     _ if !from_queue => {}
                     Owner::Queue => {}
                     Owner::Agent { user_id } => {
-                        return Err(ClaimResult::refused(Refusal::AlreadyClaimed {
-                            by: user_id,
-                        }));
+                        return Err(Refusal::AlreadyClaimed { by: user_id }.into());
                     }
-                    Owner::Pool { .. } | Owner::Offer { .. } => {
-                        return Err(ClaimResult::NotInQueue);
-                    }
+                    Owner::Pool { .. } | Owner::Offer { .. } => return Err(Refused::NotInQueue),
                 }
-                let tr = rules::assign(lead, &t, override_cap, actor, reason.clone(), now)
-                    .map_err(ClaimResult::refused)?;
+                let tr = rules::assign(lead, &t, override_cap, actor, reason.clone(), now)?;
                 if tr.is_some() {
                     t.took(lead);
                 }
@@ -789,7 +804,7 @@ impl App {
         tx: &mut Tx,
         m: &Member,
         ids: &[LeadId],
-        mut decide: impl FnMut(&Lead) -> Result<Option<Transition>, ClaimResult>,
+        mut decide: impl FnMut(&Lead) -> Result<Option<Transition>, Refused>,
     ) -> Result<Vec<ClaimAnswer>, AppError> {
         let leads: HashMap<LeadId, Lead> = tx
             .leads_by_ids(m.viewer.org, ids, true)
@@ -809,7 +824,8 @@ impl App {
                         ClaimResult::Moved { lead: t.lead }
                     }
                     Ok(None) => ClaimResult::Unchanged { lead: lead.clone() },
-                    Err(refused) => refused,
+                    Err(Refused::Pool(r)) => ClaimResult::refused(r),
+                    Err(Refused::NotInQueue) => ClaimResult::NotInQueue,
                 },
             };
             answers.push(ClaimAnswer {
