@@ -4,13 +4,15 @@
 //! round-robin position and the clock, and stores what comes back.
 
 mod decide;
+mod members;
 mod offer;
 mod rules;
 
 pub use decide::{
-    Attempt, AttemptOutcome, Candidate, Cursor, Decision, Excluded, Exclusion, GroupEntry, History,
-    MemberRef, Named, Outcome, RouteInput, Trace, decide, no_rule, resolve_members,
+    Attempt, AttemptOutcome, Decision, Excluded, Exclusion, History, Named, Outcome, RouteInput,
+    Trace, decide, no_rule,
 };
+pub use members::{Candidate, Cursor, GroupEntry, MemberRef, resolve_members};
 pub use offer::{Acceptance, Offer, OfferRefusal, accept, after_decline, cancel, decline, expire};
 pub use rules::{
     Conditions, Fallback, FieldCondition, FieldTest, MAX_PASSES, MAX_WINDOW, Plan, Router, Rule,
