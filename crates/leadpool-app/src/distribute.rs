@@ -146,7 +146,8 @@ fn new_pin() -> Result<String, AppError> {
     Ok(format!("{:06}", u32::from_le_bytes(buf) % 1_000_000))
 }
 
-fn refusal_message(r: OfferRefusal, by_name: Option<&str>) -> String {
+/// The message a refusal shows people (naming who took the lead when someone did).
+pub fn refusal_text(r: OfferRefusal, by_name: Option<&str>) -> String {
     match r {
         OfferRefusal::AlreadyTaken { by } => format!(
             "{} took this lead first",
@@ -169,7 +170,7 @@ impl OfferAnswer {
             Self::Done { lead } => Ok(*lead),
             Self::Refused { refusal, by_name } => Err(AppError::Conflict {
                 code: refusal_code(refusal),
-                message: refusal_message(refusal, by_name.as_deref()),
+                message: refusal_text(refusal, by_name.as_deref()),
             }),
         }
     }
@@ -185,11 +186,6 @@ pub const fn refusal_code(r: OfferRefusal) -> &'static str {
         OfferRefusal::WrongPin => "wrong_pin",
         OfferRefusal::OverCap { .. } => "over_cap",
     }
-}
-
-/// The message a refusal shows people.
-pub fn refusal_text(r: OfferRefusal, by_name: Option<&str>) -> String {
-    refusal_message(r, by_name)
 }
 
 impl App {
