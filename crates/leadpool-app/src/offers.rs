@@ -79,8 +79,10 @@ impl App {
         {
             return Err(AppError::NotFound { what: "offer" });
         }
-        // The lead first: every answer and the window's end take it in the same order.
+        // The lead first: every answer and the window's end take it in the same order. The
+        // offer is read again under that lock, as a decline just before may have narrowed it.
         tx.lock_lead(org, stored.offer.lead_id).await?;
+        let stored = tx.offer(org, offer_id).await?;
         let lead = tx
             .lead(org, stored.offer.lead_id, &Visibility::Organization)
             .await?;
