@@ -26,8 +26,11 @@ use crate::{App, AppError};
 /// What routes a lead.
 #[derive(Clone, Copy)]
 pub(crate) enum Via<'a> {
-    /// The organization's rules (a new lead).
-    Rules,
+    /// The organization's rules (a new lead from the source of this name).
+    Rules {
+        /// The source's name, for the reasons rules did not match.
+        source: &'a str,
+    },
     /// A reassignment group, triggered by hand.
     Reassignment(&'a Reassignment),
     /// The plan of an offer that ended without a taker.
@@ -201,9 +204,9 @@ impl App {
     ) -> Result<Prepared, AppError> {
         let org = lead.org;
         let (router, name, plan, skipped) = match via {
-            Via::Rules => {
+            Via::Rules { source } => {
                 let rules = tx.rules(org).await?;
-                let (hit, skipped) = routing::match_rule(&rules, lead);
+                let (hit, skipped) = routing::match_rule(&rules, lead, source);
                 match hit {
                     None => {
                         return Ok(Prepared {
@@ -482,10 +485,18 @@ impl App {
         &self,
         tx: &mut Tx,
         lead: &Lead,
+        source: &str,
         now: Timestamp,
     ) -> Result<(Lead, bool), AppError> {
         let p = self
-            .prepare(tx, lead, Via::Rules, History::default(), true, now)
+            .prepare(
+                tx,
+                lead,
+                Via::Rules { source },
+                History::default(),
+                true,
+                now,
+            )
             .await?;
         self.apply(tx, lead, &p, Actor::System, now).await
     }

@@ -244,7 +244,7 @@ impl App {
         };
         // Leads that arrive without an owner go through the routing rules at once.
         let (lead, routed_timer) = if lead.owner == Owner::Queue {
-            self.route_new(&mut tx, &lead, now).await?
+            self.route_new(&mut tx, &lead, &source.name, now).await?
         } else {
             (lead, false)
         };

@@ -455,8 +455,12 @@ impl App {
             }
         };
         let mut tx = self.store().read().await?;
+        let source = tx.source(org, lead.source_id).await?;
+        let via = Via::Rules {
+            source: &source.name,
+        };
         let p = self
-            .prepare(&mut tx, &lead, Via::Rules, History::default(), false, now)
+            .prepare(&mut tx, &lead, via, History::default(), false, now)
             .await?;
         tx.commit().await?;
         Ok(DryRun {

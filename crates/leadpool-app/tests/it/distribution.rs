@@ -385,7 +385,7 @@ app_test! {
             assert_eq!(dry.body["outcome"]["user_id"], a[0].user.id.get(), "a dry run does not move the line: {}", dry.body);
         }
         let dry = app.post("/api/v1/routing/dry-run", &app.admin.token, json!({ "lead_id": stray["id"] })).await;
-        assert_eq!(dry.body["trace"]["skipped_rules"][0]["why"], format!("source {} is not one of the rule's", stray["source_id"]));
+        assert_eq!(dry.body["trace"]["skipped_rules"][0]["why"], "source \"Website\" is not one of the rule's");
         assert_eq!(lead(&app, &stray["id"]).await["version"], stray["version"], "a dry run writes nothing");
         let routed = lead_in(&app, &zkey, "Bo Diaz").await;
         assert_eq!(routed["owner"]["user_id"], a[0].user.id.get());

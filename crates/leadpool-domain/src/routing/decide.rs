@@ -342,7 +342,11 @@ pub fn decide(input: &RouteInput<'_>) -> Decision {
     let deadline = match plan.window() {
         None => None,
         Some(w) => match crate::pool::reserve_due(input.calendar, input.now, w) {
-            Ok(d) => Some(d),
+            // Agents read deadlines to the second; rounding up never shortens a window.
+            Ok(d) => Some(match d.as_millis().rem_euclid(1000) {
+                0 => d,
+                r => d.plus_millis(1000 - r),
+            }),
             Err(e) => return fall_back(input, trace, history, format!("the calendar: {e}")),
         },
     };

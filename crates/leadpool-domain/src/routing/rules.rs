@@ -119,13 +119,11 @@ impl FieldTest {
 }
 
 impl Conditions {
-    /// Why `lead` does not meet these conditions; `None` when it does.
-    pub fn mismatch(&self, lead: &Lead) -> Option<String> {
+    /// Why `lead` (from the source named `source`) does not meet these conditions; `None`
+    /// when it does.
+    pub fn mismatch(&self, lead: &Lead, source: &str) -> Option<String> {
         if !self.sources.is_empty() && !self.sources.contains(&lead.source_id) {
-            return Some(format!(
-                "source {} is not one of the rule's",
-                lead.source_id
-            ));
+            return Some(format!("source \"{source}\" is not one of the rule's"));
         }
         for c in &self.fields {
             match lead.fields.as_map().get(&c.field) {
@@ -340,12 +338,16 @@ pub struct SkippedRule {
 }
 
 /// The first enabled rule (in the order given) whose conditions `lead` meets, and every rule
-/// passed over before it with the reason.
-pub fn match_rule<'a>(rules: &'a [Rule], lead: &Lead) -> (Option<&'a Rule>, Vec<SkippedRule>) {
+/// passed over before it with the reason; `source` is the name of the lead's source.
+pub fn match_rule<'a>(
+    rules: &'a [Rule],
+    lead: &Lead,
+    source: &str,
+) -> (Option<&'a Rule>, Vec<SkippedRule>) {
     let mut skipped = Vec::new();
     for r in rules {
         let why = if r.enabled {
-            r.conditions.mismatch(lead)
+            r.conditions.mismatch(lead, source)
         } else {
             Some("disabled".to_owned())
         };

@@ -184,20 +184,20 @@ fn the_first_enabled_matching_rule_wins_and_the_others_say_why_not() {
         ),
         rule(6, true, Conditions::default()),
     ];
-    let (hit, skipped) = match_rule(&rules, &lead);
+    let (hit, skipped) = match_rule(&rules, &lead, "Website");
     assert_eq!(hit.map(|r| r.id), Some(RuleId::new(5)));
     let why: Vec<&str> = skipped.iter().map(|s| s.why.as_str()).collect();
     assert_eq!(
         why,
         [
             "disabled",
-            "source 3 is not one of the rule's",
+            "source \"Website\" is not one of the rule's",
             "field `price` is \"450000\", not at least 500000",
             "no tag `hot`",
         ]
     );
     let unmatched = new_lead(serde_json::json!({}), &[]);
-    let (hit, skipped) = match_rule(&rules[..5], &unmatched);
+    let (hit, skipped) = match_rule(&rules[..5], &unmatched, "Website");
     assert!(hit.is_none());
     assert_eq!(skipped.len(), 5);
     assert_eq!(
