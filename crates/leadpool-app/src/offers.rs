@@ -11,7 +11,7 @@ use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Role, Timestamp, UserId, Visibility,
 };
 use leadpool_store::Tx;
-use leadpool_store::offers::{AgentEvent, OfferState};
+use leadpool_store::offers::{AgentEvent, OfferState, StoredOffer};
 use leadpool_store::users::User;
 use serde_json::Value;
 
@@ -153,7 +153,7 @@ impl App {
     async fn decline_in(
         &self,
         mut tx: Tx,
-        stored: &leadpool_store::offers::StoredOffer,
+        stored: &StoredOffer,
         lead: &leadpool_domain::Lead,
         agent: UserId,
         now: Timestamp,
@@ -508,6 +508,31 @@ impl App {
                 }
             })
             .collect())
+    }
+
+    /// One offer, for staff who may see its lead or an agent it was made to: who it is with,
+    /// until when, what made it (a reassignment group's offer is a "re-assign in progress").
+    pub async fn offer(&self, m: &Member, id: OfferId) -> Result<StoredOffer, AppError> {
+        let mut tx = self.store().read().await?;
+        let stored = tx
+            .offer(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("offer"))?;
+        tx.commit().await?;
+        let offered = stored
+            .offer
+            .history
+            .attempts
+            .iter()
+            .any(|a| a.user_id == m.user.id);
+        if !offered {
+            require_staff(m, "read offers made to others")?;
+            // Staff see the offers of leads they may see.
+            self.get_lead(m, stored.offer.lead_id)
+                .await
+                .map_err(|_| AppError::NotFound { what: "offer" })?;
+        }
+        Ok(stored)
     }
 
     /// The offers the signed-in agent may answer now, with their leads.

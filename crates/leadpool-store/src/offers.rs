@@ -25,7 +25,8 @@ pub enum OfferState {
 }
 
 impl OfferState {
-    const fn as_str(self) -> &'static str {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
             Self::Accepted => "accepted",

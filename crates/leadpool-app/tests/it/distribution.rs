@@ -346,8 +346,13 @@ app_test! {
         let by_hand = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [ids[0]], "agent_id": a[3].user.id.get() })).await;
         assert_eq!(by_hand.body["results"][0]["result"], "not_in_pool", "{}", by_hand.body);
         let (offer, _, _) = offers(&app, &a[1]).await[0].clone();
+        let seen = app.get(&format!("/api/v1/offers/{offer}"), &app.admin.token).await.body;
+        assert_eq!((seen["router_kind"].as_str(), seen["reassignment_in_progress"].as_bool()), (Some("reassignment"), Some(true)), "{seen}");
+        assert_eq!(app.get(&format!("/api/v1/offers/{offer}"), &a[3].token).await.status.as_u16(), 403, "not offered to them");
         let taken = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[1].token, json!({})).await;
         assert_eq!(taken.body["owner"]["user_id"], a[1].user.id.get());
+        let seen = app.get(&format!("/api/v1/offers/{offer}"), &a[1].token).await.body;
+        assert_eq!((seen["state"].as_str(), seen["winner_id"].as_i64(), seen["reassignment_in_progress"].as_bool()), (Some("accepted"), Some(a[1].user.id.get()), Some(false)), "{seen}");
         assert_eq!(kinds(&app, &ids[0]).await, ["created", "routed", "offer_accepted"]);
 
         // Nobody takes the second lead: after the group's pass the default assignee gets it.

@@ -8,8 +8,9 @@ use leadpool_app::Member;
 use leadpool_app::distribute::{
     Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, refusal_code, refusal_text,
 };
-use leadpool_domain::routing::OfferRefusal;
+use leadpool_domain::routing::{OfferRefusal, Router};
 use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
+use leadpool_store::offers::OfferState;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +26,7 @@ use crate::{ApiError, AppState};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(my_offers))
+        .routes(routes!(get_offer))
         .routes(routes!(accept))
         .routes(routes!(decline))
         .routes(routes!(call))
@@ -105,6 +107,61 @@ async fn my_offers(
                 lead: LeadDto::for_member(o.lead, &m),
             })
             .collect(),
+    }))
+}
+
+/// One offer, as staff (or an agent it was made to) see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferDetailDto {
+    /// The offer.
+    pub offer_id: i64,
+    /// The lead.
+    pub lead_id: i64,
+    /// `rule` or `reassignment`.
+    pub router_kind: &'static str,
+    /// The rule's or reassignment group's name.
+    pub router_name: String,
+    /// An open offer of a reassignment group: the lead shows "re-assign in progress" and no
+    /// other reassignment is possible until it ends.
+    pub reassignment_in_progress: bool,
+    /// `open`, `accepted`, `moved_on` or `cancelled`.
+    pub state: &'static str,
+    /// Who may answer it.
+    pub offered_to: Vec<i64>,
+    /// When the response window closes (RFC 3339).
+    pub deadline: String,
+    /// Whether it went to every member at once.
+    pub broadcast: bool,
+    /// Who took it.
+    pub winner_id: Option<i64>,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+}
+
+/// `GET /api/v1/offers/{id}`: one offer, for admins and ISAs who may see its lead and for
+/// the agents it was made to.
+#[utoipa::path(get, path = "/api/v1/offers/{id}", tag = "distribution",
+    params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = OfferDetailDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_offer(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<OfferDetailDto>, ApiError> {
+    let o = s.app.offer(&m, OfferId::new(id)).await?;
+    let reassignment = matches!(o.offer.router, Router::Reassignment { .. });
+    Ok(axum::Json(OfferDetailDto {
+        offer_id: o.offer.id.get(),
+        lead_id: o.offer.lead_id.get(),
+        router_kind: if reassignment { "reassignment" } else { "rule" },
+        router_name: o.router_name,
+        reassignment_in_progress: reassignment && o.state == OfferState::Open,
+        state: o.state.as_str(),
+        offered_to: o.offer.to.iter().map(|u| u.get()).collect(),
+        deadline: o.offer.deadline.to_string(),
+        broadcast: o.offer.broadcast,
+        winner_id: o.winner_id.map(UserId::get),
+        created_at: o.created_at.to_string(),
     }))
 }
 
