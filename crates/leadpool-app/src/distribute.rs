@@ -166,19 +166,6 @@ pub fn refusal_text(r: OfferRefusal, by_name: Option<&str>) -> String {
     }
 }
 
-impl OfferAnswer {
-    /// The refusal as an error, for callers that only want the lead.
-    pub fn into_result(self) -> Result<Lead, AppError> {
-        match self {
-            Self::Done { lead } => Ok(*lead),
-            Self::Refused { refusal, by_name } => Err(AppError::Conflict {
-                code: refusal_code(refusal),
-                message: refusal_text(refusal, by_name.as_deref()),
-            }),
-        }
-    }
-}
-
 /// The stable wire name of a refusal.
 pub const fn refusal_code(r: OfferRefusal) -> &'static str {
     match r {
