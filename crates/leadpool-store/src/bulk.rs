@@ -132,14 +132,6 @@ impl Tx {
                 self.insert_lead_tags(&t.lead).await?;
             }
             self.insert_timeline_entries(org, &done).await?;
-            let kept: Vec<(i64, LeadId)> = chunk
-                .iter()
-                .filter(|(_, t)| {
-                    ids.contains(&t.lead.id) && t.entry.changes.get("status").is_none()
-                })
-                .map(|(from, t)| (*from, t.lead.id))
-                .collect();
-            self.carry_status_timers(&kept).await?;
             written.extend(ids);
         }
         Ok(written)

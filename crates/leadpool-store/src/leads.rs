@@ -453,9 +453,6 @@ impl Tx {
         if self.execute(&q).await? == 0 {
             return Ok(false);
         }
-        if t.entry.changes.get("status").is_none() {
-            self.carry_status_timers(&[(from_version, l.id)]).await?;
-        }
         // The tag index only changes when the tags do (the entry names every changed field).
         if t.entry.changes.get("tags").is_some() {
             self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(l.id))
@@ -464,32 +461,6 @@ impl Tx {
         }
         self.insert_timeline(l.org, l.id, &t.entry).await?;
         Ok(true)
-    }
-
-    /// A status-expiry timer lives as long as its status: a change that keeps the status
-    /// (a claim, a routing, an edit of the phone) carries the timer to the lead's new version,
-    /// so no code path can strand it; a status change leaves it stale for its caller to
-    /// set or cancel. Each `(from_version, lead)` was just written at `from_version + 1`.
-    pub(crate) async fn carry_status_timers(
-        &mut self,
-        written: &[(i64, LeadId)],
-    ) -> Result<(), StoreError> {
-        for chunk in written.chunks(500) {
-            let mut q = Sql::new(
-                "UPDATE timers SET lead_version = lead_version + 1 WHERE kind = 'status_expiry' AND (",
-            );
-            for (i, (from, id)) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { " OR (" })
-                    .push("lead_id = ")
-                    .push_bind(*id)
-                    .push(" AND lead_version = ")
-                    .push_bind(*from)
-                    .push(")");
-            }
-            q.push(")");
-            self.execute(&q).await?;
-        }
-        Ok(())
     }
 
     async fn insert_timeline(
