@@ -4,6 +4,7 @@
 pub mod app;
 pub mod backend;
 pub mod clock;
+pub mod distribution;
 
 pub use app::{Answer, TestApp, TestUser};
 pub use backend::{Backend, TestStore};

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use leadpool_app::timers::Scheduler;
-use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
-use leadpool_domain::{GroupId, PoolId, Role, TeamId};
-use leadpool_store::routing::RuleSettings;
+use leadpool_domain::routing::{Conditions, Fallback, Strategy};
+use leadpool_domain::{PoolId, Role};
+use leadpool_testkit::distribution::plan;
 use leadpool_testkit::{TestApp, TestUser, app_test};
 use serde_json::{Value, json};
 
@@ -23,72 +23,6 @@ async fn agents(app: &TestApp, n: usize) -> Vec<TestUser> {
         );
     }
     out
-}
-
-async fn group(app: &TestApp, members: &[&TestUser]) -> GroupId {
-    let entries: Vec<GroupEntry> = members
-        .iter()
-        .map(|u| GroupEntry {
-            member: MemberRef::User { user_id: u.user.id },
-            weight: 1,
-        })
-        .collect();
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let g = tx
-        .insert_group(
-            app.org.id,
-            &format!("g{}", members.len()),
-            &entries,
-            app.app.now(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
-    g.id
-}
-
-fn plan(
-    strategy: Strategy,
-    group: Option<GroupId>,
-    window: Option<u64>,
-    fallback: Fallback,
-) -> Plan {
-    Plan {
-        strategy,
-        group_id: group,
-        window_secs: window,
-        calendar_id: None,
-        ignore_hours: false,
-        passes: 1,
-        fallback,
-    }
-}
-
-async fn rule(app: &TestApp, name: &str, conditions: Conditions, plan: Plan) {
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tx.insert_rule(
-        app.org.id,
-        &RuleSettings {
-            name: name.into(),
-            enabled: true,
-            conditions,
-            plan,
-        },
-        app.app.now(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn default_pool(app: &TestApp) -> PoolId {
@@ -156,9 +90,9 @@ fn offered_to(lead: &Value) -> bool {
 app_test! {
     async fn a_round_robin_offer_times_out_to_the_next_agent_then_the_fallback(app) {
         let a = agents(&app, 2).await;
-        let g = group(&app, &[&a[0], &a[1]]).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id]).await;
         let pool = default_pool(&app).await;
-        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Pool { pool_id: pool })).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Pool { pool_id: pool })).await;
         let (_, key) = app.source("Website").await;
         let l = lead_in(&app, &key, "Ana Lima").await;
         assert!(offered_to(&l), "{l}");
@@ -192,8 +126,8 @@ app_test! {
 app_test! {
     async fn a_decline_moves_the_offer_on_at_once_and_the_next_agent_accepts(app) {
         let a = agents(&app, 2).await;
-        let g = group(&app, &[&a[0], &a[1]]).await;
-        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let l = lead_in(&app, &key, "Ana Lima").await;
         let (offer, _, _) = offers(&app, &a[0]).await[0].clone();
@@ -214,8 +148,8 @@ app_test! {
 app_test! {
     async fn an_accept_racing_the_window_has_exactly_one_outcome(app) {
         let a = agents(&app, 1).await;
-        let g = group(&app, &[&a[0]]).await;
-        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
+        let g = app.group("line", &[a[0].user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let mut leads = Vec::new();
         for i in 0..12 {
@@ -258,8 +192,8 @@ app_test! {
 app_test! {
     async fn a_call_with_the_offers_pin_wins_a_broadcast_and_the_others_are_told(app) {
         let a = agents(&app, 3).await;
-        let g = group(&app, &[&a[0], &a[1], &a[2]]).await;
-        rule(&app, "shark tank", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(WINDOW), Fallback::Queue)).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id, a[2].user.id]).await;
+        app.rule("shark tank", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(WINDOW), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let l = lead_in(&app, &key, "Ana Lima").await;
         let (offer, lead_id, pin) = offers(&app, &a[1]).await[0].clone();
@@ -290,8 +224,8 @@ app_test! {
 app_test! {
     async fn nobody_eligible_sends_the_lead_to_the_fallback_at_once_with_the_reasons(app) {
         let a = agents(&app, 4).await;
-        let g = group(&app, &[&a[0], &a[1], &a[2]]).await;
-        rule(&app, "web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Agent { user_id: a[3].user.id })).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id, a[2].user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Agent { user_id: a[3].user.id })).await;
         let paused = app.request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&a[0].token), Some(json!({ "paused": true }))).await;
         assert_eq!(paused.status.as_u16(), 200, "{}", paused.body);
         let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
@@ -324,19 +258,16 @@ app_test! {
 app_test! {
     async fn a_reassignment_in_progress_refuses_another_until_it_ends(app) {
         let a = agents(&app, 4).await;
-        let g = group(&app, &[&a[1], &a[2]]).await;
-        let mut p = plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Agent { user_id: a[3].user.id });
-        p.passes = 1;
-        let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
-        let rg = tx.insert_reassignment(app.org.id, "Qualified", &p, &[] as &[TeamId], app.app.now()).await.unwrap_or_else(|e| panic!("{e}"));
-        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let g = app.group("line", &[a[1].user.id, a[2].user.id]).await;
+        let p = plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Agent { user_id: a[3].user.id });
+        let rg = app.reassignment("Qualified", &p).await;
         let (source, _) = app.source("Website").await;
         let mut ids = Vec::new();
         for name in ["Ana Lima", "Bo Diaz"] {
             let created = app.post("/api/v1/leads", &app.admin.token, json!({ "source_id": source, "assignee_id": a[0].user.id.get(), "name": name })).await;
             ids.push(created.body["id"].clone());
         }
-        let body = json!({ "reassignment_group_id": rg.id.get() });
+        let body = json!({ "reassignment_group_id": rg.get() });
         let first = app.post(&format!("/api/v1/leads/{}/reassign", ids[0]), &app.admin.token, body.clone()).await;
         assert_eq!(first.status.as_u16(), 200, "{}", first.body);
         assert_eq!(first.body["lead"]["owner"]["kind"], "offer");
@@ -372,10 +303,10 @@ app_test! {
 app_test! {
     async fn unmatched_leads_wait_in_the_queue_with_why_and_a_dry_run_changes_nothing(app) {
         let a = agents(&app, 2).await;
-        let g = group(&app, &[&a[0], &a[1]]).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id]).await;
         let (zillow, zkey) = app.source("Zillow").await;
         let (_, wkey) = app.source("Website").await;
-        rule(&app, "zillow", Conditions { sources: vec![leadpool_domain::SourceId::new(zillow)], ..Conditions::default() }, plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+        app.rule("zillow", Conditions { sources: vec![leadpool_domain::SourceId::new(zillow)], ..Conditions::default() }, plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
         let stray = lead_in(&app, &wkey, "Ana Lima").await;
         assert_eq!(stray["owner"]["kind"], "queue");
         let q = app.get("/api/v1/queue", &app.admin.token).await;

@@ -4,62 +4,23 @@
 
 use std::sync::Arc;
 
-use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
+use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_domain::{EventKind, LeadId, Owner, Visibility};
 use leadpool_store::offers::OfferState;
-use leadpool_store::routing::RuleSettings;
-use leadpool_testkit::{TestApp, app_test};
+use leadpool_testkit::app_test;
+use leadpool_testkit::distribution::plan;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
 use crate::pool_races::{agents, second_instance};
 
-/// A broadcast rule over every one of these agents.
-async fn broadcast_to(app: &TestApp, racers: &[(leadpool_domain::UserId, String)]) {
-    let entries: Vec<GroupEntry> = racers
-        .iter()
-        .map(|(u, _)| GroupEntry {
-            member: MemberRef::User { user_id: *u },
-            weight: 1,
-        })
-        .collect();
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let now = app.app.now();
-    let g = tx
-        .insert_group(app.org.id, "everyone", &entries, now)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let plan = Plan {
-        strategy: Strategy::Broadcast,
-        group_id: Some(g.id),
-        window_secs: Some(600),
-        calendar_id: None,
-        ignore_hours: false,
-        passes: 1,
-        fallback: Fallback::Queue,
-    };
-    let rule = RuleSettings {
-        name: "shark tank".into(),
-        enabled: true,
-        conditions: Conditions::default(),
-        plan,
-    };
-    tx.insert_rule(app.org.id, &rule, now)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
-}
-
 app_test! {
     async fn fifty_agents_accepting_one_broadcast_leave_one_owner_and_forty_nine_named_answers(app) {
         let racers = agents(&app, 50).await;
-        broadcast_to(&app, &racers).await;
+        let everyone: Vec<_> = racers.iter().map(|(u, _)| *u).collect();
+        let g = app.group("everyone", &everyone).await;
+        app.rule("shark tank", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(600), Fallback::Queue)).await;
         let (_, key) = app.source("Portal").await;
         let lead = app.intake(&key, json!({ "name": "Contested Lead" })).await.body["lead"].clone();
         assert_eq!(lead["owner"]["kind"], "offer", "{lead}");

@@ -3,10 +3,10 @@
 //! lead, the lead's timeline, and distribution's pages (offers, the queue, why a lead is
 //! where it is).
 
-use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
-use leadpool_domain::{GroupId, ReassignmentId, Role, TeamId};
-use leadpool_store::routing::RuleSettings;
+use leadpool_domain::Role;
+use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_testkit::app::PASSWORD;
+use leadpool_testkit::distribution::plan;
 use leadpool_testkit::{TestApp, TestUser, app_test};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, SET_COOKIE};
 use reqwest::{Client, StatusCode, redirect};
@@ -492,76 +492,6 @@ app_test! {
     }
 }
 
-/// A group of these agents, stored directly (the settings API has its own tests).
-async fn group_of(app: &TestApp, name: &str, members: &[&TestUser]) -> GroupId {
-    let entries: Vec<GroupEntry> = members
-        .iter()
-        .map(|u| GroupEntry {
-            member: MemberRef::User { user_id: u.user.id },
-            weight: 1,
-        })
-        .collect();
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let g = tx
-        .insert_group(app.org.id, name, &entries, app.app.now())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
-    g.id
-}
-
-fn plan(strategy: Strategy, group: GroupId, fallback: Fallback) -> Plan {
-    Plan {
-        strategy,
-        group_id: Some(group),
-        window_secs: Some(300),
-        calendar_id: None,
-        ignore_hours: false,
-        passes: 1,
-        fallback,
-    }
-}
-
-/// A rule taking every new lead.
-async fn rule(app: &TestApp, name: &str, plan: Plan) {
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let settings = RuleSettings {
-        name: name.into(),
-        enabled: true,
-        conditions: Conditions::default(),
-        plan,
-    };
-    tx.insert_rule(app.org.id, &settings, app.app.now())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
-}
-
-async fn reassignment(app: &TestApp, name: &str, plan: &Plan) -> ReassignmentId {
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let rg = tx
-        .insert_reassignment(app.org.id, name, plan, &[] as &[TeamId], app.app.now())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
-    rg.id
-}
-
 /// Sends a lead in through the source's intake key; returns its id.
 async fn arrives(app: &TestApp, key: &str, name: &str) -> i64 {
     let a = app.intake(key, json!({ "name": name })).await;
@@ -631,8 +561,8 @@ app_test! {
     async fn an_agent_accepts_an_offer_on_the_page_and_the_loser_of_the_race_is_told_who_won(app) {
         let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
         let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
-        let g = group_of(&app, "buyers", &[&ana, &bob]).await;
-        rule(&app, "Website broadcast", plan(Strategy::Broadcast, g, Fallback::Queue)).await;
+        let g = app.group("buyers", &[ana.user.id, bob.user.id]).await;
+        app.rule("Website broadcast", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(300), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let lead = arrives(&app, &key, "Carla Mendes").await;
         let (offer, _, pin) = offers_of(&app, &ana).await.first().cloned().unwrap_or_else(|| panic!("no offer"));
@@ -677,8 +607,8 @@ app_test! {
     async fn a_paused_agent_is_passed_over_until_they_resume_from_the_offers_page(app) {
         let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
         let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
-        let g = group_of(&app, "line", &[&ana, &bob]).await;
-        rule(&app, "Zillow rotation", plan(Strategy::RoundRobin, g, Fallback::Queue)).await;
+        let g = app.group("line", &[ana.user.id, bob.user.id]).await;
+        app.rule("Zillow rotation", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(300), Fallback::Queue)).await;
         let (_, key) = app.source("Zillow").await;
         let browser = Browser::new(&app);
         let csrf = browser.sign_in("ana@acme.test").await;
@@ -770,10 +700,10 @@ app_test! {
         let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
         let carl = app.user("carl@acme.test", Role::Agent, &[]).await;
         app.user("isa@acme.test", Role::Isa, &[]).await;
-        let g = group_of(&app, "line", &[&ana, &bob]).await;
-        rule(&app, "web", plan(Strategy::RoundRobin, g, Fallback::Queue)).await;
-        let closers = group_of(&app, "closers", &[&carl]).await;
-        reassignment(&app, "Second look", &plan(Strategy::RoundRobin, closers, Fallback::Agent { user_id: carl.user.id })).await;
+        let g = app.group("line", &[ana.user.id, bob.user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(300), Fallback::Queue)).await;
+        let closers = app.group("closers", &[carl.user.id]).await;
+        app.reassignment("Second look", &plan(Strategy::RoundRobin, Some(closers), Some(300), Fallback::Agent { user_id: carl.user.id })).await;
         let paused = app.request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&ana.token), Some(json!({ "paused": true }))).await;
         assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
         let (_, key) = app.source("Website").await;
