@@ -239,7 +239,9 @@ impl App {
             (Strategy::RoundRobin, false) => tx.cursor(org, router).await?,
             _ => routing::Cursor::default(),
         };
+        // Hours matter only to a plan that respects them or counts a window in them.
         let stored = match plan.calendar_id {
+            _ if plan.ignore_hours && plan.window_secs.is_none() => None,
             Some(id) => match tx.calendar(org, id).await {
                 Ok(c) => Some(c),
                 Err(StoreError::NotFound) => tx.default_calendar(org).await?,

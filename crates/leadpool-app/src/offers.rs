@@ -221,54 +221,54 @@ impl App {
             return Err(AppError::invalid("direction", "`inbound` or `outbound`"));
         }
         let agent_id = input.agent_id.unwrap_or(m.user.id);
+        if agent_id != m.user.id {
+            require_staff(m, "report other agents' calls")?;
+        }
+        // One read for the agent, the lead and whether they were offered it.
+        let mut tx = self.store().read().await?;
         let agent = if agent_id == m.user.id {
             m.user.clone()
         } else {
-            require_staff(m, "report other agents' calls")?;
-            let mut tx = self.store().read().await?;
-            let agent = tx.user(m.viewer.org, agent_id).await.map_err(|_| {
+            tx.user(m.viewer.org, agent_id).await.map_err(|_| {
                 AppError::invalid(
                     "agent_id",
                     format!("no user {agent_id} in this organization"),
                 )
-            })?;
-            tx.commit().await?;
-            if !m.viewer.scope.covers(agent.teams.first().copied()) {
-                return Err(AppError::Forbidden(format!(
-                    "{} is outside your scope",
-                    agent.name
-                )));
-            }
-            agent
+            })?
         };
-        let mut tx = self.store().read().await?;
         let lead = tx
             .lead(m.viewer.org, lead_id, &Visibility::Organization)
             .await
             .map_err(AppError::from_store("lead"))?;
-        tx.commit().await?;
-        if let Owner::Offer { offer_id } = lead.owner {
-            let mut tx = self.store().read().await?;
-            let offered = tx
+        let offered = match lead.owner {
+            Owner::Offer { offer_id } => tx
                 .offer(m.viewer.org, offer_id)
                 .await?
                 .offer
                 .to
-                .contains(&agent.id);
-            tx.commit().await?;
-            if offered {
-                return Ok(
-                    match self
-                        .answer_as(&agent, offer_id, Answer::Call { pin: input.pin })
-                        .await?
-                    {
-                        OfferAnswer::Done { lead } => CallOutcome::Claimed { lead },
-                        OfferAnswer::Refused { refusal, by_name } => {
-                            CallOutcome::Refused { refusal, by_name }
-                        }
-                    },
-                );
-            }
+                .contains(&agent.id)
+                .then_some(offer_id),
+            _ => None,
+        };
+        tx.commit().await?;
+        if agent_id != m.user.id && !m.viewer.scope.covers(agent.teams.first().copied()) {
+            return Err(AppError::Forbidden(format!(
+                "{} is outside your scope",
+                agent.name
+            )));
+        }
+        if let Some(offer_id) = offered {
+            return Ok(
+                match self
+                    .answer_as(&agent, offer_id, Answer::Call { pin: input.pin })
+                    .await?
+                {
+                    OfferAnswer::Done { lead } => CallOutcome::Claimed { lead },
+                    OfferAnswer::Refused { refusal, by_name } => {
+                        CallOutcome::Refused { refusal, by_name }
+                    }
+                },
+            );
         }
         let note = format!("{direction} call by {}", agent.name);
         let lead = self
