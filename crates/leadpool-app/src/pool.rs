@@ -464,7 +464,7 @@ impl App {
                 .collect();
             let cooldowns = tx.cooldowns(&wanted, now).await?;
             let mut takers: HashMap<UserId, Taker> = HashMap::new();
-            let mut writes: Vec<(i64, Transition)> = Vec::new();
+            let mut writes: Vec<(Lead, Transition)> = Vec::new();
             let mut reserves = Vec::new();
             for &i in &here {
                 let (m, asked) = asks[i];
@@ -505,8 +505,8 @@ impl App {
                             rules::claim(lead, t, &pools, cooldown, now).map(|tr| {
                                 t.took(lead);
                                 // Later claims in this batch see the lead as claimed.
-                                writes.push((lead.version, tr.clone()));
-                                *lead = tr.lead.clone();
+                                let before = std::mem::replace(lead, tr.lead.clone());
+                                writes.push((before, tr.clone()));
                                 tr.lead
                             }),
                         )
@@ -583,9 +583,9 @@ impl App {
 async fn write_locked(
     tx: &mut Tx,
     org: OrgId,
-    writes: &[(i64, Transition)],
+    writes: &[(Lead, Transition)],
 ) -> Result<(), AppError> {
-    let changes: Vec<(i64, &Transition)> = writes.iter().map(|(v, t)| (*v, t)).collect();
+    let changes: Vec<(&Lead, &Transition)> = writes.iter().map(|(l, t)| (l, t)).collect();
     let done = tx.update_leads(org, &changes).await?;
     if done.len() != changes.len() {
         return Err(AppError::Internal(format!(
@@ -820,7 +820,7 @@ impl App {
                 None => ClaimResult::NotVisible,
                 Some(lead) => match decide(lead) {
                     Ok(Some(t)) => {
-                        writes.push((lead.version, t.clone()));
+                        writes.push((lead.clone(), t.clone()));
                         ClaimResult::Moved { lead: t.lead }
                     }
                     Ok(None) => ClaimResult::Unchanged { lead: lead.clone() },

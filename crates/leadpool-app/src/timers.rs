@@ -326,7 +326,7 @@ impl Scheduler {
                 out[i] = Fired::Applied;
                 let last = match transitions.next() {
                     Some(again) => {
-                        second.push((step.lead.version, again));
+                        second.push((step.lead.clone(), again));
                         &second
                             .last()
                             .unwrap_or_else(|| unreachable!("just pushed"))
@@ -341,10 +341,11 @@ impl Scheduler {
                 {
                     next_timers.push((last.id, TimerKind::StatusExpiry, due, last.version));
                 }
-                first.push((lead.version, step));
+                first.push((lead.clone(), step));
             }
             for round in [&first, &second] {
-                let changes: Vec<(i64, &Transition)> = round.iter().map(|(v, t)| (*v, t)).collect();
+                let changes: Vec<(&Lead, &Transition)> =
+                    round.iter().map(|(l, t)| (l, t)).collect();
                 let written = tx.update_leads(org, &changes).await?;
                 if written.len() != changes.len() {
                     // The leads are locked for this transaction, so their versions cannot move.

@@ -7,7 +7,7 @@ use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{Lead, LeadId, OrgId, Timestamp};
 
 use crate::dialect::for_update_of;
-use crate::leads::{CHANGEABLE, Row, SELECT, push_changeable};
+use crate::leads::{Row, SELECT, changeable};
 use crate::{Sql, StoreError, Tx, to_json};
 
 /// Rows per statement: within both backends' limits on bound parameters.
@@ -79,35 +79,47 @@ impl Tx {
         Ok(out)
     }
 
-    /// Writes transitions of distinct leads, each only if its lead is still at the version
-    /// given, with their timeline entries; returns the leads written.
+    /// Writes transitions of distinct leads, each from the lead as it was read and only if
+    /// that lead's version is still the stored one, with their timeline entries; returns the
+    /// leads written.
+    ///
+    /// Only columns some lead in a chunk changes are set: every other index on `leads` (a
+    /// claim leaves name and status alone) is then not rewritten.
     pub async fn update_leads(
         &mut self,
         org: OrgId,
-        changes: &[(i64, &Transition)],
+        changes: &[(&Lead, &Transition)],
     ) -> Result<Vec<LeadId>, StoreError> {
         let mut written = Vec::with_capacity(changes.len());
         for chunk in changes.chunks(CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(before, t)| (before.version, t.lead.id, changeable(&t.lead)))
+                .collect();
+            let befores: Vec<_> = chunk.iter().map(|(before, _)| changeable(before)).collect();
+            let set: Vec<usize> = (0..befores[0].len())
+                .filter(|&c| rows.iter().zip(&befores).any(|(r, b)| r.2[c].1 != b[c].1))
+                .collect();
+            let names: Vec<&str> = set.iter().map(|&c| rows[0].2[c].0).collect();
             let mut q = Sql::new(&format!(
-                "WITH v(id, from_version, {CHANGEABLE}) AS (VALUES "
+                "WITH v(id, from_version, {}) AS (VALUES ",
+                names.join(", ")
             ));
-            for (i, (from, t)) in chunk.iter().enumerate() {
+            for (i, (from, id, values)) in rows.into_iter().enumerate() {
                 q.push(if i == 0 { "(" } else { ", (" });
-                q.push_bind(t.lead.id)
-                    .push(", ")
-                    .push_bind(*from)
-                    .push(", ");
-                push_changeable(&mut q, &t.lead);
+                q.push_bind(id).push(", ").push_bind(from);
+                for (column, (_, value)) in values.into_iter().enumerate() {
+                    if set.contains(&column) {
+                        q.push(", ").push_bind(value);
+                    }
+                }
                 q.push(")");
             }
-            let from_v = CHANGEABLE
-                .split(',')
-                .map(|c| format!("v.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let assign: Vec<String> = names.iter().map(|c| format!("{c} = v.{c}")).collect();
             q.push(&format!(
-                ") UPDATE leads SET ({CHANGEABLE}) = ({from_v}) FROM v WHERE leads.id = v.id AND leads.version = v.from_version \
-                 AND leads.id IN (SELECT id FROM v) AND leads.org_id = "
+                ") UPDATE leads SET {} FROM v WHERE leads.id = v.id AND leads.version = v.from_version \
+                 AND leads.id IN (SELECT id FROM v) AND leads.org_id = ",
+                assign.join(", ")
             ));
             // `leads.id IN (SELECT id FROM v)` lets SQLite look rows up by id; without it its
             // UPDATE … FROM plan scans the whole leads table once per statement.

@@ -9,7 +9,7 @@ use leadpool_domain::{
 };
 
 use crate::dialect::searches_trigram_table;
-use crate::{Backend, Sql, StoreError, Tx, from_json, to_json};
+use crate::{Arg, Backend, Sql, StoreError, Tx, from_json, to_json};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct Row {
@@ -347,44 +347,44 @@ fn push_visibility(q: &mut Sql, v: &Visibility, in_pool: Option<bool>) {
 pub(crate) const CHANGEABLE: &str = "name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
      owner_pool_id, owner_offer_id, from_pool_id, team_id, updated_at, version";
 
+/// A lead's [`CHANGEABLE`] columns, named, with the values it binds to them, in that order.
+pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 15] {
+    let o = l.owner.to_columns();
+    [
+        (
+            "name",
+            l.name
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default()
+                .into(),
+        ),
+        ("emails", to_json(&l.emails).into()),
+        ("phones", to_json(&l.phones).into()),
+        ("tags", to_json(&l.tags).into()),
+        ("fields", to_json(&l.fields).into()),
+        ("search_text", l.search_text().into()),
+        ("status_id", l.status.id.into()),
+        ("owner_kind", o.kind.into()),
+        ("owner_user_id", o.user_id.into()),
+        ("owner_pool_id", o.pool_id.into()),
+        ("owner_offer_id", o.offer_id.into()),
+        ("from_pool_id", l.from_pool.into()),
+        ("team_id", l.team_id.into()),
+        ("updated_at", l.updated_at.into()),
+        ("version", l.version.into()),
+    ]
+}
+
 /// Binds a lead's [`CHANGEABLE`] columns as a comma-separated list of placeholders: the one
 /// place that maps a lead onto those columns, for inserts, updates and batch updates alike.
 pub(crate) fn push_changeable(q: &mut Sql, l: &Lead) {
-    let o = l.owner.to_columns();
-    q.push_bind(
-        l.name
-            .as_ref()
-            .map(|n| n.as_str().to_owned())
-            .unwrap_or_default(),
-    )
-    .push(", ")
-    .push_bind(to_json(&l.emails))
-    .push(", ")
-    .push_bind(to_json(&l.phones))
-    .push(", ")
-    .push_bind(to_json(&l.tags))
-    .push(", ")
-    .push_bind(to_json(&l.fields))
-    .push(", ")
-    .push_bind(l.search_text())
-    .push(", ")
-    .push_bind(l.status.id)
-    .push(", ")
-    .push_bind(o.kind)
-    .push(", ")
-    .push_bind(o.user_id)
-    .push(", ")
-    .push_bind(o.pool_id)
-    .push(", ")
-    .push_bind(o.offer_id)
-    .push(", ")
-    .push_bind(l.from_pool)
-    .push(", ")
-    .push_bind(l.team_id)
-    .push(", ")
-    .push_bind(l.updated_at)
-    .push(", ")
-    .push_bind(l.version);
+    for (i, (_, value)) in changeable(l).into_iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push_bind(value);
+    }
 }
 
 /// The INSERT of a lead's row, also run bare by `leadpool bench` as the floor to compare with.

@@ -2,6 +2,7 @@
 //! transaction; a stale version writes nothing; nothing crosses organizations.
 
 use leadpool_domain::lead::LeadPatch;
+use leadpool_domain::validate::PersonName;
 use leadpool_domain::{Actor, EventKind, Owner, Role, Visibility};
 use leadpool_store::leads::{LeadFilter, LeadSort};
 use leadpool_testkit::both_backends;
@@ -569,4 +570,75 @@ fn owner_columns_naming_two_owners_or_none_do_not_decode() {
         Owner::from_columns("queue", None, None, None),
         Ok(Owner::Queue)
     );
+}
+
+both_backends! {
+    async fn a_batch_writes_each_lead_whole_whichever_columns_the_others_change(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let ana = add_user(&mut tx, acme.id(), "ana@acme.test", Role::Agent).await;
+        let renamed = insert(&mut tx, LeadSpec::of(&acme).name("Ana Lima").tags(&["buyer"])).await;
+        let claimed = insert(&mut tx, LeadSpec::of(&acme).name("Bo Reyes")).await;
+        let stale = insert(&mut tx, LeadSpec::of(&acme).name("Cy Park")).await;
+        commit(tx).await;
+
+        // One lead changes only its name and tags, another only its owner: the batch sets the
+        // columns either changes, and each lead keeps what the other's change does not touch.
+        let patch = LeadPatch {
+            name: Some(Some(PersonName::parse("Ana Lima-Souza").expect("a name"))),
+            tags: Some(Vec::new()),
+            ..LeadPatch::default()
+        };
+        let rename = renamed
+            .apply(&patch, Actor::System, None, at(1_000))
+            .expect("valid")
+            .expect("a change");
+        let claim = claimed
+            .reassign(
+                Owner::Agent { user_id: ana.id },
+                None,
+                Actor::User { user_id: ana.id },
+                None,
+                at(1_000),
+            )
+            .expect("a change");
+        let mut moved_on = stale.clone();
+        moved_on.version += 1;
+        let lost = moved_on
+            .reassign(
+                Owner::Agent { user_id: ana.id },
+                None,
+                Actor::System,
+                None,
+                at(1_000),
+            )
+            .expect("a change");
+        let mut tx = write(&db).await;
+        let written = tx
+            .update_leads(
+                acme.id(),
+                &[(&renamed, &rename), (&claimed, &claim), (&moved_on, &lost)],
+            )
+            .await
+            .expect("the batch is written");
+        commit(tx).await;
+        assert_eq!(written, [renamed.id, claimed.id]);
+
+        let mut tx = read(&db).await;
+        for (id, expected) in [
+            (renamed.id, &rename.lead),
+            (claimed.id, &claim.lead),
+            (stale.id, &stale),
+        ] {
+            let stored = tx
+                .lead(acme.id(), id, &Visibility::Organization)
+                .await
+                .expect("found");
+            assert_eq!(&stored, expected);
+        }
+        let timeline = tx.timeline(acme.id(), stale.id).await.expect("read");
+        assert_eq!(timeline.len(), 1, "a lead not written gets no entry");
+        let timeline = tx.timeline(acme.id(), claimed.id).await.expect("read");
+        assert_eq!(timeline.last().map(|r| &r.entry), Some(&claim.entry));
+    }
 }
