@@ -434,9 +434,12 @@ pub enum Tx {
 /// Binds the arguments of `$sql` to the query `$q`; a statement planned with its values is
 /// not kept prepared (PostgreSQL then plans the unnamed statement with them, every time).
 macro_rules! bind_all {
-    ($q:expr, $sql:expr) => {{
+    ($q:expr, $sql:expr) => {
+        bind_all!($q, $sql, $sql.args())
+    };
+    ($q:expr, $sql:expr, $args:expr) => {{
         let mut q = $q.persistent(!$sql.planned_with_values());
-        for a in $sql.args() {
+        for a in $args {
             q = match a {
                 Arg::Int(v) => q.bind(*v),
                 Arg::Text(v) => q.bind(v.clone()),
@@ -458,13 +461,15 @@ impl Tx {
 
     /// Runs a statement; returns the rows it affected.
     pub(crate) async fn execute(&mut self, q: &Sql) -> Result<u64, StoreError> {
-        let text = AssertSqlSafe(q.text().to_owned());
         let r = match self {
-            Self::Sqlite(tx) => bind_all!(sqlx::query(text), q)
-                .execute(&mut **tx)
-                .await
-                .map(|r| r.rows_affected()),
-            Self::Postgres(tx) => bind_all!(sqlx::query(text), q)
+            Self::Sqlite(tx) => {
+                let (text, args) = q.positional();
+                bind_all!(sqlx::query(AssertSqlSafe(text)), q, args)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Self::Postgres(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.text().to_owned())), q)
                 .execute(&mut **tx)
                 .await
                 .map(|r| r.rows_affected()),
@@ -474,17 +479,20 @@ impl Tx {
 
     /// Runs a query and decodes every row.
     pub(crate) async fn fetch_all<T: Record>(&mut self, q: &Sql) -> Result<Vec<T>, StoreError> {
-        let text = AssertSqlSafe(q.text().to_owned());
         let r = match self {
             Self::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q)
+                let (text, args) = q.positional();
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), q, args)
                     .fetch_all(&mut **tx)
                     .await
             }
             Self::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q)
-                    .fetch_all(&mut **tx)
-                    .await
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(q.text().to_owned())),
+                    q
+                )
+                .fetch_all(&mut **tx)
+                .await
             }
         };
         r.map_err(StoreError::from_sqlx)
@@ -495,17 +503,20 @@ impl Tx {
         &mut self,
         q: &Sql,
     ) -> Result<Option<T>, StoreError> {
-        let text = AssertSqlSafe(q.text().to_owned());
         let r = match self {
             Self::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q)
+                let (text, args) = q.positional();
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), q, args)
                     .fetch_optional(&mut **tx)
                     .await
             }
             Self::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(text), q)
-                    .fetch_optional(&mut **tx)
-                    .await
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(q.text().to_owned())),
+                    q
+                )
+                .fetch_optional(&mut **tx)
+                .await
             }
         };
         r.map_err(StoreError::from_sqlx)
@@ -521,8 +532,9 @@ impl Tx {
     pub(crate) async fn explain(&mut self, q: &Sql) -> Result<Vec<String>, StoreError> {
         let r = match self {
             Self::Sqlite(tx) => {
-                let text = AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", q.text()));
-                bind_all!(sqlx::query(text), q)
+                let (text, args) = q.positional();
+                let text = AssertSqlSafe(format!("EXPLAIN QUERY PLAN {text}"));
+                bind_all!(sqlx::query(text), q, args)
                     .fetch_all(&mut **tx)
                     .await
                     .and_then(|rows| rows.iter().map(|r| r.try_get("detail")).collect())
