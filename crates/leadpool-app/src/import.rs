@@ -81,10 +81,65 @@ pub struct ImportPlan {
 pub struct ImportReport {
     /// Leads stored.
     pub imported: usize,
+    /// Where the routing rules sent the stored leads that came without an owner.
+    pub routed: Routed,
     /// Rows skipped for problems (only with `skip_invalid`).
     pub skipped: Vec<RowProblem>,
     /// Rows already imported before.
     pub already_imported: usize,
+}
+
+/// What happens to imported leads that come without an owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unowned {
+    /// They go through the routing rules, as leads from the intake API do.
+    #[default]
+    Route,
+    /// They wait in the manual assignment queue: a backlog of old leads moved from another
+    /// system should not flood agents with offers.
+    Queue,
+}
+
+/// Where the routing rules sent leads that arrived without an owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Routed {
+    /// Handed straight to an agent.
+    pub to_agents: usize,
+    /// Offered, waiting for an agent to accept.
+    pub offered: usize,
+    /// Sent to a pool.
+    pub to_pools: usize,
+    /// Left in the manual assignment queue (no rule matched, or the rule says so).
+    pub to_queue: usize,
+}
+
+impl Routed {
+    fn count(&mut self, owner: Owner) {
+        match owner {
+            Owner::Agent { .. } => self.to_agents += 1,
+            Owner::Offer { .. } => self.offered += 1,
+            Owner::Pool { .. } => self.to_pools += 1,
+            Owner::Queue => self.to_queue += 1,
+        }
+    }
+
+    /// How many leads were routed.
+    pub fn total(&self) -> usize {
+        self.to_agents + self.offered + self.to_pools + self.to_queue
+    }
+}
+
+/// The organization's sources by id, named.
+async fn source_names(
+    tx: &mut leadpool_store::Tx,
+    org: &Organization,
+) -> Result<HashMap<SourceId, String>, AppError> {
+    Ok(tx
+        .sources(org.id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
 }
 
 fn split_multi(cell: &str) -> Vec<String> {
@@ -315,6 +370,7 @@ impl App {
         org: &Organization,
         plan: ImportPlan,
         skip_invalid: bool,
+        unowned: Unowned,
         reason: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, AppError> {
@@ -330,24 +386,28 @@ impl App {
                 .collect();
             return Err(AppError::Invalid(Invalid(errors)));
         }
-        let imported = self
-            .insert_prepared(org, plan.rows, reason, progress)
+        let (imported, routed) = self
+            .insert_prepared(org, plan.rows, unowned, reason, progress)
             .await?;
         Ok(ImportReport {
             imported,
+            routed,
             skipped: plan.problems,
             already_imported: plan.already_imported.len(),
         })
     }
 
-    /// Stores prepared leads in one transaction, each with its `created` entry.
+    /// Stores prepared leads in one transaction, each with its `created` entry; those
+    /// without an owner are routed or left in the queue as `unowned` says. Returns how many
+    /// were stored and where the rules sent the unowned ones.
     pub async fn insert_prepared(
         &self,
         org: &Organization,
         rows: Vec<PreparedLead>,
+        unowned: Unowned,
         reason: &str,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<usize, AppError> {
+    ) -> Result<(usize, Routed), AppError> {
         let now = self.now();
         let mut tx = self.store().write().await?;
         let default_status = tx.default_status(org.id).await?;
@@ -357,7 +417,9 @@ impl App {
             .into_iter()
             .map(|s| (s.id, s.to_ref()))
             .collect();
+        let sources = source_names(&mut tx, org).await?;
         let n = rows.len();
+        let mut routed = Routed::default();
         for (i, row) in rows.into_iter().enumerate() {
             let status = row
                 .status
@@ -382,12 +444,17 @@ impl App {
                 e => e.into(),
             })?;
             self.sync_timers(&mut tx, None, &lead, at).await?;
+            if lead.owner == Owner::Queue && unowned == Unowned::Route {
+                let source = sources.get(&row.source_id).map_or("", String::as_str);
+                let (lead, _) = self.route_new(&mut tx, &lead, source, now).await?;
+                routed.count(lead.owner);
+            }
             progress(u64::try_from(i).unwrap_or(0) + 1);
         }
         tx.commit().await?;
         self.timers_changed(true);
         metrics::counter!("leadpool_leads_created_total").increment(u64::try_from(n).unwrap_or(0));
-        Ok(n)
+        Ok((n, routed))
     }
 
     /// Writes every lead of the organization as CSV (the columns `prepare_import` reads,
@@ -399,12 +466,7 @@ impl App {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64, AppError> {
         let mut tx = self.store().read().await?;
-        let sources: HashMap<SourceId, String> = tx
-            .sources(org.id)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let sources = source_names(&mut tx, org).await?;
         let users: HashMap<_, String> = tx
             .users(org.id, &UserFilter::default())
             .await?

@@ -96,6 +96,10 @@ pub enum Command {
         /// Import the good rows and report each bad one, instead of refusing the file.
         #[arg(long)]
         skip_invalid: bool,
+        /// Leave rows without an owner_email in the manual assignment queue instead of
+        /// routing them through the rules (for a backlog of old leads).
+        #[arg(long)]
+        no_routing: bool,
         #[command(flatten)]
         db: DbArgs,
     },

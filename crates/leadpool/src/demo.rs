@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, bail};
-use leadpool_app::import::PreparedLead;
+use leadpool_app::import::{PreparedLead, Unowned};
 use leadpool_app::routing_settings::{GroupInput, ReassignmentInput};
 use leadpool_app::{App, Member, Principal};
 use leadpool_domain::lead::{LeadDraft, LeadInput};
@@ -181,9 +181,9 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
     }
     let (unowned, owned): (Vec<_>, Vec<_>) =
         rows.into_iter().partition(|r| r.owner == Owner::Queue);
-    app.insert_prepared(&org, owned, "demo data", &|_| {})
+    app.insert_prepared(&org, owned, Unowned::Route, "demo data", &|_| {})
         .await?;
-    app.insert_prepared(&org, unowned, UNOWNED_IMPORT, &|_| {})
+    app.insert_prepared(&org, unowned, Unowned::Queue, UNOWNED_IMPORT, &|_| {})
         .await?;
     Ok((org, keys))
 }

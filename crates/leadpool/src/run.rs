@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
+use leadpool_app::import::Unowned;
 use leadpool_app::timers::Scheduler;
 use leadpool_app::{App, AppError, Settings, SystemClock};
 use leadpool_domain::Role;
@@ -133,14 +134,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             org,
             source,
             skip_invalid,
+            no_routing,
             db,
         } => {
+            let unowned = if no_routing {
+                Unowned::Queue
+            } else {
+                Unowned::Route
+            };
             import(
                 cli.config.as_deref(),
                 &file,
                 &org,
                 &source,
-                skip_invalid,
+                (skip_invalid, unowned),
                 &db,
             )
             .await
@@ -532,7 +539,7 @@ async fn import(
     path: &Path,
     org: &str,
     source: &str,
-    skip_invalid: bool,
+    (skip_invalid, unowned): (bool, Unowned),
     db: &DbArgs,
 ) -> anyhow::Result<()> {
     let app = open_app(file, db).await?;
@@ -589,7 +596,7 @@ async fn import(
         )
     );
     let report = app
-        .commit_import(&org, plan, skip_invalid, &reason, &|n| {
+        .commit_import(&org, plan, skip_invalid, unowned, &reason, &|n| {
             writing.set_position(n)
         })
         .await
@@ -608,6 +615,17 @@ async fn import(
         report.skipped.len(),
         report.already_imported
     );
+    let r = report.routed;
+    if r.total() > 0 {
+        println!(
+            "leads without an owner, routed by the rules: {} ({} to agents, {} offered to agents, {} to pools, {} to the manual queue)",
+            r.total(),
+            r.to_agents,
+            r.offered,
+            r.to_pools,
+            r.to_queue
+        );
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use leadpool_app::import::Unowned;
 use leadpool_app::timers::Scheduler;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_domain::{PoolId, Role};
@@ -336,5 +337,50 @@ app_test! {
         let events = app.get("/api/v1/events", &a[1].token).await.body["events"].clone();
         assert_eq!(events[0]["kind"], "lead_assigned", "{events}");
         assert_eq!(events[0]["lead_id"], stray["id"]);
+    }
+}
+
+app_test! {
+    async fn imported_leads_without_an_owner_are_routed_like_intake_leads(app) {
+        let a = agents(&app, 2).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id]).await;
+        let (expo, _) = app.source("Expo").await;
+        let (web, _) = app.source("Website").await;
+        let only_expo = Conditions { sources: vec![leadpool_domain::SourceId::new(expo)], ..Conditions::default() };
+        app.rule("expo", only_expo, plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+
+        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let expo_source = tx.source(app.org.id, leadpool_domain::SourceId::new(expo)).await.unwrap_or_else(|e| panic!("{e}"));
+        let web_source = tx.source(app.org.id, leadpool_domain::SourceId::new(web)).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let csv = format!("name,owner_email\nAna Lima,\nBo Diaz,\nCy Park,{}\n", a[1].user.email);
+        let import = |source| {
+            let app = &app;
+            let csv = csv.clone();
+            async move {
+                let plan = app.app.prepare_import(&app.org, source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+                app.app.commit_import(&app.org, plan, false, Unowned::Route, "expo list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"))
+            }
+        };
+        let report = import(&expo_source).await;
+        assert_eq!(report.imported, 3);
+        assert_eq!((report.routed.to_agents, report.routed.to_queue, report.routed.total()), (2, 0, 2), "{report:?}");
+        let leads = app.get("/api/v1/leads?sort=created_at", &app.admin.token).await.body;
+        let owners: Vec<(String, i64)> = leads["items"].as_array().cloned().unwrap_or_default().iter().map(|l| (l["name"].as_str().unwrap_or_default().to_owned(), l["owner"]["user_id"].as_i64().unwrap_or_default())).collect();
+        let mut expected = vec![("Ana Lima".to_owned(), a[0].user.id.get()), ("Bo Diaz".to_owned(), a[1].user.id.get()), ("Cy Park".to_owned(), a[1].user.id.get())];
+        let mut got = owners.clone();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "round robin over the unowned rows; the owned row keeps its owner: {leads}");
+        let ana = leads["items"].as_array().and_then(|x| x.iter().find(|l| l["name"] == "Ana Lima")).cloned().unwrap_or_default();
+        assert_eq!(kinds(&app, &ana["id"]).await, ["created", "routed"]);
+
+        // A file from a source no rule takes leaves its unowned leads in the queue, saying why.
+        let csv = "name\nDee Moss\n".to_owned();
+        let plan = app.app.prepare_import(&app.org, &web_source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let report = app.app.commit_import(&app.org, plan, false, Unowned::Route, "web list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((report.routed.to_queue, report.routed.total()), (1, 1), "{report:?}");
+        let queue = app.get("/api/v1/queue", &app.admin.token).await.body;
+        assert!(queue.to_string().contains("Dee Moss") && queue.to_string().contains("no rule"), "{queue}");
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use leadpool_app::App;
-use leadpool_app::import::PreparedLead;
+use leadpool_app::import::{PreparedLead, Unowned};
 use leadpool_app::timers::{FireReport, Fired, Scheduler};
 use leadpool_domain::lead::{LeadDraft, LeadInput, LeadPatch};
 use leadpool_domain::{Actor, LeadId, Owner, Role, StatusId, Visibility};
@@ -213,7 +213,7 @@ app_test! {
                 created_at: None,
             })
             .collect();
-        app.app.insert_prepared(&app.org, rows, "race", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        app.app.insert_prepared(&app.org, rows, Unowned::Queue, "race", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(pending(&app.app).await, i64::try_from(n).unwrap_or(0));
         app.clock.advance(2 * HOUR);
         let a = Scheduler::new(app.app.clone(), "a").with_batch(200);

@@ -92,6 +92,7 @@ both_backends! {
         let (out, err) = text(&o);
         assert!(o.status.success(), "{out}{err}");
         assert!(out.contains("imported 2 leads") && out.contains("skipped 4 bad rows"), "{out}");
+        assert!(out.contains("leads without an owner, routed by the rules: 1 (0 to agents, 0 offered to agents, 0 to pools, 1 to the manual queue)"), "Cy Diaz has no owner and no rule takes him: {out}");
         assert!(err.contains("skipped line 3: emails[0]"), "{err}");
         let again = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--skip-invalid", "--database-url", &url]);
         let (out, _) = text(&again);
@@ -112,6 +113,13 @@ both_backends! {
         assert_eq!(&records[0][col("owner_email")], "bo@acme.test");
         assert_eq!(&records[0][col("budget")], "450000");
         assert_eq!(&records[1][col("status")], "Working");
+
+        let backlog = dir.path().join("backlog.csv");
+        std::fs::write(&backlog, "name,external_id\nOld Lead,old-1\n").unwrap_or_else(|e| panic!("{e}"));
+        let o = leadpool(&["import", &backlog.to_string_lossy(), "--org", "acme", "--source", "Website", "--no-routing", "--database-url", &url]);
+        let (out, err) = text(&o);
+        assert!(o.status.success() && out.contains("imported 1 leads"), "{out}{err}");
+        assert!(!out.contains("routed by the rules"), "--no-routing leaves the lead in the queue unrouted: {out}");
     }
 }
 
