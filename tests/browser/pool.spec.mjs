@@ -17,6 +17,7 @@ const env = (name) => {
 };
 const BASE = env("BASE_URL");
 const INTAKE_KEY = env("INTAKE_KEY");
+const ADMIN_TOKEN = env("ADMIN_TOKEN");
 const PASSWORD = env("PASSWORD");
 const ARTIFACTS = env("ARTIFACTS");
 const CHROMIUM = env("CHROMIUM");
@@ -111,6 +112,18 @@ async function intake() {
     });
     check(res.status === 201, `intake of ${name} answered ${res.status}: ${await res.text()}`);
   }
+}
+
+/// Calls the API as the admin; returns the parsed answer, failing on any status but `want`.
+async function api(method, path, body, want = 200) {
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  check(res.status === want, `${method} ${path} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
 }
 
 async function main() {
@@ -236,6 +249,35 @@ async function main() {
       check(filters && list && filters.y > list.y, "on a phone the filter panel sits under the list");
       await phone.screenshot({ path: join(ARTIFACTS, "08-phone-375-pool.png") });
       console.log(`  screenshot ${join(ARTIFACTS, "08-phone-375-pool.png")}`);
+    });
+
+    await step("an offer reaches A's open Offers page without a reload, with the time left", async () => {
+      await ana.goto(`${BASE}/offers`);
+      check((await ana.textContent("section.list h1")) === "Offers", "A should be on the Offers page");
+      check((await ana.textContent("#offer-list")).includes("No offers right now"), "A has no offers yet");
+      await ana.evaluate(() => (window.__noReload = true));
+      const users = await api("GET", "/users");
+      const anaId = users.items.find((u) => u.email === ANA.email)?.id;
+      check(anaId, `the admin should list ${ANA.email}: ${JSON.stringify(users)}`);
+      const group = await api("POST", "/groups", { name: "Openers", entries: [{ kind: "user", user_id: anaId }] }, 201);
+      await api("POST", "/rules", {
+        name: "Website → Ana",
+        plan: {
+          strategy: { kind: "round_robin" }, group_id: group.id, window_secs: 900, ignore_hours: true,
+          fallback: { kind: "queue" },
+        },
+      }, 201);
+      const res = await fetch(`${BASE}/api/v1/intake`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-intake-key": INTAKE_KEY },
+        body: JSON.stringify({ name: "Sara Nunes", email: "sara.nunes@example.com" }),
+      });
+      check(res.status === 201, `intake of Sara Nunes answered ${res.status}: ${await res.text()}`);
+      await ana.waitForFunction(() => document.querySelector("#offer-list")?.textContent.includes("Sara Nunes"), null, { timeout: 25_000 });
+      const row = (await ana.textContent("#offer-list tbody tr")).replace(/\s+/g, " ");
+      check(row.includes(" left") && row.includes("Accept"), `the offer should show the time left and Accept: ${row}`);
+      await stillSamePage(ana);
+      await shot(ana, "09-a-offer-arrived");
     });
 
     await step("no page logged an error", async () => {
