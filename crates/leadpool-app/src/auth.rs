@@ -133,6 +133,14 @@ impl App {
         Ok(Principal::Member(Box::new(member)))
     }
 
+    fn logins(&self) -> std::sync::MutexGuard<'_, crate::throttle::Throttle> {
+        // Only counters: a panic elsewhere while held leaves nothing half-done.
+        self.inner
+            .logins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn members_cache(&self) -> std::sync::MutexGuard<'_, MemberCache> {
         // The cache is only read, inserted into or cleared, so a panic elsewhere while the
         // lock was held cannot have left it half-written.
@@ -172,6 +180,9 @@ impl App {
         password: &str,
     ) -> Result<(Member, NewSession), AppError> {
         let email = email.trim().to_lowercase();
+        self.logins()
+            .check(&email, self.now())
+            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
         let mut tx = self.store().read().await?;
         let found = tx.user_for_login(&email).await;
         tx.commit().await?;
@@ -188,8 +199,10 @@ impl App {
         .await
         .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
         let Some(user) = user.filter(|u| ok && u.active) else {
+            self.logins().failed(&email, self.now());
             return Err(AppError::Unauthenticated(BAD_LOGIN));
         };
+        self.logins().succeeded(&email);
         let now = self.now();
         let ttl = i64::try_from(self.settings().session_ttl.as_millis()).unwrap_or(i64::MAX);
         let session = NewSession {

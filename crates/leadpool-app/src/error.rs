@@ -30,6 +30,12 @@ pub enum AppError {
         /// What conflicts, for people.
         message: String,
     },
+    /// Too many wrong passwords in a row for this address: it must wait before trying again.
+    #[error("too many failed sign-ins for this address; try again in {retry_after_secs} s")]
+    Throttled {
+        /// How long to wait.
+        retry_after_secs: u64,
+    },
     /// The database is overloaded; retrying is safe.
     #[error("the service is busy; retry shortly")]
     Busy,
@@ -47,6 +53,7 @@ impl AppError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::Conflict { code, .. } => code,
+            Self::Throttled { .. } => "too_many_attempts",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }

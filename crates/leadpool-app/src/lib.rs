@@ -16,6 +16,7 @@ pub mod offers;
 pub mod pool;
 pub mod routing_settings;
 pub mod secret;
+mod throttle;
 pub mod timers;
 
 use std::sync::Arc;
@@ -61,6 +62,8 @@ struct Inner {
     members: std::sync::Mutex<auth::MemberCache>,
     /// The group-commit claim writer, started by the first claim.
     claims: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<pool::ClaimJob>>,
+    /// Recent failed sign-ins by address (see `throttle`).
+    logins: std::sync::Mutex<throttle::Throttle>,
 }
 
 impl std::fmt::Debug for App {
@@ -83,6 +86,7 @@ impl App {
                 timer_wake: tokio::sync::Notify::new(),
                 members: std::sync::Mutex::default(),
                 claims: std::sync::OnceLock::new(),
+                logins: std::sync::Mutex::default(),
             }),
         }
     }

@@ -82,6 +82,10 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, json!({})),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, json!({})),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, json!({})),
+            AppError::Throttled { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({ "retry_after_secs": retry_after_secs }),
+            ),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, json!({})),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({})),
         };
@@ -107,6 +111,7 @@ impl IntoResponse for ApiError {
         if let Some(cause) = &self.internal {
             tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), code = self.code, %cause, "request failed");
         }
+        let retry_after = details_retry_after(&self.details);
         let mut details = self.details;
         if let (Some(obj), Some(id)) = (details.as_object_mut(), request_id) {
             obj.insert("request_id".into(), Value::String(id));
@@ -120,8 +125,17 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer"),
             );
         }
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         res
     }
+}
+
+/// The wait a refusal names, for the `Retry-After` header.
+fn details_retry_after(details: &Value) -> Option<u64> {
+    details.get("retry_after_secs").and_then(Value::as_u64)
 }
 
 /// No route matches.

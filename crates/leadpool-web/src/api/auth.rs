@@ -49,7 +49,8 @@ pub struct SessionDto {
 
 /// `POST /api/v1/auth/login`: sign in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "too many wrong passwords in a row for this address; see Retry-After")))]
 async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> Result<Response, ApiError> {
     let (member, session) = s.app.login(&b.email, &b.password).await?;
     let max_age = s.app.store_session_ttl_secs();

@@ -80,6 +80,13 @@ impl From<AppError> for UiError {
             AppError::Conflict { message, .. } => {
                 Self::new(StatusCode::CONFLICT, "That clashes with a change", message)
             }
+            AppError::Throttled { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many tries",
+                format!(
+                    "Too many failed sign-ins for this address. Try again in {retry_after_secs} seconds."
+                ),
+            ),
             AppError::Busy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "leadpool is busy",

@@ -129,7 +129,7 @@ struct LoginPage {
     chrome: Chrome,
     email: String,
     next: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,7 +223,18 @@ pub async fn login(State(s): State<AppState>, req: Request) -> Result<Response, 
                 chrome: Chrome::anonymous("Sign in"),
                 email: form.email,
                 next,
-                error: Some("That email and password do not match an active account."),
+                error: Some("That email and password do not match an active account.".into()),
+            },
+        ),
+        Err(AppError::Throttled { retry_after_secs }) => render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &LoginPage {
+                chrome: Chrome::anonymous("Sign in"),
+                email: form.email,
+                next,
+                error: Some(format!(
+                    "Too many failed sign-ins for this address. Try again in {retry_after_secs} seconds."
+                )),
             },
         ),
         Err(e) => Err(e.into()),

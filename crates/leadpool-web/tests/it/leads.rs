@@ -248,3 +248,35 @@ app_test! {
         assert_eq!(timeline.body["items"].as_array().map(Vec::len), Some(2), "created and routed, once");
     }
 }
+
+app_test! {
+    async fn wrong_passwords_in_a_row_make_the_address_wait_even_for_the_right_one(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        let login = |password: &'static str| {
+            let app = &app;
+            async move {
+                app.http
+                    .post(format!("{}/api/v1/auth/login", app.base))
+                    .json(&json!({ "email": "Ana@acme.test", "password": password }))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"))
+            }
+        };
+        for _ in 0..5 {
+            assert_eq!(login("wrong-password").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        let held = login(leadpool_testkit::app::PASSWORD).await;
+        assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(held.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
+        let body: Value = held.json().await.unwrap_or_default();
+        assert_eq!(body["error"]["code"], "too_many_attempts", "{body}");
+        assert_eq!(body["error"]["details"]["retry_after_secs"], 30, "{body}");
+        // Another address is not held back by Ana's.
+        assert_eq!(app.http.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "bo@acme.test", "password": "x" })).send().await.unwrap_or_else(|e| panic!("{e}")).status(), StatusCode::UNAUTHORIZED);
+
+        app.clock.advance(std::time::Duration::from_secs(30));
+        assert_eq!(login(leadpool_testkit::app::PASSWORD).await.status(), StatusCode::OK, "after the wait the right password works");
+        assert_eq!(login("wrong-password").await.status(), StatusCode::UNAUTHORIZED, "and a success starts the count afresh");
+    }
+}

@@ -168,6 +168,15 @@ app_test! {
         }
         assert!(wrong.html.contains(r#"value="ana@acme.test""#), "the address typed stays in the form");
         assert_eq!(browser.get("/leads").await.status, StatusCode::SEE_OTHER, "no session was opened");
+
+        // Guessing on: after five misses in a row the form says how long to wait.
+        for _ in 0..4 {
+            browser.post("/login", &[("email", "ana@acme.test"), ("password", "not-it")]).await;
+        }
+        let held = browser.post("/login", &[("email", "ana@acme.test"), ("password", "not-it")]).await;
+        assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(held.html.contains("Too many failed sign-ins for this address. Try again in 30 seconds."), "{}", held.html);
+        assert!(held.html.contains(r#"value="ana@acme.test""#), "the form is still there to try again");
     }
 }
 
