@@ -245,10 +245,10 @@ impl Store {
                         StoreError::Config(format!("cannot open SQLite database `{url}`: {e}"))
                     })
             };
-            // The writer first: it creates the file and switches it to WAL.
-            // Batch writes keep their statement journals in memory rather than in temporary
-            // files (measured: a quarter more claims per second); the readers' large sorts
-            // did worse in memory, so they keep the default.
+            // The writer first: it creates the file and switches it to WAL. Its batch writes
+            // keep their statement journals in memory rather than in temporary files
+            // (measured: a quarter more claims per second); the readers' large sorts did
+            // worse in memory, so they keep the default.
             let write = open(1, o.clone().pragma("temp_store", "memory")).await?;
             let read = open(opts.max_connections, o).await?;
             Ok(Self {
