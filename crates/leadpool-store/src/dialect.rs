@@ -119,7 +119,7 @@ pub enum Backend {
 /// How to open a store.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
-    /// Most connections held open at once.
+    /// Most connections held open at once (on SQLite, for reading: writes share one more).
     pub max_connections: u32,
     /// How long to wait for a lock (SQLite) or a connection before giving up.
     pub busy_timeout: Duration,

@@ -123,7 +123,9 @@ impl Key {
             }
             Self::MaxBodyBytes => "Largest request body accepted, in bytes (1024 to 67108864).",
             Self::SessionTtl => "How long a web session lasts: a number followed by s, m, h or d.",
-            Self::DbMaxConnections => "Most database connections held open (1 to 200).",
+            Self::DbMaxConnections => {
+                "Most database connections held open (1 to 200); on SQLite these read, and writes share one more."
+            }
             Self::OperatorToken => {
                 "Bearer token allowed to manage organizations through the API (at least 32 characters; generate one with `openssl rand -hex 32`); unset turns that API off."
             }
