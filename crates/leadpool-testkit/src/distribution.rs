@@ -3,9 +3,10 @@
 
 use leadpool_domain::routing::{Conditions, Fallback, GroupEntry, MemberRef, Plan, Strategy};
 use leadpool_domain::{GroupId, ReassignmentId, TeamId, UserId};
+use leadpool_store::Tx;
 use leadpool_store::routing::RuleSettings;
 
-use crate::TestApp;
+use crate::{TestApp, TestUser};
 
 /// A plan over `group` with this response window and fallback: one pass, hours respected.
 pub fn plan(
@@ -35,17 +36,12 @@ impl TestApp {
                 weight: 1,
             })
             .collect();
-        let mut tx = self
-            .app
-            .store()
-            .write()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = self.write_tx().await;
         let g = tx
             .insert_group(self.org.id, name, &entries, self.app.now())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        commit(tx).await;
         g.id
     }
 
@@ -57,31 +53,50 @@ impl TestApp {
             conditions,
             plan,
         };
-        let mut tx = self
-            .app
-            .store()
-            .write()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = self.write_tx().await;
         tx.insert_rule(self.org.id, &settings, self.app.now())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        commit(tx).await;
     }
 
     /// A reassignment group available to the whole organization.
     pub async fn reassignment(&self, name: &str, plan: &Plan) -> ReassignmentId {
-        let mut tx = self
-            .app
-            .store()
-            .write()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = self.write_tx().await;
         let rg = tx
             .insert_reassignment(self.org.id, name, plan, &[] as &[TeamId], self.app.now())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        commit(tx).await;
         rg.id
     }
+
+    /// The agent's open offers as the API lists them: `(offer id, lead id, PIN)`.
+    pub async fn offers_of(&self, who: &TestUser) -> Vec<(i64, i64, String)> {
+        self.get("/api/v1/offers", &who.token).await.body["offers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|o| {
+                (
+                    o["offer_id"].as_i64().unwrap_or_default(),
+                    o["lead"]["id"].as_i64().unwrap_or_default(),
+                    o["pin"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    async fn write_tx(&self) -> Tx {
+        self.app
+            .store()
+            .write()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+async fn commit(tx: Tx) {
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
 }

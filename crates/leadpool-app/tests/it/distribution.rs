@@ -67,23 +67,6 @@ async fn kinds(app: &TestApp, id: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The caller's open offers, as `(offer_id, lead_id, pin)`.
-async fn offers(app: &TestApp, who: &TestUser) -> Vec<(i64, i64, String)> {
-    app.get("/api/v1/offers", &who.token).await.body["offers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|o| {
-            (
-                o["offer_id"].as_i64().unwrap_or_default(),
-                o["lead"]["id"].as_i64().unwrap_or_default(),
-                o["pin"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
-
 fn offered_to(lead: &Value) -> bool {
     lead["owner"]["kind"] == "offer"
 }
@@ -97,16 +80,16 @@ app_test! {
         let (_, key) = app.source("Website").await;
         let l = lead_in(&app, &key, "Ana Lima").await;
         assert!(offered_to(&l), "{l}");
-        assert_eq!(offers(&app, &a[0]).await.len(), 1);
-        assert!(offers(&app, &a[1]).await.is_empty(), "round robin offers one at a time");
+        assert_eq!(app.offers_of(&a[0]).await.len(), 1);
+        assert!(app.offers_of(&a[1]).await.is_empty(), "round robin offers one at a time");
 
         let scheduler = Scheduler::new(app.app.clone(), "s");
         app.clock.advance(Duration::from_secs(WINDOW - 1));
         assert_eq!(scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")).fired, 0);
         app.clock.advance(Duration::from_secs(2));
         assert_eq!(scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")).fired, 1);
-        assert!(offers(&app, &a[0]).await.is_empty());
-        assert_eq!(offers(&app, &a[1]).await.len(), 1, "the next agent in line has it now");
+        assert!(app.offers_of(&a[0]).await.is_empty());
+        assert_eq!(app.offers_of(&a[1]).await.len(), 1, "the next agent in line has it now");
 
         app.clock.advance(Duration::from_secs(WINDOW + 1));
         assert_eq!(scheduler.run_due().await.unwrap_or_else(|e| panic!("{e}")).fired, 1);
@@ -131,12 +114,12 @@ app_test! {
         app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), Some(WINDOW), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let l = lead_in(&app, &key, "Ana Lima").await;
-        let (offer, _, _) = offers(&app, &a[0]).await[0].clone();
+        let (offer, _, _) = app.offers_of(&a[0]).await[0].clone();
         let other = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[1].token, json!({})).await;
         assert_eq!(other.status.as_u16(), 404, "only the offered agent may answer: {}", other.body);
         let declined = app.post(&format!("/api/v1/offers/{offer}/decline"), &a[0].token, json!({})).await;
         assert_eq!(declined.status.as_u16(), 200, "{}", declined.body);
-        let (next, _, _) = offers(&app, &a[1]).await[0].clone();
+        let (next, _, _) = app.offers_of(&a[1]).await[0].clone();
         let taken = app.post(&format!("/api/v1/offers/{next}/accept"), &a[1].token, json!({})).await;
         assert_eq!(taken.status.as_u16(), 200, "{}", taken.body);
         assert_eq!(taken.body["owner"]["user_id"], a[1].user.id.get());
@@ -156,7 +139,7 @@ app_test! {
         for i in 0..12 {
             leads.push(lead_in(&app, &key, &format!("Lead {i}")).await);
         }
-        let mine = offers(&app, &a[0]).await;
+        let mine = app.offers_of(&a[0]).await;
         assert_eq!(mine.len(), 12);
         // At the deadline itself both the accept and the window's end are allowed: the lock on
         // the lead lets only one happen.
@@ -197,8 +180,8 @@ app_test! {
         app.rule("shark tank", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(WINDOW), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let l = lead_in(&app, &key, "Ana Lima").await;
-        let (offer, lead_id, pin) = offers(&app, &a[1]).await[0].clone();
-        assert_eq!(offers(&app, &a[0]).await.len(), 1, "everyone is offered a broadcast");
+        let (offer, lead_id, pin) = app.offers_of(&a[1]).await[0].clone();
+        assert_eq!(app.offers_of(&a[0]).await.len(), 1, "everyone is offered a broadcast");
         let no_pin = app.post("/api/v1/calls", &a[1].token, json!({ "lead_id": lead_id, "direction": "outbound" })).await;
         assert_eq!(no_pin.status.as_u16(), 409);
         assert_eq!(no_pin.body["error"]["code"], "wrong_pin");
@@ -277,7 +260,7 @@ app_test! {
         assert_eq!(second.body["error"]["code"], "reassignment_in_progress");
         let by_hand = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [ids[0]], "agent_id": a[3].user.id.get() })).await;
         assert_eq!(by_hand.body["results"][0]["result"], "not_in_pool", "{}", by_hand.body);
-        let (offer, _, _) = offers(&app, &a[1]).await[0].clone();
+        let (offer, _, _) = app.offers_of(&a[1]).await[0].clone();
         let seen = app.get(&format!("/api/v1/offers/{offer}"), &app.admin.token).await.body;
         assert_eq!((seen["router_kind"].as_str(), seen["reassignment_in_progress"].as_bool()), (Some("reassignment"), Some(true)), "{seen}");
         assert_eq!(app.get(&format!("/api/v1/offers/{offer}"), &a[3].token).await.status.as_u16(), 403, "not offered to them");

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::directory::Directory;
 use super::error::UiError;
 use super::session::Posted;
-use super::view::{Choice, Chrome, Outcome, Row, when};
+use super::view::{Choice, Chrome, Outcome, Row, summary, when};
 use super::{Wants, render_page};
 use crate::AppState;
 
@@ -335,14 +335,7 @@ pub async fn apply(
         Action::Assign => "Assigned",
         Action::ToPool => "Moved",
     };
-    let mut summary = format!(
-        "{verb} {done} of {} lead{}.",
-        list.len(),
-        if list.len() == 1 { "" } else { "s" }
-    );
-    if done < list.len() {
-        summary.push_str(" Each lead that was not says why in its row.");
-    }
+    let summary = summary(verb, done, list.len(), "");
     let page = MovedPage {
         chrome: Chrome::signed_in("Move", m, &signed.csrf),
         summary,

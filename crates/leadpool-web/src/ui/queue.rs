@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::directory::Directory;
 use super::error::UiError;
 use super::session::{Posted, Signed};
-use super::view::{Choice, Chrome, Outcome, Row, when};
+use super::view::{Choice, Chrome, Outcome, Row, summary, when};
 use super::{Wants, render, render_page};
 use crate::AppState;
 
@@ -290,14 +290,12 @@ pub async fn assign(
         }
     }
     let done = answers.iter().filter(|a| a.row.is_some()).count();
-    let mut summary = format!(
-        "Assigned {done} of {} lead{} to {agent_name}.",
+    let summary = summary(
+        "Assigned",
+        done,
         answers.len(),
-        if answers.len() == 1 { "" } else { "s" }
+        &format!(" to {agent_name}"),
     );
-    if done < answers.len() {
-        summary.push_str(" Each lead that was not says why in its row.");
-    }
     let page = AssignedPage {
         chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
         summary,

@@ -94,6 +94,19 @@ pub struct Outcome {
     pub selectable: bool,
 }
 
+/// The line above per-lead answers: "Claimed 2 of 3 leads." (`to` follows "leads",
+/// such as " to Ana Silva"), and a pointer to the rows that say why.
+pub fn summary(verb: &str, done: usize, total: usize, to: &str) -> String {
+    let mut s = format!(
+        "{verb} {done} of {total} lead{}{to}.",
+        if total == 1 { "" } else { "s" }
+    );
+    if done < total {
+        s.push_str(" Each lead that was not says why in its row.");
+    }
+    s
+}
+
 /// A lead as a row of the list.
 #[derive(Debug)]
 pub struct Row {

@@ -7,7 +7,7 @@ use leadpool_domain::Role;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_testkit::app::PASSWORD;
 use leadpool_testkit::distribution::plan;
-use leadpool_testkit::{TestApp, TestUser, app_test};
+use leadpool_testkit::{TestApp, app_test};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, SET_COOKIE};
 use reqwest::{Client, StatusCode, redirect};
 use serde_json::{Value, json};
@@ -508,23 +508,6 @@ async fn arrives(app: &TestApp, key: &str, name: &str) -> i64 {
     a.body["lead"]["id"].as_i64().unwrap_or_default()
 }
 
-/// The agent's open offers as the API lists them: `(offer id, lead id, PIN)`.
-async fn offers_of(app: &TestApp, who: &TestUser) -> Vec<(i64, i64, String)> {
-    app.get("/api/v1/offers", &who.token).await.body["offers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|o| {
-            (
-                o["offer_id"].as_i64().unwrap_or_default(),
-                o["lead"]["id"].as_i64().unwrap_or_default(),
-                o["pin"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
-
 async fn owner_of(app: &TestApp, lead: i64) -> Value {
     app.get(&format!("/api/v1/leads/{lead}"), &app.admin.token)
         .await
@@ -574,7 +557,7 @@ app_test! {
         app.rule("Website broadcast", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(300), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let lead = arrives(&app, &key, "Carla Mendes").await;
-        let (offer, _, pin) = offers_of(&app, &ana).await.first().cloned().unwrap_or_else(|| panic!("no offer"));
+        let (offer, _, pin) = app.offers_of(&ana).await.first().cloned().unwrap_or_else(|| panic!("no offer"));
 
         let (ana_browser, bob_browser) = (Browser::new(&app), Browser::new(&app));
         ana_browser.sign_in("ana@acme.test").await;
@@ -602,7 +585,7 @@ app_test! {
 
         // Without htmx a decline answers with a page; a broadcast stays open to the others.
         let next = arrives(&app, &key, "Diego Alves").await;
-        let (offer, _, _) = offers_of(&app, &ana).await.into_iter().find(|o| o.1 == next).unwrap_or_else(|| panic!("no offer of {next}"));
+        let (offer, _, _) = app.offers_of(&ana).await.into_iter().find(|o| o.1 == next).unwrap_or_else(|| panic!("no offer of {next}"));
         let declined = ana_browser.post(&format!("/offers/{offer}/decline"), &[("csrf", &ana_csrf)]).await;
         assert_eq!(declined.status, StatusCode::OK, "{}", declined.html);
         assert!(declined.html.contains("<html") && declined.html.contains("You declined Diego Alves.") && declined.html.contains("Declined — it moves on without you"), "{}", declined.html);
@@ -629,12 +612,12 @@ app_test! {
         assert!(page.contains("You are <strong>paused</strong>") && page.contains("Resume taking leads"), "{page}");
 
         let lead = arrives(&app, &key, "Carla Mendes").await;
-        assert!(offers_of(&app, &ana).await.is_empty(), "a paused agent is passed over");
-        assert_eq!(offers_of(&app, &bob).await.first().map(|o| o.1), Some(lead));
+        assert!(app.offers_of(&ana).await.is_empty(), "a paused agent is passed over");
+        assert_eq!(app.offers_of(&bob).await.first().map(|o| o.1), Some(lead));
         browser.post("/offers/pause", &[("paused", "no"), ("csrf", &csrf)]).await;
         assert!(browser.get("/offers").await.html.contains("You are taking leads"));
         let next = arrives(&app, &key, "Diego Alves").await;
-        assert_eq!(offers_of(&app, &ana).await.first().map(|o| o.1), Some(next), "back in line");
+        assert_eq!(app.offers_of(&ana).await.first().map(|o| o.1), Some(next), "back in line");
     }
 }
 
@@ -749,7 +732,7 @@ app_test! {
         let sent = admin.post(&format!("/leads/{lead}/reassign"), &[("group", &group), ("csrf", &csrf)]).await;
         assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
         assert_eq!(owner_of(&app, lead).await["kind"], "offer");
-        assert_eq!(offers_of(&app, &carl).await.first().map(|o| o.1), Some(lead));
+        assert_eq!(app.offers_of(&carl).await.first().map(|o| o.1), Some(lead));
         let page = admin.get(&path).await.html;
         assert!(page.contains("Re-assign in progress") && page.contains("reassignment group &#34;Second look&#34;: "), "{page}");
         let again = admin.post(&format!("/leads/{lead}/reassign"), &[("group", &group), ("csrf", &csrf)]).await;
@@ -760,7 +743,7 @@ app_test! {
         bob_browser.sign_in("bob@acme.test").await;
         assert_eq!(bob_browser.get(&path).await.status, StatusCode::NOT_FOUND, "not his lead");
         let bobs = arrives(&app, &key, "Diego Alves").await;
-        let (offer, _, _) = offers_of(&app, &bob).await.into_iter().find(|o| o.1 == bobs).unwrap_or_else(|| panic!("no offer"));
+        let (offer, _, _) = app.offers_of(&bob).await.into_iter().find(|o| o.1 == bobs).unwrap_or_else(|| panic!("no offer"));
         app.post(&format!("/api/v1/offers/{offer}/accept"), &bob.token, json!({})).await;
         let own = bob_browser.get(&format!("/leads/{bobs}/routing")).await.html;
         assert!(own.contains("<h2>Why here?</h2>") && !own.contains("Send to a reassignment group") && !own.contains("Cancel offer"), "agents read why, without the staff's actions: {own}");
