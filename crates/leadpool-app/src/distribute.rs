@@ -8,14 +8,21 @@
 //! offer locks the lead first, so an accept racing the window's end, or fifty accepts racing
 //! each other, have exactly one outcome.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
+use leadpool_domain::calendar::Calendar;
+use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::Caps;
 use leadpool_domain::routing::{
-    self, AttemptOutcome, Candidate, Decision, History, MemberRef, OfferRefusal, Outcome, Plan,
-    RouteInput, Router, Strategy,
+    self, AttemptOutcome, Candidate, Decision, GroupEntry, History, MemberRef, OfferRefusal,
+    Outcome, Plan, RouteInput, Router, SkippedRule, Strategy,
 };
 use leadpool_domain::timer::TimerKind;
-use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, Timestamp, UserId};
-use leadpool_store::offers::{NewOffer, OfferState, StoredOffer};
+use leadpool_domain::{
+    Actor, GroupId, Lead, LeadId, OrgId, Owner, PoolId, SourceId, Timestamp, UserId,
+};
+use leadpool_store::offers::{NewEvent, NewOffer, OfferState, StoredOffer};
 use leadpool_store::routing::Reassignment;
 use leadpool_store::users::UserFilter;
 use leadpool_store::{StoreError, Tx};
@@ -42,6 +49,42 @@ pub(crate) enum Via<'a> {
 pub(crate) struct Prepared {
     router: Option<(Router, String, Plan)>,
     pub(crate) decision: Decision,
+}
+
+/// What routes one lead of a batch: the router, its name and plan, and the rules passed over.
+struct Chosen {
+    router: Router,
+    name: String,
+    plan: Plan,
+    skipped: Vec<SkippedRule>,
+}
+
+/// A lead to route and what routes it.
+pub(crate) struct ToRoute<'a> {
+    /// The lead, as read.
+    pub(crate) lead: &'a Lead,
+    /// What routes it.
+    pub(crate) via: Via<'a>,
+    /// The offers already made for it.
+    pub(crate) history: History,
+}
+
+/// The calendar a plan counts hours in: its own, or the organization's default when it names
+/// none or one since deleted.
+async fn plan_calendar(
+    tx: &mut Tx,
+    org: OrgId,
+    id: Option<i64>,
+) -> Result<Option<Calendar>, AppError> {
+    let stored = match id {
+        Some(id) => match tx.calendar(org, id).await {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound) => tx.default_calendar(org).await?,
+            Err(e) => return Err(e.into()),
+        },
+        None => tx.default_calendar(org).await?,
+    };
+    Ok(stored.map(|c| c.to_calendar()).transpose()?)
 }
 
 /// How an agent answers an offer.
@@ -189,119 +232,196 @@ impl App {
         lock: bool,
         now: Timestamp,
     ) -> Result<Prepared, AppError> {
-        let org = lead.org;
-        let (router, name, plan, skipped) = match via {
-            Via::Rules { source } => {
-                let rules = tx.rules(org).await?;
-                let (hit, skipped) = routing::match_rule(&rules, lead, source);
-                match hit {
-                    None => {
-                        return Ok(Prepared {
-                            router: None,
-                            decision: routing::no_rule(skipped),
-                        });
-                    }
-                    Some(r) => (
-                        Router::Rule { rule_id: r.id },
-                        r.name.clone(),
-                        r.plan.clone(),
-                        skipped,
-                    ),
-                }
-            }
-            Via::Reassignment(rg) => (
-                Router::Reassignment {
-                    reassignment_id: rg.id,
-                },
-                rg.name.clone(),
-                rg.plan.clone(),
-                Vec::new(),
-            ),
-            Via::After(o) => (
-                o.offer.router,
-                o.router_name.clone(),
-                o.plan.clone(),
-                Vec::new(),
-            ),
-        };
-        let entries = match plan.group_id {
-            Some(g) => match tx.group(org, g).await {
-                Ok(g) => g.entries,
-                Err(StoreError::NotFound) => Vec::new(),
-                Err(e) => return Err(e.into()),
-            },
-            None => Vec::new(),
-        };
-        let candidates = self.candidates(tx, org, &entries, &plan, lock).await?;
-        let members = routing::resolve_members(&entries, &candidates);
-        let cursor = match (plan.strategy, lock) {
-            (Strategy::RoundRobin, true) => tx.lock_cursor(org, router).await?,
-            (Strategy::RoundRobin, false) => tx.cursor(org, router).await?,
-            _ => routing::Cursor::default(),
-        };
-        // Hours matter only to a plan that respects them or counts a window in them.
-        let stored = match plan.calendar_id {
-            _ if plan.ignore_hours && plan.window_secs.is_none() => None,
-            Some(id) => match tx.calendar(org, id).await {
-                Ok(c) => Some(c),
-                Err(StoreError::NotFound) => tx.default_calendar(org).await?,
-                Err(e) => return Err(e.into()),
-            },
-            None => tx.default_calendar(org).await?,
-        };
-        let calendar = stored.map(|c| c.to_calendar()).transpose()?;
-        let mut decision = routing::decide(&RouteInput {
-            lead,
-            router,
-            router_name: &name,
-            skipped,
-            plan: &plan,
-            members: &members,
-            candidates: &candidates,
-            cursor,
-            history,
-            calendar: calendar.as_ref(),
-            now,
-        });
-        // The domain knows pools by id; people know them by name.
-        if let Outcome::Pool { pool_id } = decision.outcome {
-            match tx.pool(org, pool_id).await {
-                Ok(p) => decision.trace.outcome = format!("sent to pool \"{}\"", p.name),
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(Prepared {
-            router: Some((router, name, plan)),
-            decision,
-        })
+        let item = ToRoute { lead, via, history };
+        self.prepare_all(tx, lead.org, &[item], lock, now)
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal("no decision for the lead".into()))
     }
 
-    /// Everyone the plan may hand the lead to, as they are now: members by name and by tag,
-    /// the direct agent and the default assignee, with caps, counts and pause.
+    /// Decides where each of many leads of one organization goes, in order, each seeing the
+    /// decisions before it (round-robin positions, agents' new leads). What the decisions
+    /// share (rules, groups, agents, positions, calendars) is read once and, when `lock`,
+    /// locked: agents before positions, each in id order, as every routing locks them.
+    pub(crate) async fn prepare_all(
+        &self,
+        tx: &mut Tx,
+        org: OrgId,
+        items: &[ToRoute<'_>],
+        lock: bool,
+        now: Timestamp,
+    ) -> Result<Vec<Prepared>, AppError> {
+        let rules = if items.iter().any(|i| matches!(i.via, Via::Rules { .. })) {
+            tx.rules(org).await?
+        } else {
+            Vec::new()
+        };
+        // What routes each lead, or the rules it skipped when none matched.
+        let chosen: Vec<Result<Chosen, Vec<SkippedRule>>> = items
+            .iter()
+            .map(|item| match item.via {
+                Via::Rules { source } => {
+                    let (hit, skipped) = routing::match_rule(&rules, item.lead, source);
+                    match hit {
+                        Some(r) => Ok(Chosen {
+                            router: Router::Rule { rule_id: r.id },
+                            name: r.name.clone(),
+                            plan: r.plan.clone(),
+                            skipped,
+                        }),
+                        None => Err(skipped),
+                    }
+                }
+                Via::Reassignment(rg) => Ok(Chosen {
+                    router: Router::Reassignment {
+                        reassignment_id: rg.id,
+                    },
+                    name: rg.name.clone(),
+                    plan: rg.plan.clone(),
+                    skipped: Vec::new(),
+                }),
+                Via::After(o) => Ok(Chosen {
+                    router: o.offer.router,
+                    name: o.router_name.clone(),
+                    plan: o.plan.clone(),
+                    skipped: Vec::new(),
+                }),
+            })
+            .collect();
+        let plans: Vec<&Plan> = chosen.iter().flatten().map(|c| &c.plan).collect();
+        let mut group_ids: Vec<GroupId> = plans.iter().filter_map(|p| p.group_id).collect();
+        group_ids.sort_unstable();
+        group_ids.dedup();
+        let groups: HashMap<GroupId, Vec<GroupEntry>> = tx
+            .groups_by_ids(org, &group_ids)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g.entries))
+            .collect();
+        let entries_of = |p: &Plan| -> &[GroupEntry] {
+            p.group_id
+                .and_then(|g| groups.get(&g))
+                .map_or(&[], Vec::as_slice)
+        };
+        let wanted: Vec<(&[GroupEntry], &Plan)> =
+            plans.iter().map(|p| (entries_of(p), *p)).collect();
+        let mut candidates = self.candidates(tx, org, &wanted, lock).await?;
+        let round_robin: Vec<Router> = chosen
+            .iter()
+            .flatten()
+            .filter(|c| c.plan.strategy == Strategy::RoundRobin)
+            .map(|c| c.router)
+            .collect();
+        let mut cursors = if lock {
+            tx.lock_cursors(org, &round_robin).await?
+        } else {
+            let mut read = HashMap::new();
+            for r in round_robin {
+                read.insert(r, tx.cursor(org, r).await?);
+            }
+            read
+        };
+        let mut calendars: HashMap<Option<i64>, Option<Calendar>> = HashMap::new();
+        let mut pool_names: HashMap<PoolId, Option<String>> = HashMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        for (item, chosen) in items.iter().zip(chosen) {
+            let Chosen {
+                router,
+                name,
+                plan,
+                skipped,
+            } = match chosen {
+                Ok(c) => c,
+                Err(skipped) => {
+                    out.push(Prepared {
+                        router: None,
+                        decision: routing::no_rule(skipped),
+                    });
+                    continue;
+                }
+            };
+            // Hours matter only to a plan that respects them or counts a window in them.
+            let key = plan.calendar_id;
+            let calendar = if plan.ignore_hours && plan.window_secs.is_none() {
+                None
+            } else {
+                if let Entry::Vacant(v) = calendars.entry(key) {
+                    v.insert(plan_calendar(tx, org, key).await?);
+                }
+                calendars.get(&key).and_then(Option::as_ref)
+            };
+            let members = routing::resolve_members(entries_of(&plan), &candidates);
+            let mut decision = routing::decide(&RouteInput {
+                lead: item.lead,
+                router,
+                router_name: &name,
+                skipped,
+                plan: &plan,
+                members: &members,
+                candidates: &candidates,
+                cursor: cursors.get(&router).cloned().unwrap_or_default(),
+                history: item.history.clone(),
+                calendar,
+                now,
+            });
+            // The leads after this one see where it went.
+            if let Some(c) = &decision.cursor {
+                cursors.insert(router, c.clone());
+            }
+            if let Outcome::Agent { user_id, .. } = decision.outcome
+                && let Some(c) = candidates.iter_mut().find(|c| c.user == user_id)
+            {
+                c.took(item.lead, now);
+            }
+            // The domain knows pools by id; people know them by name.
+            if let Outcome::Pool { pool_id } = decision.outcome {
+                if let Entry::Vacant(v) = pool_names.entry(pool_id) {
+                    v.insert(match tx.pool(org, pool_id).await {
+                        Ok(p) => Some(p.name),
+                        Err(StoreError::NotFound) => None,
+                        Err(e) => return Err(e.into()),
+                    });
+                }
+                if let Some(Some(n)) = pool_names.get(&pool_id) {
+                    decision.trace.outcome = format!("sent to pool \"{n}\"");
+                }
+            }
+            out.push(Prepared {
+                router: Some((router, name, plan)),
+                decision,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Everyone the plans may hand a lead to, as they are now: members by name and by tag,
+    /// the direct agents and the default assignees, with caps, counts and pause.
     async fn candidates(
         &self,
         tx: &mut Tx,
         org: OrgId,
-        entries: &[routing::GroupEntry],
-        plan: &Plan,
+        plans: &[(&[GroupEntry], &Plan)],
         lock: bool,
     ) -> Result<Vec<Candidate>, AppError> {
         let mut ids: Vec<UserId> = Vec::new();
         let mut tags = Vec::new();
-        for e in entries {
-            match &e.member {
-                MemberRef::User { user_id } => ids.push(*user_id),
-                MemberRef::Tag { tag } => tags.push(tag.clone()),
+        for (entries, plan) in plans {
+            for e in *entries {
+                match &e.member {
+                    MemberRef::User { user_id } => ids.push(*user_id),
+                    MemberRef::Tag { tag } => tags.push(tag.clone()),
+                }
+            }
+            if let Strategy::DirectAgent { user_id } = plan.strategy {
+                ids.push(user_id);
+            }
+            if let routing::Fallback::Agent { user_id } = plan.fallback {
+                ids.push(user_id);
             }
         }
+        tags.sort_unstable();
+        tags.dedup();
         ids.extend(tx.users_tagged(org, &tags).await?);
-        if let Strategy::DirectAgent { user_id } = plan.strategy {
-            ids.push(user_id);
-        }
-        if let routing::Fallback::Agent { user_id } = plan.fallback {
-            ids.push(user_id);
-        }
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() {
@@ -327,7 +447,9 @@ impl App {
             .collect();
         // Counting leads is the dear part: only for agents with a cap, and loads only for
         // load balancing, which alone compares them.
-        let load_balanced = plan.strategy == Strategy::LoadBalanced;
+        let load_balanced = plans
+            .iter()
+            .any(|(_, p)| p.strategy == Strategy::LoadBalanced);
         let counted: Vec<UserId> = users
             .iter()
             .zip(&caps)
@@ -338,7 +460,7 @@ impl App {
         let loads = if load_balanced {
             tx.loads(org, &found).await?
         } else {
-            std::collections::HashMap::new()
+            HashMap::new()
         };
         Ok(users
             .into_iter()
@@ -362,8 +484,7 @@ impl App {
             .collect())
     }
 
-    /// Writes a prepared decision: the lead's `routed` transition, the offer and its window,
-    /// the round-robin position and the agents' events. Returns the lead and whether a
+    /// Writes a prepared decision (see [`App::apply_all`]). Returns the lead and whether a
     /// timer was set.
     pub(crate) async fn apply(
         &self,
@@ -373,99 +494,143 @@ impl App {
         actor: Actor,
         now: Timestamp,
     ) -> Result<(Lead, bool), AppError> {
-        let org = before.org;
-        let d = &p.decision;
-        let offer = match (&d.outcome, &p.router) {
-            (
-                Outcome::Offer {
-                    to,
-                    deadline,
-                    broadcast,
-                },
-                Some((router, name, plan)),
-            ) => {
-                let pin = new_pin()?;
-                let id = tx
-                    .insert_offer(
-                        org,
-                        &NewOffer {
-                            lead: before.id,
-                            router: *router,
-                            router_name: name,
-                            plan,
-                            to,
-                            deadline: *deadline,
-                            pin: &pin,
-                            broadcast: *broadcast,
-                            history: &d.history,
-                        },
-                        now,
-                    )
-                    .await?;
-                Some((id, pin))
-            }
-            _ => None,
+        let (mut leads, timer_set) = self.apply_all(tx, &[(before, p)], actor, now).await?;
+        let lead = leads
+            .pop()
+            .ok_or_else(|| AppError::Internal("no lead written".into()))?;
+        Ok((lead, timer_set))
+    }
+
+    /// Writes prepared decisions for distinct leads of one organization: each lead's `routed`
+    /// transition, the offers and their windows, the round-robin positions and the agents'
+    /// events, a few statements for all of them. Returns the leads and whether a timer was
+    /// set; fails (writing nothing the caller keeps) if any lead changed since it was read.
+    pub(crate) async fn apply_all(
+        &self,
+        tx: &mut Tx,
+        items: &[(&Lead, &Prepared)],
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<(Vec<Lead>, bool), AppError> {
+        let Some(org) = items.first().map(|(l, _)| l.org) else {
+            return Ok((Vec::new(), false));
         };
-        let owner = d
-            .owner(offer.as_ref().map(|(id, _)| *id))
-            .ok_or_else(|| AppError::Internal("an offer decided without a router".into()))?;
-        let t = d.transition(before, owner, actor, now);
-        if !tx.update_lead(before.version, &t).await? {
+        let mut transitions = Vec::with_capacity(items.len());
+        let mut offers = Vec::with_capacity(items.len());
+        for (before, p) in items {
+            let d = &p.decision;
+            let offer = match (&d.outcome, &p.router) {
+                (
+                    Outcome::Offer {
+                        to,
+                        deadline,
+                        broadcast,
+                    },
+                    Some((router, name, plan)),
+                ) => {
+                    let pin = new_pin()?;
+                    let id = tx
+                        .insert_offer(
+                            org,
+                            &NewOffer {
+                                lead: before.id,
+                                router: *router,
+                                router_name: name,
+                                plan,
+                                to,
+                                deadline: *deadline,
+                                pin: &pin,
+                                broadcast: *broadcast,
+                                history: &d.history,
+                            },
+                            now,
+                        )
+                        .await?;
+                    Some((id, pin))
+                }
+                _ => None,
+            };
+            let owner = d
+                .owner(offer.as_ref().map(|(id, _)| *id))
+                .ok_or_else(|| AppError::Internal("an offer decided without a router".into()))?;
+            transitions.push(d.transition(before, owner, actor, now));
+            offers.push(offer);
+        }
+        let changes: Vec<(&Lead, &Transition)> = items
+            .iter()
+            .zip(&transitions)
+            .map(|((before, _), t)| (*before, t))
+            .collect();
+        let written: HashSet<LeadId> = tx.update_leads(org, &changes).await?.into_iter().collect();
+        if let Some(t) = transitions.iter().find(|t| !written.contains(&t.lead.id)) {
             return Err(AppError::Conflict {
                 code: "lead_changed",
-                message: format!("lead {} changed meanwhile; try again", before.id),
+                message: format!("lead {} changed meanwhile; try again", t.lead.id),
             });
         }
-        // Only an agent's lead can have a reserve time running.
-        if before.owner.agent().is_some() {
-            self.sync_reserve(tx, before, &t).await?;
+        let mut cursors: Vec<(Router, routing::Cursor)> = Vec::new();
+        let mut windows = Vec::new();
+        let mut ended_offers = Vec::new();
+        let mut routed_to = Vec::new();
+        let mut events = Vec::new();
+        for (((before, p), t), offer) in items.iter().zip(&transitions).zip(&offers) {
+            let d = &p.decision;
+            // Only an agent's lead can have a reserve time running.
+            if before.owner.agent().is_some() {
+                self.sync_reserve(tx, before, t).await?;
+            }
+            if let (Some(c), Some((router, _, _))) = (&d.cursor, &p.router) {
+                match cursors.iter_mut().find(|(r, _)| r == router) {
+                    Some(last) => last.1 = c.clone(),
+                    None => cursors.push((*router, c.clone())),
+                }
+            }
+            let lead = &t.lead;
+            let was_offered = matches!(before.owner, Owner::Offer { .. });
+            match (&d.outcome, offer) {
+                (Outcome::Offer { to, deadline, .. }, Some((offer_id, pin))) => {
+                    windows.push((lead.id, TimerKind::OfferWindow, *deadline, lead.version));
+                    let payload = json!({
+                        "offer_id": offer_id, "deadline": deadline, "pin": pin,
+                        "lead_name": lead.name.as_ref().map(|n| n.as_str()),
+                    });
+                    events.extend(to.iter().map(|u| NewEvent {
+                        user: *u,
+                        lead: Some(lead.id),
+                        kind: "offer_made",
+                        payload: payload.clone(),
+                    }));
+                }
+                (Outcome::Agent { user_id, .. }, _) => {
+                    routed_to.push(*user_id);
+                    events.push(NewEvent {
+                        user: *user_id,
+                        lead: Some(lead.id),
+                        kind: "lead_assigned",
+                        payload: json!({ "reason": d.trace.summary() }),
+                    });
+                }
+                _ => {}
+            }
+            if was_offered && !matches!(d.outcome, Outcome::Offer { .. }) {
+                ended_offers.push(lead.id);
+            }
+            metrics::counter!("leadpool_routed_total", "outcome" => outcome_name(&d.outcome))
+                .increment(1);
         }
-        if let (Some(c), Some((router, _, _))) = (&d.cursor, &p.router) {
-            tx.save_cursor(org, *router, c).await?;
+        for lead in ended_offers {
+            tx.cancel_timer(lead, TimerKind::OfferWindow).await?;
         }
-        let lead = t.lead;
-        let was_offered = matches!(before.owner, Owner::Offer { .. });
-        let timer_set = match (&d.outcome, &offer) {
-            (Outcome::Offer { to, deadline, .. }, Some((offer_id, pin))) => {
-                tx.set_timer(
-                    org,
-                    lead.id,
-                    TimerKind::OfferWindow,
-                    *deadline,
-                    lead.version,
-                    now,
-                )
-                .await?;
-                let payload = json!({
-                    "offer_id": offer_id, "deadline": deadline, "pin": pin,
-                    "lead_name": lead.name.as_ref().map(|n| n.as_str()),
-                });
-                for u in to {
-                    tx.push_event(org, *u, Some(lead.id), "offer_made", &payload, now)
-                        .await?;
-                }
-                true
-            }
-            (Outcome::Agent { user_id, .. }, _) => {
-                if was_offered {
-                    tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
-                }
-                tx.set_last_routed(org, *user_id, now).await?;
-                let payload = json!({ "reason": d.trace.summary() });
-                tx.push_event(org, *user_id, Some(lead.id), "lead_assigned", &payload, now)
-                    .await?;
-                false
-            }
-            _ => {
-                if was_offered {
-                    tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
-                }
-                false
-            }
-        };
-        metrics::counter!("leadpool_routed_total", "outcome" => outcome_name(&d.outcome))
-            .increment(1);
-        Ok((lead, timer_set))
+        tx.save_cursors(org, &cursors).await?;
+        tx.set_timers(org, &windows, now).await?;
+        routed_to.sort_unstable();
+        routed_to.dedup();
+        tx.set_last_routed(org, &routed_to, now).await?;
+        tx.push_events(org, &events, now).await?;
+        Ok((
+            transitions.into_iter().map(|t| t.lead).collect(),
+            !windows.is_empty(),
+        ))
     }
 
     /// Routes a lead just stored through the organization's rules, in the caller's
@@ -564,22 +729,19 @@ impl App {
             "winner_id": winner.map(|(u, _)| u),
             "winner_name": winner.map(|(_, n)| n),
         });
-        for u in o
+        let events: Vec<NewEvent> = o
             .offer
             .to
             .iter()
             .filter(|u| winner.is_none_or(|(w, _)| w != **u))
-        {
-            tx.push_event(
-                lead_org,
-                *u,
-                Some(o.offer.lead_id),
-                "offer_withdrawn",
-                &payload,
-                now,
-            )
-            .await?;
-        }
+            .map(|u| NewEvent {
+                user: *u,
+                lead: Some(o.offer.lead_id),
+                kind: "offer_withdrawn",
+                payload: payload.clone(),
+            })
+            .collect();
+        tx.push_events(lead_org, &events, now).await?;
         Ok(())
     }
 }

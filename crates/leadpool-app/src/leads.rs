@@ -9,6 +9,7 @@ use leadpool_store::StoreError;
 use leadpool_store::leads::{After, LeadFilter, LeadSort, TimelineRecord};
 use leadpool_store::sources::Source;
 
+use crate::intake::NewLeadRequest;
 use crate::secret;
 use crate::{App, AppError, Member};
 
@@ -141,24 +142,22 @@ impl App {
     pub async fn intake(&self, key: &str, input: LeadInput) -> Result<Intake, AppError> {
         let source = self.source_for_key(key).await?;
         let draft = LeadDraft::parse(input)?;
-        let actor = Actor::Source {
-            source_id: source.id,
+        let external_id = draft.external_id.clone();
+        let request = NewLeadRequest {
+            actor: Actor::Source {
+                source_id: source.id,
+            },
+            team: source.team_id,
+            source: source.clone(),
+            draft,
+            owner: Owner::Queue,
+            reason: None,
         };
-        match self
-            .insert_new_lead(
-                &source,
-                draft.clone(),
-                Owner::Queue,
-                source.team_id,
-                actor,
-                None,
-            )
-            .await
-        {
+        match self.inner.new_leads.submit(self, request).await {
             Err(AppError::Conflict { .. }) => {
-                // A concurrent retry stored it first: answer with that lead.
+                // Another instance stored it first: answer with that lead.
                 let lead = self
-                    .existing_lead(&source, draft.external_id.as_deref())
+                    .existing_lead(&source, external_id.as_deref())
                     .await?
                     .ok_or(AppError::Busy)?;
                 Ok(Intake {
@@ -201,57 +200,6 @@ impl App {
         let lead = tx.lead_by_external_id(source.org, source.id, x).await?;
         tx.commit().await?;
         Ok(lead)
-    }
-
-    async fn insert_new_lead(
-        &self,
-        source: &Source,
-        draft: LeadDraft,
-        owner: Owner,
-        team: Option<leadpool_domain::TeamId>,
-        actor: Actor,
-        reason: Option<String>,
-    ) -> Result<(Lead, bool), AppError> {
-        let now = self.now();
-        let mut tx = self.store().write().await?;
-        // Checked inside the write transaction: a retry finds the lead its first try stored.
-        if let Some(x) = &draft.external_id
-            && let Some(existing) = tx.lead_by_external_id(source.org, source.id, x).await?
-        {
-            return Ok((existing, false));
-        }
-        let status = tx.default_status(source.org).await.map_err(|e| match e {
-            StoreError::NotFound => {
-                AppError::Internal(format!("organization {} has no status", source.org))
-            }
-            e => e.into(),
-        })?;
-        let new = draft.create(
-            source.org,
-            source.id,
-            status.to_ref(),
-            owner,
-            team,
-            actor,
-            reason,
-            now,
-        );
-        let lead = tx.insert_lead(&new).await?;
-        let timer_set = if status.expires_after_ms.is_some() {
-            self.sync_timers(&mut tx, None, &lead, now).await?
-        } else {
-            false
-        };
-        // Leads that arrive without an owner go through the routing rules at once.
-        let (lead, routed_timer) = if lead.owner == Owner::Queue {
-            self.route_new(&mut tx, &lead, &source.name, now).await?
-        } else {
-            (lead, false)
-        };
-        tx.commit().await?;
-        self.timers_changed(timer_set || routed_timer);
-        metrics::counter!("leadpool_leads_created_total").increment(1);
-        Ok((lead, true))
     }
 
     /// Adds a lead by hand. An agent's lead is theirs; an admin's or ISA's goes to the
@@ -308,16 +256,15 @@ impl App {
         };
         tx.commit().await?;
         let external_id = draft.external_id.clone();
-        let (lead, created) = self
-            .insert_new_lead(
-                &source,
-                draft,
-                owner,
-                team,
-                Actor::User { user_id: m.user.id },
-                Some("created by hand".into()),
-            )
-            .await?;
+        let request = NewLeadRequest {
+            source: source.clone(),
+            draft,
+            owner,
+            team,
+            actor: Actor::User { user_id: m.user.id },
+            reason: Some("created by hand".into()),
+        };
+        let (lead, created) = self.inner.new_leads.submit(self, request).await?;
         if !created {
             return Err(AppError::Conflict {
                 code: "already_exists",

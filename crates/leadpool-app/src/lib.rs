@@ -3,6 +3,8 @@
 //! the time from the injected [`Clock`].
 
 mod error;
+mod group_commit;
+mod intake;
 
 pub mod auth;
 pub mod bootstrap;
@@ -61,7 +63,9 @@ struct Inner {
     /// Members recently authenticated by API token, by token digest (see `auth`).
     members: std::sync::Mutex<auth::MemberCache>,
     /// The group-commit claim writer, started by the first claim.
-    claims: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<pool::ClaimJob>>,
+    claims: group_commit::Writer<pool::ClaimRequest>,
+    /// The group-commit writer of new leads, started by the first.
+    new_leads: group_commit::Writer<intake::NewLeadRequest>,
     /// Recent failed sign-ins by address (see `throttle`).
     logins: std::sync::Mutex<throttle::Throttle>,
 }
@@ -85,7 +89,8 @@ impl App {
                 settings,
                 timer_wake: tokio::sync::Notify::new(),
                 members: std::sync::Mutex::default(),
-                claims: std::sync::OnceLock::new(),
+                claims: group_commit::Writer::default(),
+                new_leads: group_commit::Writer::default(),
                 logins: std::sync::Mutex::default(),
             }),
         }

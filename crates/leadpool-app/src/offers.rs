@@ -123,7 +123,7 @@ impl App {
             )));
         }
         tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
-        tx.set_last_routed(org, agent.id, now).await?;
+        tx.set_last_routed(org, &[agent.id], now).await?;
         let mut history = stored.offer.history.clone();
         let others: Vec<UserId> = stored
             .offer

@@ -2,15 +2,15 @@
 //! the pools, caps and rejection reasons admins set.
 //!
 //! Claims go through one writer per process that takes every claim waiting and decides them
-//! all in one transaction (group commit): one commit for many claims instead of one each.
-//! Each claim is still decided on its own against the lead as the batch has left it, so the
+//! all in one transaction (see `group_commit`): one commit for many claims instead of one
+//! each. Each claim is still decided on its own against the lead as the batch has left it, so the
 //! first claim of a lead wins and later ones are told who won; each agent's cap is counted
 //! in the same transaction, with the agent's row locked on PostgreSQL where other instances
 //! claim at the same time.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, Weak};
+use std::future::Future;
 use std::time::Duration;
 
 use leadpool_domain::calendar::Calendar;
@@ -21,12 +21,13 @@ use leadpool_domain::pool::{
 use leadpool_domain::timer::{TimerChange, TimerKind};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, Role, TeamId, Timestamp, UserId};
 use leadpool_store::claims::{OrgPoolSettings, RejectReason};
+use leadpool_store::offers::NewEvent;
 use leadpool_store::pools::{Pool, PoolSettings};
 use leadpool_store::users::{User, UserFilter};
 use leadpool_store::{StoreError, Tx};
-use tokio::sync::{mpsc, oneshot};
 
-use crate::{App, AppError, Inner, Member};
+use crate::group_commit::Batched;
+use crate::{App, AppError, Member};
 
 /// Most leads one bulk claim, move or assignment may name.
 pub const MAX_BULK: usize = 500;
@@ -158,34 +159,26 @@ pub struct PoolInput {
     pub reject_cooldown: Option<Duration>,
 }
 
-/// A claim waiting for the group-commit writer.
-pub(crate) struct ClaimJob {
+/// One agent's claim, written by the group-commit writer with others waiting.
+pub(crate) struct ClaimRequest {
     member: Member,
     ids: Vec<LeadId>,
-    reply: oneshot::Sender<Result<Vec<ClaimAnswer>, AppError>>,
 }
 
-/// Starts this process's claim writer; it ends when the app is dropped.
-pub(crate) fn start_claim_writer(inner: Weak<Inner>) -> mpsc::UnboundedSender<ClaimJob> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<ClaimJob>();
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut count = first.ids.len();
-            let mut jobs = vec![first];
-            while count < MAX_BATCH_LEADS {
-                match rx.try_recv() {
-                    Ok(j) => {
-                        count += j.ids.len();
-                        jobs.push(j);
-                    }
-                    Err(_) => break,
-                }
-            }
-            let Some(inner) = inner.upgrade() else { break };
-            App { inner }.write_claims(jobs).await;
-        }
-    });
-    tx
+impl Batched for ClaimRequest {
+    type Answer = Vec<ClaimAnswer>;
+    const MAX_WEIGHT: usize = MAX_BATCH_LEADS;
+
+    fn weight(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn write(
+        app: &App,
+        batch: &[&Self],
+    ) -> impl Future<Output = Result<Vec<Result<Self::Answer, AppError>>, AppError>> + Send {
+        app.claim_together(batch)
+    }
 }
 
 pub(crate) fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
@@ -361,56 +354,11 @@ impl App {
             ));
         }
         let ids = bulk_ids(ids)?;
-        let (reply, answer) = oneshot::channel();
-        let job = ClaimJob {
+        let request = ClaimRequest {
             member: m.clone(),
             ids,
-            reply,
         };
-        let writer = self
-            .inner
-            .claims
-            .get_or_init(|| start_claim_writer(Arc::downgrade(&self.inner)));
-        writer
-            .send(job)
-            .map_err(|_| AppError::Internal("the claim writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| AppError::Internal("the claim writer dropped a claim".into()))?
-    }
-
-    /// Writes a batch of claims in one transaction; if that fails, each alone, so one bad
-    /// claim cannot fail the others.
-    async fn write_claims(&self, jobs: Vec<ClaimJob>) {
-        let asks: Vec<(&Member, &[LeadId])> =
-            jobs.iter().map(|j| (&j.member, j.ids.as_slice())).collect();
-        let together = self.claim_together(&asks).await;
-        match together {
-            Ok(answers) => {
-                for (job, a) in jobs.into_iter().zip(answers) {
-                    // A client that went away no longer needs its answer.
-                    let _ = job.reply.send(a);
-                }
-            }
-            Err(e) if jobs.len() > 1 => {
-                tracing::warn!(error = %e, claims = jobs.len(), "a claim batch failed; writing its claims one by one");
-                for job in jobs {
-                    let alone = match self
-                        .claim_together(&[(&job.member, job.ids.as_slice())])
-                        .await
-                    {
-                        Ok(mut a) => a.pop().unwrap_or_else(|| Ok(Vec::new())),
-                        Err(e) => Err(e),
-                    };
-                    let _ = job.reply.send(alone);
-                }
-            }
-            Err(e) => {
-                for job in jobs {
-                    let _ = job.reply.send(Err(AppError::Internal(e.to_string())));
-                }
-            }
-        }
+        self.inner.claims.submit(self, request).await
     }
 
     /// Decides and writes many agents' claims in one transaction. Each agent is read afresh
@@ -418,22 +366,22 @@ impl App {
     /// claims, from the pools they may see now, within their cap now.
     async fn claim_together(
         &self,
-        asks: &[(&Member, &[LeadId])],
+        asks: &[&ClaimRequest],
     ) -> Result<Vec<Result<Vec<ClaimAnswer>, AppError>>, AppError> {
         let now = self.now();
         let mut tx = self.store().write().await?;
         let mut out: Vec<Result<Vec<ClaimAnswer>, AppError>> =
             (0..asks.len()).map(|_| Ok(Vec::new())).collect();
-        let mut orgs: Vec<OrgId> = asks.iter().map(|(m, _)| m.viewer.org).collect();
+        let mut orgs: Vec<OrgId> = asks.iter().map(|a| a.member.viewer.org).collect();
         orgs.sort_unstable();
         orgs.dedup();
         let mut timer_set = false;
         for org in orgs {
             let here: Vec<usize> = (0..asks.len())
-                .filter(|&i| asks[i].0.viewer.org == org)
+                .filter(|&i| asks[i].member.viewer.org == org)
                 .collect();
             let mut state = OrgState::load(&mut tx, org).await?;
-            let ids: Vec<UserId> = here.iter().map(|&i| asks[i].0.user.id).collect();
+            let ids: Vec<UserId> = here.iter().map(|&i| asks[i].member.user.id).collect();
             let filter = UserFilter {
                 ids: Some(ids),
                 ..UserFilter::default()
@@ -453,7 +401,10 @@ impl App {
             // Agents before leads: the order every cap-counting transaction locks in.
             tx.lock_users(org, &capped).await?;
             let counts = tx.open_new_counts(org, &capped).await?;
-            let mut wanted: Vec<LeadId> = here.iter().flat_map(|&i| asks[i].1.to_vec()).collect();
+            let mut wanted: Vec<LeadId> = here
+                .iter()
+                .flat_map(|&i| asks[i].ids.iter().copied())
+                .collect();
             wanted.sort_unstable();
             wanted.dedup();
             let mut leads: HashMap<LeadId, Lead> = tx
@@ -467,7 +418,7 @@ impl App {
             let mut writes: Vec<(Lead, Transition)> = Vec::new();
             let mut reserves = Vec::new();
             for &i in &here {
-                let (m, asked) = asks[i];
+                let (m, asked) = (&asks[i].member, &asks[i].ids);
                 let user = match users.get(&m.user.id) {
                     Some(u) if u.active && u.role.is_agent() => u,
                     _ => {
@@ -786,13 +737,20 @@ impl App {
         let [answers] = answers;
         let answers = answers?;
         // The assignee hears of each lead (seed 001's email; delivered from the outbox).
-        for a in &answers {
-            if let ClaimResult::Moved { lead } = &a.result {
-                let payload = serde_json::json!({ "by": m.user.name, "reason": reason });
-                tx.push_event(org, agent, Some(lead.id), "lead_assigned", &payload, now)
-                    .await?;
-            }
-        }
+        let payload = serde_json::json!({ "by": m.user.name, "reason": reason });
+        let events: Vec<NewEvent> = answers
+            .iter()
+            .filter_map(|a| match &a.result {
+                ClaimResult::Moved { lead } => Some(NewEvent {
+                    user: agent,
+                    lead: Some(lead.id),
+                    kind: "lead_assigned",
+                    payload: payload.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        tx.push_events(org, &events, now).await?;
         tx.commit().await?;
         Ok(answers)
     }

@@ -11,7 +11,7 @@ use crate::leads::{Row, SELECT, changeable};
 use crate::{Sql, StoreError, Tx, to_json};
 
 /// Rows per statement: within both backends' limits on bound parameters.
-const CHUNK: usize = 400;
+pub(crate) const CHUNK: usize = 400;
 
 #[derive(sqlx::FromRow)]
 struct Taken {

@@ -516,6 +516,39 @@ impl Tx {
             .transpose()
     }
 
+    /// The leads that these sources already sent under these external ids.
+    pub async fn leads_by_external_ids(
+        &mut self,
+        org: OrgId,
+        keys: &[(SourceId, &str)],
+    ) -> Result<Vec<Lead>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(crate::bulk::CHUNK) {
+            let mut sources: Vec<SourceId> = chunk.iter().map(|(s, _)| *s).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            // Both lists together walk the (source_id, external_id) key; the pairs that only
+            // cross-match are dropped below. The unary plus keeps SQLite off the org index.
+            let mut q = Sql::new(SELECT);
+            q.push(" WHERE +l.org_id = ")
+                .push_bind(org)
+                .push(" AND l.source_id IN ")
+                .push_list(sources)
+                .push(" AND l.external_id IN ")
+                .push_list(chunk.iter().map(|(_, x)| *x));
+            for r in self.fetch_all::<Row>(&q).await? {
+                let lead: Lead = r.try_into()?;
+                if chunk
+                    .iter()
+                    .any(|(s, x)| *s == lead.source_id && lead.external_id.as_deref() == Some(*x))
+                {
+                    out.push(lead);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// A page of leads visible under `visibility`, matching `filter`, in `sort` order,
     /// starting after `after`.
     pub async fn leads(

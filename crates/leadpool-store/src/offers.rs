@@ -7,6 +7,7 @@ use leadpool_domain::routing::{Cursor, History, Offer, Plan, Router};
 use leadpool_domain::{LeadId, OfferId, OrgId, Timestamp, UserId};
 use serde_json::Value;
 
+use crate::bulk::CHUNK;
 use crate::dialect::for_update;
 use crate::{Sql, StoreError, Tx, from_json, to_json};
 
@@ -65,6 +66,19 @@ pub struct StoredOffer {
     pub created_at: Timestamp,
 }
 
+/// An event for an agent's outbox.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    /// Whose outbox.
+    pub user: UserId,
+    /// The lead it is about.
+    pub lead: Option<LeadId>,
+    /// What happened (`offer_made`, `lead_assigned`, …).
+    pub kind: &'a str,
+    /// Its details.
+    pub payload: Value,
+}
+
 /// An offer to store.
 #[derive(Debug, Clone)]
 pub struct NewOffer<'a> {
@@ -114,6 +128,12 @@ pub struct Load {
 
 #[derive(sqlx::FromRow)]
 struct CursorRow {
+    state: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyedCursorRow {
+    router: String,
     state: String,
 }
 
@@ -189,30 +209,64 @@ struct TaggedRow {
 }
 
 impl Tx {
-    /// A router's round-robin position, locked until the transaction ends so two routings
-    /// through the same rule take turns (SQLite's single writer already does).
-    pub async fn lock_cursor(&mut self, org: OrgId, router: Router) -> Result<Cursor, StoreError> {
-        let key = router.cursor_key();
-        let mut q = Sql::new("SELECT state FROM routing_cursors WHERE org_id = $1 AND router = $2")
-            .bind(org)
-            .bind(key.as_str());
-        q.push(for_update(self.backend()));
-        if let Some(row) = self.fetch_optional::<CursorRow>(&q).await? {
-            return from_json("routing_cursors.state", &row.state);
+    /// Routers' round-robin positions, locked until the transaction ends so routings through
+    /// the same rule take turns (SQLite's single writer already does). Locked in key order, so
+    /// two batches never wait on each other in a cycle. A router's first lead starts its line.
+    pub async fn lock_cursors(
+        &mut self,
+        org: OrgId,
+        routers: &[Router],
+    ) -> Result<HashMap<Router, Cursor>, StoreError> {
+        let mut keys: Vec<(String, Router)> =
+            routers.iter().map(|r| (r.cursor_key(), *r)).collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        keys.dedup_by(|a, b| a.0 == b.0);
+        let mut out = self.cursors_where(org, &keys).await?;
+        let missing: Vec<(String, Router)> = keys
+            .into_iter()
+            .filter(|(_, r)| !out.contains_key(r))
+            .collect();
+        if missing.is_empty() {
+            return Ok(out);
         }
-        // The router's first lead: two may race to create the row, so create it if missing
-        // and lock whichever row won.
-        self.execute(
-            &Sql::new(
-                "INSERT INTO routing_cursors (org_id, router, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(org)
-            .bind(key.as_str())
-            .bind(to_json(&Cursor::default())),
-        )
-        .await?;
-        let row: CursorRow = self.fetch_one(&q).await?;
-        from_json("routing_cursors.state", &row.state)
+        // Two may race to create a router's row: create it if missing and lock whichever won.
+        let mut q = Sql::new("INSERT INTO routing_cursors (org_id, router, state) VALUES ");
+        for (i, (key, _)) in missing.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .push_bind(org)
+                .push(", ")
+                .push_bind(key.as_str())
+                .push(", ")
+                .push_bind(to_json(&Cursor::default()))
+                .push(")");
+        }
+        q.push(" ON CONFLICT DO NOTHING");
+        self.execute(&q).await?;
+        out.extend(self.cursors_where(org, &missing).await?);
+        Ok(out)
+    }
+
+    async fn cursors_where(
+        &mut self,
+        org: OrgId,
+        keys: &[(String, Router)],
+    ) -> Result<HashMap<Router, Cursor>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut q = Sql::new("SELECT router, state FROM routing_cursors WHERE org_id = ");
+        q.push_bind(org)
+            .push(" AND router IN ")
+            .push_list(keys.iter().map(|(k, _)| k.as_str()))
+            .push(" ORDER BY router")
+            .push(for_update(self.backend()));
+        let mut out = HashMap::with_capacity(keys.len());
+        for row in self.fetch_all::<KeyedCursorRow>(&q).await? {
+            if let Some((_, r)) = keys.iter().find(|(k, _)| *k == row.router) {
+                out.insert(*r, from_json("routing_cursors.state", &row.state)?);
+            }
+        }
+        Ok(out)
     }
 
     /// A router's round-robin position without locking it (for dry runs).
@@ -226,21 +280,27 @@ impl Tx {
         }
     }
 
-    /// Stores a router's new position.
-    pub async fn save_cursor(
+    /// Stores routers' new positions (each router at most once).
+    pub async fn save_cursors(
         &mut self,
         org: OrgId,
-        router: Router,
-        cursor: &Cursor,
+        cursors: &[(Router, Cursor)],
     ) -> Result<(), StoreError> {
-        self.execute(
-            &Sql::new("UPDATE routing_cursors SET state = $3 WHERE org_id = $1 AND router = $2")
-                .bind(org)
-                .bind(router.cursor_key())
-                .bind(to_json(cursor)),
-        )
-        .await
-        .map(drop)
+        for chunk in cursors.chunks(CHUNK) {
+            let mut q = Sql::new("INSERT INTO routing_cursors (org_id, router, state) VALUES ");
+            for (i, (router, cursor)) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" })
+                    .push_bind(org)
+                    .push(", ")
+                    .push_bind(router.cursor_key())
+                    .push(", ")
+                    .push_bind(to_json(cursor))
+                    .push(")");
+            }
+            q.push(" ON CONFLICT (org_id, router) DO UPDATE SET state = excluded.state");
+            self.execute(&q).await?;
+        }
+        Ok(())
     }
 
     /// Stores an open offer and who may answer it; returns its id.
@@ -359,29 +419,35 @@ impl Tx {
             .collect()
     }
 
-    /// Adds an event for an agent.
-    pub async fn push_event(
+    /// Adds events to agents' outboxes (read by the UI and, later, email and webhooks).
+    pub async fn push_events(
         &mut self,
         org: OrgId,
-        user: UserId,
-        lead: Option<LeadId>,
-        kind: &str,
-        payload: &Value,
+        events: &[NewEvent<'_>],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.execute(
-            &Sql::new(
-                "INSERT INTO outbox (org_id, user_id, lead_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(org)
-            .bind(user)
-            .bind(lead)
-            .bind(kind)
-            .bind(to_json(payload))
-            .bind(now),
-        )
-        .await
-        .map(drop)
+        for chunk in events.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "INSERT INTO outbox (org_id, user_id, lead_id, kind, payload, created_at) VALUES ",
+            );
+            for (i, e) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" })
+                    .push_bind(org)
+                    .push(", ")
+                    .push_bind(e.user)
+                    .push(", ")
+                    .push_bind(e.lead)
+                    .push(", ")
+                    .push_bind(e.kind)
+                    .push(", ")
+                    .push_bind(to_json(&e.payload))
+                    .push(", ")
+                    .push_bind(now)
+                    .push(")");
+            }
+            self.execute(&q).await?;
+        }
+        Ok(())
     }
 
     /// An agent's events after the one with id `after`, oldest first.
@@ -447,21 +513,23 @@ impl Tx {
             .collect()
     }
 
-    /// Records that distribution just gave an agent a lead.
+    /// Records that distribution just gave these agents a lead.
     pub async fn set_last_routed(
         &mut self,
         org: OrgId,
-        user: UserId,
+        users: &[UserId],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.execute(
-            &Sql::new("UPDATE users SET last_routed_at = $3 WHERE org_id = $1 AND id = $2")
-                .bind(org)
-                .bind(user)
-                .bind(now),
-        )
-        .await
-        .map(drop)
+        for chunk in users.chunks(CHUNK) {
+            let mut q = Sql::new("UPDATE users SET last_routed_at = ");
+            q.push_bind(now)
+                .push(" WHERE org_id = ")
+                .push_bind(org)
+                .push(" AND id IN ")
+                .push_list(chunk.iter().copied());
+            self.execute(&q).await?;
+        }
+        Ok(())
     }
 
     /// Users of the organization with any of these tags.

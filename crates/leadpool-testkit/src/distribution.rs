@@ -88,7 +88,8 @@ impl TestApp {
             .collect()
     }
 
-    async fn write_tx(&self) -> Tx {
+    /// A write transaction for setting up state straight in the store.
+    pub async fn write_tx(&self) -> Tx {
         self.app
             .store()
             .write()

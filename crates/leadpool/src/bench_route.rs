@@ -237,7 +237,7 @@ async fn raw_phase(
                 let done = async {
                     let mut tx = store.write().await?;
                     tx.bench_bare_lead_insert(&new).await?;
-                    tx.save_cursor(org, Router::Rule { rule_id: rule }, &cursor)
+                    tx.save_cursors(org, &[(Router::Rule { rule_id: rule }, cursor)])
                         .await?;
                     tx.commit().await
                 }

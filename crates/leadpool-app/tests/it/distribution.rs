@@ -367,3 +367,71 @@ app_test! {
         assert!(queue.to_string().contains("Dee Moss") && queue.to_string().contains("no rule"), "{queue}");
     }
 }
+
+app_test! {
+    async fn a_burst_of_intakes_is_routed_as_if_one_after_another(app) {
+        // New leads expire after an hour into "Recycled": the timer must be for the lead as
+        // routed, or it would find the lead moved on and do nothing.
+        let capped = agents(&app, 4).await;
+        let mut tx = app.write_tx().await;
+        let statuses = tx.statuses(app.org.id).await.unwrap_or_else(|e| panic!("{e}"));
+        let recycled = statuses.iter().find(|s| s.name == "Recycled").map(|s| s.id);
+        let mut new = tx.default_status(app.org.id).await.unwrap_or_else(|e| panic!("{e}"));
+        new.expires_after_ms = Some(3_600_000);
+        new.expires_to_status_id = recycled;
+        tx.update_status(&new).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut third = tx.user(app.org.id, capped[2].user.id).await.unwrap_or_else(|e| panic!("{e}"));
+        third.max_new_leads = Some(3);
+        tx.update_user(&third).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<_> = capped.iter().map(|a| a.user.id).collect();
+        let g = app.group("line", &ids).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+        let (_, key) = app.source("Website").await;
+
+        // 60 clients at once; five of them send the same external id.
+        let mut clients = tokio::task::JoinSet::new();
+        for i in 0..60 {
+            let (http, url, key) = (app.http.clone(), format!("{}/api/v1/intake", app.base), key.clone());
+            let body = if i % 12 == 0 {
+                json!({ "name": "Dup Licate", "external_id": "dup-1" })
+            } else {
+                json!({ "name": format!("Lead {i}") })
+            };
+            clients.spawn(async move {
+                let r = http.post(url).header("x-intake-key", key).json(&body).send().await.unwrap_or_else(|e| panic!("{e}"));
+                let status = r.status().as_u16();
+                (i, status, r.json::<Value>().await.unwrap_or_default())
+            });
+        }
+        let mut dup_ids = Vec::new();
+        while let Some(done) = clients.join_next().await {
+            let (i, status, body) = done.unwrap_or_else(|e| panic!("{e}"));
+            assert!(status == 201 || status == 200, "{status} {body}");
+            assert_eq!(body["lead"]["owner"]["kind"], "agent", "{body}");
+            if i % 12 == 0 {
+                dup_ids.push(body["lead"]["id"].clone());
+            }
+        }
+        dup_ids.dedup();
+        assert_eq!(dup_ids.len(), 1, "every retry answers with the one lead: {dup_ids:?}");
+
+        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let held = tx.open_new_counts(app.org.id, &ids).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let counts: Vec<u32> = ids.iter().map(|u| held.get(u).copied().unwrap_or(0)).collect();
+        assert_eq!(counts.iter().sum::<u32>(), 56, "{counts:?}");
+        assert_eq!(counts[2], 3, "the capped agent stops at the cap: {counts:?}");
+        let free = [counts[0], counts[1], counts[3]];
+        assert!(free.iter().max().unwrap_or(&0) - free.iter().min().unwrap_or(&0) <= 1, "round robin stays fair: {counts:?}");
+        for a in &capped {
+            let events = app.get("/api/v1/events", &a.token).await.body["events"].as_array().map_or(0, Vec::len);
+            let mine = held.get(&a.user.id).copied().unwrap_or(0);
+            assert_eq!(events, mine as usize, "one lead_assigned event per lead");
+        }
+
+        app.clock.advance(Duration::from_secs(2 * 3600));
+        let fired = Scheduler::new(app.app.clone(), "a").run_due().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fired.fired, 56, "every routed lead's status expires: {fired:?}");
+    }
+}

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{TeamId, UserId};
+use crate::lead::Lead;
 use crate::pool::Caps;
+use crate::status::StatusCategory;
 use crate::time::Timestamp;
 
 /// One entry of a group: an individual, or every agent with a tag (resolved when a lead is
@@ -65,6 +67,22 @@ pub struct Candidate {
     pub open_leads: u32,
     /// When they last got a lead from distribution.
     pub last_lead_at: Option<Timestamp>,
+}
+
+impl Candidate {
+    /// Counts a lead just handed to them, so a later decision in the same batch sees it
+    /// against their cap, their load and when they last got one.
+    pub fn took(&mut self, lead: &Lead, now: Timestamp) {
+        match lead.status.category {
+            StatusCategory::New => {
+                self.open_new += 1;
+                self.open_leads += 1;
+            }
+            StatusCategory::Closed => {}
+            _ => self.open_leads += 1,
+        }
+        self.last_lead_at = Some(now);
+    }
 }
 
 /// The members of a group in line order with their weights: entries in order, a tag's agents

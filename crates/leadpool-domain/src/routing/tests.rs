@@ -629,6 +629,61 @@ proptest! {
         }
     }
 
+    /// Leads decided one after another, each agent counting the leads the earlier decisions
+    /// gave them (as a batch of intakes is decided), never push anyone over their cap, and
+    /// load balancing keeps the uncapped agents' counts within one of each other.
+    #[test]
+    fn decisions_in_a_row_that_count_what_they_gave_respect_caps_and_balance(
+        caps in prop::collection::vec(prop::option::of(0u32..6), 1..8),
+        leads in 1usize..40,
+        load_balanced in any::<bool>(),
+    ) {
+        let lead = new_lead(serde_json::json!({}), &[]);
+        let p = plan(if load_balanced { Strategy::LoadBalanced } else { Strategy::RoundRobin }, None);
+        let mut cands: Vec<Candidate> = caps
+            .iter()
+            .enumerate()
+            .map(|(i, max)| {
+                let mut c = agent(i64::try_from(i).unwrap_or(0) + 1);
+                c.caps.max_new = *max;
+                c
+            })
+            .collect();
+        let members: Vec<(UserId, u32)> = cands.iter().map(|c| (c.user, 1)).collect();
+        let mut cursor = Cursor::default();
+        for n in 0..leads {
+            let now = at(1_000 + i64::try_from(n).unwrap_or(0));
+            let mut i = input(&lead, &p, &members, &cands, cursor.clone());
+            i.now = now;
+            let d = decide(&i);
+            if let Some(c) = d.cursor.clone() {
+                cursor = c;
+            }
+            match d.outcome {
+                Outcome::Agent { user_id, .. } => {
+                    let c = cands.iter_mut().find(|c| c.user == user_id);
+                    prop_assert!(c.is_some());
+                    if let Some(c) = c {
+                        c.took(&lead, now);
+                        prop_assert_eq!(c.last_lead_at, Some(now));
+                    }
+                }
+                Outcome::Queue => {
+                    prop_assert!(cands.iter().all(|c| c.caps.max_new.is_some_and(|m| c.open_new >= m)));
+                }
+                other => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+        for c in &cands {
+            prop_assert!(c.caps.max_new.is_none_or(|m| c.open_new <= m), "{c:?}");
+            prop_assert_eq!(c.open_new, c.open_leads);
+        }
+        let free: Vec<u32> = cands.iter().filter(|c| c.caps.max_new.is_none()).map(|c| c.open_new).collect();
+        if let (Some(lo), Some(hi)) = (free.iter().min(), free.iter().max()) {
+            prop_assert!(hi - lo <= 1, "uncapped counts {free:?}");
+        }
+    }
+
     /// However many offered agents race to accept a broadcast, in any order, exactly one wins
     /// and every later one is told who.
     #[test]

@@ -457,6 +457,26 @@ both_backends! {
                 .map(|l| l.id),
             Some(other_source.id)
         );
+        // The batch lookup finds exact (source, external id) pairs, never a cross-match.
+        let mut found: Vec<_> = tx
+            .leads_by_external_ids(
+                acme.id(),
+                &[(acme.source.id, "ext-1"), (zillow.id, "ext-2"), (zillow.id, "ext-1")],
+            )
+            .await
+            .expect("looked up")
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        found.sort_unstable();
+        let mut expected = vec![first.id, other_source.id];
+        expected.sort_unstable();
+        assert_eq!(found, expected);
+        let only_zillow = tx
+            .leads_by_external_ids(acme.id(), &[(zillow.id, "ext-1"), (acme.source.id, "ext-9")])
+            .await
+            .expect("looked up");
+        assert_eq!(only_zillow.iter().map(|l| l.id).collect::<Vec<_>>(), [other_source.id]);
     }
 }
 

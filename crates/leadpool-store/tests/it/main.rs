@@ -8,6 +8,7 @@ mod lead_lists;
 mod leads;
 mod migrations;
 mod organizations;
+mod routing;
 mod search;
 mod sources;
 mod statuses_and_pools;

@@ -1,0 +1,209 @@
+//! Storing new leads, from a source's intake or added by hand, through the group-commit
+//! writer: every lead waiting is stored and routed in one transaction. The rules, groups,
+//! agents and round-robin positions are read (and on PostgreSQL locked) once for the batch,
+//! and the leads are decided in arrival order, each seeing where the ones before it went.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use leadpool_domain::lead::LeadDraft;
+use leadpool_domain::routing::History;
+use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, TeamId, Timestamp};
+use leadpool_store::sources::Source;
+use leadpool_store::{StoreError, Tx};
+
+use crate::distribute::{Prepared, ToRoute, Via};
+use crate::group_commit::Batched;
+use crate::{App, AppError};
+
+/// Most leads one transaction stores; more wait for the next.
+const MAX_BATCH: usize = 500;
+
+/// A lead to store.
+pub(crate) struct NewLeadRequest {
+    /// Where it came from.
+    pub(crate) source: Source,
+    /// What it says.
+    pub(crate) draft: LeadDraft,
+    /// Who holds it; `Owner::Queue` sends it through the routing rules.
+    pub(crate) owner: Owner,
+    /// Its team.
+    pub(crate) team: Option<TeamId>,
+    /// Who added it.
+    pub(crate) actor: Actor,
+    /// Why, for the timeline.
+    pub(crate) reason: Option<String>,
+}
+
+impl Batched for NewLeadRequest {
+    /// The lead as stored and routed, and `false` when the source had already sent its
+    /// external id (nothing was written).
+    type Answer = (Lead, bool);
+    const MAX_WEIGHT: usize = MAX_BATCH;
+
+    fn weight(&self) -> usize {
+        1
+    }
+
+    fn write(
+        app: &App,
+        batch: &[&Self],
+    ) -> impl Future<Output = Result<Vec<Result<Self::Answer, AppError>>, AppError>> + Send {
+        app.store_new_leads(batch)
+    }
+}
+
+/// Where one request of a batch stands.
+enum Stored {
+    /// Stored as this lead (by id in the batch's list).
+    Created(LeadId),
+    /// Already stored: an earlier lead with the same external id.
+    Known(Box<Lead>),
+    /// Sent twice in this batch: the answer is the first one's lead.
+    Again(LeadId),
+}
+
+impl App {
+    /// Stores and routes new leads in one transaction.
+    async fn store_new_leads(
+        &self,
+        batch: &[&NewLeadRequest],
+    ) -> Result<Vec<Result<(Lead, bool), AppError>>, AppError> {
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let mut orgs: Vec<OrgId> = batch.iter().map(|r| r.source.org).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        let mut stored: Vec<Option<Stored>> = batch.iter().map(|_| None).collect();
+        let mut leads: HashMap<LeadId, Lead> = HashMap::new();
+        let mut timer_set = false;
+        for org in orgs {
+            let here: Vec<usize> = (0..batch.len())
+                .filter(|&i| batch[i].source.org == org)
+                .collect();
+            let (created, set) = self
+                .store_in_org(&mut tx, org, batch, &here, &mut stored, now)
+                .await?;
+            timer_set |= set;
+            leads.extend(created.into_iter().map(|l| (l.id, l)));
+        }
+        tx.commit().await?;
+        self.timers_changed(timer_set);
+        metrics::counter!("leadpool_leads_created_total").increment(leads.len() as u64);
+        Ok(stored
+            .into_iter()
+            .map(|s| match s {
+                Some(Stored::Created(id)) => lead_of(&leads, id).map(|l| (l, true)),
+                Some(Stored::Again(id)) => lead_of(&leads, id).map(|l| (l, false)),
+                Some(Stored::Known(l)) => Ok((*l, false)),
+                None => Err(AppError::Internal("a new lead was left out".into())),
+            })
+            .collect())
+    }
+
+    /// Stores the requests `here` (all of organization `org`), routes those without an
+    /// owner, and sets their status timers. Returns the leads as they now are and whether a
+    /// timer was set.
+    async fn store_in_org(
+        &self,
+        tx: &mut Tx,
+        org: OrgId,
+        batch: &[&NewLeadRequest],
+        here: &[usize],
+        stored: &mut [Option<Stored>],
+        now: Timestamp,
+    ) -> Result<(Vec<Lead>, bool), AppError> {
+        // Checked inside the write transaction: a retry finds the lead its first try stored.
+        let keys: Vec<(SourceId, &str)> = here
+            .iter()
+            .filter_map(|&i| {
+                let r = batch[i];
+                r.draft.external_id.as_deref().map(|x| (r.source.id, x))
+            })
+            .collect();
+        let mut known: HashMap<(SourceId, String), Stored> = tx
+            .leads_by_external_ids(org, &keys)
+            .await?
+            .into_iter()
+            .filter_map(|l| {
+                let key = (l.source_id, l.external_id.clone()?);
+                Some((key, Stored::Known(Box::new(l))))
+            })
+            .collect();
+        let status = tx.default_status(org).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::Internal(format!("organization {org} has no status")),
+            e => e.into(),
+        })?;
+        let mut created: Vec<(usize, Lead)> = Vec::new();
+        for &i in here {
+            let r = batch[i];
+            let key = r.draft.external_id.clone().map(|x| (r.source.id, x));
+            if let Some(k) = &key
+                && let Some(earlier) = known.get(k)
+            {
+                stored[i] = Some(match earlier {
+                    Stored::Known(l) => Stored::Known(l.clone()),
+                    Stored::Created(id) | Stored::Again(id) => Stored::Again(*id),
+                });
+                continue;
+            }
+            let new = r.draft.clone().create(
+                org,
+                r.source.id,
+                status.to_ref(),
+                r.owner,
+                r.team,
+                r.actor,
+                r.reason.clone(),
+                now,
+            );
+            let lead = tx.insert_lead(&new).await?;
+            if let Some(k) = key {
+                known.insert(k, Stored::Created(lead.id));
+            }
+            stored[i] = Some(Stored::Created(lead.id));
+            created.push((i, lead));
+        }
+        // Leads that arrive without an owner go through the routing rules at once.
+        let to_route: Vec<ToRoute> = created
+            .iter()
+            .filter(|(_, l)| l.owner == Owner::Queue)
+            .map(|(i, lead)| ToRoute {
+                lead,
+                via: Via::Rules {
+                    source: &batch[*i].source.name,
+                },
+                history: History::default(),
+            })
+            .collect();
+        let prepared = self.prepare_all(tx, org, &to_route, true, now).await?;
+        let decided: Vec<(&Lead, &Prepared)> =
+            to_route.iter().map(|t| t.lead).zip(&prepared).collect();
+        let (routed, offered) = self.apply_all(tx, &decided, Actor::System, now).await?;
+        let mut routed: HashMap<LeadId, Lead> = routed.into_iter().map(|l| (l.id, l)).collect();
+        let leads: Vec<Lead> = created
+            .into_iter()
+            .map(|(_, l)| routed.remove(&l.id).unwrap_or(l))
+            .collect();
+        // Set on the leads as routed, so each timer is for the version it will find.
+        let mut expiries = Vec::new();
+        if status.expires_after_ms.is_some() {
+            let rule = tx.status_expiry(org, status.id).await?;
+            for l in &leads {
+                if let TimerChange::Set(due) = status_expiry_change(None, l, rule.as_ref(), now) {
+                    expiries.push((l.id, TimerKind::StatusExpiry, due, l.version));
+                }
+            }
+            tx.set_timers(org, &expiries, now).await?;
+        }
+        Ok((leads, offered || !expiries.is_empty()))
+    }
+}
+
+fn lead_of(leads: &HashMap<LeadId, Lead>, id: LeadId) -> Result<Lead, AppError> {
+    leads
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| AppError::Internal(format!("lead {id} was stored but not kept")))
+}
