@@ -69,23 +69,34 @@ impl<R: Batched> Writer<R> {
 
 fn start<R: Batched>(inner: Weak<Inner>) -> mpsc::UnboundedSender<Queued<R>> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Queued<R>>();
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut weight = first.request.weight();
-            let mut batch = vec![first];
-            while weight < R::MAX_WEIGHT {
-                match rx.try_recv() {
-                    Ok(q) => {
-                        weight += q.request.weight();
-                        batch.push(q);
+    // Its own thread, on the app's runtime (its I/O, timers and tasks): woken the moment a
+    // statement returns instead of queueing behind every HTTP task for a worker. The writer
+    // runs one statement after another, so each wait for a turn would add to every request.
+    let runtime = tokio::runtime::Handle::current();
+    let spawned = std::thread::Builder::new()
+        .name("leadpool-writer".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                while let Some(first) = rx.recv().await {
+                    let mut weight = first.request.weight();
+                    let mut batch = vec![first];
+                    while weight < R::MAX_WEIGHT {
+                        match rx.try_recv() {
+                            Ok(q) => {
+                                weight += q.request.weight();
+                                batch.push(q);
+                            }
+                            Err(_) => break,
+                        }
                     }
-                    Err(_) => break,
+                    let Some(inner) = inner.upgrade() else { break };
+                    write_batch(&App { inner }, batch).await;
                 }
-            }
-            let Some(inner) = inner.upgrade() else { break };
-            write_batch(&App { inner }, batch).await;
-        }
-    });
+            })
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start a writer thread; its requests fail");
+    }
     tx
 }
 

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use leadpool_domain::lead::LeadDraft;
+use leadpool_domain::lead::{LeadDraft, NewLead};
 use leadpool_domain::routing::History;
 use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, TeamId, Timestamp};
@@ -122,31 +122,35 @@ impl App {
                 r.draft.external_id.as_deref().map(|x| (r.source.id, x))
             })
             .collect();
-        let mut known: HashMap<(SourceId, String), Stored> = tx
+        let known: HashMap<(SourceId, String), Lead> = tx
             .leads_by_external_ids(org, &keys)
             .await?
             .into_iter()
-            .filter_map(|l| {
-                let key = (l.source_id, l.external_id.clone()?);
-                Some((key, Stored::Known(Box::new(l))))
-            })
+            .filter_map(|l| Some(((l.source_id, l.external_id.clone()?), l)))
             .collect();
         let status = tx.default_status(org).await.map_err(|e| match e {
             StoreError::NotFound => AppError::Internal(format!("organization {org} has no status")),
             e => e.into(),
         })?;
-        let mut created: Vec<(usize, Lead)> = Vec::new();
+        // Which requests are new, each external id once; the repeats answer with the first.
+        let mut fresh: Vec<(usize, NewLead)> = Vec::new();
+        let mut first_of: HashMap<(SourceId, String), usize> = HashMap::new();
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
         for &i in here {
             let r = batch[i];
             let key = r.draft.external_id.clone().map(|x| (r.source.id, x));
-            if let Some(k) = &key
-                && let Some(earlier) = known.get(k)
-            {
-                stored[i] = Some(match earlier {
-                    Stored::Known(l) => Stored::Known(l.clone()),
-                    Stored::Created(id) | Stored::Again(id) => Stored::Again(*id),
-                });
-                continue;
+            if let Some(k) = &key {
+                if let Some(l) = known.get(k) {
+                    stored[i] = Some(Stored::Known(Box::new(l.clone())));
+                    continue;
+                }
+                if let Some(&n) = first_of.get(k) {
+                    repeats.push((i, n));
+                    continue;
+                }
+            }
+            if let Some(k) = key {
+                first_of.insert(k, fresh.len());
             }
             let new = r.draft.clone().create(
                 org,
@@ -158,13 +162,17 @@ impl App {
                 r.reason.clone(),
                 now,
             );
-            let lead = tx.insert_lead(&new).await?;
-            if let Some(k) = key {
-                known.insert(k, Stored::Created(lead.id));
-            }
-            stored[i] = Some(Stored::Created(lead.id));
-            created.push((i, lead));
+            fresh.push((i, new));
         }
+        let news: Vec<NewLead> = fresh.iter().map(|(_, n)| n.clone()).collect();
+        let inserted = tx.insert_leads(&news).await?;
+        for ((i, _), lead) in fresh.iter().zip(&inserted) {
+            stored[*i] = Some(Stored::Created(lead.id));
+        }
+        for (i, n) in repeats {
+            stored[i] = Some(Stored::Again(inserted[n].id));
+        }
+        let created: Vec<(usize, Lead)> = fresh.into_iter().map(|(i, _)| i).zip(inserted).collect();
         // Leads that arrive without an owner go through the routing rules at once.
         let to_route: Vec<ToRoute> = created
             .iter()

@@ -3,6 +3,7 @@
 //! claimed batches through it.
 
 use leadpool_domain::lead::Transition;
+use leadpool_domain::timeline::TimelineEntry;
 use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{Lead, LeadId, OrgId, Timestamp};
 
@@ -141,45 +142,47 @@ impl Tx {
             {
                 self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(t.lead.id))
                     .await?;
-                self.insert_lead_tags(&t.lead).await?;
+                self.insert_lead_tags(&[&t.lead]).await?;
             }
-            self.insert_timeline_entries(org, &done).await?;
+            let entries: Vec<(LeadId, &TimelineEntry)> =
+                done.iter().map(|t| (t.lead.id, &t.entry)).collect();
+            self.insert_timeline_entries(org, &entries).await?;
             written.extend(ids);
         }
         Ok(written)
     }
 
-    async fn insert_timeline_entries(
+    /// Appends entries to leads' timelines.
+    pub(crate) async fn insert_timeline_entries(
         &mut self,
         org: OrgId,
-        done: &[&Transition],
+        entries: &[(LeadId, &TimelineEntry)],
     ) -> Result<(), StoreError> {
-        if done.is_empty() {
-            return Ok(());
+        for chunk in entries.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "INSERT INTO timeline (org_id, lead_id, at, actor_kind, actor_id, kind, reason, changes) VALUES ",
+            );
+            for (i, (lead, e)) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.push_bind(org)
+                    .push(", ")
+                    .push_bind(*lead)
+                    .push(", ")
+                    .push_bind(e.at)
+                    .push(", ")
+                    .push_bind(e.actor.kind())
+                    .push(", ");
+                q.push_bind(e.actor.reference())
+                    .push(", ")
+                    .push_bind(e.kind.as_str())
+                    .push(", ")
+                    .push_bind(e.reason.clone())
+                    .push(", ");
+                q.push_bind(to_json(&e.changes)).push(")");
+            }
+            self.execute(&q).await?;
         }
-        let mut q = Sql::new(
-            "INSERT INTO timeline (org_id, lead_id, at, actor_kind, actor_id, kind, reason, changes) VALUES ",
-        );
-        for (i, t) in done.iter().enumerate() {
-            let e = &t.entry;
-            q.push(if i == 0 { "(" } else { ", (" });
-            q.push_bind(org)
-                .push(", ")
-                .push_bind(t.lead.id)
-                .push(", ")
-                .push_bind(e.at)
-                .push(", ")
-                .push_bind(e.actor.kind())
-                .push(", ");
-            q.push_bind(e.actor.reference())
-                .push(", ")
-                .push_bind(e.kind.as_str())
-                .push(", ")
-                .push_bind(e.reason.clone())
-                .push(", ");
-            q.push_bind(to_json(&e.changes)).push(")");
-        }
-        self.execute(&q).await.map(drop)
+        Ok(())
     }
 
     /// Sets many leads' timers at once (see [`Tx::set_timer`]).

@@ -387,49 +387,110 @@ pub(crate) fn push_changeable(q: &mut Sql, l: &Lead) {
     }
 }
 
-/// The INSERT of a lead's row, also run bare by `leadpool bench` as the floor to compare with.
-fn insert_lead_sql(l: &Lead) -> Sql {
-    let mut q = Sql::new(&format!(
-        "INSERT INTO leads (org_id, source_id, external_id, created_at, {CHANGEABLE}) VALUES ($1, $2, $3, $4, "
-    ))
-    .bind(l.org)
-    .bind(l.source_id)
-    .bind(l.external_id.clone())
-    .bind(l.created_at);
-    push_changeable(&mut q, l);
-    q.push(") RETURNING id");
-    q
+/// The values of a lead's row, in the column order of [`INSERT_LEAD`].
+fn push_new_lead(q: &mut Sql, l: &Lead) {
+    q.push("(")
+        .push_bind(l.org)
+        .push(", ")
+        .push_bind(l.source_id)
+        .push(", ")
+        .push_bind(l.external_id.clone())
+        .push(", ")
+        .push_bind(l.created_at)
+        .push(", ");
+    push_changeable(q, l);
+    q.push(")");
 }
+
+const INSERT_LEAD: &str = "INSERT INTO leads (org_id, source_id, external_id, created_at, ";
 
 impl Tx {
     /// Only the INSERT of a lead's row: no tags, no timeline. For benchmarks' raw rate; never
     /// use it to store a lead (it would have no timeline entry).
     pub async fn bench_bare_lead_insert(&mut self, new: &NewLead) -> Result<(), StoreError> {
-        self.fetch_one::<IdRow>(&insert_lead_sql(&new.lead))
-            .await
-            .map(drop)
+        let mut q = Sql::new(&format!("{INSERT_LEAD}{CHANGEABLE}) VALUES "));
+        push_new_lead(&mut q, &new.lead);
+        q.push(" RETURNING id");
+        self.fetch_one::<IdRow>(&q).await.map(drop)
     }
 
     /// Stores a new lead with its tags and its `created` entry; returns it with its id.
     pub async fn insert_lead(&mut self, new: &NewLead) -> Result<Lead, StoreError> {
-        let l = &new.lead;
-        let q = insert_lead_sql(l);
-        let id: IdRow = self.fetch_one(&q).await?;
-        let mut lead = l.clone();
-        lead.id = LeadId::new(id.id);
-        self.insert_lead_tags(&lead).await?;
-        self.insert_timeline(lead.org, lead.id, &new.entry).await?;
-        Ok(lead)
+        self.insert_leads(std::slice::from_ref(new))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("an inserted lead came back without an id".into()))
     }
 
-    pub(crate) async fn insert_lead_tags(&mut self, lead: &Lead) -> Result<(), StoreError> {
-        for t in &lead.tags {
-            self.execute(
-                &Sql::new("INSERT INTO lead_tags (lead_id, tag) VALUES ($1, $2)")
-                    .bind(lead.id)
-                    .bind(t.as_str()),
-            )
-            .await?;
+    /// Stores new leads with their tags and `created` entries, a few statements for all of
+    /// them; returns them with their ids, in the order given.
+    pub async fn insert_leads(&mut self, new: &[NewLead]) -> Result<Vec<Lead>, StoreError> {
+        let mut out = Vec::with_capacity(new.len());
+        for chunk in new.chunks(crate::bulk::CHUNK) {
+            let mut q = Sql::new(&format!("{INSERT_LEAD}{CHANGEABLE}) VALUES "));
+            for (i, n) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                push_new_lead(&mut q, &n.lead);
+            }
+            q.push(" RETURNING id");
+            // RETURNING promises no order, but both backends number the rows of one INSERT
+            // in the order of its VALUES (SQLite's next rowid, PostgreSQL's sequence), so
+            // the ids in ascending order are the rows in the order given.
+            let mut ids: Vec<i64> = self
+                .fetch_all::<IdRow>(&q)
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            if ids.len() != chunk.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "{} leads inserted, {} ids returned",
+                    chunk.len(),
+                    ids.len()
+                )));
+            }
+            ids.sort_unstable();
+            let leads: Vec<Lead> = chunk
+                .iter()
+                .zip(ids)
+                .map(|(n, id)| {
+                    let mut lead = n.lead.clone();
+                    lead.id = LeadId::new(id);
+                    lead
+                })
+                .collect();
+            self.insert_lead_tags(&leads.iter().collect::<Vec<_>>())
+                .await?;
+            let entries: Vec<(LeadId, &TimelineEntry)> = leads
+                .iter()
+                .zip(chunk)
+                .map(|(l, n)| (l.id, &n.entry))
+                .collect();
+            self.insert_timeline_entries(chunk[0].lead.org, &entries)
+                .await?;
+            out.extend(leads);
+        }
+        Ok(out)
+    }
+
+    /// Adds these leads' tags to the tag index.
+    pub(crate) async fn insert_lead_tags(&mut self, leads: &[&Lead]) -> Result<(), StoreError> {
+        let pairs: Vec<(LeadId, &str)> = leads
+            .iter()
+            .flat_map(|l| l.tags.iter().map(|t| (l.id, t.as_str())))
+            .collect();
+        for chunk in pairs.chunks(crate::bulk::CHUNK) {
+            let mut q = Sql::new("INSERT INTO lead_tags (lead_id, tag) VALUES ");
+            for (i, (lead, tag)) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" })
+                    .push_bind(*lead)
+                    .push(", ")
+                    .push_bind(*tag)
+                    .push(")");
+            }
+            self.execute(&q).await?;
         }
         Ok(())
     }
@@ -457,30 +518,11 @@ impl Tx {
         if t.entry.changes.get("tags").is_some() {
             self.execute(&Sql::new("DELETE FROM lead_tags WHERE lead_id = $1").bind(l.id))
                 .await?;
-            self.insert_lead_tags(l).await?;
+            self.insert_lead_tags(&[l]).await?;
         }
-        self.insert_timeline(l.org, l.id, &t.entry).await?;
+        self.insert_timeline_entries(l.org, &[(l.id, &t.entry)])
+            .await?;
         Ok(true)
-    }
-
-    async fn insert_timeline(
-        &mut self,
-        org: OrgId,
-        lead: LeadId,
-        e: &TimelineEntry,
-    ) -> Result<(), StoreError> {
-        let q = Sql::new(
-            "INSERT INTO timeline (org_id, lead_id, at, actor_kind, actor_id, kind, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(org)
-        .bind(lead)
-        .bind(e.at)
-        .bind(e.actor.kind())
-        .bind(e.actor.reference())
-        .bind(e.kind.as_str())
-        .bind(e.reason.clone())
-        .bind(to_json(&e.changes));
-        self.execute(&q).await.map(drop)
     }
 
     /// The lead with this id in this organization, if `visibility` lets the asker see it.
