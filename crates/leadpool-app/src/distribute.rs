@@ -19,9 +19,7 @@ use leadpool_domain::routing::{
     Outcome, Plan, RouteInput, Router, SkippedRule, Strategy,
 };
 use leadpool_domain::timer::TimerKind;
-use leadpool_domain::{
-    Actor, GroupId, Lead, LeadId, OrgId, Owner, PoolId, SourceId, Timestamp, UserId,
-};
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, SourceId, Timestamp, UserId};
 use leadpool_store::offers::{NewEvent, NewOffer, OfferState, StoredOffer};
 use leadpool_store::routing::Reassignment;
 use leadpool_store::users::UserFilter;
@@ -67,24 +65,6 @@ pub(crate) struct ToRoute<'a> {
     pub(crate) via: Via<'a>,
     /// The offers already made for it.
     pub(crate) history: History,
-}
-
-/// The calendar a plan counts hours in: its own, or the organization's default when it names
-/// none or one since deleted.
-async fn plan_calendar(
-    tx: &mut Tx,
-    org: OrgId,
-    id: Option<i64>,
-) -> Result<Option<Calendar>, AppError> {
-    let stored = match id {
-        Some(id) => match tx.calendar(org, id).await {
-            Ok(c) => Some(c),
-            Err(StoreError::NotFound) => tx.default_calendar(org).await?,
-            Err(e) => return Err(e.into()),
-        },
-        None => tx.default_calendar(org).await?,
-    };
-    Ok(stored.map(|c| c.to_calendar()).transpose()?)
 }
 
 /// How an agent answers an offer.
@@ -251,17 +231,13 @@ impl App {
         lock: bool,
         now: Timestamp,
     ) -> Result<Vec<Prepared>, AppError> {
-        let rules = if items.iter().any(|i| matches!(i.via, Via::Rules { .. })) {
-            tx.rules(org).await?
-        } else {
-            Vec::new()
-        };
+        let setup = self.setup(tx, org).await?;
         // What routes each lead, or the rules it skipped when none matched.
         let chosen: Vec<Result<Chosen, Vec<SkippedRule>>> = items
             .iter()
             .map(|item| match item.via {
                 Via::Rules { source } => {
-                    let (hit, skipped) = routing::match_rule(&rules, item.lead, source);
+                    let (hit, skipped) = routing::match_rule(&setup.rules, item.lead, source);
                     match hit {
                         Some(r) => Ok(Chosen {
                             router: Router::Rule { rule_id: r.id },
@@ -289,23 +265,14 @@ impl App {
             })
             .collect();
         let plans: Vec<&Plan> = chosen.iter().flatten().map(|c| &c.plan).collect();
-        let mut group_ids: Vec<GroupId> = plans.iter().filter_map(|p| p.group_id).collect();
-        group_ids.sort_unstable();
-        group_ids.dedup();
-        let groups: HashMap<GroupId, Vec<GroupEntry>> = tx
-            .groups_by_ids(org, &group_ids)
-            .await?
-            .into_iter()
-            .map(|g| (g.id, g.entries))
-            .collect();
         let entries_of = |p: &Plan| -> &[GroupEntry] {
             p.group_id
-                .and_then(|g| groups.get(&g))
+                .and_then(|g| setup.groups.get(&g))
                 .map_or(&[], Vec::as_slice)
         };
         let wanted: Vec<(&[GroupEntry], &Plan)> =
             plans.iter().map(|p| (entries_of(p), *p)).collect();
-        let mut candidates = self.candidates(tx, org, &wanted, lock).await?;
+        let mut candidates = self.candidates(tx, org, &wanted, setup.caps, lock).await?;
         let round_robin: Vec<Router> = chosen
             .iter()
             .flatten()
@@ -346,7 +313,7 @@ impl App {
                 None
             } else {
                 if let Entry::Vacant(v) = calendars.entry(key) {
-                    v.insert(plan_calendar(tx, org, key).await?);
+                    v.insert(setup.calendar(key)?);
                 }
                 calendars.get(&key).and_then(Option::as_ref)
             };
@@ -401,6 +368,7 @@ impl App {
         tx: &mut Tx,
         org: OrgId,
         plans: &[(&[GroupEntry], &Plan)],
+        org_caps: Caps,
         lock: bool,
     ) -> Result<Vec<Candidate>, AppError> {
         let mut ids: Vec<UserId> = Vec::new();
@@ -440,7 +408,6 @@ impl App {
         if lock {
             tx.lock_users(org, &found).await?;
         }
-        let org_caps = tx.org_pool_settings(org).await?.caps;
         let caps: Vec<Caps> = users
             .iter()
             .map(|u| Caps::effective(org_caps, u.max_new_leads, u.min_new_leads))

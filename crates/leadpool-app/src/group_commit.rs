@@ -10,6 +10,7 @@
 use std::future::Future;
 use std::sync::{Arc, OnceLock, Weak};
 
+use leadpool_store::Backend;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{App, AppError, Inner};
@@ -56,7 +57,7 @@ impl<R: Batched> Writer<R> {
     pub(crate) async fn submit(&self, app: &App, request: R) -> Result<R::Answer, AppError> {
         let queue = self
             .queue
-            .get_or_init(|| start::<R>(Arc::downgrade(&app.inner)));
+            .get_or_init(|| start::<R>(Arc::downgrade(&app.inner), app.store().backend()));
         let (reply, answer) = oneshot::channel();
         queue
             .send(Queued { request, reply })
@@ -67,37 +68,55 @@ impl<R: Batched> Writer<R> {
     }
 }
 
-fn start<R: Batched>(inner: Weak<Inner>) -> mpsc::UnboundedSender<Queued<R>> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Queued<R>>();
-    // Its own thread, on the app's runtime (its I/O, timers and tasks): woken the moment a
-    // statement returns instead of queueing behind every HTTP task for a worker. The writer
-    // runs one statement after another, so each wait for a turn would add to every request.
-    let runtime = tokio::runtime::Handle::current();
-    let spawned = std::thread::Builder::new()
-        .name("leadpool-writer".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                while let Some(first) = rx.recv().await {
-                    let mut weight = first.request.weight();
-                    let mut batch = vec![first];
-                    while weight < R::MAX_WEIGHT {
-                        match rx.try_recv() {
-                            Ok(q) => {
-                                weight += q.request.weight();
-                                batch.push(q);
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    let Some(inner) = inner.upgrade() else { break };
-                    write_batch(&App { inner }, batch).await;
-                }
-            })
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "could not start a writer thread; its requests fail");
+fn start<R: Batched>(inner: Weak<Inner>, backend: Backend) -> mpsc::UnboundedSender<Queued<R>> {
+    let (tx, rx) = mpsc::unbounded_channel::<Queued<R>>();
+    // On SQLite the writer gets a thread and a runtime of its own. It runs one statement
+    // after another on the single write connection, and each answer, like the spawned task
+    // that hands the connection back to the pool after a commit, would otherwise wait its
+    // turn behind every HTTP task; that wait adds to every request in the batch. SQLite's
+    // connections are threads and channels, not sockets, so nothing else is bound to that
+    // runtime. PostgreSQL's sockets must stay on the app's runtime.
+    let own = match backend {
+        Backend::Sqlite => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .inspect_err(|e| tracing::warn!(error = %e, "no runtime of its own for a writer"))
+            .ok(),
+        Backend::Postgres => None,
+    };
+    let work = serve(inner, rx);
+    match own {
+        Some(runtime) => {
+            let spawned = std::thread::Builder::new()
+                .name("leadpool-writer".into())
+                .spawn(move || runtime.block_on(work));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a writer thread; its requests fail");
+            }
+        }
+        None => drop(tokio::spawn(work)),
     }
     tx
+}
+
+/// Takes every request waiting (up to the batch's weight) and writes them together, until
+/// the app is dropped.
+async fn serve<R: Batched>(inner: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Queued<R>>) {
+    while let Some(first) = rx.recv().await {
+        let mut weight = first.request.weight();
+        let mut batch = vec![first];
+        while weight < R::MAX_WEIGHT {
+            match rx.try_recv() {
+                Ok(q) => {
+                    weight += q.request.weight();
+                    batch.push(q);
+                }
+                Err(_) => break,
+            }
+        }
+        let Some(inner) = inner.upgrade() else { break };
+        write_batch(&App { inner }, batch).await;
+    }
 }
 
 async fn write_batch<R: Batched>(app: &App, batch: Vec<Queued<R>>) {

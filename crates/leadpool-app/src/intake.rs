@@ -10,8 +10,8 @@ use leadpool_domain::lead::{LeadDraft, NewLead};
 use leadpool_domain::routing::History;
 use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, TeamId, Timestamp};
+use leadpool_store::Tx;
 use leadpool_store::sources::Source;
-use leadpool_store::{StoreError, Tx};
 
 use crate::distribute::{Prepared, ToRoute, Via};
 use crate::group_commit::Batched;
@@ -128,10 +128,11 @@ impl App {
             .into_iter()
             .filter_map(|l| Some(((l.source_id, l.external_id.clone()?), l)))
             .collect();
-        let status = tx.default_status(org).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::Internal(format!("organization {org} has no status")),
-            e => e.into(),
-        })?;
+        let setup = self.setup(tx, org).await?;
+        let (status, expiry) = setup
+            .default_status
+            .as_ref()
+            .ok_or_else(|| AppError::Internal(format!("organization {org} has no status")))?;
         // Which requests are new, each external id once; the repeats answer with the first.
         let mut fresh: Vec<(usize, NewLead)> = Vec::new();
         let mut first_of: HashMap<(SourceId, String), usize> = HashMap::new();
@@ -196,10 +197,9 @@ impl App {
             .collect();
         // Set on the leads as routed, so each timer is for the version it will find.
         let mut expiries = Vec::new();
-        if status.expires_after_ms.is_some() {
-            let rule = tx.status_expiry(org, status.id).await?;
+        if expiry.is_some() {
             for l in &leads {
-                if let TimerChange::Set(due) = status_expiry_change(None, l, rule.as_ref(), now) {
+                if let TimerChange::Set(due) = status_expiry_change(None, l, expiry.as_ref(), now) {
                     expiries.push((l.id, TimerKind::StatusExpiry, due, l.version));
                 }
             }

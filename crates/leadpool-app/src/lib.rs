@@ -5,6 +5,7 @@
 mod error;
 mod group_commit;
 mod intake;
+mod setup;
 
 pub mod auth;
 pub mod bootstrap;
@@ -64,6 +65,8 @@ struct Inner {
     members: std::sync::Mutex<auth::MemberCache>,
     /// The group-commit claim writer, started by the first claim.
     claims: group_commit::Writer<pool::ClaimRequest>,
+    /// Organizations' routing setups, kept while current (see `setup`).
+    setups: setup::Setups,
     /// The group-commit writer of new leads, started by the first.
     new_leads: group_commit::Writer<intake::NewLeadRequest>,
     /// Recent failed sign-ins by address (see `throttle`).
@@ -91,6 +94,7 @@ impl App {
                 members: std::sync::Mutex::default(),
                 claims: group_commit::Writer::default(),
                 new_leads: group_commit::Writer::default(),
+                setups: setup::Setups::default(),
                 logins: std::sync::Mutex::default(),
             }),
         }

@@ -74,4 +74,16 @@ impl Tx {
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
+
+    /// The version of the organization's routing setup (rules, groups, statuses, calendars,
+    /// caps): every change to it moves the version on, in the changing transaction.
+    pub async fn config_version(&mut self, org: OrgId) -> Result<i64, StoreError> {
+        let q = Sql::new("SELECT config_version FROM organizations WHERE id = $1").bind(org);
+        Ok(self.fetch_one::<VersionRow>(&q).await?.config_version)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    config_version: i64,
 }

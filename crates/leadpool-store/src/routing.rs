@@ -152,26 +152,6 @@ impl Tx {
         self.fetch_one::<GroupRow>(&q).await?.try_into()
     }
 
-    /// The groups with these ids (those that exist).
-    pub async fn groups_by_ids(
-        &mut self,
-        org: OrgId,
-        ids: &[GroupId],
-    ) -> Result<Vec<Group>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new("SELECT id, name, entries FROM agent_groups WHERE org_id = ");
-        q.push_bind(org)
-            .push(" AND id IN ")
-            .push_list(ids.iter().copied());
-        self.fetch_all::<GroupRow>(&q)
-            .await?
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
-    }
-
     /// Every group, by name.
     pub async fn groups(&mut self, org: OrgId) -> Result<Vec<Group>, StoreError> {
         let q =

@@ -435,3 +435,42 @@ app_test! {
         assert_eq!(fired.fired, 56, "every routed lead's status expires: {fired:?}");
     }
 }
+
+app_test! {
+    async fn another_instance_routes_by_the_setup_as_changed_through_this_one(app) {
+        let a = agents(&app, 2).await;
+        let first = app.group("first", &[a[0].user.id]).await;
+        let second = app.group("second", &[a[1].user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(first), None, Fallback::Queue)).await;
+        let (_, key) = app.source("Website").await;
+        // A second process on the same database, which keeps its own copy of the setup.
+        let other = leadpool_app::App::new(app.app.store().clone(), std::sync::Arc::new(app.clock.clone()), leadpool_app::Settings::default());
+        let send = |name: &str| leadpool_domain::lead::LeadInput { name: Some(name.to_owned()), ..Default::default() };
+        let owner = |i: &leadpool_app::leads::Intake| i.lead.owner;
+        let one = other.intake(&key, send("One")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(owner(&one), leadpool_domain::Owner::Agent { user_id: a[0].user.id });
+
+        // The rule now hands leads to the second group.
+        let mut tx = app.write_tx().await;
+        let rule = tx.rules(app.org.id).await.unwrap_or_else(|e| panic!("{e}")).remove(0);
+        let settings = leadpool_store::routing::RuleSettings {
+            name: rule.name.clone(),
+            enabled: true,
+            conditions: rule.conditions.clone(),
+            plan: plan(Strategy::RoundRobin, Some(second), None, Fallback::Queue),
+        };
+        tx.update_rule(app.org.id, rule.id, &settings, app.app.now()).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let two = other.intake(&key, send("Two")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(owner(&two), leadpool_domain::Owner::Agent { user_id: a[1].user.id }, "the edited rule");
+
+        // The organization caps everyone at one new lead: the second agent is full.
+        let mut tx = app.write_tx().await;
+        let mut caps = tx.org_pool_settings(app.org.id).await.unwrap_or_else(|e| panic!("{e}"));
+        caps.caps.max_new = Some(1);
+        tx.set_org_pool_settings(app.org.id, &caps).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let three = other.intake(&key, send("Three")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(owner(&three), leadpool_domain::Owner::Queue, "the new cap");
+    }
+}

@@ -1,11 +1,30 @@
-//! Round-robin positions: a router's first lead starts its line, and positions saved together
-//! read back each under its own router and organization.
+//! Routing's stored state: round-robin positions (a router's first lead starts its line;
+//! positions saved together read back each under its own router and organization) and the
+//! version of an organization's routing setup.
 
-use leadpool_domain::routing::{Cursor, Router};
-use leadpool_domain::{RuleId, UserId};
+use leadpool_domain::routing::{Conditions, Cursor, Fallback, Plan, Router, Strategy};
+use leadpool_domain::{Role, RuleId, UserId};
+use leadpool_store::routing::RuleSettings;
 use leadpool_testkit::both_backends;
 
-use crate::fixtures::{commit, seed, write};
+use crate::fixtures::{LeadSpec, add_user, at, commit, insert, read, seed, write};
+
+fn rule_settings() -> RuleSettings {
+    RuleSettings {
+        name: "web".into(),
+        enabled: true,
+        conditions: Conditions::default(),
+        plan: Plan {
+            strategy: Strategy::Broadcast,
+            group_id: None,
+            window_secs: Some(60),
+            calendar_id: None,
+            ignore_hours: true,
+            passes: 1,
+            fallback: Fallback::Queue,
+        },
+    }
+}
 
 both_backends! {
     async fn positions_saved_together_read_back_each_under_its_router(db) {
@@ -39,5 +58,63 @@ both_backends! {
         assert_eq!(other.get(&a), Some(&at(9, 3)), "another organization's position is its own");
         assert_eq!(other.get(&b), Some(&Cursor::default()));
         commit(tx).await;
+    }
+}
+
+both_backends! {
+    async fn every_change_to_the_routing_setup_moves_the_version_on_and_nothing_else_does(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let beta = seed(&mut tx, "beta").await;
+        commit(tx).await;
+        let version = |org| {
+            let db = &db;
+            async move {
+                let mut tx = read(db).await;
+                tx.config_version(org).await.expect("version read")
+            }
+        };
+        let (mut last, beta_at) = (version(acme.id()).await, version(beta.id()).await);
+        let mut moved = |now: i64, what: &str| {
+            assert!(now > last, "{what} did not move the version ({last} -> {now})");
+            last = now;
+        };
+
+        let mut tx = write(&db).await;
+        let group = tx.insert_group(acme.id(), "line", &[], at(1)).await.expect("group");
+        commit(tx).await;
+        moved(version(acme.id()).await, "a new group");
+        let mut tx = write(&db).await;
+        tx.update_group(acme.id(), group.id, "renamed", &[], at(2)).await.expect("group renamed");
+        commit(tx).await;
+        moved(version(acme.id()).await, "a group edit");
+        let mut tx = write(&db).await;
+        let rule = tx.insert_rule(acme.id(), &rule_settings(), at(3)).await.expect("rule");
+        commit(tx).await;
+        moved(version(acme.id()).await, "a new rule");
+        let mut tx = write(&db).await;
+        tx.delete_rule(acme.id(), rule.id).await.expect("rule deleted");
+        commit(tx).await;
+        moved(version(acme.id()).await, "a deleted rule");
+        let mut tx = write(&db).await;
+        let mut status = tx.default_status(acme.id()).await.expect("status");
+        status.expires_after_ms = Some(60_000);
+        tx.update_status(&status).await.expect("status edited");
+        commit(tx).await;
+        moved(version(acme.id()).await, "a status edit");
+        let mut tx = write(&db).await;
+        let mut settings = tx.org_pool_settings(acme.id()).await.expect("settings");
+        settings.caps.max_new = Some(3);
+        tx.set_org_pool_settings(acme.id(), &settings).await.expect("caps set");
+        commit(tx).await;
+        moved(version(acme.id()).await, "new caps");
+
+        // Leads and people come and go without touching it, and other organizations are apart.
+        let mut tx = write(&db).await;
+        insert(&mut tx, LeadSpec::of(&acme).name("Ana Lima")).await;
+        add_user(&mut tx, acme.id(), "bo@acme.test", Role::Agent).await;
+        commit(tx).await;
+        assert_eq!(version(acme.id()).await, last, "leads and users are not the setup");
+        assert_eq!(version(beta.id()).await, beta_at, "another organization's version stays");
     }
 }
