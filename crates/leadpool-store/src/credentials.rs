@@ -2,7 +2,7 @@
 
 use leadpool_domain::{Timestamp, UserId};
 
-use crate::users::{Row, USER_COLUMNS, User};
+use crate::users::{LinkedRow, User, linked_user_columns};
 use crate::{Sql, StoreError, Tx};
 
 /// An API token's metadata (never the secret).
@@ -60,11 +60,11 @@ impl Tx {
     /// The user a token digest belongs to.
     pub async fn user_by_token(&mut self, digest: &str) -> Result<User, StoreError> {
         let q = Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+            "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+            linked_user_columns(self.backend())
         ))
         .bind(digest);
-        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
-        Ok(self.with_links(vec![user]).await?.remove(0))
+        self.fetch_one::<LinkedRow>(&q).await?.into_user()
     }
 
     /// Stores a new session's digest with its CSRF token.
@@ -92,20 +92,18 @@ impl Tx {
         now: Timestamp,
     ) -> Result<(User, String), StoreError> {
         let q = Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"
+            "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+            linked_user_columns(self.backend())
         ))
         .bind(digest)
         .bind(now);
-        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
+        let user = self.fetch_one::<LinkedRow>(&q).await?.into_user()?;
         let csrf = self
             .fetch_one::<Csrf>(
                 &Sql::new("SELECT csrf_token FROM sessions WHERE id_hash = $1").bind(digest),
             )
             .await?;
-        Ok((
-            self.with_links(vec![user]).await?.remove(0),
-            csrf.csrf_token,
-        ))
+        Ok((user, csrf.csrf_token))
     }
 
     /// Ends a session.

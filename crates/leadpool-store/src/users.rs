@@ -2,7 +2,7 @@
 
 use leadpool_domain::{OrgId, Role, TeamId, Timestamp, UserId};
 
-use crate::{Sql, StoreError, Tx};
+use crate::{Backend, Sql, StoreError, Tx, from_json};
 
 /// A person who signs in.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -104,19 +104,49 @@ pub(crate) fn count(column: &'static str) -> impl Fn(i64) -> Result<u32, StoreEr
     move |n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n}")))
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.pool_access, \
+const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.pool_access, \
      u.max_new_leads, u.min_new_leads, u.paused, u.created_at";
 
-#[derive(sqlx::FromRow)]
-struct TeamLink {
-    user_id: i64,
-    team_id: i64,
+/// The columns of users aliased `u` with their teams (ids, comma-separated, in id order)
+/// and tags (a JSON array, in tag order): one statement for any number of users.
+pub(crate) fn linked_user_columns(b: Backend) -> String {
+    let links = match b {
+        Backend::Sqlite => {
+            "(SELECT group_concat(tm.team_id, ',' ORDER BY tm.team_id) FROM team_members tm WHERE tm.user_id = u.id) AS team_ids, \
+             (SELECT json_group_array(ut.tag ORDER BY ut.tag) FROM user_tags ut WHERE ut.user_id = u.id) AS tags"
+        }
+        Backend::Postgres => {
+            "(SELECT string_agg(tm.team_id::text, ',' ORDER BY tm.team_id) FROM team_members tm WHERE tm.user_id = u.id) AS team_ids, \
+             (SELECT COALESCE(json_agg(ut.tag ORDER BY ut.tag), '[]'::json)::text FROM user_tags ut WHERE ut.user_id = u.id) AS tags"
+        }
+    };
+    format!("{USER_COLUMNS}, {links}")
 }
 
+/// A user's row with their teams and tags (see [`linked_user_columns`]).
 #[derive(sqlx::FromRow)]
-struct TagLink {
-    user_id: i64,
-    tag: String,
+pub(crate) struct LinkedRow {
+    #[sqlx(flatten)]
+    user: Row,
+    team_ids: Option<String>,
+    tags: Option<String>,
+}
+
+impl LinkedRow {
+    pub(crate) fn into_user(self) -> Result<User, StoreError> {
+        let mut user = self.user.into_user()?;
+        for id in self.team_ids.iter().flat_map(|t| t.split(',')) {
+            let id = id
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| StoreError::Corrupt(format!("team_members.team_id `{id}`")))?;
+            user.teams.push(TeamId::new(id));
+        }
+        if let Some(tags) = self.tags {
+            user.tags = from_json("user_tags.tag", &tags)?;
+        }
+        Ok(user)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -159,12 +189,12 @@ impl Tx {
     /// The user with this id in this organization, with their teams and tags.
     pub async fn user(&mut self, org: OrgId, id: UserId) -> Result<User, StoreError> {
         let q = Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2"
+            "SELECT {} FROM users u WHERE u.org_id = $1 AND u.id = $2",
+            linked_user_columns(self.backend())
         ))
         .bind(org)
         .bind(id);
-        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
-        Ok(self.with_links(vec![user]).await?.remove(0))
+        self.fetch_one::<LinkedRow>(&q).await?.into_user()
     }
 
     /// The user signing in with this email, and their password hash.
@@ -173,16 +203,16 @@ impl Tx {
         email: &str,
     ) -> Result<(User, Option<String>), StoreError> {
         let q = Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+            "SELECT {} FROM users u WHERE u.email = $1",
+            linked_user_columns(self.backend())
         ))
         .bind(email);
-        let user = self.fetch_one::<Row>(&q).await?.into_user()?;
+        let user = self.fetch_one::<LinkedRow>(&q).await?.into_user()?;
         let hash = self
             .fetch_one::<Hash>(
                 &Sql::new("SELECT password_hash FROM users WHERE id = $1").bind(user.id),
             )
             .await?;
-        let user = self.with_links(vec![user]).await?.remove(0);
         Ok((user, hash.password_hash))
     }
 
@@ -193,7 +223,8 @@ impl Tx {
         filter: &UserFilter,
     ) -> Result<Vec<User>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "
+            "SELECT {} FROM users u WHERE u.org_id = ",
+            linked_user_columns(self.backend())
         ));
         q.push_bind(org);
         if let Some(ids) = &filter.ids {
@@ -211,39 +242,11 @@ impl Tx {
             q.push(" AND u.active = ").push_bind(active);
         }
         q.push(" ORDER BY u.id");
-        let users = self
-            .fetch_all::<Row>(&q)
+        self.fetch_all::<LinkedRow>(&q)
             .await?
             .into_iter()
-            .map(Row::into_user)
-            .collect::<Result<Vec<_>, _>>()?;
-        self.with_links(users).await
-    }
-
-    /// Fills in teams and tags, two queries for any number of users.
-    pub(crate) async fn with_links(
-        &mut self,
-        mut users: Vec<User>,
-    ) -> Result<Vec<User>, StoreError> {
-        if users.is_empty() {
-            return Ok(users);
-        }
-        let ids: Vec<i64> = users.iter().map(|u| u.id.get()).collect();
-        let mut q = Sql::new("SELECT user_id, team_id FROM team_members WHERE user_id IN ");
-        q.push_list(ids.iter().copied()).push(" ORDER BY team_id");
-        for link in self.fetch_all::<TeamLink>(&q).await? {
-            if let Some(u) = users.iter_mut().find(|u| u.id.get() == link.user_id) {
-                u.teams.push(TeamId::new(link.team_id));
-            }
-        }
-        let mut q = Sql::new("SELECT user_id, tag FROM user_tags WHERE user_id IN ");
-        q.push_list(ids.iter().copied()).push(" ORDER BY tag");
-        for link in self.fetch_all::<TagLink>(&q).await? {
-            if let Some(u) = users.iter_mut().find(|u| u.id.get() == link.user_id) {
-                u.tags.push(link.tag);
-            }
-        }
-        Ok(users)
+            .map(LinkedRow::into_user)
+            .collect()
     }
 
     /// Changes a user's name, role, active flag, scope, pool access and caps.
