@@ -107,6 +107,21 @@ pub(crate) fn for_update(b: Backend) -> &'static str {
     }
 }
 
+/// Columns of a user aliased `u`: `team_ids`, their team ids comma-separated in id order,
+/// and `tags`, a JSON array of their tags in tag order.
+pub(crate) fn user_links(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => {
+            "(SELECT group_concat(tm.team_id, ',' ORDER BY tm.team_id) FROM team_members tm WHERE tm.user_id = u.id) AS team_ids, \
+             (SELECT json_group_array(ut.tag ORDER BY ut.tag) FROM user_tags ut WHERE ut.user_id = u.id) AS tags"
+        }
+        Backend::Postgres => {
+            "(SELECT string_agg(tm.team_id::text, ',' ORDER BY tm.team_id) FROM team_members tm WHERE tm.user_id = u.id) AS team_ids, \
+             (SELECT COALESCE(json_agg(ut.tag ORDER BY ut.tag), '[]'::json)::text FROM user_tags ut WHERE ut.user_id = u.id) AS tags"
+        }
+    }
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -2,6 +2,7 @@
 
 use leadpool_domain::{OrgId, Role, TeamId, Timestamp, UserId};
 
+use crate::dialect::user_links;
 use crate::{Backend, Sql, StoreError, Tx, from_json};
 
 /// A person who signs in.
@@ -110,16 +111,7 @@ const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.active, u
 /// The columns of users aliased `u` with their teams (ids, comma-separated, in id order)
 /// and tags (a JSON array, in tag order): one statement for any number of users.
 pub(crate) fn linked_user_columns(b: Backend) -> String {
-    let links = match b {
-        Backend::Sqlite => {
-            "(SELECT group_concat(tm.team_id, ',' ORDER BY tm.team_id) FROM team_members tm WHERE tm.user_id = u.id) AS team_ids, \
-             (SELECT json_group_array(ut.tag ORDER BY ut.tag) FROM user_tags ut WHERE ut.user_id = u.id) AS tags"
-        }
-        Backend::Postgres => {
-            "(SELECT string_agg(tm.team_id::text, ',' ORDER BY tm.team_id) FROM team_members tm WHERE tm.user_id = u.id) AS team_ids, \
-             (SELECT COALESCE(json_agg(ut.tag ORDER BY ut.tag), '[]'::json)::text FROM user_tags ut WHERE ut.user_id = u.id) AS tags"
-        }
-    };
+    let links = user_links(b);
     format!("{USER_COLUMNS}, {links}")
 }
 
