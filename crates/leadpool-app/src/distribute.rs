@@ -222,7 +222,8 @@ impl App {
     /// Decides where each of many leads of one organization goes, in order, each seeing the
     /// decisions before it (round-robin positions, agents' new leads). What the decisions
     /// share (rules, groups, agents, positions, calendars) is read once and, when `lock`,
-    /// locked: agents before positions, each in id order, as every routing locks them.
+    /// locked: agents before positions, each set in one fixed order, as every routing
+    /// locks them, so two batches never wait on each other in a cycle.
     pub(crate) async fn prepare_all(
         &self,
         tx: &mut Tx,

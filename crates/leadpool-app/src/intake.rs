@@ -56,7 +56,7 @@ impl Batched for NewLeadRequest {
 
 /// Where one request of a batch stands.
 enum Stored {
-    /// Stored as this lead (by id in the batch's list).
+    /// Stored now as the lead with this id.
     Created(LeadId),
     /// Already stored: an earlier lead with the same external id.
     Known(Box<Lead>),
@@ -134,7 +134,8 @@ impl App {
             .as_ref()
             .ok_or_else(|| AppError::Internal(format!("organization {org} has no status")))?;
         // Which requests are new, each external id once; the repeats answer with the first.
-        let mut fresh: Vec<(usize, NewLead)> = Vec::new();
+        let mut fresh: Vec<usize> = Vec::new();
+        let mut news: Vec<NewLead> = Vec::new();
         let mut first_of: HashMap<(SourceId, String), usize> = HashMap::new();
         let mut repeats: Vec<(usize, usize)> = Vec::new();
         for &i in here {
@@ -145,15 +146,16 @@ impl App {
                     stored[i] = Some(Stored::Known(Box::new(l.clone())));
                     continue;
                 }
-                if let Some(&n) = first_of.get(k) {
-                    repeats.push((i, n));
+                if let Some(&first) = first_of.get(k) {
+                    repeats.push((i, first));
                     continue;
                 }
             }
             if let Some(k) = key {
-                first_of.insert(k, fresh.len());
+                first_of.insert(k, i);
             }
-            let new = r.draft.clone().create(
+            fresh.push(i);
+            news.push(r.draft.clone().create(
                 org,
                 r.source.id,
                 status.to_ref(),
@@ -162,18 +164,20 @@ impl App {
                 r.actor,
                 r.reason.clone(),
                 now,
-            );
-            fresh.push((i, new));
+            ));
         }
-        let news: Vec<NewLead> = fresh.iter().map(|(_, n)| n.clone()).collect();
-        let inserted = tx.insert_leads(&news).await?;
-        for ((i, _), lead) in fresh.iter().zip(&inserted) {
+        let created: Vec<(usize, Lead)> = fresh
+            .into_iter()
+            .zip(tx.insert_leads(&news).await?)
+            .collect();
+        for (i, lead) in &created {
             stored[*i] = Some(Stored::Created(lead.id));
         }
-        for (i, n) in repeats {
-            stored[i] = Some(Stored::Again(inserted[n].id));
+        for (i, first) in repeats {
+            if let Some(Stored::Created(id)) = stored[first] {
+                stored[i] = Some(Stored::Again(id));
+            }
         }
-        let created: Vec<(usize, Lead)> = fresh.into_iter().map(|(i, _)| i).zip(inserted).collect();
         // Leads that arrive without an owner go through the routing rules at once.
         let to_route: Vec<ToRoute> = created
             .iter()
