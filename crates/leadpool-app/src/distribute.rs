@@ -26,6 +26,7 @@ use leadpool_store::users::UserFilter;
 use leadpool_store::{StoreError, Tx};
 use serde_json::json;
 
+use crate::setup::Setup;
 use crate::{App, AppError};
 
 /// What routes a lead.
@@ -213,7 +214,8 @@ impl App {
         now: Timestamp,
     ) -> Result<Prepared, AppError> {
         let item = ToRoute { lead, via, history };
-        self.prepare_all(tx, lead.org, &[item], lock, now)
+        let setup = self.setup(tx, lead.org).await?;
+        self.prepare_all(tx, lead.org, &setup, &[item], lock, now)
             .await?
             .pop()
             .ok_or_else(|| AppError::Internal("no decision for the lead".into()))
@@ -223,16 +225,17 @@ impl App {
     /// decisions before it (round-robin positions, agents' new leads). What the decisions
     /// share (rules, groups, agents, positions, calendars) is read once and, when `lock`,
     /// locked: agents before positions, each set in one fixed order, as every routing
-    /// locks them, so two batches never wait on each other in a cycle.
+    /// locks them, so two batches never wait on each other in a cycle. `setup` is the
+    /// organization's as this transaction sees it (see [`App::setup`]).
     pub(crate) async fn prepare_all(
         &self,
         tx: &mut Tx,
         org: OrgId,
+        setup: &Setup,
         items: &[ToRoute<'_>],
         lock: bool,
         now: Timestamp,
     ) -> Result<Vec<Prepared>, AppError> {
-        let setup = self.setup(tx, org).await?;
         // What routes each lead, or the rules it skipped when none matched.
         let chosen: Vec<Result<Chosen, Vec<SkippedRule>>> = items
             .iter()

@@ -190,7 +190,9 @@ impl App {
                 history: History::default(),
             })
             .collect();
-        let prepared = self.prepare_all(tx, org, &to_route, true, now).await?;
+        let prepared = self
+            .prepare_all(tx, org, &setup, &to_route, true, now)
+            .await?;
         let decided: Vec<(&Lead, &Prepared)> =
             to_route.iter().map(|t| t.lead).zip(&prepared).collect();
         let (routed, offered) = self.apply_all(tx, &decided, Actor::System, now).await?;

@@ -230,18 +230,11 @@ impl Tx {
             return Ok(out);
         }
         // Two may race to create a router's row: create it if missing and lock whichever won.
-        let mut q = Sql::new("INSERT INTO routing_cursors (org_id, router, state) VALUES ");
-        for (i, (key, _)) in missing.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" })
-                .push_bind(org)
-                .push(", ")
-                .push_bind(key.as_str())
-                .push(", ")
-                .push_bind(to_json(&Cursor::default()))
-                .push(")");
-        }
-        q.push(" ON CONFLICT DO NOTHING");
-        self.execute(&q).await?;
+        let fresh: Vec<(Router, Cursor)> = missing
+            .iter()
+            .map(|(_, r)| (*r, Cursor::default()))
+            .collect();
+        self.insert_cursors(org, &fresh, "DO NOTHING").await?;
         out.extend(self.cursors_where(org, &missing).await?);
         Ok(out)
     }
@@ -286,6 +279,17 @@ impl Tx {
         org: OrgId,
         cursors: &[(Router, Cursor)],
     ) -> Result<(), StoreError> {
+        self.insert_cursors(org, cursors, "DO UPDATE SET state = excluded.state")
+            .await
+    }
+
+    /// Inserts positions; `on_conflict` says what a router that has one already does.
+    async fn insert_cursors(
+        &mut self,
+        org: OrgId,
+        cursors: &[(Router, Cursor)],
+        on_conflict: &str,
+    ) -> Result<(), StoreError> {
         for chunk in cursors.chunks(CHUNK) {
             let mut q = Sql::new("INSERT INTO routing_cursors (org_id, router, state) VALUES ");
             for (i, (router, cursor)) in chunk.iter().enumerate() {
@@ -297,7 +301,7 @@ impl Tx {
                     .push_bind(to_json(cursor))
                     .push(")");
             }
-            q.push(" ON CONFLICT (org_id, router) DO UPDATE SET state = excluded.state");
+            q.push(" ON CONFLICT (org_id, router) ").push(on_conflict);
             self.execute(&q).await?;
         }
         Ok(())
