@@ -1,10 +1,11 @@
 //! Bulk seeding for `leadpool bench`: a million rows in seconds, which the one-lead-at-a-time
 //! product paths would take minutes to write. Never used by the product itself.
 
+use leadpool_domain::timeline::TimelineEntry;
 use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{LeadId, OrgId, PoolId, SourceId, StatusId, Timestamp, UserId};
 
-use crate::{Sql, StoreError, Tx};
+use crate::{Sql, StoreError, Tx, to_json};
 
 #[derive(sqlx::FromRow)]
 struct MinId {
@@ -137,5 +138,44 @@ impl Tx {
         .bind(user)
         .bind(now);
         Ok(self.execute(&q).await? == 1)
+    }
+
+    /// The writes that firing `limit` due status-expiry timers makes, as plain set-based SQL
+    /// with nothing read back: each timer's lead moves to `to_status` (a new version) and gets
+    /// `entry` (as firing wrote it for another lead) on its timeline, and the timer is
+    /// deleted. What the store itself costs for a firing, whatever code decides it; returns
+    /// the timers removed.
+    pub async fn bench_fire_set_based(
+        &mut self,
+        now: Timestamp,
+        limit: u32,
+        to_status: StatusId,
+        entry: &TimelineEntry,
+    ) -> Result<u64, StoreError> {
+        let due = "SELECT id FROM timers WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2";
+        let leads = Sql::new(&format!(
+            "UPDATE leads SET status_id = $3, updated_at = $1, version = version + 1 \
+             WHERE id IN (SELECT lead_id FROM timers WHERE id IN ({due}))"
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(to_status);
+        self.execute(&leads).await?;
+        let timeline = Sql::new(&format!(
+            "INSERT INTO timeline (org_id, lead_id, at, actor_kind, actor_id, kind, reason, changes) \
+             SELECT org_id, lead_id, $1, $3, $4, $5, $6, $7 FROM timers WHERE id IN ({due})"
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(entry.actor.kind())
+        .bind(entry.actor.reference())
+        .bind(entry.kind.as_str())
+        .bind(entry.reason.clone())
+        .bind(to_json(&entry.changes));
+        self.execute(&timeline).await?;
+        let timers = Sql::new(&format!("DELETE FROM timers WHERE id IN ({due})"))
+            .bind(now)
+            .bind(i64::from(limit));
+        self.execute(&timers).await
     }
 }

@@ -316,7 +316,8 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
     let recycled = statuses
         .iter()
         .find(|s| s.name == "Recycled")
-        .context("no Recycled status")?;
+        .context("no Recycled status")?
+        .clone();
     working.expires_after_ms = Some(3_600_000);
     working.expires_to_status_id = Some(recycled.id);
     tx.update_status(&working).await?;
@@ -332,22 +333,24 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
     // Seeded a day ahead; the clock is moved to just before the first due time once seeding ends.
     let start_due = app.now().plus_millis(86_400_000);
     let chunk = 100_000;
-    let mut seeded = 0;
+    let (mut seeded, mut first_lead) = (0, None);
     while seeded < b.pending {
         let n = chunk.min(b.pending - seeded);
         let first_due = start_due.plus_millis(seeded * 1000 / b.rate);
         let mut tx = store.write().await?;
-        tx.bench_seed_expiring_leads(
-            org.id,
-            source.id,
-            working.id,
-            n,
-            first_due,
-            b.rate,
-            app.now(),
-        )
-        .await?;
+        let first = tx
+            .bench_seed_expiring_leads(
+                org.id,
+                source.id,
+                working.id,
+                n,
+                first_due,
+                b.rate,
+                app.now(),
+            )
+            .await?;
         tx.commit().await?;
+        first_lead.get_or_insert(leadpool_domain::LeadId::new(first));
         seeded += n;
         bar.set_position(u64::try_from(seeded).unwrap_or(0));
     }
@@ -420,7 +423,15 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
         burst_elapsed.as_secs_f64()
     );
 
-    // Phase 3: the bare claim statement alone, one batch per transaction, on what is left.
+    // Phase 3: the rows a firing writes, written by set-based SQL alone, on a backlog as large.
+    let first_lead = first_lead.context("no timers seeded; raise --pending")?;
+    let floor_rate =
+        set_based_floor(&app, &store, &clock, &b, (org.id, first_lead), recycled.id).await?;
+    println!(
+        "set-based floor (the same rows written by three plain statements, 500 timers per transaction): {floor_rate:.0}/s"
+    );
+
+    // Phase 4: the bare claim statement alone, one batch per transaction, on what is left.
     // Firing deletes what it claims; so does this loop, off the clock, so that each claim
     // meets the table as the scheduler's does, not behind an ever longer run of leased rows.
     clock.stop_at(leadpool_domain::Timestamp::from_millis(i64::MAX / 4));
@@ -451,9 +462,53 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
     println!(
         "bare claim-due-timers statement (500 per transaction): {claimed} claimed ({raw_rate:.0}/s)"
     );
-    if raw_rate > 0.0 {
-        println!("ratio firing / bare claim: {:.2}", fire_rate / raw_rate);
+    if raw_rate > 0.0 && floor_rate > 0.0 {
+        println!(
+            "ratio firing / bare claim: {:.2} (firing / set-based floor {:.2}; floor / bare claim {:.2}, above what any firing can reach, as it must claim too)",
+            fire_rate / raw_rate,
+            fire_rate / floor_rate,
+            floor_rate / raw_rate
+        );
     }
     store.close().await;
     Ok(())
+}
+
+/// Writes what firing `--backlog` status expiries writes (lead to `to`, the timeline entry
+/// firing wrote for `fired`, the timer gone) with set-based SQL and nothing read back, and
+/// returns timers per second: the store's own cost of a firing, which bounds what any
+/// scheduler on this schema can reach.
+async fn set_based_floor(
+    app: &App,
+    store: &Store,
+    clock: &BenchClock,
+    b: &TimerBench,
+    (org, fired): (leadpool_domain::OrgId, leadpool_domain::LeadId),
+    to: leadpool_domain::StatusId,
+) -> anyhow::Result<f64> {
+    let mut tx = store.read().await?;
+    let entry = tx
+        .timeline(org, fired)
+        .await?
+        .pop()
+        .context("the first timer to fall due left no timeline entry")?
+        .entry;
+    let Some(frontier) = tx.next_timer_due(app.now()).await? else {
+        return Ok(0.0);
+    };
+    tx.commit().await?;
+    clock.stop_at(frontier.plus_millis(b.backlog * 1000 / b.rate - 1));
+    let started = Instant::now();
+    let mut written = 0u64;
+    loop {
+        let mut tx = store.write().await?;
+        let n = tx.bench_fire_set_based(app.now(), 500, to, &entry).await?;
+        tx.commit().await?;
+        written += n;
+        if n < 500 {
+            break;
+        }
+    }
+    #[allow(clippy::cast_precision_loss, reason = "a rate for people to read")]
+    Ok(written as f64 / started.elapsed().as_secs_f64())
 }

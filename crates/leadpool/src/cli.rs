@@ -228,7 +228,8 @@ pub enum BenchCommand {
     ///
     /// Seeds --pending timers due at --rate per second, runs the real scheduler for
     /// --duration and reports firing lag (due instant to effect committed); then fires a
-    /// backlog as fast as it can, and runs the bare claim-due-timers statement alone.
+    /// backlog as fast as it can, writes as large a backlog's rows with set-based SQL alone
+    /// (the store's floor for a firing), and runs the bare claim-due-timers statement alone.
     Timers {
         /// Timers pending at the start.
         #[arg(long, default_value_t = 1_000_000)]

@@ -214,8 +214,10 @@ fn the_benchmarks_run_and_report_every_figure() {
         "steady:",
         "lag due→committed p50",
         "backlog: 500 timers fired",
+        "set-based floor",
         "bare claim-due-timers statement",
         "ratio firing / bare claim:",
+        "firing / set-based floor",
     ] {
         assert!(out.contains(expected), "`{expected}` missing:\n{out}");
     }
