@@ -281,16 +281,28 @@ fn init_tracing(config: &Config) {
     };
 }
 
-/// Opens (creating the data directory for the default SQLite file) and migrates the store.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                config.data_dir.display()
-            )
-        })?;
+/// The file of a SQLite database URL, without its query; `None` for PostgreSQL.
+fn sqlite_file(config: &Config) -> Option<&Path> {
+    let path = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| config.database_url.strip_prefix("sqlite:"))?;
+    Some(Path::new(path.split('?').next().unwrap_or(path)))
+}
+
+/// Creates the directory a SQLite file lives in (`./data` by default), as a fresh checkout
+/// has none.
+fn create_sqlite_dir(config: &Config) -> anyhow::Result<()> {
+    match sqlite_file(config).and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display())),
+        _ => Ok(()),
     }
+}
+
+/// Opens (creating the SQLite file's directory) and migrates the store.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    create_sqlite_dir(config)?;
     let opts = ConnectOptions {
         max_connections: config.db_max_connections,
         ..ConnectOptions::default()
@@ -350,14 +362,11 @@ fn password_or_generated(password: Option<String>) -> anyhow::Result<(String, bo
 /// ends, however it ends, so a crashed server never blocks its own restart (a lease row
 /// would, until it expired).
 fn lock_sqlite_file(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
-    let Some(path) = config
-        .database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| config.database_url.strip_prefix("sqlite:"))
-    else {
+    let Some(path) = sqlite_file(config) else {
         return Ok(None);
     };
-    let path = path.split('?').next().unwrap_or(path);
+    create_sqlite_dir(config)?;
+    let path = path.display();
     let lock_path = format!("{path}.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)

@@ -64,7 +64,9 @@ fn after<'a>(banner: &'a [String], marker: &str) -> &'a str {
 #[tokio::test]
 async fn the_demo_prints_working_logins_and_a_working_token() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (_server, banner) = start_demo(dir.path());
+    // A fresh checkout has no data directory yet.
+    let data = dir.path().join("data");
+    let (_server, banner) = start_demo(&data);
     let url = after(&banner, "leadpool is running at").to_owned();
     let token = after(&banner, "API token (admin):").to_owned();
     let http = reqwest::Client::builder()
@@ -139,10 +141,10 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(intake.status().as_u16(), 201);
     assert!(
-        std::fs::metadata(dir.path().join("leadpool.db")).is_ok(),
+        std::fs::metadata(data.join("leadpool.db")).is_ok(),
         "the SQLite file lives in the data directory"
     );
-    let wal = std::fs::read(dir.path().join("leadpool.db")).unwrap_or_default();
+    let wal = std::fs::read(data.join("leadpool.db")).unwrap_or_default();
     assert_eq!(
         wal.get(18..20),
         Some(&[2u8, 2u8][..]),
