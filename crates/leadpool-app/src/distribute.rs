@@ -486,40 +486,57 @@ impl App {
         let Some(org) = items.first().map(|(l, _)| l.org) else {
             return Ok((Vec::new(), false));
         };
-        let mut transitions = Vec::with_capacity(items.len());
-        let mut offers = Vec::with_capacity(items.len());
-        for (before, p) in items {
-            let d = &p.decision;
-            let offer = match (&d.outcome, &p.router) {
-                (
+        // Each offered lead's PIN, in item order; the offers are stored together first, as
+        // each lead's new owner names its offer.
+        let pins: Vec<Option<String>> = items
+            .iter()
+            .map(|(_, p)| match (&p.decision.outcome, &p.router) {
+                (Outcome::Offer { .. }, Some(_)) => new_pin().map(Some),
+                _ => Ok(None),
+            })
+            .collect::<Result<_, _>>()?;
+        let new_offers: Vec<NewOffer> = items
+            .iter()
+            .zip(&pins)
+            .filter_map(|((before, p), pin)| {
+                let (
                     Outcome::Offer {
                         to,
                         deadline,
                         broadcast,
                     },
                     Some((router, name, plan)),
-                ) => {
-                    let pin = new_pin()?;
-                    let id = tx
-                        .insert_offer(
-                            org,
-                            &NewOffer {
-                                lead: before.id,
-                                router: *router,
-                                router_name: name,
-                                plan,
-                                to,
-                                deadline: *deadline,
-                                pin: &pin,
-                                broadcast: *broadcast,
-                                history: &d.history,
-                            },
-                            now,
-                        )
-                        .await?;
-                    Some((id, pin))
-                }
-                _ => None,
+                    Some(pin),
+                ) = (&p.decision.outcome, &p.router, pin)
+                else {
+                    return None;
+                };
+                Some(NewOffer {
+                    lead: before.id,
+                    router: *router,
+                    router_name: name,
+                    plan,
+                    to,
+                    deadline: *deadline,
+                    pin,
+                    broadcast: *broadcast,
+                    history: &p.decision.history,
+                })
+            })
+            .collect();
+        let mut ids = tx.insert_offers(org, &new_offers, now).await?.into_iter();
+        let mut transitions = Vec::with_capacity(items.len());
+        let mut offers = Vec::with_capacity(items.len());
+        for ((before, p), pin) in items.iter().zip(pins) {
+            let d = &p.decision;
+            let offer = match pin {
+                Some(pin) => Some((
+                    ids.next().ok_or_else(|| {
+                        AppError::Internal("an offer stored without an id".into())
+                    })?,
+                    pin,
+                )),
+                None => None,
             };
             let owner = d
                 .owner(offer.as_ref().map(|(id, _)| *id))
@@ -602,28 +619,6 @@ impl App {
             transitions.into_iter().map(|t| t.lead).collect(),
             !windows.is_empty(),
         ))
-    }
-
-    /// Routes a lead just stored through the organization's rules, in the caller's
-    /// transaction. Returns the lead and whether a timer was set.
-    pub(crate) async fn route_new(
-        &self,
-        tx: &mut Tx,
-        lead: &Lead,
-        source: &str,
-        now: Timestamp,
-    ) -> Result<(Lead, bool), AppError> {
-        let p = self
-            .prepare(
-                tx,
-                lead,
-                Via::Rules { source },
-                History::default(),
-                true,
-                now,
-            )
-            .await?;
-        self.apply(tx, lead, &p, Actor::System, now).await
     }
 
     /// The offer window of `lead` ran out (the scheduler, in its transaction): the lead goes

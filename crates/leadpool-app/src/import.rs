@@ -5,18 +5,24 @@
 //! `skip_invalid`, its good rows are imported and each skipped row is reported. Nothing is
 //! ever half-imported.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{Read, Write};
 
-use leadpool_domain::lead::{LeadDraft, LeadInput};
+use leadpool_domain::lead::{LeadDraft, LeadInput, NewLead};
+use leadpool_domain::routing::History;
+use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
 use leadpool_domain::{
-    Actor, FieldError, Invalid, Owner, SourceId, StatusId, TeamId, Timestamp, Visibility,
+    Actor, FieldError, Invalid, Lead, LeadId, Owner, SourceId, StatusId, TeamId, Timestamp,
+    Visibility,
 };
+use leadpool_store::Tx;
 use leadpool_store::leads::{After, LeadFilter, LeadSort};
 use leadpool_store::orgs::Organization;
 use leadpool_store::sources::Source;
+use leadpool_store::statuses::Status;
 use leadpool_store::users::UserFilter;
 
+use crate::distribute::{Prepared, ToRoute, Via};
 use crate::{App, AppError};
 
 /// Columns with a meaning of their own; any other column is a custom field.
@@ -129,6 +135,37 @@ impl Routed {
     }
 }
 
+/// Rows an import writes with one set of statements.
+const CHUNK: usize = 500;
+
+/// Refuses rows whose external id a lead of their source has taken since the file was
+/// checked, naming the first such row's line.
+async fn refuse_stored_external_ids(
+    tx: &mut Tx,
+    org: &Organization,
+    rows: &[PreparedLead],
+) -> Result<(), AppError> {
+    let keys: Vec<(SourceId, &str)> = rows
+        .iter()
+        .filter_map(|r| r.draft.external_id.as_deref().map(|x| (r.source_id, x)))
+        .collect();
+    let stored = tx.leads_by_external_ids(org.id, &keys).await?;
+    match rows.iter().find(|r| {
+        stored
+            .iter()
+            .any(|l| l.source_id == r.source_id && l.external_id == r.draft.external_id)
+    }) {
+        Some(row) => Err(AppError::Conflict {
+            code: "already_exists",
+            message: format!(
+                "line {}: its external_id was stored meanwhile; nothing was imported",
+                row.line
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The organization's sources by id, named.
 async fn source_names(
     tx: &mut leadpool_store::Tx,
@@ -219,21 +256,22 @@ impl App {
             .filter(|u| u.role.is_agent())
             .map(|u| (u.email.clone(), (u.id, u.teams.first().copied(), u.active)))
             .collect();
-        let mut plan = ImportPlan {
-            rows: Vec::new(),
-            problems: Vec::new(),
-            already_imported: Vec::new(),
-        };
+        // Each row's outcome in file order, with the external id to look up: all of them
+        // at once after the file is read.
+        let mut checked: Vec<(Option<String>, Result<PreparedLead, RowProblem>)> = Vec::new();
         let mut external_ids: HashMap<String, u64> = HashMap::new();
         for record in reader.records() {
             let record = match record {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map_or(0, csv::Position::line);
-                    plan.problems.push(RowProblem {
-                        line,
-                        problems: vec![FieldError::new("row", format!("unreadable: {e}"))],
-                    });
+                    checked.push((
+                        None,
+                        Err(RowProblem {
+                            line,
+                            problems: vec![FieldError::new("row", format!("unreadable: {e}"))],
+                        }),
+                    ));
                     continue;
                 }
             };
@@ -326,6 +364,7 @@ impl App {
                     None
                 }
             };
+            let mut lookup = None;
             if let Some(x) = draft.as_ref().and_then(|d| d.external_id.clone()) {
                 if let Some(first_line) = external_ids.get(&x) {
                     problems.push(FieldError::new(
@@ -334,37 +373,58 @@ impl App {
                     ));
                 } else {
                     external_ids.insert(x.clone(), line);
-                    if tx
-                        .lead_by_external_id(org.id, source.id, &x)
-                        .await?
-                        .is_some()
-                    {
-                        plan.already_imported.push(line);
-                        continue;
-                    }
+                    lookup = Some(x);
                 }
             }
-            match draft {
-                Some(draft) if problems.is_empty() => {
-                    plan.rows.push(PreparedLead {
-                        line,
-                        source_id: source.id,
-                        draft,
-                        status: status_id,
-                        owner,
-                        team,
-                        created_at: created,
-                    });
-                }
-                _ => plan.problems.push(RowProblem { line, problems }),
+            let outcome = match draft {
+                Some(draft) if problems.is_empty() => Ok(PreparedLead {
+                    line,
+                    source_id: source.id,
+                    draft,
+                    status: status_id,
+                    owner,
+                    team,
+                    created_at: created,
+                }),
+                _ => Err(RowProblem { line, problems }),
+            };
+            checked.push((lookup, outcome));
+        }
+        let keys: Vec<(SourceId, &str)> = checked
+            .iter()
+            .filter_map(|(x, _)| x.as_deref().map(|x| (source.id, x)))
+            .collect();
+        let stored: HashSet<String> = tx
+            .leads_by_external_ids(org.id, &keys)
+            .await?
+            .into_iter()
+            .filter_map(|l| l.external_id)
+            .collect();
+        tx.commit().await?;
+        let mut plan = ImportPlan {
+            rows: Vec::new(),
+            problems: Vec::new(),
+            already_imported: Vec::new(),
+        };
+        for (x, outcome) in checked {
+            // A row already stored is done, whatever else it says.
+            if x.is_some_and(|x| stored.contains(&x)) {
+                plan.already_imported.push(match &outcome {
+                    Ok(row) => row.line,
+                    Err(p) => p.line,
+                });
+                continue;
+            }
+            match outcome {
+                Ok(row) => plan.rows.push(row),
+                Err(p) => plan.problems.push(p),
             }
         }
-        tx.commit().await?;
         Ok(plan)
     }
 
     /// Stores a checked file in one transaction. Refuses the whole file if any row has a
-    /// problem, unless `skip_invalid`. `progress` is called after each stored row.
+    /// problem, unless `skip_invalid`. `progress` is called after each chunk of stored rows with the running count.
     pub async fn commit_import(
         &self,
         org: &Organization,
@@ -400,6 +460,10 @@ impl App {
     /// Stores prepared leads in one transaction, each with its `created` entry; those
     /// without an owner are routed or left in the queue as `unowned` says. Returns how many
     /// were stored and where the rules sent the unowned ones.
+    ///
+    /// Rows are written [`CHUNK`] at a time with the statements intake batches use: one
+    /// INSERT, one routing decision over the chunk in file order (each lead seeing where
+    /// the ones before it went), one write of the results and of the status timers.
     pub async fn insert_prepared(
         &self,
         org: &Organization,
@@ -410,46 +474,93 @@ impl App {
     ) -> Result<(usize, Routed), AppError> {
         let now = self.now();
         let mut tx = self.store().write().await?;
-        let default_status = tx.default_status(org.id).await?;
-        let statuses: HashMap<StatusId, _> = tx
-            .statuses(org.id)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.to_ref()))
-            .collect();
+        let statuses = tx.statuses(org.id).await?;
+        let default_status = statuses
+            .iter()
+            .find(|s| s.is_default)
+            .map(Status::to_ref)
+            .ok_or_else(|| AppError::Internal(format!("organization {} has no status", org.id)))?;
+        let (mut refs, mut expiries) = (HashMap::new(), HashMap::new());
+        for s in &statuses {
+            refs.insert(s.id, s.to_ref());
+            expiries.insert(s.id, tx.status_expiry(org.id, s.id).await?);
+        }
         let sources = source_names(&mut tx, org).await?;
         let n = rows.len();
         let mut routed = Routed::default();
-        for (i, row) in rows.into_iter().enumerate() {
-            let status = row
-                .status
-                .and_then(|s| statuses.get(&s).cloned())
-                .unwrap_or_else(|| default_status.to_ref());
-            let at = row.created_at.unwrap_or(now);
-            let new = row.draft.create(
-                org.id,
-                row.source_id,
-                status,
-                row.owner,
-                row.team,
-                Actor::System,
-                Some(reason.to_owned()),
-                at,
-            );
-            let lead = tx.insert_lead(&new).await.map_err(|e| match e {
+        let mut done = 0u64;
+        for chunk in rows.chunks(CHUNK) {
+            refuse_stored_external_ids(&mut tx, org, chunk).await?;
+            let news: Vec<NewLead> = chunk
+                .iter()
+                .map(|row| {
+                    row.draft.clone().create(
+                        org.id,
+                        row.source_id,
+                        row.status
+                            .and_then(|s| refs.get(&s).cloned())
+                            .unwrap_or_else(|| default_status.clone()),
+                        row.owner,
+                        row.team,
+                        Actor::System,
+                        Some(reason.to_owned()),
+                        row.created_at.unwrap_or(now),
+                    )
+                })
+                .collect();
+            let created = tx.insert_leads(&news).await.map_err(|e| match e {
                 leadpool_store::StoreError::Conflict { constraint } => AppError::Conflict {
                     code: "already_exists",
-                    message: format!("line {}: conflicts with a stored lead ({constraint}); nothing was imported", row.line),
+                    message: format!(
+                        "a row conflicts with a lead stored meanwhile ({constraint}); nothing was imported"
+                    ),
                 },
                 e => e.into(),
             })?;
-            self.sync_timers(&mut tx, None, &lead, at).await?;
-            if lead.owner == Owner::Queue && unowned == Unowned::Route {
-                let source = sources.get(&row.source_id).map_or("", String::as_str);
-                let (lead, _) = self.route_new(&mut tx, &lead, source, now).await?;
-                routed.count(lead.owner);
+            let to_route: Vec<ToRoute> = match unowned {
+                Unowned::Route => created
+                    .iter()
+                    .filter(|l| l.owner == Owner::Queue)
+                    .map(|lead| ToRoute {
+                        lead,
+                        via: Via::Rules {
+                            source: sources.get(&lead.source_id).map_or("", String::as_str),
+                        },
+                        history: History::default(),
+                    })
+                    .collect(),
+                Unowned::Queue => Vec::new(),
+            };
+            let mut after: HashMap<LeadId, Lead> = HashMap::new();
+            if !to_route.is_empty() {
+                let setup = self.setup(&mut tx, org.id).await?;
+                let prepared = self
+                    .prepare_all(&mut tx, org.id, &setup, &to_route, true, now)
+                    .await?;
+                let decided: Vec<(&Lead, &Prepared)> =
+                    to_route.iter().map(|t| t.lead).zip(&prepared).collect();
+                let (leads, _) = self
+                    .apply_all(&mut tx, &decided, Actor::System, now)
+                    .await?;
+                for lead in &leads {
+                    routed.count(lead.owner);
+                }
+                after.extend(leads.into_iter().map(|l| (l.id, l)));
             }
-            progress(u64::try_from(i).unwrap_or(0) + 1);
+            // Each timer counts from the row's own time, for the version routing left.
+            let mut timers = Vec::new();
+            for (lead, row) in created.iter().zip(chunk) {
+                let lead = after.get(&lead.id).unwrap_or(lead);
+                let rule = expiries.get(&lead.status.id).and_then(Option::as_ref);
+                if let TimerChange::Set(due) =
+                    status_expiry_change(None, lead, rule, row.created_at.unwrap_or(now))
+                {
+                    timers.push((lead.id, TimerKind::StatusExpiry, due, lead.version));
+                }
+            }
+            tx.set_timers(org.id, &timers, now).await?;
+            done += chunk.len() as u64;
+            progress(done);
         }
         tx.commit().await?;
         self.timers_changed(true);

@@ -26,6 +26,32 @@ struct Updated {
 }
 
 impl Tx {
+    /// Runs a multi-row `INSERT … RETURNING id` of `rows` rows and returns the ids in the
+    /// order of its VALUES. RETURNING promises no order, but both backends number the rows
+    /// of one INSERT in the order of its VALUES (SQLite's next rowid, PostgreSQL's
+    /// sequence), so the ids in ascending order are the rows in the order given.
+    pub(crate) async fn inserted_ids(
+        &mut self,
+        q: &Sql,
+        rows: usize,
+        what: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut ids: Vec<i64> = self
+            .fetch_all::<Inserted>(q)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        if ids.len() != rows {
+            return Err(StoreError::Corrupt(format!(
+                "{rows} {what} inserted, {} ids returned",
+                ids.len()
+            )));
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// Leads of the organization with these ids, locked until the transaction ends when the
     /// backend locks rows (in id order, so two batches never wait on each other in a cycle).
     pub async fn leads_by_ids(
@@ -219,4 +245,9 @@ impl Tx {
         }
         Ok(())
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct Inserted {
+    id: i64,
 }

@@ -435,23 +435,7 @@ impl Tx {
                 push_new_lead(&mut q, &n.lead);
             }
             q.push(" RETURNING id");
-            // RETURNING promises no order, but both backends number the rows of one INSERT
-            // in the order of its VALUES (SQLite's next rowid, PostgreSQL's sequence), so
-            // the ids in ascending order are the rows in the order given.
-            let mut ids: Vec<i64> = self
-                .fetch_all::<IdRow>(&q)
-                .await?
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
-            if ids.len() != chunk.len() {
-                return Err(StoreError::Corrupt(format!(
-                    "{} leads inserted, {} ids returned",
-                    chunk.len(),
-                    ids.len()
-                )));
-            }
-            ids.sort_unstable();
+            let ids = self.inserted_ids(&q, chunk.len(), "leads").await?;
             let leads: Vec<Lead> = chunk
                 .iter()
                 .zip(ids)

@@ -183,11 +183,6 @@ impl TryFrom<OfferRow> for StoredOffer {
 }
 
 #[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
-}
-
-#[derive(sqlx::FromRow)]
 struct EventRow {
     id: i64,
     lead_id: Option<i64>,
@@ -307,38 +302,65 @@ impl Tx {
         Ok(())
     }
 
-    /// Stores an open offer and who may answer it; returns its id.
-    pub async fn insert_offer(
+    /// Opens offers, with their recipients, a few statements for all of them; returns their
+    /// ids in the order given.
+    pub async fn insert_offers(
         &mut self,
         org: OrgId,
-        o: &NewOffer<'_>,
+        offers: &[NewOffer<'_>],
         now: Timestamp,
-    ) -> Result<OfferId, StoreError> {
-        let q = Sql::new(
-            "INSERT INTO offers (org_id, lead_id, router, router_name, plan, recipients, deadline, pin, broadcast, history, state, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) RETURNING id",
-        )
-        .bind(org)
-        .bind(o.lead)
-        .bind(to_json(&o.router))
-        .bind(o.router_name)
-        .bind(to_json(o.plan))
-        .bind(to_json(&o.to))
-        .bind(o.deadline)
-        .bind(o.pin)
-        .bind(o.broadcast)
-        .bind(to_json(o.history))
-        .bind(now);
-        let id = OfferId::new(self.fetch_one::<IdRow>(&q).await?.id);
-        for u in o.to {
-            self.execute(
-                &Sql::new("INSERT INTO offer_recipients (offer_id, user_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(*u),
-            )
-            .await?;
+    ) -> Result<Vec<OfferId>, StoreError> {
+        let mut out = Vec::with_capacity(offers.len());
+        for chunk in offers.chunks(crate::bulk::CHUNK) {
+            let mut q = Sql::new(
+                "INSERT INTO offers (org_id, lead_id, router, router_name, plan, recipients, deadline, pin, broadcast, history, state, created_at) VALUES ",
+            );
+            for (i, o) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.push_bind(org)
+                    .push(", ")
+                    .push_bind(o.lead)
+                    .push(", ")
+                    .push_bind(to_json(&o.router))
+                    .push(", ")
+                    .push_bind(o.router_name)
+                    .push(", ");
+                q.push_bind(to_json(o.plan))
+                    .push(", ")
+                    .push_bind(to_json(&o.to))
+                    .push(", ")
+                    .push_bind(o.deadline)
+                    .push(", ")
+                    .push_bind(o.pin)
+                    .push(", ");
+                q.push_bind(o.broadcast)
+                    .push(", ")
+                    .push_bind(to_json(o.history))
+                    .push(", 'open', ")
+                    .push_bind(now)
+                    .push(")");
+            }
+            q.push(" RETURNING id");
+            let ids = self.inserted_ids(&q, chunk.len(), "offers").await?;
+            let recipients: Vec<(i64, UserId)> = ids
+                .iter()
+                .zip(chunk)
+                .flat_map(|(id, o)| o.to.iter().map(move |u| (*id, *u)))
+                .collect();
+            for part in recipients.chunks(crate::bulk::CHUNK) {
+                let mut q = Sql::new("INSERT INTO offer_recipients (offer_id, user_id) VALUES ");
+                for (i, (offer, user)) in part.iter().enumerate() {
+                    q.push(if i == 0 { "(" } else { ", (" })
+                        .push_bind(*offer)
+                        .push(", ")
+                        .push_bind(*user)
+                        .push(")");
+                }
+                self.execute(&q).await?;
+            }
+            out.extend(ids.into_iter().map(OfferId::new));
         }
-        Ok(id)
+        Ok(out)
     }
 
     /// The offer with this id.

@@ -369,6 +369,63 @@ app_test! {
 }
 
 app_test! {
+    async fn a_large_import_is_routed_in_file_order_within_caps(app) {
+        let a = agents(&app, 3).await;
+        let mut tx = app.write_tx().await;
+        let mut capped = tx.user(app.org.id, a[2].user.id).await.unwrap_or_else(|e| panic!("{e}"));
+        capped.max_new_leads = Some(5);
+        tx.update_user(&capped).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<_> = a.iter().map(|x| x.user.id).collect();
+        let g = app.group("line", &ids).await;
+        app.rule("all", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+        let (web, key) = app.source("Website").await;
+        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let source = tx.source(app.org.id, leadpool_domain::SourceId::new(web)).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+        // More rows than one write batch, so later batches must see where earlier ones went.
+        let n = 1_203;
+        let mut csv = "name,external_id\n".to_owned();
+        for i in 0..n {
+            csv.push_str(&format!("Lead {i},x-{i}\n"));
+        }
+        let plan_ = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let progress = std::sync::Mutex::new(Vec::new());
+        let report = app.app.commit_import(&app.org, plan_, false, Unowned::Route, "big list", &|done| {
+            if let Ok(mut p) = progress.lock() { p.push(done); }
+        }).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((report.imported, report.routed.total()), (n, n), "{report:?}");
+        assert_eq!(report.routed.to_agents, n, "{report:?}");
+        let seen = progress.lock().map(|p| p.clone()).unwrap_or_default();
+        assert_eq!(seen.last().copied(), Some(u64::try_from(n).unwrap_or(0)), "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]) && seen.len() > 1, "progress rises batch by batch: {seen:?}");
+
+        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let held = tx.open_new_counts(app.org.id, &ids).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let count = |u| held.get(&u).copied().unwrap_or(0);
+        assert_eq!(count(ids[2]), 5, "the capped agent stops at the cap: {held:?}");
+        let (first, second) = (count(ids[0]), count(ids[1]));
+        assert_eq!(first + second + 5, u32::try_from(n).unwrap_or(0), "{held:?}");
+        assert!(first.abs_diff(second) <= 1, "round robin over the rest: {held:?}");
+
+        // A row whose external id arrives through intake between check and write stops the
+        // whole file, naming its line; nothing of the file is stored.
+        let csv = "name,external_id\nLate One,late-1\nLate Two,late-2\n";
+        let plan_ = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let sent = app.http.post(format!("{}/api/v1/intake", app.base)).header("x-intake-key", &key)
+            .json(&json!({ "name": "Late Two", "external_id": "late-2" })).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sent.status().as_u16(), 201);
+        let refused = app.app.commit_import(&app.org, plan_, false, Unowned::Route, "late list", &|_| {}).await;
+        let message = refused.map(|r| format!("{r:?}")).unwrap_or_else(|e| e.to_string());
+        assert!(message.contains("line 3") && message.contains("nothing was imported"), "{message}");
+        let leads = app.get("/api/v1/leads?q=Late", &app.admin.token).await.body;
+        assert_eq!(leads["items"].as_array().map(Vec::len), Some(1), "only the intake lead: {leads}");
+    }
+}
+
+app_test! {
     async fn a_burst_of_intakes_is_routed_as_if_one_after_another(app) {
         // New leads expire after an hour into "Recycled": the timer must be for the lead as
         // routed, or it would find the lead moved on and do nothing.

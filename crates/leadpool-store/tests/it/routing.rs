@@ -1,9 +1,10 @@
 //! Routing's stored state: round-robin positions (a router's first lead starts its line;
-//! positions saved together read back each under its own router and organization) and the
-//! version of an organization's routing setup.
+//! positions saved together read back each under its own router and organization), offers
+//! opened together, and the version of an organization's routing setup.
 
-use leadpool_domain::routing::{Conditions, Cursor, Fallback, Plan, Router, Strategy};
+use leadpool_domain::routing::{Conditions, Cursor, Fallback, History, Plan, Router, Strategy};
 use leadpool_domain::{Role, RuleId, UserId};
+use leadpool_store::offers::NewOffer;
 use leadpool_store::routing::RuleSettings;
 use leadpool_testkit::both_backends;
 
@@ -116,5 +117,51 @@ both_backends! {
         commit(tx).await;
         assert_eq!(version(acme.id()).await, last, "leads and users are not the setup");
         assert_eq!(version(beta.id()).await, beta_at, "another organization's version stays");
+    }
+}
+
+both_backends! {
+    async fn offers_opened_together_read_back_each_with_its_lead_and_recipients(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let ana = add_user(&mut tx, acme.id(), "ana@acme.test", Role::Agent).await;
+        let bo = add_user(&mut tx, acme.id(), "bo@acme.test", Role::Agent).await;
+        let leads = [
+            insert(&mut tx, LeadSpec::of(&acme).name("One")).await,
+            insert(&mut tx, LeadSpec::of(&acme).name("Two")).await,
+            insert(&mut tx, LeadSpec::of(&acme).name("Three")).await,
+        ];
+        let plan = rule_settings().plan;
+        let history = History::default();
+        let router = Router::Rule { rule_id: RuleId::new(1) };
+        let to = [vec![ana.id], vec![ana.id, bo.id], vec![bo.id]];
+        let pins = ["111111", "222222", "333333"];
+        let new: Vec<NewOffer> = (0..3)
+            .map(|i| NewOffer {
+                lead: leads[i].id,
+                router,
+                router_name: "web",
+                plan: &plan,
+                to: &to[i],
+                deadline: at(60_000),
+                pin: pins[i],
+                broadcast: i == 1,
+                history: &history,
+            })
+            .collect();
+        let ids = tx.insert_offers(acme.id(), &new, at(1)).await.expect("offers opened");
+        assert_eq!(ids.len(), 3);
+        for (i, id) in ids.iter().enumerate() {
+            let stored = tx.offer(acme.id(), *id).await.expect("offer read");
+            assert_eq!(stored.offer.lead_id, leads[i].id, "offer {i} is for its own lead");
+            assert_eq!(stored.offer.pin, pins[i]);
+            assert_eq!(stored.offer.to, to[i]);
+            assert_eq!(stored.offer.broadcast, i == 1);
+        }
+        let for_ana: Vec<_> = tx.open_offers_for(acme.id(), ana.id).await.expect("read").iter().map(|o| o.offer.id).collect();
+        let for_bo: Vec<_> = tx.open_offers_for(acme.id(), bo.id).await.expect("read").iter().map(|o| o.offer.id).collect();
+        assert_eq!(for_ana, [ids[0], ids[1]], "each recipient row names its own offer");
+        assert_eq!(for_bo, [ids[1], ids[2]]);
+        commit(tx).await;
     }
 }
