@@ -14,3 +14,4 @@ mod sources;
 mod statuses_and_pools;
 mod teams;
 mod users;
+mod wal;
