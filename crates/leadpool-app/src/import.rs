@@ -424,7 +424,8 @@ impl App {
     }
 
     /// Stores a checked file in one transaction. Refuses the whole file if any row has a
-    /// problem, unless `skip_invalid`. `progress` is called after each chunk of stored rows with the running count.
+    /// problem, unless `skip_invalid`. `progress` gets the running count of stored rows
+    /// after each chunk.
     pub async fn commit_import(
         &self,
         org: &Organization,
