@@ -621,6 +621,34 @@ impl App {
         ))
     }
 
+    /// Routes new leads, each with its source's name, through the organization's rules in
+    /// the caller's transaction, in the order given, each seeing where the ones before it
+    /// went. Returns the leads as routed, by id, and whether a timer was set.
+    pub(crate) async fn route_new_leads(
+        &self,
+        tx: &mut Tx,
+        org: OrgId,
+        setup: &Setup,
+        leads: &[(&Lead, &str)],
+        now: Timestamp,
+    ) -> Result<(HashMap<LeadId, Lead>, bool), AppError> {
+        let to_route: Vec<ToRoute> = leads
+            .iter()
+            .map(|(lead, source)| ToRoute {
+                lead,
+                via: Via::Rules { source },
+                history: History::default(),
+            })
+            .collect();
+        let prepared = self
+            .prepare_all(tx, org, setup, &to_route, true, now)
+            .await?;
+        let decided: Vec<(&Lead, &Prepared)> =
+            to_route.iter().map(|t| t.lead).zip(&prepared).collect();
+        let (routed, set) = self.apply_all(tx, &decided, Actor::System, now).await?;
+        Ok((routed.into_iter().map(|l| (l.id, l)).collect(), set))
+    }
+
     /// The offer window of `lead` ran out (the scheduler, in its transaction): the lead goes
     /// to the next member or the fallback. `false` when the lead is no longer on that offer.
     pub(crate) async fn fire_offer_window(

@@ -9,7 +9,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{Read, Write};
 
 use leadpool_domain::lead::{LeadDraft, LeadInput, NewLead};
-use leadpool_domain::routing::History;
 use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
 use leadpool_domain::{
     Actor, FieldError, Invalid, Lead, LeadId, Owner, SourceId, StatusId, TeamId, Timestamp,
@@ -22,7 +21,6 @@ use leadpool_store::sources::Source;
 use leadpool_store::statuses::Status;
 use leadpool_store::users::UserFilter;
 
-use crate::distribute::{Prepared, ToRoute, Via};
 use crate::{App, AppError};
 
 /// Columns with a meaning of their own; any other column is a custom field.
@@ -487,6 +485,11 @@ impl App {
             expiries.insert(s.id, tx.status_expiry(org.id, s.id).await?);
         }
         let sources = source_names(&mut tx, org).await?;
+        // Read once: nothing else changes the routing setup inside this transaction.
+        let setup = match unowned {
+            Unowned::Route => Some(self.setup(&mut tx, org.id).await?),
+            Unowned::Queue => None,
+        };
         let n = rows.len();
         let mut routed = Routed::default();
         let mut done = 0u64;
@@ -518,35 +521,21 @@ impl App {
                 },
                 e => e.into(),
             })?;
-            let to_route: Vec<ToRoute> = match unowned {
-                Unowned::Route => created
+            let mut after: HashMap<LeadId, Lead> = HashMap::new();
+            if let Some(setup) = &setup {
+                let unowned: Vec<(&Lead, &str)> = created
                     .iter()
                     .filter(|l| l.owner == Owner::Queue)
-                    .map(|lead| ToRoute {
-                        lead,
-                        via: Via::Rules {
-                            source: sources.get(&lead.source_id).map_or("", String::as_str),
-                        },
-                        history: History::default(),
-                    })
-                    .collect(),
-                Unowned::Queue => Vec::new(),
-            };
-            let mut after: HashMap<LeadId, Lead> = HashMap::new();
-            if !to_route.is_empty() {
-                let setup = self.setup(&mut tx, org.id).await?;
-                let prepared = self
-                    .prepare_all(&mut tx, org.id, &setup, &to_route, true, now)
-                    .await?;
-                let decided: Vec<(&Lead, &Prepared)> =
-                    to_route.iter().map(|t| t.lead).zip(&prepared).collect();
-                let (leads, _) = self
-                    .apply_all(&mut tx, &decided, Actor::System, now)
-                    .await?;
-                for lead in &leads {
-                    routed.count(lead.owner);
+                    .map(|l| (l, sources.get(&l.source_id).map_or("", String::as_str)))
+                    .collect();
+                if !unowned.is_empty() {
+                    (after, _) = self
+                        .route_new_leads(&mut tx, org.id, setup, &unowned, now)
+                        .await?;
+                    for lead in after.values() {
+                        routed.count(lead.owner);
+                    }
                 }
-                after.extend(leads.into_iter().map(|l| (l.id, l)));
             }
             // Each timer counts from the row's own time, for the version routing left.
             let mut timers = Vec::new();

@@ -7,13 +7,11 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use leadpool_domain::lead::{LeadDraft, NewLead};
-use leadpool_domain::routing::History;
 use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, TeamId, Timestamp};
 use leadpool_store::Tx;
 use leadpool_store::sources::Source;
 
-use crate::distribute::{Prepared, ToRoute, Via};
 use crate::group_commit::Batched;
 use crate::{App, AppError};
 
@@ -179,24 +177,12 @@ impl App {
             }
         }
         // Leads that arrive without an owner go through the routing rules at once.
-        let to_route: Vec<ToRoute> = created
+        let unowned: Vec<(&Lead, &str)> = created
             .iter()
             .filter(|(_, l)| l.owner == Owner::Queue)
-            .map(|(i, lead)| ToRoute {
-                lead,
-                via: Via::Rules {
-                    source: &batch[*i].source.name,
-                },
-                history: History::default(),
-            })
+            .map(|(i, lead)| (lead, batch[*i].source.name.as_str()))
             .collect();
-        let prepared = self
-            .prepare_all(tx, org, &setup, &to_route, true, now)
-            .await?;
-        let decided: Vec<(&Lead, &Prepared)> =
-            to_route.iter().map(|t| t.lead).zip(&prepared).collect();
-        let (routed, offered) = self.apply_all(tx, &decided, Actor::System, now).await?;
-        let mut routed: HashMap<LeadId, Lead> = routed.into_iter().map(|l| (l.id, l)).collect();
+        let (mut routed, offered) = self.route_new_leads(tx, org, &setup, &unowned, now).await?;
         let leads: Vec<Lead> = created
             .into_iter()
             .map(|(_, l)| routed.remove(&l.id).unwrap_or(l))
