@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use leadpool_domain::{Scope, Timestamp, UserId, Viewer, subtree};
+use leadpool_domain::{Denied, Permission, Scope, Timestamp, UserId, Viewer, subtree};
 use leadpool_store::StoreError;
 use leadpool_store::credentials::ApiToken;
 use leadpool_store::users::User;
@@ -20,6 +20,20 @@ pub struct Member {
     pub user: User,
     /// Their organization, role and scope, for the rules.
     pub viewer: Viewer,
+}
+
+impl Member {
+    /// Whether this member may do `p`: the one permission check every use case asks.
+    pub fn require(&self, p: Permission<'_>) -> Result<(), AppError> {
+        self.viewer
+            .may(p)
+            .map_err(|Denied(why)| AppError::Forbidden(why))
+    }
+
+    /// Whether this member may do `p` (for pages deciding what to offer).
+    pub fn may(&self, p: Permission<'_>) -> bool {
+        self.viewer.may(p).is_ok()
+    }
 }
 
 /// Whoever presented credentials.

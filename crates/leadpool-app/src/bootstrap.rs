@@ -318,4 +318,26 @@ impl App {
             AppError::invalid("email", format!("`{email}` is not a user of {}", org.slug))
         })
     }
+
+    /// The source of `org` with this name (any case), as the operator names it on the
+    /// command line; the refusal lists the sources there are.
+    pub async fn source_by_name(&self, org: &Organization, name: &str) -> Result<Source, AppError> {
+        let mut tx = self.store().read().await?;
+        let sources = tx.sources(org.id).await?;
+        tx.commit().await?;
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        let known = if names.is_empty() {
+            "(none yet)".to_owned()
+        } else {
+            names.join(", ")
+        };
+        let message = format!(
+            "`{name}` is not a source of {}; its sources are: {known}",
+            org.slug
+        );
+        sources
+            .into_iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| AppError::invalid("source", message))
+    }
 }

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use leadpool_domain::Permission;
 use leadpool_domain::calendar::{
     Calendar, CalendarError, Holiday, from_jiff, parse_hours, parse_tz, to_jiff,
 };
@@ -79,28 +80,9 @@ pub struct DeadlinePreview {
     pub elapsed: Duration,
 }
 
-fn require_org_admin(m: &Member) -> Result<(), AppError> {
-    if m.viewer.administers_organization() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only an admin of the whole organization may manage calendars".into(),
-        ))
-    }
-}
-
-/// Gives the calendar constraints their meaning; `NotFound` is about a calendar.
+/// Store errors of calendar reads and writes: `NotFound` is about a calendar.
 fn store_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict { constraint } if constraint == "calendars_name_key" => {
-            AppError::Conflict {
-                code: "already_exists",
-                message: format!("a calendar with this name already exists ({constraint})"),
-            }
-        }
-        StoreError::NotFound => AppError::NotFound { what: "calendar" },
-        other => other.into(),
-    }
+    AppError::from_store("calendar")(e)
 }
 
 /// A holiday in the syntax `Holiday::parse` reads back.
@@ -240,7 +222,7 @@ impl App {
         m: &Member,
         input: &CalendarInput,
     ) -> Result<StoredCalendar, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("calendars"))?;
         let new = parse_calendar(input)?;
         let mut tx = self.store().write().await?;
         let c = tx
@@ -259,7 +241,7 @@ impl App {
         calendar_id: i64,
         changes: CalendarChanges,
     ) -> Result<StoredCalendar, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("calendars"))?;
         let mut tx = self.store().write().await?;
         let mut c = tx
             .calendar(m.viewer.org, calendar_id)
@@ -299,7 +281,7 @@ impl App {
     /// Deletes a calendar no team names (organization admins). The default goes only
     /// as the last calendar.
     pub async fn delete_calendar(&self, m: &Member, calendar_id: i64) -> Result<(), AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("calendars"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let c = tx.calendar(org, calendar_id).await.map_err(store_error)?;

@@ -1,6 +1,7 @@
 //! An organization's directory: teams, users, sources and statuses, managed by admins
 //! within their scope.
 
+use leadpool_domain::Permission;
 use leadpool_domain::pool::Caps;
 use leadpool_domain::validate::{PersonName, parse_tags};
 use leadpool_domain::{
@@ -13,16 +14,6 @@ use leadpool_store::users::{NewUser, User, UserFilter};
 
 use crate::secret;
 use crate::{App, AppError, Member};
-
-fn require_org_admin(m: &Member) -> Result<(), AppError> {
-    if m.viewer.administers_organization() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only an admin of the whole organization may do this".into(),
-        ))
-    }
-}
 
 fn name_field(field: &str, s: &str) -> Result<String, AppError> {
     PersonName::parse(s)
@@ -343,11 +334,7 @@ impl App {
 
     /// Every source (admins and ISAs).
     pub async fn list_sources(&self, m: &Member) -> Result<Vec<Source>, AppError> {
-        if !matches!(m.viewer.role, Role::Admin | Role::Isa) {
-            return Err(AppError::Forbidden(
-                "only admins and ISAs see sources".into(),
-            ));
-        }
+        m.require(Permission::Staff("see sources"))?;
         let mut tx = self.store().read().await?;
         let sources = tx.sources(m.viewer.org).await?;
         tx.commit().await?;
@@ -356,11 +343,7 @@ impl App {
 
     /// One source (admins and ISAs).
     pub async fn get_source(&self, m: &Member, id: SourceId) -> Result<Source, AppError> {
-        if !matches!(m.viewer.role, Role::Admin | Role::Isa) {
-            return Err(AppError::Forbidden(
-                "only admins and ISAs see sources".into(),
-            ));
-        }
+        m.require(Permission::Staff("see sources"))?;
         let mut tx = self.store().read().await?;
         let s = tx
             .source(m.viewer.org, id)
@@ -377,7 +360,7 @@ impl App {
         name: &str,
         team: Option<TeamId>,
     ) -> Result<(Source, String), AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("sources"))?;
         self.insert_source(m.viewer.org, name, team).await
     }
 
@@ -414,7 +397,7 @@ impl App {
         team: Option<Option<TeamId>>,
         active: Option<bool>,
     ) -> Result<Source, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("sources"))?;
         let mut tx = self.store().write().await?;
         let mut s = tx
             .source(m.viewer.org, id)
@@ -443,7 +426,7 @@ impl App {
         m: &Member,
         id: SourceId,
     ) -> Result<(Source, String), AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("sources"))?;
         let key = secret::new_token("src_")?;
         let mut tx = self.store().write().await?;
         let s = tx
@@ -470,7 +453,7 @@ impl App {
         category: StatusCategory,
         is_default: bool,
     ) -> Result<Status, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("statuses"))?;
         let name = name_field("name", name)?;
         let mut tx = self.store().write().await?;
         let s = tx
@@ -490,7 +473,7 @@ impl App {
         position: Option<i64>,
         is_default: Option<bool>,
     ) -> Result<Status, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("statuses"))?;
         let mut tx = self.store().write().await?;
         let mut s = tx
             .status(m.viewer.org, id)
@@ -526,7 +509,7 @@ impl App {
         id: StatusId,
         rule: Option<(i64, StatusId, bool)>,
     ) -> Result<Status, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("statuses"))?;
         if let Some((secs, to, _)) = rule {
             if !(1..=10 * 365 * 86_400).contains(&secs) {
                 return Err(AppError::invalid(

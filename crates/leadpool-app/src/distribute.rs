@@ -173,23 +173,6 @@ fn new_pin() -> Result<String, AppError> {
     Ok(format!("{:06}", u32::from_le_bytes(buf) % 1_000_000))
 }
 
-/// The message a refusal shows people (naming who took the lead when someone did).
-pub fn refusal_text(r: OfferRefusal, by_name: Option<&str>) -> String {
-    match r {
-        OfferRefusal::AlreadyTaken { by } => format!(
-            "{} took this lead first",
-            by_name.map_or_else(|| format!("user {by}"), str::to_owned)
-        ),
-        OfferRefusal::Ended => "this offer is over: the lead has moved on".to_owned(),
-        OfferRefusal::NotOffered => "this lead was not offered to you".to_owned(),
-        OfferRefusal::Expired { deadline } => format!("the response window closed at {deadline}"),
-        OfferRefusal::WrongPin => {
-            "a broadcast is claimed by calling with the offer's PIN".to_owned()
-        }
-        OfferRefusal::OverCap { max } => format!("you hold {max} new leads, your cap"),
-    }
-}
-
 /// The stable wire name of a refusal.
 pub const fn refusal_code(r: OfferRefusal) -> &'static str {
     match r {

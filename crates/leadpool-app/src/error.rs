@@ -93,25 +93,55 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::NotFound { what: "record" },
             StoreError::Busy => Self::Busy,
             StoreError::Conflict { constraint } => {
-                let message = match constraint.as_str() {
-                    "organizations_slug_key" => "an organization with this slug already exists",
-                    "users_email_key" => "a user with this email already exists",
-                    "teams_name_key" => "a team with this name already exists",
-                    "sources_name_key" => "a source with this name already exists",
-                    "statuses_name_key" => "a status with this name already exists",
-                    "pools_name_key" => "a pool with this name already exists",
-                    "reject_reasons_label_key" => "this rejection reason is already listed",
-                    "leads_external_id_key" => {
-                        "this source already sent a lead with this external_id"
-                    }
-                    _ => "conflicts with an existing record",
-                };
+                let message = conflict_message(&constraint);
                 Self::Conflict {
                     code: "already_exists",
                     message: format!("{message} ({constraint})"),
                 }
             }
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// What a unique constraint's violation means, for people: the one table from constraint
+/// names (as the store names them on both backends) to messages.
+fn conflict_message(constraint: &str) -> &'static str {
+    match constraint {
+        "organizations_slug_key" => "an organization with this slug already exists",
+        "users_email_key" => "a user with this email already exists",
+        "teams_name_key" => "a team with this name already exists",
+        "sources_name_key" => "a source with this name already exists",
+        "statuses_name_key" => "a status with this name already exists",
+        "pools_name_key" => "a pool with this name already exists",
+        "calendars_name_key" => "a calendar with this name already exists",
+        "calendars_one_default" => "the organization already has a default calendar",
+        "reject_reasons_label_key" => "this rejection reason is already listed",
+        "agent_groups_name_key" => "a group with this name already exists",
+        "routing_rules_name_key" => "a rule with this name already exists",
+        "reassignment_groups_name_key" => "a reassignment group with this name already exists",
+        "leads_external_id_key" => "this source already sent a lead with this external_id",
+        _ => "conflicts with an existing record",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_unique_constraint_has_its_own_message() {
+        // Keys and memberships are written by the app itself, never named by a person.
+        let internal = |c: &str| c.ends_with("_pkey") || c.ends_with("hash_key");
+        for c in leadpool_store::unique_constraints().filter(|c| !internal(c)) {
+            let e = AppError::from(StoreError::Conflict {
+                constraint: c.to_owned(),
+            });
+            assert_eq!(e.code(), "already_exists");
+            assert!(
+                !e.to_string().starts_with("conflicts with"),
+                "{c} has no message of its own: {e}"
+            );
         }
     }
 }

@@ -512,15 +512,18 @@ impl App {
                     )
                 })
                 .collect();
-            let created = tx.insert_leads(&news).await.map_err(|e| match e {
-                leadpool_store::StoreError::Conflict { constraint } => AppError::Conflict {
-                    code: "already_exists",
-                    message: format!(
-                        "a row conflicts with a lead stored meanwhile ({constraint}); nothing was imported"
-                    ),
-                },
-                e => e.into(),
-            })?;
+            let created = tx
+                .insert_leads(&news)
+                .await
+                .map_err(|e| match AppError::from(e) {
+                    AppError::Conflict { code, message } => AppError::Conflict {
+                        code,
+                        message: format!(
+                            "a row conflicts with a lead stored meanwhile: {message}; nothing was imported"
+                        ),
+                    },
+                    other => other,
+                })?;
             let mut after: HashMap<LeadId, Lead> = HashMap::new();
             if let Some(setup) = &setup {
                 let unowned: Vec<(&Lead, &str)> = created

@@ -2,9 +2,7 @@
 
 use leadpool_domain::lead::{LeadDraft, LeadInput, LeadPatch, LeadPatchInput};
 use leadpool_domain::validate::Tag;
-use leadpool_domain::{
-    Actor, Lead, LeadId, Owner, PoolId, Role, SourceId, StatusId, Timestamp, UserId,
-};
+use leadpool_domain::{Actor, Lead, LeadId, Owner, Role, SourceId, StatusId, UserId};
 use leadpool_store::StoreError;
 use leadpool_store::leads::{After, LeadFilter, LeadSort, TimelineRecord};
 use leadpool_store::sources::Source;
@@ -30,24 +28,8 @@ pub struct Intake {
 /// A lead list request.
 #[derive(Debug, Clone, Default)]
 pub struct LeadQuery {
-    /// Only leads held by this agent.
-    pub owner: Option<UserId>,
-    /// Only pool leads, or only leads in no pool.
-    pub in_pool: Option<bool>,
-    /// Only leads in this pool.
-    pub pool: Option<PoolId>,
-    /// Only these statuses.
-    pub statuses: Vec<StatusId>,
-    /// Only these sources.
-    pub sources: Vec<SourceId>,
-    /// Only leads with all these tags.
-    pub tags: Vec<String>,
-    /// Created at or after.
-    pub created_from: Option<Timestamp>,
-    /// Created before.
-    pub created_to: Option<Timestamp>,
-    /// Free text in name, email or phone.
-    pub search: Option<String>,
+    /// Which leads (tags are checked and normalized; an agent's list defaults to their own).
+    pub filter: LeadFilter,
     /// Order.
     pub sort: LeadSort,
     /// Where the previous page ended (`next_cursor` of that page).
@@ -362,12 +344,17 @@ impl App {
             ));
         }
         let tags = q
+            .filter
             .tags
             .iter()
             .map(|t| Tag::parse(t).map(|t| t.as_str().to_owned()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| AppError::invalid("tags", e))?;
-        if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        if q.filter
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 200)
+        {
             return Err(AppError::invalid("q", "at most 200 characters"));
         }
         let after = q
@@ -376,20 +363,14 @@ impl App {
             .map(|c| decode_cursor(q.sort, c))
             .transpose()?;
         // An agent's list is their own leads unless they ask for the pool ("Lead pool: yes").
-        let in_pool = match (m.viewer.role, q.in_pool) {
+        let in_pool = match (m.viewer.role, q.filter.in_pool) {
             (Role::Agent, None) => Some(false),
             (_, p) => p,
         };
         let filter = LeadFilter {
-            owner: q.owner,
             in_pool,
-            pool: q.pool,
-            statuses: q.statuses.clone(),
-            sources: q.sources.clone(),
             tags,
-            created_from: q.created_from,
-            created_to: q.created_to,
-            search: q.search.clone(),
+            ..q.filter.clone()
         };
         let mut tx = self.store().read().await?;
         let leads = tx

@@ -15,12 +15,14 @@ pub mod directory;
 pub mod distribute;
 pub mod import;
 pub mod leads;
+pub mod models;
 pub mod offers;
 pub mod pool;
 pub mod routing_settings;
 pub mod secret;
 mod throttle;
 pub mod timers;
+pub mod wording;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,9 +102,17 @@ impl App {
         }
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
+    /// The store; only the use cases reach it.
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Whether the database answers: `Err` with the reason when it does not.
+    pub async fn health(&self) -> Result<(), AppError> {
+        self.store()
+            .ping()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// The current instant, from the injected clock.

@@ -3,12 +3,13 @@
 //! reassignment groups, working the manual queue, trying rules out and reading why a lead
 //! went where it went.
 
+use leadpool_domain::Permission;
 use leadpool_domain::lead::{LeadDraft, LeadInput};
 use leadpool_domain::pool::{Caps, ContactKind, Taker};
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
 use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{
-    Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Role, Timestamp, UserId, Visibility,
+    Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
 };
 use leadpool_store::Tx;
 use leadpool_store::offers::{AgentEvent, OfferState, StoredOffer};
@@ -18,7 +19,6 @@ use serde_json::Value;
 use crate::distribute::{
     Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
 };
-use crate::pool::require_staff;
 use crate::routing_settings::available_to;
 use crate::{App, AppError, Member};
 
@@ -222,7 +222,7 @@ impl App {
         }
         let agent_id = input.agent_id.unwrap_or(m.user.id);
         if agent_id != m.user.id {
-            require_staff(m, "report other agents' calls")?;
+            m.require(Permission::Staff("report other agents' calls"))?;
         }
         // One read for the agent, the lead and whether they were offered it.
         let mut tx = self.store().read().await?;
@@ -285,11 +285,7 @@ impl App {
         m: &Member,
         lead_id: LeadId,
     ) -> Result<leadpool_domain::Lead, AppError> {
-        if m.viewer.role != Role::Admin {
-            return Err(AppError::Forbidden(
-                "only admins may cancel an offer".into(),
-            ));
-        }
+        m.require(Permission::Admin("cancel an offer"))?;
         let now = self.now();
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
@@ -344,7 +340,7 @@ impl App {
         lead_id: LeadId,
         id: ReassignmentId,
     ) -> Result<(leadpool_domain::Lead, Trace), AppError> {
-        require_staff(m, "trigger a reassignment group")?;
+        m.require(Permission::Staff("trigger a reassignment group"))?;
         let now = self.now();
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
@@ -413,7 +409,7 @@ impl App {
     /// What the rules would do with a lead (stored, or made up of a source, fields and
     /// tags), without changing anything: no lead, offer, position or event is written.
     pub async fn dry_run(&self, m: &Member, input: DryRunInput) -> Result<DryRun, AppError> {
-        require_staff(m, "try routing rules")?;
+        m.require(Permission::Staff("try routing rules"))?;
         let now = self.now();
         let org = m.viewer.org;
         let lead = match (input.lead_id, input.source_id) {
@@ -477,7 +473,7 @@ impl App {
         after: Option<LeadId>,
         limit: Option<u32>,
     ) -> Result<Vec<QueuedLead>, AppError> {
-        require_staff(m, "work the manual assignment queue")?;
+        m.require(Permission::Staff("work the manual assignment queue"))?;
         let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
         let mut tx = self.store().read().await?;
         let leads = tx
@@ -526,7 +522,7 @@ impl App {
             .iter()
             .any(|a| a.user_id == m.user.id);
         if !offered {
-            require_staff(m, "read offers made to others")?;
+            m.require(Permission::Staff("read offers made to others"))?;
             // Staff see the offers of leads they may see.
             self.get_lead(m, stored.offer.lead_id)
                 .await

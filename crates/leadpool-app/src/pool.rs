@@ -13,13 +13,14 @@ use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::time::Duration;
 
+use leadpool_domain::Permission;
 use leadpool_domain::calendar::Calendar;
 use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::{
     self as rules, Caps, ContactKind, Refusal, Taker, reserve_change, reserve_due,
 };
 use leadpool_domain::timer::{TimerChange, TimerKind};
-use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, Role, TeamId, Timestamp, UserId};
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, TeamId, Timestamp, UserId};
 use leadpool_store::claims::{OrgPoolSettings, RejectReason};
 use leadpool_store::offers::NewEvent;
 use leadpool_store::pools::{Pool, PoolSettings};
@@ -178,26 +179,6 @@ impl Batched for ClaimRequest {
         batch: &[&Self],
     ) -> impl Future<Output = Result<Vec<Result<Self::Answer, AppError>>, AppError>> + Send {
         app.claim_together(batch)
-    }
-}
-
-pub(crate) fn require_staff(m: &Member, what: &str) -> Result<(), AppError> {
-    if matches!(m.viewer.role, Role::Admin | Role::Isa) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "only admins and ISAs may {what}"
-        )))
-    }
-}
-
-fn require_org_admin(m: &Member) -> Result<(), AppError> {
-    if m.viewer.administers_organization() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only organization admins change pools and their settings".into(),
-        ))
     }
 }
 
@@ -644,7 +625,7 @@ impl App {
         pool: Option<PoolId>,
         reason: Option<String>,
     ) -> Result<Vec<ClaimAnswer>, AppError> {
-        require_staff(m, "move leads into a pool")?;
+        m.require(Permission::Staff("move leads into a pool"))?;
         let ids = bulk_ids(ids)?;
         let reason = reason_text("reason", reason)?;
         let now = self.now();
@@ -686,7 +667,7 @@ impl App {
         reason: Option<String>,
         from_queue: bool,
     ) -> Result<Vec<ClaimAnswer>, AppError> {
-        require_staff(m, "assign leads")?;
+        m.require(Permission::Staff("assign leads"))?;
         let ids = bulk_ids(ids)?;
         let reason = reason_text("reason", reason)?;
         let now = self.now();
@@ -847,7 +828,7 @@ impl App {
 
     /// Creates a pool (organization admins).
     pub async fn create_pool(&self, m: &Member, input: PoolInput) -> Result<Pool, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("pools and their settings"))?;
         let settings = pool_settings(input)?;
         let mut tx = self.store().write().await?;
         self.check_pool_links(&mut tx, m.viewer.org, &settings)
@@ -868,7 +849,7 @@ impl App {
         id: PoolId,
         input: PoolInput,
     ) -> Result<Pool, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("pools and their settings"))?;
         let settings = pool_settings(input)?;
         let mut tx = self.store().write().await?;
         self.check_pool_links(&mut tx, m.viewer.org, &settings)
@@ -922,7 +903,7 @@ impl App {
         m: &Member,
         settings: OrgPoolSettings,
     ) -> Result<OrgPoolSettings, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("pools and their settings"))?;
         if let Some(why) = Caps::conflict(settings.caps.max_new, settings.caps.min_new) {
             return Err(AppError::invalid("min_new_leads", why));
         }
@@ -955,7 +936,7 @@ impl App {
         m: &Member,
         label: &str,
     ) -> Result<RejectReason, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("pools and their settings"))?;
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 100 {
             return Err(AppError::invalid(
@@ -973,7 +954,7 @@ impl App {
 
     /// Removes a rejection reason (organization admins); past rejections keep their words.
     pub async fn remove_reject_reason(&self, m: &Member, id: i64) -> Result<(), AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("pools and their settings"))?;
         let mut tx = self.store().write().await?;
         tx.delete_reject_reason(m.viewer.org, id)
             .await

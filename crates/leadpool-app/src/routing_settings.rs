@@ -11,10 +11,10 @@ mod checks;
 
 use std::collections::HashSet;
 
+use leadpool_domain::Permission;
 use leadpool_domain::routing::{GroupEntry, Plan, Rule};
 use leadpool_domain::validate::Errors;
 use leadpool_domain::{GroupId, ReassignmentId, Role, RuleId, TeamId};
-use leadpool_store::StoreError;
 use leadpool_store::routing::{Group, Reassignment, RuleSettings};
 
 use checks::{check_group, check_reassignment, check_rule, hold_group};
@@ -52,74 +52,6 @@ pub struct ReassignmentInput {
     pub teams: Vec<TeamId>,
 }
 
-const ADMINS_ONLY: &str = "only admins may change distribution settings";
-
-fn require_reader(m: &Member) -> Result<(), AppError> {
-    if matches!(m.viewer.role, Role::Admin | Role::Isa) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only admins and ISAs may read distribution settings".into(),
-        ))
-    }
-}
-
-fn require_org_admin(m: &Member) -> Result<(), AppError> {
-    if m.viewer.administers_organization() {
-        Ok(())
-    } else if m.viewer.role == Role::Admin {
-        Err(AppError::Forbidden(
-            "groups and routing rules are organization-level settings; only an admin of the \
-             whole organization may change them"
-                .into(),
-        ))
-    } else {
-        Err(AppError::Forbidden(ADMINS_ONLY.into()))
-    }
-}
-
-/// Whether `m` may change a reassignment group available to `teams`: an organization
-/// admin always, a team admin only when every team is inside their scope. An empty list
-/// means the whole organization, which a team admin does not administer.
-fn require_reassignment_admin(m: &Member, teams: &[TeamId]) -> Result<(), AppError> {
-    if m.viewer.administers_organization() {
-        return Ok(());
-    }
-    if m.viewer.role != Role::Admin {
-        return Err(AppError::Forbidden(ADMINS_ONLY.into()));
-    }
-    if !teams.is_empty() && teams.iter().all(|t| m.viewer.scope.covers(Some(*t))) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "a team admin may only change reassignment groups available to teams inside their \
-             scope (name at least one team, all inside it)"
-                .into(),
-        ))
-    }
-}
-
-/// Gives the settings' unique names their meaning; `NotFound` is about `what`.
-fn store_error(what: &'static str) -> impl Fn(StoreError) -> AppError {
-    move |e| match e {
-        StoreError::Conflict { constraint } => {
-            let message = match constraint.as_str() {
-                "agent_groups_name_key" => "a group with this name already exists",
-                "routing_rules_name_key" => "a rule with this name already exists",
-                "reassignment_groups_name_key" => {
-                    "a reassignment group with this name already exists"
-                }
-                _ => return StoreError::Conflict { constraint }.into(),
-            };
-            AppError::Conflict {
-                code: "already_exists",
-                message: format!("{message} ({constraint})"),
-            }
-        }
-        other => AppError::from_store(what)(other),
-    }
-}
-
 /// Whether a reassignment group available to `teams` is one `m` may see and use: one for
 /// the whole organization always; otherwise one of its teams must be one of `m`'s teams or
 /// inside their scope (an organization-wide scope covers every team). Triggering a group must
@@ -134,7 +66,7 @@ pub(crate) fn available_to(m: &Member, teams: &[TeamId]) -> bool {
 impl App {
     /// Every group, by name (admins and ISAs).
     pub async fn list_groups(&self, m: &Member) -> Result<Vec<Group>, AppError> {
-        require_reader(m)?;
+        m.require(Permission::Staff("read distribution settings"))?;
         let mut tx = self.store().read().await?;
         let groups = tx.groups(m.viewer.org).await?;
         tx.commit().await?;
@@ -143,7 +75,7 @@ impl App {
 
     /// One group (admins and ISAs).
     pub async fn get_group(&self, m: &Member, id: GroupId) -> Result<Group, AppError> {
-        require_reader(m)?;
+        m.require(Permission::Staff("read distribution settings"))?;
         let mut tx = self.store().read().await?;
         let g = tx
             .group(m.viewer.org, id)
@@ -155,14 +87,14 @@ impl App {
 
     /// Creates a group (organization admins).
     pub async fn create_group(&self, m: &Member, input: GroupInput) -> Result<Group, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let g = check_group(&mut tx, org, input).await?;
         let group = tx
             .insert_group(org, &g.name, &g.entries, self.now())
             .await
-            .map_err(store_error("group"))?;
+            .map_err(AppError::from_store("group"))?;
         tx.commit().await?;
         Ok(group)
     }
@@ -175,7 +107,7 @@ impl App {
         id: GroupId,
         input: GroupInput,
     ) -> Result<Group, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         tx.group(org, id)
@@ -185,14 +117,14 @@ impl App {
         let group = tx
             .update_group(org, id, &g.name, &g.entries, self.now())
             .await
-            .map_err(store_error("group"))?;
+            .map_err(AppError::from_store("group"))?;
         tx.commit().await?;
         Ok(group)
     }
 
     /// Deletes a group no rule or reassignment group uses (organization admins).
     pub async fn delete_group(&self, m: &Member, id: GroupId) -> Result<(), AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let group = tx
@@ -234,7 +166,7 @@ impl App {
 
     /// Every rule in priority order, first match wins (admins and ISAs).
     pub async fn list_rules(&self, m: &Member) -> Result<Vec<Rule>, AppError> {
-        require_reader(m)?;
+        m.require(Permission::Staff("read distribution settings"))?;
         let mut tx = self.store().read().await?;
         let rules = tx.rules(m.viewer.org).await?;
         tx.commit().await?;
@@ -243,7 +175,7 @@ impl App {
 
     /// Adds a rule after the last one (organization admins).
     pub async fn create_rule(&self, m: &Member, input: RuleSettings) -> Result<Rule, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -252,7 +184,7 @@ impl App {
         let rule = tx
             .insert_rule(org, &r, now)
             .await
-            .map_err(store_error("rule"))?;
+            .map_err(AppError::from_store("rule"))?;
         tx.commit().await?;
         Ok(rule)
     }
@@ -265,7 +197,7 @@ impl App {
         id: RuleId,
         input: RuleSettings,
     ) -> Result<Rule, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -277,14 +209,14 @@ impl App {
         let rule = tx
             .update_rule(org, id, &r, now)
             .await
-            .map_err(store_error("rule"))?;
+            .map_err(AppError::from_store("rule"))?;
         tx.commit().await?;
         Ok(rule)
     }
 
     /// Deletes a rule (organization admins); leads it already routed keep their owners.
     pub async fn delete_rule(&self, m: &Member, id: RuleId) -> Result<(), AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let mut tx = self.store().write().await?;
         tx.delete_rule(m.viewer.org, id)
             .await
@@ -296,7 +228,7 @@ impl App {
     /// Puts the rules in this priority order (organization admins); `ids` names every rule
     /// of the organization once, so no rule is left in an unintended place.
     pub async fn reorder_rules(&self, m: &Member, ids: &[RuleId]) -> Result<Vec<Rule>, AppError> {
-        require_org_admin(m)?;
+        m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let rules = tx.rules(org).await?;
@@ -336,7 +268,7 @@ impl App {
         &self,
         m: &Member,
     ) -> Result<Vec<Reassignment>, AppError> {
-        require_reader(m)?;
+        m.require(Permission::Staff("read distribution settings"))?;
         let org = m.viewer.org;
         let mut tx = self.store().read().await?;
         let all = tx.reassignments(org).await?;
@@ -354,7 +286,7 @@ impl App {
         m: &Member,
         id: ReassignmentId,
     ) -> Result<Reassignment, AppError> {
-        require_reader(m)?;
+        m.require(Permission::Staff("read distribution settings"))?;
         let org = m.viewer.org;
         let mut tx = self.store().read().await?;
         let r = tx
@@ -378,7 +310,10 @@ impl App {
         m: &Member,
         input: ReassignmentInput,
     ) -> Result<Reassignment, AppError> {
-        require_reassignment_admin(m, &input.teams)?;
+        m.require(Permission::Teams {
+            what: "reassignment groups",
+            teams: &input.teams,
+        })?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -387,7 +322,7 @@ impl App {
         let created = tx
             .insert_reassignment(org, &r.name, &r.plan, &r.teams, now)
             .await
-            .map_err(store_error("reassignment group"))?;
+            .map_err(AppError::from_store("reassignment group"))?;
         tx.commit().await?;
         Ok(created)
     }
@@ -400,7 +335,10 @@ impl App {
         id: ReassignmentId,
         input: ReassignmentInput,
     ) -> Result<Reassignment, AppError> {
-        require_reassignment_admin(m, &input.teams)?;
+        m.require(Permission::Teams {
+            what: "reassignment groups",
+            teams: &input.teams,
+        })?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -408,13 +346,16 @@ impl App {
             .reassignment(org, id)
             .await
             .map_err(AppError::from_store("reassignment group"))?;
-        require_reassignment_admin(m, &old.teams)?;
+        m.require(Permission::Teams {
+            what: "reassignment groups",
+            teams: &old.teams,
+        })?;
         let r = check_reassignment(&mut tx, org, input).await?;
         hold_group(&mut tx, org, &r.plan, now).await?;
         let updated = tx
             .update_reassignment(org, id, &r.name, &r.plan, &r.teams, now)
             .await
-            .map_err(store_error("reassignment group"))?;
+            .map_err(AppError::from_store("reassignment group"))?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -426,16 +367,17 @@ impl App {
         m: &Member,
         id: ReassignmentId,
     ) -> Result<(), AppError> {
-        if m.viewer.role != Role::Admin {
-            return Err(AppError::Forbidden(ADMINS_ONLY.into()));
-        }
+        m.require(Permission::Admin("change reassignment groups"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let old = tx
             .reassignment(org, id)
             .await
             .map_err(AppError::from_store("reassignment group"))?;
-        require_reassignment_admin(m, &old.teams)?;
+        m.require(Permission::Teams {
+            what: "reassignment groups",
+            teams: &old.teams,
+        })?;
         tx.delete_reassignment(org, id)
             .await
             .map_err(AppError::from_store("reassignment group"))?;

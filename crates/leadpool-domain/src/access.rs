@@ -199,6 +199,77 @@ impl Viewer {
     }
 }
 
+/// Something only some users may do. [`Viewer::may`] is the one check every use case asks,
+/// and the one place the refusal is worded; each variant names what is being done, as the
+/// refusal says it ("change calendars", "assign leads").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission<'a> {
+    /// Change a setting that belongs to the whole organization: admins scoped to it.
+    OrgSetting(&'static str),
+    /// Something any admin may do, whatever their scope.
+    Admin(&'static str),
+    /// Work leads and read settings as staff: admins and ISAs.
+    Staff(&'static str),
+    /// Change something available to these teams (none: the whole organization): admins of
+    /// the organization, or team admins whose scope covers every one of the teams named.
+    Teams {
+        /// What is changed.
+        what: &'static str,
+        /// The teams it is available to.
+        teams: &'a [TeamId],
+    },
+}
+
+/// Why a viewer may not do something: the sentence the refusal shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+impl Viewer {
+    /// Whether this viewer may do `p`; the refusal says who may.
+    pub fn may(&self, p: Permission<'_>) -> Result<(), Denied> {
+        let staff = matches!(self.role, Role::Admin | Role::Isa);
+        let (allowed, refusal) = match p {
+            Permission::OrgSetting(what) => (
+                self.administers_organization(),
+                if self.role == Role::Admin {
+                    format!(
+                        "{what} are organization-level settings; only an admin of the whole \
+                         organization may change them"
+                    )
+                } else {
+                    format!("only an admin of the whole organization may change {what}")
+                },
+            ),
+            Permission::Admin(what) => {
+                (self.role == Role::Admin, format!("only admins may {what}"))
+            }
+            Permission::Staff(what) => (staff, format!("only admins and ISAs may {what}")),
+            Permission::Teams { what, teams } => {
+                let team_admin = self.role == Role::Admin
+                    && !teams.is_empty()
+                    && teams.iter().all(|t| self.scope.covers(Some(*t)));
+                (
+                    self.administers_organization() || team_admin,
+                    if self.role == Role::Admin {
+                        format!(
+                            "a team admin may only change {what} available to teams inside their \
+                             scope (name at least one team, all inside it)"
+                        )
+                    } else {
+                        format!("only admins may change {what}")
+                    },
+                )
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Denied(refusal))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -288,7 +359,64 @@ mod tests {
         assert!(!would_cycle(&teams, t(3), Some(t(4))));
     }
 
+    fn any_role() -> impl Strategy<Value = Role> {
+        prop_oneof![
+            Just(Role::Admin),
+            Just(Role::Isa),
+            Just(Role::Agent),
+            Just(Role::AllLeadsAgent)
+        ]
+    }
+
+    fn any_scope() -> impl Strategy<Value = Scope> {
+        prop_oneof![
+            Just(Scope::Organization),
+            proptest::collection::vec((1i64..6).prop_map(TeamId::new), 1..4).prop_map(Scope::Teams),
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn permissions_follow_role_and_scope_and_every_refusal_names_the_act(
+            role in any_role(),
+            scope in any_scope(),
+            teams in proptest::collection::vec((1i64..6).prop_map(TeamId::new), 0..3),
+        ) {
+            let v = viewer(role, scope.clone());
+            let org_admin = role == Role::Admin && scope == Scope::Organization;
+            let checks = [
+                (Permission::OrgSetting("calendars"), org_admin),
+                (Permission::Admin("cancel an offer"), role == Role::Admin),
+                (Permission::Staff("assign leads"), matches!(role, Role::Admin | Role::Isa)),
+                (
+                    Permission::Teams { what: "reassignment groups", teams: &teams },
+                    org_admin
+                        || (role == Role::Admin
+                            && !teams.is_empty()
+                            && teams.iter().all(|t| scope.covers(Some(*t)))),
+                ),
+            ];
+            for (p, expected) in checks {
+                let answer = v.may(p);
+                prop_assert_eq!(answer.is_ok(), expected, "{:?} as {:?} in {:?}", p, role, scope);
+                if let Err(Denied(why)) = answer {
+                    let what = match p {
+                        Permission::OrgSetting(w) | Permission::Admin(w) | Permission::Staff(w) => w,
+                        Permission::Teams { what, .. } => what,
+                    };
+                    prop_assert!(why.contains(what), "{why}");
+                }
+            }
+            // Rights nest: whoever may change organization settings may do everything else,
+            // and an agent may do none of it.
+            if org_admin {
+                prop_assert!(checks.iter().all(|(p, _)| v.may(*p).is_ok()));
+            }
+            if role.is_agent() {
+                prop_assert!(checks.iter().all(|(p, _)| v.may(*p).is_err()));
+            }
+        }
+
         #[test]
         fn nobody_sees_another_organization(
             role in prop_oneof![Just(Role::Admin), Just(Role::Isa), Just(Role::Agent), Just(Role::AllLeadsAgent)],

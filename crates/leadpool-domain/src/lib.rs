@@ -16,7 +16,7 @@ pub mod timeline;
 pub mod timer;
 pub mod validate;
 
-pub use access::{Role, Scope, Viewer, Visibility, subtree, would_cycle};
+pub use access::{Denied, Permission, Role, Scope, Viewer, Visibility, subtree, would_cycle};
 pub use ids::{
     GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId, StatusId, TeamId,
     UserId,

@@ -26,6 +26,15 @@ impl Timestamp {
             .map(|t| Self(t.as_millisecond()))
     }
 
+    /// The instant to the minute in UTC, as people read it: `2026-11-25 14:03 UTC`.
+    pub fn to_minute_utc(self) -> String {
+        let s = self.to_string();
+        match (s.get(..10), s.get(11..16)) {
+            (Some(day), Some(time)) if s.len() >= 17 => format!("{day} {time} UTC"),
+            _ => s,
+        }
+    }
+
     /// This instant plus `ms` milliseconds (saturating).
     pub const fn plus_millis(self, ms: i64) -> Self {
         Self(self.0.saturating_add(ms))

@@ -62,6 +62,12 @@ const SQLITE_UNIQUE: &[(&str, &str)] = &[
     ),
 ];
 
+/// The name of every unique constraint whose violation comes out as
+/// [`StoreError::Conflict`](crate::StoreError::Conflict), on either backend.
+pub fn unique_constraints() -> impl Iterator<Item = &'static str> {
+    SQLITE_UNIQUE.iter().map(|(_, name)| *name)
+}
+
 /// Appended to a subquery that picks rows to claim: PostgreSQL skips rows another
 /// transaction has locked; SQLite has one writer at a time and no such clause.
 pub(crate) fn skip_locked(b: Backend) -> &'static str {

@@ -25,7 +25,7 @@ pub mod teams;
 pub mod timers;
 pub mod users;
 
-pub use dialect::{Backend, ConnectOptions, Record, Store, Tx, redact};
+pub use dialect::{Backend, ConnectOptions, Record, Store, Tx, redact, unique_constraints};
 pub use error::StoreError;
 pub use sql::{Arg, Sql};
 

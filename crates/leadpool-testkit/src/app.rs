@@ -67,6 +67,11 @@ pub struct Answer {
 }
 
 impl TestApp {
+    /// The store behind the app, for checking the database a test drove through the API.
+    pub fn store(&self) -> &leadpool_store::Store {
+        &self.db.store
+    }
+
     /// Starts an app on `backend`; `None` when that backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let db = TestStore::new(backend).await?;

@@ -90,11 +90,7 @@ impl TestApp {
 
     /// A write transaction for setting up state straight in the store.
     pub async fn write_tx(&self) -> Tx {
-        self.app
-            .store()
-            .write()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.store().write().await.unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

@@ -74,20 +74,38 @@ impl ApiError {
     }
 }
 
+/// How long a client should wait before retrying when the service is busy.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+/// The HTTP status of each use-case error: the one table the JSON API and the pages share.
+pub(crate) fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// How long to wait before trying again, when the error says (sent as `Retry-After`).
+pub(crate) fn retry_after_secs(e: &AppError) -> Option<u64> {
+    match e {
+        AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+        AppError::Busy => Some(BUSY_RETRY_AFTER_SECS),
+        _ => None,
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        let (status, details) = match &e {
-            AppError::Invalid(i) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "fields": i.0 })),
-            AppError::NotFound { .. } => (StatusCode::NOT_FOUND, json!({})),
-            AppError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, json!({})),
-            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, json!({})),
-            AppError::Conflict { .. } => (StatusCode::CONFLICT, json!({})),
-            AppError::Throttled { retry_after_secs } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                json!({ "retry_after_secs": retry_after_secs }),
-            ),
-            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, json!({})),
-            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+        let details = match (&e, retry_after_secs(&e)) {
+            (AppError::Invalid(i), _) => json!({ "fields": i.0 }),
+            (_, Some(secs)) => json!({ "retry_after_secs": secs }),
+            _ => json!({}),
         };
         let internal = matches!(e, AppError::Internal(_)).then(|| e.to_string());
         let message = if internal.is_some() {
@@ -96,7 +114,7 @@ impl From<AppError> for ApiError {
             e.to_string()
         };
         Self {
-            status,
+            status: status_of(&e),
             code: e.code(),
             message,
             details,

@@ -23,7 +23,7 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
 pub async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    match s.app.store().ping().await {
+    match s.app.health().await {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");

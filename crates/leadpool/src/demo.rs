@@ -113,26 +113,6 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
         keys.push((s.name.clone(), key));
         sources.insert(s.name.clone(), source.id);
     }
-    let mut tx = app.store().read().await?;
-    let status_ids: HashMap<String, _> = tx
-        .statuses(org.id)
-        .await?
-        .into_iter()
-        .map(|s| (s.name, s.id))
-        .collect();
-    let teams: HashMap<String, _> = tx
-        .teams(org.id)
-        .await?
-        .into_iter()
-        .map(|t| (t.name, t.id))
-        .collect();
-    let pool = tx
-        .pools(org.id)
-        .await?
-        .into_iter()
-        .find(|p| p.name == plan.pool_name || p.is_default)
-        .context("the demo has no pool")?;
-    tx.commit().await?;
     let admin = member(
         app,
         admin_token
@@ -140,6 +120,24 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
             .context("the demo plan has no admin")?,
     )
     .await?;
+    let status_ids: HashMap<String, _> = app
+        .list_statuses(&admin)
+        .await?
+        .into_iter()
+        .map(|s| (s.name, s.id))
+        .collect();
+    let teams: HashMap<String, _> = app
+        .list_teams(&admin)
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.id))
+        .collect();
+    let pool = app
+        .list_pools(&admin)
+        .await?
+        .into_iter()
+        .find(|p| p.name == plan.pool_name || p.is_default)
+        .context("the demo has no pool")?;
     // Before the import, so the leads the rules sent to the queue are the first it lists.
     distribute(
         app,

@@ -553,26 +553,18 @@ async fn import(
 ) -> anyhow::Result<()> {
     let app = open_app(file, db).await?;
     let org = app.org_by_slug(org).await.map_err(explain)?;
-    let mut tx = app.store().read().await?;
-    let sources = tx.sources(org.id).await?;
-    tx.commit().await?;
-    let Some(source) = sources.iter().find(|s| s.name.eq_ignore_ascii_case(source)) else {
-        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-        bail!(
-            "--source `{source}` is not a source of {}; its sources are: {}",
-            org.slug,
-            if names.is_empty() {
-                "(none yet)".to_owned()
-            } else {
-                names.join(", ")
-            }
-        );
-    };
+    let source = app
+        .source_by_name(&org, source)
+        .await
+        .map_err(|e| match e.field_errors() {
+            [f] => anyhow::anyhow!("--source {}", f.message),
+            _ => explain(e),
+        })?;
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = f.metadata().map(|m| m.len()).ok();
     let reading = bar(size, "checking");
     let plan = app
-        .prepare_import(&org, source, reading.wrap_read(f))
+        .prepare_import(&org, &source, reading.wrap_read(f))
         .await
         .map_err(explain)?;
     reading.finish_and_clear();

@@ -27,12 +27,7 @@ async fn agents(app: &TestApp, n: usize) -> Vec<TestUser> {
 }
 
 async fn default_pool(app: &TestApp) -> PoolId {
-    let mut tx = app
-        .app
-        .store()
-        .read()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
     let pools = tx.pools(app.org.id).await.unwrap_or_else(|e| panic!("{e}"));
     tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
     pools
@@ -212,7 +207,7 @@ app_test! {
         app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Agent { user_id: a[3].user.id })).await;
         let paused = app.request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&a[0].token), Some(json!({ "paused": true }))).await;
         assert_eq!(paused.status.as_u16(), 200, "{}", paused.body);
-        let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
         let mut off = tx.user(app.org.id, a[1].user.id).await.unwrap_or_else(|e| panic!("{e}"));
         off.active = false;
         tx.update_user(&off).await.unwrap_or_else(|e| panic!("{e}"));
@@ -332,7 +327,7 @@ app_test! {
         let only_expo = Conditions { sources: vec![leadpool_domain::SourceId::new(expo)], ..Conditions::default() };
         app.rule("expo", only_expo, plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
 
-        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
         let expo_source = tx.source(app.org.id, leadpool_domain::SourceId::new(expo)).await.unwrap_or_else(|e| panic!("{e}"));
         let web_source = tx.source(app.org.id, leadpool_domain::SourceId::new(web)).await.unwrap_or_else(|e| panic!("{e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
@@ -380,7 +375,7 @@ app_test! {
         let g = app.group("line", &ids).await;
         app.rule("all", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
         let (web, key) = app.source("Website").await;
-        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
         let source = tx.source(app.org.id, leadpool_domain::SourceId::new(web)).await.unwrap_or_else(|e| panic!("{e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
 
@@ -401,7 +396,7 @@ app_test! {
         assert_eq!(seen.last().copied(), Some(u64::try_from(n).unwrap_or(0)), "{seen:?}");
         assert!(seen.windows(2).all(|w| w[0] < w[1]) && seen.len() > 1, "progress rises batch by batch: {seen:?}");
 
-        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
         let held = tx.open_new_counts(app.org.id, &ids).await.unwrap_or_else(|e| panic!("{e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
         let count = |u| held.get(&u).copied().unwrap_or(0);
@@ -473,7 +468,7 @@ app_test! {
         dup_ids.dedup();
         assert_eq!(dup_ids.len(), 1, "every retry answers with the one lead: {dup_ids:?}");
 
-        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
         let held = tx.open_new_counts(app.org.id, &ids).await.unwrap_or_else(|e| panic!("{e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
         let counts: Vec<u32> = ids.iter().map(|u| held.get(u).copied().unwrap_or(0)).collect();
@@ -501,7 +496,7 @@ app_test! {
         app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(first), None, Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         // A second process on the same database, which keeps its own copy of the setup.
-        let other = leadpool_app::App::new(app.app.store().clone(), std::sync::Arc::new(app.clock.clone()), leadpool_app::Settings::default());
+        let other = leadpool_app::App::new(app.store().clone(), std::sync::Arc::new(app.clock.clone()), leadpool_app::Settings::default());
         let send = |name: &str| leadpool_domain::lead::LeadInput { name: Some(name.to_owned()), ..Default::default() };
         let owner = |i: &leadpool_app::leads::Intake| i.lead.owner;
         let one = other.intake(&key, send("One")).await.unwrap_or_else(|e| panic!("{e}"));

@@ -15,12 +15,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 
 /// Makes "Working" expire after `hours` into "Recycled" (and back to the pool).
 async fn working_expires(app: &TestApp, hours: u64) -> (StatusId, StatusId) {
-    let mut tx = app
-        .app
-        .store()
-        .write()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tx = app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
     let statuses = tx
         .statuses(app.org.id)
         .await
@@ -89,7 +84,7 @@ fn expiries(entries: &[Value]) -> usize {
         .count()
 }
 
-async fn pending(app: &App) -> i64 {
+async fn pending(app: &TestApp) -> i64 {
     let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
     tx.count_timers().await.unwrap_or_else(|e| panic!("{e}"))
 }
@@ -116,7 +111,7 @@ app_test! {
         let last = entries.last().cloned().unwrap_or_default();
         assert_eq!(last["kind"], "owner_changed");
         assert_eq!(last["actor"]["kind"], "system");
-        assert_eq!(pending(&app.app).await, 0);
+        assert_eq!(pending(&app).await, 0);
     }
 }
 
@@ -136,10 +131,10 @@ app_test! {
             (created.body["id"].as_i64().unwrap_or_default(), token)
         };
         app.patch(&format!("/api/v1/leads/{second}"), &token, json!({ "status_id": working.get() })).await;
-        assert_eq!(pending(&app.app).await, 1);
+        assert_eq!(pending(&app).await, 1);
         let contacted = app.get("/api/v1/statuses", &app.admin.token).await.body["items"].as_array().and_then(|s| s.iter().find(|s| s["name"] == "Contacted").cloned()).unwrap_or_default();
         app.patch(&format!("/api/v1/leads/{second}"), &token, json!({ "status_id": contacted["id"] })).await;
-        assert_eq!(pending(&app.app).await, 0, "leaving the status cancels its timer in the same transaction");
+        assert_eq!(pending(&app).await, 0, "leaving the status cancels its timer in the same transaction");
         app.clock.advance(20 * HOUR);
         assert_eq!(run(&scheduler).await, FireReport::default());
         assert_eq!(expiries(&timeline(&app, second).await), 0);
@@ -152,7 +147,7 @@ app_test! {
         let (id, _) = lead_in(&app, working).await;
         // A status change that forgets the timer (as a future code path might): the timer's
         // version check must catch it. (Changes that keep the status carry the timer along.)
-        let mut tx = app.app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().write().await.unwrap_or_else(|e| panic!("{e}"));
         let lead = tx.lead(app.org.id, LeadId::new(id), &Visibility::Organization).await.unwrap_or_else(|e| panic!("{e}"));
         let contacted = tx.statuses(app.org.id).await.unwrap_or_else(|e| panic!("{e}")).into_iter().find(|s| s.name == "Contacted").unwrap_or_else(|| panic!("no Contacted"));
         let patch = LeadPatch { status: Some(contacted.to_ref()), ..LeadPatch::default() };
@@ -164,7 +159,7 @@ app_test! {
         let report = run(&Scheduler::new(app.app.clone(), "a")).await;
         assert_eq!(report, FireReport { fired: 0, stale: 1, lost: 0 });
         assert_eq!(timeline(&app, id).await.len(), before, "a stale timer writes nothing to the timeline");
-        assert_eq!(pending(&app.app).await, 0);
+        assert_eq!(pending(&app).await, 0);
     }
 }
 
@@ -173,7 +168,7 @@ app_test! {
         let (working, _) = working_expires(&app, 2).await;
         let (id, _) = lead_in(&app, working).await;
         // The server stops; time passes; a new process starts on the same database.
-        let restarted = App::new(app.app.store().clone(), std::sync::Arc::new(app.clock.clone()), leadpool_app::Settings::default());
+        let restarted = App::new(app.store().clone(), std::sync::Arc::new(app.clock.clone()), leadpool_app::Settings::default());
         app.clock.advance(30 * HOUR);
         assert_eq!(run(&Scheduler::new(restarted, "after-restart")).await.fired, 1);
         assert_eq!(expiries(&timeline(&app, id).await), 1);
@@ -201,7 +196,7 @@ app_test! {
     async fn racing_schedulers_fire_each_of_many_timers_exactly_once(app) {
         let (working, _) = working_expires(&app, 1).await;
         let (source, _) = app.source("Import").await;
-        let n: usize = if app.app.store().backend() == leadpool_store::Backend::Postgres { 10_000 } else { 3_000 };
+        let n: usize = if app.store().backend() == leadpool_store::Backend::Postgres { 10_000 } else { 3_000 };
         let rows: Vec<PreparedLead> = (0..n)
             .map(|i| PreparedLead {
                 line: u64::try_from(i).unwrap_or(0),
@@ -214,7 +209,7 @@ app_test! {
             })
             .collect();
         app.app.insert_prepared(&app.org, rows, Unowned::Queue, "race", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(pending(&app.app).await, i64::try_from(n).unwrap_or(0));
+        assert_eq!(pending(&app).await, i64::try_from(n).unwrap_or(0));
         app.clock.advance(2 * HOUR);
         let a = Scheduler::new(app.app.clone(), "a").with_batch(200);
         let b = Scheduler::new(app.app.clone(), "b").with_batch(200);
@@ -222,9 +217,9 @@ app_test! {
         let (ra, rb) = (ra.unwrap_or_else(|e| panic!("{e}")), rb.unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(ra.fired + rb.fired, n, "{ra:?} {rb:?}");
         assert_eq!(ra.stale + rb.stale + ra.lost + rb.lost, 0, "{ra:?} {rb:?}");
-        assert_eq!(pending(&app.app).await, 0);
+        assert_eq!(pending(&app).await, 0);
         // The whole database agrees: one expiry entry per lead, every lead recycled.
-        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
         let page = tx.leads(app.org.id, &Visibility::Organization, &leadpool_store::leads::LeadFilter { statuses: vec![working], ..Default::default() }, Default::default(), None, 10).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(page.is_empty(), "no lead is left in the expiring status");
         for lead_id in [1, n / 2, n] {

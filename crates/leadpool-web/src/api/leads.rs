@@ -4,9 +4,9 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use leadpool_app::leads::{LeadQuery, parse_sort};
+use leadpool_app::models::{LeadFilter, TimelineRecord};
 use leadpool_domain::lead::{LeadInput, LeadPatchInput};
 use leadpool_domain::{Lead, LeadId, Owner, PoolId, SourceId, StatusId, Timestamp, UserId};
-use leadpool_store::leads::TimelineRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -423,24 +423,26 @@ impl ListParams {
             }
         };
         Ok(LeadQuery {
-            owner: self.owner_id.map(UserId::new),
-            in_pool,
-            pool: self.pool_id.map(PoolId::new),
-            statuses: ids("status", self.status.as_deref(), StatusId::new)?,
-            sources: ids("source", self.source.as_deref(), SourceId::new)?,
-            tags: self
-                .tags
-                .map(|t| {
-                    t.split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            created_from: instant("created_from", self.created_from.as_deref())?,
-            created_to: instant("created_to", self.created_to.as_deref())?,
-            search: self.q.filter(|q| !q.trim().is_empty()),
+            filter: LeadFilter {
+                owner: self.owner_id.map(UserId::new),
+                in_pool,
+                pool: self.pool_id.map(PoolId::new),
+                statuses: ids("status", self.status.as_deref(), StatusId::new)?,
+                sources: ids("source", self.source.as_deref(), SourceId::new)?,
+                tags: self
+                    .tags
+                    .map(|t| {
+                        t.split(',')
+                            .map(str::trim)
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                created_from: instant("created_from", self.created_from.as_deref())?,
+                created_to: instant("created_to", self.created_to.as_deref())?,
+                search: self.q.filter(|q| !q.trim().is_empty()),
+            },
             sort: self
                 .sort
                 .as_deref()

@@ -6,11 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::Member;
 use leadpool_app::distribute::{
-    Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, refusal_code, refusal_text,
+    Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, refusal_code,
 };
+use leadpool_app::models::OfferState;
+use leadpool_app::wording::offer_refusal;
 use leadpool_domain::routing::{OfferRefusal, Router};
 use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
-use leadpool_store::offers::OfferState;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -51,7 +52,7 @@ fn refused(refusal: OfferRefusal, by_name: Option<String>) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         refusal_code(refusal),
-        refusal_text(refusal, by_name.as_deref()),
+        offer_refusal(refusal, by_name.as_deref()),
     )
     .with_details(details)
 }

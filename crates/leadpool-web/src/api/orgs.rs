@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
+use leadpool_app::models::Organization;
 use leadpool_domain::Role;
-use leadpool_store::orgs::Organization;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

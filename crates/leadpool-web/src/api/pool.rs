@@ -6,11 +6,12 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::Member;
+use leadpool_app::models::Pool;
+use leadpool_app::models::{OrgPoolSettings, RejectReason};
 use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolInput, RejectInput};
+use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_domain::pool::{Caps, ContactKind};
 use leadpool_domain::{LeadId, PoolId, TeamId, UserId};
-use leadpool_store::claims::{OrgPoolSettings, RejectReason};
-use leadpool_store::pools::Pool;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -59,53 +60,40 @@ pub struct LeadResultDto {
 }
 
 impl LeadResultDto {
-    fn new(a: ClaimAnswer, m: &Member) -> Self {
-        let code = a.result.code();
+    fn new(a: ClaimAnswer, m: &Member, asker: Asker<'_>) -> Self {
         let mut dto = Self {
             lead_id: a.lead_id.get(),
-            result: code,
-            message: String::new(),
+            result: a.result.code(),
+            message: claim_refusal(&a.result, asker)
+                .map(|r| r.0)
+                .unwrap_or_default(),
             lead: None,
             owner_id: None,
             owner_name: None,
             cap: None,
             until: None,
         };
-        dto.message = match a.result {
+        match a.result {
             ClaimResult::Claimed { lead } => {
                 dto.lead = Some(LeadDto::for_member(lead, m));
-                "claimed: the lead is yours".into()
+                dto.message = "Claimed: the lead is yours".into();
             }
             ClaimResult::Moved { lead } => {
                 dto.lead = Some(LeadDto::for_member(lead, m));
-                "moved".into()
+                dto.message = "Moved".into();
             }
             ClaimResult::Unchanged { lead } => {
                 dto.lead = Some(LeadDto::for_member(lead, m));
-                "already there; nothing changed".into()
+                dto.message = "Already there; nothing changed".into();
             }
             ClaimResult::AlreadyClaimed { by, by_name } => {
                 dto.owner_id = Some(by.get());
-                let msg = if by == m.user.id {
-                    "you already hold this lead".to_owned()
-                } else {
-                    format!("already claimed by {by_name}")
-                };
                 dto.owner_name = Some(by_name);
-                msg
             }
-            ClaimResult::OverCap { max } => {
-                dto.cap = Some(max);
-                format!("over the cap: at most {max} open new leads")
-            }
-            ClaimResult::NotVisible => "no such lead, or not one you may see".into(),
-            ClaimResult::NotInPool => "not in a pool".into(),
-            ClaimResult::NotInQueue => "no longer in the manual queue".into(),
-            ClaimResult::CoolingDown { until } => {
-                dto.until = Some(until.to_string());
-                format!("you rejected this lead; you may claim it again after {until}")
-            }
-        };
+            ClaimResult::OverCap { max } => dto.cap = Some(max),
+            ClaimResult::CoolingDown { until } => dto.until = Some(until.to_string()),
+            ClaimResult::NotVisible | ClaimResult::NotInPool | ClaimResult::NotInQueue => {}
+        }
         dto
     }
 }
@@ -117,9 +105,12 @@ pub struct BulkResultDto {
     pub results: Vec<LeadResultDto>,
 }
 
-fn answers(a: Vec<ClaimAnswer>, m: &Member) -> axum::Json<BulkResultDto> {
+fn answers(a: Vec<ClaimAnswer>, m: &Member, asker: Asker<'_>) -> axum::Json<BulkResultDto> {
     axum::Json(BulkResultDto {
-        results: a.into_iter().map(|a| LeadResultDto::new(a, m)).collect(),
+        results: a
+            .into_iter()
+            .map(|a| LeadResultDto::new(a, m, asker))
+            .collect(),
     })
 }
 
@@ -146,7 +137,7 @@ async fn claim(
     Json(b): Json<ClaimBody>,
 ) -> Result<axum::Json<BulkResultDto>, ApiError> {
     let a = s.app.claim(&m, &lead_ids(&b.lead_ids)).await?;
-    Ok(answers(a, &m))
+    Ok(answers(a, &m, Asker::Claimer(m.user.id)))
 }
 
 /// Why a lead is given back.
@@ -207,7 +198,7 @@ async fn move_to_pool(
             b.reason,
         )
         .await?;
-    Ok(answers(a, &m))
+    Ok(answers(a, &m, Asker::Mover))
 }
 
 /// Leads to hand to an agent.
@@ -249,7 +240,8 @@ async fn assign(
             b.from_queue,
         )
         .await?;
-    Ok(answers(a, &m))
+    // The API names the agent by id; the answer speaks of them as "the agent".
+    Ok(answers(a, &m, Asker::Assigner("The agent")))
 }
 
 /// A contact with a lead.

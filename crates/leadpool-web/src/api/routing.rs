@@ -19,10 +19,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use leadpool_app::models::{Group, Reassignment, RuleSettings};
 use leadpool_app::routing_settings::{GroupInput, ReassignmentInput};
 use leadpool_domain::routing::{Conditions, GroupEntry, Plan, Rule};
 use leadpool_domain::{GroupId, ReassignmentId, RuleId, TeamId};
-use leadpool_store::routing::{Group, Reassignment, RuleSettings};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

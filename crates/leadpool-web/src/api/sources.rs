@@ -4,8 +4,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use leadpool_app::models::Source;
 use leadpool_domain::{SourceId, TeamId};
-use leadpool_store::sources::Source;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -4,8 +4,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use leadpool_app::models::Status;
 use leadpool_domain::{StatusCategory, StatusId};
-use leadpool_store::statuses::Status;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -3,8 +3,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use leadpool_app::models::Team;
 use leadpool_domain::TeamId;
-use leadpool_store::teams::Team;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

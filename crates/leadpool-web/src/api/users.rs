@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::directory::{NewMember, UserChanges};
+use leadpool_app::models::User;
 use leadpool_domain::{Role, TeamId, UserId};
-use leadpool_store::users::User;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use leadpool_app::models::Source;
+use leadpool_app::models::Status;
+use leadpool_app::models::User;
 use leadpool_app::{App, AppError, Member};
 use leadpool_domain::{Actor, Owner, PoolId, Role, SourceId, UserId};
-use leadpool_store::sources::Source;
-use leadpool_store::statuses::Status;
-use leadpool_store::users::User;
 
 /// The organization's people, statuses and sources as the actor may see them.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use leadpool_app::AppError;
 
 use super::Wants;
 use super::view::Chrome;
-use crate::error::REQUEST_ID;
+use crate::error::{REQUEST_ID, status_of};
 
 /// Why a UI request did not get its page.
 #[derive(Debug)]
@@ -68,32 +68,29 @@ impl UiError {
 
 impl From<AppError> for UiError {
     fn from(e: AppError) -> Self {
-        match e {
-            AppError::Invalid(i) => Self::bad_input(i.to_string()),
-            AppError::NotFound { what } => Self::new(
-                StatusCode::NOT_FOUND,
+        let status = status_of(&e);
+        let (title, message) = match e {
+            AppError::Unauthenticated(_) => return Self::SignIn { next: None },
+            AppError::Internal(cause) => return Self::internal(cause),
+            AppError::Invalid(i) => ("Please check what you entered", i.to_string()),
+            AppError::NotFound { what } => (
                 "Not found",
                 format!("This {what} does not exist, or it is not yours to see."),
             ),
-            AppError::Unauthenticated(_) => Self::SignIn { next: None },
-            AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "Not allowed", m),
-            AppError::Conflict { message, .. } => {
-                Self::new(StatusCode::CONFLICT, "That clashes with a change", message)
-            }
-            AppError::Throttled { retry_after_secs } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
+            AppError::Forbidden(m) => ("Not allowed", m),
+            AppError::Conflict { message, .. } => ("That clashes with a change", message),
+            AppError::Throttled { retry_after_secs } => (
                 "Too many tries",
                 format!(
                     "Too many failed sign-ins for this address. Try again in {retry_after_secs} seconds."
                 ),
             ),
-            AppError::Busy => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy => (
                 "leadpool is busy",
-                "Too much is happening at once. Try again in a moment.",
+                "Too much is happening at once. Try again in a moment.".to_owned(),
             ),
-            AppError::Internal(cause) => Self::internal(cause),
-        }
+        };
+        Self::new(status, title, message)
     }
 }
 

@@ -3,8 +3,8 @@
 //! for, and how the panel shows them.
 
 use leadpool_app::leads::{LeadQuery, parse_sort, sort_name};
+use leadpool_app::models::{LeadFilter, LeadSort};
 use leadpool_domain::{SourceId, StatusId, Timestamp};
-use leadpool_store::leads::LeadSort;
 use serde::{Deserialize, Serialize};
 
 use super::UiError;
@@ -95,13 +95,16 @@ impl Filters {
     pub fn query(&self) -> Result<LeadQuery, UiError> {
         let trimmed = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(LeadQuery {
-            in_pool: Some(self.in_pool()),
-            statuses: ids("status", &self.status, StatusId::new)?,
-            sources: ids("source", &self.source, SourceId::new)?,
-            tags: self.tags.split(',').filter_map(trimmed).collect(),
-            created_from: day("from", &self.from)?,
-            created_to: day("to", &self.to)?.map(|t| t.plus_millis(DAY_MS)),
-            search: trimmed(&self.q),
+            filter: LeadFilter {
+                in_pool: Some(self.in_pool()),
+                statuses: ids("status", &self.status, StatusId::new)?,
+                sources: ids("source", &self.source, SourceId::new)?,
+                tags: self.tags.split(',').filter_map(trimmed).collect(),
+                created_from: day("from", &self.from)?,
+                created_to: day("to", &self.to)?.map(|t| t.plus_millis(DAY_MS)),
+                search: trimmed(&self.q),
+                ..LeadFilter::default()
+            },
             sort: if self.sort.is_empty() {
                 LeadSort::default()
             } else {
@@ -109,7 +112,6 @@ impl Filters {
             },
             cursor: trimmed(&self.cursor),
             limit: Some(PAGE),
-            ..LeadQuery::default()
         })
     }
 
@@ -203,7 +205,7 @@ mod tests {
     fn the_default_list_is_leads_in_no_pool_newest_first() {
         let f = Filters::from_query(None).unwrap_or_default();
         let q = f.query().ok();
-        assert_eq!(q.as_ref().and_then(|q| q.in_pool), Some(false));
+        assert_eq!(q.as_ref().and_then(|q| q.filter.in_pool), Some(false));
         assert_eq!(q.map(|q| q.sort), Some(LeadSort::CreatedDesc));
     }
 
@@ -214,15 +216,22 @@ mod tests {
         ))
         .unwrap_or_default();
         let q = f.query().ok().unwrap_or_default();
-        assert_eq!(q.in_pool, Some(true));
-        assert_eq!(q.statuses, [StatusId::new(2), StatusId::new(3)]);
-        assert!(q.sources.is_empty());
-        assert_eq!(q.tags, ["vip", "hot"]);
-        assert_eq!(q.search.as_deref(), Some("ana"));
+        assert_eq!(q.filter.in_pool, Some(true));
+        assert_eq!(q.filter.statuses, [StatusId::new(2), StatusId::new(3)]);
+        assert!(q.filter.sources.is_empty());
+        assert_eq!(q.filter.tags, ["vip", "hot"]);
+        assert_eq!(q.filter.search.as_deref(), Some("ana"));
         assert_eq!(q.sort, LeadSort::NameAsc);
         assert_eq!(q.cursor.as_deref(), Some("ab"));
-        let span = q.created_to.map(Timestamp::as_millis).unwrap_or_default()
-            - q.created_from.map(Timestamp::as_millis).unwrap_or_default();
+        let span = q
+            .filter
+            .created_to
+            .map(Timestamp::as_millis)
+            .unwrap_or_default()
+            - q.filter
+                .created_from
+                .map(Timestamp::as_millis)
+                .unwrap_or_default();
         assert_eq!(span, 2 * DAY_MS, "the to-day is included whole");
         assert_eq!(
             f.more("ff").rows,

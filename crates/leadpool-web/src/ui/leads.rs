@@ -7,8 +7,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::Member;
+use leadpool_app::models::TimelineRecord;
 use leadpool_domain::{LeadId, Owner, SourceId};
-use leadpool_store::leads::TimelineRecord;
 use serde_json::Value;
 
 use super::directory::Directory;

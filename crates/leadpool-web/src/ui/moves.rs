@@ -7,14 +7,15 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use leadpool_app::pool::{ClaimAnswer, ClaimResult, RejectInput};
+use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_app::{App, AppError, Member};
-use leadpool_domain::{Lead, LeadId, Owner, PoolId, Role, UserId};
+use leadpool_domain::{Lead, LeadId, Owner, Permission, PoolId, UserId};
 use serde::Deserialize;
 
 use super::directory::Directory;
 use super::error::UiError;
 use super::session::Posted;
-use super::view::{Choice, Chrome, Outcome, Row, summary, when};
+use super::view::{Choice, Chrome, Outcome, Row, summary};
 use super::{Wants, render_page};
 use crate::AppState;
 
@@ -41,7 +42,7 @@ impl MovePanel {
     /// The menu for `m`.
     pub async fn load(app: &App, m: &Member, dir: &Directory) -> Result<Self, AppError> {
         let agent = m.user.role.is_agent();
-        let staff = matches!(m.user.role, Role::Admin | Role::Isa);
+        let staff = m.may(Permission::Staff("assign leads"));
         let reasons = if agent {
             app.reject_reasons(m)
                 .await?
@@ -139,47 +140,6 @@ fn optional(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// What a refusal means to the person who asked.
-fn refusal(action: Action, result: &ClaimResult, agent_name: &str) -> (String, bool) {
-    match result {
-        ClaimResult::AlreadyClaimed { by_name, .. } => {
-            (format!("Already claimed by {by_name}"), false)
-        }
-        ClaimResult::OverCap { max } if action == Action::Assign => (
-            format!(
-                "{agent_name} is at their cap of {max} new leads; tick “Go over their cap” to assign anyway"
-            ),
-            true,
-        ),
-        ClaimResult::OverCap { max } => (
-            format!("You are at your cap of {max} new leads; work or give back some first"),
-            true,
-        ),
-        ClaimResult::NotVisible => ("You can no longer see this lead".to_owned(), false),
-        ClaimResult::NotInPool if action == Action::Claim => {
-            ("No longer in the pool".to_owned(), false)
-        }
-        ClaimResult::NotInPool => (
-            "It is being offered to agents and cannot be moved now".to_owned(),
-            false,
-        ),
-        ClaimResult::NotInQueue => (
-            "No longer in the manual queue; someone moved it first".to_owned(),
-            false,
-        ),
-        ClaimResult::CoolingDown { until } => (
-            format!(
-                "You gave this lead back; you may claim it again from {}",
-                when(*until)
-            ),
-            true,
-        ),
-        ClaimResult::Claimed { .. } | ClaimResult::Moved { .. } | ClaimResult::Unchanged { .. } => {
-            (String::new(), true)
-        }
-    }
-}
-
 /// Builds the answers of one action.
 struct Answers<'a> {
     dir: &'a Directory,
@@ -187,6 +147,8 @@ struct Answers<'a> {
     /// The list being looked at shows pool leads.
     pool_view: bool,
     agent_name: String,
+    /// Who is asking.
+    me: UserId,
     list: Vec<Answer>,
 }
 
@@ -238,7 +200,12 @@ impl Answers<'_> {
                     self.done(lead, "Already there; nothing changed".to_owned());
                 }
                 other => {
-                    let (text, selectable) = refusal(self.action, other, &self.agent_name);
+                    let asker = match self.action {
+                        Action::Assign => Asker::Assigner(&self.agent_name),
+                        Action::ToPool => Asker::Mover,
+                        Action::Claim | Action::Reject => Asker::Claimer(self.me),
+                    };
+                    let (text, selectable) = claim_refusal(other, asker).unwrap_or_default();
                     self.refused(a.lead_id, text, selectable);
                 }
             }
@@ -279,6 +246,7 @@ pub async fn apply(
         action,
         pool_view: form.pool == "yes",
         agent_name: String::new(),
+        me: m.user.id,
         list: Vec::with_capacity(ids.len()),
     };
     match action {

@@ -7,7 +7,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use leadpool_app::distribute::{Answer, OfferAnswer, OpenOffer, refusal_text};
+use leadpool_app::distribute::{Answer, OfferAnswer, OpenOffer};
+use leadpool_app::wording::offer_refusal;
 use leadpool_app::{AppError, Member};
 use leadpool_domain::routing::OfferRefusal;
 use leadpool_domain::{Lead, OfferId, Timestamp};
@@ -149,19 +150,6 @@ struct AnsweredPage {
     fragment: bool,
 }
 
-/// A refusal as the agent reads it: "Ana Silva took this lead first", "This offer is over…".
-fn refusal(r: OfferRefusal, by_name: Option<&str>) -> String {
-    let text = refusal_text(r, by_name);
-    // A lost race starts with the winner's name, spelled as they spell it.
-    if matches!(r, OfferRefusal::AlreadyTaken { .. }) {
-        return text;
-    }
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
-}
-
 /// `POST /offers/{id}/accept` and `POST /offers/{id}/decline`: the agent answers one offer.
 pub async fn answer(
     State(s): State<AppState>,
@@ -221,7 +209,7 @@ pub async fn answer(
             refusal: r,
             by_name,
         }) => {
-            let text = refusal(r, by_name.as_deref());
+            let text = offer_refusal(r, by_name.as_deref());
             let outcome = Outcome {
                 done: false,
                 text: text.clone(),
@@ -297,15 +285,5 @@ mod tests {
         assert_eq!(left(2 * 3_600_000), "2 h left");
         assert_eq!(left(2 * 3_600_000 + 4 * 60_000 + 1), "2 h 5 min left");
         assert_eq!(left(0), "the window has closed");
-    }
-
-    #[test]
-    fn a_refusal_reads_as_a_sentence_naming_the_winner() {
-        let by = leadpool_domain::UserId::new(7);
-        assert_eq!(
-            refusal(OfferRefusal::AlreadyTaken { by }, Some("ana")),
-            "ana took this lead first"
-        );
-        assert!(refusal(OfferRefusal::Ended, None).starts_with("This offer is over"));
     }
 }

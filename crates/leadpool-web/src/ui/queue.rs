@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::distribute::QueuedLead;
 use leadpool_app::pool::ClaimResult;
+use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_app::{App, Member};
 use leadpool_domain::{Lead, LeadId, UserId};
 use serde::Deserialize;
@@ -196,37 +197,6 @@ struct AssignedPage {
     fragment: bool,
 }
 
-/// What a refused assignment means to the admin or ISA, and whether the lead may be ticked
-/// again (a cap may be overridden; the other refusals do not pass by trying again).
-fn refusal(result: &ClaimResult, agent: &str) -> (String, bool) {
-    match result {
-        ClaimResult::OverCap { max } => (
-            format!(
-                "{agent} is at their cap of {max} new leads; tick “Go over their cap” to assign anyway"
-            ),
-            true,
-        ),
-        ClaimResult::NotInPool => (
-            "It is being offered to agents and cannot be assigned now".to_owned(),
-            false,
-        ),
-        ClaimResult::NotInQueue => (
-            "No longer in the queue; someone moved it first".to_owned(),
-            false,
-        ),
-        ClaimResult::AlreadyClaimed { by_name, .. } => {
-            (format!("Already taken by {by_name}"), false)
-        }
-        ClaimResult::NotVisible => ("You can no longer see this lead".to_owned(), false),
-        ClaimResult::CoolingDown { until } => {
-            (format!("Not assignable until {}", when(*until)), true)
-        }
-        ClaimResult::Claimed { .. } | ClaimResult::Moved { .. } | ClaimResult::Unchanged { .. } => {
-            (String::new(), true)
-        }
-    }
-}
-
 /// `POST /queue/assign`: hands the ticked leads to the chosen agent, one by one.
 pub async fn assign(
     State(s): State<AppState>,
@@ -275,7 +245,8 @@ pub async fn assign(
                 });
             }
             other => {
-                let (text, selectable) = refusal(&other, &agent_name);
+                let (text, selectable) =
+                    claim_refusal(&other, Asker::Assigner(&agent_name)).unwrap_or_default();
                 answers.push(Assigned {
                     id,
                     row: None,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use leadpool_app::offers::Explanation;
 use leadpool_app::{App, Member};
 use leadpool_domain::routing::Trace;
-use leadpool_domain::{Lead, LeadId, Owner, ReassignmentId, Role};
+use leadpool_domain::{Lead, LeadId, Owner, Permission, ReassignmentId};
 use serde::Deserialize;
 
 use super::directory::Directory;
@@ -106,7 +106,7 @@ impl RoutingPanel {
     /// The panel of `lead` for `m`.
     pub async fn load(app: &App, m: &Member, lead: &Lead) -> Result<Self, UiError> {
         let on_offer = matches!(lead.owner, Owner::Offer { .. });
-        let staff = matches!(m.user.role, Role::Admin | Role::Isa);
+        let staff = m.may(Permission::Staff("send leads to a reassignment group"));
         let why = app.routing_explanation(m, lead.id).await?.map(Why::new);
         let groups = if staff {
             app.list_reassignment_groups(m)
@@ -123,7 +123,7 @@ impl RoutingPanel {
             why,
             staff,
             groups,
-            cancel: on_offer && m.user.role == Role::Admin,
+            cancel: on_offer && m.may(Permission::Admin("cancel an offer")),
         })
     }
 }

@@ -165,11 +165,7 @@ impl Row {
 
 /// An instant as people read it: `2026-11-25 14:03 UTC`.
 pub fn when(t: Timestamp) -> String {
-    let s = t.to_string();
-    match (s.get(..10), s.get(11..16)) {
-        (Some(day), Some(time)) if s.len() >= 17 => format!("{day} {time} UTC"),
-        _ => s,
-    }
+    t.to_minute_utc()
 }
 
 #[cfg(test)]

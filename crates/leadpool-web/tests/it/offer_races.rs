@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use leadpool_app::models::OfferState;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_domain::{EventKind, LeadId, Owner, Visibility};
-use leadpool_store::offers::OfferState;
 use leadpool_testkit::app_test;
 use leadpool_testkit::distribution::plan;
 use reqwest::StatusCode;
@@ -64,7 +64,7 @@ app_test! {
 
         // The whole database agrees.
         let id = LeadId::new(lead["id"].as_i64().unwrap_or_default());
-        let mut tx = app.app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
         let stored = tx.lead(app.org.id, id, &Visibility::Organization).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(stored.owner, Owner::Agent { user_id: *winner });
         let timeline = tx.timeline(app.org.id, id).await.unwrap_or_else(|e| panic!("{e}"));

@@ -109,7 +109,7 @@ app_test! {
         let lost = claim(&app, &bob, &[ids[0], ids[2]]).await;
         assert_eq!(results(&lost), vec![(ids[0], "already_claimed".into()), (ids[2], "claimed".into())]);
         assert_eq!(lost["results"][0]["owner_name"], "ana");
-        assert_eq!(lost["results"][0]["message"], "already claimed by ana");
+        assert_eq!(lost["results"][0]["message"], "Already claimed by ana");
 
         assert_eq!(timeline_kinds(&app, ids[0]).await, ["created", "routed", "owner_changed", "claimed"]);
         let detail = app.get(&format!("/api/v1/leads/{}", ids[0]), &bob.token).await;

@@ -647,7 +647,7 @@ app_test! {
         assert!(assigned.html.contains("Assigned 2 of 3 leads to ana. Each lead that was not says why in its row."), "{}", assigned.html);
         assert!(assigned.html.contains(&format!(r##"<hx-partial hx-target="#queued-{one}" hx-swap="outerHTML"><tr id="queued-{one}" class="leaving">"##)), "{}", assigned.html);
         assert!(assigned.html.contains("✓ Assigned to ana"));
-        assert!(assigned.html.contains(r##"<hx-partial hx-target="#queued-999999 > td.result" hx-swap="innerHTML"><span class="outcome refused">You can no longer see this lead</span>"##), "{}", assigned.html);
+        assert!(assigned.html.contains(r##"<hx-partial hx-target="#queued-999999 > td.result" hx-swap="innerHTML"><span class="outcome refused">No such lead, or you can no longer see it</span>"##), "{}", assigned.html);
         assert_eq!(owner_of(&app, ids[0]).await["user_id"], ana.user.id.get());
         assert_eq!(owner_of(&app, ids[1]).await["user_id"], ana.user.id.get());
         let timeline = admin.get(&format!("/leads/{one}")).await.html;
