@@ -1,10 +1,12 @@
 //! Bulk seeding for `leadpool bench`: a million rows in seconds, which the one-lead-at-a-time
 //! product paths would take minutes to write. Never used by the product itself.
 
+use leadpool_domain::lead::NewLead;
 use leadpool_domain::timeline::TimelineEntry;
 use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{LeadId, OrgId, PoolId, SourceId, StatusId, Timestamp, UserId};
 
+use crate::leads::{CHANGEABLE, INSERT_LEAD, push_new_lead};
 use crate::{Sql, StoreError, Tx, to_json};
 
 #[derive(sqlx::FromRow)]
@@ -13,6 +15,15 @@ struct MinId {
 }
 
 impl Tx {
+    /// Only the INSERT of a lead's row: no tags, no timeline. For benchmarks' raw rate; never
+    /// use it to store a lead (it would have no timeline entry).
+    pub async fn bench_bare_lead_insert(&mut self, new: &NewLead) -> Result<(), StoreError> {
+        let mut q = Sql::new(&format!("{INSERT_LEAD}{CHANGEABLE}) VALUES "));
+        push_new_lead(&mut q, &new.lead);
+        q.push(" RETURNING id");
+        self.fetch_one::<IdRow>(&q).await.map(drop)
+    }
+
     /// Inserts `n` queue leads in `status` (named `Bench <i>`, version 1) and, for each, a
     /// status-expiry timer set for version 1: the `k`-th new lead's timer falls due at
     /// `first_due + k * 1000 / per_second` milliseconds. Returns the first new lead's id.

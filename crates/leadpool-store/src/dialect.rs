@@ -87,6 +87,7 @@ pub(crate) fn searches_trigram_table(b: Backend) -> bool {
 /// Whether the database tends its tables by itself after large changes: PostgreSQL's
 /// autovacuum vacuums and analyzes them; SQLite keeps no statistics until someone runs
 /// ANALYZE.
+#[cfg(feature = "bench")]
 pub(crate) fn maintains_itself(b: Backend) -> bool {
     b == Backend::Postgres
 }
@@ -400,6 +401,7 @@ impl Store {
     }
 
     /// Runs a statement outside any transaction (VACUUM refuses to run inside one).
+    #[cfg(feature = "bench")]
     pub(crate) async fn execute_bare(&self, statement: &str) -> Result<(), StoreError> {
         let text = AssertSqlSafe(statement.to_owned());
         match &self.db {

@@ -8,7 +8,11 @@ mod dialect;
 mod error;
 mod sql;
 
+// Bulk seeding for `leadpool bench` writes rows no use case would (no timeline, no
+// timers of its own), so it is no part of the store's API unless asked for.
+#[cfg(feature = "bench")]
 pub mod bench;
+#[cfg(feature = "bench")]
 pub mod bench_pool;
 pub mod bulk;
 pub mod calendars;

@@ -2,9 +2,10 @@
 //!
 //! PostgreSQL comes from `LEADPOOL_TEST_PG_URL` (any database on a server where the user
 //! may `CREATE DATABASE`); each test gets its own database on it. Without the variable the
-//! PostgreSQL half of a test says it was skipped and passes, so the suite still runs on a
-//! machine with no server; `.ci/run` always sets it.
+//! PostgreSQL half of a test passes without running, so the suite still runs on a machine
+//! with no server, and says "skipped" on the terminal; `.ci/run` always sets it.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use leadpool_store::Backend;
@@ -62,7 +63,7 @@ impl TestStore {
             }
             Backend::Postgres => {
                 let Ok(admin_url) = std::env::var(PG_URL_VAR) else {
-                    eprintln!("PostgreSQL half skipped: {PG_URL_VAR} is not set");
+                    report_skipped();
                     return None;
                 };
                 let name = format!(
@@ -100,6 +101,22 @@ impl TestStore {
             }
         }
     }
+}
+
+/// Says on the terminal that the running test's PostgreSQL half is skipped.
+///
+/// libtest has no way for a test to report itself skipped at run time, so the test still
+/// counts as "ok"; this line is what keeps that from passing silently. It is written to
+/// the process's standard error directly because libtest captures `eprintln!` and shows
+/// it only for failing tests. libtest names each test's thread after the test, which
+/// gives the line the same name as the harness's own `test NAME ... ok`.
+fn report_skipped() {
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("a test's PostgreSQL half");
+    let line = format!("test {name} ... skipped: {PG_URL_VAR} is not set\n");
+    // One write, so that parallel tests do not interleave within the line; a closed
+    // stderr is no reason to fail the test.
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// Runs a test body once on SQLite and once on PostgreSQL, as two tests named

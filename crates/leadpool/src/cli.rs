@@ -2,10 +2,12 @@
 //! the TOML file named by `--config`; flags win over variables, variables over the file.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::RawConfig;
+use crate::config::{DATA_DIR, DATABASE_URL, LISTEN, RawConfig};
+use crate::duration;
 
 /// Self-hosted lead distribution and lead pool engine.
 ///
@@ -25,22 +27,20 @@ pub struct Cli {
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
-    /// Directory for the SQLite database [env: LEADPOOL_DATA_DIR] [default: ./data].
-    #[arg(long, value_name = "DIR")]
+    /// The `data_dir` key.
+    #[arg(long, value_name = "DIR", help = DATA_DIR.key.flag_help())]
     pub data_dir: Option<PathBuf>,
-    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [env: LEADPOOL_DATABASE_URL] [default: sqlite://DATA_DIR/leadpool.db].
-    #[arg(long, value_name = "URL")]
+    /// The `database_url` key.
+    #[arg(long, value_name = "URL", help = DATABASE_URL.key.flag_help())]
     pub database_url: Option<String>,
 }
 
 impl DbArgs {
     /// These flags as a configuration layer.
     pub fn to_raw(&self) -> RawConfig {
-        RawConfig {
-            data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone(),
-            ..RawConfig::default()
-        }
+        RawConfig::default()
+            .with(DATA_DIR.key, self.data_dir.clone())
+            .with(DATABASE_URL.key, self.database_url.clone())
     }
 }
 
@@ -52,8 +52,8 @@ pub enum Command {
         /// Load the demo organization into an empty database and print its logins.
         #[arg(long)]
         demo: bool,
-        /// Address to listen on [env: LEADPOOL_LISTEN] [default: 127.0.0.1:8080].
-        #[arg(long, value_name = "ADDR")]
+        /// The `listen` key.
+        #[arg(long, value_name = "ADDR", help = LISTEN.key.flag_help())]
         listen: Option<String>,
         #[command(flatten)]
         db: DbArgs,
@@ -218,8 +218,8 @@ pub enum BenchCommand {
     /// Lead intake over HTTP against a fresh SQLite database, next to the bare INSERT rate.
     Intake {
         /// How long to drive load, e.g. 10s.
-        #[arg(long, default_value = "10s")]
-        duration: String,
+        #[arg(long, default_value = "10s", value_parser = duration::flag)]
+        duration: Duration,
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
@@ -238,8 +238,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         rate: i64,
         /// How long to measure lag at that rate, e.g. 20s.
-        #[arg(long, default_value = "20s")]
-        duration: String,
+        #[arg(long, default_value = "20s", value_parser = duration::flag)]
+        duration: Duration,
         /// Timers in the backlog fired as fast as possible.
         #[arg(long, default_value_t = 20_000)]
         backlog: i64,
@@ -254,8 +254,8 @@ pub enum BenchCommand {
     /// stands on runs one per transaction, as many at once, on the other half of the pool.
     Claim {
         /// How long each phase runs, e.g. 10s.
-        #[arg(long, default_value = "10s")]
-        duration: String,
+        #[arg(long, default_value = "10s", value_parser = duration::flag)]
+        duration: Duration,
         /// Concurrent clients, each a distinct agent.
         #[arg(long, default_value_t = 32)]
         clients: usize,
@@ -274,8 +274,8 @@ pub enum BenchCommand {
     /// one pair per transaction, as many at once, on the same database.
     Route {
         /// How long each phase runs, e.g. 10s.
-        #[arg(long, default_value = "10s")]
-        duration: String,
+        #[arg(long, default_value = "10s", value_parser = duration::flag)]
+        duration: Duration,
         /// Concurrent clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
@@ -293,8 +293,8 @@ pub enum BenchCommand {
     /// check for --duration. Prints p50/p95/p99 of both and the ratio of their p95.
     PoolView {
         /// How long to drive load, e.g. 20s.
-        #[arg(long, default_value = "20s")]
-        duration: String,
+        #[arg(long, default_value = "20s", value_parser = duration::flag)]
+        duration: Duration,
         /// Concurrent clients, each a distinct agent.
         #[arg(long, default_value_t = 16)]
         clients: usize,

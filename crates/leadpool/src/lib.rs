@@ -1,6 +1,7 @@
 //! The leadpool binary's library half: the command line, configuration, and the wiring of
 //! store, app and web for each command.
 
+pub mod admin;
 pub mod bench;
 pub mod bench_claim;
 pub mod bench_pool_view;
@@ -10,4 +11,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod demo_data;
+pub mod duration;
 pub mod run;
+pub mod serve;

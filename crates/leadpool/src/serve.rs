@@ -1,0 +1,134 @@
+//! `leadpool serve`: one server on the configured address, with its timer scheduler, until
+//! Ctrl-C or SIGTERM; on SQLite it first takes the database file's lock.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use leadpool_app::timers::Scheduler;
+use leadpool_app::{App, SystemClock};
+use leadpool_store::redact;
+use leadpool_web::WebConfig;
+
+use crate::config::Config;
+use crate::run::{create_sqlite_dir, open_store, settings, sqlite_file};
+
+/// Holds an exclusive lock on a file beside the SQLite database for as long as the server
+/// runs: one instance owns the file. The operating system drops the lock when the process
+/// ends, however it ends, so a crashed server never blocks its own restart (a lease row
+/// would, until it expired).
+fn lock_sqlite_file(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(path) = sqlite_file(config) else {
+        return Ok(None);
+    };
+    create_sqlite_dir(config)?;
+    let path = path.display();
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open the lock file {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another leadpool is already serving {path}; one server owns a SQLite file (stop the other, or use PostgreSQL to run several)"
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {lock_path}"))
+        }
+    }
+}
+
+/// Serves until told to stop, then shuts the scheduler and the store down cleanly.
+pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    let _lock = lock_sqlite_file(config)?;
+    let store = open_store(config).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock), settings(config));
+    let demo = if demo {
+        Some(crate::demo::ensure(&app).await?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another leadpool running? pass --listen 127.0.0.1:PORT to use another port", config.listen))?;
+    let addr = listener.local_addr()?;
+    let router = leadpool_web::router(
+        app.clone(),
+        WebConfig {
+            max_body_bytes: config.max_body_bytes,
+            secure_cookies: false,
+        },
+    );
+    let url = format!("http://{addr}");
+    let mut out = String::new();
+    out.push_str(&format!("\nleadpool is running at {url}\n  API:      {url}/api/v1  (OpenAPI: {url}/api/v1/openapi.json)\n  Health:   {url}/healthz   Metrics: {url}/metrics\n  Database: {}\n", redact(&config.database_url)));
+    if let Some(d) = &demo {
+        out.push_str(&format!(
+            "\nDemo organization \"{}\" (slug {}); every demo user's password is {}\n",
+            d.org.name,
+            d.org.slug,
+            crate::demo_data::DEMO_PASSWORD
+        ));
+        for (role, email) in &d.logins {
+            out.push_str(&format!("  {role:<16} {email}\n"));
+        }
+        out.push_str(&format!("  API token (admin): {}\n", d.admin_token));
+        for (source, key) in &d.intake_keys {
+            out.push_str(&format!("  Intake key for source {source}: {key}\n"));
+        }
+        out.push_str(&format!(
+            "\nTry:\n  curl -s -X POST {url}/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'\n  curl -s -H 'Authorization: Bearer {}' '{url}/api/v1/leads?limit=5'\n",
+            d.logins.first().map_or("", |l| l.1.as_str()),
+            crate::demo_data::DEMO_PASSWORD,
+            d.admin_token
+        ));
+    }
+    // The banner is for whoever started us; a closed stdout must not stop the server.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
+    drop(stdout);
+    tracing::info!(%addr, "serving");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let owner = format!(
+        "{}:{}",
+        std::process::id(),
+        leadpool_app::secret::new_token("")?
+            .get(..12)
+            .unwrap_or_default()
+    );
+    let scheduler = tokio::spawn(Scheduler::new(app, owner).run(stopped));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop.send(true);
+    if let Err(e) = scheduler.await {
+        tracing::warn!(error = %e, "timer scheduler ended abnormally");
+    }
+    tracing::info!("shut down");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
