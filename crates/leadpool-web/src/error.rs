@@ -14,6 +14,10 @@ tokio::task_local! {
     pub static REQUEST_ID: String;
 }
 
+/// How long a client told `busy` waits before retrying: a full writer queue drains in a
+/// few batches, well under this.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
 /// An error on its way to the client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -86,7 +90,10 @@ impl From<AppError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({ "retry_after_secs": retry_after_secs }),
             ),
-            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, json!({})),
+            AppError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "retry_after_secs": BUSY_RETRY_AFTER_SECS }),
+            ),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({})),
         };
         let internal = matches!(e, AppError::Internal(_)).then(|| e.to_string());
