@@ -26,6 +26,7 @@ use leadpool_store::users::UserFilter;
 use leadpool_store::{StoreError, Tx};
 use serde_json::json;
 
+use crate::load::{caps_of, read_loads};
 use crate::setup::Setup;
 use crate::{App, AppError};
 
@@ -325,7 +326,7 @@ impl App {
             if let Outcome::Agent { user_id, .. } = decision.outcome
                 && let Some(c) = candidates.iter_mut().find(|c| c.user == user_id)
             {
-                c.took(item.lead, now);
+                c.load.took(item.lead, now);
             }
             // The domain knows pools by id; people know them by name.
             if let Outcome::Pool { pool_id } = decision.outcome {
@@ -395,45 +396,26 @@ impl App {
         if lock {
             tx.lock_users(org, &found).await?;
         }
-        let caps: Vec<Caps> = users
-            .iter()
-            .map(|u| Caps::effective(org_caps, u.max_new_leads, u.min_new_leads))
-            .collect();
-        // Counting leads is the dear part: only for agents with a cap, and loads only for
-        // load balancing, which alone compares them.
+        let agents: Vec<(UserId, Caps)> =
+            users.iter().map(|u| (u.id, caps_of(u, org_caps))).collect();
+        // Loads are compared only by load balancing.
         let load_balanced = plans
             .iter()
             .any(|(_, p)| p.strategy == Strategy::LoadBalanced);
-        let counted: Vec<UserId> = users
-            .iter()
-            .zip(&caps)
-            .filter(|(_, c)| c.max_new.is_some() || (load_balanced && c.min_new > 0))
-            .map(|(u, _)| u.id)
-            .collect();
-        let open_new = tx.open_new_counts(org, &counted).await?;
-        let loads = if load_balanced {
-            tx.loads(org, &found).await?
-        } else {
-            HashMap::new()
-        };
+        let mut loads = read_loads(tx, org, &agents, load_balanced).await?;
         Ok(users
             .into_iter()
-            .zip(caps)
-            .map(|(u, caps)| {
-                let load = loads.get(&u.id).copied().unwrap_or_default();
-                Candidate {
-                    user: u.id,
-                    team: u.teams.first().copied(),
-                    is_agent: u.role.is_agent(),
-                    active: u.active,
-                    paused: u.paused,
-                    caps,
-                    open_new: open_new.get(&u.id).copied().unwrap_or(0),
-                    open_leads: load.open_leads,
-                    last_lead_at: load.last_routed_at,
-                    tags: u.tags,
-                    name: u.name,
-                }
+            .zip(agents)
+            .map(|(u, (_, caps))| Candidate {
+                user: u.id,
+                team: u.teams.first().copied(),
+                is_agent: u.role.is_agent(),
+                active: u.active,
+                paused: u.paused,
+                caps,
+                load: loads.remove(&u.id).unwrap_or_default(),
+                tags: u.tags,
+                name: u.name,
             })
             .collect())
     }

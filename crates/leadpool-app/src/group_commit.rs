@@ -6,6 +6,9 @@
 //! Each request is still decided on its own, against the state the batch has left. If the
 //! batch fails as a whole (a conflict with another instance, a bad row), each request is
 //! written again alone, so one bad request cannot fail the others.
+//!
+//! The queue is bounded: when the writer falls that far behind, a new request is answered
+//! `busy` at once (503 with `Retry-After`) rather than waiting in an ever longer line.
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock, Weak};
@@ -33,6 +36,12 @@ pub(crate) trait Batched: Send + Sync + Sized + 'static {
     ) -> impl Future<Output = Result<Vec<Result<Self::Answer, AppError>>, AppError>> + Send;
 }
 
+/// How many requests may wait for one writer. A few full batches' worth: a request behind
+/// more than that waits seconds for its turn, past the point a client should hold a
+/// connection open for a claim; answering `busy` lets it retry shortly (or another
+/// instance take it) instead of the line and the memory growing without end.
+const QUEUE_CAPACITY: usize = 4_096;
+
 struct Queued<R: Batched> {
     request: R,
     reply: oneshot::Sender<Result<R::Answer, AppError>>,
@@ -41,35 +50,66 @@ struct Queued<R: Batched> {
 /// A group-commit writer of one kind of request, started on first use; it ends when the
 /// app is dropped.
 pub(crate) struct Writer<R: Batched> {
-    queue: OnceLock<mpsc::UnboundedSender<Queued<R>>>,
+    queue: OnceLock<mpsc::Sender<Queued<R>>>,
+    capacity: usize,
 }
 
 impl<R: Batched> Default for Writer<R> {
     fn default() -> Self {
-        Self {
-            queue: OnceLock::new(),
-        }
+        Self::with_capacity(QUEUE_CAPACITY)
     }
 }
 
 impl<R: Batched> Writer<R> {
-    /// Queues a request and waits for its answer.
+    /// A writer whose queue holds at most `capacity` waiting requests (at least one).
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            queue: OnceLock::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Queues a request and waits for its answer; `Busy` at once when the queue is full.
     pub(crate) async fn submit(&self, app: &App, request: R) -> Result<R::Answer, AppError> {
-        let queue = self
-            .queue
-            .get_or_init(|| start::<R>(Arc::downgrade(&app.inner), app.store().backend()));
-        let (reply, answer) = oneshot::channel();
-        queue
-            .send(Queued { request, reply })
-            .map_err(|_| AppError::Internal("the writer has stopped".into()))?;
+        let answer = self.enqueue(app, request)?;
         answer
             .await
             .map_err(|_| AppError::Internal("the writer dropped a request".into()))?
     }
+
+    /// Puts a request in the queue without waiting for room; the receiver gets its answer.
+    fn enqueue(
+        &self,
+        app: &App,
+        request: R,
+    ) -> Result<oneshot::Receiver<Result<R::Answer, AppError>>, AppError> {
+        let queue = self.queue.get_or_init(|| {
+            start::<R>(
+                Arc::downgrade(&app.inner),
+                app.store().backend(),
+                self.capacity,
+            )
+        });
+        let (reply, answer) = oneshot::channel();
+        match queue.try_send(Queued { request, reply }) {
+            Ok(()) => Ok(answer),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                metrics::counter!("leadpool_writer_busy_total").increment(1);
+                Err(AppError::Busy)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                Err(AppError::Internal("the writer has stopped".into()))
+            }
+        }
+    }
 }
 
-fn start<R: Batched>(inner: Weak<Inner>, backend: Backend) -> mpsc::UnboundedSender<Queued<R>> {
-    let (tx, rx) = mpsc::unbounded_channel::<Queued<R>>();
+fn start<R: Batched>(
+    inner: Weak<Inner>,
+    backend: Backend,
+    capacity: usize,
+) -> mpsc::Sender<Queued<R>> {
+    let (tx, rx) = mpsc::channel::<Queued<R>>(capacity);
     // On SQLite the writer gets a thread and a runtime of its own. It runs one statement
     // after another on the single write connection, and each answer, like the spawned task
     // that hands the connection back to the pool after a commit, would otherwise wait its
@@ -101,7 +141,7 @@ fn start<R: Batched>(inner: Weak<Inner>, backend: Backend) -> mpsc::UnboundedSen
 
 /// Takes every request waiting (up to the batch's weight) and writes them together, until
 /// the app is dropped.
-async fn serve<R: Batched>(inner: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Queued<R>>) {
+async fn serve<R: Batched>(inner: Weak<Inner>, mut rx: mpsc::Receiver<Queued<R>>) {
     while let Some(first) = rx.recv().await {
         let mut weight = first.request.weight();
         let mut batch = vec![first];
@@ -145,5 +185,86 @@ async fn write_batch<R: Batched>(app: &App, batch: Vec<Queued<R>>) {
                 let _ = q.reply.send(Err(e));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use leadpool_testkit::TestStore;
+    use tokio::sync::Semaphore;
+
+    use super::*;
+    use crate::{Settings, SystemClock};
+
+    /// A request whose write says when it has started and then waits for the gate.
+    struct Held {
+        started: Mutex<Option<oneshot::Sender<()>>>,
+        gate: Arc<Semaphore>,
+    }
+
+    impl Held {
+        fn new(gate: &Arc<Semaphore>) -> Self {
+            Self {
+                started: Mutex::new(None),
+                gate: Arc::clone(gate),
+            }
+        }
+    }
+
+    impl Batched for Held {
+        type Answer = ();
+        const MAX_WEIGHT: usize = 1;
+
+        fn weight(&self) -> usize {
+            1
+        }
+
+        async fn write(
+            _app: &App,
+            batch: &[&Self],
+        ) -> Result<Vec<Result<Self::Answer, AppError>>, AppError> {
+            for r in batch {
+                let started = r.started.lock().ok().and_then(|mut s| s.take());
+                if let Some(started) = started {
+                    let _ = started.send(());
+                }
+                let _permit = r.gate.acquire().await;
+            }
+            Ok(batch.iter().map(|_| Ok(())).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once_and_the_queued_requests_are_still_written() {
+        let store = TestStore::new(leadpool_store::Backend::Sqlite)
+            .await
+            .expect("SQLite is always there");
+        let app = App::new(
+            store.store.clone(),
+            Arc::new(SystemClock),
+            Settings::default(),
+        );
+        let writer: Arc<Writer<Held>> = Arc::new(Writer::with_capacity(1));
+        let gate = Arc::new(Semaphore::new(0));
+
+        // The first request is taken by the writer, which then waits at the gate.
+        let first = Held::new(&gate);
+        let (started, writing) = oneshot::channel();
+        *first.started.lock().expect("not poisoned") = Some(started);
+        let first = writer.enqueue(&app, first).expect("room for the first");
+        writing.await.expect("the writer took the first request");
+
+        // The second fills the queue; the third finds it full.
+        let second = writer
+            .enqueue(&app, Held::new(&gate))
+            .expect("room for the second");
+        let third = writer.enqueue(&app, Held::new(&gate));
+        assert!(matches!(third, Err(AppError::Busy)), "{:?}", third.err());
+
+        gate.add_permits(2);
+        first.await.expect("answered").expect("written");
+        second.await.expect("answered").expect("written");
     }
 }

@@ -5,6 +5,7 @@
 mod error;
 mod group_commit;
 mod intake;
+mod load;
 mod setup;
 
 pub mod auth;

@@ -5,7 +5,7 @@
 
 use leadpool_domain::Permission;
 use leadpool_domain::lead::{LeadDraft, LeadInput};
-use leadpool_domain::pool::{Caps, ContactKind, Taker};
+use leadpool_domain::pool::ContactKind;
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
 use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{
@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::distribute::{
     Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
 };
+use crate::load::{caps_of, read_loads, taker};
 use crate::routing_settings::available_to;
 use crate::{App, AppError, Member};
 
@@ -96,13 +97,12 @@ impl App {
         };
         tx.lock_users(org, &[agent.id]).await?;
         let org_caps = tx.org_pool_settings(org).await?.caps;
-        let open = tx.open_new_counts(org, &[agent.id]).await?;
-        let taker = Taker {
-            user: agent.id,
-            team: agent.teams.first().copied(),
-            caps: Caps::effective(org_caps, agent.max_new_leads, agent.min_new_leads),
-            open_new: open.get(&agent.id).copied().unwrap_or(0),
-        };
+        let load = read_loads(&mut tx, org, &[(agent.id, caps_of(agent, org_caps))], false).await?;
+        let taker = taker(
+            agent,
+            org_caps,
+            load.get(&agent.id).copied().unwrap_or_default(),
+        );
         let t = match routing::accept(&lead, &stored.offer, &taker, &how, now) {
             Ok(t) => t,
             Err(refusal) => {

@@ -28,6 +28,7 @@ use leadpool_store::users::{User, UserFilter};
 use leadpool_store::{StoreError, Tx};
 
 use crate::group_commit::Batched;
+use crate::load::{caps_of, read_loads, taker};
 use crate::{App, AppError, Member};
 
 /// Most leads one bulk claim, move or assignment may name.
@@ -309,16 +310,6 @@ impl OrgState {
     }
 }
 
-/// The taker a member is, with their effective caps and current count.
-fn taker(user: &User, org_caps: Caps, open_new: u32) -> Taker {
-    Taker {
-        user: user.id,
-        team: user.teams.first().copied(),
-        caps: Caps::effective(org_caps, user.max_new_leads, user.min_new_leads),
-        open_new,
-    }
-}
-
 impl App {
     /// Claims pool leads for the signed-in agent: each lead is decided on its own, and the
     /// answer lists, per lead, whether it was claimed or why not (naming the winner of a lost
@@ -373,15 +364,19 @@ impl App {
                 .into_iter()
                 .map(|u| (u.id, u))
                 .collect();
-            // Only agents with a cap need their leads counted (and locked while counted).
-            let capped: Vec<UserId> = users
+            let agents: Vec<(UserId, Caps)> = users
                 .values()
-                .filter(|u| taker(u, state.settings.caps, 0).caps.max_new.is_some())
-                .map(|u| u.id)
+                .map(|u| (u.id, caps_of(u, state.settings.caps)))
+                .collect();
+            // Only agents with a cap need their leads counted (and locked while counted).
+            let capped: Vec<UserId> = agents
+                .iter()
+                .filter(|(_, c)| c.max_new.is_some())
+                .map(|(u, _)| *u)
                 .collect();
             // Agents before leads: the order every cap-counting transaction locks in.
             tx.lock_users(org, &capped).await?;
-            let counts = tx.open_new_counts(org, &capped).await?;
+            let loads = read_loads(&mut tx, org, &agents, false).await?;
             let mut wanted: Vec<LeadId> = here
                 .iter()
                 .flat_map(|&i| asks[i].ids.iter().copied())
@@ -422,11 +417,8 @@ impl App {
                     .map(|p| p.id)
                     .collect();
                 let t = takers.entry(user.id).or_insert_with(|| {
-                    taker(
-                        user,
-                        state.settings.caps,
-                        counts.get(&user.id).copied().unwrap_or(0),
-                    )
+                    let load = loads.get(&user.id).copied().unwrap_or_default();
+                    taker(user, state.settings.caps, load)
                 });
                 let mut answers = Vec::with_capacity(asked.len());
                 for id in asked {
@@ -435,7 +427,7 @@ impl App {
                         (
                             lead.owner.pool(),
                             rules::claim(lead, t, &pools, cooldown, now).map(|tr| {
-                                t.took(lead);
+                                t.took(lead, now);
                                 // Later claims in this batch see the lead as claimed.
                                 let before = std::mem::replace(lead, tr.lead.clone());
                                 writes.push((before, tr.clone()));
@@ -693,8 +685,13 @@ impl App {
             )));
         }
         let settings = tx.org_pool_settings(org).await?;
-        let open = tx.open_new_counts(org, &[agent]).await?;
-        let mut t = taker(&user, settings.caps, open.get(&agent).copied().unwrap_or(0));
+        let caps = caps_of(&user, settings.caps);
+        let load = read_loads(&mut tx, org, &[(agent, caps)], false).await?;
+        let mut t = taker(
+            &user,
+            settings.caps,
+            load.get(&agent).copied().unwrap_or_default(),
+        );
         let actor = Actor::User { user_id: m.user.id };
         let answers = self
             .hand_over_each(&mut tx, m, &ids, |lead| {
@@ -708,7 +705,7 @@ impl App {
                 }
                 let tr = rules::assign(lead, &t, override_cap, actor, reason.clone(), now)?;
                 if tr.is_some() {
-                    t.took(lead);
+                    t.took(lead, now);
                 }
                 Ok(tr)
             })

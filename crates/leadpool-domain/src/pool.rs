@@ -80,6 +80,46 @@ impl Caps {
             min_new: user_min.unwrap_or(org.min_new),
         }
     }
+
+    /// The cap that taking `lead` would break for someone holding `load`, if it would: the
+    /// one cap check claims, assignments, accepts and routing all make. Only leads in the
+    /// "new" category count toward it.
+    pub fn exceeded_by(&self, load: &Load, lead: &Lead) -> Option<u32> {
+        let max = self.max_new?;
+        (lead.status.category == StatusCategory::New && load.open_new >= max).then_some(max)
+    }
+
+    /// Whether someone holding `load` is below the minimum distribution tops up first.
+    pub fn below_minimum(&self, load: &Load) -> bool {
+        load.open_new < self.min_new
+    }
+}
+
+/// What an agent holds now, as caps and load balancing count it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Load {
+    /// Open leads in the "new" category.
+    pub open_new: u32,
+    /// Leads that are not closed.
+    pub open_leads: u32,
+    /// When distribution last gave them a lead.
+    pub last_lead_at: Option<Timestamp>,
+}
+
+impl Load {
+    /// Counts a lead just handed to them, so a later decision in the same batch sees it
+    /// against their cap, their load and when they last got one.
+    pub fn took(&mut self, lead: &Lead, now: Timestamp) {
+        match lead.status.category {
+            StatusCategory::New => {
+                self.open_new += 1;
+                self.open_leads += 1;
+            }
+            StatusCategory::Closed => {}
+            _ => self.open_leads += 1,
+        }
+        self.last_lead_at = Some(now);
+    }
 }
 
 /// An agent taking leads, with what the cap needs to know about them right now.
@@ -91,23 +131,19 @@ pub struct Taker {
     pub team: Option<TeamId>,
     /// Their effective caps.
     pub caps: Caps,
-    /// Open leads in the "new" category they hold now.
-    pub open_new: u32,
+    /// What they hold now.
+    pub load: Load,
 }
 
 impl Taker {
-    /// Whether taking `lead` would put them over their maximum. Only leads in the "new"
-    /// category count toward the cap.
+    /// Whether taking `lead` would put them over their maximum (see [`Caps::exceeded_by`]).
     pub(crate) fn over_cap(&self, lead: &Lead) -> Option<u32> {
-        let max = self.caps.max_new?;
-        (lead.status.category == StatusCategory::New && self.open_new >= max).then_some(max)
+        self.caps.exceeded_by(&self.load, lead)
     }
 
     /// Counts a lead they just took.
-    pub fn took(&mut self, lead: &Lead) {
-        if lead.status.category == StatusCategory::New {
-            self.open_new += 1;
-        }
+    pub fn took(&mut self, lead: &Lead, now: Timestamp) {
+        self.load.took(lead, now);
     }
 }
 
@@ -224,7 +260,7 @@ pub fn assign(
     }
     let extra = match taker.over_cap(lead) {
         Some(max) if !override_cap => return Err(Refusal::OverCap { max }),
-        Some(max) => json!({ "cap_override": { "max": max, "open_new": taker.open_new } }),
+        Some(max) => json!({ "cap_override": { "max": max, "open_new": taker.load.open_new } }),
         None => json!({}),
     };
     Ok(Some(lead.hand_over(

@@ -14,6 +14,10 @@ tokio::task_local! {
     pub static REQUEST_ID: String;
 }
 
+/// How long a client told `busy` waits before retrying: a full writer queue drains in a
+/// few batches, well under this.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
 /// An error on its way to the client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -73,9 +77,6 @@ impl ApiError {
         e
     }
 }
-
-/// How long a client should wait before retrying when the service is busy.
-const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// The HTTP status of each use-case error: the one table the JSON API and the pages share.
 pub(crate) fn status_of(e: &AppError) -> StatusCode {

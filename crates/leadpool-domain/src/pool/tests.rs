@@ -56,7 +56,10 @@ fn taker(user: i64, max: Option<u32>, open_new: u32) -> Taker {
             max_new: max,
             min_new: 0,
         },
-        open_new,
+        load: Load {
+            open_new,
+            ..Load::default()
+        },
     }
 }
 
@@ -320,6 +323,38 @@ fn caps_take_the_users_own_values_over_the_organizations() {
 }
 
 proptest! {
+    /// The one cap check: one more lead is refused exactly when it is "new", a maximum is
+    /// set and the agent already holds that many; so an agent who takes only what it allows,
+    /// counting each lead they take, never holds more new leads than their maximum.
+    #[test]
+    fn the_cap_refuses_exactly_the_new_lead_that_would_go_over_the_maximum(
+        max in prop::option::of(0u32..5),
+        start in 0u32..5,
+        categories in proptest::collection::vec(0usize..4, 0..30),
+    ) {
+        let caps = Caps { max_new: max, min_new: 0 };
+        let mut load = Load { open_new: start, ..Load::default() };
+        for c in categories {
+            let category = [
+                StatusCategory::New,
+                StatusCategory::Contacted,
+                StatusCategory::Working,
+                StatusCategory::Closed,
+            ][c];
+            let lead = lead_in(Owner::Queue, category, 1);
+            let refused = caps.exceeded_by(&load, &lead);
+            let expected = max.filter(|m| category == StatusCategory::New && load.open_new >= *m);
+            prop_assert_eq!(refused, expected);
+            if refused.is_none() {
+                let before = load.open_new;
+                load.took(&lead, at(1));
+                prop_assert!(max.is_none_or(|m| load.open_new <= m.max(before)));
+            }
+        }
+    }
+}
+
+proptest! {
     /// Claims in any order by any takers: each lead ends with exactly one owner, the first
     /// claimer; every later claim names that winner; nobody ends over their cap.
     #[test]
@@ -336,15 +371,15 @@ proptest! {
             match claim(&before, &takers[who], &[POOL], None, at(1)) {
                 Ok(t) => {
                     prop_assert!(winners[i].is_none());
-                    prop_assert!(takers[who].open_new < max);
-                    takers[who].took(&before);
+                    prop_assert!(takers[who].load.open_new < max);
+                    takers[who].took(&before, at(1));
                     winners[i] = Some(takers[who].user);
                     leads[i] = t.lead;
                 }
                 Err(Refusal::AlreadyClaimed { by }) => prop_assert_eq!(Some(by), winners[i]),
                 Err(Refusal::OverCap { max: m }) => {
                     prop_assert_eq!(m, max);
-                    prop_assert!(takers[who].open_new >= max);
+                    prop_assert!(takers[who].load.open_new >= max);
                 }
                 Err(other) => prop_assert!(false, "unexpected refusal {other:?}"),
             }
@@ -353,7 +388,7 @@ proptest! {
             prop_assert_eq!(lead.owner.agent(), *winner);
         }
         for t in &takers {
-            prop_assert!(t.open_new <= max);
+            prop_assert!(t.load.open_new <= max);
         }
     }
 }

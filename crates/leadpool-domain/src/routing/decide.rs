@@ -11,7 +11,6 @@ use super::rules::{Fallback, Plan, Router, SkippedRule, Strategy};
 use crate::calendar::Calendar;
 use crate::ids::{PoolId, TeamId, UserId};
 use crate::lead::Lead;
-use crate::status::StatusCategory;
 use crate::time::Timestamp;
 
 /// Why a member may not get the lead now.
@@ -285,14 +284,13 @@ impl RouteInput<'_> {
         let Some(c) = self.candidate(u) else {
             return Some(Exclusion::Unknown);
         };
-        let new_lead = self.lead.status.category == StatusCategory::New;
         if !c.active {
             Some(Exclusion::Inactive)
         } else if !c.is_agent {
             Some(Exclusion::NotAnAgent)
         } else if c.paused {
             Some(Exclusion::Paused)
-        } else if let Some(max) = c.caps.max_new.filter(|m| new_lead && c.open_new >= *m) {
+        } else if let Some(max) = c.caps.exceeded_by(&c.load, self.lead) {
             Some(Exclusion::OverCap { max })
         } else if !hours_open {
             Some(Exclusion::OutsideHours)
@@ -308,14 +306,14 @@ impl RouteInput<'_> {
 /// Load order for load balancing: members under their minimum first, then the fewest open
 /// leads for their weight, then the longest since their last lead, then line order.
 fn load_order(a: (&Candidate, u32, usize), b: (&Candidate, u32, usize)) -> Ordering {
-    let under = |c: &Candidate| c.open_new >= c.caps.min_new;
+    let under = |c: &Candidate| !c.caps.below_minimum(&c.load);
     under(a.0)
         .cmp(&under(b.0))
         .then_with(|| {
-            (u64::from(a.0.open_leads) * u64::from(b.1))
-                .cmp(&(u64::from(b.0.open_leads) * u64::from(a.1)))
+            (u64::from(a.0.load.open_leads) * u64::from(b.1))
+                .cmp(&(u64::from(b.0.load.open_leads) * u64::from(a.1)))
         })
-        .then_with(|| match (a.0.last_lead_at, b.0.last_lead_at) {
+        .then_with(|| match (a.0.load.last_lead_at, b.0.load.last_lead_at) {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Less,
             (Some(_), None) => Ordering::Greater,
@@ -467,14 +465,14 @@ pub fn decide(input: &RouteInput<'_>) -> Decision {
 
 fn tie_break(first: (&Candidate, u32, usize), second: (&Candidate, u32, usize)) -> String {
     let (a, b) = (first.0, second.0);
-    let load = |c: &Candidate, w: u32| format!("{} open for weight {w}", c.open_leads);
-    if (a.open_new < a.caps.min_new) != (b.open_new < b.caps.min_new) {
+    let load = |c: &Candidate, w: u32| format!("{} open for weight {w}", c.load.open_leads);
+    if a.caps.below_minimum(&a.load) != b.caps.below_minimum(&b.load) {
         format!(
             "{} is under their minimum of {} new leads",
             a.name, a.caps.min_new
         )
-    } else if u64::from(a.open_leads) * u64::from(second.1)
-        != u64::from(b.open_leads) * u64::from(first.1)
+    } else if u64::from(a.load.open_leads) * u64::from(second.1)
+        != u64::from(b.load.open_leads) * u64::from(first.1)
     {
         format!(
             "{} has the lightest load ({}; next {}: {})",
@@ -483,9 +481,10 @@ fn tie_break(first: (&Candidate, u32, usize), second: (&Candidate, u32, usize)) 
             b.name,
             load(b, second.1)
         )
-    } else if a.last_lead_at != b.last_lead_at {
+    } else if a.load.last_lead_at != b.load.last_lead_at {
         let when = |c: &Candidate| {
-            c.last_lead_at
+            c.load
+                .last_lead_at
                 .map_or_else(|| "never".to_owned(), |t| t.to_string())
         };
         format!(

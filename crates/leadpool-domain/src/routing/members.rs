@@ -5,10 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{TeamId, UserId};
-use crate::lead::Lead;
-use crate::pool::Caps;
-use crate::status::StatusCategory;
-use crate::time::Timestamp;
+use crate::pool::{Caps, Load};
 
 /// One entry of a group: an individual, or every agent with a tag (resolved when a lead is
 /// routed, so a newly tagged agent is included).
@@ -61,28 +58,8 @@ pub struct Candidate {
     pub paused: bool,
     /// Their effective caps.
     pub caps: Caps,
-    /// Open leads in the "new" category they hold.
-    pub open_new: u32,
-    /// Leads they hold that are not closed.
-    pub open_leads: u32,
-    /// When they last got a lead from distribution.
-    pub last_lead_at: Option<Timestamp>,
-}
-
-impl Candidate {
-    /// Counts a lead just handed to them, so a later decision in the same batch sees it
-    /// against their cap, their load and when they last got one.
-    pub fn took(&mut self, lead: &Lead, now: Timestamp) {
-        match lead.status.category {
-            StatusCategory::New => {
-                self.open_new += 1;
-                self.open_leads += 1;
-            }
-            StatusCategory::Closed => {}
-            _ => self.open_leads += 1,
-        }
-        self.last_lead_at = Some(now);
-    }
+    /// What they hold now.
+    pub load: Load,
 }
 
 /// The members of a group in line order with their weights: entries in order, a tag's agents

@@ -10,7 +10,7 @@ use crate::calendar::Calendar;
 use crate::ids::{GroupId, LeadId, OfferId, OrgId, PoolId, RuleId, SourceId, StatusId, UserId};
 use crate::lead::{Lead, LeadDraft, LeadInput, StatusRef};
 use crate::owner::Owner;
-use crate::pool::{Caps, Taker};
+use crate::pool::{Caps, Load, Taker};
 use crate::status::StatusCategory;
 use crate::time::Timestamp;
 use crate::timeline::{Actor, EventKind};
@@ -61,9 +61,7 @@ fn agent(id: i64) -> Candidate {
         active: true,
         paused: false,
         caps: Caps::default(),
-        open_new: 0,
-        open_leads: 0,
-        last_lead_at: None,
+        load: Load::default(),
     }
 }
 
@@ -256,11 +254,11 @@ fn load_balancing_serves_those_under_their_minimum_then_the_lightest_then_the_lo
     let lead = new_lead(serde_json::json!({}), &[]);
     let p = plan(Strategy::LoadBalanced, None);
     let mut cands: Vec<Candidate> = (1..=3).map(agent).collect();
-    cands[0].open_leads = 2;
-    cands[1].open_leads = 1;
-    cands[1].last_lead_at = Some(at(500));
-    cands[2].open_leads = 1;
-    cands[2].last_lead_at = Some(at(100));
+    cands[0].load.open_leads = 2;
+    cands[1].load.open_leads = 1;
+    cands[1].load.last_lead_at = Some(at(500));
+    cands[2].load.open_leads = 1;
+    cands[2].load.last_lead_at = Some(at(100));
     let members: Vec<(UserId, u32)> = (1..=3).map(|i| (UserId::new(i), 1)).collect();
     let d = decide(&input(&lead, &p, &members, &cands, Cursor::default()));
     assert_eq!(picked(&d), [UserId::new(3)]);
@@ -281,7 +279,7 @@ fn load_balancing_serves_those_under_their_minimum_then_the_lightest_then_the_lo
     let d = decide(&input(&lead, &p, &weighted, &cands, Cursor::default()));
     assert_eq!(picked(&d), [UserId::new(1)]);
     cands[0].caps.min_new = 1;
-    cands[0].open_leads = 9;
+    cands[0].load.open_leads = 9;
     let d = decide(&input(&lead, &p, &members, &cands, Cursor::default()));
     assert_eq!(picked(&d), [UserId::new(1)]);
     assert!(d.trace.tie_break.is_some_and(|t| t.contains("minimum")));
@@ -298,7 +296,7 @@ fn nobody_eligible_goes_to_the_fallback_at_once_with_every_reason() {
     cands[0].active = false;
     cands[1].paused = true;
     cands[2].caps.max_new = Some(2);
-    cands[2].open_new = 2;
+    cands[2].load.open_new = 2;
     cands[3].is_agent = false;
     let members: Vec<(UserId, u32)> = (1..=4).map(|i| (UserId::new(i), 1)).collect();
     let d = decide(&input(&lead, &p, &members, &cands, Cursor::default()));
@@ -387,7 +385,7 @@ fn taker(u: UserId) -> Taker {
         user: u,
         team: None,
         caps: Caps::default(),
-        open_new: 0,
+        load: Load::default(),
     }
 }
 
@@ -591,8 +589,8 @@ proptest! {
             c.active = *active;
             c.paused = *paused;
             c.is_agent = *agent_role;
-            c.open_new = *open_new;
-            c.open_leads = *open_new;
+            c.load.open_new = *open_new;
+            c.load.open_leads = *open_new;
             c.caps.max_new = *max;
             cands.push(c);
             for _ in 0..*offered {
@@ -606,7 +604,7 @@ proptest! {
         let d = decide(&i);
         let ok = |c: &Candidate| {
             c.active && c.is_agent && !c.paused
-                && c.caps.max_new.is_none_or(|m| c.open_new < m)
+                && c.caps.max_new.is_none_or(|m| c.load.open_new < m)
                 && history.attempts.iter().filter(|a| a.user_id == c.user).count() < 2
         };
         let any_ok = match strategy {
@@ -664,21 +662,21 @@ proptest! {
                     let c = cands.iter_mut().find(|c| c.user == user_id);
                     prop_assert!(c.is_some());
                     if let Some(c) = c {
-                        c.took(&lead, now);
-                        prop_assert_eq!(c.last_lead_at, Some(now));
+                        c.load.took(&lead, now);
+                        prop_assert_eq!(c.load.last_lead_at, Some(now));
                     }
                 }
                 Outcome::Queue => {
-                    prop_assert!(cands.iter().all(|c| c.caps.max_new.is_some_and(|m| c.open_new >= m)));
+                    prop_assert!(cands.iter().all(|c| c.caps.max_new.is_some_and(|m| c.load.open_new >= m)));
                 }
                 other => prop_assert!(false, "unexpected {other:?}"),
             }
         }
         for c in &cands {
-            prop_assert!(c.caps.max_new.is_none_or(|m| c.open_new <= m), "{c:?}");
-            prop_assert_eq!(c.open_new, c.open_leads);
+            prop_assert!(c.caps.max_new.is_none_or(|m| c.load.open_new <= m), "{c:?}");
+            prop_assert_eq!(c.load.open_new, c.load.open_leads);
         }
-        let free: Vec<u32> = cands.iter().filter(|c| c.caps.max_new.is_none()).map(|c| c.open_new).collect();
+        let free: Vec<u32> = cands.iter().filter(|c| c.caps.max_new.is_none()).map(|c| c.load.open_new).collect();
         if let (Some(lo), Some(hi)) = (free.iter().min(), free.iter().max()) {
             prop_assert!(hi - lo <= 1, "uncapped counts {free:?}");
         }
