@@ -12,6 +12,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use leadpool_store::Backend;
 use tokio::sync::{mpsc, oneshot};
@@ -159,9 +160,24 @@ async fn serve<R: Batched>(inner: Weak<Inner>, mut rx: mpsc::Receiver<Queued<R>>
     }
 }
 
+/// A batch that takes longer than this is logged with its size and time: every request in it
+/// waited that long, and the queue behind it grew meanwhile.
+const SLOW_BATCH: Duration = Duration::from_millis(250);
+
 async fn write_batch<R: Batched>(app: &App, batch: Vec<Queued<R>>) {
     let requests: Vec<&R> = batch.iter().map(|q| &q.request).collect();
-    match R::write(app, &requests).await {
+    let started = Instant::now();
+    let written = R::write(app, &requests).await;
+    let took = started.elapsed();
+    if took > SLOW_BATCH {
+        tracing::warn!(
+            kind = std::any::type_name::<R>(),
+            requests = requests.len(),
+            ms = took.as_millis(),
+            "slow group-commit batch"
+        );
+    }
+    match written {
         Ok(answers) => {
             for (q, a) in batch.into_iter().zip(answers) {
                 // A client that went away no longer needs its answer.
