@@ -494,8 +494,8 @@ mod tests {
     }
 
     fn lead() -> Lead {
-        let draft = LeadDraft::parse(input("Ana Lima", "ana@example.com"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let draft =
+            LeadDraft::parse(input("Ana Lima", "ana@example.com")).expect("parse the draft");
         let mut lead = draft
             .create(
                 OrgId::new(1),
@@ -564,7 +564,7 @@ mod tests {
             )
             .ok()
             .flatten();
-        let t = t.unwrap_or_else(|| panic!("no transition"));
+        let t = t.expect("a transition");
         assert_eq!(t.entry.kind, EventKind::StatusChanged);
         assert_eq!(
             t.entry.changes,
@@ -607,7 +607,7 @@ mod tests {
                 let now = Timestamp::from_millis(i64::try_from(i).unwrap_or(0) + 1);
                 let (result, expected_change) = match step {
                     Step::Rename(n) => {
-                        let name = n.map(|n| PersonName::parse(&n).unwrap_or_else(|e| panic!("{e}")));
+                        let name = n.map(|n| PersonName::parse(&n).expect("parse the name"));
                         let changes = name != current.name;
                         let patch = LeadPatch { name: Some(name), ..LeadPatch::default() };
                         (current.apply(&patch, Actor::System, None, now).unwrap_or(None), changes)

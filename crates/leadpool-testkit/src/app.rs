@@ -95,8 +95,8 @@ impl TestApp {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+            .expect("bind the test server");
+        let addr = listener.local_addr().expect("the test server's address");
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -107,10 +107,10 @@ impl TestApp {
                 statuses: DEFAULT_STATUSES,
             })
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("create the test organization");
         let http = reqwest::Client::builder()
             .build()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("build the HTTP client");
         let mut t = Self {
             app,
             clock,
@@ -142,7 +142,7 @@ impl TestApp {
             .app
             .add_user(&self.org, &spec)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("add the test user");
         TestUser { user, token }
     }
 
@@ -214,7 +214,7 @@ impl TestApp {
             .json(&lead)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("intake: {e}"));
+            .expect("post the intake");
         let status = res.status();
         let headers = res.headers().clone();
         Answer {

@@ -48,13 +48,15 @@ impl TestStore {
         let opts = ConnectOptions::default();
         match backend {
             Backend::Sqlite => {
-                let dir =
-                    tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+                let dir = tempfile::tempdir().expect("make a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 let store = Store::connect(&url, &opts)
                     .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                store.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+                    .expect("connect to the test SQLite database");
+                store
+                    .migrate()
+                    .await
+                    .expect("migrate the test SQLite database");
                 Some(Self {
                     store,
                     url,
@@ -91,8 +93,11 @@ impl TestStore {
                 let url = with_database(&admin_url, &name);
                 let store = Store::connect(&url, &opts)
                     .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                store.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+                    .expect("connect to the test PostgreSQL database");
+                store
+                    .migrate()
+                    .await
+                    .expect("migrate the test PostgreSQL database");
                 Some(Self {
                     store,
                     url,

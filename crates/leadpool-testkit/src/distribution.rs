@@ -40,7 +40,7 @@ impl TestApp {
         let g = tx
             .insert_group(self.org.id, name, &entries, self.app.now())
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("insert the group");
         commit(tx).await;
         g.id
     }
@@ -56,7 +56,7 @@ impl TestApp {
         let mut tx = self.write_tx().await;
         tx.insert_rule(self.org.id, &settings, self.app.now())
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("insert the rule");
         commit(tx).await;
     }
 
@@ -66,7 +66,7 @@ impl TestApp {
         let rg = tx
             .insert_reassignment(self.org.id, name, plan, &[] as &[TeamId], self.app.now())
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("insert the reassignment group");
         commit(tx).await;
         rg.id
     }
@@ -90,10 +90,13 @@ impl TestApp {
 
     /// A write transaction for setting up state straight in the store.
     pub async fn write_tx(&self) -> Tx {
-        self.store().write().await.unwrap_or_else(|e| panic!("{e}"))
+        self.store()
+            .write()
+            .await
+            .expect("open a write transaction")
     }
 }
 
 async fn commit(tx: Tx) {
-    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.expect("commit");
 }

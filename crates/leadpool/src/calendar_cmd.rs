@@ -6,11 +6,12 @@
 //! first of the fold) or an RFC 3339 instant with an offset (`2026-12-24T21:30:00Z`).
 //! `--duration` is jiff's friendly format (`2h`, `90m`, `1h30m`, `2h 30m`, `1.5h`) or ISO 8601
 //! (`PT2H`); days and weeks are accepted as 24 and 168 hours of OPEN time (`3d` is 72 open
-//! hours, not three business days).
+//! hours, not three business days). clap parses it through [`open_time`], so a bad value is
+//! refused before a calendar is read or a database opened.
 
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
@@ -23,7 +24,7 @@ pub fn deadline_command(
     hours: &str,
     holidays: &[String],
     from: &str,
-    duration: &str,
+    open: Duration,
 ) -> anyhow::Result<String> {
     let zone = parse_tz(tz).map_err(|e| anyhow!("--tz: {e}"))?;
     let week = parse_hours(hours).map_err(|e| anyhow!("--hours: {e}"))?;
@@ -33,7 +34,7 @@ pub fn deadline_command(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let calendar = Calendar::from_parts("command line", zone, week, holidays)
         .map_err(|e| anyhow!("--holiday: {e}"))?;
-    answer(&calendar, from, duration, || {
+    answer(&calendar, from, open, || {
         anyhow!("--hours: `{hours}` opens on no day of the week, so no deadline can ever fall due")
     })
 }
@@ -45,12 +46,12 @@ pub async fn deadline_stored(
     org_slug: &str,
     calendar_name: &str,
     from: &str,
-    duration: &str,
+    open: Duration,
 ) -> anyhow::Result<String> {
     let org = app.org_by_slug(org_slug).await?;
     let stored = app.calendar_by_name(&org, calendar_name).await?;
     let calendar = stored.to_calendar()?;
-    answer(&calendar, from, duration, || {
+    answer(&calendar, from, open, || {
         anyhow!(
             "calendar `{calendar_name}` of {org_slug} opens on no day of the week, so no deadline \
              can ever fall due; give it hours through the API"
@@ -58,17 +59,16 @@ pub async fn deadline_stored(
     })
 }
 
-/// Parses `--from` and `--duration`, counts the open time on `calendar` and returns the
-/// lines to print; `never_open` explains a calendar with no open hours at all.
+/// Parses `--from`, counts `open` time on `calendar` from it and returns the lines to
+/// print; `never_open` explains a calendar with no open hours at all.
 fn answer(
     calendar: &Calendar,
     from: &str,
-    duration: &str,
+    open: Duration,
     never_open: impl FnOnce() -> anyhow::Error,
 ) -> anyhow::Result<String> {
     let zone = calendar.time_zone();
     let start = parse_from(from, zone)?;
-    let open = parse_open_duration(duration)?;
 
     let due = calendar.deadline(start, open).map_err(|e| match e {
         CalendarError::NeverOpen => never_open(),
@@ -100,13 +100,14 @@ fn parse_from(from: &str, zone: &TimeZone) -> anyhow::Result<Timestamp> {
         .map_err(|_| anyhow!("--from: `{from}` is outside the supported dates"))
 }
 
-/// A non-negative amount of open time; days and weeks count as 24 and 168 hours.
-fn parse_open_duration(text: &str) -> anyhow::Result<Duration> {
+/// clap's value parser for `calendar deadline --duration`: a non-negative amount of open
+/// time, days and weeks counting as 24 and 168 hours. clap names the flag and the value
+/// before the message.
+pub fn open_time(text: &str) -> Result<Duration, String> {
     let bad = || {
-        anyhow!(
-            "--duration: `{text}` is not a duration; use e.g. 2h, 90m, 1h30m, \"2h 30m\" or 3d \
-             (a day counts as 24 hours of open time)"
-        )
+        "not a duration; use e.g. 2h, 90m, 1h30m, \"2h 30m\", 1.5h or 3d \
+         (a day counts as 24 hours of open time)"
+            .to_owned()
     };
     let trimmed = text.trim();
     let signed = match trimmed.parse::<SignedDuration>() {
@@ -118,7 +119,7 @@ fn parse_open_duration(text: &str) -> anyhow::Result<Duration> {
             .ok_or_else(bad)?,
     };
     if signed.is_negative() {
-        bail!("--duration: `{text}` is negative; give the open time to count, e.g. 2h");
+        return Err("negative; give the open time to count, e.g. 2h".to_owned());
     }
     Duration::try_from(signed).map_err(|_| bad())
 }
@@ -127,13 +128,18 @@ fn parse_open_duration(text: &str) -> anyhow::Result<Duration> {
 mod tests {
     use super::*;
 
+    /// The command's output, or its error as `error: …`; `duration` goes through clap's
+    /// value parser first, as on the command line.
     fn run(tz: &str, hours: &str, holidays: &[&str], from: &str, duration: &str) -> String {
         let holidays: Vec<String> = holidays.iter().map(|h| h.to_string()).collect();
-        match deadline_command(tz, hours, &holidays, from, duration) {
+        let open = open_time(duration).expect("parse --duration");
+        match deadline_command(tz, hours, &holidays, from, open) {
             Ok(out) => out,
             Err(e) => format!("error: {e:#}"),
         }
     }
+
+    const TWO_HOURS: Duration = Duration::from_secs(2 * 3_600);
 
     #[test]
     fn the_issue_example_is_due_monday_morning_in_new_york_and_in_utc() {
@@ -203,9 +209,15 @@ mod tests {
         .expect("the calendar is stored");
         tx.commit().await.expect("committed");
 
-        let out = deadline_stored(&app, "acme", "New York Office", "2026-12-24T16:30:00", "2h")
-            .await
-            .expect("the deadline is computed");
+        let out = deadline_stored(
+            &app,
+            "acme",
+            "New York Office",
+            "2026-12-24T16:30:00",
+            TWO_HOURS,
+        )
+        .await
+        .expect("the deadline is computed");
         assert_eq!(
             out,
             run(
@@ -216,14 +228,14 @@ mod tests {
                 "2h"
             )
         );
-        let err = deadline_stored(&app, "acme", "Boston", "2026-12-24T16:30:00", "2h")
+        let err = deadline_stored(&app, "acme", "Boston", "2026-12-24T16:30:00", TWO_HOURS)
             .await
             .expect_err("no such calendar");
         assert_eq!(
             err.to_string(),
             "calendar: acme has no calendar named `Boston`; its calendars are: New York Office"
         );
-        let err = deadline_stored(&app, "nope", "Boston", "2026-12-24T16:30:00", "2h")
+        let err = deadline_stored(&app, "nope", "Boston", "2026-12-24T16:30:00", TWO_HOURS)
             .await
             .expect_err("no such organization");
         assert_eq!(err.to_string(), "org: no organization has the slug `nope`");
@@ -281,17 +293,54 @@ mod tests {
     }
 
     #[test]
-    fn bad_durations_and_holidays_name_their_flags() {
-        let out = run("UTC", "mon 09:00-17:00", &[], "2026-12-24T16:30:00", "2");
-        assert!(
-            out.starts_with("error: --duration: `2` is not a duration"),
-            "{out}"
-        );
-        let out = run("UTC", "mon 09:00-17:00", &[], "2026-12-24T16:30:00", "-2h");
-        assert!(
-            out.starts_with("error: --duration: `-2h` is negative"),
-            "{out}"
-        );
+    fn durations_take_the_friendly_and_the_iso_format_with_days_of_24_open_hours() {
+        let minutes = |m: u64| Ok(Duration::from_secs(m * 60));
+        assert_eq!(open_time("2h"), minutes(120));
+        assert_eq!(open_time("90m"), minutes(90));
+        assert_eq!(open_time("1h30m"), minutes(90));
+        assert_eq!(open_time("2h 30m"), minutes(150));
+        assert_eq!(open_time(" 1.5h "), minutes(90));
+        assert_eq!(open_time("PT2H"), minutes(120));
+        assert_eq!(open_time("3d"), minutes(72 * 60));
+        assert_eq!(open_time("1w"), minutes(168 * 60));
+        assert_eq!(open_time("0s"), minutes(0));
+    }
+
+    #[test]
+    fn a_bad_duration_is_refused_by_clap_naming_the_flag_and_the_value() {
+        use clap::Parser;
+        let parse = |duration: &str| {
+            let args = [
+                "leadpool",
+                "calendar",
+                "deadline",
+                "--tz",
+                "UTC",
+                "--hours",
+                "mon 09:00-17:00",
+                "--from",
+                "2026-12-24T16:30:00",
+                "--duration",
+                duration,
+            ];
+            crate::cli::Cli::try_parse_from(args).map_err(|e| e.to_string())
+        };
+        for (bad, why) in [
+            ("2", "not a duration; use e.g. 2h, 90m, 1h30m"),
+            ("2 hours and a bit", "not a duration"),
+            ("", "not a duration"),
+            ("-2h", "negative; give the open time to count, e.g. 2h"),
+            ("2h ago", "negative"),
+        ] {
+            let err = parse(bad).expect_err(bad);
+            let expected = format!("invalid value '{bad}' for '--duration <DURATION>': {why}");
+            assert!(err.contains(&expected), "{bad}: {err}");
+        }
+        assert!(parse("1.5h").is_ok());
+    }
+
+    #[test]
+    fn bad_holidays_name_their_flag() {
         let out = run(
             "UTC",
             "mon 09:00-17:00",

@@ -347,9 +347,10 @@ pub enum CalendarCommand {
         /// The start: a local date-time in the calendar's zone (2026-12-24T16:30:00) or an instant (2026-12-24T21:30:00Z).
         #[arg(long, value_name = "WHEN")]
         from: String,
-        /// Open time to count, e.g. 2h, 90m, 1h30m, 3d (a day is 24 hours of open time).
-        #[arg(long)]
-        duration: String,
+        /// Open time to count, e.g. 2h, 90m, 1h30m, 1.5h, 3d (a day is 24 hours of open time).
+        // Hyphen values reach the parser, so `--duration -2h` is told it is negative.
+        #[arg(long, value_parser = crate::calendar_cmd::open_time, allow_hyphen_values = true)]
+        duration: Duration,
         #[command(flatten)]
         db: DbArgs,
     },

@@ -67,10 +67,10 @@ async fn calendar(file: Option<&Path>, command: CalendarCommand) -> anyhow::Resu
     let out = match (calendar, org, tz, hours) {
         (Some(calendar), Some(org), _, _) => {
             let app = open_app(file, &db).await?;
-            crate::calendar_cmd::deadline_stored(&app, &org, &calendar, &from, &duration).await?
+            crate::calendar_cmd::deadline_stored(&app, &org, &calendar, &from, duration).await?
         }
         (None, None, Some(tz), Some(hours)) => {
-            crate::calendar_cmd::deadline_command(&tz, &hours, &holidays, &from, &duration)?
+            crate::calendar_cmd::deadline_command(&tz, &hours, &holidays, &from, duration)?
         }
         // clap enforces the pairs; this is only reached if its rules change.
         _ => bail!("give --tz and --hours, or --calendar and --org"),

@@ -181,7 +181,7 @@ mod tests {
             .iter()
             .map(|h| Holiday::parse(h).unwrap_or_else(|e| panic!("{h}: {e}")))
             .collect();
-        Calendar::new("test", tz, hours, holidays).unwrap_or_else(|e| panic!("{e}"))
+        Calendar::new("test", tz, hours, holidays).expect("build the calendar")
     }
 
     /// `local` (a civil date-time in the calendar's zone) as an instant.
@@ -197,21 +197,21 @@ mod tests {
     }
 
     fn deadline(cal: &Calendar, start: Timestamp, d: Duration) -> Timestamp {
-        cal.deadline(start, d).unwrap_or_else(|e| panic!("{e}"))
+        cal.deadline(start, d).expect("compute the deadline")
     }
 
     /// Open time on `day` (local) in the calendar's zone.
     fn open_on(cal: &Calendar, day: &str) -> Duration {
         let d: Date = day.parse().unwrap_or_else(|e| panic!("{day}: {e}"));
-        let next = d.tomorrow().unwrap_or_else(|e| panic!("{e}"));
+        let next = d.tomorrow().expect("the day after");
         let a = cal
             .tz
             .to_timestamp(d.at(0, 0, 0, 0))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the day's start");
         let b = cal
             .tz
             .to_timestamp(next.at(0, 0, 0, 0))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the next day's start");
         cal.open_time_between(a, b)
     }
 
@@ -450,11 +450,11 @@ mod tests {
         .collect();
         let cal = Calendar::from_parts(
             "mondays",
-            parse_tz("UTC").unwrap_or_else(|e| panic!("{e}")),
-            "mon 09:00-10:00".parse().unwrap_or_else(|e| panic!("{e}")),
+            parse_tz("UTC").expect("parse UTC"),
+            "mon 09:00-10:00".parse().expect("parse the hours"),
             mondays,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("build the calendar");
         let t = utc("2026-01-01T00:00:00Z");
         assert_eq!(
             cal.next_opening(t),
@@ -519,7 +519,7 @@ mod tests {
     #[test]
     fn domain_timestamps_convert_to_and_from_jiff() {
         let t = crate::time::Timestamp::from_millis(1_798_560_000_123);
-        let j = super::super::to_jiff(t).unwrap_or_else(|e| panic!("{e}"));
+        let j = super::super::to_jiff(t).expect("convert to jiff");
         assert_eq!(j.as_millisecond(), 1_798_560_000_123);
         assert_eq!(super::super::from_jiff(j), t);
         assert_eq!(
@@ -546,7 +546,7 @@ mod tests {
         let day = prop::collection::btree_set(0u16..=96, 0..=4).prop_map(|cuts| {
             let cuts: Vec<u16> = cuts.into_iter().map(|q| q * 15).collect();
             cuts.chunks_exact(2)
-                .map(|p| OpenRange::new(p[0], p[1]).unwrap_or_else(|e| panic!("{e}")))
+                .map(|p| OpenRange::new(p[0], p[1]).expect("build an open range"))
                 .collect::<Vec<_>>()
         });
         prop::array::uniform7(day)
@@ -557,10 +557,10 @@ mod tests {
                 let mut w = WeeklyHours::closed();
                 for (i, ranges) in days.into_iter().enumerate() {
                     let day = jiff::civil::Weekday::from_monday_zero_offset(
-                        i8::try_from(i).unwrap_or_else(|e| panic!("{e}")),
+                        i8::try_from(i).expect("a weekday index"),
                     )
-                    .unwrap_or_else(|e| panic!("{e}"));
-                    w.set(day, ranges).unwrap_or_else(|e| panic!("{e}"));
+                    .expect("a weekday");
+                    w.set(day, ranges).expect("set the day's hours");
                 }
                 w
             })
@@ -573,12 +573,12 @@ mod tests {
                 .map(|(n, closed)| {
                     let d = date(2026, 1, 1)
                         .checked_add(jiff::Span::new().days(n))
-                        .unwrap_or_else(|e| panic!("{e}"));
+                        .expect("a day in 2026");
                     if closed {
                         Holiday::closed(d)
                     } else {
-                        let r = OpenRange::new(600, 840).unwrap_or_else(|e| panic!("{e}"));
-                        Holiday::with_hours(d, vec![r]).unwrap_or_else(|e| panic!("{e}"))
+                        let r = OpenRange::new(600, 840).expect("build an open range");
+                        Holiday::with_hours(d, vec![r]).expect("build the holiday")
                     }
                 })
                 .collect()
@@ -587,20 +587,15 @@ mod tests {
 
     fn calendars() -> impl Strategy<Value = Calendar> {
         (prop::sample::select(ZONES), weekly_hours(), holidays()).prop_map(|(tz, week, hol)| {
-            Calendar::from_parts(
-                "prop",
-                parse_tz(tz).unwrap_or_else(|e| panic!("{e}")),
-                week,
-                hol,
-            )
-            .unwrap_or_else(|e| panic!("{e}"))
+            Calendar::from_parts("prop", parse_tz(tz).expect("parse the zone"), week, hol)
+                .expect("build the calendar")
         })
     }
 
     /// An instant in 2026-2027, to the millisecond.
     fn instants() -> impl Strategy<Value = Timestamp> {
         let (lo, hi) = (1_767_225_600_000i64, 1_830_297_600_000i64);
-        (lo..hi).prop_map(|ms| Timestamp::from_millisecond(ms).unwrap_or_else(|e| panic!("{e}")))
+        (lo..hi).prop_map(|ms| Timestamp::from_millisecond(ms).expect("an instant"))
     }
 
     /// Up to 100 hours, to the millisecond.
@@ -613,7 +608,7 @@ mod tests {
         fn the_open_time_from_start_to_deadline_is_exactly_the_duration(
             cal in calendars(), start in instants(), d in durations(),
         ) {
-            let due = cal.deadline(start, d).unwrap_or_else(|e| panic!("{e}"));
+            let due = cal.deadline(start, d).expect("compute the deadline");
             prop_assert!(due >= start);
             prop_assert_eq!(cal.open_time_between(start, due), d);
         }
@@ -623,11 +618,11 @@ mod tests {
             cal in calendars(), start in instants(), d in durations(),
             later in 0i64..200 * 3_600_000, longer in durations(),
         ) {
-            let due = cal.deadline(start, d).unwrap_or_else(|e| panic!("{e}"));
+            let due = cal.deadline(start, d).expect("compute the deadline");
             let start2 = start.checked_add(SignedDuration::from_millis(later))
-                .unwrap_or_else(|e| panic!("{e}"));
-            let due_later_start = cal.deadline(start2, d).unwrap_or_else(|e| panic!("{e}"));
-            let due_longer = cal.deadline(start, d + longer).unwrap_or_else(|e| panic!("{e}"));
+                .expect("a later start");
+            let due_later_start = cal.deadline(start2, d).expect("compute the deadline from the later start");
+            let due_longer = cal.deadline(start, d + longer).expect("compute the longer deadline");
             prop_assert!(due_later_start >= due);
             prop_assert!(due_longer >= due);
         }
@@ -636,7 +631,7 @@ mod tests {
         fn a_zero_deadline_is_the_next_opening_which_is_open_and_not_before_the_start(
             cal in calendars(), t in instants(),
         ) {
-            let next = cal.next_opening(t).unwrap_or_else(|e| panic!("{e}"));
+            let next = cal.next_opening(t).expect("find the next opening");
             prop_assert_eq!(cal.deadline(t, Duration::ZERO), Ok(next));
             prop_assert!(next >= t);
             prop_assert!(cal.is_open(next));
@@ -648,8 +643,8 @@ mod tests {
         fn open_time_adds_up_over_adjacent_spans(
             cal in calendars(), a in instants(), x in 0i64..300 * 3_600_000, y in 0i64..300 * 3_600_000,
         ) {
-            let b = a.checked_add(SignedDuration::from_millis(x)).unwrap_or_else(|e| panic!("{e}"));
-            let c = b.checked_add(SignedDuration::from_millis(y)).unwrap_or_else(|e| panic!("{e}"));
+            let b = a.checked_add(SignedDuration::from_millis(x)).expect("the span's middle");
+            let c = b.checked_add(SignedDuration::from_millis(y)).expect("the span's end");
             prop_assert_eq!(
                 cal.open_time_between(a, c),
                 cal.open_time_between(a, b) + cal.open_time_between(b, c)

@@ -289,10 +289,10 @@ mod tests {
 
     #[test]
     fn a_holiday_is_a_date_alone_or_a_date_with_its_own_hours() {
-        let h = Holiday::parse("2026-12-25").unwrap_or_else(|e| panic!("{e}"));
+        let h = Holiday::parse("2026-12-25").expect("parse a closed holiday");
         assert_eq!((h.date(), h.open()), (date(2026, 12, 25), &[][..]));
         let h = Holiday::parse(" 2026-12-24 09:00-12:00, 13:00-14:00 ")
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("parse a holiday with hours");
         assert_eq!(h.open(), [range("09:00-12:00"), range("13:00-14:00")]);
         let e = Holiday::parse("2026-12-24 09:00-12:00,11:00-13:00").map_err(|e| e.to_string());
         assert_eq!(
@@ -318,7 +318,7 @@ mod tests {
             for (i, ranges) in days.into_iter().enumerate() {
                 let day = Weekday::from_monday_zero_offset(i8::try_from(i).unwrap_or(0))
                     .unwrap_or(Weekday::Monday);
-                w.set(day, ranges).unwrap_or_else(|e| panic!("{e}"));
+                w.set(day, ranges).expect("set the day's hours");
             }
             w
         })

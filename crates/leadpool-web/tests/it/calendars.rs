@@ -242,9 +242,9 @@ leadpool_testkit::app_test! {
 
 leadpool_testkit::app_test! {
     async fn a_team_inherits_its_calendar_until_its_admin_gives_it_another(app) {
-        let north = app.app.add_team(&app.org, "North", None).await.unwrap_or_else(|e| panic!("{e}"));
-        let east = app.app.add_team(&app.org, "North East", Some("North")).await.unwrap_or_else(|e| panic!("{e}"));
-        let south = app.app.add_team(&app.org, "South", None).await.unwrap_or_else(|e| panic!("{e}"));
+        let north = app.app.add_team(&app.org, "North", None).await.expect("add team North");
+        let east = app.app.add_team(&app.org, "North East", Some("North")).await.expect("add team North East");
+        let south = app.app.add_team(&app.org, "South", None).await.expect("add team South");
         let main = calendar(&app, json!({ "name": "Main", "time_zone": "UTC", "hours": "mon-fri 09:00-17:00" })).await;
         let ny = calendar(&app, new_york()).await;
 

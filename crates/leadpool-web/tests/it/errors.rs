@@ -9,11 +9,11 @@ app_test! {
         let token = app.admin.token.clone();
         let url = |p: &str| format!("{}{p}", app.base);
         let huge = "x".repeat(100 * 1024);
-        let too_big = app.http.post(url("/api/v1/leads")).bearer_auth(&token).header("content-type", "application/json").body(format!("{{\"name\":\"{huge}\"}}")).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let too_big = app.http.post(url("/api/v1/leads")).bearer_auth(&token).header("content-type", "application/json").body(format!("{{\"name\":\"{huge}\"}}")).send().await.expect("post an oversized lead");
         assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        let malformed = app.http.post(url("/api/v1/leads")).bearer_auth(&token).header("content-type", "application/json").body("{\"name\":").send().await.unwrap_or_else(|e| panic!("{e}"));
+        let malformed = app.http.post(url("/api/v1/leads")).bearer_auth(&token).header("content-type", "application/json").body("{\"name\":").send().await.expect("post malformed JSON");
         assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-        let no_type = app.http.post(url("/api/v1/leads")).bearer_auth(&token).body("{}").send().await.unwrap_or_else(|e| panic!("{e}"));
+        let no_type = app.http.post(url("/api/v1/leads")).bearer_auth(&token).body("{}").send().await.expect("post without a content type");
         assert_eq!(no_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
         for (res, code) in [(too_big, "payload_too_large"), (malformed, "malformed_json"), (no_type, "unsupported_media_type")] {
             let request_id = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -48,14 +48,14 @@ app_test! {
 
 app_test! {
     async fn health_metrics_and_the_openapi_document_are_served(app) {
-        let health = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let health = app.http.get(format!("{}/healthz", app.base)).send().await.expect("get /healthz");
         assert_eq!(health.status(), StatusCode::OK);
-        let doc = app.http.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let doc = app.http.get(format!("{}/api/v1/openapi.json", app.base)).send().await.expect("get the OpenAPI document");
         let doc: serde_json::Value = doc.json().await.unwrap_or_default();
         for path in ["/api/v1/leads", "/api/v1/leads/{id}", "/api/v1/leads/{id}/timeline", "/api/v1/intake", "/api/v1/auth/login", "/api/v1/users", "/api/v1/teams", "/api/v1/sources", "/api/v1/statuses", "/api/v1/organizations"] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
         }
-        let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.expect("get /metrics");
         let text = metrics.text().await.unwrap_or_default();
         assert!(text.contains("leadpool_http_requests_total"), "{text}");
     }

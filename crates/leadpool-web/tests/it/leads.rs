@@ -111,9 +111,9 @@ app_test! {
 
 app_test! {
     async fn a_team_admin_sees_only_leads_of_their_subtree(app) {
-        let north = app.app.add_team(&app.org, "North", None).await.unwrap_or_else(|e| panic!("{e}"));
-        app.app.add_team(&app.org, "North East", Some("North")).await.unwrap_or_else(|e| panic!("{e}"));
-        app.app.add_team(&app.org, "South", None).await.unwrap_or_else(|e| panic!("{e}"));
+        let north = app.app.add_team(&app.org, "North", None).await.expect("add team North");
+        app.app.add_team(&app.org, "North East", Some("North")).await.expect("add team North East");
+        app.app.add_team(&app.org, "South", None).await.expect("add team South");
         let (source, _) = app.source("Website").await;
         let ne = app.user("ne@acme.test", Role::Agent, &["North East"]).await;
         let south = app.user("south@acme.test", Role::Agent, &["South"]).await;
@@ -196,25 +196,25 @@ app_test! {
         let (source, _) = app.source("Website").await;
         let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
         let lead = lead_for(&app, source, Some(ana.user.id.get()), "Ana Lead").await;
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap_or_else(|e| panic!("{e}"));
-        let bad = client.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "ana@acme.test", "password": "wrong-password" })).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let client = reqwest::Client::builder().cookie_store(true).build().expect("build the HTTP client");
+        let bad = client.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "ana@acme.test", "password": "wrong-password" })).send().await.expect("log in with a wrong password");
         assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-        let login = client.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "ANA@acme.test", "password": leadpool_testkit::app::PASSWORD })).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let login = client.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "ANA@acme.test", "password": leadpool_testkit::app::PASSWORD })).send().await.expect("log in");
         assert_eq!(login.status(), StatusCode::OK);
         let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
         let body: Value = login.json().await.unwrap_or_default();
         let csrf = body["csrf_token"].as_str().unwrap_or_default().to_owned();
-        let me = client.get(format!("{}/api/v1/me", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let me = client.get(format!("{}/api/v1/me", app.base)).send().await.expect("get /me");
         assert_eq!(me.status(), StatusCode::OK);
         let url = format!("{}/api/v1/leads/{}", app.base, id(&lead));
-        let forged = client.patch(&url).json(&json!({ "tags": ["x"] })).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let forged = client.patch(&url).json(&json!({ "tags": ["x"] })).send().await.expect("patch without a CSRF token");
         assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-        let ok = client.patch(&url).header("x-csrf-token", &csrf).json(&json!({ "tags": ["x"] })).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let ok = client.patch(&url).header("x-csrf-token", &csrf).json(&json!({ "tags": ["x"] })).send().await.expect("patch with the CSRF token");
         assert_eq!(ok.status(), StatusCode::OK);
-        let out = client.post(format!("{}/api/v1/auth/logout", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let out = client.post(format!("{}/api/v1/auth/logout", app.base)).send().await.expect("log out");
         assert_eq!(out.status(), StatusCode::NO_CONTENT);
-        let after = client.get(format!("{}/api/v1/me", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let after = client.get(format!("{}/api/v1/me", app.base)).send().await.expect("get /me after logging out");
         assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
     }
 }
@@ -226,7 +226,7 @@ app_test! {
         for _ in 0..24 {
             let (http, url, key) = (app.http.clone(), format!("{}/api/v1/intake", app.base), key.clone());
             tasks.push(tokio::spawn(async move {
-                let res = http.post(url).header("x-intake-key", key).json(&json!({ "name": "Race Lead", "external_id": "portal-77" })).send().await.unwrap_or_else(|e| panic!("{e}"));
+                let res = http.post(url).header("x-intake-key", key).json(&json!({ "name": "Race Lead", "external_id": "portal-77" })).send().await.expect("post the intake");
                 let status = res.status();
                 let body: Value = res.json().await.unwrap_or_default();
                 (status, body["lead"]["id"].as_i64())
@@ -234,7 +234,7 @@ app_test! {
         }
         let mut answers = Vec::new();
         for t in tasks {
-            answers.push(t.await.unwrap_or_else(|e| panic!("{e}")));
+            answers.push(t.await.expect("join an intake task"));
         }
         let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
         assert_eq!(created, 1, "{answers:?}");
@@ -260,7 +260,7 @@ app_test! {
                     .json(&json!({ "email": "Ana@acme.test", "password": password }))
                     .send()
                     .await
-                    .unwrap_or_else(|e| panic!("{e}"))
+                    .expect("log in")
             }
         };
         for _ in 0..5 {
@@ -273,7 +273,7 @@ app_test! {
         assert_eq!(body["error"]["code"], "too_many_attempts", "{body}");
         assert_eq!(body["error"]["details"]["retry_after_secs"], 30, "{body}");
         // Another address is not held back by Ana's.
-        assert_eq!(app.http.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "bo@acme.test", "password": "x" })).send().await.unwrap_or_else(|e| panic!("{e}")).status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(app.http.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "bo@acme.test", "password": "x" })).send().await.expect("log in as bo").status(), StatusCode::UNAUTHORIZED);
 
         app.clock.advance(std::time::Duration::from_secs(30));
         assert_eq!(login(leadpool_testkit::app::PASSWORD).await.status(), StatusCode::OK, "after the wait the right password works");

@@ -36,14 +36,14 @@ app_test! {
             tasks.push(tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 start.wait().await;
-                let res = http.post(url).bearer_auth(token).send().await.unwrap_or_else(|e| panic!("accept: {e}"));
+                let res = http.post(url).bearer_auth(token).send().await.expect("accept the offer");
                 let status = res.status();
                 (agent, status, res.json::<Value>().await.unwrap_or(Value::Null))
             }));
         }
         let mut answers = Vec::new();
         for t in tasks {
-            answers.push(t.await.unwrap_or_else(|e| panic!("racer: {e}")));
+            answers.push(t.await.expect("join a racer"));
         }
 
         let winners: Vec<_> = answers.iter().filter(|(_, s, _)| *s == StatusCode::OK).collect();
@@ -64,24 +64,24 @@ app_test! {
 
         // The whole database agrees.
         let id = LeadId::new(lead["id"].as_i64().unwrap_or_default());
-        let mut tx = app.store().read().await.unwrap_or_else(|e| panic!("{e}"));
-        let stored = tx.lead(app.org.id, id, &Visibility::Organization).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = app.store().read().await.expect("open a read transaction");
+        let stored = tx.lead(app.org.id, id, &Visibility::Organization).await.expect("read the lead");
         assert_eq!(stored.owner, Owner::Agent { user_id: *winner });
-        let timeline = tx.timeline(app.org.id, id).await.unwrap_or_else(|e| panic!("{e}"));
+        let timeline = tx.timeline(app.org.id, id).await.expect("read the timeline");
         let taken = timeline.iter().filter(|r| r.entry.kind == EventKind::OfferAccepted).count();
         assert_eq!(taken, 1, "one accept on the timeline");
-        let o = tx.offer(app.org.id, leadpool_domain::OfferId::new(offer)).await.unwrap_or_else(|e| panic!("{e}"));
+        let o = tx.offer(app.org.id, leadpool_domain::OfferId::new(offer)).await.expect("read the offer");
         assert_eq!((o.state, o.winner_id), (OfferState::Accepted, Some(*winner)));
         let mut withdrawn = 0;
         for (agent, _) in &racers {
-            let events = tx.events(app.org.id, *agent, 0, 100).await.unwrap_or_else(|e| panic!("{e}"));
+            let events = tx.events(app.org.id, *agent, 0, 100).await.expect("read the agent's events");
             for e in events.iter().filter(|e| e.kind == "offer_withdrawn") {
                 assert_ne!(agent, winner);
                 assert_eq!(e.payload["winner_id"], winner.get());
                 withdrawn += 1;
             }
         }
-        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.expect("commit");
         assert_eq!(withdrawn, 49, "every other agent is told the offer is withdrawn");
     }
 }

@@ -83,7 +83,7 @@ leadpool_testkit::app_test! {
         assert_eq!(code(&list.body), "forbidden");
         let create = app.post("/api/v1/organizations", &app.admin.token, globex()).await;
         assert_eq!(create.status, StatusCode::FORBIDDEN, "{}", create.body);
-        let orgs = app.app.list_orgs().await.unwrap_or_else(|e| panic!("{e}"));
+        let orgs = app.app.list_orgs().await.expect("list the organizations");
         assert_eq!(orgs.len(), 1, "nothing was created");
     }
 }
@@ -125,7 +125,7 @@ leadpool_testkit::app_test! {
         let a = app.post("/api/v1/organizations", OPERATOR_TOKEN, body).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
         assert_eq!(a.body["error"]["details"]["fields"][0]["field"], "admin_email");
-        let orgs = app.app.list_orgs().await.unwrap_or_else(|e| panic!("{e}"));
+        let orgs = app.app.list_orgs().await.expect("list the organizations");
         assert_eq!(orgs.iter().map(|o| o.slug.as_str()).collect::<Vec<_>>(), ["acme"]);
     }
 }

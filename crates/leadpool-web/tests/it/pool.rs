@@ -318,7 +318,7 @@ app_test! {
             active: Some(false),
             ..Default::default()
         };
-        other.update_user(&admin, ana.user.id, off).await.unwrap_or_else(|e| panic!("{e}"));
+        other.update_user(&admin, ana.user.id, off).await.expect("deactivate ana");
         let refused = app.post("/api/v1/leads/claim", &ana.token, json!({ "lead_ids": [ids[1]] })).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
         let lead = app.get(&format!("/api/v1/leads/{}", ids[1]), &app.admin.token).await;

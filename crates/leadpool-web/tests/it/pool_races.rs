@@ -33,8 +33,10 @@ pub(crate) async fn second_instance(app: &TestApp) -> String {
     let router = leadpool_web::router(other, WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        .expect("bind the second instance");
+    let addr = listener
+        .local_addr()
+        .expect("the second instance's address");
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -57,7 +59,7 @@ pub(crate) async fn agents(app: &TestApp, n: usize) -> Vec<(UserId, String)> {
             .app
             .add_user(&app.org, &spec)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("add an agent");
         out.push((user.id, token));
     }
     out
@@ -76,7 +78,7 @@ async fn pool_leads(app: &TestApp, n: usize) -> Vec<i64> {
             .app
             .intake(&key, input)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("take in a pool lead");
         ids.push(lead.lead.id.get());
     }
     for chunk in ids.chunks(500) {
@@ -119,7 +121,7 @@ async fn race(
                     .json(&json!({ "lead_ids": chunk }))
                     .send()
                     .await
-                    .unwrap_or_else(|e| panic!("claim: {e}"));
+                    .expect("claim");
                 assert_eq!(res.status(), StatusCode::OK, "a claim is never an error");
                 let body: Value = res.json().await.unwrap_or(Value::Null);
                 for r in body["results"].as_array().into_iter().flatten() {
@@ -136,7 +138,7 @@ async fn race(
     }
     let mut all = Vec::new();
     for t in tasks {
-        all.extend(t.await.unwrap_or_else(|e| panic!("racer: {e}")));
+        all.extend(t.await.expect("join a racer"));
     }
     all
 }
@@ -156,7 +158,7 @@ async fn owners(app: &TestApp, m: &Member, leads: &[i64]) -> HashMap<i64, Owner>
             .app
             .get_lead(m, LeadId::new(*id))
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("read the lead");
         out.insert(*id, lead.owner);
     }
     out
@@ -166,7 +168,7 @@ async fn claims_on_timeline(app: &TestApp, m: &Member, lead: i64) -> usize {
     app.app
         .lead_timeline(m, LeadId::new(lead))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("read the lead's timeline")
         .iter()
         .filter(|r| r.entry.kind == EventKind::Claimed)
         .count()

@@ -311,7 +311,7 @@ app_test! {
         assert_eq!(code(&extra), "invalid_input", "unknown fields are refused: {}", extra.body);
         let broken = app.http.post(format!("{}/api/v1/groups", app.base)).bearer_auth(&app.admin.token)
             .header("content-type", "application/json").body("{\"name\": ").send().await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("post a broken body");
         assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
         let broken: Value = broken.json().await.unwrap_or_default();
         assert_eq!(broken["error"]["code"], "malformed_json", "{broken}");

@@ -41,7 +41,7 @@ impl Page {
 /// A request carrying `form` as a browser posts a form.
 fn with_form(req: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
     req.header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(serde_html_form::to_string(form).unwrap_or_else(|e| panic!("{e}")))
+        .body(serde_html_form::to_string(form).expect("encode the form"))
 }
 
 /// A cookie-keeping client that does not follow redirects, so tests see them.
@@ -56,7 +56,7 @@ impl Browser {
             .cookie_store(true)
             .redirect(redirect::Policy::none())
             .build()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("build the browser's HTTP client");
         Self {
             http,
             base: app.base.clone(),
@@ -64,7 +64,7 @@ impl Browser {
     }
 
     async fn answer(req: reqwest::RequestBuilder) -> Page {
-        let res = req.send().await.unwrap_or_else(|e| panic!("{e}"));
+        let res = req.send().await.expect("send the browser's request");
         Page {
             status: res.status(),
             headers: res.headers().clone(),
@@ -454,7 +454,7 @@ app_test! {
             .map(|(u, _)| u.to_owned())
             .unwrap_or_default();
         assert!(css.starts_with("/assets/app.") && css.ends_with(".css"), "{css}");
-        let res = browser.http.get(format!("{}{css}", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let res = browser.http.get(format!("{}{css}", app.base)).send().await.expect("get the stylesheet");
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("public, max-age=31536000, immutable"));
         assert!(res.text().await.unwrap_or_default().contains("@media"));
@@ -557,7 +557,7 @@ app_test! {
         app.rule("Website broadcast", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(300), Fallback::Queue)).await;
         let (_, key) = app.source("Website").await;
         let lead = arrives(&app, &key, "Carla Mendes").await;
-        let (offer, _, pin) = app.offers_of(&ana).await.first().cloned().unwrap_or_else(|| panic!("no offer"));
+        let (offer, _, pin) = app.offers_of(&ana).await.first().cloned().expect("an offer for ana");
 
         let (ana_browser, bob_browser) = (Browser::new(&app), Browser::new(&app));
         ana_browser.sign_in("ana@acme.test").await;
@@ -743,7 +743,7 @@ app_test! {
         bob_browser.sign_in("bob@acme.test").await;
         assert_eq!(bob_browser.get(&path).await.status, StatusCode::NOT_FOUND, "not his lead");
         let bobs = arrives(&app, &key, "Diego Alves").await;
-        let (offer, _, _) = app.offers_of(&bob).await.into_iter().find(|o| o.1 == bobs).unwrap_or_else(|| panic!("no offer"));
+        let (offer, _, _) = app.offers_of(&bob).await.into_iter().find(|o| o.1 == bobs).expect("an offer of bob's lead");
         app.post(&format!("/api/v1/offers/{offer}/accept"), &bob.token, json!({})).await;
         let own = bob_browser.get(&format!("/leads/{bobs}/routing")).await.html;
         assert!(own.contains("<h2>Why here?</h2>") && !own.contains("Send to a reassignment group") && !own.contains("Cancel offer"), "agents read why, without the staff's actions: {own}");

@@ -73,9 +73,9 @@ Ed Owner,ed@example.com,,New,,w-6,nobody@acme.test,\n";
 both_backends! {
     async fn a_file_with_broken_rows_is_refused_whole_listing_each_row(db) {
         let url = setup(&db);
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().expect("make a temporary directory");
         let file = dir.path().join("leads.csv");
-        std::fs::write(&file, GOOD_AND_BAD).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, GOOD_AND_BAD).expect("write the CSV file");
         let f = file.to_string_lossy();
         let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--database-url", &url]);
         let (out, err) = text(&o);
@@ -115,7 +115,7 @@ both_backends! {
         assert_eq!(&records[1][col("status")], "Working");
 
         let backlog = dir.path().join("backlog.csv");
-        std::fs::write(&backlog, "name,external_id\nOld Lead,old-1\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&backlog, "name,external_id\nOld Lead,old-1\n").expect("write the backlog CSV file");
         let o = leadpool(&["import", &backlog.to_string_lossy(), "--org", "acme", "--source", "Website", "--no-routing", "--database-url", &url]);
         let (out, err) = text(&o);
         assert!(o.status.success() && out.contains("imported 1 leads"), "{out}{err}");
@@ -126,9 +126,9 @@ both_backends! {
 both_backends! {
     async fn an_unknown_source_or_organization_is_named_in_the_error(db) {
         let url = setup(&db);
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().expect("make a temporary directory");
         let file = dir.path().join("leads.csv");
-        std::fs::write(&file, "name\nAna\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, "name\nAna\n").expect("write the CSV file");
         let o = leadpool(&["import", &file.to_string_lossy(), "--org", "acme", "--source", "Zillow", "--database-url", &url]);
         let (_, err) = text(&o);
         assert!(!o.status.success());

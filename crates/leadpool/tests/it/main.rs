@@ -14,7 +14,7 @@ pub fn leadpool(args: &[&str]) -> Output {
         .env_remove("LEADPOOL_CONFIG")
         .env("LEADPOOL_LOG", "warn")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run leadpool: {e}"))
+        .expect("run leadpool")
 }
 
 /// Standard output and error as text.

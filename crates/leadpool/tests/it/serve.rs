@@ -36,8 +36,8 @@ fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        .expect("start leadpool");
+    let stdout = child.stdout.take().expect("leadpool's piped stdout");
     let server = Server(child);
     let mut banner = Vec::new();
     let mut lines = BufReader::new(stdout).lines();
@@ -63,7 +63,7 @@ fn after<'a>(banner: &'a [String], marker: &str) -> &'a str {
 
 #[tokio::test]
 async fn the_demo_prints_working_logins_and_a_working_token() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("make a temporary directory");
     // A fresh checkout has no data directory yet.
     let data = dir.path().join("data");
     let (_server, banner) = start_demo(&data);
@@ -72,13 +72,13 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("build the admin's HTTP client");
     let page: Value = http
         .get(format!("{url}/api/v1/leads?limit=500"))
         .bearer_auth(&token)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("list the leads")
         .json()
         .await
         .unwrap_or_default();
@@ -91,13 +91,13 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         .cookie_store(true)
         .timeout(Duration::from_secs(30))
         .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("build the agent's HTTP client");
     let login = agent
         .post(format!("{url}/api/v1/auth/login"))
         .json(&json!({ "email": "agent01@demo.leadpool.test", "password": leadpool::demo_data::DEMO_PASSWORD }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("log in as the agent");
     assert_eq!(login.status().as_u16(), 200);
     // Distribution is visible at once: offers for the agent whose login is printed, and
     // leads in the manual queue saying why.
@@ -105,7 +105,7 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         .get(format!("{url}/api/v1/offers"))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("list the agent's offers")
         .json()
         .await
         .unwrap_or_default();
@@ -119,7 +119,7 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         .bearer_auth(&token)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("read the queue")
         .json()
         .await
         .unwrap_or_default();
@@ -138,7 +138,7 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         .json(&json!({ "name": "New Prospect", "email": "np@example.com" }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("post the intake");
     assert_eq!(intake.status().as_u16(), 201);
     assert!(
         std::fs::metadata(data.join("leadpool.db")).is_ok(),
@@ -159,7 +159,7 @@ fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
         .args(["--data-dir", &data_dir.to_string_lossy()])
         .env("LEADPOOL_LOG", "warn")
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("run leadpool");
     assert!(
         o.status.success(),
         "{args:?}: {}",
@@ -170,7 +170,7 @@ fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
 
 #[tokio::test]
 async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("make a temporary directory");
     let out = cli(
         &[
             "org",
@@ -224,7 +224,7 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
             &dir.path().to_string_lossy(),
         ])
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("run a second serve");
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("another leadpool is already serving"),
@@ -236,7 +236,7 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
     let get = |path: String| http.get(format!("{url}{path}")).bearer_auth(&token).send();
     let statuses: Value = get("/api/v1/statuses".into())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("read the statuses")
         .json()
         .await
         .unwrap_or_default();
@@ -254,11 +254,11 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
         .json(&json!({ "expiry": { "after_seconds": 3, "to_status_id": recycled } }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("set the status expiry");
     assert_eq!(set.status().as_u16(), 200);
     let users: Value = get("/api/v1/users".into())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("read the users")
         .json()
         .await
         .unwrap_or_default();
@@ -269,11 +269,11 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
         .unwrap_or_default();
     let sources: Value = get("/api/v1/sources".into())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("read the sources")
         .json()
         .await
         .unwrap_or_default();
-    let lead: Value = http.post(format!("{url}/api/v1/leads")).bearer_auth(&token).json(&json!({ "source_id": sources["items"][0]["id"], "assignee_id": bo, "name": "Kill Nine" })).send().await.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    let lead: Value = http.post(format!("{url}/api/v1/leads")).bearer_auth(&token).json(&json!({ "source_id": sources["items"][0]["id"], "assignee_id": bo, "name": "Kill Nine" })).send().await.expect("add a lead").json().await.unwrap_or_default();
     let id = lead["id"].as_i64().unwrap_or_else(|| panic!("{lead}"));
     let moved = http
         .patch(format!("{url}/api/v1/leads/{id}"))
@@ -281,7 +281,7 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
         .json(&json!({ "status_id": working }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("move the lead to Working");
     assert_eq!(moved.status().as_u16(), 200);
     // SIGKILL: no shutdown, no cleanup; the timer is due in three seconds.
     drop(first);
@@ -295,7 +295,7 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
             .bearer_auth(&token)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("read the timeline")
             .json()
             .await
             .unwrap_or_default();
