@@ -8,17 +8,16 @@
 //! offer locks the lead first, so an accept racing the window's end, or fifty accepts racing
 //! each other, have exactly one outcome.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 
 use leadpool_domain::calendar::Calendar;
-use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::Caps;
 use leadpool_domain::routing::{
     self, AttemptOutcome, Candidate, Decision, GroupEntry, History, MemberRef, OfferRefusal,
     Outcome, Plan, RouteInput, Router, SkippedRule, Strategy,
 };
-use leadpool_domain::timer::TimerKind;
+use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, SourceId, Timestamp, UserId};
 use leadpool_store::offers::{NewEvent, NewOffer, OfferState, StoredOffer};
 use leadpool_store::routing::Reassignment;
@@ -28,6 +27,7 @@ use serde_json::json;
 
 use crate::load::{caps_of, read_loads};
 use crate::setup::Setup;
+use crate::transitions::Step;
 use crate::{App, AppError};
 
 /// What routes a lead.
@@ -509,29 +509,35 @@ impl App {
             transitions.push(d.transition(before, owner, actor, now));
             offers.push(offer);
         }
-        let changes: Vec<(&Lead, &Transition)> = items
+        let steps: Vec<Step> = items
             .iter()
             .zip(&transitions)
-            .map(|((before, _), t)| (*before, t))
+            .map(|((before, p), t)| Step {
+                facts: TimerFacts {
+                    offer_deadline: match p.decision.outcome {
+                        Outcome::Offer { deadline, .. } => Some(deadline),
+                        _ => None,
+                    },
+                    ..TimerFacts::default()
+                },
+                ..Step::plain(before, t)
+            })
             .collect();
-        let written: HashSet<LeadId> = tx.update_leads(org, &changes).await?.into_iter().collect();
-        if let Some(t) = transitions.iter().find(|t| !written.contains(&t.lead.id)) {
+        let Some(timer_set) = self.write_steps(tx, org, &steps, now).await? else {
+            let ids: Vec<String> = items.iter().map(|(l, _)| l.id.to_string()).collect();
             return Err(AppError::Conflict {
                 code: "lead_changed",
-                message: format!("lead {} changed meanwhile; try again", t.lead.id),
+                message: format!(
+                    "one of leads {} changed meanwhile; try again",
+                    ids.join(", ")
+                ),
             });
-        }
+        };
         let mut cursors: Vec<(Router, routing::Cursor)> = Vec::new();
-        let mut windows = Vec::new();
-        let mut ended_offers = Vec::new();
         let mut routed_to = Vec::new();
         let mut events = Vec::new();
-        for (((before, p), t), offer) in items.iter().zip(&transitions).zip(&offers) {
+        for ((p, t), offer) in items.iter().map(|(_, p)| p).zip(&transitions).zip(&offers) {
             let d = &p.decision;
-            // Only an agent's lead can have a reserve time running.
-            if before.owner.agent().is_some() {
-                self.sync_reserve(tx, before, t).await?;
-            }
             if let (Some(c), Some((router, _, _))) = (&d.cursor, &p.router) {
                 match cursors.iter_mut().find(|(r, _)| r == router) {
                     Some(last) => last.1 = c.clone(),
@@ -539,10 +545,8 @@ impl App {
                 }
             }
             let lead = &t.lead;
-            let was_offered = matches!(before.owner, Owner::Offer { .. });
             match (&d.outcome, offer) {
                 (Outcome::Offer { to, deadline, .. }, Some((offer_id, pin))) => {
-                    windows.push((lead.id, TimerKind::OfferWindow, *deadline, lead.version));
                     let payload = json!({
                         "offer_id": offer_id, "deadline": deadline, "pin": pin,
                         "lead_name": lead.name.as_ref().map(|n| n.as_str()),
@@ -565,25 +569,15 @@ impl App {
                 }
                 _ => {}
             }
-            if was_offered && !matches!(d.outcome, Outcome::Offer { .. }) {
-                ended_offers.push(lead.id);
-            }
             metrics::counter!("leadpool_routed_total", "outcome" => outcome_name(&d.outcome))
                 .increment(1);
         }
-        for lead in ended_offers {
-            tx.cancel_timer(lead, TimerKind::OfferWindow).await?;
-        }
         tx.save_cursors(org, &cursors).await?;
-        tx.set_timers(org, &windows, now).await?;
         routed_to.sort_unstable();
         routed_to.dedup();
         tx.set_last_routed(org, &routed_to, now).await?;
         tx.push_events(org, &events, now).await?;
-        Ok((
-            transitions.into_iter().map(|t| t.lead).collect(),
-            !windows.is_empty(),
-        ))
+        Ok((transitions.into_iter().map(|t| t.lead).collect(), timer_set))
     }
 
     /// Routes new leads, each with its source's name, through the organization's rules in
@@ -632,12 +626,8 @@ impl App {
         let Some(t) = routing::expire(lead, &stored.offer, now) else {
             return Ok(false);
         };
-        if !tx.update_lead(lead.version, &t).await? {
-            return Err(AppError::Internal(format!(
-                "lead {} changed while locked",
-                lead.id
-            )));
-        }
+        self.write_locked(tx, lead.org, &[Step::plain(lead, &t)], now)
+            .await?;
         let mut history = stored.offer.history.clone();
         history.close(&stored.offer.to, AttemptOutcome::Expired);
         self.end_offer(

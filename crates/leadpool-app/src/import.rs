@@ -9,10 +9,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{Read, Write};
 
 use leadpool_domain::lead::{LeadDraft, LeadInput, NewLead};
-use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
+use leadpool_domain::timer::{TimerChanges, TimerFacts, timer_changes};
 use leadpool_domain::{
-    Actor, FieldError, Invalid, Lead, LeadId, Owner, SourceId, StatusId, TeamId, Timestamp,
-    Visibility,
+    Actor, EventKind, FieldError, Invalid, Lead, LeadId, Owner, SourceId, StatusId, TeamId,
+    Timestamp, Visibility,
 };
 use leadpool_store::Tx;
 use leadpool_store::leads::{After, LeadFilter, LeadSort};
@@ -21,6 +21,7 @@ use leadpool_store::sources::Source;
 use leadpool_store::statuses::Status;
 use leadpool_store::users::UserFilter;
 
+use crate::transitions::write_timers;
 use crate::{App, AppError};
 
 /// Columns with a meaning of their own; any other column is a custom field.
@@ -544,17 +545,23 @@ impl App {
                 }
             }
             // Each timer counts from the row's own time, for the version routing left.
-            let mut timers = Vec::new();
-            for (lead, row) in created.iter().zip(chunk) {
-                let lead = after.get(&lead.id).unwrap_or(lead);
-                let rule = expiries.get(&lead.status.id).and_then(Option::as_ref);
-                if let TimerChange::Set(due) =
-                    status_expiry_change(None, lead, rule, row.created_at.unwrap_or(now))
-                {
-                    timers.push((lead.id, TimerKind::StatusExpiry, due, lead.version));
-                }
-            }
-            tx.set_timers(org.id, &timers, now).await?;
+            let timers: Vec<(&Lead, TimerChanges)> = created
+                .iter()
+                .zip(chunk)
+                .map(|(lead, row)| {
+                    let lead = after.get(&lead.id).unwrap_or(lead);
+                    let facts = TimerFacts {
+                        status_rule: expiries.get(&lead.status.id).and_then(Option::as_ref),
+                        ..TimerFacts::default()
+                    };
+                    let at = row.created_at.unwrap_or(now);
+                    (
+                        lead,
+                        timer_changes(None, lead, EventKind::Created, &facts, at),
+                    )
+                })
+                .collect();
+            write_timers(&mut tx, org.id, &timers, now).await?;
             done += chunk.len() as u64;
             progress(done);
         }

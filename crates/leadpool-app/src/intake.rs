@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use leadpool_domain::lead::{LeadDraft, NewLead};
-use leadpool_domain::timer::{TimerChange, TimerKind, status_expiry_change};
-use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, SourceId, TeamId, Timestamp};
+use leadpool_domain::timer::{TimerChanges, TimerFacts, timer_changes};
+use leadpool_domain::{Actor, EventKind, Lead, LeadId, OrgId, Owner, SourceId, TeamId, Timestamp};
 use leadpool_store::Tx;
 use leadpool_store::sources::Source;
 
 use crate::group_commit::Batched;
+use crate::transitions::write_timers;
 use crate::{App, AppError};
 
 /// Most leads one transaction stores; more wait for the next.
@@ -188,16 +189,16 @@ impl App {
             .map(|(_, l)| routed.remove(&l.id).unwrap_or(l))
             .collect();
         // Set on the leads as routed, so each timer is for the version it will find.
-        let mut expiries = Vec::new();
-        if expiry.is_some() {
-            for l in &leads {
-                if let TimerChange::Set(due) = status_expiry_change(None, l, expiry.as_ref(), now) {
-                    expiries.push((l.id, TimerKind::StatusExpiry, due, l.version));
-                }
-            }
-            tx.set_timers(org, &expiries, now).await?;
-        }
-        Ok((leads, offered || !expiries.is_empty()))
+        let facts = TimerFacts {
+            status_rule: expiry.as_ref(),
+            ..TimerFacts::default()
+        };
+        let changes: Vec<(&Lead, TimerChanges)> = leads
+            .iter()
+            .map(|l| (l, timer_changes(None, l, EventKind::Created, &facts, now)))
+            .collect();
+        let expiring = write_timers(tx, org, &changes, now).await?;
+        Ok((leads, offered || expiring))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Leads: intake from sources, reading, editing and listing within the actor's visibility.
 
 use leadpool_domain::lead::{LeadDraft, LeadInput, LeadPatch, LeadPatchInput};
+use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::validate::Tag;
 use leadpool_domain::{Actor, Lead, LeadId, Owner, Role, SourceId, StatusId, UserId};
 use leadpool_store::StoreError;
@@ -9,6 +10,7 @@ use leadpool_store::sources::Source;
 
 use crate::intake::NewLeadRequest;
 use crate::secret;
+use crate::transitions::Step;
 use crate::{App, AppError, Member};
 
 /// Most leads one page may hold.
@@ -322,11 +324,22 @@ impl App {
             else {
                 return Ok(lead);
             };
-            if tx.update_lead(lead.version, &t).await? {
-                let timer_set = self
-                    .sync_timers(&mut tx, Some(lead.status.id), &t.lead, t.entry.at)
-                    .await?;
-                self.sync_reserve(&mut tx, &lead, &t).await?;
+            // The new status's expiry rule; a status that stays keeps its timer.
+            let rule = match t.lead.status.id {
+                s if s == lead.status.id => None,
+                s => tx.status_expiry(m.viewer.org, s).await?,
+            };
+            let step = Step {
+                facts: TimerFacts {
+                    status_rule: rule.as_ref(),
+                    ..TimerFacts::default()
+                },
+                ..Step::plain(&lead, &t)
+            };
+            if let Some(timer_set) = self
+                .write_steps(&mut tx, m.viewer.org, &[step], t.entry.at)
+                .await?
+            {
                 tx.commit().await?;
                 self.timers_changed(timer_set);
                 return Ok(t.lead);

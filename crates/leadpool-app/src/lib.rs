@@ -7,6 +7,7 @@ mod group_commit;
 mod intake;
 mod load;
 mod setup;
+mod transitions;
 
 pub mod auth;
 pub mod bootstrap;

@@ -7,7 +7,6 @@ use leadpool_domain::Permission;
 use leadpool_domain::lead::{LeadDraft, LeadInput};
 use leadpool_domain::pool::ContactKind;
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
-use leadpool_domain::timer::TimerKind;
 use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
 };
@@ -21,6 +20,7 @@ use crate::distribute::{
 };
 use crate::load::{caps_of, read_loads, taker};
 use crate::routing_settings::available_to;
+use crate::transitions::Step;
 use crate::{App, AppError, Member};
 
 /// Most queue leads or events one page returns.
@@ -116,13 +116,8 @@ impl App {
                 return Ok(OfferAnswer::Refused { refusal, by_name });
             }
         };
-        if !tx.update_lead(lead.version, &t).await? {
-            return Err(AppError::Internal(format!(
-                "lead {} changed while locked",
-                lead.id
-            )));
-        }
-        tx.cancel_timer(lead.id, TimerKind::OfferWindow).await?;
+        self.write_locked(&mut tx, org, &[Step::plain(&lead, &t)], now)
+            .await?;
         tx.set_last_routed(org, &[agent.id], now).await?;
         let mut history = stored.offer.history.clone();
         let others: Vec<UserId> = stored
@@ -168,12 +163,8 @@ impl App {
                 });
             }
         };
-        if !tx.update_lead(lead.version, &t).await? {
-            return Err(AppError::Internal(format!(
-                "lead {} changed while locked",
-                lead.id
-            )));
-        }
+        self.write_locked(&mut tx, stored.org, &[Step::plain(lead, &t)], now)
+            .await?;
         let mut history = stored.offer.history.clone();
         history.close(&[agent], AttemptOutcome::Declined);
         let mut timer_set = false;
@@ -309,12 +300,8 @@ impl App {
                 "lead {lead_id} left its offer while locked"
             )));
         };
-        if !tx.update_lead(lead.version, &t).await? {
-            return Err(AppError::Internal(format!(
-                "lead {lead_id} changed while locked"
-            )));
-        }
-        tx.cancel_timer(lead_id, TimerKind::OfferWindow).await?;
+        self.write_locked(&mut tx, org, &[Step::plain(&lead, &t)], now)
+            .await?;
         let mut history = stored.offer.history.clone();
         history.close(&stored.offer.to, AttemptOutcome::Expired);
         self.end_offer(

@@ -16,10 +16,8 @@ use std::time::Duration;
 use leadpool_domain::Permission;
 use leadpool_domain::calendar::Calendar;
 use leadpool_domain::lead::Transition;
-use leadpool_domain::pool::{
-    self as rules, Caps, ContactKind, Refusal, Taker, reserve_change, reserve_due,
-};
-use leadpool_domain::timer::{TimerChange, TimerKind};
+use leadpool_domain::pool::{self as rules, Caps, ContactKind, Refusal, Taker, reserve_due};
+use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, Owner, PoolId, TeamId, Timestamp, UserId};
 use leadpool_store::claims::{OrgPoolSettings, RejectReason};
 use leadpool_store::offers::NewEvent;
@@ -29,6 +27,7 @@ use leadpool_store::{StoreError, Tx};
 
 use crate::group_commit::Batched;
 use crate::load::{caps_of, read_loads, taker};
+use crate::transitions::Step;
 use crate::{App, AppError, Member};
 
 /// Most leads one bulk claim, move or assignment may name.
@@ -392,7 +391,7 @@ impl App {
             let cooldowns = tx.cooldowns(&wanted, now).await?;
             let mut takers: HashMap<UserId, Taker> = HashMap::new();
             let mut writes: Vec<(Lead, Transition)> = Vec::new();
-            let mut reserves = Vec::new();
+            let mut reserves: HashMap<LeadId, Timestamp> = HashMap::new();
             for &i in &here {
                 let (m, asked) = (&asks[i].member, &asks[i].ids);
                 let user = match users.get(&m.user.id) {
@@ -443,7 +442,7 @@ impl App {
                                 && let Some(due) =
                                     state.reserve_due(&mut tx, org, pool, now).await?
                             {
-                                reserves.push((*id, TimerKind::ReserveExpiry, due, lead.version));
+                                reserves.insert(*id, due);
                             }
                             ClaimResult::Claimed { lead }
                         }
@@ -455,9 +454,17 @@ impl App {
                 }
                 out[i] = Ok(answers);
             }
-            write_locked(&mut tx, org, &writes).await?;
-            timer_set |= !reserves.is_empty();
-            tx.set_timers(org, &reserves, now).await?;
+            let steps: Vec<Step> = writes
+                .iter()
+                .map(|(before, t)| Step {
+                    facts: TimerFacts {
+                        reserve_due: reserves.get(&t.lead.id).copied(),
+                        ..TimerFacts::default()
+                    },
+                    ..Step::plain(before, t)
+                })
+                .collect();
+            timer_set |= self.write_locked(&mut tx, org, &steps, now).await?;
             self.name_winners(&mut tx, org, &mut out).await?;
         }
         tx.commit().await?;
@@ -502,53 +509,19 @@ impl App {
     }
 }
 
-/// Writes transitions of leads this transaction holds: locked rows on PostgreSQL, the whole
-/// file on SQLite. A version that moved under the lock means a bug, not a race.
-async fn write_locked(
-    tx: &mut Tx,
-    org: OrgId,
-    writes: &[(Lead, Transition)],
-) -> Result<(), AppError> {
-    let changes: Vec<(&Lead, &Transition)> = writes.iter().map(|(l, t)| (l, t)).collect();
-    let done = tx.update_leads(org, &changes).await?;
-    if done.len() != changes.len() {
-        return Err(AppError::Internal(format!(
-            "{} of {} leads changed while locked",
-            changes.len() - done.len(),
-            changes.len()
-        )));
-    }
-    Ok(())
-}
-
 impl App {
-    /// Brings a lead's reserve timer in line with a transition other than a claim (in the
-    /// caller's transaction): a contact, a status out of "new" or a new owner ends it.
-    pub(crate) async fn sync_reserve(
-        &self,
-        tx: &mut Tx,
-        before: &Lead,
-        t: &Transition,
-    ) -> Result<(), AppError> {
-        match reserve_change(before, t) {
-            TimerChange::Cancel => tx.cancel_timer(t.lead.id, TimerKind::ReserveExpiry).await?,
-            TimerChange::Keep | TimerChange::Set(_) => {}
-        }
-        Ok(())
-    }
-
-    /// Writes one lead's transition if the lead is still at `from`, with its reserve timer.
+    /// Writes one lead's transition, with its timers, if the lead is still as read.
     async fn write_one(
         &self,
         tx: &mut Tx,
         before: &Lead,
         t: &Transition,
     ) -> Result<bool, AppError> {
-        if !tx.update_lead(before.version, t).await? {
-            return Ok(false);
-        }
-        self.sync_reserve(tx, before, t).await?;
-        Ok(true)
+        let steps = [Step::plain(before, t)];
+        Ok(self
+            .write_steps(tx, before.org, &steps, t.entry.at)
+            .await?
+            .is_some())
     }
 
     /// The signed-in agent gives back a lead they hold, with a reason from the organization's
@@ -733,8 +706,8 @@ impl App {
         Ok(answers)
     }
 
-    /// Moves each lead among `ids` the member may see as `decide` says, in order, writes
-    /// the moves with their entries and ends the reserve time of every lead that changed hands.
+    /// Moves each lead among `ids` the member may see as `decide` says, in order, and writes
+    /// the moves with their entries and timers.
     async fn hand_over_each(
         &self,
         tx: &mut Tx,
@@ -769,10 +742,9 @@ impl App {
                 result,
             });
         }
-        write_locked(tx, m.viewer.org, &writes).await?;
-        for (_, t) in &writes {
-            tx.cancel_timer(t.lead.id, TimerKind::ReserveExpiry).await?;
-        }
+        let steps: Vec<Step> = writes.iter().map(|(l, t)| Step::plain(l, t)).collect();
+        self.write_locked(tx, m.viewer.org, &steps, self.now())
+            .await?;
         Ok(answers)
     }
 

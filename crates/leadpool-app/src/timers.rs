@@ -9,16 +9,14 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::fire_reserve_expiry;
-use leadpool_domain::timer::{
-    StatusExpiry, TimerChange, TimerKind, fire_status_expiry, status_expiry_change,
-};
+use leadpool_domain::timer::{StatusExpiry, TimerFacts, TimerKind, fire_status_expiry};
 use leadpool_domain::{Lead, LeadId, OrgId, PoolId, StatusId, Timestamp, Visibility};
 use leadpool_store::timers::ClaimedTimer;
 use leadpool_store::{Backend, StoreError, Tx};
 use tokio::sync::watch;
 
+use crate::transitions::Step;
 use crate::{App, AppError};
 
 /// What one pass of the scheduler did.
@@ -44,54 +42,6 @@ pub enum Fired {
 }
 
 impl App {
-    /// Brings a lead's timers in line with a transition it just went through (from a lead in
-    /// `before` status), in the caller's transaction. Returns whether a timer was (re)set.
-    pub(crate) async fn sync_timers(
-        &self,
-        tx: &mut Tx,
-        before: Option<StatusId>,
-        lead: &Lead,
-        now: Timestamp,
-    ) -> Result<bool, AppError> {
-        let rule = tx.status_expiry(lead.org, lead.status.id).await?;
-        self.sync_timers_with(tx, before, lead, rule.as_ref(), now)
-            .await
-    }
-
-    /// [`App::sync_timers`] with the rule of the lead's status already looked up.
-    async fn sync_timers_with(
-        &self,
-        tx: &mut Tx,
-        before: Option<StatusId>,
-        lead: &Lead,
-        rule: Option<&StatusExpiry>,
-        now: Timestamp,
-    ) -> Result<bool, AppError> {
-        Ok(match status_expiry_change(before, lead, rule, now) {
-            TimerChange::Keep => {
-                tx.keep_timer(lead.id, TimerKind::StatusExpiry, lead.version)
-                    .await?;
-                false
-            }
-            TimerChange::Set(due) => {
-                tx.set_timer(
-                    lead.org,
-                    lead.id,
-                    TimerKind::StatusExpiry,
-                    due,
-                    lead.version,
-                    now,
-                )
-                .await?;
-                true
-            }
-            TimerChange::Cancel => {
-                tx.cancel_timer(lead.id, TimerKind::StatusExpiry).await?;
-                false
-            }
-        })
-    }
-
     /// Tells this process's scheduler to look again (after a commit that set a timer).
     pub(crate) fn timers_changed(&self, set: bool) {
         if set {
@@ -304,7 +254,7 @@ impl Scheduler {
                 .await?
                 .into_iter()
                 .collect();
-            let (mut first, mut second, mut next_timers) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut first, mut second) = (Vec::new(), Vec::new());
             for &i in &group {
                 let t = &timers[i];
                 let Some(&version) = taken.get(&t.id) else {
@@ -324,39 +274,26 @@ impl Scheduler {
                     continue;
                 };
                 out[i] = Fired::Applied;
-                let last = match transitions.next() {
-                    Some(again) => {
-                        second.push((step.lead.clone(), again));
-                        &second
-                            .last()
-                            .unwrap_or_else(|| unreachable!("just pushed"))
-                            .1
-                            .lead
-                    }
-                    None => &step.lead,
-                };
-                let next_rule = cache.expiry(&mut tx, org, last.status.id).await?;
-                if let TimerChange::Set(due) =
-                    status_expiry_change(Some(lead.status.id), last, next_rule.as_ref(), now)
-                {
-                    next_timers.push((last.id, TimerKind::StatusExpiry, due, last.version));
+                let next_rule = cache.expiry(&mut tx, org, step.lead.status.id).await?;
+                if let Some(again) = transitions.next() {
+                    second.push((step.lead.clone(), again, None));
                 }
-                first.push((lead.clone(), step));
+                first.push((lead.clone(), step, next_rule));
             }
+            // Each round's leads are distinct; the second moves some of the first's on.
             for round in [&first, &second] {
-                let changes: Vec<(&Lead, &Transition)> =
-                    round.iter().map(|(l, t)| (l, t)).collect();
-                let written = tx.update_leads(org, &changes).await?;
-                if written.len() != changes.len() {
-                    // The leads are locked for this transaction, so their versions cannot move.
-                    return Err(AppError::Internal(format!(
-                        "{} of {} leads changed while locked",
-                        changes.len() - written.len(),
-                        changes.len()
-                    )));
-                }
+                let steps: Vec<Step> = round
+                    .iter()
+                    .map(|(l, t, rule)| Step {
+                        facts: TimerFacts {
+                            status_rule: rule.as_ref(),
+                            ..TimerFacts::default()
+                        },
+                        ..Step::plain(l, t)
+                    })
+                    .collect();
+                self.app.write_locked(&mut tx, org, &steps, now).await?;
             }
-            tx.set_timers(org, &next_timers, now).await?;
         }
         tx.commit().await?;
         Ok(out)
@@ -440,12 +377,9 @@ impl Scheduler {
         let Some(t) = fire_reserve_expiry(lead, fallback, now) else {
             return Ok(false);
         };
-        if !tx.update_lead(lead.version, &t).await? {
-            return Err(AppError::Internal(format!(
-                "lead {} changed while locked",
-                lead.id
-            )));
-        }
+        self.app
+            .write_locked(tx, lead.org, &[Step::plain(lead, &t)], now)
+            .await?;
         Ok(true)
     }
 
@@ -462,34 +396,24 @@ impl Scheduler {
         };
         let pool = cache.default_pool(tx, lead.org).await?;
         let transitions = fire_status_expiry(lead, timer_version, &rule, pool, now);
-        let Some(last) = transitions.last() else {
+        if transitions.is_empty() {
             return Ok(false);
-        };
-        let mut version = lead.version;
-        for tr in &transitions {
-            if !tx.update_lead(version, tr).await? {
-                // The lead is locked for this transaction, so its version cannot move under us.
-                return Err(AppError::Internal(format!(
-                    "lead {} changed while locked",
-                    lead.id
-                )));
-            }
-            version = tr.lead.version;
         }
-        let next_rule = cache.expiry(tx, lead.org, last.lead.status.id).await?;
-        // The fired timer is already gone, so a cancel has nothing left to remove.
-        if status_expiry_change(Some(lead.status.id), &last.lead, next_rule.as_ref(), now)
-            != TimerChange::Cancel
-        {
-            self.app
-                .sync_timers_with(
-                    tx,
-                    Some(lead.status.id),
-                    &last.lead,
-                    next_rule.as_ref(),
-                    now,
-                )
-                .await?;
+        let mut before = lead;
+        for tr in &transitions {
+            let rule = match tr.lead.status.id {
+                s if s == before.status.id => None,
+                s => cache.expiry(tx, lead.org, s).await?,
+            };
+            let step = Step {
+                facts: TimerFacts {
+                    status_rule: rule.as_ref(),
+                    ..TimerFacts::default()
+                },
+                ..Step::plain(before, tr)
+            };
+            self.app.write_locked(tx, lead.org, &[step], now).await?;
+            before = &tr.lead;
         }
         Ok(true)
     }

@@ -8,7 +8,7 @@ use crate::ids::{PoolId, StatusId};
 use crate::lead::{Lead, LeadPatch, StatusRef, Transition};
 use crate::owner::Owner;
 use crate::time::Timestamp;
-use crate::timeline::Actor;
+use crate::timeline::{Actor, EventKind};
 
 /// What a timer is for. One pending timer per (lead, kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +77,80 @@ pub fn status_expiry_change(
         Some(r) => TimerChange::Set(
             now.plus_millis(i64::try_from(r.after.as_millis()).unwrap_or(i64::MAX)),
         ),
+    }
+}
+
+/// What a transition's timers depend on that the lead itself does not say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimerFacts<'a> {
+    /// The expiry rule of the status the lead is in afterwards; read only when the status
+    /// changed or the lead is new, as otherwise the timer is kept whatever it says.
+    pub status_rule: Option<&'a StatusExpiry>,
+    /// When the reserve time this transition starts ends (a claim from a pool with one).
+    pub reserve_due: Option<Timestamp>,
+    /// When the response window of the offer this transition makes closes.
+    pub offer_deadline: Option<Timestamp>,
+}
+
+/// How one transition changes each of a lead's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerChanges {
+    /// The status expiry.
+    pub status_expiry: TimerChange,
+    /// The claimer's reserve time.
+    pub reserve_expiry: TimerChange,
+    /// The offer's response window.
+    pub offer_window: TimerChange,
+}
+
+impl TimerChanges {
+    /// Each kind with its change.
+    pub fn by_kind(&self) -> [(TimerKind, TimerChange); 3] {
+        [
+            (TimerKind::StatusExpiry, self.status_expiry),
+            (TimerKind::ReserveExpiry, self.reserve_expiry),
+            (TimerKind::OfferWindow, self.offer_window),
+        ]
+    }
+}
+
+/// The one answer to which timers a change sets, moves or cancels: for a lead that went
+/// from `before` (`None`: it was just created) to `after` through an entry of `kind` at
+/// `now`. A status that stays
+/// keeps its expiry (the database carries the timer to the new version); a reserve time
+/// starts with a claim and ends as [`crate::pool::reserve_change`] says; an offer's window
+/// opens with the offer and closes when the lead leaves it.
+pub fn timer_changes(
+    before: Option<&Lead>,
+    after: &Lead,
+    kind: EventKind,
+    facts: &TimerFacts<'_>,
+    now: Timestamp,
+) -> TimerChanges {
+    let status_expiry = match before {
+        Some(b) if b.status.id == after.status.id => TimerChange::Keep,
+        // A new lead has no timer to cancel.
+        None if facts.status_rule.is_none() => TimerChange::Keep,
+        _ => status_expiry_change(before.map(|b| b.status.id), after, facts.status_rule, now),
+    };
+    let reserve_expiry = match (facts.reserve_due, before) {
+        (Some(due), _) => TimerChange::Set(due),
+        (None, Some(b)) => crate::pool::reserve_change(b, after, kind),
+        (None, None) => TimerChange::Keep,
+    };
+    let was_offer = before
+        .map(|b| b.owner)
+        .filter(|o| matches!(o, Owner::Offer { .. }));
+    let offer_window = match (after.owner, facts.offer_deadline) {
+        (o, _) if was_offer == Some(o) => TimerChange::Keep,
+        (Owner::Offer { .. }, Some(deadline)) => TimerChange::Set(deadline),
+        _ if was_offer.is_some() => TimerChange::Cancel,
+        _ => TimerChange::Keep,
+    };
+    TimerChanges {
+        status_expiry,
+        reserve_expiry,
+        offer_window,
     }
 }
 
@@ -186,6 +260,75 @@ mod tests {
             status_expiry_change(Some(StatusId::new(2)), &lead, None, now),
             TimerChange::Cancel
         );
+    }
+
+    #[test]
+    fn an_edit_that_keeps_status_and_owner_keeps_every_timer() {
+        let mut lead = working_lead();
+        lead.owner = Owner::Pool {
+            pool_id: PoolId::new(9),
+        };
+        let now = Timestamp::from_millis(5);
+        let edit = lead.touch(Actor::System, Some("a note".into()), now);
+        let c = timer_changes(
+            Some(&lead),
+            &edit.lead,
+            edit.entry.kind,
+            &TimerFacts::default(),
+            now,
+        );
+        assert!(c.by_kind().iter().all(|(_, ch)| *ch == TimerChange::Keep));
+    }
+
+    #[test]
+    fn a_new_lead_gets_its_status_expiry_and_nothing_to_cancel() {
+        let lead = working_lead();
+        let now = Timestamp::from_millis(7);
+        let r = rule(false);
+        let with_rule = TimerFacts {
+            status_rule: Some(&r),
+            ..TimerFacts::default()
+        };
+        let c = timer_changes(None, &lead, EventKind::Created, &with_rule, now);
+        assert_eq!(
+            c.status_expiry,
+            TimerChange::Set(now.plus_millis(336 * 3_600_000))
+        );
+        let c = timer_changes(None, &lead, EventKind::Created, &TimerFacts::default(), now);
+        assert!(c.by_kind().iter().all(|(_, ch)| *ch == TimerChange::Keep));
+    }
+
+    #[test]
+    fn an_offer_sets_its_window_and_leaving_it_cancels_the_window() {
+        let lead = working_lead();
+        let now = Timestamp::from_millis(9);
+        let deadline = now.plus_millis(60_000);
+        let offered = Owner::Offer {
+            offer_id: crate::ids::OfferId::new(3),
+        };
+        let Some(t) = lead.reassign(offered, None, Actor::System, None, now) else {
+            panic!("a change of owner");
+        };
+        let facts = TimerFacts {
+            offer_deadline: Some(deadline),
+            ..TimerFacts::default()
+        };
+        let c = timer_changes(Some(&lead), &t.lead, EventKind::Routed, &facts, now);
+        assert_eq!(c.offer_window, TimerChange::Set(deadline));
+        // The agent held it before: the reserve time ends with the new owner.
+        assert_eq!(c.reserve_expiry, TimerChange::Cancel);
+        let Some(taken) = t.lead.reassign(lead.owner, None, Actor::System, None, now) else {
+            panic!("a change of owner");
+        };
+        let c = timer_changes(
+            Some(&t.lead),
+            &taken.lead,
+            EventKind::OfferAccepted,
+            &TimerFacts::default(),
+            now,
+        );
+        assert_eq!(c.offer_window, TimerChange::Cancel);
+        assert_eq!(c.reserve_expiry, TimerChange::Keep);
     }
 
     #[test]

@@ -211,7 +211,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Sets many leads' timers at once (see [`Tx::set_timer`]).
+    /// Sets many leads' timers at once, each to fire at its due time for its lead version,
+    /// replacing any pending one of its kind (and any lease on it).
     pub async fn set_timers(
         &mut self,
         org: OrgId,

@@ -67,54 +67,24 @@ struct Count {
 }
 
 impl Tx {
-    /// Sets a lead's timer of `kind` to fire at `due_at` for `lead_version`, replacing any
-    /// pending one (and any lease on it).
-    pub async fn set_timer(
+    /// Cancels these leads' pending timers, each of its kind, a statement per 500.
+    pub async fn cancel_timers(
         &mut self,
-        org: OrgId,
-        lead: LeadId,
-        kind: TimerKind,
-        due_at: Timestamp,
-        lead_version: i64,
-        now: Timestamp,
+        timers: &[(LeadId, TimerKind)],
     ) -> Result<(), StoreError> {
-        let q = Sql::new(
-            "INSERT INTO timers (org_id, lead_id, kind, due_at, lead_version, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (lead_id, kind) DO UPDATE SET due_at = excluded.due_at, lead_version = excluded.lead_version, \
-             lease_owner = NULL, lease_until = NULL, attempts = 0",
-        )
-        .bind(org)
-        .bind(lead)
-        .bind(kind.as_str())
-        .bind(due_at)
-        .bind(lead_version)
-        .bind(now);
-        self.execute(&q).await.map(drop)
-    }
-
-    /// Keeps a lead's pending timer of `kind` but moves it to the lead's new version.
-    pub async fn keep_timer(
-        &mut self,
-        lead: LeadId,
-        kind: TimerKind,
-        lead_version: i64,
-    ) -> Result<(), StoreError> {
-        let q = Sql::new("UPDATE timers SET lead_version = $3 WHERE lead_id = $1 AND kind = $2")
-            .bind(lead)
-            .bind(kind.as_str())
-            .bind(lead_version);
-        self.execute(&q).await.map(drop)
-    }
-
-    /// Cancels a lead's pending timer of `kind`.
-    pub async fn cancel_timer(&mut self, lead: LeadId, kind: TimerKind) -> Result<(), StoreError> {
-        self.execute(
-            &Sql::new("DELETE FROM timers WHERE lead_id = $1 AND kind = $2")
-                .bind(lead)
-                .bind(kind.as_str()),
-        )
-        .await
-        .map(drop)
+        for chunk in timers.chunks(500) {
+            let mut q = Sql::new("DELETE FROM timers WHERE ");
+            for (i, (lead, kind)) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { " OR (" })
+                    .push("lead_id = ")
+                    .push_bind(*lead)
+                    .push(" AND kind = ")
+                    .push_bind(kind.as_str())
+                    .push(")");
+            }
+            self.execute(&q).await?;
+        }
+        Ok(())
     }
 
     /// Leases up to `limit` timers due at `now` (or whose lease has run out) to `owner`

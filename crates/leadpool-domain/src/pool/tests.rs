@@ -199,7 +199,10 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
     let contact = log_contact(&claimed, ContactKind::Call, None, agent, at(2));
     assert_eq!(contact.lead.owner, claimed.owner);
     assert_eq!(contact.entry.kind, EventKind::ContactLogged);
-    assert_eq!(reserve_change(&claimed, &contact), TimerChange::Cancel);
+    assert_eq!(
+        reserve_change(&claimed, &contact.lead, contact.entry.kind),
+        TimerChange::Cancel
+    );
 
     let rename = claimed
         .apply(
@@ -216,7 +219,10 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
         )
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("a change"));
-    assert_eq!(reserve_change(&claimed, &rename), TimerChange::Keep);
+    assert_eq!(
+        reserve_change(&claimed, &rename.lead, rename.entry.kind),
+        TimerChange::Keep
+    );
 
     let worked = claimed
         .apply(
@@ -230,11 +236,17 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
         )
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("a change"));
-    assert_eq!(reserve_change(&claimed, &worked), TimerChange::Cancel);
+    assert_eq!(
+        reserve_change(&claimed, &worked.lead, worked.entry.kind),
+        TimerChange::Cancel
+    );
 
     let rejected = reject(&claimed, UserId::new(7), POOL, "no".into(), at(2))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(reserve_change(&claimed, &rejected), TimerChange::Cancel);
+    assert_eq!(
+        reserve_change(&claimed, &rejected.lead, rejected.entry.kind),
+        TimerChange::Cancel
+    );
 }
 
 #[test]
