@@ -4,10 +4,9 @@
 //! once even across crashes and instances. Between passes the loop sleeps until the next
 //! due time, woken early when this process sets a timer.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use leadpool_domain::pool::fire_reserve_expiry;
 use leadpool_domain::timer::{StatusExpiry, TimerFacts, TimerKind, fire_status_expiry};
@@ -18,6 +17,10 @@ use tokio::sync::watch;
 
 use crate::transitions::Step;
 use crate::{App, AppError};
+
+/// A batch of timers that takes longer than this to fire is logged with its size and time:
+/// every timer in it fired that much late, and the next due ones waited behind it.
+const SLOW_BATCH: Duration = Duration::from_millis(250);
 
 /// What one pass of the scheduler did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -164,12 +167,23 @@ impl Scheduler {
     }
 
     /// Fires every timer due now, batch after batch, until none is left.
+    #[tracing::instrument(name = "fire_due_timers", skip_all, fields(owner = %self.owner), err(level = "info"))]
     pub async fn run_due(&self) -> Result<FireReport, AppError> {
         let mut report = FireReport::default();
         loop {
             let claimed = self.claim().await?;
             let full = claimed.len() >= self.batch as usize;
-            for fired in self.fire_batch(&claimed).await? {
+            let started = Instant::now();
+            let batch = self.fire_batch(&claimed).await?;
+            let took = started.elapsed();
+            if took > SLOW_BATCH {
+                tracing::warn!(
+                    timers = claimed.len(),
+                    ms = took.as_millis(),
+                    "slow timer batch"
+                );
+            }
+            for fired in batch {
                 match fired {
                     Fired::Applied => report.fired += 1,
                     Fired::Stale => report.stale += 1,
