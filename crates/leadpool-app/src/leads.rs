@@ -1,5 +1,6 @@
 //! Leads: intake from sources, reading, editing and listing within the actor's visibility.
 
+use leadpool_domain::Permission;
 use leadpool_domain::lead::{LeadDraft, LeadInput, LeadPatch, LeadPatchInput};
 use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::validate::Tag;
@@ -300,11 +301,12 @@ impl App {
                 .lead(m.viewer.org, id, &m.viewer.lead_visibility())
                 .await
                 .map_err(AppError::from_store("lead"))?;
-            if !m.viewer.can_edit_lead(lead.org, lead.team_id, lead.owner) {
-                return Err(AppError::Forbidden(
-                    "you may read this lead but not change it".into(),
-                ));
-            }
+            m.require(Permission::WorkLead {
+                what: "change this lead",
+                org: lead.org,
+                team: lead.team_id,
+                owner: lead.owner,
+            })?;
             if let Some(s) = status {
                 let st = tx.status(m.viewer.org, s).await.map_err(|e| match e {
                     StoreError::NotFound => AppError::invalid(

@@ -769,11 +769,12 @@ impl App {
                 .lead(m.viewer.org, id, &m.viewer.lead_visibility())
                 .await
                 .map_err(AppError::from_store("lead"))?;
-            if !m.viewer.can_edit_lead(lead.org, lead.team_id, lead.owner) {
-                return Err(AppError::Forbidden(
-                    "only the lead's agent, or an admin or ISA, logs contacts with it".into(),
-                ));
-            }
+            m.require(Permission::WorkLead {
+                what: "log contacts with this lead",
+                org: lead.org,
+                team: lead.team_id,
+                owner: lead.owner,
+            })?;
             let t = rules::log_contact(
                 &lead,
                 kind,

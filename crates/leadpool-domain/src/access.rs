@@ -210,6 +210,18 @@ pub enum Permission<'a> {
     Admin(&'static str),
     /// Work leads and read settings as staff: admins and ISAs.
     Staff(&'static str),
+    /// Work a lead (change it, log a contact with it): its agent, or admins and ISAs who may
+    /// see it.
+    WorkLead {
+        /// What is done to it.
+        what: &'static str,
+        /// The lead's organization.
+        org: OrgId,
+        /// The lead's team.
+        team: Option<TeamId>,
+        /// Who holds it.
+        owner: Owner,
+    },
     /// Change something available to these teams (none: the whole organization): admins of
     /// the organization, or team admins whose scope covers every one of the teams named.
     Teams {
@@ -245,6 +257,15 @@ impl Viewer {
                 (self.role == Role::Admin, format!("only admins may {what}"))
             }
             Permission::Staff(what) => (staff, format!("only admins and ISAs may {what}")),
+            Permission::WorkLead {
+                what,
+                org,
+                team,
+                owner,
+            } => (
+                self.can_edit_lead(org, team, owner),
+                format!("only the lead's agent, or an admin or ISA who sees it, may {what}"),
+            ),
             Permission::Teams { what, teams } => {
                 let team_admin = self.role == Role::Admin
                     && !teams.is_empty()
@@ -384,7 +405,12 @@ mod tests {
         ) {
             let v = viewer(role, scope.clone());
             let org_admin = role == Role::Admin && scope == Scope::Organization;
+            let someone_elses = Owner::Agent { user_id: UserId::new(11) };
             let checks = [
+                (
+                    Permission::WorkLead { what: "log a contact", org: OrgId::new(1), team: None, owner: someone_elses },
+                    matches!(role, Role::Admin | Role::Isa) && scope == Scope::Organization,
+                ),
                 (Permission::OrgSetting("calendars"), org_admin),
                 (Permission::Admin("cancel an offer"), role == Role::Admin),
                 (Permission::Staff("assign leads"), matches!(role, Role::Admin | Role::Isa)),
@@ -402,19 +428,23 @@ mod tests {
                 if let Err(Denied(why)) = answer {
                     let what = match p {
                         Permission::OrgSetting(w) | Permission::Admin(w) | Permission::Staff(w) => w,
-                        Permission::Teams { what, .. } => what,
+                        Permission::Teams { what, .. } | Permission::WorkLead { what, .. } => what,
                     };
                     prop_assert!(why.contains(what), "{why}");
                 }
             }
             // Rights nest: whoever may change organization settings may do everything else,
-            // and an agent may do none of it.
+            // and an agent may do none of it (not even work another agent's lead).
             if org_admin {
                 prop_assert!(checks.iter().all(|(p, _)| v.may(*p).is_ok()));
             }
             if role.is_agent() {
                 prop_assert!(checks.iter().all(|(p, _)| v.may(*p).is_err()));
             }
+            // Their own lead, an agent may work.
+            let mine = Owner::Agent { user_id: v.user };
+            let own = Permission::WorkLead { what: "log a contact", org: v.org, team: None, owner: mine };
+            prop_assert_eq!(v.may(own).is_ok(), role.is_agent() || org_admin || role == Role::Isa && scope == Scope::Organization);
         }
 
         #[test]
