@@ -197,4 +197,48 @@ mod tests {
         assert_eq!(v["error"]["code"], "internal");
         assert_eq!(v["error"]["details"]["request_id"], "req-42");
     }
+
+    #[tokio::test]
+    async fn busy_is_503_with_retry_after_and_the_json_shape() {
+        let res = ApiError::from(AppError::Busy).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        let body = to_bytes(res.into_body(), 1 << 16).await.unwrap_or_default();
+        let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(v["error"]["code"], "busy");
+    }
+
+    #[test]
+    fn every_error_kind_has_its_status_in_the_one_table() {
+        let cases = [
+            (AppError::invalid("name", "empty"), 422),
+            (AppError::NotFound { what: "lead" }, 404),
+            (AppError::Unauthenticated("no token"), 401),
+            (AppError::Forbidden("no".into()), 403),
+            (
+                AppError::Conflict {
+                    code: "already_exists",
+                    message: "taken".into(),
+                },
+                409,
+            ),
+            (
+                AppError::Throttled {
+                    retry_after_secs: 30,
+                },
+                429,
+            ),
+            (AppError::Busy, 503),
+            (AppError::Internal("x".into()), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(status_of(&e).as_u16(), status, "{e:?}");
+            assert_eq!(ApiError::from(e).status.as_u16(), status);
+        }
+    }
 }
