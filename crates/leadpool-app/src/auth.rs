@@ -117,7 +117,7 @@ impl App {
     }
 
     /// The principal an `Authorization: Bearer` token stands for.
-    #[tracing::instrument(name = "authenticate_token", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "authenticate_token", skip_all, err(level = "debug"))]
     pub async fn authenticate_token(&self, token: &str) -> Result<Principal, AppError> {
         let digest = secret::digest(token);
         if let Some(op) = &self.settings().operator_token_digest
@@ -189,7 +189,7 @@ impl App {
     }
 
     /// Signs a user in with email and password and opens a session.
-    #[tracing::instrument(name = "login", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "login", skip_all, err(level = "debug"))]
     pub async fn login(
         &self,
         email: &str,
@@ -241,7 +241,7 @@ impl App {
     }
 
     /// The member and CSRF token of a live session.
-    #[tracing::instrument(name = "session", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "session", skip_all, err(level = "debug"))]
     pub async fn session(&self, session_id: &str) -> Result<(Member, String), AppError> {
         let mut tx = self.store().read().await?;
         let found = tx.session(&secret::digest(session_id), self.now()).await;
@@ -256,7 +256,7 @@ impl App {
     }
 
     /// Ends a session.
-    #[tracing::instrument(name = "logout", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "logout", skip_all, err(level = "debug"))]
     pub async fn logout(&self, session_id: &str) -> Result<(), AppError> {
         let mut tx = self.store().write().await?;
         tx.delete_session(&secret::digest(session_id)).await?;
@@ -266,7 +266,7 @@ impl App {
 
     /// Issues an API token for `user` (themselves, or one an admin administers); returns the
     /// secret, which is never shown again.
-    #[tracing::instrument(name = "create_token", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "create_token", skip_all, err(level = "debug"))]
     pub async fn create_token(
         &self,
         actor: &Member,

@@ -102,7 +102,7 @@ fn prepare_user(spec: &UserSpec<'_>) -> Result<PreparedUser, AppError> {
 
 impl App {
     /// Creates an organization with its statuses and its default pool.
-    #[tracing::instrument(name = "create_org", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "create_org", skip_all, err(level = "debug"))]
     pub async fn create_org(&self, new: &NewOrg<'_>) -> Result<Organization, AppError> {
         let mut tx = self.store().write().await?;
         let org = self.insert_org(&mut tx, new).await?;
@@ -113,7 +113,7 @@ impl App {
     /// Creates an organization and its first admin in one transaction, so a refused admin
     /// leaves no organization behind; returns the admin's API token too.
     /// Errors about the admin name their fields `admin_email`, `admin_name`, `admin_password`.
-    #[tracing::instrument(name = "create_org_with_admin", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "create_org_with_admin", skip_all, err(level = "debug"))]
     pub async fn create_org_with_admin(
         &self,
         new: &NewOrg<'_>,
@@ -167,7 +167,7 @@ impl App {
     }
 
     /// Every organization (operator only).
-    #[tracing::instrument(name = "list_orgs", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "list_orgs", skip_all, err(level = "debug"))]
     pub async fn list_orgs(&self) -> Result<Vec<Organization>, AppError> {
         let mut tx = self.store().read().await?;
         let orgs = tx.orgs().await?;
@@ -176,7 +176,7 @@ impl App {
     }
 
     /// The organization with this slug.
-    #[tracing::instrument(name = "org_by_slug", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "org_by_slug", skip_all, err(level = "debug"))]
     pub async fn org_by_slug(&self, slug: &str) -> Result<Organization, AppError> {
         let mut tx = self.store().read().await?;
         let org = tx.org_by_slug(slug).await.map_err(|e| match e {
@@ -190,7 +190,7 @@ impl App {
     }
 
     /// Adds a user to an organization as the operator, with an API token; returns the token.
-    #[tracing::instrument(name = "add_user", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "add_user", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn add_user(
         &self,
         org: &Organization,
@@ -243,7 +243,7 @@ impl App {
     }
 
     /// Adds a team (under `parent`, by name) as the operator.
-    #[tracing::instrument(name = "add_team", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "add_team", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn add_team(
         &self,
         org: &Organization,
@@ -269,7 +269,7 @@ impl App {
     }
 
     /// Sets a user's tags and active flag as the operator.
-    #[tracing::instrument(name = "set_user_profile", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "set_user_profile", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn set_user_profile(
         &self,
         org: &Organization,
@@ -295,7 +295,7 @@ impl App {
     }
 
     /// Adds a source as the operator; returns it with its intake key, shown this once.
-    #[tracing::instrument(name = "add_source", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "add_source", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn add_source(
         &self,
         org: &Organization,
@@ -305,7 +305,7 @@ impl App {
     }
 
     /// Issues a fresh API token for a user as the operator (the secret is shown once).
-    #[tracing::instrument(name = "issue_token", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "issue_token", skip_all, err(level = "debug"))]
     pub async fn issue_token(&self, user: &User, name: &str) -> Result<String, AppError> {
         let token = secret::new_token("lp_")?;
         let mut tx = self.store().write().await?;
@@ -316,7 +316,7 @@ impl App {
     }
 
     /// The user of `org` with this email.
-    #[tracing::instrument(name = "user_by_email", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "user_by_email", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn user_by_email(&self, org: &Organization, email: &str) -> Result<User, AppError> {
         let mut tx = self.store().read().await?;
         let users = tx
@@ -331,7 +331,7 @@ impl App {
 
     /// The source of `org` with this name (any case), as the operator names it on the
     /// command line; the refusal lists the sources there are.
-    #[tracing::instrument(name = "source_by_name", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "source_by_name", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn source_by_name(&self, org: &Organization, name: &str) -> Result<Source, AppError> {
         let mut tx = self.store().read().await?;
         let sources = tx.sources(org.id).await?;

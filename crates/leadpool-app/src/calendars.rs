@@ -194,7 +194,7 @@ fn resolve_start(calendar: &Calendar, text: &str) -> Result<Timestamp, AppError>
 
 impl App {
     /// Every calendar of the organization (any member).
-    #[tracing::instrument(name = "list_calendars", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_calendars", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_calendars(&self, m: &Member) -> Result<Vec<StoredCalendar>, AppError> {
         let mut tx = self.store().read().await?;
         let calendars = tx.calendars(m.viewer.org).await?;
@@ -203,7 +203,7 @@ impl App {
     }
 
     /// One calendar (any member).
-    #[tracing::instrument(name = "get_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_calendar(
         &self,
         m: &Member,
@@ -219,7 +219,7 @@ impl App {
     }
 
     /// Creates a calendar (organization admins); the organization's first becomes the default.
-    #[tracing::instrument(name = "create_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_calendar(
         &self,
         m: &Member,
@@ -238,7 +238,7 @@ impl App {
 
     /// Renames a calendar, replaces its zone, hours or holidays, or makes it the default
     /// (organization admins).
-    #[tracing::instrument(name = "update_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_calendar(
         &self,
         m: &Member,
@@ -284,7 +284,7 @@ impl App {
 
     /// Deletes a calendar no team names (organization admins). The default goes only
     /// as the last calendar.
-    #[tracing::instrument(name = "delete_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "delete_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_calendar(&self, m: &Member, calendar_id: i64) -> Result<(), AppError> {
         m.require(Permission::OrgSetting("calendars"))?;
         let org = m.viewer.org;
@@ -319,7 +319,7 @@ impl App {
     }
 
     /// Which calendar a team works by (any member).
-    #[tracing::instrument(name = "team_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "team_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn team_calendar(&self, m: &Member, team: TeamId) -> Result<TeamCalendar, AppError> {
         let mut tx = self.store().read().await?;
         let tc = Self::read_team_calendar(&mut tx, m.viewer.org, team).await?;
@@ -328,7 +328,7 @@ impl App {
     }
 
     /// Gives a team its own calendar, or with `None` lets it inherit again (admins of the team).
-    #[tracing::instrument(name = "set_team_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "set_team_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn set_team_calendar(
         &self,
         m: &Member,
@@ -384,7 +384,7 @@ impl App {
     /// When `open` of open time after `from` falls on a calendar, without creating anything
     /// (any member). `from` is an RFC 3339 instant or a wall-clock time in the calendar's
     /// zone. A calendar that does not open within 400 days is refused, never looped on.
-    #[tracing::instrument(name = "deadline_preview", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "deadline_preview", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn deadline_preview(
         &self,
         m: &Member,
@@ -435,7 +435,7 @@ impl App {
     }
 
     /// The calendar of an organization with this name, for the command line (operator).
-    #[tracing::instrument(name = "calendar_by_name", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "calendar_by_name", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn calendar_by_name(
         &self,
         org: &Organization,

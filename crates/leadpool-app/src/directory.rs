@@ -67,7 +67,7 @@ pub struct NewMember {
 
 impl App {
     /// Every team of the actor's organization.
-    #[tracing::instrument(name = "list_teams", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_teams", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_teams(&self, m: &Member) -> Result<Vec<Team>, AppError> {
         let mut tx = self.store().read().await?;
         let teams = tx.teams(m.viewer.org).await?;
@@ -76,7 +76,7 @@ impl App {
     }
 
     /// One team.
-    #[tracing::instrument(name = "get_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_team(&self, m: &Member, id: TeamId) -> Result<Team, AppError> {
         let mut tx = self.store().read().await?;
         let team = tx
@@ -88,7 +88,7 @@ impl App {
     }
 
     /// Creates a team under `parent`; the actor must administer the parent.
-    #[tracing::instrument(name = "create_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_team(
         &self,
         m: &Member,
@@ -112,7 +112,7 @@ impl App {
     }
 
     /// Renames or moves a team; both the team and its new parent must be in scope.
-    #[tracing::instrument(name = "update_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_team(
         &self,
         m: &Member,
@@ -158,7 +158,7 @@ impl App {
 
     /// Users the actor may see: admins and ISAs their scope's, everyone else the whole
     /// organization's (agents need names to know who holds a lead).
-    #[tracing::instrument(name = "list_users", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_users", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_users(
         &self,
         m: &Member,
@@ -186,7 +186,7 @@ impl App {
     }
 
     /// One user of the actor's organization.
-    #[tracing::instrument(name = "get_user", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_user", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_user(&self, m: &Member, id: UserId) -> Result<User, AppError> {
         let mut tx = self.store().read().await?;
         let user = tx
@@ -222,7 +222,7 @@ impl App {
     }
 
     /// Adds a user; the actor must administer every team and the scope given.
-    #[tracing::instrument(name = "create_user", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_user", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_user(&self, m: &Member, new: NewMember) -> Result<User, AppError> {
         let email = Email::parse(&new.email).map_err(|e| AppError::invalid("email", e))?;
         let name = name_field("name", &new.name)?;
@@ -269,7 +269,7 @@ impl App {
     }
 
     /// Changes a user; the actor must administer the user's current and new placement.
-    #[tracing::instrument(name = "update_user", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_user", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_user(
         &self,
         m: &Member,
@@ -341,7 +341,7 @@ impl App {
     }
 
     /// Every source (admins and ISAs).
-    #[tracing::instrument(name = "list_sources", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_sources", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_sources(&self, m: &Member) -> Result<Vec<Source>, AppError> {
         m.require(Permission::Staff("see sources"))?;
         let mut tx = self.store().read().await?;
@@ -351,7 +351,7 @@ impl App {
     }
 
     /// One source (admins and ISAs).
-    #[tracing::instrument(name = "get_source", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_source", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_source(&self, m: &Member, id: SourceId) -> Result<Source, AppError> {
         m.require(Permission::Staff("see sources"))?;
         let mut tx = self.store().read().await?;
@@ -364,7 +364,7 @@ impl App {
     }
 
     /// Creates a source; returns it with its intake key, shown this once.
-    #[tracing::instrument(name = "create_source", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_source", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_source(
         &self,
         m: &Member,
@@ -400,7 +400,7 @@ impl App {
     }
 
     /// Renames a source, moves it to a team or turns it on or off.
-    #[tracing::instrument(name = "update_source", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_source", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_source(
         &self,
         m: &Member,
@@ -433,7 +433,7 @@ impl App {
     }
 
     /// Replaces a source's intake key; returns the new key, shown this once.
-    #[tracing::instrument(name = "rotate_source_key", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "rotate_source_key", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn rotate_source_key(
         &self,
         m: &Member,
@@ -451,7 +451,7 @@ impl App {
     }
 
     /// The organization's statuses, in order.
-    #[tracing::instrument(name = "list_statuses", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_statuses", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_statuses(&self, m: &Member) -> Result<Vec<Status>, AppError> {
         let mut tx = self.store().read().await?;
         let s = tx.statuses(m.viewer.org).await?;
@@ -460,7 +460,7 @@ impl App {
     }
 
     /// Adds a status.
-    #[tracing::instrument(name = "create_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_status(
         &self,
         m: &Member,
@@ -479,7 +479,7 @@ impl App {
     }
 
     /// Renames, recategorizes, moves or makes a status the default.
-    #[tracing::instrument(name = "update_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_status(
         &self,
         m: &Member,
@@ -519,7 +519,7 @@ impl App {
     }
 
     /// Sets (or with `None` removes) a status's expiry: `(seconds, into status, back to pool)`.
-    #[tracing::instrument(name = "set_status_expiry", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "set_status_expiry", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn set_status_expiry(
         &self,
         m: &Member,

@@ -226,7 +226,7 @@ fn parse_header(h: &csv::StringRecord) -> Result<Vec<String>, AppError> {
 
 impl App {
     /// Reads and checks a CSV file of leads for `source` without writing anything.
-    #[tracing::instrument(name = "prepare_import", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "prepare_import", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn prepare_import(
         &self,
         org: &Organization,
@@ -426,7 +426,7 @@ impl App {
     /// Stores a checked file in one transaction. Refuses the whole file if any row has a
     /// problem, unless `skip_invalid`. `progress` gets the running count of stored rows
     /// after each chunk.
-    #[tracing::instrument(name = "commit_import", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "commit_import", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn commit_import(
         &self,
         org: &Organization,
@@ -466,7 +466,7 @@ impl App {
     /// Rows are written [`CHUNK`] at a time with the statements intake batches use: one
     /// INSERT, one routing decision over the chunk in file order (each lead seeing where
     /// the ones before it went), one write of the results and of the status timers.
-    #[tracing::instrument(name = "insert_prepared", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "insert_prepared", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn insert_prepared(
         &self,
         org: &Organization,
@@ -573,7 +573,7 @@ impl App {
 
     /// Writes every lead of the organization as CSV (the columns `prepare_import` reads,
     /// plus descriptive ones); returns how many. `progress` gets the running count.
-    #[tracing::instrument(name = "export_leads", skip_all, fields(org = %org.id), err(level = "info"))]
+    #[tracing::instrument(name = "export_leads", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn export_leads(
         &self,
         org: &Organization,

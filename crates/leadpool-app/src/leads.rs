@@ -124,7 +124,7 @@ fn decode_cursor(sort: LeadSort, cursor: &str) -> Result<After, AppError> {
 impl App {
     /// Takes a lead from a source presenting its intake key. Idempotent on the external id:
     /// a retry returns the lead already stored and writes nothing.
-    #[tracing::instrument(name = "intake", skip_all, err(level = "info"))]
+    #[tracing::instrument(name = "intake", skip_all, err(level = "debug"))]
     pub async fn intake(&self, key: &str, input: LeadInput) -> Result<Intake, AppError> {
         let source = self.source_for_key(key).await?;
         let draft = LeadDraft::parse(input)?;
@@ -190,7 +190,7 @@ impl App {
 
     /// Adds a lead by hand. An agent's lead is theirs; an admin's or ISA's goes to the
     /// agent named, or to the manual assignment queue.
-    #[tracing::instrument(name = "create_lead", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_lead", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_lead(
         &self,
         m: &Member,
@@ -266,7 +266,7 @@ impl App {
     }
 
     /// A lead the actor may see.
-    #[tracing::instrument(name = "get_lead", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_lead", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_lead(&self, m: &Member, id: LeadId) -> Result<Lead, AppError> {
         let mut tx = self.store().read().await?;
         let lead = tx
@@ -278,7 +278,7 @@ impl App {
     }
 
     /// Changes a lead's contact details, tags, fields or status, with its timeline entry.
-    #[tracing::instrument(name = "update_lead", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_lead", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_lead(
         &self,
         m: &Member,
@@ -354,7 +354,7 @@ impl App {
     }
 
     /// A page of the leads the actor may see.
-    #[tracing::instrument(name = "list_leads", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_leads", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_leads(&self, m: &Member, q: &LeadQuery) -> Result<LeadPage, AppError> {
         let limit = q.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
@@ -418,7 +418,7 @@ impl App {
     }
 
     /// The timeline of a lead the actor may see, oldest first.
-    #[tracing::instrument(name = "lead_timeline", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "lead_timeline", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn lead_timeline(
         &self,
         m: &Member,

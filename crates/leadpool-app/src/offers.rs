@@ -48,7 +48,7 @@ pub struct Explanation {
 
 impl App {
     /// The signed-in agent answers an offer made to them.
-    #[tracing::instrument(name = "answer_offer", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "answer_offer", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn answer_offer(
         &self,
         m: &Member,
@@ -204,7 +204,7 @@ impl App {
     /// A phone system reports a call (`POST /calls`). A call by an offered agent takes the
     /// offer (a broadcast needs the offer's PIN); any other call is logged as a contact.
     /// Agents report their own calls; admins and ISAs any agent's in their scope.
-    #[tracing::instrument(name = "record_call", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "record_call", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn record_call(&self, m: &Member, input: CallInput) -> Result<CallOutcome, AppError> {
         let lead_id = input
             .lead_id
@@ -273,7 +273,7 @@ impl App {
     }
 
     /// An admin stops a lead's offer; the lead goes to the manual assignment queue.
-    #[tracing::instrument(name = "cancel_offer", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "cancel_offer", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn cancel_offer(
         &self,
         m: &Member,
@@ -324,7 +324,7 @@ impl App {
     /// An admin or ISA sends a lead already in the system through a reassignment group
     /// (seed 004). While it is offered, no other reassignment is possible; an agent taking it
     /// or the default assignee getting it ends that, on the timeline.
-    #[tracing::instrument(name = "trigger_reassignment", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "trigger_reassignment", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn trigger_reassignment(
         &self,
         m: &Member,
@@ -378,7 +378,7 @@ impl App {
     }
 
     /// The last routing decision of a lead the member may see, with its whole trace.
-    #[tracing::instrument(name = "routing_explanation", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "routing_explanation", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn routing_explanation(
         &self,
         m: &Member,
@@ -400,7 +400,7 @@ impl App {
 
     /// What the rules would do with a lead (stored, or made up of a source, fields and
     /// tags), without changing anything: no lead, offer, position or event is written.
-    #[tracing::instrument(name = "dry_run", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "dry_run", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn dry_run(&self, m: &Member, input: DryRunInput) -> Result<DryRun, AppError> {
         m.require(Permission::Staff("try routing rules"))?;
         let now = self.now();
@@ -460,7 +460,7 @@ impl App {
 
     /// The manual assignment queue in the member's scope, oldest first, each lead with why it
     /// is there.
-    #[tracing::instrument(name = "queue", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "queue", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn queue(
         &self,
         m: &Member,
@@ -502,7 +502,7 @@ impl App {
 
     /// One offer, for staff who may see its lead or an agent it was made to: who it is with,
     /// until when, what made it (a reassignment group's offer is a "re-assign in progress").
-    #[tracing::instrument(name = "offer", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "offer", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn offer(&self, m: &Member, id: OfferId) -> Result<StoredOffer, AppError> {
         let mut tx = self.store().read().await?;
         let stored = tx
@@ -527,7 +527,7 @@ impl App {
     }
 
     /// The offers the signed-in agent may answer now, with their leads.
-    #[tracing::instrument(name = "my_offers", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "my_offers", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn my_offers(&self, m: &Member) -> Result<Vec<OpenOffer>, AppError> {
         let mut tx = self.store().read().await?;
         let offers = tx.open_offers_for(m.viewer.org, m.user.id).await?;
@@ -554,7 +554,7 @@ impl App {
 
     /// Pauses or resumes an agent: themselves, or (admins) any agent in scope. A paused agent
     /// keeps their place in line but is passed over.
-    #[tracing::instrument(name = "set_paused", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "set_paused", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn set_paused(
         &self,
         m: &Member,
@@ -580,7 +580,7 @@ impl App {
     }
 
     /// The signed-in user's events after `after`, oldest first.
-    #[tracing::instrument(name = "events", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "events", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn events(
         &self,
         m: &Member,

@@ -313,7 +313,7 @@ impl App {
     /// Claims pool leads for the signed-in agent: each lead is decided on its own, and the
     /// answer lists, per lead, whether it was claimed or why not (naming the winner of a lost
     /// race). Only active agents claim.
-    #[tracing::instrument(name = "claim", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "claim", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn claim(&self, m: &Member, ids: &[LeadId]) -> Result<Vec<ClaimAnswer>, AppError> {
         if !m.viewer.role.is_agent() {
             return Err(AppError::Forbidden(
@@ -528,7 +528,7 @@ impl App {
     /// The signed-in agent gives back a lead they hold, with a reason from the organization's
     /// list (and their own words); it goes to the rejection pool, and they may not claim it
     /// back before that pool's cooldown has passed.
-    #[tracing::instrument(name = "reject", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "reject", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn reject(
         &self,
         m: &Member,
@@ -585,7 +585,7 @@ impl App {
 
     /// Moves leads into a pool (the default pool when `pool` is `None`), each on its own
     /// (admins and ISAs, within their scope).
-    #[tracing::instrument(name = "move_to_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "move_to_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn move_to_pool(
         &self,
         m: &Member,
@@ -626,7 +626,7 @@ impl App {
     /// the agent's cap only with `override_cap`, which each lead's timeline records. With
     /// `from_queue`, only leads still in the manual queue move: of two people assigning the
     /// same queued lead, the second is told who has it rather than moving it again.
-    #[tracing::instrument(name = "assign", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "assign", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn assign(
         &self,
         m: &Member,
@@ -754,7 +754,7 @@ impl App {
 
     /// Records a call, email, text or meeting with a lead; it ends the holder's reserve time.
     /// The holder, or an admin or ISA who may see the lead, logs it.
-    #[tracing::instrument(name = "log_contact", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "log_contact", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn log_contact(
         &self,
         m: &Member,
@@ -791,7 +791,7 @@ impl App {
     }
 
     /// The pools the member may see (admins: every pool of the organization).
-    #[tracing::instrument(name = "list_pools", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_pools", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_pools(&self, m: &Member) -> Result<Vec<Pool>, AppError> {
         let mut tx = self.store().read().await?;
         let pools = tx.pools(m.viewer.org).await?;
@@ -803,7 +803,7 @@ impl App {
     }
 
     /// Creates a pool (organization admins).
-    #[tracing::instrument(name = "create_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_pool(&self, m: &Member, input: PoolInput) -> Result<Pool, AppError> {
         m.require(Permission::OrgSetting("pools and their settings"))?;
         let settings = pool_settings(input)?;
@@ -820,7 +820,7 @@ impl App {
 
     /// Changes a pool's settings (organization admins). A new reserve time applies to claims
     /// from now on.
-    #[tracing::instrument(name = "update_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_pool(
         &self,
         m: &Member,
@@ -868,7 +868,7 @@ impl App {
     }
 
     /// The organization's caps and rejection pool (any member).
-    #[tracing::instrument(name = "pool_settings", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "pool_settings", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn pool_settings(&self, m: &Member) -> Result<OrgPoolSettings, AppError> {
         let mut tx = self.store().read().await?;
         let s = tx.org_pool_settings(m.viewer.org).await?;
@@ -877,7 +877,7 @@ impl App {
     }
 
     /// Changes the organization's caps and rejection pool (organization admins).
-    #[tracing::instrument(name = "set_pool_settings", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "set_pool_settings", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn set_pool_settings(
         &self,
         m: &Member,
@@ -903,7 +903,7 @@ impl App {
     }
 
     /// The organization's rejection reasons (any member).
-    #[tracing::instrument(name = "reject_reasons", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "reject_reasons", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn reject_reasons(&self, m: &Member) -> Result<Vec<RejectReason>, AppError> {
         let mut tx = self.store().read().await?;
         let r = tx.reject_reasons(m.viewer.org).await?;
@@ -912,7 +912,7 @@ impl App {
     }
 
     /// Adds a rejection reason (organization admins).
-    #[tracing::instrument(name = "add_reject_reason", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "add_reject_reason", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn add_reject_reason(
         &self,
         m: &Member,
@@ -935,7 +935,7 @@ impl App {
     }
 
     /// Removes a rejection reason (organization admins); past rejections keep their words.
-    #[tracing::instrument(name = "remove_reject_reason", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "remove_reject_reason", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn remove_reject_reason(&self, m: &Member, id: i64) -> Result<(), AppError> {
         m.require(Permission::OrgSetting("pools and their settings"))?;
         let mut tx = self.store().write().await?;

@@ -65,7 +65,7 @@ pub(crate) fn available_to(m: &Member, teams: &[TeamId]) -> bool {
 
 impl App {
     /// Every group, by name (admins and ISAs).
-    #[tracing::instrument(name = "list_groups", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_groups", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_groups(&self, m: &Member) -> Result<Vec<Group>, AppError> {
         m.require(Permission::Staff("read distribution settings"))?;
         let mut tx = self.store().read().await?;
@@ -75,7 +75,7 @@ impl App {
     }
 
     /// One group (admins and ISAs).
-    #[tracing::instrument(name = "get_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_group(&self, m: &Member, id: GroupId) -> Result<Group, AppError> {
         m.require(Permission::Staff("read distribution settings"))?;
         let mut tx = self.store().read().await?;
@@ -88,7 +88,7 @@ impl App {
     }
 
     /// Creates a group (organization admins).
-    #[tracing::instrument(name = "create_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_group(&self, m: &Member, input: GroupInput) -> Result<Group, AppError> {
         m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
@@ -104,7 +104,7 @@ impl App {
 
     /// Renames a group and replaces its entries (organization admins); rules using it pick
     /// from the new entries from the next lead on.
-    #[tracing::instrument(name = "update_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_group(
         &self,
         m: &Member,
@@ -127,7 +127,7 @@ impl App {
     }
 
     /// Deletes a group no rule or reassignment group uses (organization admins).
-    #[tracing::instrument(name = "delete_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "delete_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_group(&self, m: &Member, id: GroupId) -> Result<(), AppError> {
         m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
@@ -170,7 +170,7 @@ impl App {
     }
 
     /// Every rule in priority order, first match wins (admins and ISAs).
-    #[tracing::instrument(name = "list_rules", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_rules", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_rules(&self, m: &Member) -> Result<Vec<Rule>, AppError> {
         m.require(Permission::Staff("read distribution settings"))?;
         let mut tx = self.store().read().await?;
@@ -180,7 +180,7 @@ impl App {
     }
 
     /// Adds a rule after the last one (organization admins).
-    #[tracing::instrument(name = "create_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_rule(&self, m: &Member, input: RuleSettings) -> Result<Rule, AppError> {
         m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
@@ -198,7 +198,7 @@ impl App {
 
     /// Replaces a rule's name, conditions and plan, or turns it on or off, keeping its place
     /// (organization admins).
-    #[tracing::instrument(name = "update_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_rule(
         &self,
         m: &Member,
@@ -223,7 +223,7 @@ impl App {
     }
 
     /// Deletes a rule (organization admins); leads it already routed keep their owners.
-    #[tracing::instrument(name = "delete_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "delete_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_rule(&self, m: &Member, id: RuleId) -> Result<(), AppError> {
         m.require(Permission::OrgSetting("groups and routing rules"))?;
         let mut tx = self.store().write().await?;
@@ -236,7 +236,7 @@ impl App {
 
     /// Puts the rules in this priority order (organization admins); `ids` names every rule
     /// of the organization once, so no rule is left in an unintended place.
-    #[tracing::instrument(name = "reorder_rules", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "reorder_rules", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn reorder_rules(&self, m: &Member, ids: &[RuleId]) -> Result<Vec<Rule>, AppError> {
         m.require(Permission::OrgSetting("groups and routing rules"))?;
         let org = m.viewer.org;
@@ -274,7 +274,7 @@ impl App {
 
     /// The reassignment groups `m` may use, by name (admins: all; ISAs: those available to
     /// them).
-    #[tracing::instrument(name = "list_reassignment_groups", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "list_reassignment_groups", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_reassignment_groups(
         &self,
         m: &Member,
@@ -292,7 +292,7 @@ impl App {
     }
 
     /// One reassignment group, if `m` may use it.
-    #[tracing::instrument(name = "get_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "get_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn get_reassignment_group(
         &self,
         m: &Member,
@@ -317,7 +317,7 @@ impl App {
 
     /// Creates a reassignment group (organization admins, or team admins for teams in
     /// their scope).
-    #[tracing::instrument(name = "create_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "create_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_reassignment_group(
         &self,
         m: &Member,
@@ -342,7 +342,7 @@ impl App {
 
     /// Replaces a reassignment group's name, plan and teams; a team admin may change only
     /// one available to teams in their scope, and keep it so.
-    #[tracing::instrument(name = "update_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "update_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_reassignment_group(
         &self,
         m: &Member,
@@ -376,7 +376,7 @@ impl App {
 
     /// Deletes a reassignment group (organization admins, or team admins for one available
     /// only to teams in their scope).
-    #[tracing::instrument(name = "delete_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "info"))]
+    #[tracing::instrument(name = "delete_reassignment_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_reassignment_group(
         &self,
         m: &Member,

@@ -167,7 +167,7 @@ impl Scheduler {
     }
 
     /// Fires every timer due now, batch after batch, until none is left.
-    #[tracing::instrument(name = "fire_due_timers", skip_all, fields(owner = %self.owner), err(level = "info"))]
+    #[tracing::instrument(name = "fire_due_timers", skip_all, fields(owner = %self.owner), err(level = "debug"))]
     pub async fn run_due(&self) -> Result<FireReport, AppError> {
         let mut report = FireReport::default();
         loop {
