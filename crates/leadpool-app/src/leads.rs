@@ -5,9 +5,9 @@ use leadpool_domain::lead::{LeadDraft, LeadInput, LeadPatch, LeadPatchInput};
 use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::validate::Tag;
 use leadpool_domain::{Actor, Lead, LeadId, Owner, Role, SourceId, StatusId, UserId};
-use leadpool_store::StoreError;
 use leadpool_store::leads::{After, LeadFilter, LeadSort, TimelineRecord};
 use leadpool_store::sources::Source;
+use leadpool_store::{StoreError, Tx};
 
 use crate::intake::NewLeadRequest;
 use crate::secret;
@@ -297,16 +297,7 @@ impl App {
         // re-apply rather than overwrite it.
         for _ in 0..3 {
             let mut tx = self.store().write().await?;
-            let lead = tx
-                .lead(m.viewer.org, id, &m.viewer.lead_visibility())
-                .await
-                .map_err(AppError::from_store("lead"))?;
-            m.require(Permission::WorkLead {
-                what: "change this lead",
-                org: lead.org,
-                team: lead.team_id,
-                owner: lead.owner,
-            })?;
+            let lead = lead_to_work(&mut tx, m, id, "change this lead").await?;
             if let Some(s) = status {
                 let st = tx.status(m.viewer.org, s).await.map_err(|e| match e {
                     StoreError::NotFound => AppError::invalid(
@@ -432,6 +423,27 @@ impl App {
         tx.commit().await?;
         Ok(t)
     }
+}
+
+/// Lead `id` as `m` may work it, read in `tx`: missing when they may not see it, refused
+/// (naming `what` they tried) when they may see but not work it.
+pub(crate) async fn lead_to_work(
+    tx: &mut Tx,
+    m: &Member,
+    id: LeadId,
+    what: &'static str,
+) -> Result<Lead, AppError> {
+    let lead = tx
+        .lead(m.viewer.org, id, &m.viewer.lead_visibility())
+        .await
+        .map_err(AppError::from_store("lead"))?;
+    m.require(Permission::WorkLead {
+        what,
+        org: lead.org,
+        team: lead.team_id,
+        owner: lead.owner,
+    })?;
+    Ok(lead)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use leadpool_domain::{Actor, Lead, LeadId, Owner, PoolId, UserId};
 use leadpool_store::offers::NewEvent;
 use leadpool_store::{StoreError, Tx};
 
+use crate::leads::lead_to_work;
 use crate::load::{caps_of, read_loads, taker};
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
@@ -286,16 +287,7 @@ impl App {
         let note = reason_text("note", note)?;
         for _ in 0..3 {
             let mut tx = self.store().write().await?;
-            let lead = tx
-                .lead(m.viewer.org, id, &m.viewer.lead_visibility())
-                .await
-                .map_err(AppError::from_store("lead"))?;
-            m.require(Permission::WorkLead {
-                what: "log contacts with this lead",
-                org: lead.org,
-                team: lead.team_id,
-                owner: lead.owner,
-            })?;
+            let lead = lead_to_work(&mut tx, m, id, "log contacts with this lead").await?;
             let t = rules::log_contact(
                 &lead,
                 kind,
