@@ -116,10 +116,9 @@ impl TimerChanges {
 
 /// The one answer to which timers a change sets, moves or cancels: for a lead that went
 /// from `before` (`None`: it was just created) to `after` through an entry of `kind` at
-/// `now`. A status that stays
-/// keeps its expiry (the database carries the timer to the new version); a reserve time
-/// starts with a claim and ends as [`crate::pool::reserve_change`] says; an offer's window
-/// opens with the offer and closes when the lead leaves it.
+/// `now`. A status that stays keeps its expiry (the database carries the timer to the new
+/// version); a reserve time starts with a claim and ends as [`crate::pool::reserve_change`]
+/// says; an offer's window opens with the offer and closes when the lead leaves it.
 pub fn timer_changes(
     before: Option<&Lead>,
     after: &Lead,
