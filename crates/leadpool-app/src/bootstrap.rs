@@ -334,21 +334,26 @@ impl App {
     #[tracing::instrument(name = "source_by_name", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn source_by_name(&self, org: &Organization, name: &str) -> Result<Source, AppError> {
         let mut tx = self.store().read().await?;
-        let sources = tx.sources(org.id).await?;
+        let mut sources = tx.sources(org.id).await?;
         tx.commit().await?;
+        if let Some(i) = sources
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(name))
+        {
+            return Ok(sources.swap_remove(i));
+        }
         let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
         let known = if names.is_empty() {
             "(none yet)".to_owned()
         } else {
             names.join(", ")
         };
-        let message = format!(
-            "`{name}` is not a source of {}; its sources are: {known}",
-            org.slug
-        );
-        sources
-            .into_iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| AppError::invalid("source", message))
+        Err(AppError::invalid(
+            "source",
+            format!(
+                "`{name}` is not a source of {}; its sources are: {known}",
+                org.slug
+            ),
+        ))
     }
 }

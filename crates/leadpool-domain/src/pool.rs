@@ -334,9 +334,8 @@ pub fn log_contact(
 }
 
 /// How a lead's reserve timer must change with a change other than a claim (to `after`
-/// through an entry of `kind`): it ends when
-/// the agent logs a contact, moves the lead out of "new", or the lead changes hands. Only a
-/// lead an agent holds can have one running.
+/// through an entry of `kind`): it ends when the agent logs a contact, moves the lead out
+/// of "new", or the lead changes hands. Only a lead an agent holds can have one running.
 pub fn reserve_change(before: &Lead, after: &Lead, kind: EventKind) -> TimerChange {
     let worked = kind == EventKind::ContactLogged || after.status.category != StatusCategory::New;
     if before.owner.agent().is_some() && (worked || after.owner != before.owner) {
