@@ -5,7 +5,7 @@
 //! Every value is drawn from the vocabulary below by the row's number, so the benchmark can
 //! pick search terms and filters that really occur, from the same lists.
 
-use leadpool_domain::{OrgId, PoolId, SourceId, StatusId, Timestamp, UserId};
+use leadpool_domain::{OrgId, PoolId, SourceId, StatusId, TeamId, Timestamp, UserId};
 
 use crate::dialect::maintains_itself;
 use crate::{Sql, Store, StoreError, Tx};
@@ -173,6 +173,8 @@ pub struct PoolViewSeed<'a> {
     pub statuses: &'a [StatusId],
     /// Leads outside the pool are held by these agents in turn; a few sit in the queue.
     pub agents: &'a [UserId],
+    /// Leads are in these teams' scope in turn; with none, in no team's.
+    pub teams: &'a [TeamId],
     /// The pool.
     pub pool: PoolId,
     /// Leads to write.
@@ -184,7 +186,7 @@ pub struct PoolViewSeed<'a> {
 }
 
 /// Odd multipliers of the hashes that pick the parts of a seeded lead, one per part.
-const MIXERS: [i64; 13] = [
+const MIXERS: [i64; 14] = [
     2_654_435_761,
     2_246_822_519,
     3_266_489_917,
@@ -198,6 +200,7 @@ const MIXERS: [i64; 13] = [
     1_540_483_477,
     2_028_178_513,
     1_181_783_497,
+    2_147_483_629,
 ];
 
 /// Appends a pick among `n` for the row `seq.i`: the top 24 bits of a 32-bit multiplicative
@@ -241,6 +244,13 @@ fn len(items: usize) -> i64 {
     i64::try_from(items).unwrap_or(i64::MAX)
 }
 
+/// The lowest and highest id of an organization's leads.
+#[derive(sqlx::FromRow)]
+struct Span {
+    lo: Option<i64>,
+    hi: Option<i64>,
+}
+
 /// A tag set as the `leads.tags` column holds it.
 fn tags_json(set: &[&str]) -> String {
     crate::to_json(&set)
@@ -256,9 +266,16 @@ impl Tx {
             ));
         }
         let every = (s.leads / s.pool_leads.max(1)).max(1);
+        // Leads an earlier seeding wrote already have their tags.
+        let before = self
+            .fetch_one::<crate::leads::IdRow>(&Sql::new(
+                "SELECT COALESCE(MAX(id), 0) AS id FROM leads",
+            ))
+            .await?
+            .id;
         let mut q = Sql::new(
             "INSERT INTO leads (org_id, source_id, name, emails, phones, tags, search_text, status_id, owner_kind, \
-             owner_user_id, owner_pool_id, from_pool_id, created_at, updated_at, version) \
+             owner_user_id, owner_pool_id, from_pool_id, team_id, created_at, updated_at, version) \
              WITH RECURSIVE seq(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ",
         );
         q.push_bind(s.leads).push("), ");
@@ -306,6 +323,16 @@ impl Tx {
                 s.agents.iter().map(|x| x.get()).collect()
             },
         );
+        q.push(", ");
+        push_ids(
+            &mut q,
+            "teams",
+            if s.teams.is_empty() {
+                vec![0]
+            } else {
+                s.teams.iter().map(|x| x.get()).collect()
+            },
+        );
         // Each part of a lead is picked by its own hash of the row number, so names, domains,
         // phones, tags, statuses and owners combine freely into many distinct leads (plain
         // `i % n` picks move in step and leave whole combinations empty). Every pick finds
@@ -325,7 +352,7 @@ impl Tx {
             .push_bind(s.pool)
             .push(" END AS pool_id, CASE WHEN ");
         push_pick(&mut q, 4, 10)
-            .push(" < 8 AND ag.id <> 0 THEN ag.id END AS agent_id, ")
+            .push(" < 8 AND ag.id <> 0 THEN ag.id END AS agent_id, CASE WHEN tm.id <> 0 THEN tm.id END AS team_id, ")
             .push_bind(s.now)
             .push(" - (")
             .push_bind(s.leads)
@@ -339,6 +366,7 @@ impl Tx {
             ("sources src ON src.k", len(s.sources.len())),
             ("statuses st ON st.k", len(s.statuses.len())),
             ("agents ag ON ag.k", len(s.agents.len().max(1))),
+            ("teams tm ON tm.k", len(s.teams.len().max(1))),
         ];
         for (part, (join, n)) in (5..).zip(lists) {
             q.push(&format!(" LEFT JOIN {join} = "));
@@ -351,7 +379,7 @@ impl Tx {
              CASE WHEN p.phone IS NULL THEN '[]' ELSE '[\"+' || p.phone || '\"]' END, \
              p.tags, p.lower_name || COALESCE(' ' || p.email, '') || COALESCE(' ' || p.phone, ''), p.status_id, \
              CASE WHEN p.pool_id IS NOT NULL THEN 'pool' WHEN p.agent_id IS NOT NULL THEN 'agent' ELSE 'queue' END, \
-             CASE WHEN p.pool_id IS NULL THEN p.agent_id END, p.pool_id, p.pool_id, p.created_at, p.created_at, 1 \
+             CASE WHEN p.pool_id IS NULL THEN p.agent_id END, p.pool_id, p.pool_id, p.team_id, p.created_at, p.created_at, 1 \
              FROM people p");
         self.execute(&q).await?;
 
@@ -363,9 +391,57 @@ impl Tx {
         let pairs: Vec<[&str; 2]> = pairs.iter().map(|(s, t)| [s.as_str(), *t]).collect();
         push_values(&mut tags, "set_tags", "tags, tag", &pairs);
         tags.push(" SELECT l.id, st.tag FROM leads l JOIN set_tags st ON st.tags = l.tags WHERE l.org_id = ")
-            .push_bind(s.org);
+            .push_bind(s.org)
+            .push(" AND l.id > ")
+            .push_bind(before);
         self.execute(&tags).await?;
 
+        Ok(())
+    }
+
+    /// Tags `n` of `org`'s leads that carry no tag, spread over the whole organization, with
+    /// `tag`: a tag few leads have.
+    pub async fn bench_tag_spread(
+        &mut self,
+        org: OrgId,
+        tag: &str,
+        n: i64,
+    ) -> Result<(), StoreError> {
+        let (first, last): (i64, i64) = {
+            let mut q = Sql::new("SELECT MIN(id) AS lo, MAX(id) AS hi FROM leads WHERE org_id = ");
+            q.push_bind(org);
+            let r = self.fetch_one::<Span>(&q).await?;
+            (r.lo.unwrap_or(0), r.hi.unwrap_or(0))
+        };
+        let step = ((last - first) / n.max(1)).max(1);
+        let mut ids = Vec::new();
+        // The first untagged lead at or after each of `n` evenly spaced ids.
+        for k in 0..n {
+            let mut pick = Sql::new("SELECT id FROM leads WHERE org_id = ");
+            pick.push_bind(org)
+                .push(" AND tags = '[]' AND id >= ")
+                .push_bind(first + k * step)
+                .push(" ORDER BY id LIMIT 1");
+            if let Some(r) = self.fetch_optional::<crate::leads::IdRow>(&pick).await?
+                && !ids.contains(&r.id)
+            {
+                ids.push(r.id);
+            }
+        }
+        for id in ids {
+            self.execute(
+                &Sql::new("UPDATE leads SET tags = $1 WHERE id = $2")
+                    .bind(tags_json(&[tag]))
+                    .bind(id),
+            )
+            .await?;
+            self.execute(
+                &Sql::new("INSERT INTO lead_tags (lead_id, tag) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(tag),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -84,6 +84,30 @@ pub(crate) fn searches_trigram_table(b: Backend) -> bool {
     b == Backend::Sqlite
 }
 
+/// The text around a bound JSON array of ids that makes `… l.id{open}$n{close}` hold for
+/// exactly those ids.
+pub(crate) fn id_in_json(b: Backend) -> (&'static str, &'static str) {
+    match b {
+        Backend::Sqlite => (" IN (SELECT value FROM json_each(", "))"),
+        Backend::Postgres => (
+            " IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(",
+            " AS json)))",
+        ),
+    }
+}
+
+/// Put after `leads l` in a lead list: on SQLite, the index the list must walk, or with
+/// none no index but the ids the list names (its planner keeps no statistics worth
+/// trusting with a million skewed rows, and a wrong guess walks the whole organization).
+/// PostgreSQL plans from its statistics and takes no hints.
+pub(crate) fn index_hint(b: Backend, walk: Option<&str>) -> String {
+    match (b, walk) {
+        (Backend::Sqlite, Some(index)) => format!(" INDEXED BY {index}"),
+        (Backend::Sqlite, None) => " NOT INDEXED".to_owned(),
+        (Backend::Postgres, _) => String::new(),
+    }
+}
+
 /// Whether the database tends its tables by itself after large changes: PostgreSQL's
 /// autovacuum vacuums and analyzes them; SQLite keeps no statistics until someone runs
 /// ANALYZE.

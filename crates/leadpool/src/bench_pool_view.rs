@@ -97,6 +97,7 @@ pub async fn pool_view(b: PoolViewBench) -> anyhow::Result<()> {
         sources: &sources,
         statuses: &statuses,
         agents: &agent_ids,
+        teams: &[],
         pool: pool.id,
         leads: b.leads,
         pool_leads: b.pool_leads,

@@ -308,6 +308,24 @@ pub enum BenchCommand {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Every lead list people open (filters, sorts, pools, queue, offers, events, timeline) at
+    /// a large organization's size, next to reading each page's rows by id.
+    ///
+    /// Seeds --leads leads with skew: a fifth old and all in one pool, a pool with a
+    /// ten-thousandth of them, a tag on ten leads, most held by agents, some in the queue.
+    /// Then asks every shape as an admin, a team-scoped ISA and an agent, --samples times in
+    /// rounds, and prints p50/p95 per shape beside the p95 of reading the same page by id.
+    Lists {
+        /// Leads in the organization.
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: i64,
+        /// Times each shape is asked.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+        /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 /// `leadpool calendar …`

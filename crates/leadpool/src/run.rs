@@ -164,6 +164,18 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             })
             .await
         }
+        BenchCommand::Lists {
+            leads,
+            samples,
+            database_url,
+        } => {
+            crate::bench_lists::lists(crate::bench_lists::ListsBench {
+                leads,
+                samples,
+                database_url,
+            })
+            .await
+        }
     }
 }
 

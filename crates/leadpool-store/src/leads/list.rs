@@ -5,8 +5,8 @@ use leadpool_domain::{
     Lead, LeadId, OrgId, PoolId, SourceId, StatusId, Timestamp, UserId, Visibility,
 };
 
-use super::{IdRow, Row, SELECT};
-use crate::dialect::searches_trigram_table;
+use super::{COLUMNS, IdRow, Row, SELECT};
+use crate::dialect::{id_in_json, index_hint, searches_trigram_table};
 use crate::{Backend, Sql, StoreError, Tx, to_json};
 
 /// Which leads to list. Every part is optional; all given parts must match.
@@ -58,6 +58,10 @@ impl LeadSort {
     fn descending(self) -> bool {
         matches!(self, Self::CreatedDesc | Self::UpdatedDesc)
     }
+
+    fn direction(self) -> &'static str {
+        if self.descending() { "DESC" } else { "ASC" }
+    }
 }
 
 /// Where the previous page ended: the last row's sort key and id.
@@ -86,6 +90,22 @@ impl After {
             ),
         }
     }
+}
+
+/// Appends the condition that a row comes after `after` in `sort` order.
+fn push_after(q: &mut Sql, sort: LeadSort, after: &After) {
+    let cmp = if sort.descending() { "<" } else { ">" };
+    push_position(q, sort, cmp, after);
+}
+
+/// Appends `AND (sort key, id) {cmp} (position)`.
+fn push_position(q: &mut Sql, sort: LeadSort, cmp: &str, at: &After) {
+    q.push(&format!(" AND ({}, l.id) {cmp} (", sort.column()));
+    match at {
+        After::Int(v, id) => q.push_bind(*v).push(", ").push_bind(*id),
+        After::Text(v, id) => q.push_bind(v.as_str()).push(", ").push_bind(*id),
+    };
+    q.push(")");
 }
 
 /// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
@@ -125,23 +145,49 @@ fn fts_trigrams(term: &str) -> String {
         .join(" AND ")
 }
 
-/// On SQLite a term with fewer candidates than this in the trigram table is looked up there
-/// first and only its candidates are read, by id; a term with more is checked on each row
-/// the list walks in its order, which fills a page after about `page × leads ÷ matches`
-/// rows. Reading a lead by id costs about what checking five or six walked rows does, so
-/// the two ways cost the same, a few milliseconds, near here for an organization of a
-/// million leads. The table holds every organization's leads: the list's own conditions
-/// drop the others' candidates.
-const FEW_MATCHES: usize = 3_000;
+/// A list whose most selective condition holds for at most this many leads reads them all
+/// by id, checks the other conditions on each and sorts what is left; a list where every
+/// condition holds for more walks an index in its order, checking each row, which fills a
+/// page after about `page × leads ÷ matches` rows, so at most `page × leads ÷ FEW`. Reading
+/// a lead by id costs about what checking a walked row does, so the worst of either way is
+/// a few milliseconds for an organization of a million leads (`leadpool bench lists`).
+const FEW: usize = 5_000;
 
-/// How a lead list applies its search term.
-struct Search {
-    /// `search_text LIKE` this decides, on both backends. PostgreSQL's planner serves it
-    /// from the pg_trgm index when the term is selective, and rechecks.
-    pattern: String,
-    /// Only these leads can match (a JSON array of ids from SQLite's trigram table), when
-    /// they are few.
-    candidates: Option<String>,
+/// How many rows a walk reads before it looks for its matches another way: a few
+/// milliseconds' worth, and enough that a condition holding for one lead in 200 fills a
+/// page within it.
+const WALK: usize = 10_000;
+
+/// A condition holding for at most this many leads takes part in intersecting the
+/// conditions of a list whose walk found its matches rare: reading this many ids from an
+/// index costs about what walking [`WALK`] rows does.
+const SPARSE: usize = 50_000;
+
+#[derive(sqlx::FromRow)]
+struct IntKey {
+    k: i64,
+    id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TextKey {
+    k: String,
+    id: i64,
+}
+
+/// How a list reaches its rows: decided per list from what its conditions match, because
+/// no single plan serves both a pool of ten leads and one of two hundred thousand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Access {
+    /// Read these leads (a JSON array of ids, at most [`FEW`]) by id.
+    Candidates(String),
+    /// Walk this index, which is in the list's order.
+    Walk(&'static str),
+}
+
+/// The list's search term as a `LIKE` pattern, if it has one.
+fn search_pattern(filter: &LeadFilter) -> Option<String> {
+    search_term(filter).map(|t| like_pattern(&t))
 }
 
 /// The filter's search term as the search text stores it, if it has one.
@@ -153,20 +199,157 @@ fn search_term(filter: &LeadFilter) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The lookup of a term's matches in SQLite's trigram table, stopping at [`FEW_MATCHES`],
-/// and the term. `None` on PostgreSQL, with no term, or with a term shorter than three
-/// characters: the index holds runs of three, so a shorter term has none to look up (FTS5
-/// would match nothing) and is checked with LIKE; it matches so many leads that a page
-/// fills soon anyway.
-fn trigram_lookup(backend: Backend, filter: &LeadFilter) -> Option<(Sql, String)> {
-    let term = search_term(filter)?;
-    if !searches_trigram_table(backend) || term.chars().count() < 3 {
-        return None;
+/// Lookups of the leads each indexed condition of a list holds for, each stopping after
+/// [`FEW`]` + 1`, the likeliest to be few first. Each returns ids in a column `id`; the
+/// first that finds at most [`FEW`] gives the list its candidates. A condition another
+/// organization shares (a tag, a search term) counts its leads too: that only makes the
+/// list walk when it could have read by id.
+fn probes(
+    backend: Backend,
+    org: OrgId,
+    v: &Visibility,
+    filter: &LeadFilter,
+    cap: usize,
+) -> Vec<Sql> {
+    let cap = i64::try_from(cap + 1).unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    let leads_where = |cond: &str| {
+        let mut q = Sql::new("SELECT l.id FROM leads l WHERE l.org_id = ");
+        q.push_bind(org).push(" AND ").push(cond);
+        q
+    };
+    let limited = |mut q: Sql| {
+        q.push(" LIMIT ").push_bind(cap);
+        q
+    };
+    for t in &filter.tags {
+        out.push(limited(
+            Sql::new("SELECT lt.lead_id AS id FROM lead_tags lt WHERE lt.tag = $1")
+                .bind(t.as_str()),
+        ));
     }
-    let lookup = Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH $1 LIMIT $2")
-        .bind(fts_trigrams(&term))
-        .bind(i64::try_from(FEW_MATCHES).unwrap_or(i64::MAX));
-    Some((lookup, term))
+    if let Some(p) = filter.pool {
+        let mut q = leads_where("l.owner_pool_id = ");
+        q.push_bind(p);
+        out.push(limited(q));
+    }
+    if let Some(term) = search_term(filter) {
+        if searches_trigram_table(backend) {
+            // The index holds runs of three: a shorter term has none to look up.
+            if term.chars().count() >= 3 {
+                out.push(limited(
+                    Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH $1")
+                        .bind(fts_trigrams(&term)),
+                ));
+            }
+        } else {
+            let mut q = leads_where("l.search_text LIKE ");
+            q.push_bind(like_pattern(&term)).push(" ESCAPE '\\'");
+            q.plan_with_values();
+            out.push(limited(q));
+        }
+    }
+    if let Some(u) = single_owner(v, filter) {
+        let mut q = leads_where("l.owner_user_id = ");
+        q.push_bind(u);
+        out.push(limited(q));
+    }
+    match (v, filter.in_pool) {
+        (Visibility::Own { pools, .. } | Visibility::Teams { pools, .. }, Some(true)) => {
+            let mut q = leads_where("l.owner_pool_id IN ");
+            q.push_list(pools.iter().copied());
+            out.push(limited(q));
+        }
+        (Visibility::Organization, Some(true)) => {
+            out.push(limited(leads_where("l.owner_kind = 'pool'")));
+        }
+        (Visibility::Teams { teams, .. }, Some(false)) => {
+            let mut q = leads_where("l.team_id IN ");
+            q.push_list(teams.iter().copied());
+            out.push(limited(q));
+        }
+        _ => {}
+    }
+    if filter.created_from.is_some() || filter.created_to.is_some() {
+        // With the owner or pool that starts the walk's index: a range of old leads outside
+        // the pools is then found empty at once when the old leads are all in one.
+        let mut q = leads_where("l.created_at >= ");
+        q.push_bind(filter.created_from.map_or(i64::MIN, Timestamp::as_millis))
+            .push(" AND l.created_at < ")
+            .push_bind(filter.created_to.map_or(i64::MAX, Timestamp::as_millis));
+        push_walk_prefix(
+            &mut q,
+            walk_index(v, filter, LeadSort::CreatedDesc),
+            v,
+            filter,
+        );
+        out.push(limited(q));
+    }
+    if !filter.statuses.is_empty() {
+        let mut q = leads_where("l.status_id IN ");
+        q.push_list(filter.statuses.iter().copied());
+        out.push(limited(q));
+    }
+    if !filter.sources.is_empty() {
+        let mut q = leads_where("l.source_id IN ");
+        q.push_list(filter.sources.iter().copied());
+        out.push(limited(q));
+    }
+    out
+}
+
+/// The one agent whose leads a list shows, if it shows one agent's.
+fn single_owner(v: &Visibility, filter: &LeadFilter) -> Option<UserId> {
+    filter.owner.or(match (v, filter.in_pool) {
+        (Visibility::Own { user, .. }, Some(false)) => Some(*user),
+        _ => None,
+    })
+}
+
+/// Appends the conditions `index` (one [`walk_index`] picks) starts with or is partial on,
+/// so a lookup sharing them reads that index alone.
+fn push_walk_prefix(q: &mut Sql, index: &str, v: &Visibility, filter: &LeadFilter) {
+    match index {
+        "leads_owner_user_idx" | "leads_owner_user_updated_idx" => {
+            if let Some(u) = single_owner(v, filter) {
+                q.push(" AND l.owner_user_id = ").push_bind(u);
+            }
+        }
+        "leads_owner_pool_idx" => {
+            if let Some(p) = filter.pool {
+                q.push(" AND l.owner_pool_id = ").push_bind(p);
+            }
+        }
+        "leads_pool_created_idx" | "leads_pool_updated_idx" => {
+            q.push(" AND l.owner_kind = 'pool'");
+        }
+        "leads_unpooled_created_idx" | "leads_unpooled_updated_idx" => {
+            q.push(" AND l.owner_kind <> 'pool'");
+        }
+        _ => {}
+    }
+}
+
+/// The index a list walks when no condition is selective: one in the list's order that
+/// starts, where it can, with the condition that holds for the fewest leads, so a page of
+/// matches that are all older than the rest is found where they are.
+fn walk_index(v: &Visibility, filter: &LeadFilter, sort: LeadSort) -> &'static str {
+    let one_owner = single_owner(v, filter).is_some();
+    let (in_pool, unpooled) = (filter.in_pool == Some(true), filter.in_pool == Some(false));
+    match sort {
+        LeadSort::CreatedDesc | LeadSort::CreatedAsc if one_owner => "leads_owner_user_idx",
+        LeadSort::CreatedDesc | LeadSort::CreatedAsc if filter.pool.is_some() => {
+            "leads_owner_pool_idx"
+        }
+        LeadSort::CreatedDesc | LeadSort::CreatedAsc if in_pool => "leads_pool_created_idx",
+        LeadSort::CreatedDesc | LeadSort::CreatedAsc if unpooled => "leads_unpooled_created_idx",
+        LeadSort::CreatedDesc | LeadSort::CreatedAsc => "leads_created_idx",
+        LeadSort::UpdatedDesc if one_owner => "leads_owner_user_updated_idx",
+        LeadSort::UpdatedDesc if in_pool => "leads_pool_updated_idx",
+        LeadSort::UpdatedDesc if unpooled => "leads_unpooled_updated_idx",
+        LeadSort::UpdatedDesc => "leads_updated_idx",
+        LeadSort::NameAsc => "leads_name_idx",
+    }
 }
 
 /// A search term as the search text stores it: lower case, and a phone number as bare digits.
@@ -231,8 +414,77 @@ impl Tx {
         after: Option<&After>,
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError> {
-        let search = self.search(filter).await?;
-        let q = self.leads_sql(org, visibility, filter, search.as_ref(), sort, after, limit);
+        let access = self.access(org, visibility, filter, sort).await?;
+        let Access::Walk(index) = access else {
+            return self
+                .read_leads(org, visibility, filter, &access, sort, after, None, limit)
+                .await;
+        };
+        // A walk whose matches are rare, or all at its far end, would read the whole
+        // organization: it reads at most WALK rows, and only if those hold no full page
+        // does it look for the rest among the leads its conditions hold for together.
+        let Some(bound) = self
+            .walk_bound(org, visibility, filter, sort, index, after)
+            .await?
+        else {
+            return self
+                .read_leads(org, visibility, filter, &access, sort, after, None, limit)
+                .await;
+        };
+        let mut page = self
+            .read_leads(
+                org,
+                visibility,
+                filter,
+                &access,
+                sort,
+                after,
+                Some(&bound),
+                limit,
+            )
+            .await?;
+        if page.len() < limit as usize {
+            let rest = match self.intersection(org, visibility, filter).await? {
+                Some(ids) => Access::Candidates(ids),
+                None => access,
+            };
+            let wanted = limit - u32::try_from(page.len()).unwrap_or(limit);
+            page.extend(
+                self.read_leads(
+                    org,
+                    visibility,
+                    filter,
+                    &rest,
+                    sort,
+                    Some(&bound),
+                    None,
+                    wanted,
+                )
+                .await?,
+            );
+        }
+        Ok(page)
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the arguments of a list, plus how it reads and where it stops"
+    )]
+    async fn read_leads(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &LeadFilter,
+        access: &Access,
+        sort: LeadSort,
+        after: Option<&After>,
+        until: Option<&After>,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        if *access == Access::Candidates("[]".into()) {
+            return Ok(Vec::new());
+        }
+        let q = self.leads_sql(org, visibility, filter, access, sort, (after, until), limit);
         self.fetch_all::<Row>(&q)
             .await?
             .into_iter()
@@ -240,9 +492,74 @@ impl Tx {
             .collect()
     }
 
+    /// Where a walk of `index` in `sort` order after `after` is [`WALK`] rows on, if it
+    /// goes that far: read from the index alone.
+    async fn walk_bound(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &LeadFilter,
+        sort: LeadSort,
+        index: &'static str,
+        after: Option<&After>,
+    ) -> Result<Option<After>, StoreError> {
+        let (col, dir) = (sort.column(), sort.direction());
+        let mut q = Sql::new(&format!(
+            "SELECT {col} AS k, l.id FROM leads l{} WHERE l.org_id = ",
+            index_hint(self.backend(), Some(index))
+        ));
+        q.push_bind(org);
+        push_walk_prefix(&mut q, index, visibility, filter);
+        if let Some(after) = after {
+            push_after(&mut q, sort, after);
+        }
+        q.push(&format!(
+            " ORDER BY {col} {dir}, l.id {dir} LIMIT 1 OFFSET "
+        ))
+        .push_bind(i64::try_from(WALK - 1).unwrap_or(i64::MAX));
+        Ok(match sort {
+            LeadSort::NameAsc => self
+                .fetch_optional::<TextKey>(&q)
+                .await?
+                .map(|r| After::Text(r.k, LeadId::new(r.id))),
+            _ => self
+                .fetch_optional::<IntKey>(&q)
+                .await?
+                .map(|r| After::Int(r.k, LeadId::new(r.id))),
+        })
+    }
+
+    /// The leads every condition a lookup serves holds for, as a JSON array of ids, from
+    /// those conditions that hold for at most [`SPARSE`] leads; `None` if none does.
+    async fn intersection(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &LeadFilter,
+    ) -> Result<Option<String>, StoreError> {
+        let mut common: Option<std::collections::BTreeSet<i64>> = None;
+        for probe in probes(self.backend(), org, visibility, filter, SPARSE) {
+            let ids: Vec<i64> = self
+                .fetch_all::<IdRow>(&probe)
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            if ids.len() > SPARSE {
+                continue;
+            }
+            common = Some(match common {
+                None => ids.into_iter().collect(),
+                Some(c) => ids.into_iter().filter(|id| c.contains(id)).collect(),
+            });
+        }
+        Ok(common.map(|c| to_json(&c.into_iter().collect::<Vec<_>>())))
+    }
+
     /// The database's plans for the first page [`Tx::leads`] would read with these
-    /// arguments, one line per step, the search's own lookup first when it has one: shows
-    /// which indexes a list uses (benchmarks print it).
+    /// arguments, one line per step: each lookup it makes to choose how to read, then a line
+    /// naming its choice, then the list's own plan. Shows which indexes a list uses (tests
+    /// and benchmarks print it).
     pub async fn explain_leads(
         &mut self,
         org: OrgId,
@@ -251,61 +568,84 @@ impl Tx {
         sort: LeadSort,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
-        let mut plan = match trigram_lookup(self.backend(), filter) {
-            Some((lookup, _)) => self.explain(&lookup).await?,
-            None => Vec::new(),
-        };
-        let search = self.search(filter).await?;
-        let q = self.leads_sql(org, visibility, filter, search.as_ref(), sort, None, limit);
+        let mut plan = Vec::new();
+        for probe in probes(self.backend(), org, visibility, filter, FEW) {
+            plan.extend(self.explain(&probe).await?);
+        }
+        let access = self.access(org, visibility, filter, sort).await?;
+        plan.push(match &access {
+            Access::Candidates(ids) => format!(
+                "-- read {} candidates by id",
+                ids.matches(',').count() + usize::from(ids != "[]")
+            ),
+            Access::Walk(index) => format!("-- walk {index}"),
+        });
+        let q = self.leads_sql(org, visibility, filter, &access, sort, (None, None), limit);
         plan.extend(self.explain(&q).await?);
         Ok(plan)
     }
 
-    /// How a list applies the filter's search term, looking its matches up first where
-    /// that pays.
-    async fn search(&mut self, filter: &LeadFilter) -> Result<Option<Search>, StoreError> {
-        if let Some((lookup, term)) = trigram_lookup(self.backend(), filter) {
+    /// How a list reaches its rows: the candidates of its first condition that holds for
+    /// few leads, or else a walk of the index in its order.
+    async fn access(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &LeadFilter,
+        sort: LeadSort,
+    ) -> Result<Access, StoreError> {
+        for probe in probes(self.backend(), org, visibility, filter, FEW) {
             let ids: Vec<i64> = self
-                .fetch_all::<IdRow>(&lookup)
+                .fetch_all::<IdRow>(&probe)
                 .await?
                 .into_iter()
                 .map(|r| r.id)
                 .collect();
-            return Ok(Some(Search {
-                pattern: like_pattern(&term),
-                candidates: (ids.len() < FEW_MATCHES).then(|| to_json(&ids)),
-            }));
+            if ids.len() <= FEW {
+                return Ok(Access::Candidates(to_json(&ids)));
+            }
         }
-        Ok(search_term(filter).map(|t| Search {
-            pattern: like_pattern(&t),
-            candidates: None,
-        }))
+        Ok(Access::Walk(walk_index(visibility, filter, sort)))
     }
 
     #[allow(
         clippy::too_many_arguments,
-        reason = "the arguments of a list, plus how it searches"
+        reason = "the arguments of a list, plus how it reads"
     )]
     fn leads_sql(
         &self,
         org: OrgId,
         visibility: &Visibility,
         filter: &LeadFilter,
-        search: Option<&Search>,
+        access: &Access,
         sort: LeadSort,
-        after: Option<&After>,
+        (after, until): (Option<&After>, Option<&After>),
         limit: u32,
     ) -> Sql {
-        let mut q = Sql::new(SELECT);
-        // A search's few matches are read by id. Without statistics SQLite takes any
-        // organization index to be cheaper than that and would walk one instead; `+` keeps
-        // it off them all (each begins with org_id).
-        let org_column = if search.is_some_and(|s| s.candidates.is_some()) {
-            "+l.org_id"
-        } else {
-            "l.org_id"
-        };
-        q.push(&format!(" WHERE {org_column} = ")).push_bind(org);
+        let backend = self.backend();
+        let mut q = Sql::new(&format!(
+            "{COLUMNS} FROM leads l{} JOIN statuses s ON s.id = l.status_id",
+            index_hint(
+                backend,
+                match access {
+                    Access::Walk(index) => Some(index),
+                    Access::Candidates(_) => None,
+                }
+            )
+        ));
+        match access {
+            // `+` keeps PostgreSQL off every (org_id, …) index too: the ids are the way in.
+            Access::Candidates(ids) => {
+                q.push(" WHERE +l.org_id = ")
+                    .push_bind(org)
+                    .push(" AND l.id");
+                let (open, close) = id_in_json(backend);
+                q.push(open).push_bind(ids.as_str()).push(close);
+            }
+            Access::Walk(_) => {
+                q.push(" WHERE l.org_id = ").push_bind(org);
+            }
+        }
         push_visibility(&mut q, visibility, filter.in_pool);
         if let Some(u) = filter.owner {
             q.push(" AND l.owner_user_id = ").push_bind(u);
@@ -337,32 +677,30 @@ impl Tx {
         if let Some(to) = filter.created_to {
             q.push(" AND l.created_at < ").push_bind(to);
         }
-        if let Some(s) = search {
+        if let Some(pattern) = search_pattern(filter) {
             q.plan_with_values();
-            if let Some(ids) = &s.candidates {
-                q.push(" AND l.id IN (SELECT value FROM json_each(")
-                    .push_bind(ids.as_str())
-                    .push("))");
-            }
             q.push(" AND l.search_text LIKE ")
-                .push_bind(s.pattern.as_str())
+                .push_bind(pattern)
                 .push(" ESCAPE '\\'");
         }
-        let (col, cmp, dir) = (
-            sort.column(),
-            if sort.descending() { "<" } else { ">" },
-            if sort.descending() { "DESC" } else { "ASC" },
-        );
         if let Some(after) = after {
-            q.push(&format!(" AND ({col}, l.id) {cmp} ("));
-            match after {
-                After::Int(v, id) => q.push_bind(*v).push(", ").push_bind(*id),
-                After::Text(v, id) => q.push_bind(v.as_str()).push(", ").push_bind(*id),
-            };
-            q.push(")");
+            push_after(&mut q, sort, after);
         }
-        q.push(&format!(" ORDER BY {col} {dir}, l.id {dir} LIMIT "))
-            .push_bind(i64::from(limit));
+        // A walk's first stretch: rows up to its bound, included.
+        if let Some(until) = until {
+            push_position(
+                &mut q,
+                sort,
+                if sort.descending() { ">=" } else { "<=" },
+                until,
+            );
+        }
+        q.push(&format!(
+            " ORDER BY {col} {dir}, l.id {dir} LIMIT ",
+            col = sort.column(),
+            dir = sort.direction()
+        ))
+        .push_bind(i64::from(limit));
         q
     }
 

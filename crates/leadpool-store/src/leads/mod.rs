@@ -90,10 +90,23 @@ impl TryFrom<Row> for Lead {
     }
 }
 
-pub(crate) const SELECT: &str = "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
-     l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
-     l.owner_offer_id, l.from_pool_id, l.team_id, l.created_at, l.updated_at, l.version \
-     FROM leads l JOIN statuses s ON s.id = l.status_id";
+/// The SELECT list of a lead row, read from `leads l` joined with its status `s`.
+macro_rules! lead_columns {
+    () => {
+        "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
+         l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
+         l.owner_offer_id, l.from_pool_id, l.team_id, l.created_at, l.updated_at, l.version"
+    };
+}
+
+/// The SELECT list of a lead row; the query names `leads l` and `statuses s` itself.
+pub(crate) const COLUMNS: &str = lead_columns!();
+
+/// A lead row: [`COLUMNS`] from `leads l` and its status `s`.
+pub(crate) const SELECT: &str = concat!(
+    lead_columns!(),
+    " FROM leads l JOIN statuses s ON s.id = l.status_id"
+);
 
 /// The columns a transition may change, in the order [`push_changeable`] binds them.
 pub(crate) const CHANGEABLE: &str = "name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
@@ -330,8 +343,8 @@ impl Tx {
 }
 
 #[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
+pub(crate) struct IdRow {
+    pub(crate) id: i64,
 }
 
 #[derive(sqlx::FromRow)]

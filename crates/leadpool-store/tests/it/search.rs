@@ -246,6 +246,7 @@ both_backends! {
             sources: &[acme.source.id],
             statuses: &[acme.new.id, acme.working.id],
             agents: &[],
+            teams: &[],
             pool: acme.pool.id,
             leads: 50_000,
             pool_leads: 10_000,

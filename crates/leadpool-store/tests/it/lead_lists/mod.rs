@@ -1,5 +1,6 @@
 //! Listing leads: what each viewer may see, every filter part, every sort, and cursor pages.
 
+mod at_scale;
 mod filters;
 mod pages;
 mod visibility;
