@@ -5,22 +5,29 @@
 //! - `write`: storing a checked file or prepared leads, and routing the unowned ones;
 //! - `export`: writing the organization's leads as CSV.
 //!
-//! An import is checked whole before anything is written, then written in ONE transaction:
-//! a file with a bad row is refused with every bad row listed by line, or, with
-//! `skip_invalid`, its good rows are imported and each skipped row is reported. Nothing is
-//! ever half-imported.
+//! An import reads its file twice and never holds it: `prepare_import` checks every row
+//! and keeps only counts, the first problems and the external ids already stored;
+//! `commit_import` reads the file again from the start, checks each row again and writes
+//! the good ones a chunk at a time, all in ONE transaction. A file with a bad row is
+//! refused with its bad rows listed by line, or, with `skip_invalid`, its good rows are
+//! imported and each skipped row is reported. Nothing is ever half-imported: a crash or a
+//! refusal mid-file rolls the one transaction back, so no reader ever sees part of a file.
 
 mod check;
 mod export;
 mod write;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leadpool_domain::lead::LeadDraft;
 use leadpool_domain::{FieldError, Owner, SourceId, StatusId, TeamId, Timestamp};
 use leadpool_store::orgs::Organization;
+use leadpool_store::sources::Source;
 
 use crate::AppError;
+
+/// Rows an import reads, checks and writes at a time: what bounds its memory.
+const CHUNK: usize = 500;
 
 /// Columns with a meaning of their own; any other column is a custom field.
 const KNOWN: &[&str] = &[
@@ -68,26 +75,66 @@ pub struct RowProblem {
     pub problems: Vec<FieldError>,
 }
 
-/// A checked file.
+/// Refused rows: the first [`RowProblems::KEPT`] in file order, and how many in all, so a
+/// file of a million bad rows costs no more memory than one of a thousand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowProblems {
+    /// The first rows refused, in file order.
+    pub first: Vec<RowProblem>,
+    /// How many rows were refused, listed or not.
+    pub count: usize,
+}
+
+impl RowProblems {
+    /// How many refused rows are listed; the rest are only counted.
+    pub const KEPT: usize = 1000;
+
+    fn push(&mut self, problem: RowProblem) {
+        if self.first.len() < Self::KEPT {
+            self.first.push(problem);
+        }
+        self.count += 1;
+    }
+
+    /// Whether no row was refused.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// How many refused rows are counted but not listed.
+    pub fn unlisted(&self) -> usize {
+        self.count - self.first.len()
+    }
+}
+
+/// A checked file: what its rows come to, without the rows (`commit_import` reads the
+/// file again).
 #[derive(Debug, Clone)]
 pub struct ImportPlan {
-    /// Rows ready to store.
-    pub rows: Vec<PreparedLead>,
+    /// How many rows are ready to store.
+    pub rows: usize,
     /// Rows with problems.
-    pub problems: Vec<RowProblem>,
-    /// Rows whose external id is already stored for this source (nothing to do).
-    pub already_imported: Vec<u64>,
+    pub problems: RowProblems,
+    /// How many rows have an external id already stored for this source (nothing to do).
+    pub already_imported: usize,
+    /// The source the file is for.
+    source: Source,
+    /// The external ids of those rows: one stored after the check is a conflict, not a
+    /// row to skip. Memory grows with them only, a few tens of bytes each.
+    stored: HashSet<String>,
+    /// What the checked file held, so a file changed before the second reading is refused.
+    fingerprint: u64,
 }
 
 /// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
     /// Leads stored.
     pub imported: usize,
     /// Where the routing rules sent the stored leads that came without an owner.
     pub routed: Routed,
     /// Rows skipped for problems (only with `skip_invalid`).
-    pub skipped: Vec<RowProblem>,
+    pub skipped: RowProblems,
     /// Rows already imported before.
     pub already_imported: usize,
 }

@@ -83,7 +83,8 @@ pub enum Command {
     /// Columns: name (or first_name, last_name), email, phone (several separated by `;`),
     /// tags (`;`-separated), status (a status name), external_id, owner_email, created_at
     /// (RFC 3339); any other column becomes a custom field. A file with bad rows is refused
-    /// whole, listing every bad row, unless --skip-invalid.
+    /// whole, listing its bad rows (the first 1000, then how many more), unless
+    /// --skip-invalid. The file is read twice, to check it and to store it.
     Import {
         /// The CSV file (UTF-8, header row first).
         file: PathBuf,

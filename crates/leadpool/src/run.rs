@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use leadpool_app::import::Unowned;
+use leadpool_app::import::{RowProblems, Unowned};
 use leadpool_app::{App, AppError, Settings, SystemClock};
 use leadpool_store::{ConnectOptions, Store, redact};
 
@@ -307,7 +307,10 @@ async fn import(
             [f] => anyhow::anyhow!("--source {}", f.message),
             _ => explain(e),
         })?;
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // The file is read twice, to check and to write, and never held in memory.
+    let open =
+        || std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()));
+    let f = open()?;
     let size = f.metadata().map(|m| m.len()).ok();
     let reading = bar(size, "checking");
     let plan = app
@@ -319,23 +322,16 @@ async fn import(
         eprintln!(
             "{} refused: {} of {} rows have problems; nothing was imported:",
             path.display(),
-            plan.problems.len(),
-            plan.problems.len() + plan.rows.len() + plan.already_imported.len()
+            plan.problems.count,
+            plan.problems.count + plan.rows + plan.already_imported
         );
-        for p in &plan.problems {
-            for f in &p.problems {
-                eprintln!("  line {}: {}: {}", p.line, f.field, f.message);
-            }
-        }
+        print_problems(&plan.problems, "  ");
         bail!(
             "fix these rows, or pass --skip-invalid to import the {} good rows and skip the rest",
-            plan.rows.len()
+            plan.rows
         );
     }
-    let writing = bar(
-        Some(u64::try_from(plan.rows.len()).unwrap_or(0)),
-        "importing",
-    );
+    let writing = bar(Some(u64::try_from(plan.rows).unwrap_or(0)), "importing");
     let reason = format!(
         "imported from {}",
         path.file_name().map_or_else(
@@ -344,24 +340,16 @@ async fn import(
         )
     );
     let report = app
-        .commit_import(&org, plan, skip_invalid, unowned, &reason, &|n| {
+        .commit_import(&org, plan, open()?, skip_invalid, unowned, &reason, &|n| {
             writing.set_position(n)
         })
         .await
         .map_err(explain)?;
     writing.finish_and_clear();
-    for p in &report.skipped {
-        for f in &p.problems {
-            eprintln!("skipped line {}: {}: {}", p.line, f.field, f.message);
-        }
-    }
+    print_problems(&report.skipped, "skipped ");
     println!(
         "imported {} leads into {} from source {}; skipped {} bad rows; {} rows were already imported",
-        report.imported,
-        org.slug,
-        source.name,
-        report.skipped.len(),
-        report.already_imported
+        report.imported, org.slug, source.name, report.skipped.count, report.already_imported
     );
     let r = report.routed;
     if r.total() > 0 {
@@ -375,6 +363,22 @@ async fn import(
         );
     }
     Ok(())
+}
+
+/// Prints each listed row's problems after `prefix`, then how many rows are not listed.
+fn print_problems(problems: &RowProblems, prefix: &str) {
+    for p in &problems.first {
+        for f in &p.problems {
+            eprintln!("{prefix}line {}: {}: {}", p.line, f.field, f.message);
+        }
+    }
+    if problems.unlisted() > 0 {
+        eprintln!(
+            "{prefix}{} more rows with problems, not listed (only the first {} are)",
+            problems.unlisted(),
+            RowProblems::KEPT
+        );
+    }
 }
 
 async fn export(

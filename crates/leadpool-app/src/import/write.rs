@@ -1,23 +1,53 @@
-//! Storing leads: a checked file (refused whole if a row has a problem, unless bad rows are
-//! skipped) and prepared leads in chunks, each chunk inserted, routed and given its timers in
-//! the one transaction.
+//! Storing leads: a checked file, read again and written a chunk at a time (refused whole
+//! if a row has a problem, unless bad rows are skipped), and prepared leads in chunks; each
+//! chunk inserted, routed and given its timers in the one transaction.
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
 
-use leadpool_domain::lead::NewLead;
-use leadpool_domain::timer::{TimerChanges, TimerFacts, timer_changes};
-use leadpool_domain::{Actor, EventKind, FieldError, Invalid, Lead, LeadId, Owner, SourceId};
+use leadpool_domain::lead::{NewLead, StatusRef};
+use leadpool_domain::timer::{StatusExpiry, TimerChanges, TimerFacts, timer_changes};
+use leadpool_domain::{
+    Actor, EventKind, FieldError, Invalid, Lead, LeadId, Owner, SourceId, StatusId, Timestamp,
+};
 use leadpool_store::Tx;
 use leadpool_store::orgs::Organization;
 use leadpool_store::statuses::Status;
 
+use crate::setup::Setup;
 use crate::transitions::write_timers;
 use crate::{App, AppError};
 
-use super::{ImportPlan, ImportReport, PreparedLead, Routed, Unowned, source_names};
+use super::check::{Checked, CheckedFile};
+use super::{
+    CHUNK, ImportPlan, ImportReport, PreparedLead, Routed, RowProblem, Unowned, source_names,
+};
 
-/// Rows an import writes with one set of statements.
-const CHUNK: usize = 500;
+/// Every bad row's problems, one per field, named by line.
+fn refusal(problems: &[RowProblem]) -> AppError {
+    AppError::Invalid(Invalid(
+        problems
+            .iter()
+            .flat_map(|p| {
+                p.problems.iter().map(move |f| {
+                    FieldError::new(format!("line {}: {}", p.line, f.field), f.message.clone())
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// What writing leads needs from the organization, read once per transaction: nothing else
+/// changes it inside the transaction.
+struct Writing {
+    now: Timestamp,
+    default_status: StatusRef,
+    refs: HashMap<StatusId, StatusRef>,
+    expiries: HashMap<StatusId, Option<StatusExpiry>>,
+    sources: HashMap<SourceId, String>,
+    setup: Option<Arc<Setup>>,
+}
 
 /// Refuses rows whose external id a lead of their source has taken since the file was
 /// checked, naming the first such row's line.
@@ -36,60 +66,87 @@ async fn refuse_stored_external_ids(
             .iter()
             .any(|l| l.source_id == r.source_id && l.external_id == r.draft.external_id)
     }) {
-        Some(row) => Err(AppError::Conflict {
-            code: "already_exists",
-            message: format!(
-                "line {}: its external_id was stored meanwhile; nothing was imported",
-                row.line
-            ),
-        }),
+        Some(row) => Err(stored_meanwhile(row.line)),
         None => Ok(()),
     }
 }
+
+/// The refusal of a row whose external id a lead of its source took after the check.
+fn stored_meanwhile(line: u64) -> AppError {
+    AppError::Conflict {
+        code: "already_exists",
+        message: format!("line {line}: its external_id was stored meanwhile; nothing was imported"),
+    }
+}
+
 impl App {
-    /// Stores a checked file in one transaction. Refuses the whole file if any row has a
-    /// problem, unless `skip_invalid`. `progress` gets the running count of stored rows
-    /// after each chunk.
+    /// Stores a checked file in one transaction, reading `input` (the file `plan` was made
+    /// from) again from the start and checking each row again inside the transaction.
+    /// Refuses the whole file if any row has a problem, unless `skip_invalid`; refuses it if
+    /// it is not the file checked, or a row's external id was stored since. `progress` gets
+    /// the running count of stored rows after each chunk.
+    ///
+    /// Only a chunk of rows is held at a time. All of them go into ONE transaction rather
+    /// than one per chunk, so a refusal or a crash at any row leaves nothing of the file
+    /// stored: the cost is one long write transaction, which an import is anyway.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the file is read again here, so it comes in beside the plan made from it"
+    )]
     #[tracing::instrument(name = "commit_import", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn commit_import(
         &self,
         org: &Organization,
         plan: ImportPlan,
+        input: impl Read,
         skip_invalid: bool,
         unowned: Unowned,
         reason: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, AppError> {
         if !plan.problems.is_empty() && !skip_invalid {
-            let errors = plan
-                .problems
-                .iter()
-                .flat_map(|p| {
-                    p.problems.iter().map(move |f| {
-                        FieldError::new(format!("line {}: {}", p.line, f.field), f.message.clone())
-                    })
-                })
-                .collect();
-            return Err(AppError::Invalid(Invalid(errors)));
+            return Err(refusal(&plan.problems.first));
         }
-        let (imported, routed) = self
-            .insert_prepared(org, plan.rows, unowned, reason, progress)
-            .await?;
-        Ok(ImportReport {
-            imported,
-            routed,
-            skipped: plan.problems,
-            already_imported: plan.already_imported.len(),
-        })
+        let mut tx = self.store().write().await?;
+        let writing = self.writing(&mut tx, org, unowned).await?;
+        let mut file = CheckedFile::open(&mut tx, org, &plan.source, input, writing.now).await?;
+        let mut report = ImportReport::default();
+        while let Some(chunk) = file.next_chunk(&mut tx).await? {
+            let mut ready = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                match row {
+                    Checked::Ready(row) => ready.push(row),
+                    Checked::Refused(p) if skip_invalid => report.skipped.push(p),
+                    // The check passed every row; the file or the organization changed since
+                    // (a row edited, a status renamed, an agent deactivated).
+                    Checked::Refused(p) => return Err(refusal(&[p])),
+                    Checked::Stored { external_id, .. } if plan.stored.contains(&external_id) => {
+                        report.already_imported += 1;
+                    }
+                    Checked::Stored { line, .. } => return Err(stored_meanwhile(line)),
+                }
+            }
+            self.write_chunk(&mut tx, org, &writing, &ready, reason, &mut report.routed)
+                .await?;
+            report.imported += ready.len();
+            progress(u64::try_from(report.imported).unwrap_or(u64::MAX));
+        }
+        if file.fingerprint() != plan.fingerprint {
+            return Err(AppError::Conflict {
+                code: "file_changed",
+                message: "the file changed after it was checked; nothing was imported".into(),
+            });
+        }
+        tx.commit().await?;
+        self.timers_changed(true);
+        metrics::counter!("leadpool_leads_created_total")
+            .increment(u64::try_from(report.imported).unwrap_or(0));
+        Ok(report)
     }
 
     /// Stores prepared leads in one transaction, each with its `created` entry; those
     /// without an owner are routed or left in the queue as `unowned` says. Returns how many
     /// were stored and where the rules sent the unowned ones.
-    ///
-    /// Rows are written [`CHUNK`] at a time with the statements intake batches use: one
-    /// INSERT, one routing decision over the chunk in file order (each lead seeing where
-    /// the ones before it went), one write of the results and of the status timers.
     #[tracing::instrument(name = "insert_prepared", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn insert_prepared(
         &self,
@@ -99,8 +156,31 @@ impl App {
         reason: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(usize, Routed), AppError> {
-        let now = self.now();
         let mut tx = self.store().write().await?;
+        let writing = self.writing(&mut tx, org, unowned).await?;
+        let mut routed = Routed::default();
+        let mut done = 0u64;
+        for chunk in rows.chunks(CHUNK) {
+            refuse_stored_external_ids(&mut tx, org, chunk).await?;
+            self.write_chunk(&mut tx, org, &writing, chunk, reason, &mut routed)
+                .await?;
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        tx.commit().await?;
+        self.timers_changed(true);
+        metrics::counter!("leadpool_leads_created_total")
+            .increment(u64::try_from(rows.len()).unwrap_or(0));
+        Ok((rows.len(), routed))
+    }
+
+    /// Reads what writing leads into `org` needs.
+    async fn writing(
+        &self,
+        tx: &mut Tx,
+        org: &Organization,
+        unowned: Unowned,
+    ) -> Result<Writing, AppError> {
         let statuses = tx.statuses(org.id).await?;
         let default_status = statuses
             .iter()
@@ -112,86 +192,96 @@ impl App {
             refs.insert(s.id, s.to_ref());
             expiries.insert(s.id, tx.status_expiry(org.id, s.id).await?);
         }
-        let sources = source_names(&mut tx, org).await?;
-        // Read once: nothing else changes the routing setup inside this transaction.
+        let sources = source_names(tx, org).await?;
         let setup = match unowned {
-            Unowned::Route => Some(self.setup(&mut tx, org.id).await?),
+            Unowned::Route => Some(self.setup(tx, org.id).await?),
             Unowned::Queue => None,
         };
-        let n = rows.len();
-        let mut routed = Routed::default();
-        let mut done = 0u64;
-        for chunk in rows.chunks(CHUNK) {
-            refuse_stored_external_ids(&mut tx, org, chunk).await?;
-            let news: Vec<NewLead> = chunk
+        Ok(Writing {
+            now: self.now(),
+            default_status,
+            refs,
+            expiries,
+            sources,
+            setup,
+        })
+    }
+
+    /// Writes one chunk of prepared leads with the statements intake batches use: one
+    /// INSERT, one routing decision over the chunk in file order (each lead seeing where the
+    /// ones before it went), one write of the results and of the status timers.
+    async fn write_chunk(
+        &self,
+        tx: &mut Tx,
+        org: &Organization,
+        w: &Writing,
+        chunk: &[PreparedLead],
+        reason: &str,
+        routed: &mut Routed,
+    ) -> Result<(), AppError> {
+        let news: Vec<NewLead> = chunk
+            .iter()
+            .map(|row| {
+                row.draft.clone().create(
+                    org.id,
+                    row.source_id,
+                    row.status
+                        .and_then(|s| w.refs.get(&s).cloned())
+                        .unwrap_or_else(|| w.default_status.clone()),
+                    row.owner,
+                    row.team,
+                    Actor::System,
+                    Some(reason.to_owned()),
+                    row.created_at.unwrap_or(w.now),
+                )
+            })
+            .collect();
+        let created = tx
+            .insert_leads(&news)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { code, message } => AppError::Conflict {
+                    code,
+                    message: format!(
+                        "a row conflicts with a lead stored meanwhile: {message}; nothing was imported"
+                    ),
+                },
+                other => other,
+            })?;
+        let mut after: HashMap<LeadId, Lead> = HashMap::new();
+        if let Some(setup) = &w.setup {
+            let unowned: Vec<(&Lead, &str)> = created
                 .iter()
-                .map(|row| {
-                    row.draft.clone().create(
-                        org.id,
-                        row.source_id,
-                        row.status
-                            .and_then(|s| refs.get(&s).cloned())
-                            .unwrap_or_else(|| default_status.clone()),
-                        row.owner,
-                        row.team,
-                        Actor::System,
-                        Some(reason.to_owned()),
-                        row.created_at.unwrap_or(now),
-                    )
-                })
+                .filter(|l| l.owner == Owner::Queue)
+                .map(|l| (l, w.sources.get(&l.source_id).map_or("", String::as_str)))
                 .collect();
-            let created = tx
-                .insert_leads(&news)
-                .await
-                .map_err(|e| match AppError::from(e) {
-                    AppError::Conflict { code, message } => AppError::Conflict {
-                        code,
-                        message: format!(
-                            "a row conflicts with a lead stored meanwhile: {message}; nothing was imported"
-                        ),
-                    },
-                    other => other,
-                })?;
-            let mut after: HashMap<LeadId, Lead> = HashMap::new();
-            if let Some(setup) = &setup {
-                let unowned: Vec<(&Lead, &str)> = created
-                    .iter()
-                    .filter(|l| l.owner == Owner::Queue)
-                    .map(|l| (l, sources.get(&l.source_id).map_or("", String::as_str)))
-                    .collect();
-                if !unowned.is_empty() {
-                    (after, _) = self
-                        .route_new_leads(&mut tx, org.id, setup, &unowned, now)
-                        .await?;
-                    for lead in after.values() {
-                        routed.count(lead.owner);
-                    }
+            if !unowned.is_empty() {
+                (after, _) = self
+                    .route_new_leads(tx, org.id, setup, &unowned, w.now)
+                    .await?;
+                for lead in after.values() {
+                    routed.count(lead.owner);
                 }
             }
-            // Each timer counts from the row's own time, for the version routing left.
-            let timers: Vec<(&Lead, TimerChanges)> = created
-                .iter()
-                .zip(chunk)
-                .map(|(lead, row)| {
-                    let lead = after.get(&lead.id).unwrap_or(lead);
-                    let facts = TimerFacts {
-                        status_rule: expiries.get(&lead.status.id).and_then(Option::as_ref),
-                        ..TimerFacts::default()
-                    };
-                    let at = row.created_at.unwrap_or(now);
-                    (
-                        lead,
-                        timer_changes(None, lead, EventKind::Created, &facts, at),
-                    )
-                })
-                .collect();
-            write_timers(&mut tx, org.id, &timers, now).await?;
-            done += chunk.len() as u64;
-            progress(done);
         }
-        tx.commit().await?;
-        self.timers_changed(true);
-        metrics::counter!("leadpool_leads_created_total").increment(u64::try_from(n).unwrap_or(0));
-        Ok((n, routed))
+        // Each timer counts from the row's own time, for the version routing left.
+        let timers: Vec<(&Lead, TimerChanges)> = created
+            .iter()
+            .zip(chunk)
+            .map(|(lead, row)| {
+                let lead = after.get(&lead.id).unwrap_or(lead);
+                let facts = TimerFacts {
+                    status_rule: w.expiries.get(&lead.status.id).and_then(Option::as_ref),
+                    ..TimerFacts::default()
+                };
+                let at = row.created_at.unwrap_or(w.now);
+                (
+                    lead,
+                    timer_changes(None, lead, EventKind::Created, &facts, at),
+                )
+            })
+            .collect();
+        write_timers(tx, org.id, &timers, w.now).await?;
+        Ok(())
     }
 }

@@ -337,7 +337,7 @@ app_test! {
             let csv = csv.clone();
             async move {
                 let plan = app.app.prepare_import(&app.org, source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
-                app.app.commit_import(&app.org, plan, false, Unowned::Route, "expo list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"))
+                app.app.commit_import(&app.org, plan, csv.as_bytes(), false, Unowned::Route, "expo list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"))
             }
         };
         let report = import(&expo_source).await;
@@ -356,7 +356,7 @@ app_test! {
         // A file from a source no rule takes leaves its unowned leads in the queue, saying why.
         let csv = "name\nDee Moss\n".to_owned();
         let plan = app.app.prepare_import(&app.org, &web_source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
-        let report = app.app.commit_import(&app.org, plan, false, Unowned::Route, "web list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        let report = app.app.commit_import(&app.org, plan, csv.as_bytes(), false, Unowned::Route, "web list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((report.routed.to_queue, report.routed.total()), (1, 1), "{report:?}");
         let queue = app.get("/api/v1/queue", &app.admin.token).await.body;
         assert!(queue.to_string().contains("Dee Moss") && queue.to_string().contains("no rule"), "{queue}");
@@ -387,7 +387,7 @@ app_test! {
         }
         let plan_ = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
         let progress = std::sync::Mutex::new(Vec::new());
-        let report = app.app.commit_import(&app.org, plan_, false, Unowned::Route, "big list", &|done| {
+        let report = app.app.commit_import(&app.org, plan_, csv.as_bytes(), false, Unowned::Route, "big list", &|done| {
             if let Ok(mut p) = progress.lock() { p.push(done); }
         }).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((report.imported, report.routed.total()), (n, n), "{report:?}");
@@ -412,7 +412,7 @@ app_test! {
         let sent = app.http.post(format!("{}/api/v1/intake", app.base)).header("x-intake-key", &key)
             .json(&json!({ "name": "Late Two", "external_id": "late-2" })).send().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sent.status().as_u16(), 201);
-        let refused = app.app.commit_import(&app.org, plan_, false, Unowned::Route, "late list", &|_| {}).await;
+        let refused = app.app.commit_import(&app.org, plan_, csv.as_bytes(), false, Unowned::Route, "late list", &|_| {}).await;
         let message = refused.map(|r| format!("{r:?}")).unwrap_or_else(|e| e.to_string());
         assert!(message.contains("line 3") && message.contains("nothing was imported"), "{message}");
         let leads = app.get("/api/v1/leads?q=Late", &app.admin.token).await.body;
