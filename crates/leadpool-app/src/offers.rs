@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::distribute::{
     Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
 };
-use crate::load::{caps_of, read_loads, taker};
+use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::routing_settings::available_to;
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
@@ -98,7 +98,13 @@ impl App {
         };
         tx.lock_users(org, &[agent.id]).await?;
         let org_caps = tx.org_pool_settings(org).await?.caps;
-        let load = read_loads(&mut tx, org, &[(agent.id, caps_of(agent, org_caps))], false).await?;
+        let load = read_loads(
+            &mut tx,
+            org,
+            &[(agent.id, caps_of(agent, org_caps))],
+            Compared::Cap,
+        )
+        .await?;
         let taker = taker(
             agent,
             org_caps,

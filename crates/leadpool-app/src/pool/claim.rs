@@ -16,7 +16,7 @@ use leadpool_store::Tx;
 use leadpool_store::users::{User, UserFilter};
 
 use crate::group_commit::Batched;
-use crate::load::{caps_of, read_loads, taker};
+use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
 
@@ -114,7 +114,7 @@ impl App {
                 .collect();
             // Agents before leads: the order every cap-counting transaction locks in.
             tx.lock_users(org, &capped).await?;
-            let loads = read_loads(&mut tx, org, &agents, false).await?;
+            let loads = read_loads(&mut tx, org, &agents, Compared::Cap).await?;
             let mut wanted: Vec<LeadId> = here
                 .iter()
                 .flat_map(|&i| asks[i].ids.iter().copied())

@@ -526,3 +526,24 @@ app_test! {
         assert_eq!(owner(&three), leadpool_domain::Owner::Queue, "the new cap");
     }
 }
+
+app_test! {
+    async fn round_robin_tops_up_an_agent_under_their_minimum_first_and_says_so(app) {
+        let a = agents(&app, 3).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id, a[2].user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+        let min = app.patch(&format!("/api/v1/users/{}", a[2].user.id), &app.admin.token, json!({ "min_new_leads": 1 })).await;
+        assert_eq!(min.status.as_u16(), 200, "{}", min.body);
+        let (_, key) = app.source("Website").await;
+        let first = lead_in(&app, &key, "Ana Lima").await;
+        assert_eq!(first["owner"]["user_id"], a[2].user.id.get(), "the line starts with agent0, the minimum wins: {first}");
+        let why = app.get(&format!("/api/v1/leads/{}/routing", first["id"]), &app.admin.token).await;
+        let said = why.body["summary"].as_str().unwrap_or_default().to_owned();
+        assert!(said.contains("under their minimum: agent2 (0 of a minimum of 1 new leads)"), "{said}");
+        // At their minimum, agent2 waits their turn: the line goes on after them.
+        let second = lead_in(&app, &key, "Bo Reyes").await;
+        assert_eq!(second["owner"]["user_id"], a[0].user.id.get(), "{second}");
+        let why = app.get(&format!("/api/v1/leads/{}/routing", second["id"]), &app.admin.token).await;
+        assert!(why.body["trace"]["minimum"].is_null(), "{}", why.body);
+    }
+}
