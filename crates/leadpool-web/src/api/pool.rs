@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use leadpool_app::Member;
 use leadpool_app::models::Pool;
 use leadpool_app::models::{OrgPoolSettings, RejectReason};
-use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolInput, RejectInput};
+use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolChanges, PoolInput, RejectInput};
 use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_domain::pool::{Caps, ContactKind};
 use leadpool_domain::{LeadId, PoolId, TeamId, UserId};
@@ -319,7 +319,7 @@ pub struct PoolListDto {
     pub items: Vec<PoolDto>,
 }
 
-/// A pool's settings (every field; a PATCH replaces them all).
+/// A new pool's settings.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolBody {
@@ -345,6 +345,43 @@ impl From<PoolBody> for PoolInput {
             team_id: b.team_id.map(TeamId::new),
             blind: b.blind,
             reserve: b.reserve_seconds.map(Duration::from_secs),
+            calendar_id: b.calendar_id,
+            reject_cooldown: b.reject_cooldown_seconds.map(Duration::from_secs),
+        }
+    }
+}
+
+/// Changes to a pool's settings: each field given replaces that setting, the others stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolPatchBody {
+    /// A new name.
+    pub name: Option<String>,
+    /// Only this team's members see it; null: every agent with pool access.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    /// Hide phone and email until claimed.
+    pub blind: Option<bool>,
+    /// Reserve time after a claim, in seconds of open time; null: none.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<u64>)]
+    pub reserve_seconds: Option<Option<u64>>,
+    /// The calendar counting the reserve time; null: the organization's default.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub calendar_id: Option<Option<i64>>,
+    /// Cooldown after a rejection, in seconds.
+    pub reject_cooldown_seconds: Option<u64>,
+}
+
+impl From<PoolPatchBody> for PoolChanges {
+    fn from(b: PoolPatchBody) -> Self {
+        Self {
+            name: b.name,
+            team_id: b.team_id.map(|t| t.map(TeamId::new)),
+            blind: b.blind,
+            reserve: b.reserve_seconds.map(|r| r.map(Duration::from_secs)),
             calendar_id: b.calendar_id,
             reject_cooldown: b.reject_cooldown_seconds.map(Duration::from_secs),
         }
@@ -378,15 +415,16 @@ async fn create_pool(
     Ok((StatusCode::CREATED, axum::Json(pool.into())))
 }
 
-/// `PATCH /api/v1/pools/{id}`: replace a pool's settings (organization admins).
+/// `PATCH /api/v1/pools/{id}`: change the settings given, keep the others (organization
+/// admins).
 #[utoipa::path(patch, path = "/api/v1/pools/{id}", tag = "pool", params(("id" = i64, Path, description = "pool id")),
-    request_body = PoolBody, security(("bearer" = []), ("session" = [])),
+    request_body = PoolPatchBody, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = PoolDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_pool(
     State(s): State<AppState>,
     Auth(m): Auth,
     Path(id): Path<i64>,
-    Json(b): Json<PoolBody>,
+    Json(b): Json<PoolPatchBody>,
 ) -> Result<axum::Json<PoolDto>, ApiError> {
     let pool = s.app.update_pool(&m, PoolId::new(id), b.into()).await?;
     Ok(axum::Json(pool.into()))
