@@ -10,7 +10,7 @@ use leadpool_app::models::Pool;
 use leadpool_app::models::{OrgPoolSettings, RejectReason};
 use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolChanges, PoolInput, RejectInput};
 use leadpool_app::wording::{Asker, claim_refusal};
-use leadpool_domain::pool::{Caps, ContactKind};
+use leadpool_domain::pool::{CallOwnership, Caps, ContactKind};
 use leadpool_domain::{LeadId, PoolId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -441,6 +441,39 @@ pub struct PoolSettingsDto {
     pub min_new_leads: u32,
     /// Where rejected leads go; null: the default pool.
     pub reject_pool_id: Option<i64>,
+    /// Which reported calls make the agent on them the lead's owner (seed 002); absent:
+    /// outbound calls only.
+    #[serde(default)]
+    pub call_ownership: CallOwnershipDto,
+}
+
+/// Which reported calls make the agent on them the lead's owner, through the claim rules.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallOwnershipDto {
+    /// An outbound call on a pool lead the agent may see, a queue lead or one with no
+    /// personal owner (default true).
+    pub outbound: bool,
+    /// An answered inbound call (default false).
+    pub inbound: bool,
+    /// A call transferred to the agent by the agent holding the lead (default false).
+    pub transfer: bool,
+}
+
+impl Default for CallOwnershipDto {
+    fn default() -> Self {
+        CallOwnership::default().into()
+    }
+}
+
+impl From<CallOwnership> for CallOwnershipDto {
+    fn from(c: CallOwnership) -> Self {
+        Self {
+            outbound: c.outbound,
+            inbound: c.inbound,
+            transfer: c.transfer,
+        }
+    }
 }
 
 impl From<OrgPoolSettings> for PoolSettingsDto {
@@ -449,6 +482,7 @@ impl From<OrgPoolSettings> for PoolSettingsDto {
             max_new_leads: s.caps.max_new,
             min_new_leads: s.caps.min_new,
             reject_pool_id: s.reject_pool.map(|p| p.get()),
+            call_ownership: s.calls.into(),
         }
     }
 }
@@ -464,7 +498,8 @@ async fn get_settings(
     Ok(axum::Json(s.app.pool_settings(&m).await?.into()))
 }
 
-/// `PUT /api/v1/pool-settings`: replace the caps and rejection pool (organization admins).
+/// `PUT /api/v1/pool-settings`: replace the caps, rejection pool and ownership by call
+/// (organization admins).
 #[utoipa::path(put, path = "/api/v1/pool-settings", tag = "pool", request_body = PoolSettingsDto,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = PoolSettingsDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -479,6 +514,11 @@ async fn set_settings(
             min_new: b.min_new_leads,
         },
         reject_pool: b.reject_pool_id.map(PoolId::new),
+        calls: CallOwnership {
+            outbound: b.call_ownership.outbound,
+            inbound: b.call_ownership.inbound,
+            transfer: b.call_ownership.transfer,
+        },
     };
     Ok(axum::Json(
         s.app.set_pool_settings(&m, settings).await?.into(),
