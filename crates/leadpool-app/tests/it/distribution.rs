@@ -51,15 +51,7 @@ async fn lead(app: &TestApp, id: &Value) -> Value {
 }
 
 async fn kinds(app: &TestApp, id: &Value) -> Vec<String> {
-    app.get(&format!("/api/v1/leads/{id}/timeline"), &app.admin.token)
-        .await
-        .body["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    app.timeline_kinds(id.as_i64().expect("a lead id")).await
 }
 
 fn offered_to(lead: &Value) -> bool {
@@ -180,6 +172,13 @@ app_test! {
         let no_pin = app.post("/api/v1/calls", &a[1].token, json!({ "lead_id": lead_id, "direction": "outbound" })).await;
         assert_eq!(no_pin.status.as_u16(), 409);
         assert_eq!(no_pin.body["error"]["code"], "wrong_pin");
+        // Ownership by call takes no lead from an offer: only its offered agents do.
+        let outsider = app.user("outsider@acme.test", Role::Agent, &[]).await;
+        let not_offered = app.post("/api/v1/calls", &outsider.token, json!({ "lead_id": lead_id })).await;
+        assert_eq!(not_offered.status.as_u16(), 200, "{}", not_offered.body);
+        assert_eq!(not_offered.body["result"], "not_taken", "{}", not_offered.body);
+        assert_eq!(not_offered.body["kept"], "not_in_pool");
+        assert_eq!(not_offered.body["message"], "It is being offered to other agents; only they may take it");
         let won = app.post("/api/v1/calls", &app.admin.token, json!({ "agent_id": a[1].user.id.get(), "lead_id": lead_id, "direction": "inbound", "pin": pin })).await;
         assert_eq!(won.status.as_u16(), 200, "{}", won.body);
         assert_eq!(won.body["result"], "claimed");

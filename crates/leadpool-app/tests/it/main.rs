@@ -1,4 +1,5 @@
 //! Use cases against a real database: every test body runs on SQLite and on PostgreSQL.
 
+mod calls;
 mod distribution;
 mod timers;
