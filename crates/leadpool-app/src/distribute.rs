@@ -17,12 +17,14 @@ mod prepare;
 
 use std::collections::HashMap;
 
+use leadpool_domain::pool::Call;
 use leadpool_domain::routing::{Decision, History, OfferRefusal, Plan, Router};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, SourceId, Timestamp, UserId};
 use leadpool_store::Tx;
 use leadpool_store::offers::StoredOffer;
 use leadpool_store::routing::Reassignment;
 
+use crate::pool::ClaimResult;
 use crate::setup::Setup;
 use crate::{App, AppError};
 
@@ -95,24 +97,60 @@ pub struct CallInput {
     pub agent_id: Option<UserId>,
     /// The lead called.
     pub lead_id: Option<LeadId>,
-    /// `inbound` or `outbound`.
+    /// `outbound` (the default), `inbound` or `transfer`.
     pub direction: Option<String>,
+    /// For a transfer: the agent who passed the call on.
+    pub from_agent_id: Option<UserId>,
     /// The offer's PIN, when the agent dialled in with one.
     pub pin: Option<String>,
+}
+
+/// Why a reported call left the lead's owner as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallKept {
+    /// The agent on the call already holds the lead.
+    AlreadyTheirs,
+    /// The organization does not give leads to the agent on calls of this kind.
+    NotGiven(Call),
+    /// The claim rules refused the agent on the call (someone holds it, a cap, a cooldown…).
+    Refused(Box<ClaimResult>),
+    /// The user on the call is not an active agent, and only active agents take leads.
+    NotAnAgent,
+}
+
+impl CallKept {
+    /// The stable wire name.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::AlreadyTheirs => "already_owner",
+            Self::NotGiven(_) => "calls_do_not_assign",
+            Self::Refused(r) => r.code(),
+            Self::NotAnAgent => "not_an_active_agent",
+        }
+    }
 }
 
 /// What a reported call did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallOutcome {
-    /// It took the offered lead.
+    /// The agent on the call owns the lead now: they took the offer, or the call took the
+    /// lead as the organization's ownership by call says (and was logged as a contact).
     Claimed {
         /// The lead.
         lead: Box<Lead>,
     },
-    /// The lead was not on offer to the agent: the call was logged as a contact.
+    /// The owner stayed as it was; the call was logged as a contact.
     Logged {
         /// The lead.
         lead: Box<Lead>,
+        /// Why the owner stayed.
+        kept: CallKept,
+    },
+    /// Nothing was written: the owner stays, and whoever reported the call may not work
+    /// the lead, so no contact is logged on it.
+    NotTaken {
+        /// Why the owner stayed.
+        kept: CallKept,
     },
     /// It could not take the offered lead.
     Refused {

@@ -25,24 +25,35 @@ pub(crate) fn taker(user: &User, org_caps: Caps, load: Load) -> Taker {
     }
 }
 
+/// What a decision compares of agents' loads, and so what must be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compared {
+    /// The maximum only: claims, assignments and accepts.
+    Cap,
+    /// The maximum and the minimum: routing to whoever is next or to everyone at once.
+    Minimum,
+    /// The open leads and the time of the last lead too: load balancing.
+    Load,
+}
+
 /// The loads of these agents (each with their effective caps), in the caller's transaction;
 /// the caller locks the agents' rows first where other transactions may count them too.
 /// Counting leads is the dear part, so only what a decision compares is read: new leads
-/// only for agents with a maximum (or, when `balancing`, a minimum), and open leads and the
-/// last routed time only when `balancing`. Every agent asked for gets a load.
+/// only for agents with a maximum (or, when routing, a minimum), and open leads and the last
+/// routed time only for load balancing. Every agent asked for gets a load.
 pub(crate) async fn read_loads(
     tx: &mut Tx,
     org: OrgId,
     agents: &[(UserId, Caps)],
-    balancing: bool,
+    compared: Compared,
 ) -> Result<HashMap<UserId, Load>, AppError> {
     let counted: Vec<UserId> = agents
         .iter()
-        .filter(|(_, c)| c.max_new.is_some() || (balancing && c.min_new > 0))
+        .filter(|(_, c)| c.max_new.is_some() || (compared != Compared::Cap && c.min_new > 0))
         .map(|(u, _)| *u)
         .collect();
     let open_new = tx.open_new_counts(org, &counted).await?;
-    let stored = if balancing {
+    let stored = if compared == Compared::Load {
         let all: Vec<UserId> = agents.iter().map(|(u, _)| *u).collect();
         tx.loads(org, &all).await?
     } else {

@@ -5,7 +5,7 @@
 
 use leadpool_domain::Permission;
 use leadpool_domain::lead::{LeadDraft, LeadInput};
-use leadpool_domain::pool::ContactKind;
+use leadpool_domain::pool::{Call, ContactKind};
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
 use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
@@ -16,9 +16,10 @@ use leadpool_store::users::User;
 use serde_json::Value;
 
 use crate::distribute::{
-    Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
+    Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
 };
-use crate::load::{caps_of, read_loads, taker};
+use crate::load::{Compared, caps_of, read_loads, taker};
+use crate::pool::{ClaimAnswer, ClaimResult};
 use crate::routing_settings::available_to;
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
@@ -98,7 +99,13 @@ impl App {
         };
         tx.lock_users(org, &[agent.id]).await?;
         let org_caps = tx.org_pool_settings(org).await?.caps;
-        let load = read_loads(&mut tx, org, &[(agent.id, caps_of(agent, org_caps))], false).await?;
+        let load = read_loads(
+            &mut tx,
+            org,
+            &[(agent.id, caps_of(agent, org_caps))],
+            Compared::Cap,
+        )
+        .await?;
         let taker = taker(
             agent,
             org_caps,
@@ -202,22 +209,41 @@ impl App {
     }
 
     /// A phone system reports a call (`POST /calls`). A call by an offered agent takes the
-    /// offer (a broadcast needs the offer's PIN); any other call is logged as a contact.
-    /// Agents report their own calls; admins and ISAs any agent's in their scope.
+    /// offer (a broadcast needs the offer's PIN). Any other call makes the agent on it the
+    /// owner through the claim path when the organization's ownership by call gives leads
+    /// on calls of its kind (seed 002), logging it as a contact in the same transaction;
+    /// else it is logged as a contact when the reporter may work the lead. The outcome says
+    /// whether the owner changed and why not. Agents report their own calls; admins and
+    /// ISAs any agent's in their scope.
     #[tracing::instrument(name = "record_call", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn record_call(&self, m: &Member, input: CallInput) -> Result<CallOutcome, AppError> {
         let lead_id = input
             .lead_id
             .ok_or_else(|| AppError::invalid("lead_id", "the lead called is required"))?;
         let direction = input.direction.as_deref().unwrap_or("outbound");
-        if !matches!(direction, "inbound" | "outbound") {
-            return Err(AppError::invalid("direction", "`inbound` or `outbound`"));
-        }
+        let call = match (direction, input.from_agent_id) {
+            ("outbound", _) => Call::Outbound,
+            ("inbound", _) => Call::Inbound,
+            ("transfer", Some(from)) => Call::Transfer { from },
+            ("transfer", None) => {
+                return Err(AppError::invalid(
+                    "from_agent_id",
+                    "a transfer names the agent who passed the call on",
+                ));
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "direction",
+                    "`outbound`, `inbound` or `transfer`",
+                ));
+            }
+        };
         let agent_id = input.agent_id.unwrap_or(m.user.id);
         if agent_id != m.user.id {
             m.require(Permission::Staff("report other agents' calls"))?;
         }
-        // One read for the agent, the lead and whether they were offered it.
+        // One read for the agent, the lead, whether they were offered it and what the
+        // organization says calls do.
         let mut tx = self.store().read().await?;
         let agent = if agent_id == m.user.id {
             m.user.clone()
@@ -243,6 +269,7 @@ impl App {
                 .then_some(offer_id),
             _ => None,
         };
+        let ownership = tx.org_pool_settings(m.viewer.org).await?.calls;
         tx.commit().await?;
         if agent_id != m.user.id && !m.viewer.scope.covers(agent.teams.first().copied()) {
             return Err(AppError::Forbidden(format!(
@@ -264,12 +291,49 @@ impl App {
             );
         }
         let note = format!("{direction} call by {}", agent.name);
-        let lead = self
+        let kept = if lead.owner == (Owner::Agent { user_id: agent.id }) {
+            CallKept::AlreadyTheirs
+        } else if !ownership.gives(call) {
+            CallKept::NotGiven(call)
+        } else {
+            let on_call = if agent.id == m.user.id {
+                m.clone()
+            } else {
+                self.member(agent).await?
+            };
+            match self
+                .claim_by_call(&on_call, lead_id, call, Some(note.clone()))
+                .await
+            {
+                Ok(ClaimAnswer {
+                    result: ClaimResult::Claimed { lead },
+                    ..
+                }) => {
+                    return Ok(CallOutcome::Claimed {
+                        lead: Box::new(lead),
+                    });
+                }
+                Ok(refused) => CallKept::Refused(Box::new(refused.result)),
+                // The claim path's one refusal of a whole request: the user on the call is
+                // not an active agent. Their call is still worth its place on the timeline.
+                Err(AppError::Forbidden(_)) => CallKept::NotAnAgent,
+                Err(e) => return Err(e),
+            }
+        };
+        match self
             .log_contact(m, lead_id, ContactKind::Call, Some(note))
-            .await?;
-        Ok(CallOutcome::Logged {
-            lead: Box::new(lead),
-        })
+            .await
+        {
+            Ok(lead) => Ok(CallOutcome::Logged {
+                lead: Box::new(lead),
+                kept,
+            }),
+            // A lead the reporter may not work keeps no record of a call that changed nothing.
+            Err(AppError::Forbidden(_) | AppError::NotFound { .. }) => {
+                Ok(CallOutcome::NotTaken { kept })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// An admin stops a lead's offer; the lead goes to the manual assignment queue.

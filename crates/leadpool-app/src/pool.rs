@@ -137,6 +137,37 @@ pub struct PoolInput {
     pub reject_cooldown: Option<Duration>,
 }
 
+/// Changes to a pool's settings: each field given replaces that setting, the others stay.
+#[derive(Debug, Clone, Default)]
+pub struct PoolChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new team; `Some(None)`: every agent of the organization.
+    pub team_id: Option<Option<TeamId>>,
+    /// Hide phone and email until claimed, or not.
+    pub blind: Option<bool>,
+    /// A new reserve time; `Some(None)`: none.
+    pub reserve: Option<Option<Duration>>,
+    /// A new calendar; `Some(None)`: the organization's.
+    pub calendar_id: Option<Option<i64>>,
+    /// A new cooldown after a rejection.
+    pub reject_cooldown: Option<Duration>,
+}
+
+impl PoolChanges {
+    /// The settings `pool` has with these changes made.
+    fn applied_to(self, pool: &Pool) -> PoolInput {
+        PoolInput {
+            name: self.name.unwrap_or_else(|| pool.name.clone()),
+            team_id: self.team_id.unwrap_or(pool.team_id),
+            blind: self.blind.unwrap_or(pool.blind),
+            reserve: self.reserve.unwrap_or(pool.reserve),
+            calendar_id: self.calendar_id.unwrap_or(pool.calendar_id),
+            reject_cooldown: Some(self.reject_cooldown.unwrap_or(pool.reject_cooldown)),
+        }
+    }
+}
+
 fn bulk_ids(ids: &[LeadId]) -> Result<Vec<LeadId>, AppError> {
     if ids.is_empty() {
         return Err(AppError::invalid("lead_ids", "name at least one lead"));

@@ -3,8 +3,10 @@
 //! menu, the Queue page and the Offers page, so the same outcome never reads two ways.
 
 use leadpool_domain::UserId;
+use leadpool_domain::pool::Call;
 use leadpool_domain::routing::OfferRefusal;
 
+use crate::distribute::CallKept;
 use crate::pool::ClaimResult;
 
 /// Who asked for a bulk move, which decides how a refusal addresses them.
@@ -76,6 +78,30 @@ pub fn claim_refusal(result: &ClaimResult, asker: Asker<'_>) -> Option<(String, 
         ),
     };
     Some(refusal)
+}
+
+/// Why a reported call left the owner as it was, for people; a refusal of the claim path
+/// reads as the same refusal of a claim does (addressed to `asker`).
+pub fn call_kept(kept: &CallKept, asker: Asker<'_>) -> String {
+    match kept {
+        CallKept::AlreadyTheirs => "The agent on the call already holds this lead".to_owned(),
+        CallKept::NotGiven(call) => {
+            let on = match call {
+                Call::Outbound => "calling a lead",
+                Call::Inbound => "answering a lead's call",
+                Call::Transfer { .. } => "receiving a transferred call",
+            };
+            format!("The organization does not give leads to agents for {on}")
+        }
+        // A call finds a lead outside any pool only while it is offered to other agents.
+        CallKept::Refused(result) if matches!(**result, ClaimResult::NotInPool) => {
+            "It is being offered to other agents; only they may take it".to_owned()
+        }
+        CallKept::Refused(result) => claim_refusal(result, asker)
+            .map(|r| r.0)
+            .unwrap_or_else(|| "The owner did not change".to_owned()),
+        CallKept::NotAnAgent => "Only active agents are given leads by their calls".to_owned(),
+    }
 }
 
 /// What a refused answer to an offer tells the agent (naming who took the lead when someone
@@ -160,6 +186,20 @@ mod tests {
                 Some("ana")
             ),
             "ana took this lead first"
+        );
+    }
+
+    #[test]
+    fn a_call_that_changed_no_owner_says_why_as_a_claim_would() {
+        let lost = CallKept::Refused(Box::new(every_refusal()[0].clone()));
+        assert_eq!(
+            call_kept(&lost, Asker::Claimer(ME)),
+            "Already claimed by Ana Silva"
+        );
+        let off = CallKept::NotGiven(Call::Inbound);
+        assert_eq!(
+            call_kept(&off, Asker::Claimer(ME)),
+            "The organization does not give leads to agents for answering a lead's call"
         );
     }
 

@@ -181,15 +181,104 @@ pub fn claim(
     cooldown_until: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<Transition, Refusal> {
-    let pool_id = match lead.owner {
-        Owner::Pool { pool_id } if visible_pools.contains(&pool_id) => pool_id,
-        Owner::Pool { .. } => return Err(Refusal::NotVisible),
-        // Naming the winner is only fair to someone who could see the lead in a pool.
-        Owner::Agent { user_id } if lead.from_pool.is_some_and(|p| visible_pools.contains(&p)) => {
-            return Err(Refusal::AlreadyClaimed { by: user_id });
+    claim_as(lead, taker, visible_pools, cooldown_until, None, now)
+}
+
+/// A reported call, as ownership by call tells its kinds apart (seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "direction", rename_all = "snake_case")]
+pub enum Call {
+    /// The agent called the lead.
+    Outbound,
+    /// The agent answered the lead's call.
+    Inbound,
+    /// The agent received the lead's call from another agent.
+    Transfer {
+        /// Who passed the call on.
+        from: UserId,
+    },
+}
+
+impl Call {
+    /// How the timeline and answers name it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Outbound => "outbound",
+            Self::Inbound => "inbound",
+            Self::Transfer { .. } => "transfer",
         }
-        Owner::Agent { .. } => return Err(Refusal::NotVisible),
-        Owner::Queue | Owner::Offer { .. } => return Err(Refusal::NotInPool),
+    }
+}
+
+/// Which reported calls make the agent on them the lead's owner, per organization (seed 002:
+/// "the lead is called", "upon answering an inbound call or upon receiving a transfer").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CallOwnership {
+    /// An outbound call.
+    pub outbound: bool,
+    /// An answered inbound call.
+    pub inbound: bool,
+    /// A received transfer.
+    pub transfer: bool,
+}
+
+impl Default for CallOwnership {
+    /// Calling a lead takes it; answering or receiving a call only when the organization
+    /// turns that on.
+    fn default() -> Self {
+        Self {
+            outbound: true,
+            inbound: false,
+            transfer: false,
+        }
+    }
+}
+
+impl CallOwnership {
+    /// Whether a call of this kind may make the agent on it the owner.
+    pub const fn gives(self, call: Call) -> bool {
+        match call {
+            Call::Outbound => self.outbound,
+            Call::Inbound => self.inbound,
+            Call::Transfer { .. } => self.transfer,
+        }
+    }
+}
+
+/// Takes a lead for the agent on a call, through the rules of a claim: a pool lead as a
+/// claim would take it (visibility, cooldown, cap); a lead in the manual queue within the
+/// cap; a lead the transferring agent holds, within the cap. A lead someone else holds is
+/// refused naming them (the caller is on the phone with it, so they know the lead anyway);
+/// an offer is refused as a claim refuses it (only its offered agents take it, by its PIN).
+pub fn claim_by_call(
+    lead: &Lead,
+    taker: &Taker,
+    visible_pools: &[PoolId],
+    cooldown_until: Option<Timestamp>,
+    call: Call,
+    now: Timestamp,
+) -> Result<Transition, Refusal> {
+    claim_as(lead, taker, visible_pools, cooldown_until, Some(call), now)
+}
+
+/// The one decision behind a claim and a claim by `call`.
+fn claim_as(
+    lead: &Lead,
+    taker: &Taker,
+    visible_pools: &[PoolId],
+    cooldown_until: Option<Timestamp>,
+    call: Option<Call>,
+    now: Timestamp,
+) -> Result<Transition, Refusal> {
+    let from = match (lead.owner, call) {
+        (Owner::Queue, Some(_)) => "the manual queue".to_owned(),
+        (Owner::Agent { user_id }, Some(Call::Transfer { from }))
+            if user_id == from && from != taker.user =>
+        {
+            format!("user {from}")
+        }
+        (Owner::Agent { user_id }, Some(_)) => return Err(Refusal::AlreadyClaimed { by: user_id }),
+        _ => format!("pool {}", claimed_pool(lead, visible_pools)?),
     };
     if let Some(until) = cooldown_until.filter(|u| *u > now) {
         return Err(Refusal::CoolingDown { until });
@@ -197,6 +286,10 @@ pub fn claim(
     if let Some(max) = taker.over_cap(lead) {
         return Err(Refusal::OverCap { max });
     }
+    let reason = match call {
+        None => format!("claimed from {from}"),
+        Some(c) => format!("taken by a call ({}) from {from}", c.name()),
+    };
     Ok(lead.hand_over(
         Owner::Agent {
             user_id: taker.user,
@@ -206,10 +299,24 @@ pub fn claim(
         Actor::User {
             user_id: taker.user,
         },
-        Some(format!("claimed from pool {pool_id}")),
+        Some(reason),
         json!({}),
         now,
     ))
+}
+
+/// The pool a claim takes `lead` from, or why it may not.
+fn claimed_pool(lead: &Lead, visible_pools: &[PoolId]) -> Result<PoolId, Refusal> {
+    match lead.owner {
+        Owner::Pool { pool_id } if visible_pools.contains(&pool_id) => Ok(pool_id),
+        Owner::Pool { .. } => Err(Refusal::NotVisible),
+        // Naming the winner is only fair to someone who could see the lead in a pool.
+        Owner::Agent { user_id } if lead.from_pool.is_some_and(|p| visible_pools.contains(&p)) => {
+            Err(Refusal::AlreadyClaimed { by: user_id })
+        }
+        Owner::Agent { .. } => Err(Refusal::NotVisible),
+        Owner::Queue | Owner::Offer { .. } => Err(Refusal::NotInPool),
+    }
 }
 
 /// Why an agent may not reject a lead.

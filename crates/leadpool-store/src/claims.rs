@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use leadpool_domain::pool::Caps;
+use leadpool_domain::pool::{CallOwnership, Caps};
 use leadpool_domain::{LeadId, OrgId, PoolId, Timestamp, UserId};
 
 use crate::dialect::{for_update, locks_rows};
@@ -18,6 +18,8 @@ pub struct OrgPoolSettings {
     pub caps: Caps,
     /// Where rejected leads go; `None`: the default pool.
     pub reject_pool: Option<PoolId>,
+    /// Which reported calls make the agent on them the owner.
+    pub calls: CallOwnership,
 }
 
 /// One of the organization's reasons an agent picks when rejecting a lead.
@@ -34,6 +36,9 @@ struct SettingsRow {
     max_new_leads: Option<i64>,
     min_new_leads: i64,
     reject_pool_id: Option<i64>,
+    call_owns_outbound: bool,
+    call_owns_inbound: bool,
+    call_owns_transfer: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,10 +72,11 @@ struct Locked {
 }
 
 impl Tx {
-    /// The organization's caps and rejection pool.
+    /// The organization's caps, rejection pool and ownership by call.
     pub async fn org_pool_settings(&mut self, org: OrgId) -> Result<OrgPoolSettings, StoreError> {
         let q = Sql::new(
-            "SELECT max_new_leads, min_new_leads, reject_pool_id FROM organizations WHERE id = $1",
+            "SELECT max_new_leads, min_new_leads, reject_pool_id, call_owns_outbound, call_owns_inbound, \
+             call_owns_transfer FROM organizations WHERE id = $1",
         )
         .bind(org);
         let r: SettingsRow = self.fetch_one(&q).await?;
@@ -83,22 +89,31 @@ impl Tx {
                 min_new: count("organizations.min_new_leads")(r.min_new_leads)?,
             },
             reject_pool: r.reject_pool_id.map(PoolId::new),
+            calls: CallOwnership {
+                outbound: r.call_owns_outbound,
+                inbound: r.call_owns_inbound,
+                transfer: r.call_owns_transfer,
+            },
         })
     }
 
-    /// Changes the organization's caps and rejection pool.
+    /// Changes the organization's caps, rejection pool and ownership by call.
     pub async fn set_org_pool_settings(
         &mut self,
         org: OrgId,
         s: &OrgPoolSettings,
     ) -> Result<(), StoreError> {
         let q = Sql::new(
-            "UPDATE organizations SET max_new_leads = $2, min_new_leads = $3, reject_pool_id = $4 WHERE id = $1",
+            "UPDATE organizations SET max_new_leads = $2, min_new_leads = $3, reject_pool_id = $4, \
+             call_owns_outbound = $5, call_owns_inbound = $6, call_owns_transfer = $7 WHERE id = $1",
         )
         .bind(org)
         .bind(s.caps.max_new.map(i64::from))
         .bind(i64::from(s.caps.min_new))
-        .bind(s.reject_pool);
+        .bind(s.reject_pool)
+        .bind(s.calls.outbound)
+        .bind(s.calls.inbound)
+        .bind(s.calls.transfer);
         match self.execute(&q).await? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),

@@ -189,6 +189,25 @@ impl TestApp {
             .await
     }
 
+    /// A lead's timeline entries through the API, oldest first, as the admin reads them.
+    pub async fn timeline(&self, lead: i64) -> Vec<Value> {
+        self.get(&format!("/api/v1/leads/{lead}/timeline"), &self.admin.token)
+            .await
+            .body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The kinds of a lead's timeline entries, oldest first.
+    pub async fn timeline_kinds(&self, lead: i64) -> Vec<String> {
+        self.timeline(lead)
+            .await
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Creates a source through the API; returns its id and intake key.
     pub async fn source(&self, name: &str) -> (i64, String) {
         let a = self

@@ -16,7 +16,7 @@ use leadpool_domain::{Lead, OrgId, PoolId, Timestamp, UserId};
 use leadpool_store::users::UserFilter;
 use leadpool_store::{StoreError, Tx};
 
-use crate::load::{caps_of, read_loads};
+use crate::load::{Compared, caps_of, read_loads};
 use crate::setup::Setup;
 use crate::{App, AppError};
 
@@ -242,11 +242,16 @@ impl App {
         }
         let agents: Vec<(UserId, Caps)> =
             users.iter().map(|u| (u.id, caps_of(u, org_caps))).collect();
-        // Loads are compared only by load balancing.
-        let load_balanced = plans
+        // Loads are compared only by load balancing; minimums by every strategy that picks.
+        let compared = if plans
             .iter()
-            .any(|(_, p)| p.strategy == Strategy::LoadBalanced);
-        let mut loads = read_loads(tx, org, &agents, load_balanced).await?;
+            .any(|(_, p)| p.strategy == Strategy::LoadBalanced)
+        {
+            Compared::Load
+        } else {
+            Compared::Minimum
+        };
+        let mut loads = read_loads(tx, org, &agents, compared).await?;
         Ok(users
             .into_iter()
             .zip(agents)

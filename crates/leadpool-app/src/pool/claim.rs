@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use leadpool_domain::lead::Transition;
-use leadpool_domain::pool::{self as rules, Caps, Taker};
+use leadpool_domain::pool::{self as rules, Call, Caps, ContactKind, Taker};
 use leadpool_domain::timer::TimerFacts;
-use leadpool_domain::{Lead, LeadId, OrgId, PoolId, Timestamp, UserId};
+use leadpool_domain::{Actor, Lead, LeadId, OrgId, PoolId, Timestamp, UserId};
 use leadpool_store::Tx;
 use leadpool_store::users::{User, UserFilter};
 
 use crate::group_commit::Batched;
-use crate::load::{caps_of, read_loads, taker};
+use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
 
@@ -29,6 +29,10 @@ const MAX_BATCH_LEADS: usize = 2_000;
 pub(crate) struct ClaimRequest {
     member: Member,
     ids: Vec<LeadId>,
+    /// A claim made by a call (seed 002): it may also take a lead from the manual queue or
+    /// from the agent who transferred the call, starts no reserve time, and logs the call
+    /// as a contact with this note in the same transaction.
+    call: Option<(Call, Option<String>)>,
 }
 
 impl Batched for ClaimRequest {
@@ -67,8 +71,32 @@ impl App {
         let request = ClaimRequest {
             member: m.clone(),
             ids,
+            call: None,
         };
         self.inner.claims.submit(self, request).await
+    }
+
+    /// Makes the agent `m` on a call the owner of the lead through the claim path (one
+    /// winner, caps, visibility, cooldown), logging the call as a contact with `note` in the
+    /// same transaction when it does.
+    pub(crate) async fn claim_by_call(
+        &self,
+        m: &Member,
+        id: LeadId,
+        call: Call,
+        note: Option<String>,
+    ) -> Result<ClaimAnswer, AppError> {
+        let request = ClaimRequest {
+            member: m.clone(),
+            ids: vec![id],
+            call: Some((call, note)),
+        };
+        self.inner
+            .claims
+            .submit(self, request)
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal(format!("no answer for lead {id}")))
     }
 
     /// Decides and writes many agents' claims in one transaction. Each agent is read afresh
@@ -114,7 +142,7 @@ impl App {
                 .collect();
             // Agents before leads: the order every cap-counting transaction locks in.
             tx.lock_users(org, &capped).await?;
-            let loads = read_loads(&mut tx, org, &agents, false).await?;
+            let loads = read_loads(&mut tx, org, &agents, Compared::Cap).await?;
             let mut wanted: Vec<LeadId> = here
                 .iter()
                 .flat_map(|&i| asks[i].ids.iter().copied())
@@ -129,10 +157,9 @@ impl App {
                 .collect();
             let cooldowns = tx.cooldowns(&wanted, now).await?;
             let mut takers: HashMap<UserId, Taker> = HashMap::new();
-            let mut writes: Vec<(Lead, Transition)> = Vec::new();
-            let mut reserves: HashMap<LeadId, Timestamp> = HashMap::new();
+            let mut writes: Vec<Write> = Vec::new();
             for &i in &here {
-                let (m, asked) = (&asks[i].member, &asks[i].ids);
+                let (m, asked, call) = (&asks[i].member, &asks[i].ids, &asks[i].call);
                 let user = match users.get(&m.user.id) {
                     Some(u) if u.active && u.role.is_agent() => u,
                     _ => {
@@ -160,30 +187,53 @@ impl App {
                 });
                 let mut answers = Vec::with_capacity(asked.len());
                 for id in asked {
-                    let decided = leads.get_mut(id).map(|lead| {
-                        let cooldown = cooldowns.get(&(*id, user.id)).copied();
-                        (
-                            lead.owner.pool(),
-                            rules::claim(lead, t, &pools, cooldown, now).map(|tr| {
-                                t.took(lead, now);
-                                // Later claims in this batch see the lead as claimed.
-                                let before = std::mem::replace(lead, tr.lead.clone());
-                                writes.push((before, tr.clone()));
-                                tr.lead
-                            }),
-                        )
-                    });
+                    let Some(lead) = leads.get_mut(id) else {
+                        answers.push(ClaimAnswer {
+                            lead_id: *id,
+                            result: ClaimResult::NotVisible,
+                        });
+                        continue;
+                    };
+                    let cooldown = cooldowns.get(&(*id, user.id)).copied();
+                    let decided = match call {
+                        None => rules::claim(lead, t, &pools, cooldown, now),
+                        Some((c, _)) => rules::claim_by_call(lead, t, &pools, cooldown, *c, now),
+                    };
                     let result = match decided {
-                        None => ClaimResult::NotVisible,
-                        Some((_, Err(r))) => ClaimResult::refused(r),
-                        Some((from, Ok(lead))) => {
-                            if let Some(pool) = from
-                                && let Some(due) =
+                        Err(r) => ClaimResult::refused(r),
+                        Ok(tr) => {
+                            t.took(lead, now);
+                            // A call is itself the contact that would end a reserve time at once.
+                            let reserve_due = match (call, lead.owner.pool()) {
+                                (None, Some(pool)) => {
                                     state.reserve_due(&mut tx, org, pool, now).await?
-                            {
-                                reserves.insert(*id, due);
+                                }
+                                _ => None,
+                            };
+                            // Later claims in this batch see the lead as claimed.
+                            let before = std::mem::replace(lead, tr.lead.clone());
+                            writes.push(Write {
+                                before,
+                                t: tr,
+                                reserve_due,
+                            });
+                            if let Some((_, note)) = call {
+                                let actor = Actor::User { user_id: user.id };
+                                let logged = rules::log_contact(
+                                    lead,
+                                    ContactKind::Call,
+                                    note.clone(),
+                                    actor,
+                                    now,
+                                );
+                                let before = std::mem::replace(lead, logged.lead.clone());
+                                writes.push(Write {
+                                    before,
+                                    t: logged,
+                                    reserve_due: None,
+                                });
                             }
-                            ClaimResult::Claimed { lead }
+                            ClaimResult::Claimed { lead: lead.clone() }
                         }
                     };
                     answers.push(ClaimAnswer {
@@ -193,17 +243,9 @@ impl App {
                 }
                 out[i] = Ok(answers);
             }
-            let steps: Vec<Step> = writes
-                .iter()
-                .map(|(before, t)| Step {
-                    facts: TimerFacts {
-                        reserve_due: reserves.get(&t.lead.id).copied(),
-                        ..TimerFacts::default()
-                    },
-                    ..Step::plain(before, t)
-                })
-                .collect();
-            timer_set |= self.write_locked(&mut tx, org, &steps, now).await?;
+            for steps in in_rounds(&writes) {
+                timer_set |= self.write_locked(&mut tx, org, &steps, now).await?;
+            }
             self.name_winners(&mut tx, org, &mut out).await?;
         }
         tx.commit().await?;
@@ -246,4 +288,37 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// One change a batch of claims makes to a lead.
+struct Write {
+    /// The lead as the change found it.
+    before: Lead,
+    /// The change.
+    t: Transition,
+    /// When the reserve time the change starts ends.
+    reserve_due: Option<Timestamp>,
+}
+
+/// The batch's changes as rounds of distinct leads, each lead's changes in the order made:
+/// the batch statement writes one change per lead, and a lead changes twice when a call
+/// takes it (the claim, then the call as a contact) or a transfer passes it on.
+fn in_rounds(writes: &[Write]) -> Vec<Vec<Step<'_>>> {
+    let mut round_of: HashMap<LeadId, usize> = HashMap::new();
+    let mut rounds: Vec<Vec<Step<'_>>> = Vec::new();
+    for w in writes {
+        let round = round_of.entry(w.t.lead.id).or_default();
+        if rounds.len() == *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(Step {
+            facts: TimerFacts {
+                reserve_due: w.reserve_due,
+                ..TimerFacts::default()
+            },
+            ..Step::plain(&w.before, &w.t)
+        });
+        *round += 1;
+    }
+    rounds
 }

@@ -11,7 +11,7 @@ use leadpool_store::offers::NewEvent;
 use leadpool_store::{StoreError, Tx};
 
 use crate::leads::lead_to_work;
-use crate::load::{caps_of, read_loads, taker};
+use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
 
@@ -185,7 +185,7 @@ impl App {
         }
         let settings = tx.org_pool_settings(org).await?;
         let caps = caps_of(&user, settings.caps);
-        let load = read_loads(&mut tx, org, &[(agent, caps)], false).await?;
+        let load = read_loads(&mut tx, org, &[(agent, caps)], Compared::Cap).await?;
         let mut t = taker(
             &user,
             settings.caps,

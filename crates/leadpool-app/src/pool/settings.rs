@@ -12,7 +12,7 @@ use leadpool_store::{StoreError, Tx};
 
 use crate::{App, AppError, Member};
 
-use super::PoolInput;
+use super::{PoolChanges, PoolInput};
 
 /// Longest reserve time or cooldown a pool may set.
 const MAX_POOL_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -73,18 +73,22 @@ impl App {
         Ok(pool)
     }
 
-    /// Changes a pool's settings (organization admins). A new reserve time applies to claims
-    /// from now on.
+    /// Changes the pool settings given, keeping the others (organization admins). A new
+    /// reserve time applies to claims from now on.
     #[tracing::instrument(name = "update_pool", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_pool(
         &self,
         m: &Member,
         id: PoolId,
-        input: PoolInput,
+        changes: PoolChanges,
     ) -> Result<Pool, AppError> {
         m.require(Permission::OrgSetting("pools and their settings"))?;
-        let settings = pool_settings(input)?;
         let mut tx = self.store().write().await?;
+        let pool = tx
+            .pool(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("pool"))?;
+        let settings = pool_settings(changes.applied_to(&pool))?;
         self.check_pool_links(&mut tx, m.viewer.org, &settings)
             .await?;
         let pool = tx

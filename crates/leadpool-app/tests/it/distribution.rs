@@ -51,15 +51,7 @@ async fn lead(app: &TestApp, id: &Value) -> Value {
 }
 
 async fn kinds(app: &TestApp, id: &Value) -> Vec<String> {
-    app.get(&format!("/api/v1/leads/{id}/timeline"), &app.admin.token)
-        .await
-        .body["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    app.timeline_kinds(id.as_i64().expect("a lead id")).await
 }
 
 fn offered_to(lead: &Value) -> bool {
@@ -180,6 +172,13 @@ app_test! {
         let no_pin = app.post("/api/v1/calls", &a[1].token, json!({ "lead_id": lead_id, "direction": "outbound" })).await;
         assert_eq!(no_pin.status.as_u16(), 409);
         assert_eq!(no_pin.body["error"]["code"], "wrong_pin");
+        // Ownership by call takes no lead from an offer: only its offered agents do.
+        let outsider = app.user("outsider@acme.test", Role::Agent, &[]).await;
+        let not_offered = app.post("/api/v1/calls", &outsider.token, json!({ "lead_id": lead_id })).await;
+        assert_eq!(not_offered.status.as_u16(), 200, "{}", not_offered.body);
+        assert_eq!(not_offered.body["result"], "not_taken", "{}", not_offered.body);
+        assert_eq!(not_offered.body["kept"], "not_in_pool");
+        assert_eq!(not_offered.body["message"], "It is being offered to other agents; only they may take it");
         let won = app.post("/api/v1/calls", &app.admin.token, json!({ "agent_id": a[1].user.id.get(), "lead_id": lead_id, "direction": "inbound", "pin": pin })).await;
         assert_eq!(won.status.as_u16(), 200, "{}", won.body);
         assert_eq!(won.body["result"], "claimed");
@@ -524,5 +523,26 @@ app_test! {
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
         let three = other.intake(&key, send("Three")).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(owner(&three), leadpool_domain::Owner::Queue, "the new cap");
+    }
+}
+
+app_test! {
+    async fn round_robin_tops_up_an_agent_under_their_minimum_first_and_says_so(app) {
+        let a = agents(&app, 3).await;
+        let g = app.group("line", &[a[0].user.id, a[1].user.id, a[2].user.id]).await;
+        app.rule("web", Conditions::default(), plan(Strategy::RoundRobin, Some(g), None, Fallback::Queue)).await;
+        let min = app.patch(&format!("/api/v1/users/{}", a[2].user.id), &app.admin.token, json!({ "min_new_leads": 1 })).await;
+        assert_eq!(min.status.as_u16(), 200, "{}", min.body);
+        let (_, key) = app.source("Website").await;
+        let first = lead_in(&app, &key, "Ana Lima").await;
+        assert_eq!(first["owner"]["user_id"], a[2].user.id.get(), "the line starts with agent0, the minimum wins: {first}");
+        let why = app.get(&format!("/api/v1/leads/{}/routing", first["id"]), &app.admin.token).await;
+        let said = why.body["summary"].as_str().unwrap_or_default().to_owned();
+        assert!(said.contains("under their minimum: agent2 (0 of a minimum of 1 new leads)"), "{said}");
+        // At their minimum, agent2 waits their turn: the line goes on after them.
+        let second = lead_in(&app, &key, "Bo Reyes").await;
+        assert_eq!(second["owner"]["user_id"], a[0].user.id.get(), "{second}");
+        let why = app.get(&format!("/api/v1/leads/{}/routing", second["id"]), &app.admin.token).await;
+        assert!(why.body["trace"]["minimum"].is_null(), "{}", why.body);
     }
 }

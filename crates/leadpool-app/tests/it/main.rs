@@ -1,5 +1,6 @@
 //! Use cases against a real database: every test body runs on SQLite and on PostgreSQL.
 
+mod calls;
 mod distribution;
 mod import;
 mod timers;

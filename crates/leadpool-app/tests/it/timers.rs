@@ -63,15 +63,6 @@ async fn lead_in(app: &TestApp, status: StatusId) -> (i64, String) {
     (id, agent.token)
 }
 
-async fn timeline(app: &TestApp, id: i64) -> Vec<Value> {
-    app.get(&format!("/api/v1/leads/{id}/timeline"), &app.admin.token)
-        .await
-        .body["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 fn expiries(entries: &[Value]) -> usize {
     entries
         .iter()
@@ -106,7 +97,7 @@ app_test! {
         let lead = app.get(&format!("/api/v1/leads/{id}"), &app.admin.token).await.body;
         assert_eq!(lead["status"], "Recycled");
         assert_eq!(lead["owner"]["kind"], "pool");
-        let entries = timeline(&app, id).await;
+        let entries = app.timeline(id).await;
         assert_eq!(expiries(&entries), 1);
         let last = entries.last().cloned().unwrap_or_default();
         assert_eq!(last["kind"], "owner_changed");
@@ -137,7 +128,7 @@ app_test! {
         assert_eq!(pending(&app).await, 0, "leaving the status cancels its timer in the same transaction");
         app.clock.advance(20 * HOUR);
         assert_eq!(run(&scheduler).await, FireReport::default());
-        assert_eq!(expiries(&timeline(&app, second).await), 0);
+        assert_eq!(expiries(&app.timeline(second).await), 0);
     }
 }
 
@@ -154,11 +145,11 @@ app_test! {
         let t = lead.apply(&patch, Actor::System, None, app.app.now()).ok().flatten().unwrap_or_else(|| panic!("no change"));
         assert!(tx.update_lead(lead.version, &t).await.unwrap_or_else(|e| panic!("{e}")));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
-        let before = timeline(&app, id).await.len();
+        let before = app.timeline(id).await.len();
         app.clock.advance(2 * HOUR);
         let report = run(&Scheduler::new(app.app.clone(), "a")).await;
         assert_eq!(report, FireReport { fired: 0, stale: 1, lost: 0 });
-        assert_eq!(timeline(&app, id).await.len(), before, "a stale timer writes nothing to the timeline");
+        assert_eq!(app.timeline(id).await.len(), before, "a stale timer writes nothing to the timeline");
         assert_eq!(pending(&app).await, 0);
     }
 }
@@ -171,7 +162,7 @@ app_test! {
         let restarted = App::new(app.store().clone(), std::sync::Arc::new(app.clock.clone()), leadpool_app::Settings::default());
         app.clock.advance(30 * HOUR);
         assert_eq!(run(&Scheduler::new(restarted, "after-restart")).await.fired, 1);
-        assert_eq!(expiries(&timeline(&app, id).await), 1);
+        assert_eq!(expiries(&app.timeline(id).await), 1);
     }
 }
 
@@ -188,7 +179,7 @@ app_test! {
         app.clock.advance(Duration::from_secs(31));
         assert_eq!(run(&other).await.fired, 1, "after the lease runs out another instance fires it");
         assert_eq!(crashed.fire(&claimed[0]).await.unwrap_or_else(|e| panic!("{e}")), Fired::Lost);
-        assert_eq!(expiries(&timeline(&app, id).await), 1);
+        assert_eq!(expiries(&app.timeline(id).await), 1);
     }
 }
 
@@ -239,6 +230,6 @@ app_test! {
         assert_eq!(moved.body["results"][0]["result"], "moved", "{}", moved.body);
         app.clock.advance(11 * HOUR);
         assert_eq!(run(&Scheduler::new(app.app.clone(), "a")).await.fired, 1, "a new owner keeps the status, so its expiry");
-        assert_eq!(expiries(&timeline(&app, id).await), 1);
+        assert_eq!(expiries(&app.timeline(id).await), 1);
     }
 }

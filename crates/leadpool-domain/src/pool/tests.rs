@@ -419,3 +419,148 @@ fn reserve_time_counts_open_hours_when_the_pool_has_a_calendar() {
         reserve_due(None, claimed, Duration::from_secs(7200)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(wall, claimed.plus_millis(7_200_000));
 }
+
+#[test]
+fn a_call_takes_a_pool_or_queue_lead_and_a_transfer_takes_it_from_its_sender_only() {
+    let me = taker(7, None, 0);
+    let t = claim_by_call(&pooled(1), &me, &[POOL], None, Call::Outbound, at(5))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.lead.owner.agent(), Some(UserId::new(7)));
+    assert_eq!(t.entry.kind, EventKind::Claimed);
+    assert_eq!(
+        t.entry.reason.as_deref(),
+        Some("taken by a call (outbound) from pool 1")
+    );
+    let queued = lead_in(Owner::Queue, StatusCategory::New, 2);
+    assert!(claim_by_call(&queued, &me, &[], None, Call::Inbound, at(5)).is_ok());
+    assert_eq!(
+        claim(&queued, &me, &[POOL], None, at(5)).err(),
+        Some(Refusal::NotInPool),
+        "a claim from the list takes pool leads only"
+    );
+    assert_eq!(
+        claim_by_call(&pooled(3), &me, &[OTHER_POOL], None, Call::Outbound, at(5)).err(),
+        Some(Refusal::NotVisible)
+    );
+    let held_by = |u: i64| {
+        lead_in(
+            Owner::Agent {
+                user_id: UserId::new(u),
+            },
+            StatusCategory::Working,
+            4,
+        )
+    };
+    let from_a = Call::Transfer {
+        from: UserId::new(8),
+    };
+    let moved = claim_by_call(&held_by(8), &me, &[], None, from_a, at(5))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(moved.lead.owner.agent(), Some(UserId::new(7)));
+    assert_eq!(
+        claim_by_call(&held_by(9), &me, &[], None, from_a, at(5)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(9) }),
+        "a transfer from someone who does not hold the lead moves nothing"
+    );
+    assert_eq!(
+        claim_by_call(&held_by(8), &me, &[], None, Call::Outbound, at(5)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(8) }),
+        "the caller is told who holds a lead even outside any pool they see"
+    );
+    assert_eq!(
+        claim(&held_by(8), &me, &[], None, at(5)).err(),
+        Some(Refusal::NotVisible),
+        "a claim from the list names nobody outside the pools the claimer sees"
+    );
+    let capped = taker(7, Some(0), 0);
+    let new_held = lead_in(
+        Owner::Agent {
+            user_id: UserId::new(8),
+        },
+        StatusCategory::New,
+        5,
+    );
+    assert_eq!(
+        claim_by_call(&new_held, &capped, &[], None, from_a, at(5)).err(),
+        Some(Refusal::OverCap { max: 0 })
+    );
+    let offered = lead_in(
+        Owner::Offer {
+            offer_id: crate::ids::OfferId::new(3),
+        },
+        StatusCategory::New,
+        6,
+    );
+    assert_eq!(
+        claim_by_call(&offered, &me, &[POOL], None, Call::Outbound, at(5)).err(),
+        Some(Refusal::NotInPool)
+    );
+}
+
+#[test]
+fn each_kind_of_call_gives_ownership_only_when_the_organization_says_so() {
+    let transfer = Call::Transfer {
+        from: UserId::new(1),
+    };
+    let default = CallOwnership::default();
+    assert!(default.gives(Call::Outbound));
+    assert!(!default.gives(Call::Inbound));
+    assert!(!default.gives(transfer));
+    let all = CallOwnership {
+        outbound: false,
+        inbound: true,
+        transfer: true,
+    };
+    assert!(!all.gives(Call::Outbound));
+    assert!(all.gives(Call::Inbound) && all.gives(transfer));
+}
+
+proptest! {
+    /// Claims and calls of every kind on pool and queue leads, in any order, against a model
+    /// of who holds each lead: the first to take a lead wins it, only a transfer from its
+    /// holder passes it on, and everyone else on a call is told who holds it.
+    #[test]
+    fn calls_and_claims_racing_have_one_winner_per_lead(
+        attempts in proptest::collection::vec(
+            (0usize..5, 0usize..6, 0usize..4, 0usize..5),
+            1..60,
+        ),
+    ) {
+        let mut leads: Vec<Lead> = (0i64..6)
+            .map(|id| if id % 2 == 0 { pooled(id) } else { lead_in(Owner::Queue, StatusCategory::New, id) })
+            .collect();
+        let takers: Vec<Taker> = (0..5).map(|u| taker(u + 100, None, 0)).collect();
+        let mut holders: Vec<Option<UserId>> = vec![None; 6];
+        for (who, i, kind, from) in attempts {
+            let me = takers[who].user;
+            let call = match kind {
+                0 => None,
+                1 => Some(Call::Outbound),
+                2 => Some(Call::Inbound),
+                _ => Some(Call::Transfer { from: takers[from].user }),
+            };
+            let tried = match call {
+                None => claim(&leads[i], &takers[who], &[POOL], None, at(1)),
+                Some(c) => claim_by_call(&leads[i], &takers[who], &[POOL], None, c, at(1)),
+            };
+            let in_pool = i % 2 == 0;
+            let expected = match (holders[i], call) {
+                (None, None) if !in_pool => Err(Refusal::NotInPool),
+                (None, _) => Ok(me),
+                (Some(h), Some(Call::Transfer { from })) if from == h && h != me => Ok(me),
+                (Some(h), Some(_)) => Err(Refusal::AlreadyClaimed { by: h }),
+                (Some(h), None) if in_pool => Err(Refusal::AlreadyClaimed { by: h }),
+                // A claim names nobody to someone who never saw the lead in a pool.
+                (Some(_), None) => Err(Refusal::NotVisible),
+            };
+            prop_assert_eq!(tried.as_ref().map(|t| t.lead.owner.agent()).map_err(|r| *r), expected.map(Some));
+            if let Ok(t) = tried {
+                holders[i] = t.lead.owner.agent();
+                leads[i] = t.lead;
+            }
+        }
+        for (lead, holder) in leads.iter().zip(&holders) {
+            prop_assert_eq!(lead.owner.agent(), *holder);
+        }
+    }
+}

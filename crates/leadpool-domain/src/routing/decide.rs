@@ -173,6 +173,9 @@ pub struct Trace {
     pub excluded: Vec<Excluded>,
     /// How a tie between equally loaded members was broken.
     pub tie_break: Option<String>,
+    /// Who was served first for being under their minimum of new leads (seed 003).
+    #[serde(default)]
+    pub minimum: Option<String>,
     /// Where the round robin stood after this decision.
     pub pointer: Option<String>,
     /// When the response window closes.
@@ -193,6 +196,7 @@ impl Trace {
             eligible: Vec::new(),
             excluded: Vec::new(),
             tie_break: None,
+            minimum: None,
             pointer: None,
             deadline: None,
             fallback: None,
@@ -208,6 +212,10 @@ impl Trace {
             _ => "no rule matched".to_owned(),
         };
         let mut s = format!("{by}: {}", self.outcome);
+        if let Some(m) = &self.minimum {
+            s.push_str("; ");
+            s.push_str(m);
+        }
         if let Some(f) = &self.fallback {
             s.push_str(" (");
             s.push_str(f);
@@ -303,16 +311,12 @@ impl RouteInput<'_> {
     }
 }
 
-/// Load order for load balancing: members under their minimum first, then the fewest open
-/// leads for their weight, then the longest since their last lead, then line order.
+/// Load order for load balancing: the fewest open leads for their weight, then the longest
+/// since their last lead, then line order (those under their minimum were put first by
+/// [`under_minimum_first`]).
 fn load_order(a: (&Candidate, u32, usize), b: (&Candidate, u32, usize)) -> Ordering {
-    let under = |c: &Candidate| !c.caps.below_minimum(&c.load);
-    under(a.0)
-        .cmp(&under(b.0))
-        .then_with(|| {
-            (u64::from(a.0.load.open_leads) * u64::from(b.1))
-                .cmp(&(u64::from(b.0.load.open_leads) * u64::from(a.1)))
-        })
+    (u64::from(a.0.load.open_leads) * u64::from(b.1))
+        .cmp(&(u64::from(b.0.load.open_leads) * u64::from(a.1)))
         .then_with(|| match (a.0.load.last_lead_at, b.0.load.last_lead_at) {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Less,
@@ -392,6 +396,11 @@ pub fn decide(input: &RouteInput<'_>) -> Decision {
         return fall_back(input, trace, history, why);
     }
 
+    if !matches!(plan.strategy, Strategy::DirectAgent { .. }) {
+        let (first, why) = under_minimum_first(input, eligible);
+        eligible = first;
+        trace.minimum = why;
+    }
     let mut cursor = None;
     let picked: Vec<UserId> = match plan.strategy {
         Strategy::Broadcast => eligible.iter().map(|(u, _)| *u).collect(),
@@ -463,15 +472,43 @@ pub fn decide(input: &RouteInput<'_>) -> Decision {
     }
 }
 
+/// The eligible members every strategy that picks an agent chooses among: those under their
+/// minimum of new leads when there are any (seed 003: distribution tops them up first), else
+/// all; with the words the trace gives for it.
+fn under_minimum_first(
+    input: &RouteInput<'_>,
+    eligible: Vec<(UserId, u32)>,
+) -> (Vec<(UserId, u32)>, Option<String>) {
+    let (under, rest): (Vec<_>, Vec<_>) = eligible.into_iter().partition(|(u, _)| {
+        input
+            .candidate(*u)
+            .is_some_and(|c| c.caps.below_minimum(&c.load))
+    });
+    if under.is_empty() {
+        return (rest, None);
+    }
+    let names: Vec<String> = under
+        .iter()
+        .filter_map(|(u, _)| {
+            input.candidate(*u).map(|c| {
+                format!(
+                    "{} ({} of a minimum of {} new leads)",
+                    c.name, c.load.open_new, c.caps.min_new
+                )
+            })
+        })
+        .collect();
+    let why = format!(
+        "served first for being under their minimum: {}",
+        names.join(", ")
+    );
+    (under, Some(why))
+}
+
 fn tie_break(first: (&Candidate, u32, usize), second: (&Candidate, u32, usize)) -> String {
     let (a, b) = (first.0, second.0);
     let load = |c: &Candidate, w: u32| format!("{} open for weight {w}", c.load.open_leads);
-    if a.caps.below_minimum(&a.load) != b.caps.below_minimum(&b.load) {
-        format!(
-            "{} is under their minimum of {} new leads",
-            a.name, a.caps.min_new
-        )
-    } else if u64::from(a.load.open_leads) * u64::from(second.1)
+    if u64::from(a.load.open_leads) * u64::from(second.1)
         != u64::from(b.load.open_leads) * u64::from(first.1)
     {
         format!(

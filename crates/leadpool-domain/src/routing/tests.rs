@@ -282,7 +282,54 @@ fn load_balancing_serves_those_under_their_minimum_then_the_lightest_then_the_lo
     cands[0].load.open_leads = 9;
     let d = decide(&input(&lead, &p, &members, &cands, Cursor::default()));
     assert_eq!(picked(&d), [UserId::new(1)]);
-    assert!(d.trace.tie_break.is_some_and(|t| t.contains("minimum")));
+    assert_eq!(
+        d.trace.minimum.as_deref(),
+        Some("served first for being under their minimum: agent1 (0 of a minimum of 1 new leads)")
+    );
+    assert!(d.trace.summary().contains("under their minimum"));
+}
+
+#[test]
+fn round_robin_and_broadcast_top_up_agents_under_their_minimum_first() {
+    let lead = new_lead(serde_json::json!({}), &[]);
+    let mut cands: Vec<Candidate> = (1..=3).map(agent).collect();
+    cands[2].caps.min_new = 2;
+    cands[2].load.open_new = 1;
+    let members: Vec<(UserId, u32)> = (1..=3).map(|i| (UserId::new(i), 1)).collect();
+    // The line says agent1 is next; agent3 is under their minimum and goes first.
+    let rr = plan(Strategy::RoundRobin, Some(300));
+    let d = decide(&input(&lead, &rr, &members, &cands, Cursor::default()));
+    assert_eq!(picked(&d), [UserId::new(3)]);
+    assert!(
+        d.trace
+            .minimum
+            .as_deref()
+            .is_some_and(|m| m.contains("agent3 (1 of a minimum of 2 new leads)")),
+        "{:?}",
+        d.trace
+    );
+    let broadcast = plan(Strategy::Broadcast, Some(300));
+    let d = decide(&input(
+        &lead,
+        &broadcast,
+        &members,
+        &cands,
+        Cursor::default(),
+    ));
+    assert_eq!(picked(&d), [UserId::new(3)]);
+    // At their minimum, they are one of everyone again.
+    cands[2].load.open_new = 2;
+    let d = decide(&input(
+        &lead,
+        &broadcast,
+        &members,
+        &cands,
+        Cursor::default(),
+    ));
+    assert_eq!(picked(&d).len(), 3);
+    assert!(d.trace.minimum.is_none());
+    let d = decide(&input(&lead, &rr, &members, &cands, Cursor::default()));
+    assert_eq!(picked(&d), [UserId::new(1)]);
 }
 
 #[test]
@@ -679,6 +726,50 @@ proptest! {
         let free: Vec<u32> = cands.iter().filter(|c| c.caps.max_new.is_none()).map(|c| c.load.open_new).collect();
         if let (Some(lo), Some(hi)) = (free.iter().min(), free.iter().max()) {
             prop_assert!(hi - lo <= 1, "uncapped counts {free:?}");
+        }
+    }
+
+    /// Every strategy that picks among members picks only agents under their minimum while
+    /// any eligible one is, and anyone eligible otherwise; the trace names them.
+    #[test]
+    fn agents_under_their_minimum_are_served_first_by_every_strategy(
+        agents in prop::collection::vec((0u32..4, 0u32..4, any::<bool>()), 1..8),
+        strategy in 0u8..3,
+        seed_cursor in 0usize..8,
+    ) {
+        let lead = new_lead(serde_json::json!({}), &[]);
+        let strategy = match strategy {
+            0 => Strategy::RoundRobin,
+            1 => Strategy::Broadcast,
+            _ => Strategy::LoadBalanced,
+        };
+        let p = plan(strategy, Some(60));
+        let cands: Vec<Candidate> = agents
+            .iter()
+            .enumerate()
+            .map(|(i, (min, open_new, active))| {
+                let mut c = agent(i64::try_from(i).unwrap_or(0) + 1);
+                c.caps.min_new = *min;
+                c.load.open_new = *open_new;
+                c.active = *active;
+                c
+            })
+            .collect();
+        let members: Vec<(UserId, u32)> = cands.iter().map(|c| (c.user, 1)).collect();
+        let cursor = Cursor { last_index: seed_cursor, ..Cursor::default() };
+        let d = decide(&input(&lead, &p, &members, &cands, cursor));
+        let under = |c: &Candidate| c.active && c.load.open_new < c.caps.min_new;
+        let any_under = cands.iter().any(under);
+        let who = picked(&d);
+        prop_assert_eq!(who.is_empty(), !cands.iter().any(|c| c.active));
+        for u in &who {
+            let c = cands.iter().find(|c| c.user == *u);
+            prop_assert!(c.is_some_and(|c| c.active && (!any_under || under(c))), "{u:?}: {:?}", d.trace);
+        }
+        prop_assert_eq!(d.trace.minimum.is_some(), any_under);
+        if strategy == Strategy::Broadcast && any_under {
+            let expected: Vec<UserId> = cands.iter().filter(|c| under(c)).map(|c| c.user).collect();
+            prop_assert_eq!(who, expected);
         }
     }
 

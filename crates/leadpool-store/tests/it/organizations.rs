@@ -1,5 +1,7 @@
-//! Organizations: found by slug or id; a slug names one organization only.
+//! Organizations: found by slug or id; a slug names one organization only; their pool
+//! settings are their own.
 
+use leadpool_domain::pool::CallOwnership;
 use leadpool_testkit::both_backends;
 
 use crate::fixtures::{assert_conflict, assert_not_found, at, commit, read, write};
@@ -48,5 +50,25 @@ both_backends! {
 
         let mut tx = read(&db).await;
         assert_eq!(tx.orgs().await.expect("listed"), vec![acme]);
+    }
+}
+
+both_backends! {
+    async fn ownership_by_call_starts_with_outbound_calls_only_and_is_kept_per_organization(db) {
+        let mut tx = write(&db).await;
+        let acme = tx.insert_org("acme", "Acme Realty", at(0)).await.expect("acme is created");
+        let beta = tx.insert_org("beta", "Beta Motors", at(1)).await.expect("beta is created");
+        let mut settings = tx.org_pool_settings(acme.id).await.expect("acme's settings");
+        assert_eq!(settings.calls, CallOwnership::default());
+        settings.calls = CallOwnership { outbound: false, inbound: true, transfer: true };
+        tx.set_org_pool_settings(acme.id, &settings).await.expect("acme's settings are saved");
+        commit(tx).await;
+
+        let mut tx = read(&db).await;
+        let read_back = tx.org_pool_settings(acme.id).await.expect("acme's settings");
+        assert_eq!(read_back.calls, settings.calls);
+        assert_eq!(read_back.caps, settings.caps);
+        let other = tx.org_pool_settings(beta.id).await.expect("beta's settings");
+        assert_eq!(other.calls, CallOwnership::default(), "another organization's stay");
     }
 }

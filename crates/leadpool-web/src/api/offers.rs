@@ -6,10 +6,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::Member;
 use leadpool_app::distribute::{
-    Answer, CallInput, CallOutcome, DryRunInput, OfferAnswer, refusal_code,
+    Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, refusal_code,
 };
 use leadpool_app::models::OfferState;
-use leadpool_app::wording::offer_refusal;
+use leadpool_app::pool::ClaimResult;
+use leadpool_app::wording::{Asker, call_kept, offer_refusal};
 use leadpool_domain::routing::{OfferRefusal, Router};
 use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
 use serde::{Deserialize, Serialize};
@@ -204,27 +205,45 @@ async fn decline(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallBody {
-    /// The agent on the call; absent: the caller.
+    /// The agent on the call (for a transfer, the one who received it); absent: the caller.
     pub agent_id: Option<i64>,
     /// The lead.
     pub lead_id: i64,
-    /// `inbound` or `outbound` (default).
+    /// `outbound` (default), `inbound` (the agent answered the lead's call) or `transfer`
+    /// (the agent received the call from `from_agent_id`).
     pub direction: Option<String>,
+    /// For a transfer: the agent who passed the call on.
+    pub from_agent_id: Option<i64>,
     /// The offer's PIN, when the agent dialled in with one.
     pub pin: Option<String>,
 }
 
-/// What a call did.
+/// What a call did, and whether it changed the lead's owner.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallDto {
-    /// `claimed` (it took the offered lead) or `logged` (recorded as a contact).
+    /// `claimed` (the agent on the call owns the lead now), `logged` (recorded as a
+    /// contact, owner unchanged) or `not_taken` (nothing written, owner unchanged).
     pub result: &'static str,
-    /// The lead as it now is.
-    pub lead: LeadDto,
+    /// Whether the lead's owner changed.
+    pub owner_changed: bool,
+    /// Why the owner did not change: `already_owner`, `calls_do_not_assign`,
+    /// `not_an_active_agent`, or a claim's refusal (`already_claimed`, `over_cap`,
+    /// `not_visible`, `not_in_pool` (offered to other agents), `cooling_down`).
+    pub kept: Option<&'static str>,
+    /// For people: what happened, or why not.
+    pub message: String,
+    /// Who holds the lead (`already_claimed`).
+    pub owner_id: Option<i64>,
+    /// Their name (`already_claimed`).
+    pub owner_name: Option<String>,
+    /// The lead as it now is (`claimed`, `logged`).
+    pub lead: Option<LeadDto>,
 }
 
 /// `POST /api/v1/calls`: a call by an offered agent takes the offer (a broadcast needs the
-/// offer's PIN); any other call is logged on the lead's timeline.
+/// offer's PIN); any other call makes the agent on it the owner when the organization's
+/// ownership by call says so for its direction (through the claim rules), else it is logged
+/// on the lead's timeline. The answer says whether the owner changed and why not.
 #[utoipa::path(post, path = "/api/v1/calls", tag = "distribution", request_body = CallBody,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = CallDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -233,20 +252,45 @@ async fn call(
     Auth(m): Auth,
     Json(b): Json<CallBody>,
 ) -> Result<axum::Json<CallDto>, ApiError> {
+    let agent_id = b.agent_id.map(UserId::new);
     let input = CallInput {
-        agent_id: b.agent_id.map(UserId::new),
+        agent_id,
         lead_id: Some(LeadId::new(b.lead_id)),
         direction: b.direction,
+        from_agent_id: b.from_agent_id.map(UserId::new),
         pin: b.pin,
     };
-    let (result, lead) = match s.app.record_call(&m, input).await? {
-        CallOutcome::Claimed { lead } => ("claimed", lead),
-        CallOutcome::Logged { lead } => ("logged", lead),
+    // A refusal speaks to the agent when they report their own call; staff reporting an
+    // agent's call are answered as for a move (no override of a cap applies to a call).
+    let asker = match agent_id {
+        Some(a) if a != m.user.id => Asker::Mover,
+        _ => Asker::Claimer(m.user.id),
+    };
+    let (result, lead, kept) = match s.app.record_call(&m, input).await? {
+        CallOutcome::Claimed { lead } => ("claimed", Some(lead), None),
         CallOutcome::Refused { refusal, by_name } => return Err(refused(refusal, by_name)),
+        CallOutcome::Logged { lead, kept } => ("logged", Some(lead), Some(kept)),
+        CallOutcome::NotTaken { kept } => ("not_taken", None, Some(kept)),
+    };
+    let holder = match &kept {
+        Some(CallKept::Refused(r)) => match &**r {
+            ClaimResult::AlreadyClaimed { by, by_name } => Some((by.get(), by_name.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    let message = match &kept {
+        Some(k) => call_kept(k, asker),
+        None => "The agent on the call owns the lead now".to_owned(),
     };
     Ok(axum::Json(CallDto {
         result,
-        lead: LeadDto::for_member(*lead, &m),
+        owner_changed: kept.is_none(),
+        kept: kept.as_ref().map(CallKept::code),
+        message,
+        owner_id: holder.as_ref().map(|h| h.0),
+        owner_name: holder.map(|h| h.1),
+        lead: lead.map(|l| LeadDto::for_member(*l, &m)),
     }))
 }
 

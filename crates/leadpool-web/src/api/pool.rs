@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use leadpool_app::Member;
 use leadpool_app::models::Pool;
 use leadpool_app::models::{OrgPoolSettings, RejectReason};
-use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolInput, RejectInput};
+use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolChanges, PoolInput, RejectInput};
 use leadpool_app::wording::{Asker, claim_refusal};
-use leadpool_domain::pool::{Caps, ContactKind};
+use leadpool_domain::pool::{CallOwnership, Caps, ContactKind};
 use leadpool_domain::{LeadId, PoolId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -319,7 +319,7 @@ pub struct PoolListDto {
     pub items: Vec<PoolDto>,
 }
 
-/// A pool's settings (every field; a PATCH replaces them all).
+/// A new pool's settings.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolBody {
@@ -345,6 +345,43 @@ impl From<PoolBody> for PoolInput {
             team_id: b.team_id.map(TeamId::new),
             blind: b.blind,
             reserve: b.reserve_seconds.map(Duration::from_secs),
+            calendar_id: b.calendar_id,
+            reject_cooldown: b.reject_cooldown_seconds.map(Duration::from_secs),
+        }
+    }
+}
+
+/// Changes to a pool's settings: each field given replaces that setting, the others stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolPatchBody {
+    /// A new name.
+    pub name: Option<String>,
+    /// Only this team's members see it; null: every agent with pool access.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    /// Hide phone and email until claimed.
+    pub blind: Option<bool>,
+    /// Reserve time after a claim, in seconds of open time; null: none.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<u64>)]
+    pub reserve_seconds: Option<Option<u64>>,
+    /// The calendar counting the reserve time; null: the organization's default.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub calendar_id: Option<Option<i64>>,
+    /// Cooldown after a rejection, in seconds.
+    pub reject_cooldown_seconds: Option<u64>,
+}
+
+impl From<PoolPatchBody> for PoolChanges {
+    fn from(b: PoolPatchBody) -> Self {
+        Self {
+            name: b.name,
+            team_id: b.team_id.map(|t| t.map(TeamId::new)),
+            blind: b.blind,
+            reserve: b.reserve_seconds.map(|r| r.map(Duration::from_secs)),
             calendar_id: b.calendar_id,
             reject_cooldown: b.reject_cooldown_seconds.map(Duration::from_secs),
         }
@@ -378,15 +415,16 @@ async fn create_pool(
     Ok((StatusCode::CREATED, axum::Json(pool.into())))
 }
 
-/// `PATCH /api/v1/pools/{id}`: replace a pool's settings (organization admins).
+/// `PATCH /api/v1/pools/{id}`: change the settings given, keep the others (organization
+/// admins).
 #[utoipa::path(patch, path = "/api/v1/pools/{id}", tag = "pool", params(("id" = i64, Path, description = "pool id")),
-    request_body = PoolBody, security(("bearer" = []), ("session" = [])),
+    request_body = PoolPatchBody, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = PoolDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_pool(
     State(s): State<AppState>,
     Auth(m): Auth,
     Path(id): Path<i64>,
-    Json(b): Json<PoolBody>,
+    Json(b): Json<PoolPatchBody>,
 ) -> Result<axum::Json<PoolDto>, ApiError> {
     let pool = s.app.update_pool(&m, PoolId::new(id), b.into()).await?;
     Ok(axum::Json(pool.into()))
@@ -403,6 +441,39 @@ pub struct PoolSettingsDto {
     pub min_new_leads: u32,
     /// Where rejected leads go; null: the default pool.
     pub reject_pool_id: Option<i64>,
+    /// Which reported calls make the agent on them the lead's owner (seed 002); absent:
+    /// outbound calls only.
+    #[serde(default)]
+    pub call_ownership: CallOwnershipDto,
+}
+
+/// Which reported calls make the agent on them the lead's owner, through the claim rules.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallOwnershipDto {
+    /// An outbound call on a pool lead the agent may see, a queue lead or one with no
+    /// personal owner (default true).
+    pub outbound: bool,
+    /// An answered inbound call (default false).
+    pub inbound: bool,
+    /// A call transferred to the agent by the agent holding the lead (default false).
+    pub transfer: bool,
+}
+
+impl Default for CallOwnershipDto {
+    fn default() -> Self {
+        CallOwnership::default().into()
+    }
+}
+
+impl From<CallOwnership> for CallOwnershipDto {
+    fn from(c: CallOwnership) -> Self {
+        Self {
+            outbound: c.outbound,
+            inbound: c.inbound,
+            transfer: c.transfer,
+        }
+    }
 }
 
 impl From<OrgPoolSettings> for PoolSettingsDto {
@@ -411,6 +482,7 @@ impl From<OrgPoolSettings> for PoolSettingsDto {
             max_new_leads: s.caps.max_new,
             min_new_leads: s.caps.min_new,
             reject_pool_id: s.reject_pool.map(|p| p.get()),
+            call_ownership: s.calls.into(),
         }
     }
 }
@@ -426,7 +498,8 @@ async fn get_settings(
     Ok(axum::Json(s.app.pool_settings(&m).await?.into()))
 }
 
-/// `PUT /api/v1/pool-settings`: replace the caps and rejection pool (organization admins).
+/// `PUT /api/v1/pool-settings`: replace the caps, rejection pool and ownership by call
+/// (organization admins).
 #[utoipa::path(put, path = "/api/v1/pool-settings", tag = "pool", request_body = PoolSettingsDto,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = PoolSettingsDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -441,6 +514,11 @@ async fn set_settings(
             min_new: b.min_new_leads,
         },
         reject_pool: b.reject_pool_id.map(PoolId::new),
+        calls: CallOwnership {
+            outbound: b.call_ownership.outbound,
+            inbound: b.call_ownership.inbound,
+            transfer: b.call_ownership.transfer,
+        },
     };
     Ok(axum::Json(
         s.app.set_pool_settings(&m, settings).await?.into(),

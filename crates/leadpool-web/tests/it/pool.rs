@@ -325,3 +325,27 @@ app_test! {
         assert_eq!(lead.body["owner"]["kind"], "pool");
     }
 }
+
+app_test! {
+    async fn a_pool_patch_changes_only_the_fields_it_names(app) {
+        let made = app.post("/api/v1/pools", &app.admin.token, json!({ "name": "Hot", "blind": true, "reserve_seconds": 3600, "reject_cooldown_seconds": 60 })).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let path = format!("/api/v1/pools/{}", made.body["id"]);
+        let renamed = app.patch(&path, &app.admin.token, json!({ "name": "Warm" })).await;
+        assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+        assert_eq!(renamed.body["name"], "Warm");
+        assert_eq!(renamed.body["blind"], true, "an absent field keeps its setting");
+        assert_eq!(renamed.body["reserve_seconds"], 3600);
+        assert_eq!(renamed.body["reject_cooldown_seconds"], 60);
+        let cleared = app.patch(&path, &app.admin.token, json!({ "reserve_seconds": null, "blind": false })).await;
+        assert_eq!(cleared.body["reserve_seconds"], Value::Null, "null clears a setting");
+        assert_eq!(cleared.body["blind"], false);
+        assert_eq!(cleared.body["name"], "Warm");
+        let bad = app.patch(&path, &app.admin.token, json!({ "name": " " })).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        let unknown = app.patch(&path, &app.admin.token, json!({ "colour": "red" })).await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+        let missing = app.patch("/api/v1/pools/999999", &app.admin.token, json!({ "name": "X" })).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    }
+}

@@ -1,0 +1,6 @@
+-- Ownership by call (seed 002), per organization: which reported calls make the agent on
+-- them the lead's owner. An outbound call does by default ("the lead is called"); an
+-- answered inbound call and a received transfer only when the organization says so.
+ALTER TABLE organizations ADD COLUMN call_owns_outbound BOOLEAN NOT NULL DEFAULT 1;
+ALTER TABLE organizations ADD COLUMN call_owns_inbound BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE organizations ADD COLUMN call_owns_transfer BOOLEAN NOT NULL DEFAULT 0;
