@@ -529,6 +529,16 @@ impl Tx {
         })
     }
 
+    /// The ids one of [`probes`] finds.
+    async fn probe_ids(&mut self, probe: &Sql) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .fetch_all::<IdRow>(probe)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
+    }
+
     /// The leads every condition a lookup serves holds for, as a JSON array of ids, from
     /// those conditions that hold for at most [`SPARSE`] leads; `None` if none does.
     async fn intersection(
@@ -539,12 +549,7 @@ impl Tx {
     ) -> Result<Option<String>, StoreError> {
         let mut common: Option<std::collections::BTreeSet<i64>> = None;
         for probe in probes(self.backend(), org, visibility, filter, SPARSE) {
-            let ids: Vec<i64> = self
-                .fetch_all::<IdRow>(&probe)
-                .await?
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
+            let ids = self.probe_ids(&probe).await?;
             if ids.len() > SPARSE {
                 continue;
             }
@@ -595,12 +600,7 @@ impl Tx {
         sort: LeadSort,
     ) -> Result<Access, StoreError> {
         for probe in probes(self.backend(), org, visibility, filter, FEW) {
-            let ids: Vec<i64> = self
-                .fetch_all::<IdRow>(&probe)
-                .await?
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
+            let ids = self.probe_ids(&probe).await?;
             if ids.len() <= FEW {
                 return Ok(Access::Candidates(to_json(&ids)));
             }
