@@ -1,7 +1,9 @@
 // The lead pool in a real browser, as issue 4 tells it: agent A signs in, sets Lead pool =
 // yes, ticks two leads, Move → Claim, and sees them in their own list; agent B, in a second
 // browser context, no longer sees them in the pool; B's claim of a lead A already holds (from
-// a pool page B opened before A's claim) names A. Also: the list at a phone's 375px width.
+// a pool page B opened before A's claim) names A. Also: the list at a phone's 375px width,
+// and working a lead from its page (claim, a call that keeps it past its reserve time, a
+// status change, a losing call that names the winner).
 //
 // Plain node + playwright-core, no test framework: each step prints ok/not ok, the first
 // failure stops the run with a screenshot of every open page, and the exit status says how
@@ -278,6 +280,92 @@ async function main() {
       check(row.includes(" left") && row.includes("Accept"), `the offer should show the time left and Accept: ${row}`);
       await stillSamePage(ana);
       await shot(ana, "09-a-offer-arrived");
+    });
+
+    // Working a lead from its page. The Lead Pool now holds a lead for 3 s after a claim,
+    // so the server's own timers decide whether a claimed lead goes back.
+    const poolIds = async () => {
+      const pooled = await api("GET", "/leads?pool=yes");
+      return pooled.items.map((l) => l.id);
+    };
+    const pools = await api("GET", "/pools");
+    const lobby = pools.items.find((p) => p.is_default);
+    let called, uncalled, raced;
+
+    async function flash(page, text) {
+      await page.waitForFunction((t) => document.querySelector("#lead-flash")?.textContent.includes(t), text, { timeout: 10_000 });
+    }
+
+    await step("A claims a pool lead from its page and logs a call; after its reserve time it is still A's", async () => {
+      await api("PATCH", `/pools/${lobby.id}`, { reserve_seconds: 3 });
+      [called, uncalled, raced] = await poolIds();
+      for (const id of [called, uncalled]) {
+        await ana.goto(`${BASE}/leads/${id}`);
+        await ana.evaluate(() => (window.__noReload = true));
+        await ana.click("#work-claim");
+        await flash(ana, "Claimed: the lead is yours now.");
+        await stillSamePage(ana);
+      }
+      await ana.goto(`${BASE}/leads/${called}`);
+      await ana.evaluate(() => (window.__noReload = true));
+      await ana.check("#work-contact input[name=kind][value=call]");
+      await ana.fill("#work-note", "Left a voicemail, calling back at 5");
+      await ana.click("#work-contact button[type=submit]");
+      await flash(ana, "Call logged.");
+      check((await ana.textContent("ol.timeline")).includes("Left a voicemail, calling back at 5"), "the call is on the timeline");
+      await stillSamePage(ana);
+      await shot(ana, "10-a-called-from-lead-page");
+      // The uncalled lead's reserve time runs out on the server's clock; the called one's ended with the call.
+      const deadline = Date.now() + 15_000;
+      let back;
+      do {
+        await new Promise((r) => setTimeout(r, 500));
+        back = await api("GET", `/leads/${uncalled}`);
+      } while (back.owner.kind !== "pool" && Date.now() < deadline);
+      check(back.owner.kind === "pool", `the uncalled lead should be back in the pool: ${JSON.stringify(back.owner)}`);
+      const kept = await api("GET", `/leads/${called}`);
+      check(kept.owner.kind === "agent" && kept.owner.user_id !== null, `the called lead stays A's: ${JSON.stringify(kept.owner)}`);
+      await ana.reload();
+      check((await ana.textContent(".facts")).includes(ANA.name), "A's page still names A as the owner");
+    });
+
+    await step("A moves the lead to Working from its page", async () => {
+      await ana.evaluate(() => (window.__noReload = true));
+      const working = await ana.$eval("#work-status", (sel) => [...sel.options].find((o) => o.textContent === "Working")?.value);
+      check(working, "the status list offers Working");
+      await ana.selectOption("#work-status", working);
+      await ana.fill("#work-status-reason", "Wants a viewing");
+      await ana.click("#work-status-form button[type=submit]");
+      await flash(ana, "Status changed to Working.");
+      check((await ana.textContent(".facts")).includes("Working"), "the status shown is Working");
+      await stillSamePage(ana);
+      await shot(ana, "11-a-working");
+    });
+
+    await step("B's call on a pool lead A claimed first loses and names A", async () => {
+      await bruno.goto(`${BASE}/leads/${raced}`);
+      await bruno.evaluate(() => (window.__noReload = true));
+      check(await bruno.isVisible("#work-called"), "B is offered to log a call on the pool lead");
+      await ana.goto(`${BASE}/leads/${raced}`);
+      await ana.click("#work-claim");
+      await flash(ana, "Claimed: the lead is yours now.");
+      await bruno.fill("#work-call-note", "Tried them first");
+      await bruno.click("#work-called");
+      await flash(bruno, `Your call did not take this lead: Already claimed by ${ANA.name}.`);
+      check((await bruno.textContent("#lead")).includes("You can no longer see this lead"), "B is told the lead is gone");
+      await stillSamePage(bruno);
+      await shot(bruno, "12-b-call-lost-names-a");
+    });
+
+    await step("the lead page and its forms fit a 375px-wide phone screen", async () => {
+      const phone = await newPage(browser, "A (phone, lead)", { width: 375, height: 812 });
+      await signIn(phone, ANA);
+      await phone.goto(`${BASE}/leads/${called}`);
+      await phone.click("details.work-more summary");
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 0, `the lead page is ${overflow}px wider than the screen`);
+      await phone.screenshot({ path: join(ARTIFACTS, "13-phone-375-lead.png"), fullPage: true });
+      console.log(`  screenshot ${join(ARTIFACTS, "13-phone-375-lead.png")}`);
     });
 
     await step("no page logged an error", async () => {

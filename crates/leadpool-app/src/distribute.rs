@@ -103,6 +103,9 @@ pub struct CallInput {
     pub from_agent_id: Option<UserId>,
     /// The offer's PIN, when the agent dialled in with one.
     pub pin: Option<String>,
+    /// What was said, for the timeline (up to 1,000 characters); absent: the call's
+    /// direction and who was on it.
+    pub note: Option<String>,
 }
 
 /// Why a reported call left the lead's owner as it was.

@@ -19,7 +19,7 @@ use crate::distribute::{
     Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
 };
 use crate::load::{Compared, caps_of, read_loads, taker};
-use crate::pool::{ClaimAnswer, ClaimResult};
+use crate::pool::{ClaimAnswer, ClaimResult, reason_text};
 use crate::routing_settings::available_to;
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
@@ -238,6 +238,8 @@ impl App {
                 ));
             }
         };
+        // Checked before anything is written: the claim and the contact both carry it.
+        let said = reason_text("note", input.note)?;
         let agent_id = input.agent_id.unwrap_or(m.user.id);
         if agent_id != m.user.id {
             m.require(Permission::Staff("report other agents' calls"))?;
@@ -290,7 +292,7 @@ impl App {
                 },
             );
         }
-        let note = format!("{direction} call by {}", agent.name);
+        let note = said.unwrap_or_else(|| format!("{direction} call by {}", agent.name));
         let kept = if lead.owner == (Owner::Agent { user_id: agent.id }) {
             CallKept::AlreadyTheirs
         } else if !ownership.gives(call) {

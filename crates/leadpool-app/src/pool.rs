@@ -187,7 +187,7 @@ fn bulk_ids(ids: &[LeadId]) -> Result<Vec<LeadId>, AppError> {
     Ok(seen)
 }
 
-fn reason_text(field: &str, text: Option<String>) -> Result<Option<String>, AppError> {
+pub(crate) fn reason_text(field: &str, text: Option<String>) -> Result<Option<String>, AppError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > 1000 => {

@@ -216,6 +216,8 @@ pub struct CallBody {
     pub from_agent_id: Option<i64>,
     /// The offer's PIN, when the agent dialled in with one.
     pub pin: Option<String>,
+    /// What was said, for the lead's timeline (up to 1,000 characters).
+    pub note: Option<String>,
 }
 
 /// What a call did, and whether it changed the lead's owner.
@@ -259,6 +261,7 @@ async fn call(
         direction: b.direction,
         from_agent_id: b.from_agent_id.map(UserId::new),
         pin: b.pin,
+        note: b.note,
     };
     // A refusal speaks to the agent when they report their own call; staff reporting an
     // agent's call are answered as for a move (no override of a cap applies to a call).

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::Member;
 use leadpool_app::models::TimelineRecord;
-use leadpool_domain::{LeadId, Owner, SourceId};
+use leadpool_domain::{Lead, LeadId, Owner, SourceId};
 use serde_json::Value;
 
 use super::directory::Directory;
@@ -17,6 +17,7 @@ use super::filters::{FilterView, Filters, More};
 use super::moves::MovePanel;
 use super::session::Signed;
 use super::view::{Chrome, Row, when};
+use super::work::WorkPanel;
 use super::{render, render_page};
 use crate::AppState;
 
@@ -124,11 +125,24 @@ struct EntryView {
     changes: Vec<String>,
 }
 
+/// What the last form on a lead's page did, said above the lead.
+#[derive(Debug)]
+pub struct Flash {
+    /// It went through (else it was refused, and the text says why).
+    pub ok: bool,
+    /// What happened, for people.
+    pub text: String,
+}
+
+/// A lead's page: its details, what the viewer may do to it, why it is where it is, and
+/// its timeline.
 #[derive(Template)]
-#[template(path = "lead.html")]
-struct LeadPage {
+#[template(path = "lead.html", blocks = ["lead"])]
+pub struct LeadPage {
     chrome: Chrome,
+    flash: Option<Flash>,
     lead: LeadView,
+    work: WorkPanel,
     routing: super::routing::RoutingPanel,
     timeline: Vec<EntryView>,
 }
@@ -197,23 +211,24 @@ fn entry(r: &TimelineRecord, dir: &Directory) -> EntryView {
     }
 }
 
-/// `GET /leads/{id}`: a lead and its timeline, newest first.
-pub async fn detail(
-    State(s): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Result<Response, UiError> {
+/// The page of `lead` for the signed-in viewer, saying what the last form did.
+pub async fn lead_page(
+    s: &AppState,
+    signed: &Signed,
+    lead: &Lead,
+    flash: Option<Flash>,
+) -> Result<LeadPage, UiError> {
     let m = &signed.member;
-    // Not a number is no lead either: the same "not found" as a lead the viewer may not see.
-    let id = LeadId::new(id.parse().unwrap_or(-1));
-    let lead = s.app.get_lead(m, id).await?;
-    let mut timeline = s.app.lead_timeline(m, id).await?;
+    let mut timeline = s.app.lead_timeline(m, lead.id).await?;
     timeline.reverse();
     let dir = Directory::load(&s.app, m).await?;
-    let routing = super::routing::RoutingPanel::load(&s.app, m, &lead).await?;
-    let row = Row::new(&lead, &dir);
-    let view = LeadPage {
+    let routing = super::routing::RoutingPanel::load(&s.app, m, lead).await?;
+    let work = WorkPanel::load(&s.app, m, lead).await?;
+    let row = Row::new(lead, &dir);
+    Ok(LeadPage {
         routing,
+        work,
+        flash,
         chrome: Chrome::signed_in(row.name.clone(), m, &signed.csrf),
         lead: LeadView {
             name: row.name,
@@ -234,6 +249,18 @@ pub async fn detail(
             updated: when(lead.updated_at),
         },
         timeline: timeline.iter().map(|r| entry(r, &dir)).collect(),
-    };
-    render(StatusCode::OK, &view)
+    })
+}
+
+/// `GET /leads/{id}`: a lead, what the viewer may do to it, and its timeline, newest first.
+pub async fn detail(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    // Not a number is no lead either: the same "not found" as a lead the viewer may not see.
+    let id = LeadId::new(id.parse().unwrap_or(-1));
+    let lead = s.app.get_lead(&signed.member, id).await?;
+    let page = lead_page(&s, &signed, &lead, None).await?;
+    render(StatusCode::OK, &page)
 }

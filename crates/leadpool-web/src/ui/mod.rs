@@ -16,6 +16,7 @@ mod queue;
 mod routing;
 mod session;
 mod view;
+mod work;
 
 use askama::Template;
 use axum::Router;
@@ -38,6 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/rows", get(leads::more_rows))
         .route("/leads/move", post(moves::apply))
         .route("/leads/{id}", get(leads::detail))
+        .route("/leads/{id}/claim", post(work::claim))
+        .route("/leads/{id}/contact", post(work::contact))
+        .route("/leads/{id}/status", post(work::status))
+        .route("/leads/{id}/edit", post(work::edit))
+        .route("/leads/{id}/give-back", post(work::give_back))
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))
         .route("/leads/{id}/cancel-offer", post(routing::cancel_offer))
@@ -123,9 +129,18 @@ fn render(status: StatusCode, t: &impl Template) -> Result<Response, UiError> {
 
 /// Renders the fragment for htmx requests and the whole page otherwise.
 fn render_page(page: &impl Template, fragment: &impl Template) -> Result<Response, UiError> {
+    render_status(StatusCode::OK, page, fragment)
+}
+
+/// Renders, with `status`, the fragment for htmx requests and the whole page otherwise.
+fn render_status(
+    status: StatusCode,
+    page: &impl Template,
+    fragment: &impl Template,
+) -> Result<Response, UiError> {
     if Wants::current().fragment {
-        render(StatusCode::OK, fragment)
+        render(status, fragment)
     } else {
-        render(StatusCode::OK, page)
+        render(status, page)
     }
 }

@@ -44,11 +44,7 @@ impl MovePanel {
         let agent = m.user.role.is_agent();
         let staff = m.may(Permission::Staff("assign leads"));
         let reasons = if agent {
-            app.reject_reasons(m)
-                .await?
-                .into_iter()
-                .map(|r| Choice::new(r.id, r.label, false))
-                .collect()
+            reject_reasons(app, m).await?
         } else {
             Vec::new()
         };
@@ -81,6 +77,16 @@ impl MovePanel {
     pub fn any(&self) -> bool {
         self.claim || self.reject || self.assign || self.to_pool
     }
+}
+
+/// The organization's reasons for giving a lead back, as choices.
+pub async fn reject_reasons(app: &App, m: &Member) -> Result<Vec<Choice>, AppError> {
+    Ok(app
+        .reject_reasons(m)
+        .await?
+        .into_iter()
+        .map(|r| Choice::new(r.id, r.label, false))
+        .collect())
 }
 
 /// The Move form as posted: the action, the ticked leads and the action's own fields.

@@ -13,10 +13,10 @@ use reqwest::{Client, StatusCode, redirect};
 use serde_json::{Value, json};
 
 /// A browser's view of one answer.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Page {
@@ -28,7 +28,7 @@ impl Page {
     }
 
     /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = r#"name="csrf" value=""#;
         self.html
             .split_once(marker)
@@ -45,13 +45,13 @@ fn with_form(req: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::Re
 }
 
 /// A cookie-keeping client that does not follow redirects, so tests see them.
-struct Browser {
+pub(crate) struct Browser {
     http: Client,
     base: String,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         let http = Client::builder()
             .cookie_store(true)
             .redirect(redirect::Policy::none())
@@ -72,12 +72,12 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         Self::answer(self.http.get(format!("{}{path}", self.base))).await
     }
 
     /// An htmx request, as the filter panel and "Load more" send them.
-    async fn htmx_get(&self, path: &str) -> Page {
+    pub(crate) async fn htmx_get(&self, path: &str) -> Page {
         Self::answer(
             self.http
                 .get(format!("{}{path}", self.base))
@@ -87,7 +87,7 @@ impl Browser {
         .await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         Self::answer(with_form(
             self.http.post(format!("{}{path}", self.base)),
             form,
@@ -96,7 +96,7 @@ impl Browser {
     }
 
     /// An htmx form post, carrying the CSRF token as htmx does: in the header.
-    async fn htmx_post(&self, path: &str, csrf: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn htmx_post(&self, path: &str, csrf: &str, form: &[(&str, &str)]) -> Page {
         Self::answer(with_form(
             self.http
                 .post(format!("{}{path}", self.base))
@@ -108,7 +108,7 @@ impl Browser {
     }
 
     /// Signs in through the form and returns the list page's CSRF token.
-    async fn sign_in(&self, email: &str) -> String {
+    pub(crate) async fn sign_in(&self, email: &str) -> String {
         let res = self
             .post(
                 "/login",
@@ -120,11 +120,11 @@ impl Browser {
     }
 }
 
-async fn source(app: &TestApp) -> i64 {
+pub(crate) async fn source(app: &TestApp) -> i64 {
     app.source("Website").await.0
 }
 
-async fn lead(app: &TestApp, source: i64, assignee: Option<i64>, name: &str) -> i64 {
+pub(crate) async fn lead(app: &TestApp, source: i64, assignee: Option<i64>, name: &str) -> i64 {
     let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
     let a = app
         .post(
@@ -138,7 +138,7 @@ async fn lead(app: &TestApp, source: i64, assignee: Option<i64>, name: &str) -> 
 }
 
 /// Puts leads into the default pool through the admin's Move menu.
-async fn into_pool(app: &TestApp, ids: &[i64]) {
+pub(crate) async fn into_pool(app: &TestApp, ids: &[i64]) {
     let admin = Browser::new(app);
     let csrf = admin.sign_in("admin@acme.test").await;
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
