@@ -178,6 +178,10 @@ async function main() {
       await signIn(ana, ANA);
       await heading(ana, "My leads");
       check((await rowNames(ana)).length === 0, "A holds no leads yet");
+      const filtersFirst = await ana.evaluate(
+        () => !!(document.querySelector("#filters").compareDocumentPosition(document.querySelector("#results")) & Node.DOCUMENT_POSITION_FOLLOWING),
+      );
+      check(filtersFirst, "the filter panel comes before the rows in tab order");
       await showPool(ana, true);
       await heading(ana, "Lead pool");
       const rows = ana.locator("#rows tr[id^=lead-]");
@@ -249,6 +253,18 @@ async function main() {
       const filters = await phone.locator("aside.filters").boundingBox();
       const list = await phone.locator("section.list").boundingBox();
       check(filters && list && filters.y > list.y, "on a phone the filter panel sits under the list");
+      const box = await phone.locator("#rows input[name=id]").first().boundingBox();
+      check(box && box.width >= 24 && box.height >= 24, `a phone's checkboxes are at least 24px: ${JSON.stringify(box)}`);
+      // After a Move the row's pick cell is empty, and the card keeps its two columns.
+      const row = phone.locator("#rows tr[id^=lead-]").first();
+      const id = await row.getAttribute("id");
+      await row.locator("input[name=id]").check();
+      await phone.selectOption("#move-action", "claim");
+      await phone.click("#move button[type=submit]");
+      await phone.waitForFunction(() => document.querySelector("#flash .summary")?.textContent.includes("Claimed 1 of 1 lead."));
+      const pick = await phone.locator(`#${id} td.pick`).boundingBox();
+      const name = await phone.locator(`#${id} td.lead`).boundingBox();
+      check(pick && name && pick.width >= 24 && name.x >= pick.x + pick.width - 1, `the card lost its layout: pick ${JSON.stringify(pick)}, name ${JSON.stringify(name)}`);
       await phone.screenshot({ path: join(ARTIFACTS, "08-phone-375-pool.png") });
       console.log(`  screenshot ${join(ARTIFACTS, "08-phone-375-pool.png")}`);
     });

@@ -39,6 +39,8 @@
 
   document.addEventListener("htmx:after:swap", () => {
     dropLeavingRows();
+    // A filter change redraws the Move menu with the rows.
+    showMoveFields();
     // A fresh list starts with nothing selected.
     for (const all of document.querySelectorAll(".pick-all")) all.checked = false;
   });

@@ -441,7 +441,11 @@ pub fn decide(input: &RouteInput<'_>) -> Decision {
         Some(deadline) => {
             trace.deadline = Some(deadline);
             let names: Vec<String> = picked.iter().map(|u| input.name(*u)).collect();
-            trace.outcome = format!("offered to {} until {deadline}", names.join(", "));
+            trace.outcome = format!(
+                "offered to {} until {}",
+                names.join(", "),
+                deadline.to_minute_utc()
+            );
             for u in &picked {
                 history.attempts.push(Attempt {
                     user_id: *u,

@@ -4,13 +4,14 @@
 //! browser to sign in.
 
 use askama::Template;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leadpool_app::AppError;
 
 use super::Wants;
 use super::view::Chrome;
-use crate::error::{REQUEST_ID, status_of};
+use crate::error::{REQUEST_ID, not_found, status_of};
 
 /// Why a UI request did not get its page.
 #[derive(Debug)]
@@ -91,6 +92,27 @@ impl From<AppError> for UiError {
             ),
         };
         Self::new(status, title, message)
+    }
+}
+
+/// What no route answers: a browser asking for a page outside the API gets the same
+/// friendly page as a missing lead; the API and every other client the JSON error.
+pub async fn no_route(req: Request) -> Response {
+    let page = !req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    if page {
+        UiError::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no page at this address. Check the link, or start again from the lead list.",
+        )
+        .into_response()
+    } else {
+        not_found().await.into_response()
     }
 }
 

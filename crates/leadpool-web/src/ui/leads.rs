@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::Member;
 use leadpool_app::models::TimelineRecord;
-use leadpool_domain::{Lead, LeadId, Owner, SourceId};
+use leadpool_domain::{Lead, LeadId, Owner, Role, SourceId};
 use serde_json::Value;
 
 use super::directory::Directory;
@@ -71,16 +71,17 @@ pub async fn list(
 ) -> Result<Response, UiError> {
     let m = &signed.member;
     let Listed { filters, dir, rows } = listed(&s, m, query.as_deref()).await?;
-    let heading = match (filters.in_pool(), m.user.role.is_agent()) {
+    // An all-leads agent's list holds everyone's leads, not only theirs.
+    let heading = match (filters.in_pool(), m.user.role) {
         (true, _) => "Lead pool",
-        (false, true) => "My leads",
-        (false, false) => "Leads",
+        (false, Role::Agent) => "My leads",
+        (false, _) => "Leads",
     };
     let view = LeadsPage {
         chrome: Chrome::signed_in(heading, m, &signed.csrf),
         heading,
         filters: filters.view(&dir),
-        actions: MovePanel::load(&s.app, m, &dir).await?,
+        actions: MovePanel::load(&s.app, m, &dir, filters.in_pool()).await?,
         rows: rows.rows,
         more: rows.more,
         sources: rows.sources,

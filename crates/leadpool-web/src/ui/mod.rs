@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/queue/rows", get(queue::more_rows))
         .route("/queue/assign", post(queue::assign))
         .route("/assets/{file}", get(assets::serve))
+        // Here rather than on the whole router: a page's answer needs the UI's headers.
+        .fallback(error::no_route)
         .layer(middleware::from_fn(context))
 }
 

@@ -39,18 +39,24 @@ pub struct MovePanel {
 }
 
 impl MovePanel {
-    /// The menu for `m`.
-    pub async fn load(app: &App, m: &Member, dir: &Directory) -> Result<Self, AppError> {
+    /// The menu for `m` over a list of pool leads (`in_pool`) or of leads in no pool: an
+    /// agent claims only pool leads and gives back only leads outside a pool.
+    pub async fn load(
+        app: &App,
+        m: &Member,
+        dir: &Directory,
+        in_pool: bool,
+    ) -> Result<Self, AppError> {
         let agent = m.user.role.is_agent();
         let staff = m.may(Permission::Staff("assign leads"));
-        let reasons = if agent {
+        let reasons = if agent && !in_pool {
             reject_reasons(app, m).await?
         } else {
             Vec::new()
         };
         Ok(Self {
-            claim: agent,
-            reject: agent,
+            claim: agent && in_pool,
+            reject: agent && !in_pool,
             assign: staff,
             to_pool: staff,
             reasons,

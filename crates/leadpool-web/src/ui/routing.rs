@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadpool_app::offers::Explanation;
 use leadpool_app::{App, Member};
-use leadpool_domain::routing::Trace;
+use leadpool_domain::routing::{Router, Trace};
 use leadpool_domain::{Lead, LeadId, Owner, Permission, ReassignmentId};
 use serde::Deserialize;
 
@@ -38,8 +38,10 @@ pub struct Why {
     pub eligible: Vec<String>,
     /// Members left out, with why.
     pub excluded: Vec<(String, String)>,
-    /// When the response window closes(d).
+    /// When the response window closes, while the offer is open.
     pub deadline: Option<String>,
+    /// The offer this decision made is over (taken, declined by all, cancelled, expired).
+    pub ended: bool,
     /// Why the fallback was used.
     pub fallback: Option<String>,
 }
@@ -61,6 +63,7 @@ impl Why {
                 eligible: Vec::new(),
                 excluded: Vec::new(),
                 deadline: None,
+                ended: false,
                 fallback: None,
             };
         };
@@ -80,6 +83,7 @@ impl Why {
                 .map(|x| (x.name, x.why.to_string()))
                 .collect(),
             deadline: t.deadline.map(when),
+            ended: false,
             fallback: t.fallback,
         }
     }
@@ -92,6 +96,10 @@ pub struct RoutingPanel {
     pub lead_id: i64,
     /// The lead is on offer: it is locked until an agent takes it or the offer ends.
     pub on_offer: bool,
+    /// The offer comes from a reassignment group ("Re-assign in progress").
+    pub reassigning: bool,
+    /// The rule or reassignment group making the offer, by name.
+    pub offered_by: Option<String>,
     /// The last routing decision; `None` when the lead never went through routing.
     pub why: Option<Why>,
     /// The viewer may send the lead to a reassignment group (admins and ISAs).
@@ -105,9 +113,18 @@ pub struct RoutingPanel {
 impl RoutingPanel {
     /// The panel of `lead` for `m`.
     pub async fn load(app: &App, m: &Member, lead: &Lead) -> Result<Self, UiError> {
+        let offer = match lead.owner {
+            // Someone who may see the lead but not its offer still sees that it is on offer.
+            Owner::Offer { offer_id } => app.offer(m, offer_id).await.ok(),
+            _ => None,
+        };
         let on_offer = matches!(lead.owner, Owner::Offer { .. });
         let staff = m.may(Permission::Staff("send leads to a reassignment group"));
-        let why = app.routing_explanation(m, lead.id).await?.map(Why::new);
+        let mut why = app.routing_explanation(m, lead.id).await?.map(Why::new);
+        // A deadline of an offer that is over would read as if it still ran.
+        if let Some(w) = why.as_mut().filter(|_| !on_offer) {
+            w.ended = w.deadline.take().is_some();
+        }
         let groups = if staff {
             app.list_reassignment_groups(m)
                 .await?
@@ -120,6 +137,10 @@ impl RoutingPanel {
         Ok(Self {
             lead_id: lead.id.get(),
             on_offer,
+            reassigning: offer
+                .as_ref()
+                .is_some_and(|o| matches!(o.offer.router, Router::Reassignment { .. })),
+            offered_by: offer.map(|o| o.router_name),
             why,
             staff,
             groups,

@@ -63,7 +63,7 @@ impl Browser {
         }
     }
 
-    async fn answer(req: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn answer(req: reqwest::RequestBuilder) -> Page {
         let res = req.send().await.expect("send the browser's request");
         Page {
             status: res.status(),
@@ -297,7 +297,7 @@ app_test! {
         assert!(html.contains(r#"type="search" name="q""#) && html.contains(r#"type="date" name="from""#) && html.contains(r#"name="tags""#));
         assert!(html.contains("Carla Mendes") && html.contains("carla.mendes@example.com"));
         assert!(!html.contains("Bruno Costa"), "another agent's lead is not listed");
-        assert!(html.contains(r#"<option value="claim">Claim</option>"#) && html.contains(r#"<option value="reject">Reject</option>"#));
+        assert!(!html.contains(r#"<option value="claim">Claim</option>"#) && html.contains(r#"<option value="reject">Reject</option>"#));
         assert!(!html.contains("Assign to…"), "agents do not assign");
         assert!(html.contains(r#"hx-headers:inherited="{&#34;X-CSRF-Token&#34;"#), "htmx sends the token: {html}");
         assert!(page.header("content-security-policy").contains("script-src 'self'"));
@@ -322,12 +322,16 @@ app_test! {
         browser.sign_in("ana@acme.test").await;
         let searched = browser.htmx_get("/leads?pool=no&q=diego").await;
         assert_eq!(searched.status, StatusCode::OK);
-        assert!(!searched.html.contains("<html") && !searched.html.contains("<legend>"), "only the fragment: {}", searched.html);
+        assert!(!searched.html.contains("<html") && !searched.html.contains(r#"id="filters""#), "only the fragment: {}", searched.html);
+        assert!(searched.html.contains(r#"<option value="reject">Reject</option>"#) && !searched.html.contains(r#"value="claim""#),
+            "the Move menu comes with the rows, offering what applies outside the pool: {}", searched.html);
         assert!(searched.html.contains("Diego Alves") && !searched.html.contains("Carla Mendes"), "{}", searched.html);
         assert!(searched.headers.get_all("vary").iter().any(|v| v.to_str().unwrap_or_default().contains("HX-Request")));
         let pool = browser.htmx_get("/leads?pool=yes").await;
         assert!(pool.html.contains("<h1>Lead pool</h1>") && pool.html.contains("Pool Person"), "{}", pool.html);
         assert!(pool.html.contains(r#"<span class="badge">Lead Pool</span>"#), "the owner is the pool, by name: {}", pool.html);
+        assert!(pool.html.contains(r#"<option value="claim">Claim</option>"#) && !pool.html.contains(r#"value="reject""#),
+            "in the pool an agent claims; giving back applies to their own leads: {}", pool.html);
         assert!(!pool.html.contains("Diego Alves"));
         let restore = Browser::answer(
             browser.http.get(format!("{}/leads?pool=yes", app.base))
@@ -708,21 +712,23 @@ app_test! {
         let page = admin.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);
         let html = &page.html;
-        assert!(html.contains("<h1>Carla Mendes</h1>") && html.contains("Re-assign in progress"), "{html}");
+        assert!(html.contains("<h1>Carla Mendes</h1>") && html.contains("being offered to agents by web"), "{html}");
+        assert!(!html.contains("Re-assign in progress"), "a rule's offer is no reassignment: {html}");
         assert!(html.contains("<h2>Why here?</h2>") && html.contains("<p class=\"summary\">rule &#34;web&#34;: "), "{html}");
         assert!(html.contains("<dt>Could get it</dt><dd>bob</dd>") && html.contains("<li>ana: paused</li>"), "the excluded member and why: {html}");
         assert!(html.contains(&format!(r#"action="/leads/{lead}/cancel-offer""#)) && !html.contains("Send to a reassignment group"), "{html}");
         let isa = Browser::new(&app);
         isa.sign_in("isa@acme.test").await;
         let isa_page = isa.get(&path).await.html;
-        assert!(isa_page.contains("Re-assign in progress") && !isa_page.contains("Cancel offer"), "only admins cancel: {isa_page}");
+        assert!(isa_page.contains("being offered to agents by web") && !isa_page.contains("Cancel offer"), "only admins cancel: {isa_page}");
 
         let cancelled = admin.post(&format!("/leads/{lead}/cancel-offer"), &[("csrf", &csrf)]).await;
         assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.html);
         assert_eq!(cancelled.header("location"), path);
         assert_eq!(owner_of(&app, lead).await["kind"], "queue");
         let page = admin.get(&path).await.html;
-        assert!(!page.contains("Re-assign in progress") && page.contains(">Second look</option>"), "{page}");
+        assert!(!page.contains("being offered") && page.contains(">Second look</option>"), "{page}");
+        assert!(!page.contains("<dt>Answer by</dt>") && page.contains("Over: the timeline says"), "the cancelled offer's deadline is not shown as running: {page}");
         let group = page
             .split_once(r#"<select id="reassign-group" name="group"><option value=""#)
             .and_then(|(_, r)| r.split_once('"'))
@@ -747,5 +753,27 @@ app_test! {
         app.post(&format!("/api/v1/offers/{offer}/accept"), &bob.token, json!({})).await;
         let own = bob_browser.get(&format!("/leads/{bobs}/routing")).await.html;
         assert!(own.contains("<h2>Why here?</h2>") && !own.contains("Send to a reassignment group") && !own.contains("Cancel offer"), "agents read why, without the staff's actions: {own}");
+    }
+}
+
+app_test! {
+    async fn an_all_leads_agents_list_is_not_called_theirs_and_unknown_pages_are_friendly(app) {
+        app.user("all@acme.test", Role::AllLeadsAgent, &[]).await;
+        let browser = Browser::new(&app);
+        browser.sign_in("all@acme.test").await;
+        let list = browser.get("/leads").await;
+        assert!(list.html.contains("<h1>Leads</h1>"), "{}", list.html);
+
+        let html = Browser::answer(browser.http.get(format!("{}/settings", app.base)).header("accept", "text/html,application/xhtml+xml")).await;
+        assert_eq!(html.status, StatusCode::NOT_FOUND);
+        assert!(html.html.contains("<html") && html.html.contains("There is no page at this address"), "{}", html.html);
+        assert!(html.header("content-security-policy").contains("script-src 'self'"), "the page carries the UI's headers");
+        let api = Browser::answer(browser.http.get(format!("{}/api/v1/settings", app.base)).header("accept", "text/html")).await;
+        assert_eq!(api.status, StatusCode::NOT_FOUND);
+        let body: Value = serde_json::from_str(&api.html).expect("the API answers JSON");
+        assert_eq!(body["error"]["code"], "not_found");
+        let client = Browser::answer(browser.http.get(format!("{}/settings", app.base))).await;
+        assert_eq!(client.status, StatusCode::NOT_FOUND);
+        assert!(client.html.starts_with('{'), "a client not asking for HTML gets JSON: {}", client.html);
     }
 }
