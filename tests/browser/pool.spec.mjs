@@ -309,11 +309,22 @@ async function main() {
     let called, uncalled, raced;
 
     async function flash(page, text) {
-      await page.waitForFunction((t) => document.querySelector("#lead-flash")?.textContent.includes(t), text, { timeout: 10_000 });
+      await page.waitForFunction((t) => document.querySelector("#page-flash")?.textContent.includes(t), text, { timeout: 10_000 });
     }
 
     await step("A claims a pool lead from its page and logs a call; after its reserve time it is still A's", async () => {
-      await api("PATCH", `/pools/${lobby.id}`, { reserve_seconds: 3 });
+      // The admin sets the reserve time in Settings → Pools and caps.
+      await admin.goto(`${BASE}/settings/pools`);
+      await admin.evaluate(() => (window.__noReload = true));
+      await admin.click(`#pool-${lobby.id} summary`);
+      await admin.fill(`#pool-${lobby.id} input[name=reserve_amount]`, "3");
+      await admin.selectOption(`#pool-${lobby.id} select[name=reserve_unit]`, "seconds");
+      await admin.click(`#pool-${lobby.id} button[type=submit]`);
+      await flash(admin, `Pool “${lobby.name}” saved.`);
+      check((await admin.textContent(`#pool-${lobby.id}`)).includes("3 seconds"), "the pool row shows the new reserve time");
+      await stillSamePage(admin);
+      await shot(admin, "10a-admin-settings-pools");
+      check((await api("GET", "/pools")).items.find((p) => p.id === lobby.id).reserve_seconds === 3, "the API reads the new reserve time");
       [called, uncalled, raced] = await poolIds();
       for (const id of [called, uncalled]) {
         await ana.goto(`${BASE}/leads/${id}`);

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::directory::Directory;
 use super::error::UiError;
 use super::filters::{FilterView, Filters, More};
+use super::flash::Flash;
 use super::moves::MovePanel;
 use super::session::Signed;
 use super::view::{Chrome, Row, when};
@@ -124,15 +125,6 @@ struct EntryView {
     what: String,
     reason: Option<String>,
     changes: Vec<String>,
-}
-
-/// What the last form on a lead's page did, said above the lead.
-#[derive(Debug)]
-pub struct Flash {
-    /// It went through (else it was refused, and the text says why).
-    pub ok: bool,
-    /// What happened, for people.
-    pub text: String,
 }
 
 /// A lead's page: its details, what the viewer may do to it, why it is where it is, and

@@ -9,12 +9,14 @@ mod assets;
 mod directory;
 mod error;
 mod filters;
+mod flash;
 mod leads;
 mod moves;
 mod offers;
 mod queue;
 mod routing;
 mod session;
+mod settings;
 mod view;
 mod work;
 
@@ -53,6 +55,18 @@ pub fn routes() -> Router<AppState> {
         .route("/queue", get(queue::page))
         .route("/queue/rows", get(queue::more_rows))
         .route("/queue/assign", post(queue::assign))
+        .route("/settings", get(settings::hub))
+        .route(
+            "/settings/pools",
+            get(settings::pools_page).post(settings::create_pool),
+        )
+        .route("/settings/pools/{id}", post(settings::update_pool))
+        .route("/settings/pool-settings", post(settings::save_settings))
+        .route("/settings/reject-reasons", post(settings::add_reason))
+        .route(
+            "/settings/reject-reasons/{id}/remove",
+            post(settings::remove_reason),
+        )
         .route("/assets/{file}", get(assets::serve))
         // Here rather than on the whole router: a page's answer needs the UI's headers.
         .fallback(error::no_route)

@@ -14,6 +14,8 @@ pub struct Person {
     pub name: String,
     /// Their role, in words.
     pub role: &'static str,
+    /// They have settings to open (the navigation links them).
+    pub settings: bool,
 }
 
 /// What the layout needs on every page.
@@ -37,6 +39,7 @@ impl Chrome {
             person: Some(Person {
                 name: m.user.name.clone(),
                 role: role_label(m.user.role),
+                settings: super::settings::any_section(m),
             }),
             csrf: csrf.to_owned(),
             assets: assets::urls(),

@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::distribute::{CallInput, CallKept, CallOutcome};
 use leadpool_app::pool::{ClaimResult, RejectInput};
@@ -20,8 +19,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::UiError;
-use super::leads::{Flash, lead_page};
+use super::flash::{Flash, Said};
+use super::leads::lead_page;
 use super::moves::reject_reasons;
+use super::offers::NoFields;
 use super::render_status;
 use super::session::{Posted, Signed};
 use super::view::{Choice, Chrome};
@@ -185,57 +186,6 @@ impl EditView {
     }
 }
 
-/// What an action did: a line for the person, and the status of the answer.
-struct Said {
-    status: StatusCode,
-    flash: Flash,
-}
-
-impl Said {
-    fn done(text: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::OK,
-            flash: Flash {
-                ok: true,
-                text: text.into(),
-            },
-        }
-    }
-
-    fn refused(status: StatusCode, text: impl Into<String>) -> Self {
-        Self {
-            status,
-            flash: Flash {
-                ok: false,
-                text: text.into(),
-            },
-        }
-    }
-
-    /// A race lost or a rule that held: the answer to the action, as the Move menu and the
-    /// Offers page answer them (200, the row or the lead saying why).
-    fn lost(text: impl Into<String>) -> Self {
-        Self::refused(StatusCode::OK, text)
-    }
-
-    /// A refusal the person can act on is said on the lead; a server fault, a lapsed
-    /// session or a busy server is the error page's to show.
-    fn of(r: Result<String, AppError>) -> Result<Self, UiError> {
-        match r {
-            Ok(text) => Ok(Self::done(text)),
-            Err(e) => match UiError::from(e) {
-                UiError::Shown {
-                    status,
-                    message,
-                    internal: None,
-                    ..
-                } if status.is_client_error() => Ok(Self::refused(status, message)),
-                other => Err(other),
-            },
-        }
-    }
-}
-
 /// The lead a form was posted about, once it has been told what happened to it.
 #[derive(Template)]
 #[template(path = "lead_gone.html", blocks = ["lead"])]
@@ -277,15 +227,11 @@ fn optional(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// A form with nothing but its CSRF token.
-#[derive(Debug, Default, Deserialize)]
-pub struct Bare {}
-
 /// `POST /leads/{id}/claim`: an agent takes the pool lead whose page they are on.
 pub async fn claim(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Posted { signed, .. }: Posted<Bare>,
+    Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
     let id = lead_id(&id);
     let m = &signed.member;

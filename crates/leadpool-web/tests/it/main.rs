@@ -11,4 +11,5 @@ mod orgs;
 mod pool;
 mod pool_races;
 mod routing_settings;
+mod settings;
 mod ui;

@@ -764,15 +764,15 @@ app_test! {
         let list = browser.get("/leads").await;
         assert!(list.html.contains("<h1>Leads</h1>"), "{}", list.html);
 
-        let html = Browser::answer(browser.http.get(format!("{}/settings", app.base)).header("accept", "text/html,application/xhtml+xml")).await;
+        let html = Browser::answer(browser.http.get(format!("{}/admin", app.base)).header("accept", "text/html,application/xhtml+xml")).await;
         assert_eq!(html.status, StatusCode::NOT_FOUND);
         assert!(html.html.contains("<html") && html.html.contains("There is no page at this address"), "{}", html.html);
         assert!(html.header("content-security-policy").contains("script-src 'self'"), "the page carries the UI's headers");
-        let api = Browser::answer(browser.http.get(format!("{}/api/v1/settings", app.base)).header("accept", "text/html")).await;
+        let api = Browser::answer(browser.http.get(format!("{}/api/v1/admin", app.base)).header("accept", "text/html")).await;
         assert_eq!(api.status, StatusCode::NOT_FOUND);
         let body: Value = serde_json::from_str(&api.html).expect("the API answers JSON");
         assert_eq!(body["error"]["code"], "not_found");
-        let client = Browser::answer(browser.http.get(format!("{}/settings", app.base))).await;
+        let client = Browser::answer(browser.http.get(format!("{}/admin", app.base))).await;
         assert_eq!(client.status, StatusCode::NOT_FOUND);
         assert!(client.html.starts_with('{'), "a client not asking for HTML gets JSON: {}", client.html);
     }
