@@ -38,6 +38,8 @@ pub struct UserDto {
     pub role: &'static str,
     /// Only active users sign in and receive leads.
     pub active: bool,
+    /// Paused: routing passes them over until they resume.
+    pub paused: bool,
     /// The team whose subtree their rights reach; null: the whole organization.
     pub scope_team_id: Option<i64>,
     /// Teams they belong to.
@@ -63,6 +65,7 @@ impl From<User> for UserDto {
             name: u.name,
             role: u.role.as_str(),
             active: u.active,
+            paused: u.paused,
             scope_team_id: u.scope_team_id.map(|t| t.get()),
             team_ids: u.teams.iter().map(|t| t.get()).collect(),
             tags: u.tags,

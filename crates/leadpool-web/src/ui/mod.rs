@@ -62,6 +62,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/settings/pools/{id}", post(settings::update_pool))
         .route("/settings/pool-settings", post(settings::save_settings))
+        .route(
+            "/settings/people",
+            get(settings::people_page).post(settings::create_user),
+        )
+        .route("/settings/people/{id}", post(settings::update_user))
+        .route("/settings/teams", post(settings::create_team))
+        .route("/settings/teams/{id}", post(settings::update_team))
         .route("/settings/reject-reasons", post(settings::add_reason))
         .route(
             "/settings/reject-reasons/{id}/remove",

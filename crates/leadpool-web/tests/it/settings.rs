@@ -113,3 +113,68 @@ app_test! {
         assert!(again.html.contains("That reason was already removed."), "{}", again.html);
     }
 }
+
+async fn user_by_email(app: &TestApp, email: &str) -> Value {
+    app.get("/api/v1/users", &app.admin.token).await.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["email"] == email)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+app_test! {
+    async fn an_admin_builds_teams_and_adds_pauses_and_caps_people_from_the_page(app) {
+        let admin = Browser::new(&app);
+        let csrf = admin.sign_in("admin@acme.test").await;
+        let north = admin.htmx_post("/settings/teams", &csrf, &[("name", "North"), ("parent", "")]).await;
+        assert_eq!(north.status, StatusCode::OK, "{}", north.html);
+        assert!(north.html.contains("Team North added."), "{}", north.html);
+        let teams = app.get("/api/v1/teams", &app.admin.token).await.body;
+        let north_id = teams["items"].as_array().into_iter().flatten().find(|t| t["name"] == "North")
+            .and_then(|t| t["id"].as_i64()).expect("the team was added").to_string();
+        let east = admin.htmx_post("/settings/teams", &csrf, &[("name", "North East"), ("parent", north_id.as_str())]).await;
+        assert!(east.html.contains(r#"class="depth-1""#) && east.html.contains("— North East"), "the subteam sits under its parent: {}", east.html);
+        let cycle = admin.htmx_post(&format!("/settings/teams/{north_id}"), &csrf, &[("name", "North"), ("parent", north_id.as_str())]).await;
+        assert_eq!(cycle.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", cycle.html);
+
+        let added = admin.htmx_post("/settings/people", &csrf, &[
+            ("email", "nora@acme.test"), ("name", "Nora Lima"), ("role", "agent"), ("team", north_id.as_str()),
+            ("scope", ""), ("tags", "spanish, condos"), ("password", "a-long-password"),
+        ]).await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.html);
+        assert!(added.html.contains("Nora Lima added as Agent."), "{}", added.html);
+        let nora = user_by_email(&app, "nora@acme.test").await;
+        assert_eq!(nora["tags"], serde_json::json!(["condos", "spanish"]), "{nora}");
+        let dup = admin.htmx_post("/settings/people", &csrf, &[("email", "nora@acme.test"), ("name", "Nora Again"), ("role", "agent")]).await;
+        assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.html);
+
+        let id = nora["id"].as_i64().expect("a user id");
+        let edit = |max: &'static str, min: &'static str, paused: bool| {
+            let mut f = vec![("name", "Nora Lima"), ("role", "agent"), ("team", "NORTH"), ("scope", ""), ("active", "yes"),
+                ("pool_access", "yes"), ("max_new", max), ("min_new", min), ("tags", "spanish")];
+            if paused { f.push(("paused", "yes")); }
+            f
+        };
+        let mut bad = edit("3", "5", false);
+        bad.retain(|(k, _)| *k != "team");
+        let refused = admin.htmx_post(&format!("/settings/people/{id}"), &csrf, &bad).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
+        assert!(refused.html.contains("the minimum (5) cannot be above the maximum (3)"), "{}", refused.html);
+        let unread = admin.htmx_post(&format!("/settings/people/{id}"), &csrf, &edit("3", "1", true)).await;
+        assert_eq!(unread.status, StatusCode::UNPROCESSABLE_ENTITY, "a team that is no number: {}", unread.html);
+        let mut good = edit("3", "1", true);
+        good.retain(|(k, _)| *k != "team");
+        let saved = admin.htmx_post(&format!("/settings/people/{id}"), &csrf, &good).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.html);
+        assert!(saved.html.contains("Nora Lima saved.") && saved.html.contains(r#"<span class="tag">paused</span>"#), "{}", saved.html);
+        let nora = user_by_email(&app, "nora@acme.test").await;
+        assert_eq!((nora["paused"].clone(), nora["max_new_leads"].clone(), nora["min_new_leads"].clone(), nora["team_ids"].clone()),
+            (Value::Bool(true), Value::from(3), Value::from(1), serde_json::json!([])), "{nora}");
+
+        let nora_browser = Browser::new(&app);
+        let signed = nora_browser.post("/login", &[("email", "nora@acme.test"), ("password", "a-long-password")]).await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER, "the new user signs in with the password set: {}", signed.html);
+    }
+}

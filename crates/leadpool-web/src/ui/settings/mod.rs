@@ -4,6 +4,7 @@
 //! in place (htmx swaps `#settings`) with a line saying what happened, as the lead page
 //! does; every rule stays the app's, the pages only offer what the viewer may change.
 
+mod people;
 mod pools;
 
 use std::time::Duration;
@@ -15,11 +16,13 @@ use leadpool_app::{AppError, Member};
 use leadpool_domain::Permission;
 
 use super::error::UiError;
-use super::flash::Said;
+use super::flash::{Flash, Said};
 use super::render;
 use super::session::Signed;
 use super::view::{Choice, Chrome};
+use crate::AppState;
 
+pub use people::{create_team, create_user, page as people_page, update_team, update_user};
 pub use pools::{
     add_reason, create_pool, page as pools_page, remove_reason, save_settings, update_pool,
 };
@@ -38,6 +41,14 @@ pub struct Section {
 /// The sections `m` may open.
 fn sections(m: &Member) -> Vec<Section> {
     let mut out = Vec::new();
+    if people::may_open(m) {
+        out.push(Section {
+            href: "/settings/people",
+            title: "People",
+            about: "Users with their role, teams, reach, pause, pool access and caps; the \
+                    teams as a tree.",
+        });
+    }
     if pools::may_open(m) {
         out.push(Section {
             href: "/settings/pools",
@@ -77,6 +88,26 @@ pub async fn hub(signed: Signed) -> Result<Response, UiError> {
         sections,
     };
     render(StatusCode::OK, &page)
+}
+
+/// A section's page: it loads itself for the viewer, with what the last form did, and
+/// renders whole or, for htmx, as the `#settings` fragment.
+trait SectionPage: Sized {
+    /// The page for `signed`, saying `flash` at its top.
+    async fn load(s: &AppState, signed: &Signed, flash: Option<Flash>) -> Result<Self, UiError>;
+
+    /// The page, or its fragment for htmx, with `status`.
+    fn render(&self, status: StatusCode) -> Result<Response, UiError>;
+}
+
+/// Shows section `P`, after a form with what it did.
+async fn show<P: SectionPage>(
+    s: &AppState,
+    signed: &Signed,
+    said: Option<Said>,
+) -> Result<Response, UiError> {
+    let (status, flash) = said.map_or((StatusCode::OK, None), |d| (d.status, Some(d.flash)));
+    P::load(s, signed, flash).await?.render(status)
 }
 
 /// Refuses a settings page to a viewer without `permission`, in the app's words.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::Member;
 use leadpool_app::models::OrgPoolSettings;
@@ -14,7 +15,7 @@ use leadpool_domain::pool::{CallOwnership, Caps, DEFAULT_REJECT_COOLDOWN};
 use leadpool_domain::{Permission, PoolId, TeamId};
 use serde::Deserialize;
 
-use super::{DurationView, Unread, count, duration, picked, require, said};
+use super::{DurationView, SectionPage, Unread, count, duration, picked, require, said, show};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::{Flash, Said};
@@ -101,132 +102,131 @@ fn words(d: Option<Duration>) -> String {
     }
 }
 
-async fn load(s: &AppState, signed: &Signed, flash: Option<Flash>) -> Result<PoolsPage, UiError> {
-    let m = &signed.member;
-    require(m, SETTING)?;
-    let pools = s.app.list_pools(m).await?;
-    let teams = s.app.list_teams(m).await?;
-    let calendars = s.app.list_calendars(m).await?;
-    let settings = s.app.pool_settings(m).await?;
-    let reasons = s.app.reject_reasons(m).await?;
-    let team_choices = |chosen: Option<TeamId>| {
-        std::iter::once(Choice::new(
-            "",
-            "Every agent with pool access",
-            chosen.is_none(),
-        ))
-        .chain(
-            teams
-                .iter()
-                .map(|t| Choice::new(t.id, &t.name, Some(t.id) == chosen)),
-        )
-        .collect::<Vec<_>>()
-    };
-    let calendar_choices = |chosen: Option<i64>| {
-        std::iter::once(Choice::new(
-            "",
-            "The organization's default",
-            chosen.is_none(),
-        ))
-        .chain(
-            calendars
-                .iter()
-                .map(|c| Choice::new(c.id, &c.name, Some(c.id) == chosen)),
-        )
-        .collect::<Vec<_>>()
-    };
-    let view = |id: i64,
-                name: String,
-                is_default: bool,
-                team: Option<TeamId>,
-                blind: bool,
-                reserve: Option<Duration>,
-                cooldown: Duration,
-                calendar: Option<i64>| PoolView {
-        id,
-        name,
-        is_default,
-        team_name: team
-            .and_then(|t| teams.iter().find(|x| x.id == t))
-            .map_or_else(
-                || "Every agent with pool access".to_owned(),
-                |t| format!("Team {}", t.name),
-            ),
-        teams: team_choices(team),
-        blind,
-        reserve: DurationView::of(reserve),
-        reserve_words: words(reserve),
-        cooldown: DurationView::of(Some(cooldown)),
-        cooldown_words: words(Some(cooldown).filter(|c| !c.is_zero())),
-        calendars: calendar_choices(calendar),
-    };
-    Ok(PoolsPage {
-        chrome: Chrome::signed_in("Pools and caps", m, &signed.csrf),
-        flash,
-        new_pool: view(
-            0,
-            String::new(),
-            false,
-            None,
-            false,
-            None,
-            DEFAULT_REJECT_COOLDOWN,
-            None,
-        ),
-        pools: pools
-            .iter()
-            .map(|p| {
-                view(
-                    p.id.get(),
-                    p.name.clone(),
-                    p.is_default,
-                    p.team_id,
-                    p.blind,
-                    p.reserve,
-                    p.reject_cooldown,
-                    p.calendar_id,
-                )
-            })
-            .collect(),
-        caps: CapsView {
-            max_new: settings
-                .caps
-                .max_new
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            min_new: settings.caps.min_new.to_string(),
-            reject_pools: std::iter::once(Choice::new(
+impl SectionPage for PoolsPage {
+    async fn load(s: &AppState, signed: &Signed, flash: Option<Flash>) -> Result<Self, UiError> {
+        let m = &signed.member;
+        require(m, SETTING)?;
+        let pools = s.app.list_pools(m).await?;
+        let teams = s.app.list_teams(m).await?;
+        let calendars = s.app.list_calendars(m).await?;
+        let settings = s.app.pool_settings(m).await?;
+        let reasons = s.app.reject_reasons(m).await?;
+        let team_choices = |chosen: Option<TeamId>| {
+            std::iter::once(Choice::new(
                 "",
-                "The default pool",
-                settings.reject_pool.is_none(),
+                "Every agent with pool access",
+                chosen.is_none(),
             ))
             .chain(
-                pools
+                teams
                     .iter()
-                    .map(|p| Choice::new(p.id, &p.name, Some(p.id) == settings.reject_pool)),
+                    .map(|t| Choice::new(t.id, &t.name, Some(t.id) == chosen)),
             )
-            .collect(),
-            outbound: settings.calls.outbound,
-            inbound: settings.calls.inbound,
-            transfer: settings.calls.transfer,
-        },
-        reasons: reasons
-            .into_iter()
-            .map(|r| Choice::new(r.id, r.label, false))
-            .collect(),
-    })
-}
+            .collect::<Vec<_>>()
+        };
+        let calendar_choices = |chosen: Option<i64>| {
+            std::iter::once(Choice::new(
+                "",
+                "The organization's default",
+                chosen.is_none(),
+            ))
+            .chain(
+                calendars
+                    .iter()
+                    .map(|c| Choice::new(c.id, &c.name, Some(c.id) == chosen)),
+            )
+            .collect::<Vec<_>>()
+        };
+        let view = |id: i64,
+                    name: String,
+                    is_default: bool,
+                    team: Option<TeamId>,
+                    blind: bool,
+                    reserve: Option<Duration>,
+                    cooldown: Duration,
+                    calendar: Option<i64>| PoolView {
+            id,
+            name,
+            is_default,
+            team_name: team
+                .and_then(|t| teams.iter().find(|x| x.id == t))
+                .map_or_else(
+                    || "Every agent with pool access".to_owned(),
+                    |t| format!("Team {}", t.name),
+                ),
+            teams: team_choices(team),
+            blind,
+            reserve: DurationView::of(reserve),
+            reserve_words: words(reserve),
+            cooldown: DurationView::of(Some(cooldown)),
+            cooldown_words: words(Some(cooldown).filter(|c| !c.is_zero())),
+            calendars: calendar_choices(calendar),
+        };
+        Ok(PoolsPage {
+            chrome: Chrome::signed_in("Pools and caps", m, &signed.csrf),
+            flash,
+            new_pool: view(
+                0,
+                String::new(),
+                false,
+                None,
+                false,
+                None,
+                DEFAULT_REJECT_COOLDOWN,
+                None,
+            ),
+            pools: pools
+                .iter()
+                .map(|p| {
+                    view(
+                        p.id.get(),
+                        p.name.clone(),
+                        p.is_default,
+                        p.team_id,
+                        p.blind,
+                        p.reserve,
+                        p.reject_cooldown,
+                        p.calendar_id,
+                    )
+                })
+                .collect(),
+            caps: CapsView {
+                max_new: settings
+                    .caps
+                    .max_new
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                min_new: settings.caps.min_new.to_string(),
+                reject_pools: std::iter::once(Choice::new(
+                    "",
+                    "The default pool",
+                    settings.reject_pool.is_none(),
+                ))
+                .chain(
+                    pools
+                        .iter()
+                        .map(|p| Choice::new(p.id, &p.name, Some(p.id) == settings.reject_pool)),
+                )
+                .collect(),
+                outbound: settings.calls.outbound,
+                inbound: settings.calls.inbound,
+                transfer: settings.calls.transfer,
+            },
+            reasons: reasons
+                .into_iter()
+                .map(|r| Choice::new(r.id, r.label, false))
+                .collect(),
+        })
+    }
 
-/// Redraws the section with what the form did.
-async fn answer(s: &AppState, signed: &Signed, said: Said) -> Result<Response, UiError> {
-    let page = load(s, signed, Some(said.flash)).await?;
-    render_status(said.status, &page, &page.as_settings())
+    fn render(&self, status: StatusCode) -> Result<Response, UiError> {
+        render_status(status, self, &self.as_settings())
+    }
 }
 
 /// `GET /settings/pools`: the section.
 pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response, UiError> {
-    let page = load(&s, &signed, None).await?;
-    render_status(axum::http::StatusCode::OK, &page, &page.as_settings())
+    show::<PoolsPage>(&s, &signed, None).await
 }
 
 /// A pool's form as posted.
@@ -272,7 +272,7 @@ pub async fn create_pool(
             .map(|p| format!("Pool “{}” added.", p.name))
     })
     .await?;
-    answer(&s, &signed, said).await
+    show::<PoolsPage>(&s, &signed, Some(said)).await
 }
 
 /// `POST /settings/pools/{id}`: changes a pool; a new reserve time applies to claims from
@@ -301,7 +301,7 @@ pub async fn update_pool(
         })
     })
     .await?;
-    answer(&s, &signed, said).await
+    show::<PoolsPage>(&s, &signed, Some(said)).await
 }
 
 /// The organization-wide form as posted.
@@ -345,7 +345,7 @@ pub async fn save_settings(
             .map(|_| "Caps and call ownership saved.".to_owned())
     })
     .await?;
-    answer(&s, &signed, said).await
+    show::<PoolsPage>(&s, &signed, Some(said)).await
 }
 
 /// A new rejection reason as posted.
@@ -366,7 +366,7 @@ pub async fn add_reason(
             .await
             .map(|r| format!("Reason “{}” added.", r.label)),
     )?;
-    answer(&s, &signed, said).await
+    show::<PoolsPage>(&s, &signed, Some(said)).await
 }
 
 /// `POST /settings/reject-reasons/{id}/remove`: removes a reason; past rejections keep
@@ -393,5 +393,5 @@ pub async fn remove_reason(
                 .map(|()| format!("Reason “{label}” removed; past rejections keep it.")),
         )?,
     };
-    answer(&s, &signed, said).await
+    show::<PoolsPage>(&s, &signed, Some(said)).await
 }
