@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::Member;
 use leadpool_app::models::TimelineRecord;
-use leadpool_domain::{Lead, LeadId, Owner, Role, SourceId};
+use leadpool_domain::{Lead, Owner, Role, SourceId};
 use serde_json::Value;
 
 use super::directory::Directory;
@@ -251,8 +251,7 @@ pub async fn detail(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
-    // Not a number is no lead either: the same "not found" as a lead the viewer may not see.
-    let id = LeadId::new(id.parse().unwrap_or(-1));
+    let id = super::routing::lead_id(&id);
     let lead = s.app.get_lead(&signed.member, id).await?;
     let page = lead_page(&s, &signed, &lead, None).await?;
     render(StatusCode::OK, &page)

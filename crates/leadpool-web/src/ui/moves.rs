@@ -148,7 +148,8 @@ fn number<T>(what: &str, raw: &str, make: fn(i64) -> T) -> Result<T, UiError> {
         .map_err(|_| UiError::bad_input(format!("Pick {what} from the list.")))
 }
 
-fn optional(s: &str) -> Option<String> {
+/// A text field's value, trimmed; empty is none.
+pub fn optional(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 

@@ -160,7 +160,7 @@ struct RoutingPage {
 
 /// Reads a lead id from the path; not a number is no lead either (the same "not found" as a
 /// lead the viewer may not see).
-fn lead_id(raw: &str) -> LeadId {
+pub fn lead_id(raw: &str) -> LeadId {
     LeadId::new(raw.parse().unwrap_or(-1))
 }
 

@@ -21,9 +21,10 @@ use serde_json::{Map, Value};
 use super::error::UiError;
 use super::flash::{Flash, Said};
 use super::leads::lead_page;
-use super::moves::reject_reasons;
+use super::moves::{optional, reject_reasons};
 use super::offers::NoFields;
 use super::render_status;
+use super::routing::lead_id;
 use super::session::{Posted, Signed};
 use super::view::{Choice, Chrome};
 use crate::AppState;
@@ -216,15 +217,6 @@ async fn answer(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// Reads the lead id from the path; not a number is no lead either.
-fn lead_id(raw: &str) -> LeadId {
-    LeadId::new(raw.parse().unwrap_or(-1))
-}
-
-fn optional(s: &str) -> Option<String> {
-    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 /// `POST /leads/{id}/claim`: an agent takes the pool lead whose page they are on.
