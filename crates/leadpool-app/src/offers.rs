@@ -4,9 +4,11 @@
 //! went where it went.
 
 use leadpool_domain::Permission;
+use leadpool_domain::contact::{ContactInput, ContactKind};
 use leadpool_domain::lead::{LeadDraft, LeadInput};
-use leadpool_domain::pool::{Call, ContactKind};
+use leadpool_domain::pool::Call;
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
+use leadpool_domain::validate::NoteText;
 use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
 };
@@ -290,7 +292,8 @@ impl App {
                 },
             );
         }
-        let note = format!("{direction} call by {}", agent.name);
+        let note = NoteText::parse(&format!("{direction} call by {}", agent.name))
+            .map_err(|e| AppError::invalid("agent_id", e))?;
         let kept = if lead.owner == (Owner::Agent { user_id: agent.id }) {
             CallKept::AlreadyTheirs
         } else if !ownership.gives(call) {
@@ -321,7 +324,11 @@ impl App {
             }
         };
         match self
-            .log_contact(m, lead_id, ContactKind::Call, Some(note))
+            .log_contact(
+                m,
+                lead_id,
+                ContactInput::noted(ContactKind::Call, Some(note.into_string())),
+            )
             .await
         {
             Ok(lead) => Ok(CallOutcome::Logged {

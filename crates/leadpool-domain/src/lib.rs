@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod contact;
 pub mod ids;
 pub mod lead;
 pub mod owner;

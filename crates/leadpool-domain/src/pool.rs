@@ -407,39 +407,6 @@ pub fn move_to_pool(
     )))
 }
 
-/// A way an agent reached a lead; any of them ends the reserve time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactKind {
-    /// A phone call.
-    Call,
-    /// An email.
-    Email,
-    /// A text message.
-    Text,
-    /// A meeting.
-    Meeting,
-}
-
-/// Records that `actor` contacted the lead (the lead itself is unchanged but for its version).
-pub fn log_contact(
-    lead: &Lead,
-    kind: ContactKind,
-    note: Option<String>,
-    actor: Actor,
-    now: Timestamp,
-) -> Transition {
-    lead.hand_over(
-        lead.owner,
-        lead.team_id,
-        EventKind::ContactLogged,
-        actor,
-        note,
-        json!({ "contact": kind }),
-        now,
-    )
-}
-
 /// How a lead's reserve timer must change with a change other than a claim (to `after`
 /// through an entry of `kind`): it ends when the agent logs a contact, moves the lead out
 /// of "new", or the lead changes hands. Only a lead an agent holds can have one running.

@@ -78,6 +78,8 @@ pub enum EventKind {
     ReserveExpired,
     /// Someone called, emailed, texted or met the lead.
     ContactLogged,
+    /// Someone wrote a note on the lead.
+    NoteAdded,
     /// Distribution decided where the lead goes; the changes hold the decision's trace.
     Routed,
     /// An offered agent took the lead.
@@ -91,7 +93,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    const ALL: [Self; 13] = [
+    const ALL: [Self; 14] = [
         Self::Created,
         Self::Updated,
         Self::StatusChanged,
@@ -100,6 +102,7 @@ impl EventKind {
         Self::Rejected,
         Self::ReserveExpired,
         Self::ContactLogged,
+        Self::NoteAdded,
         Self::Routed,
         Self::OfferAccepted,
         Self::OfferDeclined,
@@ -118,6 +121,7 @@ impl EventKind {
             Self::Rejected => "rejected",
             Self::ReserveExpired => "reserve_expired",
             Self::ContactLogged => "contact_logged",
+            Self::NoteAdded => "note_added",
             Self::Routed => "routed",
             Self::OfferAccepted => "offer_accepted",
             Self::OfferDeclined => "offer_declined",

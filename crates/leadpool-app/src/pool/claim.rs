@@ -8,9 +8,11 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use leadpool_domain::contact::{self, Contact, ContactKind};
 use leadpool_domain::lead::Transition;
-use leadpool_domain::pool::{self as rules, Call, Caps, ContactKind, Taker};
+use leadpool_domain::pool::{self as rules, Call, Caps, Taker};
 use leadpool_domain::timer::TimerFacts;
+use leadpool_domain::validate::NoteText;
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, PoolId, Timestamp, UserId};
 use leadpool_store::Tx;
 use leadpool_store::users::{User, UserFilter};
@@ -32,7 +34,7 @@ pub(crate) struct ClaimRequest {
     /// A claim made by a call (seed 002): it may also take a lead from the manual queue or
     /// from the agent who transferred the call, starts no reserve time, and logs the call
     /// as a contact with this note in the same transaction.
-    call: Option<(Call, Option<String>)>,
+    call: Option<(Call, Option<NoteText>)>,
 }
 
 impl Batched for ClaimRequest {
@@ -84,7 +86,7 @@ impl App {
         m: &Member,
         id: LeadId,
         call: Call,
-        note: Option<String>,
+        note: Option<NoteText>,
     ) -> Result<ClaimAnswer, AppError> {
         let request = ClaimRequest {
             member: m.clone(),
@@ -219,13 +221,12 @@ impl App {
                             });
                             if let Some((_, note)) = call {
                                 let actor = Actor::User { user_id: user.id };
-                                let logged = rules::log_contact(
-                                    lead,
-                                    ContactKind::Call,
-                                    note.clone(),
-                                    actor,
-                                    now,
-                                );
+                                let call = Contact {
+                                    kind: ContactKind::Call,
+                                    outcome: None,
+                                    note: note.clone(),
+                                };
+                                let logged = contact::log_contact(lead, &call, actor, now);
                                 let before = std::mem::replace(lead, logged.lead.clone());
                                 writes.push(Write {
                                     before,

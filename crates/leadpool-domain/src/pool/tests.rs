@@ -2,8 +2,10 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::access::Scope;
+use crate::contact::{Contact, ContactInput, ContactKind, add_note, log_contact};
 use crate::ids::{LeadId, OrgId, SourceId, StatusId};
 use crate::lead::{LeadDraft, LeadInput, LeadPatch, StatusRef};
+use crate::validate::NoteText;
 
 const POOL: PoolId = PoolId::new(1);
 const OTHER_POOL: PoolId = PoolId::new(2);
@@ -196,12 +198,22 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
     let agent = Actor::User {
         user_id: UserId::new(7),
     };
-    let contact = log_contact(&claimed, ContactKind::Call, None, agent, at(2));
+    let call = Contact::parse(ContactInput::noted(ContactKind::Call, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contact = log_contact(&claimed, &call, agent, at(2));
     assert_eq!(contact.lead.owner, claimed.owner);
     assert_eq!(contact.entry.kind, EventKind::ContactLogged);
     assert_eq!(
         reserve_change(&claimed, &contact.lead, contact.entry.kind),
         TimerChange::Cancel
+    );
+    let note = NoteText::parse("call back Monday").unwrap_or_else(|e| panic!("{e}"));
+    let noted = add_note(&claimed, &note, agent, at(2));
+    assert_eq!(noted.entry.kind, EventKind::NoteAdded);
+    assert_eq!(
+        reserve_change(&claimed, &noted.lead, noted.entry.kind),
+        TimerChange::Keep,
+        "a note is not a contact"
     );
 
     let rename = claimed

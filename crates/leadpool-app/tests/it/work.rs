@@ -1,0 +1,134 @@
+//! Working a lead (issue 16) against a real database with the fake clock: contacts with
+//! their outcome, notes that end no reserve time, speed to lead, and tasks.
+
+use std::time::Duration;
+
+use leadpool_app::timers::Scheduler;
+use leadpool_domain::Role;
+use leadpool_testkit::{TestApp, TestUser, app_test};
+use serde_json::{Value, json};
+
+/// A pool whose claims hold for an hour, and one lead in it; the pool's and the lead's ids.
+async fn reserve_pool_lead(app: &TestApp) -> (i64, i64) {
+    let pool = app
+        .post(
+            "/api/v1/pools",
+            &app.admin.token,
+            json!({ "name": "Hot", "reserve_seconds": 3600 }),
+        )
+        .await;
+    assert_eq!(pool.status.as_u16(), 201, "{}", pool.body);
+    let pool = pool.body["id"].as_i64().expect("a pool id");
+    let (_, key) = app.source("Portal").await;
+    let lead = app.intake(&key, json!({ "name": "Ned Park" })).await;
+    assert_eq!(lead.status.as_u16(), 201, "{}", lead.body);
+    let lead = lead.body["lead"]["id"].as_i64().expect("a lead id");
+    let moved = app
+        .post(
+            "/api/v1/leads/move-to-pool",
+            &app.admin.token,
+            json!({ "lead_ids": [lead], "pool_id": pool }),
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 200, "{}", moved.body);
+    (pool, lead)
+}
+
+async fn claim(app: &TestApp, who: &TestUser, lead: i64) {
+    let a = app
+        .post(
+            "/api/v1/leads/claim",
+            &who.token,
+            json!({ "lead_ids": [lead] }),
+        )
+        .await;
+    assert_eq!(a.body["results"][0]["result"], "claimed", "{}", a.body);
+}
+
+async fn note(app: &TestApp, who: &TestUser, lead: i64, text: &str) -> (u16, Value) {
+    let a = app
+        .post(
+            &format!("/api/v1/leads/{lead}/notes"),
+            &who.token,
+            json!({ "text": text }),
+        )
+        .await;
+    (a.status.as_u16(), a.body)
+}
+
+async fn contact(app: &TestApp, who: &TestUser, lead: i64, body: Value) -> (u16, Value) {
+    let a = app
+        .post(&format!("/api/v1/leads/{lead}/contacts"), &who.token, body)
+        .await;
+    (a.status.as_u16(), a.body)
+}
+
+app_test! {
+    async fn a_note_keeps_the_reserve_time_and_a_contact_with_its_outcome_ends_it(app) {
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        claim(&app, &ana, lead).await;
+        let (status, body) = note(&app, &ana, lead, "asked for photos\nsend Monday").await;
+        assert_eq!(status, 201, "{body}");
+        let scheduler = Scheduler::new(app.app.clone(), "test");
+        app.clock.advance(Duration::from_secs(1800));
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0);
+        let (status, body) = contact(&app, &ana, lead, json!({ "kind": "call", "outcome": "left_voicemail", "note": "no pickup" })).await;
+        assert_eq!(status, 201, "{body}");
+        app.clock.advance(Duration::from_secs(3600));
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0, "the contact ended the reserve time");
+        let owner = app.get(&format!("/api/v1/leads/{lead}"), &ana.token).await.body;
+        assert_eq!(owner["owner"]["user_id"], ana.user.id.get());
+        let entries = app.timeline(lead).await;
+        let noted = entries.iter().find(|e| e["kind"] == "note_added").expect("a note entry");
+        assert_eq!(noted["reason"], "asked for photos\nsend Monday");
+        assert_eq!(noted["actor"]["user_id"], ana.user.id.get());
+        let logged = entries.iter().rfind(|e| e["kind"] == "contact_logged").expect("a contact entry");
+        assert_eq!(logged["changes"]["outcome"], "left_voicemail");
+        assert_eq!(logged["changes"]["contact"], "call");
+        assert_eq!(logged["reason"], "no pickup");
+    }
+}
+
+app_test! {
+    async fn a_note_without_text_with_control_characters_or_by_someone_else_is_refused(app) {
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bo = app.user("bo@acme.test", Role::Agent, &[]).await;
+        claim(&app, &ana, lead).await;
+        for bad in ["  ", "ring\u{7}", &"x".repeat(1001)] {
+            let (status, body) = note(&app, &ana, lead, bad).await;
+            assert_eq!(status, 422, "{body}");
+            assert_eq!(body["error"]["details"]["fields"][0]["field"], "text", "{body}");
+        }
+        let (status, body) = note(&app, &bo, lead, "mine now").await;
+        assert!(matches!(status, 403 | 404), "another agent's lead: {status} {body}");
+        let (status, body) = note(&app, &app.admin, lead, "checked by the office").await;
+        assert_eq!(status, 201, "staff who see the lead write notes: {body}");
+        let (status, body) = contact(&app, &ana, lead, json!({ "kind": "email", "outcome": "no_answer" })).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["details"]["fields"][0]["field"], "outcome", "{body}");
+        let (status, body) = contact(&app, &ana, lead, json!({ "kind": "call", "outcome": "hung_up" })).await;
+        assert_eq!(status, 422, "{body}");
+        let kinds = app.timeline_kinds(lead).await;
+        assert_eq!(kinds.iter().filter(|k| *k == "note_added").count(), 1);
+        assert!(!kinds.contains(&"contact_logged".to_owned()));
+    }
+}
+
+app_test! {
+    async fn the_openapi_document_describes_working_a_lead(app) {
+        let doc = app.request(reqwest::Method::GET, "/api/v1/openapi.json", None, None).await;
+        assert_eq!(doc.status.as_u16(), 200);
+        for (path, method) in [
+            ("/api/v1/leads/{id}/notes", "post"),
+            ("/api/v1/leads/{id}/contacts", "post"),
+        ] {
+            let op = &doc.body["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not documented");
+            assert!(op["responses"].as_object().is_some_and(|r| r.contains_key("422")), "{method} {path} documents no 422");
+        }
+        let contact = &doc.body["components"]["schemas"]["ContactBody"]["properties"];
+        assert!(contact["outcome"].is_object(), "{contact}");
+    }
+}
