@@ -139,18 +139,31 @@ impl Contact {
     }
 }
 
-/// Records that `actor` contacted the lead (the lead itself is unchanged but for its
-/// version); the entry's changes say how and how it went, its reason is the note.
+/// Records that `actor` contacted the lead; the entry's changes say how and how it went,
+/// its reason is the note. The first contact while an agent holds the lead is its speed to
+/// lead: the lead keeps when it was, and the entry says how long after the assignment.
 pub fn log_contact(lead: &Lead, contact: &Contact, actor: Actor, now: Timestamp) -> Transition {
-    lead.hand_over(
+    let first = match (lead.owner.agent(), lead.assigned_at, lead.first_contact_at) {
+        (Some(_), Some(assigned), None) => Some(assigned),
+        _ => None,
+    };
+    let mut changes = json!({ "contact": contact.kind, "outcome": contact.outcome });
+    if let Some(assigned) = first {
+        changes["first_contact_after_ms"] = json!((now.as_millis() - assigned.as_millis()).max(0));
+    }
+    let mut t = lead.hand_over(
         lead.owner,
         lead.team_id,
         EventKind::ContactLogged,
         actor,
         contact.note.as_ref().map(|n| n.as_str().to_owned()),
-        json!({ "contact": contact.kind, "outcome": contact.outcome }),
+        changes,
         now,
-    )
+    );
+    if first.is_some() {
+        t.lead.first_contact_at = Some(now);
+    }
+    t
 }
 
 /// Writes a note on the lead's timeline: a line of history that changes nothing else, so it

@@ -132,3 +132,35 @@ app_test! {
         assert!(contact["outcome"].is_object(), "{contact}");
     }
 }
+
+app_test! {
+    async fn speed_to_lead_is_kept_on_the_lead_and_a_new_assignment_resets_it(app) {
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bo = app.user("bo@acme.test", Role::Agent, &[]).await;
+        let path = format!("/api/v1/leads/{lead}");
+        let pooled = app.get(&path, &app.admin.token).await.body;
+        assert_eq!((pooled["assigned_at"].clone(), pooled["first_contact_at"].clone()), (Value::Null, Value::Null));
+        claim(&app, &ana, lead).await;
+        let claimed_at = app.get(&path, &ana.token).await.body["assigned_at"].clone();
+        assert!(claimed_at.is_string(), "{claimed_at}");
+        app.clock.advance(Duration::from_secs(90));
+        let (status, _) = note(&app, &ana, lead, "read the listing first").await;
+        assert_eq!(status, 201);
+        assert_eq!(app.get(&path, &ana.token).await.body["first_contact_at"], Value::Null, "a note is not a contact");
+        let (status, first) = contact(&app, &ana, lead, json!({ "kind": "text" })).await;
+        assert_eq!(status, 201, "{first}");
+        assert!(first["first_contact_at"].is_string(), "{first}");
+        app.clock.advance(Duration::from_secs(60));
+        let (_, second) = contact(&app, &ana, lead, json!({ "kind": "call", "outcome": "connected" })).await;
+        assert_eq!(second["first_contact_at"], first["first_contact_at"]);
+        let logged = app.timeline(lead).await;
+        let firsts: Vec<&Value> = logged.iter().filter_map(|e| e["changes"].get("first_contact_after_ms")).collect();
+        assert_eq!(firsts, [&json!(90_000)]);
+        let moved = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [lead], "agent_id": bo.user.id.get() })).await;
+        assert_eq!(moved.body["results"][0]["result"], "moved", "{}", moved.body);
+        let reassigned = app.get(&path, &bo.token).await.body;
+        assert_eq!(reassigned["first_contact_at"], Value::Null);
+        assert_ne!(reassigned["assigned_at"], claimed_at);
+    }
+}

@@ -262,6 +262,43 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
 }
 
 #[test]
+fn speed_to_lead_is_the_first_contact_after_each_assignment() {
+    let lead = pooled(1);
+    assert_eq!((lead.assigned_at, lead.first_contact_at), (None, None));
+    let call = Contact::parse(ContactInput::noted(ContactKind::Call, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let staff = Actor::User {
+        user_id: UserId::new(99),
+    };
+    let unowned = log_contact(&lead, &call, staff, at(1));
+    assert_eq!(unowned.lead.first_contact_at, None, "nobody was assigned");
+    let claimed = claim(&lead, &taker(7, None, 0), &[POOL], None, at(10))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert_eq!(claimed.assigned_at, Some(at(10)));
+    let first = log_contact(&claimed, &call, staff, at(25));
+    assert_eq!(first.lead.first_contact_at, Some(at(25)));
+    assert_eq!(first.entry.changes["first_contact_after_ms"], 15);
+    let second = log_contact(&first.lead, &call, staff, at(40));
+    assert_eq!(
+        second.lead.first_contact_at,
+        Some(at(25)),
+        "only the first counts"
+    );
+    assert!(second.entry.changes.get("first_contact_after_ms").is_none());
+    let Some(moved) = assign(&second.lead, &taker(8, None, 0), false, staff, None, at(50))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    else {
+        panic!("a new owner");
+    };
+    assert_eq!(
+        (moved.lead.assigned_at, moved.lead.first_contact_at),
+        (Some(at(50)), None),
+        "a new assignment starts a new measure"
+    );
+}
+
+#[test]
 fn a_due_reserve_timer_sends_a_new_lead_back_to_its_pool_and_nothing_else() {
     let lead = lead_in(
         Owner::Pool {

@@ -39,6 +39,8 @@ pub(crate) struct Row {
     owner_offer_id: Option<i64>,
     from_pool_id: Option<i64>,
     team_id: Option<i64>,
+    assigned_at: Option<i64>,
+    first_contact_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -83,6 +85,8 @@ impl TryFrom<Row> for Lead {
             owner,
             from_pool: r.from_pool_id.map(PoolId::new),
             team_id: r.team_id.map(TeamId::new),
+            assigned_at: r.assigned_at.map(Timestamp::from_millis),
+            first_contact_at: r.first_contact_at.map(Timestamp::from_millis),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
             version: r.version,
@@ -95,7 +99,7 @@ macro_rules! lead_columns {
     () => {
         "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
          l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
-         l.owner_offer_id, l.from_pool_id, l.team_id, l.created_at, l.updated_at, l.version"
+         l.owner_offer_id, l.from_pool_id, l.team_id, l.assigned_at, l.first_contact_at, l.created_at, l.updated_at, l.version"
     };
 }
 
@@ -110,10 +114,10 @@ pub(crate) const SELECT: &str = concat!(
 
 /// The columns a transition may change, in the order [`push_changeable`] binds them.
 pub(crate) const CHANGEABLE: &str = "name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
-     owner_pool_id, owner_offer_id, from_pool_id, team_id, updated_at, version";
+     owner_pool_id, owner_offer_id, from_pool_id, team_id, assigned_at, first_contact_at, updated_at, version";
 
 /// A lead's [`CHANGEABLE`] columns, named, with the values it binds to them, in that order.
-pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 15] {
+pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 17] {
     let o = l.owner.to_columns();
     [
         (
@@ -136,6 +140,8 @@ pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 15] {
         ("owner_offer_id", o.offer_id.into()),
         ("from_pool_id", l.from_pool.into()),
         ("team_id", l.team_id.into()),
+        ("assigned_at", l.assigned_at.into()),
+        ("first_contact_at", l.first_contact_at.into()),
         ("updated_at", l.updated_at.into()),
         ("version", l.version.into()),
     ]
