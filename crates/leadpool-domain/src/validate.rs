@@ -96,17 +96,7 @@ pub struct PersonName(String);
 impl PersonName {
     /// Parses a name.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        if t.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if t.chars().count() > MAX_NAME {
-            return Err(format!("must be at most {MAX_NAME} characters"));
-        }
-        if t.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(Self(t.to_owned()))
+        text(s, MAX_NAME, false).map(Self)
     }
 
     /// The name.
@@ -116,6 +106,24 @@ impl PersonName {
 }
 
 const MAX_NOTE: usize = 1_000;
+
+/// The one check of a person's text: trimmed, not empty, at most `max` characters, no
+/// control characters (but line breaks and tabs when `lines`).
+pub(crate) fn text(s: &str, max: usize, lines: bool) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if t.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && !(lines && matches!(c, '\n' | '\r' | '\t')))
+    {
+        return Err("must not contain control characters".into());
+    }
+    Ok(t.to_owned())
+}
 
 /// Free text a person writes on a lead (a note, a contact's note, a reason): trimmed, not
 /// empty, at most 1,000 characters, no control characters but line breaks and tabs (a
@@ -127,19 +135,7 @@ pub struct NoteText(String);
 impl NoteText {
     /// Parses a text that must say something.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        if t.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if t.chars().count() > MAX_NOTE {
-            return Err(format!("must be at most {MAX_NOTE} characters"));
-        }
-        if t.chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err("must not contain control characters".into());
-        }
-        Ok(Self(t.to_owned()))
+        text(s, MAX_NOTE, true).map(Self)
     }
 
     /// Parses a text that may be left out: absent or blank is `None`.

@@ -104,7 +104,7 @@ impl App {
                 return Ok(t.lead);
             }
         }
-        Err(edit_conflict())
+        Err(AppError::edit_conflict())
     }
 
     /// Moves leads into a pool (the default pool when `pool` is `None`), each on its own
@@ -322,13 +322,6 @@ impl App {
                 return Ok(t.lead);
             }
         }
-        Err(edit_conflict())
-    }
-}
-
-fn edit_conflict() -> AppError {
-    AppError::Conflict {
-        code: "edit_conflict",
-        message: "the lead kept changing while it was being saved; reload and try again".into(),
+        Err(AppError::edit_conflict())
     }
 }

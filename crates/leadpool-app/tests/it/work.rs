@@ -123,11 +123,25 @@ app_test! {
         for (path, method) in [
             ("/api/v1/leads/{id}/notes", "post"),
             ("/api/v1/leads/{id}/contacts", "post"),
+            ("/api/v1/leads/{id}/tasks", "post"),
+            ("/api/v1/tasks/{id}/reassign", "post"),
         ] {
             let op = &doc.body["paths"][path][method];
             assert!(op.is_object(), "{method} {path} is not documented");
             assert!(op["responses"].as_object().is_some_and(|r| r.contains_key("422")), "{method} {path} documents no 422");
         }
+        for (path, method) in [
+            ("/api/v1/leads/{id}/tasks", "get"),
+            ("/api/v1/tasks", "get"),
+            ("/api/v1/tasks/{id}/complete", "post"),
+            ("/api/v1/tasks/{id}", "delete"),
+        ] {
+            let op = &doc.body["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not documented");
+            assert!(op["responses"].as_object().is_some_and(|r| r.keys().any(|k| k.starts_with('4'))), "{method} {path} documents no errors");
+        }
+        let lead = &doc.body["components"]["schemas"]["LeadDto"]["properties"];
+        assert!(lead["first_contact_at"].is_object() && lead["assigned_at"].is_object(), "{lead}");
         let contact = &doc.body["components"]["schemas"]["ContactBody"]["properties"];
         assert!(contact["outcome"].is_object(), "{contact}");
     }
@@ -162,5 +176,101 @@ app_test! {
         let reassigned = app.get(&path, &bo.token).await.body;
         assert_eq!(reassigned["first_contact_at"], Value::Null);
         assert_ne!(reassigned["assigned_at"], claimed_at);
+    }
+}
+
+/// Adds a task through the API as `who`; the answer's status and body.
+async fn add_task(app: &TestApp, who: &TestUser, lead: i64, body: Value) -> (u16, Value) {
+    let a = app
+        .post(&format!("/api/v1/leads/{lead}/tasks"), &who.token, body)
+        .await;
+    (a.status.as_u16(), a.body)
+}
+
+fn titles(list: &Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["title"].as_str())
+        .collect()
+}
+
+app_test! {
+    async fn tasks_are_added_completed_reassigned_and_deleted_each_with_its_timeline_entry(app) {
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let isa = app.user("isa@acme.test", Role::Isa, &[]).await;
+        claim(&app, &ana, lead).await;
+        let (status, call) = add_task(&app, &ana, lead, json!({ "title": "Call back", "due_at": "2026-11-25T15:00:00Z" })).await;
+        assert_eq!(status, 201, "{call}");
+        assert_eq!((call["assignee_id"].clone(), call["status"].clone()), (json!(ana.user.id.get()), json!("pending")));
+        let (status, photos) = add_task(&app, &ana, lead, json!({ "title": "Send photos", "due_at": "2026-11-24T09:00:00Z" })).await;
+        assert_eq!(status, 201, "{photos}");
+        let listed = app.get(&format!("/api/v1/leads/{lead}/tasks"), &ana.token).await.body;
+        assert_eq!(titles(&listed), ["Send photos", "Call back"], "soonest first");
+
+        let (status, body) = add_task(&app, &ana, lead, json!({ "title": "Yours", "due_at": "2026-11-25T15:00:00Z", "assignee_id": isa.user.id.get() })).await;
+        assert_eq!(status, 403, "an agent gives tasks only to themselves: {body}");
+        let (status, body) = add_task(&app, &ana, lead, json!({ "title": "", "due_at": "tomorrow" })).await;
+        assert_eq!(status, 422, "{body}");
+
+        let done = app.post(&format!("/api/v1/tasks/{}/complete", photos["id"]), &ana.token, json!({})).await;
+        assert_eq!((done.status.as_u16(), done.body["status"].clone()), (200, json!("done")), "{}", done.body);
+        assert!(done.body["completed_at"].is_string());
+        let again = app.post(&format!("/api/v1/tasks/{}/complete", photos["id"]), &ana.token, json!({})).await;
+        assert_eq!(again.body["completed_at"], done.body["completed_at"], "completing twice changes nothing");
+
+        let moved = app.post(&format!("/api/v1/tasks/{}/reassign", call["id"]), &isa.token, json!({ "assignee_id": isa.user.id.get() })).await;
+        assert_eq!(moved.status.as_u16(), 200, "{}", moved.body);
+        assert_eq!(moved.body["assignee_id"], isa.user.id.get());
+        let gone = app.request(reqwest::Method::DELETE, &format!("/api/v1/tasks/{}", call["id"]), Some(&ana.token), None).await;
+        assert_eq!(gone.status.as_u16(), 204);
+        let missing = app.post(&format!("/api/v1/tasks/{}/complete", call["id"]), &ana.token, json!({})).await;
+        assert_eq!(missing.status.as_u16(), 404);
+
+        let kinds: Vec<String> = app.timeline_kinds(lead).await.into_iter().filter(|k| k.starts_with("task_")).collect();
+        assert_eq!(kinds, ["task_added", "task_added", "task_completed", "task_reassigned", "task_deleted"]);
+        let entries = app.timeline(lead).await;
+        let reassigned = entries.iter().find(|e| e["kind"] == "task_reassigned").expect("a reassignment entry");
+        assert_eq!(reassigned["changes"]["assignee_id"], json!({ "from": ana.user.id.get(), "to": isa.user.id.get() }));
+        assert_eq!(reassigned["reason"], "Call back");
+        assert_eq!(titles(&app.get(&format!("/api/v1/leads/{lead}/tasks"), &ana.token).await.body), ["Send photos"]);
+    }
+}
+
+app_test! {
+    async fn my_tasks_are_pending_ones_on_leads_i_see_by_due_time(app) {
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bo = app.user("bo@acme.test", Role::Agent, &[]).await;
+        claim(&app, &ana, lead).await;
+        // Tasks due earlier today, later today and tomorrow (in UTC and in any American zone).
+        app.clock.set(leadpool_domain::Timestamp::parse_rfc3339("2026-11-25T12:00:00Z").expect("a time"));
+        for (title, due) in [("late", "2026-11-25T09:00:00Z"), ("soon", "2026-11-25T15:00:00Z"), ("tomorrow", "2026-11-26T12:00:00Z")] {
+            let (status, body) = add_task(&app, &ana, lead, json!({ "title": title, "due_at": due })).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let (_, done) = add_task(&app, &ana, lead, json!({ "title": "finished", "due_at": "2026-11-25T08:00:00Z" })).await;
+        app.post(&format!("/api/v1/tasks/{}/complete", done["id"]), &ana.token, json!({})).await;
+        let mine = |due: &'static str| {
+            let (app, ana) = (&app, &ana);
+            async move { app.get(&format!("/api/v1/tasks?assignee=me&due={due}"), &ana.token).await.body }
+        };
+        assert_eq!(titles(&mine("all").await), ["late", "soon", "tomorrow"]);
+        assert_eq!(titles(&mine("overdue").await), ["late"]);
+        assert_eq!(titles(&mine("today").await), ["late", "soon"]);
+        assert_eq!(mine("all").await["items"][0]["overdue"], true);
+
+        let theirs = app.get(&format!("/api/v1/tasks?assignee={}", ana.user.id.get()), &bo.token).await;
+        assert_eq!(theirs.status.as_u16(), 403, "{}", theirs.body);
+        let by_staff = app.get(&format!("/api/v1/tasks?assignee={}&due=overdue", ana.user.id.get()), &app.admin.token).await;
+        assert_eq!(titles(&by_staff.body), ["late"]);
+        let bad = app.get("/api/v1/tasks?due=soon", &ana.token).await;
+        assert_eq!(bad.status.as_u16(), 422);
+        // A lead that is no longer theirs takes its tasks off their list.
+        let moved = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [lead], "agent_id": bo.user.id.get() })).await;
+        assert_eq!(moved.body["results"][0]["result"], "moved", "{}", moved.body);
+        assert_eq!(titles(&mine("all").await), Vec::<&str>::new());
     }
 }

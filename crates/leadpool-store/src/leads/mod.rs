@@ -15,7 +15,7 @@ use leadpool_domain::{
 pub use list::{After, LeadFilter, LeadSort};
 pub use timeline::TimelineRecord;
 
-use list::push_visibility;
+pub(crate) use list::push_visibility;
 
 use crate::{Arg, Sql, StoreError, Tx, from_json, to_json};
 

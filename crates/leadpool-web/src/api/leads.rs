@@ -403,7 +403,7 @@ fn ids<T>(field: &str, s: Option<&str>, make: fn(i64) -> T) -> Result<Vec<T>, Ap
     })
 }
 
-fn instant(field: &str, s: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+pub(crate) fn instant(field: &str, s: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     s.map(|s| {
         Timestamp::parse_rfc3339(s).ok_or_else(|| {
             ApiError::bad_field(
