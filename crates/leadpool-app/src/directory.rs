@@ -21,6 +21,21 @@ fn name_field(field: &str, s: &str) -> Result<String, AppError> {
         .map_err(|m| AppError::invalid(field, m))
 }
 
+/// A status's expiry as an admin sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryInput {
+    /// How long a lead may stay in the status, in seconds (1 to 10 years).
+    pub after_seconds: i64,
+    /// The status it then moves to.
+    pub to_status: StatusId,
+    /// Whether it also returns to the default pool.
+    pub to_pool: bool,
+    /// Wait while the lead has a pending task.
+    pub hold_while_task_pending: bool,
+    /// Wait until every pending task is overdue by this many seconds.
+    pub task_overdue_after_seconds: Option<i64>,
+}
+
 /// Changes to a user; `None` leaves a part as it is.
 #[derive(Debug, Clone, Default)]
 pub struct UserChanges {
@@ -518,23 +533,40 @@ impl App {
         Ok(s)
     }
 
-    /// Sets (or with `None` removes) a status's expiry: `(seconds, into status, back to pool)`.
+    /// Sets (or with `None` removes) a status's expiry, optionally held off by the lead's
+    /// pending tasks.
     #[tracing::instrument(name = "set_status_expiry", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn set_status_expiry(
         &self,
         m: &Member,
         id: StatusId,
-        rule: Option<(i64, StatusId, bool)>,
+        rule: Option<ExpiryInput>,
     ) -> Result<Status, AppError> {
         m.require(Permission::OrgSetting("statuses"))?;
-        if let Some((secs, to, _)) = rule {
-            if !(1..=10 * 365 * 86_400).contains(&secs) {
+        const TEN_YEARS: i64 = 10 * 365 * 86_400;
+        if let Some(r) = rule {
+            if !(1..=TEN_YEARS).contains(&r.after_seconds) {
                 return Err(AppError::invalid(
                     "expiry.after_seconds",
                     "must be 1 second to 10 years",
                 ));
             }
-            if to == id {
+            match r.task_overdue_after_seconds {
+                Some(_) if r.hold_while_task_pending => {
+                    return Err(AppError::invalid(
+                        "expiry.task_overdue_after_seconds",
+                        "choose one: wait while a task is pending, or until tasks are overdue by a time",
+                    ));
+                }
+                Some(s) if !(0..=TEN_YEARS).contains(&s) => {
+                    return Err(AppError::invalid(
+                        "expiry.task_overdue_after_seconds",
+                        "must be 0 seconds to 10 years",
+                    ));
+                }
+                _ => {}
+            }
+            if r.to_status == id {
                 return Err(AppError::invalid(
                     "expiry.to_status_id",
                     "a status cannot expire into itself",
@@ -546,7 +578,7 @@ impl App {
             .status(m.viewer.org, id)
             .await
             .map_err(AppError::from_store("status"))?;
-        if let Some((_, to, _)) = rule {
+        if let Some(ExpiryInput { to_status: to, .. }) = rule {
             tx.status(m.viewer.org, to).await.map_err(|_| {
                 AppError::invalid(
                     "expiry.to_status_id",
@@ -554,9 +586,13 @@ impl App {
                 )
             })?;
         }
-        s.expires_after_ms = rule.map(|(secs, _, _)| secs * 1000);
-        s.expires_to_status_id = rule.map(|(_, to, _)| to);
-        s.expires_to_pool = rule.is_some_and(|(_, _, p)| p);
+        s.expires_after_ms = rule.map(|r| r.after_seconds * 1000);
+        s.expires_to_status_id = rule.map(|r| r.to_status);
+        s.expires_to_pool = rule.is_some_and(|r| r.to_pool);
+        s.expires_hold_while_task_pending = rule.is_some_and(|r| r.hold_while_task_pending);
+        s.expires_task_overdue_after_ms = rule
+            .and_then(|r| r.task_overdue_after_seconds)
+            .map(|secs| secs * 1000);
         let s = tx.update_status(&s).await?;
         tx.commit().await?;
         Ok(s)

@@ -4,6 +4,7 @@
 //! its tasks; giving a task to someone else is [`Permission::UserTasks`].
 
 use leadpool_domain::task::{self, DueFilter, NewTask, Task, TaskChange, TaskInput};
+use leadpool_domain::timer::{PendingTasks, TimerFacts, TimerKind};
 use leadpool_domain::{Actor, Lead, LeadId, Permission, TaskId, UserId};
 use leadpool_store::users::User;
 use leadpool_store::{StoreError, Tx};
@@ -178,13 +179,35 @@ impl App {
                 Actor::User { user_id: m.user.id },
                 self.now(),
             );
-            let step = Step::plain(&lead, &entry);
-            if self
-                .write_steps(&mut tx, m.viewer.org, &[step], entry.entry.at)
+            // What the domain needs to decide whether the change re-arms a status expiry
+            // that the lead's tasks held off.
+            let org = m.viewer.org;
+            let rule = tx.status_expiry(org, lead.status.id).await?;
+            let (pending_tasks, expiry_armed) = match &rule {
+                Some(r) if r.hold.is_some() => (
+                    tx.pending_tasks(org, &[lead.id])
+                        .await?
+                        .remove(&lead.id)
+                        .unwrap_or_default(),
+                    tx.has_timer(lead.id, TimerKind::StatusExpiry).await?,
+                ),
+                _ => (PendingTasks::default(), true),
+            };
+            let step = Step {
+                facts: TimerFacts {
+                    status_rule: rule.as_ref(),
+                    pending_tasks,
+                    expiry_armed,
+                    ..TimerFacts::default()
+                },
+                ..Step::plain(&lead, &entry)
+            };
+            if let Some(set) = self
+                .write_steps(&mut tx, org, &[step], entry.entry.at)
                 .await?
-                .is_some()
             {
                 tx.commit().await?;
+                self.timers_changed(set);
                 return Ok(t);
             }
         }

@@ -2,7 +2,10 @@
 //! expiry waiting on tasks need. Every write is made inside the caller's transaction, with
 //! the lead's timeline entry the app writes beside it.
 
+use std::collections::HashMap;
+
 use leadpool_domain::task::{NewTask, Task, TaskStatus};
+use leadpool_domain::timer::PendingTasks;
 use leadpool_domain::{LeadId, OrgId, TaskId, Timestamp, UserId, Visibility};
 
 use crate::leads::push_visibility;
@@ -40,6 +43,13 @@ impl TryFrom<Row> for Task {
             completed_at: r.completed_at.map(Timestamp::from_millis),
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    lead_id: i64,
+    n: i64,
+    latest: Option<i64>,
 }
 
 const COLUMNS: &str =
@@ -129,6 +139,36 @@ impl Tx {
             .into_iter()
             .map(TryInto::try_into)
             .collect()
+    }
+
+    /// The pending tasks of each of these leads that has any: how many, and the latest due.
+    pub async fn pending_tasks(
+        &mut self,
+        org: OrgId,
+        leads: &[LeadId],
+    ) -> Result<HashMap<LeadId, PendingTasks>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in leads.chunks(crate::bulk::CHUNK) {
+            let mut q = Sql::new(
+                "SELECT lead_id, COUNT(*) AS n, MAX(due_at) AS latest FROM tasks WHERE org_id = ",
+            );
+            q.push_bind(org)
+                .push(" AND status = ")
+                .push_bind(TaskStatus::Pending.as_str())
+                .push(" AND lead_id IN ")
+                .push_list(chunk.iter().copied())
+                .push(" GROUP BY lead_id");
+            for r in self.fetch_all::<PendingRow>(&q).await? {
+                out.insert(
+                    LeadId::new(r.lead_id),
+                    PendingTasks {
+                        count: u32::try_from(r.n).unwrap_or(u32::MAX),
+                        latest_due: r.latest.map(Timestamp::from_millis),
+                    },
+                );
+            }
+        }
+        Ok(out)
     }
 
     /// Writes a task's status, assignee and completion time.

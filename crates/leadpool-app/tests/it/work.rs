@@ -274,3 +274,101 @@ app_test! {
         assert_eq!(titles(&mine("all").await), Vec::<&str>::new());
     }
 }
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Makes "Working" expire after 10 h into "Recycled" with `hold` added to the rule, through
+/// the API; a new lead of a new agent in "Working", with that agent.
+async fn working_lead_held_by(app: &TestApp, hold: Value) -> (i64, TestUser) {
+    let statuses = app.get("/api/v1/statuses", &app.admin.token).await.body;
+    let id = |name: &str| {
+        statuses["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["name"] == name)
+            .and_then(|s| s["id"].as_i64())
+            .expect("a default status")
+    };
+    let mut expiry = json!({ "after_seconds": 36_000, "to_status_id": id("Recycled") });
+    for (k, v) in hold.as_object().into_iter().flatten() {
+        expiry[k] = v.clone();
+    }
+    let set = app
+        .patch(
+            &format!("/api/v1/statuses/{}", id("Working")),
+            &app.admin.token,
+            json!({ "expiry": expiry }),
+        )
+        .await;
+    assert_eq!(set.status.as_u16(), 200, "{}", set.body);
+    let (source, _) = app.source("Website").await;
+    let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+    let created = app
+        .post(
+            "/api/v1/leads",
+            &app.admin.token,
+            json!({ "source_id": source, "assignee_id": ana.user.id.get(), "name": "Ana Lima" }),
+        )
+        .await;
+    let lead = created.body["id"].as_i64().expect("a lead id");
+    let moved = app
+        .patch(
+            &format!("/api/v1/leads/{lead}"),
+            &ana.token,
+            json!({ "status_id": id("Working") }),
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 200, "{}", moved.body);
+    (lead, ana)
+}
+
+async fn status_of(app: &TestApp, lead: i64) -> Value {
+    app.get(&format!("/api/v1/leads/{lead}"), &app.admin.token)
+        .await
+        .body["status"]
+        .clone()
+}
+
+app_test! {
+    async fn a_pending_task_holds_a_status_expiry_and_completing_it_re_arms_it(app) {
+        let (lead, ana) = working_lead_held_by(&app, json!({ "hold_while_task_pending": true })).await;
+        let due = app.app.now().plus_millis(2 * 3_600_000).to_string();
+        let (status, task) = add_task(&app, &ana, lead, json!({ "title": "Call back", "due_at": due })).await;
+        assert_eq!(status, 201, "{task}");
+        let scheduler = Scheduler::new(app.app.clone(), "test");
+        app.clock.advance(11 * HOUR);
+        let report = scheduler.run_due().await.expect("run timers");
+        assert_eq!((report.fired, report.held), (0, 1));
+        assert_eq!(status_of(&app, lead).await, "Working", "held while the task is pending");
+        app.clock.advance(100 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").held, 0, "held until a task closes, with no timer meanwhile");
+
+        let done = app.post(&format!("/api/v1/tasks/{}/complete", task["id"]), &ana.token, json!({})).await;
+        assert_eq!(done.status.as_u16(), 200, "{}", done.body);
+        app.clock.advance(9 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0, "re-armed for a full 10 h");
+        app.clock.advance(2 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 1);
+        assert_eq!(status_of(&app, lead).await, "Recycled");
+    }
+}
+
+app_test! {
+    async fn an_expiry_waiting_for_overdue_tasks_fires_once_they_are_overdue_by_the_time_set(app) {
+        let (lead, ana) = working_lead_held_by(&app, json!({ "task_overdue_after_seconds": 3600 })).await;
+        let due = app.app.now().plus_millis(12 * 3_600_000).to_string();
+        let (status, _) = add_task(&app, &ana, lead, json!({ "title": "Viewing", "due_at": due })).await;
+        assert_eq!(status, 201);
+        let scheduler = Scheduler::new(app.app.clone(), "test");
+        app.clock.advance(10 * HOUR + Duration::from_secs(1));
+        assert_eq!(scheduler.run_due().await.expect("run timers").held, 1, "the task is not even due");
+        app.clock.advance(2 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0, "due, but overdue by less than an hour");
+        app.clock.advance(HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 1);
+        assert_eq!(status_of(&app, lead).await, "Recycled");
+        let both = app.patch("/api/v1/statuses/1", &app.admin.token, json!({ "expiry": { "after_seconds": 60, "to_status_id": 2, "hold_while_task_pending": true, "task_overdue_after_seconds": 60 } })).await;
+        assert_eq!(both.status.as_u16(), 422, "{}", both.body);
+    }
+}

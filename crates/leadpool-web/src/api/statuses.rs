@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use leadpool_app::directory::ExpiryInput;
 use leadpool_app::models::Status;
 use leadpool_domain::{StatusCategory, StatusId};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,12 @@ pub struct ExpiryDto {
     /// Whether it also returns to the default pool.
     #[serde(default)]
     pub to_pool: bool,
+    /// Wait while the lead has a pending task; a task closing re-arms the expiry.
+    #[serde(default)]
+    pub hold_while_task_pending: bool,
+    /// Wait until every pending task is overdue by this many seconds.
+    #[serde(default)]
+    pub task_overdue_after_seconds: Option<i64>,
 }
 
 impl From<Status> for StatusDto {
@@ -65,6 +72,8 @@ impl From<Status> for StatusDto {
                     after_seconds: ms / 1000,
                     to_status_id: to.get(),
                     to_pool: s.expires_to_pool,
+                    hold_while_task_pending: s.expires_hold_while_task_pending,
+                    task_overdue_after_seconds: s.expires_task_overdue_after_ms.map(|ms| ms / 1000),
                 }),
                 _ => None,
             },
@@ -181,7 +190,13 @@ async fn update_status(
     let status = match b.expiry {
         None => status,
         Some(e) => {
-            let rule = e.map(|e| (e.after_seconds, StatusId::new(e.to_status_id), e.to_pool));
+            let rule = e.map(|e| ExpiryInput {
+                after_seconds: e.after_seconds,
+                to_status: StatusId::new(e.to_status_id),
+                to_pool: e.to_pool,
+                hold_while_task_pending: e.hold_while_task_pending,
+                task_overdue_after_seconds: e.task_overdue_after_seconds,
+            });
             s.app.set_status_expiry(&m, StatusId::new(id), rule).await?
         }
     };
