@@ -53,6 +53,8 @@ pub struct StatusExpiry {
     /// Whether pending tasks hold the expiry off (seed 002: "only call leads without
     /// pending tasks or tasks past due by").
     pub hold: Option<TaskHold>,
+    /// Counts `after` in this calendar's open hours; `None`: wall-clock time.
+    pub calendar: Option<crate::calendar::Calendar>,
 }
 
 /// How a lead's pending tasks hold off its status expiry.
@@ -85,6 +87,14 @@ pub enum Hold {
 }
 
 impl StatusExpiry {
+    /// When a lead that entered (or re-armed) the status at `start` expires: `after` of open
+    /// time in the rule's calendar, or of wall time. A calendar that never opens again
+    /// counts wall time rather than keep the lead forever.
+    pub fn due_from(&self, start: Timestamp) -> Timestamp {
+        crate::pool::reserve_due(self.calendar.as_ref(), start, self.after)
+            .unwrap_or_else(|_| start.plus_millis(millis(self.after)))
+    }
+
     /// The one answer to whether `tasks` hold this expiry off at `now`.
     pub fn hold(&self, tasks: PendingTasks, now: Timestamp) -> Hold {
         match (self.hold, tasks.latest_due) {
@@ -126,7 +136,7 @@ pub fn status_expiry_change(
     match rule {
         None => TimerChange::Cancel,
         Some(_) if before == Some(after.status.id) => TimerChange::Keep,
-        Some(r) => TimerChange::Set(now.plus_millis(millis(r.after))),
+        Some(r) => TimerChange::Set(r.due_from(now)),
     }
 }
 
@@ -137,7 +147,7 @@ fn rearm(kind: EventKind, facts: &TimerFacts<'_>, now: Timestamp) -> TimerChange
     let closes = matches!(kind, EventKind::TaskCompleted | EventKind::TaskDeleted);
     match facts.status_rule {
         Some(r) if closes && r.hold.is_some() && !facts.expiry_armed => {
-            let fresh = now.plus_millis(millis(r.after));
+            let fresh = r.due_from(now);
             match r.hold(facts.pending_tasks, now) {
                 Hold::Indefinite => TimerChange::Keep,
                 Hold::Free => TimerChange::Set(fresh),
@@ -260,8 +270,9 @@ pub fn fire_status_expiry(
         Hold::Indefinite => return ExpiryFiring::Held(None),
     }
     let hours = rule.after.as_secs_f64() / 3600.0;
+    let open = if rule.calendar.is_some() { " open" } else { "" };
     let reason = format!(
-        "status expired: {} for {hours:.1} h becomes {}",
+        "status expired: {} for {hours:.1}{open} h becomes {}",
         lead.status.name, rule.to_status.name
     );
     let patch = LeadPatch {
@@ -334,6 +345,7 @@ mod tests {
             to_status: status(3, "Recycled", StatusCategory::New),
             to_pool,
             hold: None,
+            calendar: None,
         }
     }
 
@@ -359,6 +371,26 @@ mod tests {
         assert_eq!(
             status_expiry_change(Some(StatusId::new(2)), &lead, None, now),
             TimerChange::Cancel
+        );
+    }
+
+    #[test]
+    fn an_expiry_in_open_hours_skips_closed_time() {
+        let lead = working_lead();
+        let cal =
+            crate::calendar::Calendar::new("office", "UTC", "mon-fri 09:00-17:00", Vec::new())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let r = StatusExpiry {
+            after: Duration::from_secs(10 * 3600),
+            calendar: Some(cal),
+            ..rule(false)
+        };
+        // Friday 2026-11-27 16:00 UTC: 1 h on Friday, 8 h on Monday, 1 h on Tuesday.
+        let friday = Timestamp::parse_rfc3339("2026-11-27T16:00:00Z").unwrap_or_else(|| panic!());
+        let tuesday = Timestamp::parse_rfc3339("2026-12-01T10:00:00Z").unwrap_or_else(|| panic!());
+        assert_eq!(
+            status_expiry_change(Some(StatusId::new(1)), &lead, Some(&r), friday),
+            TimerChange::Set(tuesday)
         );
     }
 

@@ -31,6 +31,8 @@ pub struct Status {
     /// Whether the expiry waits until every pending task is overdue by this long
     /// (milliseconds).
     pub expires_task_overdue_after_ms: Option<i64>,
+    /// The calendar whose open hours count the expiry; `None`: wall-clock time.
+    pub expires_calendar_id: Option<i64>,
 }
 
 impl Status {
@@ -73,6 +75,7 @@ struct Row {
     expires_to_pool: bool,
     expires_hold_while_task_pending: bool,
     expires_task_overdue_after_ms: Option<i64>,
+    expires_calendar_id: Option<i64>,
 }
 
 impl TryFrom<Row> for Status {
@@ -92,12 +95,13 @@ impl TryFrom<Row> for Status {
             expires_to_pool: r.expires_to_pool,
             expires_hold_while_task_pending: r.expires_hold_while_task_pending,
             expires_task_overdue_after_ms: r.expires_task_overdue_after_ms,
+            expires_calendar_id: r.expires_calendar_id,
         })
     }
 }
 
 const RETURNING: &str = "id, org_id, name, category, position, is_default, expires_after_ms, expires_to_status_id, expires_to_pool, \
-     expires_hold_while_task_pending, expires_task_overdue_after_ms";
+     expires_hold_while_task_pending, expires_task_overdue_after_ms, expires_calendar_id";
 
 impl Tx {
     /// Creates a status; making it the default takes that from any other.
@@ -177,6 +181,10 @@ impl Tx {
             to_status: to.to_ref(),
             to_pool: s.expires_to_pool,
             hold: s.task_hold(),
+            calendar: match s.expires_calendar_id {
+                Some(c) => Some(self.calendar(org, c).await?.to_calendar()?),
+                None => None,
+            },
         }))
     }
 
@@ -193,7 +201,7 @@ impl Tx {
         let q = Sql::new(&format!(
             "UPDATE statuses SET name = $3, category = $4, position = $5, is_default = $6, expires_after_ms = $7, \
              expires_to_status_id = $8, expires_to_pool = $9, expires_hold_while_task_pending = $10, \
-             expires_task_overdue_after_ms = $11 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
+             expires_task_overdue_after_ms = $11, expires_calendar_id = $12 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
         ))
         .bind(s.org)
         .bind(s.id)
@@ -205,7 +213,8 @@ impl Tx {
         .bind(s.expires_to_status_id)
         .bind(s.expires_to_pool)
         .bind(s.expires_hold_while_task_pending)
-        .bind(s.expires_task_overdue_after_ms);
+        .bind(s.expires_task_overdue_after_ms)
+        .bind(s.expires_calendar_id);
         self.fetch_one::<Row>(&q).await?.try_into()
     }
 }

@@ -280,28 +280,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// Makes "Working" expire after 10 h into "Recycled" with `hold` added to the rule, through
 /// the API; a new lead of a new agent in "Working", with that agent.
 async fn working_lead_held_by(app: &TestApp, hold: Value) -> (i64, TestUser) {
-    let statuses = app.get("/api/v1/statuses", &app.admin.token).await.body;
-    let id = |name: &str| {
-        statuses["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|s| s["name"] == name)
-            .and_then(|s| s["id"].as_i64())
-            .expect("a default status")
-    };
-    let mut expiry = json!({ "after_seconds": 36_000, "to_status_id": id("Recycled") });
-    for (k, v) in hold.as_object().into_iter().flatten() {
-        expiry[k] = v.clone();
-    }
-    let set = app
-        .patch(
-            &format!("/api/v1/statuses/{}", id("Working")),
-            &app.admin.token,
-            json!({ "expiry": expiry }),
-        )
-        .await;
-    assert_eq!(set.status.as_u16(), 200, "{}", set.body);
+    set_working_expiry(app, 36_000, hold).await;
     let (source, _) = app.source("Website").await;
     let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
     let created = app
@@ -312,15 +291,54 @@ async fn working_lead_held_by(app: &TestApp, hold: Value) -> (i64, TestUser) {
         )
         .await;
     let lead = created.body["id"].as_i64().expect("a lead id");
+    let working = status_id(app, "Working").await;
     let moved = app
         .patch(
             &format!("/api/v1/leads/{lead}"),
             &ana.token,
-            json!({ "status_id": id("Working") }),
+            json!({ "status_id": working }),
         )
         .await;
     assert_eq!(moved.status.as_u16(), 200, "{}", moved.body);
     (lead, ana)
+}
+
+async fn status_id(app: &TestApp, name: &str) -> i64 {
+    let statuses = app.get("/api/v1/statuses", &app.admin.token).await.body;
+    statuses["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == name)
+        .and_then(|s| s["id"].as_i64())
+        .expect("a default status")
+}
+
+/// Makes "Working" expire after `secs` into "Recycled", with `extra` added to the rule
+/// (`null`: removes the expiry), through the API.
+async fn set_working_expiry(app: &TestApp, secs: i64, extra: Value) {
+    let mut expiry =
+        json!({ "after_seconds": secs, "to_status_id": status_id(app, "Recycled").await });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        expiry[k] = v.clone();
+    }
+    if extra.is_null() {
+        expiry = Value::Null;
+    }
+    let working = status_id(app, "Working").await;
+    let set = app
+        .patch(
+            &format!("/api/v1/statuses/{working}"),
+            &app.admin.token,
+            json!({ "expiry": expiry }),
+        )
+        .await;
+    assert_eq!(set.status.as_u16(), 200, "{}", set.body);
+}
+
+async fn pending_timers(app: &TestApp) -> i64 {
+    let mut tx = app.store().read().await.expect("a read transaction");
+    tx.count_timers().await.expect("count timers")
 }
 
 async fn status_of(app: &TestApp, lead: i64) -> Value {
@@ -370,5 +388,65 @@ app_test! {
         assert_eq!(status_of(&app, lead).await, "Recycled");
         let both = app.patch("/api/v1/statuses/1", &app.admin.token, json!({ "expiry": { "after_seconds": 60, "to_status_id": 2, "hold_while_task_pending": true, "task_overdue_after_seconds": 60 } })).await;
         assert_eq!(both.status.as_u16(), 422, "{}", both.body);
+    }
+}
+
+app_test! {
+    async fn a_status_expiry_in_open_hours_waits_out_the_weekend(app) {
+        let cal = app.post("/api/v1/calendars", &app.admin.token, json!({ "name": "Office", "time_zone": "UTC", "hours": "mon-fri 09:00-17:00" })).await;
+        assert_eq!(cal.status.as_u16(), 201, "{}", cal.body);
+        let friday = leadpool_domain::Timestamp::parse_rfc3339("2026-11-27T16:00:00Z").expect("a time");
+        app.clock.set(friday);
+        let (lead, _) = working_lead_held_by(&app, json!({ "calendar_id": cal.body["id"] })).await;
+        let scheduler = Scheduler::new(app.app.clone(), "test");
+        // 10 open hours from Friday 16:00: Friday 1 h, Monday 8 h, Tuesday 1 h.
+        app.clock.set(leadpool_domain::Timestamp::parse_rfc3339("2026-12-01T09:59:00Z").expect("a time"));
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0);
+        app.clock.advance(Duration::from_secs(60));
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 1);
+        assert_eq!(status_of(&app, lead).await, "Recycled");
+        let entries = app.timeline(lead).await;
+        assert!(entries.iter().any(|e| e["reason"].as_str().is_some_and(|r| r.contains("10.0 open h"))), "{entries:?}");
+    }
+}
+
+app_test! {
+    async fn changing_a_status_expiry_reschedules_the_leads_already_in_it(app) {
+        let (early, _) = working_lead_held_by(&app, json!({})).await;
+        assert_eq!(pending_timers(&app).await, 1);
+        set_working_expiry(&app, 336 * 3600, json!({})).await;
+        app.clock.advance(5 * HOUR);
+        let (source, _) = app.source("Portal").await;
+        let bo = app.user("bo@acme.test", Role::Agent, &[]).await;
+        let later = app.post("/api/v1/leads", &app.admin.token, json!({ "source_id": source, "assignee_id": bo.user.id.get(), "name": "Bo Lead" })).await.body["id"].as_i64().expect("a lead id");
+        let moved = app.patch(&format!("/api/v1/leads/{later}"), &bo.token, json!({ "status_id": status_id(&app, "Working").await })).await;
+        assert_eq!(moved.status.as_u16(), 200);
+        let scheduler = Scheduler::new(app.app.clone(), "test");
+        app.clock.advance(6 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0, "336 h now");
+
+        // Back to 10 h: each lead counts from when it entered "Working" (11 h and 6 h ago).
+        set_working_expiry(&app, 36_000, json!({})).await;
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 1);
+        assert_eq!(status_of(&app, early).await, "Recycled");
+        assert_eq!(status_of(&app, later).await, "Working");
+        app.clock.advance(4 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 1);
+        assert_eq!(status_of(&app, later).await, "Recycled");
+
+        // Removing the rule removes the timers of leads in the status.
+        let (third, _) = {
+            let carl = app.user("carl@acme.test", Role::Agent, &[]).await;
+            let id = app.post("/api/v1/leads", &app.admin.token, json!({ "source_id": source, "assignee_id": carl.user.id.get(), "name": "Cy" })).await.body["id"].as_i64().expect("a lead id");
+            let moved = app.patch(&format!("/api/v1/leads/{id}"), &carl.token, json!({ "status_id": status_id(&app, "Working").await })).await;
+            assert_eq!(moved.status.as_u16(), 200);
+            (id, carl)
+        };
+        assert_eq!(pending_timers(&app).await, 1);
+        set_working_expiry(&app, 0, Value::Null).await;
+        assert_eq!(pending_timers(&app).await, 0);
+        app.clock.advance(1000 * HOUR);
+        assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0);
+        assert_eq!(status_of(&app, third).await, "Working");
     }
 }

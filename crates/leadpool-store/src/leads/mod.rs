@@ -339,6 +339,31 @@ impl Tx {
         Ok(out)
     }
 
+    /// The leads in a status: each one's id, version and creation time.
+    pub async fn leads_in_status(
+        &mut self,
+        org: OrgId,
+        status: StatusId,
+    ) -> Result<Vec<(LeadId, i64, Timestamp)>, StoreError> {
+        let q = Sql::new(
+            "SELECT id, version, created_at FROM leads WHERE org_id = $1 AND status_id = $2 ORDER BY id",
+        )
+        .bind(org)
+        .bind(status);
+        Ok(self
+            .fetch_all::<InStatusRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    LeadId::new(r.id),
+                    r.version,
+                    Timestamp::from_millis(r.created_at),
+                )
+            })
+            .collect())
+    }
+
     /// How many leads the organization has.
     pub async fn count_leads(&mut self, org: OrgId) -> Result<i64, StoreError> {
         let r: CountRow = self
@@ -351,6 +376,13 @@ impl Tx {
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdRow {
     pub(crate) id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct InStatusRow {
+    id: i64,
+    version: i64,
+    created_at: i64,
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,8 +4,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use leadpool_app::directory::ExpiryInput;
 use leadpool_app::models::Status;
+use leadpool_app::statuses::ExpiryInput;
 use leadpool_domain::{StatusCategory, StatusId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -57,6 +57,9 @@ pub struct ExpiryDto {
     /// Wait until every pending task is overdue by this many seconds.
     #[serde(default)]
     pub task_overdue_after_seconds: Option<i64>,
+    /// Count `after_seconds` in this calendar's open hours; null: wall-clock time.
+    #[serde(default)]
+    pub calendar_id: Option<i64>,
 }
 
 impl From<Status> for StatusDto {
@@ -74,6 +77,7 @@ impl From<Status> for StatusDto {
                     to_pool: s.expires_to_pool,
                     hold_while_task_pending: s.expires_hold_while_task_pending,
                     task_overdue_after_seconds: s.expires_task_overdue_after_ms.map(|ms| ms / 1000),
+                    calendar_id: s.expires_calendar_id,
                 }),
                 _ => None,
             },
@@ -114,8 +118,9 @@ pub struct UpdateStatusBody {
     /// `true` makes it the default (the previous default stops being one); to stop being
     /// the default, make another status the default.
     pub is_default: Option<bool>,
-    /// Set the expiry, or `null` to remove it. Leads already in the status keep the timers
-    /// they have; leads entering it from now on get the new rule.
+    /// Set the expiry, or `null` to remove it. Leads already in the status follow the new
+    /// rule at once, each counted from when it entered the status (one already past its
+    /// new due time expires within moments).
     #[serde(default, deserialize_with = "crate::api::double_option")]
     #[schema(value_type = Option<ExpiryDto>)]
     pub expiry: Option<Option<ExpiryDto>>,
@@ -196,6 +201,7 @@ async fn update_status(
                 to_pool: e.to_pool,
                 hold_while_task_pending: e.hold_while_task_pending,
                 task_overdue_after_seconds: e.task_overdue_after_seconds,
+                calendar_id: e.calendar_id,
             });
             s.app.set_status_expiry(&m, StatusId::new(id), rule).await?
         }
