@@ -67,12 +67,7 @@ impl App {
         position: Option<i64>,
         is_default: Option<bool>,
     ) -> Result<Status, AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
-        let mut tx = self.store().write().await?;
-        let mut s = tx
-            .status(m.viewer.org, id)
-            .await
-            .map_err(AppError::from_store("status"))?;
+        let (mut tx, mut s) = self.status_to_change(m, id).await?;
         if let Some(n) = name {
             s.name = name_field("name", n)?;
         }
@@ -91,6 +86,22 @@ impl App {
             }
             s.is_default = d;
         }
+        let s = tx.update_status(&s).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Makes a status a shark tank (seed 002) or not: an agent's hold on a lead in it stays
+    /// open to every agent who sees the lead's pool until the lead's first logged contact.
+    #[tracing::instrument(name = "set_shark_tank", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn set_shark_tank(
+        &self,
+        m: &Member,
+        id: StatusId,
+        on: bool,
+    ) -> Result<Status, AppError> {
+        let (mut tx, mut s) = self.status_to_change(m, id).await?;
+        s.shark_tank = on;
         let s = tx.update_status(&s).await?;
         tx.commit().await?;
         Ok(s)
@@ -138,11 +149,7 @@ impl App {
                 ));
             }
         }
-        let mut tx = self.store().write().await?;
-        let mut s = tx
-            .status(m.viewer.org, id)
-            .await
-            .map_err(AppError::from_store("status"))?;
+        let (mut tx, mut s) = self.status_to_change(m, id).await?;
         if let Some(c) = rule.and_then(|r| r.calendar_id) {
             tx.calendar(m.viewer.org, c).await.map_err(|_| {
                 AppError::invalid(
@@ -172,6 +179,17 @@ impl App {
         tx.commit().await?;
         self.timers_changed(set);
         Ok(s)
+    }
+
+    /// A write transaction and status `id`, for a member who may change statuses.
+    async fn status_to_change(&self, m: &Member, id: StatusId) -> Result<(Tx, Status), AppError> {
+        m.require(Permission::OrgSetting("statuses"))?;
+        let mut tx = self.store().write().await?;
+        let s = tx
+            .status(m.viewer.org, id)
+            .await
+            .map_err(AppError::from_store("status"))?;
+        Ok((tx, s))
     }
 }
 

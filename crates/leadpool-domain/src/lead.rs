@@ -24,6 +24,10 @@ pub struct StatusRef {
     pub name: String,
     /// Its stage.
     pub category: StatusCategory,
+    /// Whether an agent's hold on a lead in it stays open to other agents until first
+    /// contact (seed 002's shark tank; see [`Lead::held_temporarily`]).
+    #[serde(default)]
+    pub shark_tank: bool,
 }
 
 /// A lead as a client sends it, before any checking.

@@ -271,6 +271,17 @@ fn claim_as(
     now: Timestamp,
 ) -> Result<Transition, Refusal> {
     let from = match (lead.owner, call) {
+        // Seed 002's shark tank: until someone contacts it, whoever may see its pool may
+        // take it from the agent holding it, by a claim or a call. Not at the instant the
+        // holder got it: claims decided together race for one lead and have one winner.
+        (Owner::Agent { user_id }, _)
+            if user_id != taker.user
+                && lead.held_temporarily()
+                && lead.assigned_at.is_some_and(|at| at < now)
+                && lead.from_pool.is_some_and(|p| visible_pools.contains(&p)) =>
+        {
+            format!("user {user_id}, who had not contacted it (shark tank)")
+        }
         (Owner::Queue, Some(_)) => "the manual queue".to_owned(),
         (Owner::Agent { user_id }, Some(Call::Transfer { from }))
             if user_id == from && from != taker.user =>
@@ -466,6 +477,13 @@ pub fn blind(lead: &Lead) -> Lead {
 }
 
 impl Lead {
+    /// Whether the agent holding it holds it only until a first contact: its status is a
+    /// shark tank and nobody has contacted it since they got it. The first logged contact
+    /// (which sets `first_contact_at`) makes the hold permanent.
+    pub fn held_temporarily(&self) -> bool {
+        self.status.shark_tank && self.owner.agent().is_some() && self.first_contact_at.is_none()
+    }
+
     /// Hands the lead to `to` with an entry of `kind`; `extra` adds to the recorded changes.
     #[allow(
         clippy::too_many_arguments,

@@ -312,6 +312,7 @@ mod tests {
             id: StatusId::new(id),
             name: name.into(),
             category,
+            shark_tank: false,
         }
     }
 

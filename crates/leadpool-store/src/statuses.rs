@@ -33,6 +33,8 @@ pub struct Status {
     pub expires_task_overdue_after_ms: Option<i64>,
     /// The calendar whose open hours count the expiry; `None`: wall-clock time.
     pub expires_calendar_id: Option<i64>,
+    /// Whether an agent's hold on a lead in it is open to others until first contact.
+    pub shark_tank: bool,
 }
 
 impl Status {
@@ -58,6 +60,7 @@ impl Status {
             id: self.id,
             name: self.name.clone(),
             category: self.category,
+            shark_tank: self.shark_tank,
         }
     }
 }
@@ -76,6 +79,7 @@ struct Row {
     expires_hold_while_task_pending: bool,
     expires_task_overdue_after_ms: Option<i64>,
     expires_calendar_id: Option<i64>,
+    shark_tank: bool,
 }
 
 impl TryFrom<Row> for Status {
@@ -96,12 +100,13 @@ impl TryFrom<Row> for Status {
             expires_hold_while_task_pending: r.expires_hold_while_task_pending,
             expires_task_overdue_after_ms: r.expires_task_overdue_after_ms,
             expires_calendar_id: r.expires_calendar_id,
+            shark_tank: r.shark_tank,
         })
     }
 }
 
 const RETURNING: &str = "id, org_id, name, category, position, is_default, expires_after_ms, expires_to_status_id, expires_to_pool, \
-     expires_hold_while_task_pending, expires_task_overdue_after_ms, expires_calendar_id";
+     expires_hold_while_task_pending, expires_task_overdue_after_ms, expires_calendar_id, shark_tank";
 
 impl Tx {
     /// Creates a status; making it the default takes that from any other.
@@ -201,7 +206,7 @@ impl Tx {
         let q = Sql::new(&format!(
             "UPDATE statuses SET name = $3, category = $4, position = $5, is_default = $6, expires_after_ms = $7, \
              expires_to_status_id = $8, expires_to_pool = $9, expires_hold_while_task_pending = $10, \
-             expires_task_overdue_after_ms = $11, expires_calendar_id = $12 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
+             expires_task_overdue_after_ms = $11, expires_calendar_id = $12, shark_tank = $13 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
         ))
         .bind(s.org)
         .bind(s.id)
@@ -214,7 +219,8 @@ impl Tx {
         .bind(s.expires_to_pool)
         .bind(s.expires_hold_while_task_pending)
         .bind(s.expires_task_overdue_after_ms)
-        .bind(s.expires_calendar_id);
+        .bind(s.expires_calendar_id)
+        .bind(s.shark_tank);
         self.fetch_one::<Row>(&q).await?.try_into()
     }
 }

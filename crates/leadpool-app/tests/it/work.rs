@@ -35,14 +35,8 @@ async fn reserve_pool_lead(app: &TestApp) -> (i64, i64) {
 }
 
 async fn claim(app: &TestApp, who: &TestUser, lead: i64) {
-    let a = app
-        .post(
-            "/api/v1/leads/claim",
-            &who.token,
-            json!({ "lead_ids": [lead] }),
-        )
-        .await;
-    assert_eq!(a.body["results"][0]["result"], "claimed", "{}", a.body);
+    let a = claim_result(app, who, lead).await;
+    assert_eq!(a["result"], "claimed", "{a}");
 }
 
 async fn note(app: &TestApp, who: &TestUser, lead: i64, text: &str) -> (u16, Value) {
@@ -449,4 +443,91 @@ app_test! {
         assert_eq!(scheduler.run_due().await.expect("run timers").fired, 0);
         assert_eq!(status_of(&app, third).await, "Working");
     }
+}
+
+async fn claim_result(app: &TestApp, who: &TestUser, lead: i64) -> Value {
+    let a = app
+        .post(
+            "/api/v1/leads/claim",
+            &who.token,
+            json!({ "lead_ids": [lead] }),
+        )
+        .await;
+    assert_eq!(a.status.as_u16(), 200, "{}", a.body);
+    a.body["results"][0].clone()
+}
+
+app_test! {
+    async fn a_shark_tank_lead_changes_hands_until_its_first_contact_makes_it_owned(app) {
+        let new = status_id(&app, "New").await;
+        let set = app.patch(&format!("/api/v1/statuses/{new}"), &app.admin.token, json!({ "shark_tank": true })).await;
+        assert_eq!((set.status.as_u16(), set.body["shark_tank"].clone()), (200, json!(true)), "{}", set.body);
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bo = app.user("bo@acme.test", Role::Agent, &[]).await;
+        claim(&app, &ana, lead).await;
+        app.clock.advance(Duration::from_secs(60));
+        let taken = claim_result(&app, &bo, lead).await;
+        assert_eq!(taken["result"], "claimed", "not contacted yet: anyone who sees the pool may take it: {taken}");
+        app.clock.advance(Duration::from_secs(60));
+        let called = app.post("/api/v1/calls", &ana.token, json!({ "lead_id": lead, "direction": "outbound" })).await;
+        assert_eq!(called.status.as_u16(), 200, "{}", called.body);
+        let owner = app.get(&format!("/api/v1/leads/{lead}"), &app.admin.token).await.body;
+        assert_eq!(owner["owner"]["user_id"], ana.user.id.get(), "a call takes it back and is its first contact: {owner}");
+        assert!(owner["first_contact_at"].is_string(), "{owner}");
+        let refused = claim_result(&app, &bo, lead).await;
+        assert_eq!(refused["result"], "already_claimed", "{refused}");
+        assert_eq!(refused["owner_id"], ana.user.id.get());
+        let reasons: Vec<String> = app.timeline(lead).await.iter().filter_map(|e| e["reason"].as_str().map(str::to_owned)).collect();
+        assert!(reasons.iter().any(|r| r.contains("shark tank")), "{reasons:?}");
+    }
+}
+
+app_test! {
+    async fn agents_racing_for_a_shark_tank_lead_leave_one_owner(app) {
+        let new = status_id(&app, "New").await;
+        app.patch(&format!("/api/v1/statuses/{new}"), &app.admin.token, json!({ "shark_tank": true })).await;
+        let (_, lead) = reserve_pool_lead(&app).await;
+        let holder = app.user("ana@acme.test", Role::Agent, &[]).await;
+        claim(&app, &holder, lead).await;
+        app.clock.advance(Duration::from_secs(60));
+        let mut racers = Vec::new();
+        for i in 0..6 {
+            racers.push(app.user(&format!("racer{i}@acme.test"), Role::Agent, &[]).await);
+        }
+        let answers = futures_join(&app, &racers, lead).await;
+        let winners = answers.iter().filter(|a| a["result"] == "claimed").count();
+        assert_eq!(winners, 1, "{answers:?}");
+        let owner = app.get(&format!("/api/v1/leads/{lead}"), &app.admin.token).await.body["owner"]["user_id"].clone();
+        for a in answers.iter().filter(|a| a["result"] != "claimed") {
+            assert_eq!(a["result"], "already_claimed", "{a}");
+            assert_eq!(a["owner_id"], owner, "losers are told who won");
+        }
+    }
+}
+
+/// Every racer claims `lead` at once; their answers.
+async fn futures_join(app: &TestApp, racers: &[TestUser], lead: i64) -> Vec<Value> {
+    let tasks: Vec<_> = racers
+        .iter()
+        .map(|r| {
+            let (http, base, token) = (app.http.clone(), app.base.clone(), r.token.clone());
+            tokio::spawn(async move {
+                let res = http
+                    .post(format!("{base}/api/v1/leads/claim"))
+                    .bearer_auth(token)
+                    .json(&json!({ "lead_ids": [lead] }))
+                    .send()
+                    .await
+                    .expect("claim");
+                let body: Value = res.json().await.expect("a JSON answer");
+                body["results"][0].clone()
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("a racer"));
+    }
+    out
 }

@@ -21,6 +21,7 @@ fn status(category: StatusCategory) -> StatusRef {
         id: StatusId::new(id),
         name: category.as_str().into(),
         category,
+        shark_tank: false,
     }
 }
 
@@ -296,6 +297,75 @@ fn speed_to_lead_is_the_first_contact_after_each_assignment() {
         (Some(at(50)), None),
         "a new assignment starts a new measure"
     );
+}
+
+#[test]
+fn a_shark_tank_lead_is_anyones_until_its_first_contact() {
+    let mut lead = pooled(1);
+    lead.status.shark_tank = true;
+    let ana = claim(&lead, &taker(7, None, 0), &[POOL], None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert!(ana.held_temporarily());
+    assert_eq!(
+        claim(&ana, &taker(8, None, 0), &[POOL], None, at(1)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(7) }),
+        "claims racing at one instant have one winner"
+    );
+    let bo =
+        claim(&ana, &taker(8, None, 0), &[POOL], None, at(2)).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        bo.lead.owner,
+        Owner::Agent {
+            user_id: UserId::new(8)
+        }
+    );
+    assert!(
+        bo.entry
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("shark tank"))
+    );
+    assert_eq!(
+        claim(&ana, &taker(8, None, 0), &[OTHER_POOL], None, at(2)).err(),
+        Some(Refusal::NotVisible),
+        "only those who see its pool"
+    );
+    assert_eq!(
+        claim(&ana, &taker(8, Some(0), 0), &[POOL], None, at(2)).err(),
+        Some(Refusal::OverCap { max: 0 }),
+        "caps hold"
+    );
+    let by_call = claim_by_call(
+        &ana,
+        &taker(9, None, 0),
+        &[POOL],
+        None,
+        Call::Outbound,
+        at(2),
+    );
+    assert!(by_call.is_ok(), "a call takes it too");
+    let call = Contact::parse(ContactInput::noted(ContactKind::Call, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contacted = log_contact(
+        &ana,
+        &call,
+        Actor::User {
+            user_id: UserId::new(7),
+        },
+        at(3),
+    )
+    .lead;
+    assert!(!contacted.held_temporarily());
+    assert_eq!(
+        claim(&contacted, &taker(8, None, 0), &[POOL], None, at(4)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(7) }),
+        "the first contact makes the hold permanent"
+    );
+    let plain = claim(&pooled(2), &taker(7, None, 0), &[POOL], None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert!(!plain.held_temporarily(), "only shark-tank statuses");
 }
 
 #[test]

@@ -33,6 +33,7 @@ pub(crate) struct Row {
     status_id: i64,
     status_name: String,
     status_category: String,
+    status_shark_tank: bool,
     owner_kind: String,
     owner_user_id: Option<i64>,
     owner_pool_id: Option<i64>,
@@ -81,6 +82,7 @@ impl TryFrom<Row> for Lead {
                 id: StatusId::new(r.status_id),
                 name: r.status_name,
                 category,
+                shark_tank: r.status_shark_tank,
             },
             owner,
             from_pool: r.from_pool_id.map(PoolId::new),
@@ -98,7 +100,7 @@ impl TryFrom<Row> for Lead {
 macro_rules! lead_columns {
     () => {
         "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
-         l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
+         l.status_id, s.name AS status_name, s.category AS status_category, s.shark_tank AS status_shark_tank, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
          l.owner_offer_id, l.from_pool_id, l.team_id, l.assigned_at, l.first_contact_at, l.created_at, l.updated_at, l.version"
     };
 }

@@ -38,6 +38,9 @@ pub struct StatusDto {
     pub is_default: bool,
     /// When set, a lead left in this status that long moves on by itself.
     pub expiry: Option<ExpiryDto>,
+    /// Shark tank (seed 002): an agent's hold on a lead in this status is open to every
+    /// agent who sees the lead's pool, by a claim or a call, until its first logged contact.
+    pub shark_tank: bool,
 }
 
 /// A status's expiry: "Working" for 336 h becomes "Recycled" (and optionally returns to the pool).
@@ -81,6 +84,7 @@ impl From<Status> for StatusDto {
                 }),
                 _ => None,
             },
+            shark_tank: s.shark_tank,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct UpdateStatusBody {
     #[serde(default, deserialize_with = "crate::api::double_option")]
     #[schema(value_type = Option<ExpiryDto>)]
     pub expiry: Option<Option<ExpiryDto>>,
+    /// Make it a shark tank or not (see [`StatusDto::shark_tank`]).
+    pub shark_tank: Option<bool>,
 }
 
 /// Parses a category's wire name, naming the `category` field when it is unknown.
@@ -205,6 +211,10 @@ async fn update_status(
             });
             s.app.set_status_expiry(&m, StatusId::new(id), rule).await?
         }
+    };
+    let status = match b.shark_tank {
+        None => status,
+        Some(on) => s.app.set_shark_tank(&m, StatusId::new(id), on).await?,
     };
     Ok(axum::Json(status.into()))
 }
