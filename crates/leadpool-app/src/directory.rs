@@ -1,21 +1,18 @@
-//! An organization's directory: teams, users, sources and statuses, managed by admins
-//! within their scope.
+//! An organization's directory: teams, users and sources, managed by admins within their
+//! scope (statuses live in `statuses`).
 
 use leadpool_domain::Permission;
 use leadpool_domain::pool::Caps;
 use leadpool_domain::validate::{PersonName, parse_tags};
-use leadpool_domain::{
-    Email, Role, Scope, SourceId, StatusCategory, StatusId, TeamId, UserId, would_cycle,
-};
+use leadpool_domain::{Email, Role, Scope, SourceId, TeamId, UserId, would_cycle};
 use leadpool_store::sources::Source;
-use leadpool_store::statuses::Status;
 use leadpool_store::teams::Team;
 use leadpool_store::users::{NewUser, User, UserFilter};
 
 use crate::secret;
 use crate::{App, AppError, Member};
 
-fn name_field(field: &str, s: &str) -> Result<String, AppError> {
+pub(crate) fn name_field(field: &str, s: &str) -> Result<String, AppError> {
     PersonName::parse(s)
         .map(|n| n.as_str().to_owned())
         .map_err(|m| AppError::invalid(field, m))
@@ -448,117 +445,5 @@ impl App {
             .map_err(AppError::from_store("source"))?;
         tx.commit().await?;
         Ok((s, key))
-    }
-
-    /// The organization's statuses, in order.
-    #[tracing::instrument(name = "list_statuses", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn list_statuses(&self, m: &Member) -> Result<Vec<Status>, AppError> {
-        let mut tx = self.store().read().await?;
-        let s = tx.statuses(m.viewer.org).await?;
-        tx.commit().await?;
-        Ok(s)
-    }
-
-    /// Adds a status.
-    #[tracing::instrument(name = "create_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn create_status(
-        &self,
-        m: &Member,
-        name: &str,
-        category: StatusCategory,
-        is_default: bool,
-    ) -> Result<Status, AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
-        let name = name_field("name", name)?;
-        let mut tx = self.store().write().await?;
-        let s = tx
-            .insert_status(m.viewer.org, &name, category, is_default, self.now())
-            .await?;
-        tx.commit().await?;
-        Ok(s)
-    }
-
-    /// Renames, recategorizes, moves or makes a status the default.
-    #[tracing::instrument(name = "update_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn update_status(
-        &self,
-        m: &Member,
-        id: StatusId,
-        name: Option<&str>,
-        category: Option<StatusCategory>,
-        position: Option<i64>,
-        is_default: Option<bool>,
-    ) -> Result<Status, AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
-        let mut tx = self.store().write().await?;
-        let mut s = tx
-            .status(m.viewer.org, id)
-            .await
-            .map_err(AppError::from_store("status"))?;
-        if let Some(n) = name {
-            s.name = name_field("name", n)?;
-        }
-        if let Some(c) = category {
-            s.category = c;
-        }
-        if let Some(p) = position {
-            s.position = p;
-        }
-        if let Some(d) = is_default {
-            if !d && s.is_default {
-                return Err(AppError::invalid(
-                    "is_default",
-                    "make another status the default instead",
-                ));
-            }
-            s.is_default = d;
-        }
-        let s = tx.update_status(&s).await?;
-        tx.commit().await?;
-        Ok(s)
-    }
-
-    /// Sets (or with `None` removes) a status's expiry: `(seconds, into status, back to pool)`.
-    #[tracing::instrument(name = "set_status_expiry", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn set_status_expiry(
-        &self,
-        m: &Member,
-        id: StatusId,
-        rule: Option<(i64, StatusId, bool)>,
-    ) -> Result<Status, AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
-        if let Some((secs, to, _)) = rule {
-            if !(1..=10 * 365 * 86_400).contains(&secs) {
-                return Err(AppError::invalid(
-                    "expiry.after_seconds",
-                    "must be 1 second to 10 years",
-                ));
-            }
-            if to == id {
-                return Err(AppError::invalid(
-                    "expiry.to_status_id",
-                    "a status cannot expire into itself",
-                ));
-            }
-        }
-        let mut tx = self.store().write().await?;
-        let mut s = tx
-            .status(m.viewer.org, id)
-            .await
-            .map_err(AppError::from_store("status"))?;
-        if let Some((_, to, _)) = rule {
-            tx.status(m.viewer.org, to).await.map_err(|_| {
-                AppError::invalid(
-                    "expiry.to_status_id",
-                    format!("no status {to} in this organization"),
-                )
-            })?;
-        }
-        s.expires_after_ms = rule.map(|(secs, _, _)| secs * 1000);
-        s.expires_to_status_id = rule.map(|(_, to, _)| to);
-        s.expires_to_pool = rule.is_some_and(|(_, _, p)| p);
-        let s = tx.update_status(&s).await?;
-        tx.commit().await?;
-        Ok(s)
     }
 }

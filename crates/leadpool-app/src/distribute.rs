@@ -17,6 +17,7 @@ mod prepare;
 
 use std::collections::HashMap;
 
+use leadpool_domain::contact::ContactOutcome;
 use leadpool_domain::pool::Call;
 use leadpool_domain::routing::{Decision, History, OfferRefusal, Plan, Router};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, SourceId, Timestamp, UserId};
@@ -106,6 +107,8 @@ pub struct CallInput {
     /// What was said, for the timeline (up to 1,000 characters); absent: the call's
     /// direction and who was on it.
     pub note: Option<String>,
+    /// How the call went, if the reporter says.
+    pub outcome: Option<ContactOutcome>,
 }
 
 /// Why a reported call left the lead's owner as it was.

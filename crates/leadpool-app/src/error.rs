@@ -72,6 +72,14 @@ impl AppError {
         }
     }
 
+    /// A lead kept changing under a write that was retried: the one wording of it.
+    pub(crate) fn edit_conflict() -> Self {
+        Self::Conflict {
+            code: "edit_conflict",
+            message: "the lead kept changing while it was being saved; reload and try again".into(),
+        }
+    }
+
     /// Maps a store error, naming what was looked for when it is missing.
     pub fn from_store(what: &'static str) -> impl Fn(StoreError) -> Self {
         move |e| match e {

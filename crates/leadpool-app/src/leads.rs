@@ -338,10 +338,7 @@ impl App {
                 return Ok(t.lead);
             }
         }
-        Err(AppError::Conflict {
-            code: "edit_conflict",
-            message: "the lead kept changing while it was being saved; reload and try again".into(),
-        })
+        Err(AppError::edit_conflict())
     }
 
     /// A page of the leads the actor may see.

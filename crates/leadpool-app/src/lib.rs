@@ -22,6 +22,8 @@ pub mod offers;
 pub mod pool;
 pub mod routing_settings;
 pub mod secret;
+pub mod statuses;
+pub mod tasks;
 mod throttle;
 pub mod timers;
 pub mod wording;

@@ -4,8 +4,9 @@
 //! went where it went.
 
 use leadpool_domain::Permission;
+use leadpool_domain::contact::{Contact, ContactInput, ContactKind};
 use leadpool_domain::lead::{LeadDraft, LeadInput};
-use leadpool_domain::pool::{Call, ContactKind};
+use leadpool_domain::pool::Call;
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
 use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
@@ -240,6 +241,7 @@ impl App {
         };
         // Checked before anything is written: the claim and the contact both carry it.
         let said = reason_text("note", input.note)?;
+        let outcome = input.outcome;
         let agent_id = input.agent_id.unwrap_or(m.user.id);
         if agent_id != m.user.id {
             m.require(Permission::Staff("report other agents' calls"))?;
@@ -292,7 +294,12 @@ impl App {
                 },
             );
         }
-        let note = said.unwrap_or_else(|| format!("{direction} call by {}", agent.name));
+        let reported = ContactInput {
+            kind: ContactKind::Call,
+            outcome,
+            note: Some(said.unwrap_or_else(|| format!("{direction} call by {}", agent.name))),
+        };
+        let contact = Contact::parse(reported.clone())?;
         let kept = if lead.owner == (Owner::Agent { user_id: agent.id }) {
             CallKept::AlreadyTheirs
         } else if !ownership.gives(call) {
@@ -303,10 +310,7 @@ impl App {
             } else {
                 self.member(agent).await?
             };
-            match self
-                .claim_by_call(&on_call, lead_id, call, Some(note.clone()))
-                .await
-            {
+            match self.claim_by_call(&on_call, lead_id, call, contact).await {
                 Ok(ClaimAnswer {
                     result: ClaimResult::Claimed { lead },
                     ..
@@ -322,10 +326,7 @@ impl App {
                 Err(e) => return Err(e),
             }
         };
-        match self
-            .log_contact(m, lead_id, ContactKind::Call, Some(note))
-            .await
-        {
+        match self.log_contact(m, lead_id, reported).await {
             Ok(lead) => Ok(CallOutcome::Logged {
                 lead: Box::new(lead),
                 kept,

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use leadpool_domain::calendar::Calendar;
 use leadpool_domain::pool::{self as rules, Refusal, reserve_due};
+use leadpool_domain::validate::NoteText;
 use leadpool_domain::{Lead, LeadId, OrgId, PoolId, TeamId, Timestamp, UserId};
 use leadpool_store::Tx;
 use leadpool_store::claims::OrgPoolSettings;
@@ -187,14 +188,11 @@ fn bulk_ids(ids: &[LeadId]) -> Result<Vec<LeadId>, AppError> {
     Ok(seen)
 }
 
+/// A person's optional free text (a reason, a note), checked as the domain checks notes.
 pub(crate) fn reason_text(field: &str, text: Option<String>) -> Result<Option<String>, AppError> {
-    match text.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) if t.chars().count() > 1000 => {
-            Err(AppError::invalid(field, "at most 1000 characters"))
-        }
-        Some(t) => Ok(Some(t.to_owned())),
-    }
+    NoteText::parse_optional(text.as_deref())
+        .map(|t| t.map(NoteText::into_string))
+        .map_err(|e| AppError::invalid(field, e))
 }
 
 /// What one group-commit transaction needs per organization, read once.

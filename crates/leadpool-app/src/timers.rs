@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadpool_domain::pool::fire_reserve_expiry;
-use leadpool_domain::timer::{StatusExpiry, TimerFacts, TimerKind, fire_status_expiry};
+use leadpool_domain::timer::{
+    ExpiryFiring, PendingTasks, StatusExpiry, TimerFacts, TimerKind, fire_status_expiry,
+};
 use leadpool_domain::{Lead, LeadId, OrgId, PoolId, StatusId, Timestamp, Visibility};
 use leadpool_store::timers::ClaimedTimer;
 use leadpool_store::{Backend, StoreError, Tx};
@@ -29,6 +31,9 @@ pub struct FireReport {
     pub fired: usize,
     /// Timers whose lead had moved on: removed, nothing else written.
     pub stale: usize,
+    /// Status expiries its pending tasks hold off: set again for later, or removed until a
+    /// task closes and re-arms them.
+    pub held: usize,
     /// Timers whose lease another instance took over: left to it.
     pub lost: usize,
 }
@@ -40,6 +45,8 @@ pub enum Fired {
     Applied,
     /// The lead had moved on; the timer was removed and nothing else written.
     Stale,
+    /// A status expiry its lead's pending tasks hold off (see [`FireReport::held`]).
+    Held,
     /// Another instance holds the timer now.
     Lost,
 }
@@ -88,6 +95,24 @@ impl Rules {
         self.pools.insert(org, p);
         Ok(p)
     }
+}
+
+/// The pending tasks of those of `leads` whose expiry rule waits on tasks (none read when
+/// no rule does).
+async fn pending_tasks<'a>(
+    tx: &mut Tx,
+    org: OrgId,
+    leads: impl IntoIterator<Item = (&'a Lead, &'a StatusExpiry)>,
+) -> Result<HashMap<LeadId, PendingTasks>, AppError> {
+    let held: Vec<LeadId> = leads
+        .into_iter()
+        .filter(|(_, rule)| rule.hold.is_some())
+        .map(|(lead, _)| lead.id)
+        .collect();
+    if held.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(tx.pending_tasks(org, &held).await?)
 }
 
 /// Called after each timer's firing has committed (benchmarks measure lag with it).
@@ -187,6 +212,7 @@ impl Scheduler {
                 match fired {
                     Fired::Applied => report.fired += 1,
                     Fired::Stale => report.stale += 1,
+                    Fired::Held => report.held += 1,
                     Fired::Lost => report.lost += 1,
                 }
             }
@@ -268,7 +294,7 @@ impl Scheduler {
                 .await?
                 .into_iter()
                 .collect();
-            let (mut first, mut second) = (Vec::new(), Vec::new());
+            let mut due = Vec::new();
             for &i in &group {
                 let t = &timers[i];
                 let Some(&version) = taken.get(&t.id) else {
@@ -281,9 +307,26 @@ impl Scheduler {
                 let Some(rule) = cache.expiry(&mut tx, org, lead.status.id).await? else {
                     continue;
                 };
+                due.push((i, version, lead, rule));
+            }
+            let tasks = pending_tasks(&mut tx, org, due.iter().map(|(_, _, l, r)| (*l, r))).await?;
+            let (mut first, mut second, mut again) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, version, lead, rule) in due {
                 let pool = cache.default_pool(&mut tx, org).await?;
+                let pending = tasks.get(&lead.id).copied().unwrap_or_default();
                 let mut transitions =
-                    fire_status_expiry(lead, version, &rule, pool, now).into_iter();
+                    match fire_status_expiry(lead, version, &rule, pending, pool, now) {
+                        ExpiryFiring::Stale => continue,
+                        ExpiryFiring::Held(later) => {
+                            out[i] = Fired::Held;
+                            again
+                                .extend(later.map(|at| {
+                                    (lead.id, TimerKind::StatusExpiry, at, lead.version)
+                                }));
+                            continue;
+                        }
+                        ExpiryFiring::Expired(ts) => ts.into_iter(),
+                    };
                 let Some(step) = transitions.next() else {
                     continue;
                 };
@@ -308,6 +351,7 @@ impl Scheduler {
                     .collect();
                 self.app.write_locked(&mut tx, org, &steps, now).await?;
             }
+            tx.set_timers(org, &again, now).await?;
         }
         tx.commit().await?;
         Ok(out)
@@ -367,7 +411,9 @@ impl Scheduler {
             Err(e) => return Err(e.into()),
         };
         let applied = match t.kind {
-            TimerKind::StatusExpiry => self.expire_status(tx, &lead, version, now, cache).await?,
+            TimerKind::StatusExpiry => {
+                return self.expire_status(tx, &lead, version, now, cache).await;
+            }
             TimerKind::ReserveExpiry => self.expire_reserve(tx, &lead, now, cache).await?,
             TimerKind::OfferWindow => self.app.fire_offer_window(tx, &lead, now).await?,
         };
@@ -404,15 +450,25 @@ impl Scheduler {
         timer_version: i64,
         now: Timestamp,
         cache: &mut Rules,
-    ) -> Result<bool, AppError> {
+    ) -> Result<Fired, AppError> {
         let Some(rule) = cache.expiry(tx, lead.org, lead.status.id).await? else {
-            return Ok(false);
+            return Ok(Fired::Stale);
         };
         let pool = cache.default_pool(tx, lead.org).await?;
-        let transitions = fire_status_expiry(lead, timer_version, &rule, pool, now);
-        if transitions.is_empty() {
-            return Ok(false);
-        }
+        let tasks = pending_tasks(tx, lead.org, [(lead, &rule)]).await?;
+        let pending = tasks.get(&lead.id).copied().unwrap_or_default();
+        let transitions = match fire_status_expiry(lead, timer_version, &rule, pending, pool, now) {
+            ExpiryFiring::Expired(ts) if !ts.is_empty() => ts,
+            ExpiryFiring::Expired(_) | ExpiryFiring::Stale => return Ok(Fired::Stale),
+            ExpiryFiring::Held(later) => {
+                let again: Vec<_> = later
+                    .map(|at| (lead.id, TimerKind::StatusExpiry, at, lead.version))
+                    .into_iter()
+                    .collect();
+                tx.set_timers(lead.org, &again, now).await?;
+                return Ok(Fired::Held);
+            }
+        };
         let mut before = lead;
         for tr in &transitions {
             let rule = match tr.lead.status.id {
@@ -429,7 +485,7 @@ impl Scheduler {
             self.app.write_locked(tx, lead.org, &[step], now).await?;
             before = &tr.lead;
         }
-        Ok(true)
+        Ok(Fired::Applied)
     }
 
     /// Fires timers as they fall due until `shutdown` turns true.

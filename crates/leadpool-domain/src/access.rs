@@ -222,6 +222,16 @@ pub enum Permission<'a> {
         /// Who holds it.
         owner: Owner,
     },
+    /// Give tasks to a user or list theirs: anyone their own; admins and ISAs those of users
+    /// whose first team (`None`: the organization level) is in their scope.
+    UserTasks {
+        /// What is done ("give tasks to other users").
+        what: &'static str,
+        /// Whether the user is the viewer.
+        own: bool,
+        /// The user's first team.
+        team: Option<TeamId>,
+    },
     /// Change something available to these teams (none: the whole organization): admins of
     /// the organization, or team admins whose scope covers every one of the teams named.
     Teams {
@@ -265,6 +275,10 @@ impl Viewer {
             } => (
                 self.can_edit_lead(org, team, owner),
                 format!("only the lead's agent, or an admin or ISA who sees it, may {what}"),
+            ),
+            Permission::UserTasks { what, own, team } => (
+                own || (staff && self.scope.covers(team)),
+                format!("only admins and ISAs may {what}, and only for users in their scope"),
             ),
             Permission::Teams { what, teams } => {
                 let team_admin = self.role == Role::Admin
@@ -415,6 +429,10 @@ mod tests {
                 (Permission::Admin("cancel an offer"), role == Role::Admin),
                 (Permission::Staff("assign leads"), matches!(role, Role::Admin | Role::Isa)),
                 (
+                    Permission::UserTasks { what: "give tasks to other users", own: false, team: teams.first().copied() },
+                    matches!(role, Role::Admin | Role::Isa) && scope.covers(teams.first().copied()),
+                ),
+                (
                     Permission::Teams { what: "reassignment groups", teams: &teams },
                     org_admin
                         || (role == Role::Admin
@@ -428,7 +446,9 @@ mod tests {
                 if let Err(Denied(why)) = answer {
                     let what = match p {
                         Permission::OrgSetting(w) | Permission::Admin(w) | Permission::Staff(w) => w,
-                        Permission::Teams { what, .. } | Permission::WorkLead { what, .. } => what,
+                        Permission::Teams { what, .. }
+                        | Permission::WorkLead { what, .. }
+                        | Permission::UserTasks { what, .. } => what,
                     };
                     prop_assert!(why.contains(what), "{why}");
                 }

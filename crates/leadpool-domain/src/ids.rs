@@ -121,6 +121,9 @@ pub mod kind {
     /// A reassignment group.
     #[derive(Debug)]
     pub enum Reassignment {}
+    /// A task on a lead.
+    #[derive(Debug)]
+    pub enum Task {}
 }
 
 /// Identifies an organization.
@@ -145,6 +148,8 @@ pub type GroupId = Id<kind::Group>;
 pub type RuleId = Id<kind::Rule>;
 /// Identifies a reassignment group.
 pub type ReassignmentId = Id<kind::Reassignment>;
+/// Identifies a task.
+pub type TaskId = Id<kind::Task>;
 
 #[cfg(test)]
 mod tests {

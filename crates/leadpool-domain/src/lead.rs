@@ -24,6 +24,10 @@ pub struct StatusRef {
     pub name: String,
     /// Its stage.
     pub category: StatusCategory,
+    /// Whether an agent's hold on a lead in it stays open to other agents until first
+    /// contact (seed 002's shark tank; see [`Lead::held_temporarily`]).
+    #[serde(default)]
+    pub shark_tank: bool,
 }
 
 /// A lead as a client sends it, before any checking.
@@ -182,6 +186,8 @@ impl LeadDraft {
                 owner,
                 from_pool: owner.pool(),
                 team_id,
+                assigned_at: owner.agent().map(|_| now),
+                first_contact_at: None,
                 created_at: now,
                 updated_at: now,
                 version: 1,
@@ -236,6 +242,11 @@ pub struct Lead {
     pub from_pool: Option<PoolId>,
     /// The team whose scope it is in; `None` is the organization level.
     pub team_id: Option<TeamId>,
+    /// When an agent last got it (claim, call, offer, assignment): speed to lead counts
+    /// from here. `None` until an agent first holds it.
+    pub assigned_at: Option<Timestamp>,
+    /// The first contact logged since `assigned_at`; `None` until then.
+    pub first_contact_at: Option<Timestamp>,
     /// When it came in.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -422,6 +433,12 @@ impl Lead {
         next.team_id = team_id;
         if let Some(p) = to.pool() {
             next.from_pool = Some(p);
+        }
+        // A new agent starts a new speed-to-lead measure; a lead going back to a pool keeps
+        // the last one for reports.
+        if to.agent().is_some() && to != self.owner {
+            next.assigned_at = Some(now);
+            next.first_contact_at = None;
         }
         let mut changes = Map::new();
         change(&mut changes, "owner", &self.owner, &to);

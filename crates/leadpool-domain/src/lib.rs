@@ -5,12 +5,14 @@
 
 pub mod access;
 pub mod calendar;
+pub mod contact;
 pub mod ids;
 pub mod lead;
 pub mod owner;
 pub mod pool;
 pub mod routing;
 pub mod status;
+pub mod task;
 pub mod time;
 pub mod timeline;
 pub mod timer;
@@ -18,8 +20,8 @@ pub mod validate;
 
 pub use access::{Denied, Permission, Role, Scope, Viewer, Visibility, subtree, would_cycle};
 pub use ids::{
-    GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId, StatusId, TeamId,
-    UserId,
+    GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId, StatusId, TaskId,
+    TeamId, UserId,
 };
 pub use lead::{Lead, LeadDraft, LeadPatch, Transition};
 pub use owner::Owner;

@@ -271,6 +271,17 @@ fn claim_as(
     now: Timestamp,
 ) -> Result<Transition, Refusal> {
     let from = match (lead.owner, call) {
+        // Seed 002's shark tank: until someone contacts it, whoever may see its pool may
+        // take it from the agent holding it, by a claim or a call. Not at the instant the
+        // holder got it: claims decided together race for one lead and have one winner.
+        (Owner::Agent { user_id }, _)
+            if user_id != taker.user
+                && lead.held_temporarily()
+                && lead.assigned_at.is_some_and(|at| at < now)
+                && lead.from_pool.is_some_and(|p| visible_pools.contains(&p)) =>
+        {
+            format!("user {user_id}, who had not contacted it (shark tank)")
+        }
         (Owner::Queue, Some(_)) => "the manual queue".to_owned(),
         (Owner::Agent { user_id }, Some(Call::Transfer { from }))
             if user_id == from && from != taker.user =>
@@ -407,39 +418,6 @@ pub fn move_to_pool(
     )))
 }
 
-/// A way an agent reached a lead; any of them ends the reserve time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactKind {
-    /// A phone call.
-    Call,
-    /// An email.
-    Email,
-    /// A text message.
-    Text,
-    /// A meeting.
-    Meeting,
-}
-
-/// Records that `actor` contacted the lead (the lead itself is unchanged but for its version).
-pub fn log_contact(
-    lead: &Lead,
-    kind: ContactKind,
-    note: Option<String>,
-    actor: Actor,
-    now: Timestamp,
-) -> Transition {
-    lead.hand_over(
-        lead.owner,
-        lead.team_id,
-        EventKind::ContactLogged,
-        actor,
-        note,
-        json!({ "contact": kind }),
-        now,
-    )
-}
-
 /// How a lead's reserve timer must change with a change other than a claim (to `after`
 /// through an entry of `kind`): it ends when the agent logs a contact, moves the lead out
 /// of "new", or the lead changes hands. Only a lead an agent holds can have one running.
@@ -499,6 +477,13 @@ pub fn blind(lead: &Lead) -> Lead {
 }
 
 impl Lead {
+    /// Whether the agent holding it holds it only until a first contact: its status is a
+    /// shark tank and nobody has contacted it since they got it. The first logged contact
+    /// (which sets `first_contact_at`) makes the hold permanent.
+    pub fn held_temporarily(&self) -> bool {
+        self.status.shark_tank && self.owner.agent().is_some() && self.first_contact_at.is_none()
+    }
+
     /// Hands the lead to `to` with an entry of `kind`; `extra` adds to the recorded changes.
     #[allow(
         clippy::too_many_arguments,

@@ -78,6 +78,16 @@ pub enum EventKind {
     ReserveExpired,
     /// Someone called, emailed, texted or met the lead.
     ContactLogged,
+    /// Someone wrote a note on the lead.
+    NoteAdded,
+    /// A task was added to the lead.
+    TaskAdded,
+    /// A task on the lead was done.
+    TaskCompleted,
+    /// A task on the lead went to another assignee.
+    TaskReassigned,
+    /// A task on the lead was deleted.
+    TaskDeleted,
     /// Distribution decided where the lead goes; the changes hold the decision's trace.
     Routed,
     /// An offered agent took the lead.
@@ -91,7 +101,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    const ALL: [Self; 13] = [
+    const ALL: [Self; 18] = [
         Self::Created,
         Self::Updated,
         Self::StatusChanged,
@@ -100,6 +110,11 @@ impl EventKind {
         Self::Rejected,
         Self::ReserveExpired,
         Self::ContactLogged,
+        Self::NoteAdded,
+        Self::TaskAdded,
+        Self::TaskCompleted,
+        Self::TaskReassigned,
+        Self::TaskDeleted,
         Self::Routed,
         Self::OfferAccepted,
         Self::OfferDeclined,
@@ -118,6 +133,11 @@ impl EventKind {
             Self::Rejected => "rejected",
             Self::ReserveExpired => "reserve_expired",
             Self::ContactLogged => "contact_logged",
+            Self::NoteAdded => "note_added",
+            Self::TaskAdded => "task_added",
+            Self::TaskCompleted => "task_completed",
+            Self::TaskReassigned => "task_reassigned",
+            Self::TaskDeleted => "task_deleted",
             Self::Routed => "routed",
             Self::OfferAccepted => "offer_accepted",
             Self::OfferDeclined => "offer_declined",

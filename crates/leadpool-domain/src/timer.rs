@@ -50,6 +50,68 @@ pub struct StatusExpiry {
     pub to_status: StatusRef,
     /// Whether it also goes back to the default pool.
     pub to_pool: bool,
+    /// Whether pending tasks hold the expiry off (seed 002: "only call leads without
+    /// pending tasks or tasks past due by").
+    pub hold: Option<TaskHold>,
+    /// Counts `after` in this calendar's open hours; `None`: wall-clock time.
+    pub calendar: Option<crate::calendar::Calendar>,
+}
+
+/// How a lead's pending tasks hold off its status expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskHold {
+    /// While it has any pending task.
+    WhilePending,
+    /// Until every pending task is overdue by this much.
+    UntilOverdueBy(Duration),
+}
+
+/// A lead's pending tasks, as a hold reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingTasks {
+    /// How many.
+    pub count: u32,
+    /// The latest due time among them.
+    pub latest_due: Option<Timestamp>,
+}
+
+/// Whether a lead's status expiry may happen now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Nothing holds it.
+    Free,
+    /// Its tasks hold it until this instant.
+    Until(Timestamp),
+    /// Its tasks hold it until one of them changes.
+    Indefinite,
+}
+
+impl StatusExpiry {
+    /// When a lead that entered (or re-armed) the status at `start` expires: `after` of open
+    /// time in the rule's calendar, or of wall time. A calendar that never opens again
+    /// counts wall time rather than keep the lead forever.
+    pub fn due_from(&self, start: Timestamp) -> Timestamp {
+        crate::pool::reserve_due(self.calendar.as_ref(), start, self.after)
+            .unwrap_or_else(|_| start.plus_millis(millis(self.after)))
+    }
+
+    /// The one answer to whether `tasks` hold this expiry off at `now`.
+    pub fn hold(&self, tasks: PendingTasks, now: Timestamp) -> Hold {
+        match (self.hold, tasks.latest_due) {
+            (None, _) | (_, None) => Hold::Free,
+            (Some(TaskHold::WhilePending), Some(_)) => Hold::Indefinite,
+            (Some(TaskHold::UntilOverdueBy(by)), Some(latest)) => {
+                match latest.plus_millis(millis(by)) {
+                    end if end > now => Hold::Until(end),
+                    _ => Hold::Free,
+                }
+            }
+        }
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// How a lead's timer of one kind must change with a transition.
@@ -74,9 +136,25 @@ pub fn status_expiry_change(
     match rule {
         None => TimerChange::Cancel,
         Some(_) if before == Some(after.status.id) => TimerChange::Keep,
-        Some(r) => TimerChange::Set(
-            now.plus_millis(i64::try_from(r.after.as_millis()).unwrap_or(i64::MAX)),
-        ),
+        Some(r) => TimerChange::Set(r.due_from(now)),
+    }
+}
+
+/// A task closing re-arms a status expiry its tasks held off (the timer was removed when it
+/// fell due while held): counted afresh from `now`, since resuming would expire the lead the
+/// moment its agent finishes a task. Anything else keeps the timer.
+fn rearm(kind: EventKind, facts: &TimerFacts<'_>, now: Timestamp) -> TimerChange {
+    let closes = matches!(kind, EventKind::TaskCompleted | EventKind::TaskDeleted);
+    match facts.status_rule {
+        Some(r) if closes && r.hold.is_some() && !facts.expiry_armed => {
+            let fresh = r.due_from(now);
+            match r.hold(facts.pending_tasks, now) {
+                Hold::Indefinite => TimerChange::Keep,
+                Hold::Free => TimerChange::Set(fresh),
+                Hold::Until(end) => TimerChange::Set(fresh.max(end)),
+            }
+        }
+        _ => TimerChange::Keep,
     }
 }
 
@@ -84,8 +162,13 @@ pub fn status_expiry_change(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TimerFacts<'a> {
     /// The expiry rule of the status the lead is in afterwards; read only when the status
-    /// changed or the lead is new, as otherwise the timer is kept whatever it says.
+    /// changed, the lead is new or a task closed, as otherwise the timer is kept whatever
+    /// it says.
     pub status_rule: Option<&'a StatusExpiry>,
+    /// The lead's pending tasks after a task closed.
+    pub pending_tasks: PendingTasks,
+    /// Whether the lead has a status-expiry timer (read when a task closed).
+    pub expiry_armed: bool,
     /// When the reserve time this transition starts ends (a claim from a pool with one).
     pub reserve_due: Option<Timestamp>,
     /// When the response window of the offer this transition makes closes.
@@ -127,7 +210,7 @@ pub fn timer_changes(
     now: Timestamp,
 ) -> TimerChanges {
     let status_expiry = match before {
-        Some(b) if b.status.id == after.status.id => TimerChange::Keep,
+        Some(b) if b.status.id == after.status.id => rearm(kind, facts, now),
         // A new lead has no timer to cancel.
         None if facts.status_rule.is_none() => TimerChange::Keep,
         _ => status_expiry_change(before.map(|b| b.status.id), after, facts.status_rule, now),
@@ -153,22 +236,43 @@ pub fn timer_changes(
     }
 }
 
+/// What a due status-expiry timer does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpiryFiring {
+    /// Nothing: the lead moved on since the timer was set.
+    Stale,
+    /// The lead's pending tasks hold the expiry: the timer is set again for then, or with
+    /// `None` left removed until a task closes and re-arms it.
+    Held(Option<Timestamp>),
+    /// The status change and, if the rule says so, the return to the pool: each a
+    /// transition with its own timeline entry.
+    Expired(Vec<Transition>),
+}
+
 /// What firing a status-expiry timer does: nothing if the lead moved on since the timer was
-/// set (`timer_version` differs), else the status change and, if the rule says so, the
-/// return to `pool`: each a transition with its own timeline entry.
+/// set (`timer_version` differs); waiting while its pending `tasks` hold it (see
+/// [`StatusExpiry::hold`]); else the status change and, if the rule says so, the return to
+/// `pool`.
 pub fn fire_status_expiry(
     lead: &Lead,
     timer_version: i64,
     rule: &StatusExpiry,
+    tasks: PendingTasks,
     pool: Option<PoolId>,
     now: Timestamp,
-) -> Vec<Transition> {
+) -> ExpiryFiring {
     if lead.version != timer_version {
-        return Vec::new();
+        return ExpiryFiring::Stale;
+    }
+    match rule.hold(tasks, now) {
+        Hold::Free => {}
+        Hold::Until(end) => return ExpiryFiring::Held(Some(end)),
+        Hold::Indefinite => return ExpiryFiring::Held(None),
     }
     let hours = rule.after.as_secs_f64() / 3600.0;
+    let open = if rule.calendar.is_some() { " open" } else { "" };
     let reason = format!(
-        "status expired: {} for {hours:.1} h becomes {}",
+        "status expired: {} for {hours:.1}{open} h becomes {}",
         lead.status.name, rule.to_status.name
     );
     let patch = LeadPatch {
@@ -192,7 +296,7 @@ pub fn fire_status_expiry(
     {
         out.push(t);
     }
-    out
+    ExpiryFiring::Expired(out)
 }
 
 #[cfg(test)]
@@ -208,6 +312,7 @@ mod tests {
             id: StatusId::new(id),
             name: name.into(),
             category,
+            shark_tank: false,
         }
     }
 
@@ -240,6 +345,15 @@ mod tests {
             after: Duration::from_secs(336 * 3600),
             to_status: status(3, "Recycled", StatusCategory::New),
             to_pool,
+            hold: None,
+            calendar: None,
+        }
+    }
+
+    fn expired(f: ExpiryFiring) -> Vec<Transition> {
+        match f {
+            ExpiryFiring::Expired(out) => out,
+            other => panic!("not expired: {other:?}"),
         }
     }
 
@@ -258,6 +372,26 @@ mod tests {
         assert_eq!(
             status_expiry_change(Some(StatusId::new(2)), &lead, None, now),
             TimerChange::Cancel
+        );
+    }
+
+    #[test]
+    fn an_expiry_in_open_hours_skips_closed_time() {
+        let lead = working_lead();
+        let cal =
+            crate::calendar::Calendar::new("office", "UTC", "mon-fri 09:00-17:00", Vec::new())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let r = StatusExpiry {
+            after: Duration::from_secs(10 * 3600),
+            calendar: Some(cal),
+            ..rule(false)
+        };
+        // Friday 2026-11-27 16:00 UTC: 1 h on Friday, 8 h on Monday, 1 h on Tuesday.
+        let friday = Timestamp::parse_rfc3339("2026-11-27T16:00:00Z").unwrap_or_else(|| panic!());
+        let tuesday = Timestamp::parse_rfc3339("2026-12-01T10:00:00Z").unwrap_or_else(|| panic!());
+        assert_eq!(
+            status_expiry_change(Some(StatusId::new(1)), &lead, Some(&r), friday),
+            TimerChange::Set(tuesday)
         );
     }
 
@@ -333,13 +467,14 @@ mod tests {
     #[test]
     fn a_due_expiry_recycles_the_lead_into_the_pool_with_reasons() {
         let lead = working_lead();
-        let out = fire_status_expiry(
+        let out = expired(fire_status_expiry(
             &lead,
             lead.version,
             &rule(true),
+            PendingTasks::default(),
             Some(PoolId::new(9)),
             Timestamp::from_millis(5),
-        );
+        ));
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].entry.kind, EventKind::StatusChanged);
         assert_eq!(out[1].entry.kind, EventKind::OwnerChanged);
@@ -362,15 +497,122 @@ mod tests {
     #[test]
     fn a_stale_timer_does_nothing() {
         let lead = working_lead();
-        assert!(
+        assert_eq!(
             fire_status_expiry(
                 &lead,
                 lead.version - 1,
                 &rule(true),
+                PendingTasks::default(),
                 Some(PoolId::new(9)),
                 Timestamp::from_millis(5)
-            )
-            .is_empty()
+            ),
+            ExpiryFiring::Stale
         );
+    }
+
+    fn held(hold: TaskHold) -> StatusExpiry {
+        StatusExpiry {
+            hold: Some(hold),
+            ..rule(false)
+        }
+    }
+
+    fn pending(due: i64) -> PendingTasks {
+        PendingTasks {
+            count: 1,
+            latest_due: Some(Timestamp::from_millis(due)),
+        }
+    }
+
+    #[test]
+    fn pending_tasks_hold_a_due_expiry_as_the_rule_says() {
+        let lead = working_lead();
+        let now = Timestamp::from_millis(10_000);
+        let fire =
+            |r: &StatusExpiry, tasks| fire_status_expiry(&lead, lead.version, r, tasks, None, now);
+        let waiting = held(TaskHold::WhilePending);
+        assert_eq!(fire(&waiting, pending(1)), ExpiryFiring::Held(None));
+        assert_eq!(expired(fire(&waiting, PendingTasks::default())).len(), 1);
+        let overdue = held(TaskHold::UntilOverdueBy(Duration::from_secs(60)));
+        assert_eq!(
+            fire(&overdue, pending(9_000)),
+            ExpiryFiring::Held(Some(Timestamp::from_millis(69_000))),
+            "a task due a second ago holds it for another 59 s"
+        );
+        assert_eq!(
+            expired(fire(&overdue, pending(-50_000))).len(),
+            1,
+            "overdue by more than 60 s"
+        );
+        assert_eq!(
+            expired(fire(&rule(false), pending(1))).len(),
+            1,
+            "no hold: tasks do not matter"
+        );
+    }
+
+    #[test]
+    fn closing_the_last_task_re_arms_an_expiry_it_held_off_and_only_then() {
+        let lead = working_lead();
+        let now = Timestamp::from_millis(50);
+        let waiting = held(TaskHold::WhilePending);
+        let done = lead.touch(Actor::System, None, now);
+        let change = |kind, tasks, armed| {
+            let facts = TimerFacts {
+                status_rule: Some(&waiting),
+                pending_tasks: tasks,
+                expiry_armed: armed,
+                ..TimerFacts::default()
+            };
+            timer_changes(Some(&lead), &done.lead, kind, &facts, now).status_expiry
+        };
+        let fresh = TimerChange::Set(now.plus_millis(336 * 3_600_000));
+        assert_eq!(
+            change(EventKind::TaskCompleted, PendingTasks::default(), false),
+            fresh
+        );
+        assert_eq!(
+            change(EventKind::TaskDeleted, PendingTasks::default(), false),
+            fresh
+        );
+        assert_eq!(
+            change(EventKind::TaskCompleted, pending(99), false),
+            TimerChange::Keep,
+            "another task still holds it"
+        );
+        assert_eq!(
+            change(EventKind::TaskCompleted, PendingTasks::default(), true),
+            TimerChange::Keep,
+            "a running timer is kept"
+        );
+        assert_eq!(
+            change(EventKind::TaskAdded, PendingTasks::default(), false),
+            TimerChange::Keep
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_held_expiry_never_fires_early_and_is_rescheduled_to_the_future(
+            count in 0u32..3,
+            due in -100_000i64..100_000,
+            by in proptest::option::of(0u64..200),
+            now in 0i64..100_000,
+        ) {
+            let lead = working_lead();
+            let r = held(by.map_or(TaskHold::WhilePending, |s| TaskHold::UntilOverdueBy(Duration::from_secs(s))));
+            let tasks = PendingTasks { count, latest_due: (count > 0).then(|| Timestamp::from_millis(due)) };
+            let now = Timestamp::from_millis(now);
+            match fire_status_expiry(&lead, lead.version, &r, tasks, None, now) {
+                ExpiryFiring::Expired(_) => {
+                    let free = count == 0
+                        || by.is_some_and(|s| due + i64::try_from(s).unwrap_or(0) * 1000 <= now.as_millis());
+                    proptest::prop_assert!(free, "expired while a task held it");
+                }
+                ExpiryFiring::Held(Some(end)) => proptest::prop_assert!(end > now),
+                ExpiryFiring::Held(None) => proptest::prop_assert!(count > 0 && by.is_none()),
+                ExpiryFiring::Stale => proptest::prop_assert!(false, "the version matched"),
+            }
+        }
     }
 }

@@ -96,22 +96,64 @@ pub struct PersonName(String);
 impl PersonName {
     /// Parses a name.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        if t.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if t.chars().count() > MAX_NAME {
-            return Err(format!("must be at most {MAX_NAME} characters"));
-        }
-        if t.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(Self(t.to_owned()))
+        text(s, MAX_NAME, false).map(Self)
     }
 
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+const MAX_NOTE: usize = 1_000;
+
+/// The one check of a person's text: trimmed, not empty, at most `max` characters, no
+/// control characters (but line breaks and tabs when `lines`).
+pub(crate) fn text(s: &str, max: usize, lines: bool) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if t.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && !(lines && matches!(c, '\n' | '\r' | '\t')))
+    {
+        return Err("must not contain control characters".into());
+    }
+    Ok(t.to_owned())
+}
+
+/// Free text a person writes on a lead (a note, a contact's note, a reason): trimmed, not
+/// empty, at most 1,000 characters, no control characters but line breaks and tabs (a
+/// browser's text area sends CRLF line breaks, and a note may run over several lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NoteText(String);
+
+impl NoteText {
+    /// Parses a text that must say something.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        text(s, MAX_NOTE, true).map(Self)
+    }
+
+    /// Parses a text that may be left out: absent or blank is `None`.
+    pub fn parse_optional(s: Option<&str>) -> Result<Option<Self>, String> {
+        match s.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => Self::parse(t).map(Some),
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -344,6 +386,20 @@ mod tests {
             .map(|t| t.into_iter().map(|t| t.0).collect::<Vec<_>>());
         assert_eq!(tags, Ok(vec!["buyer".to_string(), "vip".to_string()]));
         assert!(parse_tags(&["no/slash"]).is_err());
+    }
+
+    #[test]
+    fn a_note_keeps_its_lines_and_refuses_other_control_characters() {
+        assert_eq!(
+            NoteText::parse("  left a message\r\ncall back\tat 5 ").map(|n| n.0),
+            Ok("left a message\r\ncall back\tat 5".into())
+        );
+        assert!(NoteText::parse("beep\u{7}").is_err());
+        assert!(NoteText::parse("   ").is_err());
+        assert!(NoteText::parse(&"x".repeat(1_001)).is_err());
+        assert!(NoteText::parse(&"é".repeat(1_000)).is_ok());
+        assert_eq!(NoteText::parse_optional(Some(" ")), Ok(None));
+        assert_eq!(NoteText::parse_optional(None), Ok(None));
     }
 
     #[test]

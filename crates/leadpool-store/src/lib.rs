@@ -25,6 +25,7 @@ pub mod pools;
 pub mod routing;
 pub mod sources;
 pub mod statuses;
+pub mod tasks;
 pub mod teams;
 pub mod timers;
 pub mod users;

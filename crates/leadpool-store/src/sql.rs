@@ -62,6 +62,12 @@ impl From<leadpool_domain::Timestamp> for Arg {
     }
 }
 
+impl From<Option<leadpool_domain::Timestamp>> for Arg {
+    fn from(v: Option<leadpool_domain::Timestamp>) -> Self {
+        Self::Int(v.map(leadpool_domain::Timestamp::as_millis))
+    }
+}
+
 /// SQL text with its arguments; placeholders are numbered in binding order.
 #[derive(Debug, Clone, Default)]
 pub struct Sql {

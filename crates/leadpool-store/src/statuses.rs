@@ -26,15 +26,41 @@ pub struct Status {
     pub expires_to_status_id: Option<StatusId>,
     /// Whether an expired lead also returns to the default pool.
     pub expires_to_pool: bool,
+    /// Whether the expiry waits while the lead has a pending task.
+    pub expires_hold_while_task_pending: bool,
+    /// Whether the expiry waits until every pending task is overdue by this long
+    /// (milliseconds).
+    pub expires_task_overdue_after_ms: Option<i64>,
+    /// The calendar whose open hours count the expiry; `None`: wall-clock time.
+    pub expires_calendar_id: Option<i64>,
+    /// Whether an agent's hold on a lead in it is open to others until first contact.
+    pub shark_tank: bool,
 }
 
 impl Status {
+    /// How pending tasks hold off its expiry; waiting while any is pending wins over waiting
+    /// until they are overdue, as it holds longer.
+    pub fn task_hold(&self) -> Option<leadpool_domain::timer::TaskHold> {
+        use leadpool_domain::timer::TaskHold;
+        match (
+            self.expires_hold_while_task_pending,
+            self.expires_task_overdue_after_ms,
+        ) {
+            (true, _) => Some(TaskHold::WhilePending),
+            (false, Some(ms)) => Some(TaskHold::UntilOverdueBy(std::time::Duration::from_millis(
+                u64::try_from(ms).unwrap_or(0),
+            ))),
+            (false, None) => None,
+        }
+    }
+
     /// The reference a lead carries.
     pub fn to_ref(&self) -> StatusRef {
         StatusRef {
             id: self.id,
             name: self.name.clone(),
             category: self.category,
+            shark_tank: self.shark_tank,
         }
     }
 }
@@ -50,6 +76,10 @@ struct Row {
     expires_after_ms: Option<i64>,
     expires_to_status_id: Option<i64>,
     expires_to_pool: bool,
+    expires_hold_while_task_pending: bool,
+    expires_task_overdue_after_ms: Option<i64>,
+    expires_calendar_id: Option<i64>,
+    shark_tank: bool,
 }
 
 impl TryFrom<Row> for Status {
@@ -67,11 +97,16 @@ impl TryFrom<Row> for Status {
             expires_after_ms: r.expires_after_ms,
             expires_to_status_id: r.expires_to_status_id.map(StatusId::new),
             expires_to_pool: r.expires_to_pool,
+            expires_hold_while_task_pending: r.expires_hold_while_task_pending,
+            expires_task_overdue_after_ms: r.expires_task_overdue_after_ms,
+            expires_calendar_id: r.expires_calendar_id,
+            shark_tank: r.shark_tank,
         })
     }
 }
 
-const RETURNING: &str = "id, org_id, name, category, position, is_default, expires_after_ms, expires_to_status_id, expires_to_pool";
+const RETURNING: &str = "id, org_id, name, category, position, is_default, expires_after_ms, expires_to_status_id, expires_to_pool, \
+     expires_hold_while_task_pending, expires_task_overdue_after_ms, expires_calendar_id, shark_tank";
 
 impl Tx {
     /// Creates a status; making it the default takes that from any other.
@@ -150,6 +185,11 @@ impl Tx {
             after: std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
             to_status: to.to_ref(),
             to_pool: s.expires_to_pool,
+            hold: s.task_hold(),
+            calendar: match s.expires_calendar_id {
+                Some(c) => Some(self.calendar(org, c).await?.to_calendar()?),
+                None => None,
+            },
         }))
     }
 
@@ -165,7 +205,8 @@ impl Tx {
         }
         let q = Sql::new(&format!(
             "UPDATE statuses SET name = $3, category = $4, position = $5, is_default = $6, expires_after_ms = $7, \
-             expires_to_status_id = $8, expires_to_pool = $9 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
+             expires_to_status_id = $8, expires_to_pool = $9, expires_hold_while_task_pending = $10, \
+             expires_task_overdue_after_ms = $11, expires_calendar_id = $12, shark_tank = $13 WHERE org_id = $1 AND id = $2 RETURNING {RETURNING}"
         ))
         .bind(s.org)
         .bind(s.id)
@@ -175,7 +216,11 @@ impl Tx {
         .bind(s.is_default)
         .bind(s.expires_after_ms)
         .bind(s.expires_to_status_id)
-        .bind(s.expires_to_pool);
+        .bind(s.expires_to_pool)
+        .bind(s.expires_hold_while_task_pending)
+        .bind(s.expires_task_overdue_after_ms)
+        .bind(s.expires_calendar_id)
+        .bind(s.shark_tank);
         self.fetch_one::<Row>(&q).await?.try_into()
     }
 }

@@ -171,6 +171,14 @@ impl Tx {
             .map(Timestamp::from_millis))
     }
 
+    /// Whether a lead has a pending timer of this kind.
+    pub async fn has_timer(&mut self, lead: LeadId, kind: TimerKind) -> Result<bool, StoreError> {
+        let q = Sql::new("SELECT COUNT(*) AS n FROM timers WHERE lead_id = $1 AND kind = $2")
+            .bind(lead)
+            .bind(kind.as_str());
+        Ok(self.fetch_one::<Count>(&q).await?.n > 0)
+    }
+
     /// How many timers are pending.
     pub async fn count_timers(&mut self) -> Result<i64, StoreError> {
         Ok(self

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use leadpool_domain::contact::{self, Contact};
 use leadpool_domain::lead::Transition;
-use leadpool_domain::pool::{self as rules, Call, Caps, ContactKind, Taker};
+use leadpool_domain::pool::{self as rules, Call, Caps, Taker};
 use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, PoolId, Timestamp, UserId};
 use leadpool_store::Tx;
@@ -31,8 +32,8 @@ pub(crate) struct ClaimRequest {
     ids: Vec<LeadId>,
     /// A claim made by a call (seed 002): it may also take a lead from the manual queue or
     /// from the agent who transferred the call, starts no reserve time, and logs the call
-    /// as a contact with this note in the same transaction.
-    call: Option<(Call, Option<String>)>,
+    /// as this contact in the same transaction.
+    call: Option<(Call, Contact)>,
 }
 
 impl Batched for ClaimRequest {
@@ -77,19 +78,19 @@ impl App {
     }
 
     /// Makes the agent `m` on a call the owner of the lead through the claim path (one
-    /// winner, caps, visibility, cooldown), logging the call as a contact with `note` in the
-    /// same transaction when it does.
+    /// winner, caps, visibility, cooldown), logging the call as `contact` in the same
+    /// transaction when it does.
     pub(crate) async fn claim_by_call(
         &self,
         m: &Member,
         id: LeadId,
         call: Call,
-        note: Option<String>,
+        contact: Contact,
     ) -> Result<ClaimAnswer, AppError> {
         let request = ClaimRequest {
             member: m.clone(),
             ids: vec![id],
-            call: Some((call, note)),
+            call: Some((call, contact)),
         };
         self.inner
             .claims
@@ -217,15 +218,9 @@ impl App {
                                 t: tr,
                                 reserve_due,
                             });
-                            if let Some((_, note)) = call {
+                            if let Some((_, call)) = call {
                                 let actor = Actor::User { user_id: user.id };
-                                let logged = rules::log_contact(
-                                    lead,
-                                    ContactKind::Call,
-                                    note.clone(),
-                                    actor,
-                                    now,
-                                );
+                                let logged = contact::log_contact(lead, call, actor, now);
                                 let before = std::mem::replace(lead, logged.lead.clone());
                                 writes.push(Write {
                                     before,

@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use leadpool_domain::Permission;
+use leadpool_domain::contact::{self, Contact, ContactInput};
 use leadpool_domain::lead::Transition;
-use leadpool_domain::pool::{self as rules, ContactKind, Refusal};
+use leadpool_domain::pool::{self as rules, Refusal};
+use leadpool_domain::validate::NoteText;
 use leadpool_domain::{Actor, Lead, LeadId, Owner, PoolId, UserId};
 use leadpool_store::offers::NewEvent;
 use leadpool_store::{StoreError, Tx};
@@ -102,7 +104,7 @@ impl App {
                 return Ok(t.lead);
             }
         }
-        Err(edit_conflict())
+        Err(AppError::edit_conflict())
     }
 
     /// Moves leads into a pool (the default pool when `pool` is `None`), each on its own
@@ -274,39 +276,52 @@ impl App {
         Ok(answers)
     }
 
-    /// Records a call, email, text or meeting with a lead; it ends the holder's reserve time.
-    /// The holder, or an admin or ISA who may see the lead, logs it.
+    /// Records a call, email, text or meeting with a lead, with how it went and a note; it
+    /// ends the holder's reserve time. The holder, or an admin or ISA who may see the lead,
+    /// logs it.
     #[tracing::instrument(name = "log_contact", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn log_contact(
         &self,
         m: &Member,
         id: LeadId,
-        kind: ContactKind,
-        note: Option<String>,
+        input: ContactInput,
     ) -> Result<Lead, AppError> {
-        let note = reason_text("note", note)?;
+        let c = Contact::parse(input)?;
+        self.work_lead(m, id, "log contacts with this lead", |lead, actor, now| {
+            contact::log_contact(lead, &c, actor, now)
+        })
+        .await
+    }
+
+    /// Writes a note on a lead's timeline (up to 1,000 characters); unlike a contact it
+    /// ends no reserve time. Who may: as for [`App::log_contact`].
+    #[tracing::instrument(name = "log_note", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn log_note(&self, m: &Member, id: LeadId, text: &str) -> Result<Lead, AppError> {
+        let note = NoteText::parse(text).map_err(|e| AppError::invalid("text", e))?;
+        self.work_lead(m, id, "write notes on this lead", |lead, actor, now| {
+            contact::add_note(lead, &note, actor, now)
+        })
+        .await
+    }
+
+    /// Writes the transition `change` makes of a lead `m` may work (naming `what` when they
+    /// may not), retrying when the lead moves under it.
+    async fn work_lead(
+        &self,
+        m: &Member,
+        id: LeadId,
+        what: &'static str,
+        change: impl Fn(&Lead, Actor, leadpool_domain::Timestamp) -> Transition,
+    ) -> Result<Lead, AppError> {
         for _ in 0..3 {
             let mut tx = self.store().write().await?;
-            let lead = lead_to_work(&mut tx, m, id, "log contacts with this lead").await?;
-            let t = rules::log_contact(
-                &lead,
-                kind,
-                note.clone(),
-                Actor::User { user_id: m.user.id },
-                self.now(),
-            );
+            let lead = lead_to_work(&mut tx, m, id, what).await?;
+            let t = change(&lead, Actor::User { user_id: m.user.id }, self.now());
             if self.write_one(&mut tx, &lead, &t).await? {
                 tx.commit().await?;
                 return Ok(t.lead);
             }
         }
-        Err(edit_conflict())
-    }
-}
-
-fn edit_conflict() -> AppError {
-    AppError::Conflict {
-        code: "edit_conflict",
-        message: "the lead kept changing while it was being saved; reload and try again".into(),
+        Err(AppError::edit_conflict())
     }
 }

@@ -20,6 +20,7 @@ fn status(id: i64, name: &str) -> StatusRef {
         id: StatusId::new(id),
         name: name.into(),
         category: StatusCategory::New,
+        shark_tank: false,
     }
 }
 

@@ -2,8 +2,10 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::access::Scope;
+use crate::contact::{Contact, ContactInput, ContactKind, add_note, log_contact};
 use crate::ids::{LeadId, OrgId, SourceId, StatusId};
 use crate::lead::{LeadDraft, LeadInput, LeadPatch, StatusRef};
+use crate::validate::NoteText;
 
 const POOL: PoolId = PoolId::new(1);
 const OTHER_POOL: PoolId = PoolId::new(2);
@@ -19,6 +21,7 @@ fn status(category: StatusCategory) -> StatusRef {
         id: StatusId::new(id),
         name: category.as_str().into(),
         category,
+        shark_tank: false,
     }
 }
 
@@ -196,12 +199,22 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
     let agent = Actor::User {
         user_id: UserId::new(7),
     };
-    let contact = log_contact(&claimed, ContactKind::Call, None, agent, at(2));
+    let call = Contact::parse(ContactInput::noted(ContactKind::Call, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contact = log_contact(&claimed, &call, agent, at(2));
     assert_eq!(contact.lead.owner, claimed.owner);
     assert_eq!(contact.entry.kind, EventKind::ContactLogged);
     assert_eq!(
         reserve_change(&claimed, &contact.lead, contact.entry.kind),
         TimerChange::Cancel
+    );
+    let note = NoteText::parse("call back Monday").unwrap_or_else(|e| panic!("{e}"));
+    let noted = add_note(&claimed, &note, agent, at(2));
+    assert_eq!(noted.entry.kind, EventKind::NoteAdded);
+    assert_eq!(
+        reserve_change(&claimed, &noted.lead, noted.entry.kind),
+        TimerChange::Keep,
+        "a note is not a contact"
     );
 
     let rename = claimed
@@ -247,6 +260,112 @@ fn the_reserve_time_ends_with_a_contact_a_status_out_of_new_or_a_new_owner() {
         reserve_change(&claimed, &rejected.lead, rejected.entry.kind),
         TimerChange::Cancel
     );
+}
+
+#[test]
+fn speed_to_lead_is_the_first_contact_after_each_assignment() {
+    let lead = pooled(1);
+    assert_eq!((lead.assigned_at, lead.first_contact_at), (None, None));
+    let call = Contact::parse(ContactInput::noted(ContactKind::Call, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let staff = Actor::User {
+        user_id: UserId::new(99),
+    };
+    let unowned = log_contact(&lead, &call, staff, at(1));
+    assert_eq!(unowned.lead.first_contact_at, None, "nobody was assigned");
+    let claimed = claim(&lead, &taker(7, None, 0), &[POOL], None, at(10))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert_eq!(claimed.assigned_at, Some(at(10)));
+    let first = log_contact(&claimed, &call, staff, at(25));
+    assert_eq!(first.lead.first_contact_at, Some(at(25)));
+    assert_eq!(first.entry.changes["first_contact_after_ms"], 15);
+    let second = log_contact(&first.lead, &call, staff, at(40));
+    assert_eq!(
+        second.lead.first_contact_at,
+        Some(at(25)),
+        "only the first counts"
+    );
+    assert!(second.entry.changes.get("first_contact_after_ms").is_none());
+    let Some(moved) = assign(&second.lead, &taker(8, None, 0), false, staff, None, at(50))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    else {
+        panic!("a new owner");
+    };
+    assert_eq!(
+        (moved.lead.assigned_at, moved.lead.first_contact_at),
+        (Some(at(50)), None),
+        "a new assignment starts a new measure"
+    );
+}
+
+#[test]
+fn a_shark_tank_lead_is_anyones_until_its_first_contact() {
+    let mut lead = pooled(1);
+    lead.status.shark_tank = true;
+    let ana = claim(&lead, &taker(7, None, 0), &[POOL], None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert!(ana.held_temporarily());
+    assert_eq!(
+        claim(&ana, &taker(8, None, 0), &[POOL], None, at(1)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(7) }),
+        "claims racing at one instant have one winner"
+    );
+    let bo =
+        claim(&ana, &taker(8, None, 0), &[POOL], None, at(2)).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        bo.lead.owner,
+        Owner::Agent {
+            user_id: UserId::new(8)
+        }
+    );
+    assert!(
+        bo.entry
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("shark tank"))
+    );
+    assert_eq!(
+        claim(&ana, &taker(8, None, 0), &[OTHER_POOL], None, at(2)).err(),
+        Some(Refusal::NotVisible),
+        "only those who see its pool"
+    );
+    assert_eq!(
+        claim(&ana, &taker(8, Some(0), 0), &[POOL], None, at(2)).err(),
+        Some(Refusal::OverCap { max: 0 }),
+        "caps hold"
+    );
+    let by_call = claim_by_call(
+        &ana,
+        &taker(9, None, 0),
+        &[POOL],
+        None,
+        Call::Outbound,
+        at(2),
+    );
+    assert!(by_call.is_ok(), "a call takes it too");
+    let call = Contact::parse(ContactInput::noted(ContactKind::Call, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let contacted = log_contact(
+        &ana,
+        &call,
+        Actor::User {
+            user_id: UserId::new(7),
+        },
+        at(3),
+    )
+    .lead;
+    assert!(!contacted.held_temporarily());
+    assert_eq!(
+        claim(&contacted, &taker(8, None, 0), &[POOL], None, at(4)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(7) }),
+        "the first contact makes the hold permanent"
+    );
+    let plain = claim(&pooled(2), &taker(7, None, 0), &[POOL], None, at(1))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .lead;
+    assert!(!plain.held_temporarily(), "only shark-tank statuses");
 }
 
 #[test]

@@ -39,6 +39,7 @@ fn new_lead(fields: serde_json::Value, tags: &[&str]) -> Lead {
                 id: StatusId::new(1),
                 name: "New".into(),
                 category: StatusCategory::New,
+                shark_tank: false,
             },
             Owner::Queue,
             None,

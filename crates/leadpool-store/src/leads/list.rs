@@ -367,7 +367,7 @@ fn normalize_search(term: &str) -> String {
 
 /// Limits a query to what `v` lets its viewer see. `in_pool` narrows it further, so a pool
 /// list reads only the pools' index range and an own list only the owner's.
-pub(super) fn push_visibility(q: &mut Sql, v: &Visibility, in_pool: Option<bool>) {
+pub(crate) fn push_visibility(q: &mut Sql, v: &Visibility, in_pool: Option<bool>) {
     let pools = |q: &mut Sql, pools: &[PoolId]| {
         q.push("l.owner_pool_id IN ")
             .push_list(pools.iter().copied());

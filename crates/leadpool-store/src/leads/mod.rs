@@ -15,7 +15,7 @@ use leadpool_domain::{
 pub use list::{After, LeadFilter, LeadSort};
 pub use timeline::TimelineRecord;
 
-use list::push_visibility;
+pub(crate) use list::push_visibility;
 
 use crate::{Arg, Sql, StoreError, Tx, from_json, to_json};
 
@@ -33,12 +33,15 @@ pub(crate) struct Row {
     status_id: i64,
     status_name: String,
     status_category: String,
+    status_shark_tank: bool,
     owner_kind: String,
     owner_user_id: Option<i64>,
     owner_pool_id: Option<i64>,
     owner_offer_id: Option<i64>,
     from_pool_id: Option<i64>,
     team_id: Option<i64>,
+    assigned_at: Option<i64>,
+    first_contact_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -79,10 +82,13 @@ impl TryFrom<Row> for Lead {
                 id: StatusId::new(r.status_id),
                 name: r.status_name,
                 category,
+                shark_tank: r.status_shark_tank,
             },
             owner,
             from_pool: r.from_pool_id.map(PoolId::new),
             team_id: r.team_id.map(TeamId::new),
+            assigned_at: r.assigned_at.map(Timestamp::from_millis),
+            first_contact_at: r.first_contact_at.map(Timestamp::from_millis),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
             version: r.version,
@@ -94,8 +100,8 @@ impl TryFrom<Row> for Lead {
 macro_rules! lead_columns {
     () => {
         "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
-         l.status_id, s.name AS status_name, s.category AS status_category, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
-         l.owner_offer_id, l.from_pool_id, l.team_id, l.created_at, l.updated_at, l.version"
+         l.status_id, s.name AS status_name, s.category AS status_category, s.shark_tank AS status_shark_tank, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
+         l.owner_offer_id, l.from_pool_id, l.team_id, l.assigned_at, l.first_contact_at, l.created_at, l.updated_at, l.version"
     };
 }
 
@@ -110,10 +116,10 @@ pub(crate) const SELECT: &str = concat!(
 
 /// The columns a transition may change, in the order [`push_changeable`] binds them.
 pub(crate) const CHANGEABLE: &str = "name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
-     owner_pool_id, owner_offer_id, from_pool_id, team_id, updated_at, version";
+     owner_pool_id, owner_offer_id, from_pool_id, team_id, assigned_at, first_contact_at, updated_at, version";
 
 /// A lead's [`CHANGEABLE`] columns, named, with the values it binds to them, in that order.
-pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 15] {
+pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 17] {
     let o = l.owner.to_columns();
     [
         (
@@ -136,6 +142,8 @@ pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 15] {
         ("owner_offer_id", o.offer_id.into()),
         ("from_pool_id", l.from_pool.into()),
         ("team_id", l.team_id.into()),
+        ("assigned_at", l.assigned_at.into()),
+        ("first_contact_at", l.first_contact_at.into()),
         ("updated_at", l.updated_at.into()),
         ("version", l.version.into()),
     ]
@@ -333,6 +341,31 @@ impl Tx {
         Ok(out)
     }
 
+    /// The leads in a status: each one's id, version and creation time.
+    pub async fn leads_in_status(
+        &mut self,
+        org: OrgId,
+        status: StatusId,
+    ) -> Result<Vec<(LeadId, i64, Timestamp)>, StoreError> {
+        let q = Sql::new(
+            "SELECT id, version, created_at FROM leads WHERE org_id = $1 AND status_id = $2 ORDER BY id",
+        )
+        .bind(org)
+        .bind(status);
+        Ok(self
+            .fetch_all::<InStatusRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    LeadId::new(r.id),
+                    r.version,
+                    Timestamp::from_millis(r.created_at),
+                )
+            })
+            .collect())
+    }
+
     /// How many leads the organization has.
     pub async fn count_leads(&mut self, org: OrgId) -> Result<i64, StoreError> {
         let r: CountRow = self
@@ -345,6 +378,13 @@ impl Tx {
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdRow {
     pub(crate) id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct InStatusRow {
+    id: i64,
+    version: i64,
+    created_at: i64,
 }
 
 #[derive(sqlx::FromRow)]

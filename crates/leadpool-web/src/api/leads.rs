@@ -88,6 +88,10 @@ pub struct LeadDto {
     pub contact_hidden: bool,
     /// The team whose scope it is in.
     pub team_id: Option<i64>,
+    /// When an agent last got it (RFC 3339): speed to lead counts from here.
+    pub assigned_at: Option<String>,
+    /// The first contact logged since `assigned_at` (RFC 3339); null until then.
+    pub first_contact_at: Option<String>,
     /// When it came in (RFC 3339).
     pub created_at: String,
     /// When it last changed (RFC 3339).
@@ -125,6 +129,8 @@ impl From<Lead> for LeadDto {
             from_pool_id: l.from_pool.map(|p| p.get()),
             contact_hidden: false,
             team_id: l.team_id.map(|t| t.get()),
+            assigned_at: l.assigned_at.map(|t| t.to_string()),
+            first_contact_at: l.first_contact_at.map(|t| t.to_string()),
             created_at: l.created_at.to_string(),
             updated_at: l.updated_at.to_string(),
             version: l.version,
@@ -397,7 +403,7 @@ fn ids<T>(field: &str, s: Option<&str>, make: fn(i64) -> T) -> Result<Vec<T>, Ap
     })
 }
 
-fn instant(field: &str, s: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+pub(crate) fn instant(field: &str, s: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     s.map(|s| {
         Timestamp::parse_rfc3339(s).ok_or_else(|| {
             ApiError::bad_field(

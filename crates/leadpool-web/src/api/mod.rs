@@ -10,6 +10,7 @@ pub mod pool;
 pub mod routing;
 pub mod sources;
 pub mod statuses;
+pub mod tasks;
 pub mod teams;
 pub mod users;
 
@@ -63,6 +64,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(pool::routes())
         .merge(routing::routes())
         .merge(offers::routes())
+        .merge(tasks::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".

@@ -11,6 +11,7 @@ use leadpool_app::distribute::{
 use leadpool_app::models::OfferState;
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::wording::{Asker, call_kept, offer_refusal};
+use leadpool_domain::contact::ContactOutcome;
 use leadpool_domain::routing::{OfferRefusal, Router};
 use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
 use serde::{Deserialize, Serialize};
@@ -218,6 +219,10 @@ pub struct CallBody {
     pub pin: Option<String>,
     /// What was said, for the lead's timeline (up to 1,000 characters).
     pub note: Option<String>,
+    /// How the call went: `connected`, `left_voicemail`, `no_answer`, `busy` or
+    /// `wrong_number`.
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<ContactOutcome>,
 }
 
 /// What a call did, and whether it changed the lead's owner.
@@ -262,6 +267,7 @@ async fn call(
         from_agent_id: b.from_agent_id.map(UserId::new),
         pin: b.pin,
         note: b.note,
+        outcome: b.outcome,
     };
     // A refusal speaks to the agent when they report their own call; staff reporting an
     // agent's call are answered as for a move (no override of a cap applies to a call).

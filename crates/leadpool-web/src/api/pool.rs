@@ -10,7 +10,8 @@ use leadpool_app::models::Pool;
 use leadpool_app::models::{OrgPoolSettings, RejectReason};
 use leadpool_app::pool::{ClaimAnswer, ClaimResult, PoolChanges, PoolInput, RejectInput};
 use leadpool_app::wording::{Asker, claim_refusal};
-use leadpool_domain::pool::{CallOwnership, Caps, ContactKind};
+use leadpool_domain::contact::{ContactInput, ContactKind, ContactOutcome};
+use leadpool_domain::pool::{CallOwnership, Caps};
 use leadpool_domain::{LeadId, PoolId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -30,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(move_to_pool))
         .routes(routes!(assign))
         .routes(routes!(log_contact))
+        .routes(routes!(log_note))
         .routes(routes!(list_pools, create_pool))
         .routes(routes!(update_pool))
         .routes(routes!(get_settings, set_settings))
@@ -251,8 +253,20 @@ pub struct ContactBody {
     /// `call`, `email`, `text` or `meeting`.
     #[schema(value_type = String)]
     pub kind: ContactKind,
+    /// How it went: `connected`, or for calls also `left_voicemail`, `no_answer`, `busy`,
+    /// `wrong_number`.
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<ContactOutcome>,
     /// What was said (up to 1,000 characters).
     pub note: Option<String>,
+}
+
+/// A note on a lead.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note (1 to 1,000 characters; line breaks allowed).
+    pub text: String,
 }
 
 /// `POST /api/v1/leads/{id}/contacts`: log a call, email, text or meeting; it ends the
@@ -268,12 +282,40 @@ async fn log_contact(
 ) -> Result<(StatusCode, axum::Json<LeadDto>), ApiError> {
     let lead = s
         .app
-        .log_contact(&m, LeadId::new(id), b.kind, b.note)
+        .log_contact(
+            &m,
+            LeadId::new(id),
+            ContactInput {
+                kind: b.kind,
+                outcome: b.outcome,
+                note: b.note,
+            },
+        )
         .await?;
-    Ok((
+    Ok(created(lead, &m))
+}
+
+/// `POST /api/v1/leads/{id}/notes`: write a note on the lead's timeline; unlike a contact it
+/// does not end a reserve time. The holder, or an admin or ISA who may see the lead.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/notes", tag = "pool", params(("id" = i64, Path, description = "lead id")),
+    request_body = NoteBody, security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn log_note(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<NoteBody>,
+) -> Result<(StatusCode, axum::Json<LeadDto>), ApiError> {
+    let lead = s.app.log_note(&m, LeadId::new(id), &b.text).await?;
+    Ok(created(lead, &m))
+}
+
+/// The answer to a new entry on a lead's timeline: the lead as it now is.
+fn created(lead: leadpool_domain::Lead, m: &Member) -> (StatusCode, axum::Json<LeadDto>) {
+    (
         StatusCode::CREATED,
-        axum::Json(LeadDto::for_member(lead, &m)),
-    ))
+        axum::Json(LeadDto::for_member(lead, m)),
+    )
 }
 
 /// A pool.

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::models::Status;
+use leadpool_app::statuses::ExpiryInput;
 use leadpool_domain::{StatusCategory, StatusId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,6 +38,9 @@ pub struct StatusDto {
     pub is_default: bool,
     /// When set, a lead left in this status that long moves on by itself.
     pub expiry: Option<ExpiryDto>,
+    /// Shark tank (seed 002): an agent's hold on a lead in this status is open to every
+    /// agent who sees the lead's pool, by a claim or a call, until its first logged contact.
+    pub shark_tank: bool,
 }
 
 /// A status's expiry: "Working" for 336 h becomes "Recycled" (and optionally returns to the pool).
@@ -50,6 +54,15 @@ pub struct ExpiryDto {
     /// Whether it also returns to the default pool.
     #[serde(default)]
     pub to_pool: bool,
+    /// Wait while the lead has a pending task; a task closing re-arms the expiry.
+    #[serde(default)]
+    pub hold_while_task_pending: bool,
+    /// Wait until every pending task is overdue by this many seconds.
+    #[serde(default)]
+    pub task_overdue_after_seconds: Option<i64>,
+    /// Count `after_seconds` in this calendar's open hours; null: wall-clock time.
+    #[serde(default)]
+    pub calendar_id: Option<i64>,
 }
 
 impl From<Status> for StatusDto {
@@ -65,9 +78,13 @@ impl From<Status> for StatusDto {
                     after_seconds: ms / 1000,
                     to_status_id: to.get(),
                     to_pool: s.expires_to_pool,
+                    hold_while_task_pending: s.expires_hold_while_task_pending,
+                    task_overdue_after_seconds: s.expires_task_overdue_after_ms.map(|ms| ms / 1000),
+                    calendar_id: s.expires_calendar_id,
                 }),
                 _ => None,
             },
+            shark_tank: s.shark_tank,
         }
     }
 }
@@ -105,11 +122,14 @@ pub struct UpdateStatusBody {
     /// `true` makes it the default (the previous default stops being one); to stop being
     /// the default, make another status the default.
     pub is_default: Option<bool>,
-    /// Set the expiry, or `null` to remove it. Leads already in the status keep the timers
-    /// they have; leads entering it from now on get the new rule.
+    /// Set the expiry, or `null` to remove it. Leads already in the status follow the new
+    /// rule at once, each counted from when it entered the status (one already past its
+    /// new due time expires within moments).
     #[serde(default, deserialize_with = "crate::api::double_option")]
     #[schema(value_type = Option<ExpiryDto>)]
     pub expiry: Option<Option<ExpiryDto>>,
+    /// Make it a shark tank or not (see [`StatusDto::shark_tank`]).
+    pub shark_tank: Option<bool>,
 }
 
 /// Parses a category's wire name, naming the `category` field when it is unknown.
@@ -181,9 +201,20 @@ async fn update_status(
     let status = match b.expiry {
         None => status,
         Some(e) => {
-            let rule = e.map(|e| (e.after_seconds, StatusId::new(e.to_status_id), e.to_pool));
+            let rule = e.map(|e| ExpiryInput {
+                after_seconds: e.after_seconds,
+                to_status: StatusId::new(e.to_status_id),
+                to_pool: e.to_pool,
+                hold_while_task_pending: e.hold_while_task_pending,
+                task_overdue_after_seconds: e.task_overdue_after_seconds,
+                calendar_id: e.calendar_id,
+            });
             s.app.set_status_expiry(&m, StatusId::new(id), rule).await?
         }
+    };
+    let status = match b.shark_tank {
+        None => status,
+        Some(on) => s.app.set_shark_tank(&m, StatusId::new(id), on).await?,
     };
     Ok(axum::Json(status.into()))
 }

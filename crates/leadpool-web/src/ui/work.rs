@@ -11,8 +11,8 @@ use leadpool_app::distribute::{CallInput, CallKept, CallOutcome};
 use leadpool_app::pool::{ClaimResult, RejectInput};
 use leadpool_app::wording::{Asker, call_kept, claim_refusal, offer_refusal};
 use leadpool_app::{App, AppError, Member};
+use leadpool_domain::contact::{ContactInput, ContactKind, ContactOutcome};
 use leadpool_domain::lead::LeadPatchInput;
-use leadpool_domain::pool::ContactKind;
 use leadpool_domain::status::StatusCategory;
 use leadpool_domain::{Lead, LeadId, Owner, Permission, StatusId};
 use serde::Deserialize;
@@ -77,7 +77,9 @@ pub struct WorkPanel {
     /// The organization's statuses by category.
     pub statuses: Vec<StatusGroup>,
     /// The kinds of contact, as (value, label).
-    pub contacts: Vec<(String, &'static str)>,
+    pub contacts: Vec<(&'static str, &'static str)>,
+    /// How a contact went, as (value, label); all but `connected` fit calls only.
+    pub outcomes: Vec<(&'static str, &'static str)>,
     /// Reasons for giving it back.
     pub reasons: Vec<Choice>,
     /// The edit form's values.
@@ -128,7 +130,11 @@ impl WorkPanel {
             work,
             give_back,
             statuses,
-            contacts: CONTACTS.iter().map(|(k, l)| (wire(*k), *l)).collect(),
+            contacts: CONTACTS.iter().map(|(k, l)| (k.as_str(), *l)).collect(),
+            outcomes: ContactOutcome::ALL
+                .into_iter()
+                .map(|o| (o.as_str(), outcome_label(o)))
+                .collect(),
             reasons,
             edit: if work {
                 EditView::of(lead)
@@ -139,12 +145,15 @@ impl WorkPanel {
     }
 }
 
-/// A contact kind's name on the wire, as the API reads it.
-fn wire(k: ContactKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// How a contact went, in the form's words.
+fn outcome_label(o: ContactOutcome) -> &'static str {
+    match o {
+        ContactOutcome::Connected => "Connected",
+        ContactOutcome::LeftVoicemail => "Left a voicemail",
+        ContactOutcome::NoAnswer => "No answer",
+        ContactOutcome::Busy => "Busy",
+        ContactOutcome::WrongNumber => "Wrong number",
+    }
 }
 
 fn category_label(c: StatusCategory) -> &'static str {
@@ -247,6 +256,7 @@ pub async fn claim(
 #[serde(default)]
 pub struct ContactForm {
     kind: String,
+    outcome: String,
     note: String,
 }
 
@@ -260,14 +270,24 @@ pub async fn contact(
 ) -> Result<Response, UiError> {
     let id = lead_id(&id);
     let m = &signed.member;
-    let Some((kind, label)) = CONTACTS.into_iter().find(|(k, _)| wire(*k) == form.kind) else {
+    let Some((kind, label)) = CONTACTS.into_iter().find(|(k, _)| k.as_str() == form.kind) else {
         return Err(UiError::bad_input("Pick call, email, text or meeting."));
+    };
+    let outcome = match form.outcome.as_str() {
+        "" => None,
+        o => Some(
+            ContactOutcome::ALL
+                .into_iter()
+                .find(|c| c.as_str() == o)
+                .ok_or_else(|| UiError::bad_input("Pick how the contact went from the list."))?,
+        ),
     };
     let note = optional(&form.note);
     let said = if kind == ContactKind::Call && m.user.role.is_agent() {
         let input = CallInput {
             lead_id: Some(id),
             note,
+            outcome,
             ..CallInput::default()
         };
         match s.app.record_call(m, input).await {
@@ -277,7 +297,15 @@ pub async fn contact(
     } else {
         Said::of(
             s.app
-                .log_contact(m, id, kind, note)
+                .log_contact(
+                    m,
+                    id,
+                    ContactInput {
+                        kind,
+                        outcome,
+                        note,
+                    },
+                )
                 .await
                 .map(|_| format!("{label} logged.")),
         )?

@@ -81,10 +81,12 @@ app_test! {
         assert!(again.html.contains("You already hold this lead"), "{}", again.html);
 
         let called = browser
-            .htmx_post(&format!("/leads/{kept}/contact"), &csrf, &[("kind", "call"), ("note", "wants a viewing on Friday")])
+            .htmx_post(&format!("/leads/{kept}/contact"), &csrf, &[("kind", "call"), ("outcome", "connected"), ("note", "wants a viewing on Friday")])
             .await;
         assert_eq!(called.status, StatusCode::OK, "{}", called.html);
         assert!(called.html.contains("Call logged."), "{}", called.html);
+        let logged = app.timeline(kept).await;
+        assert_eq!(logged.last().map(|e| e["changes"]["outcome"].clone()), Some(serde_json::json!("connected")), "{logged:?}");
         assert!(called.html.contains("wants a viewing on Friday"), "the note is on the timeline: {}", called.html);
 
         let scheduler = Scheduler::new(app.app.clone(), "test");
@@ -126,6 +128,8 @@ app_test! {
         assert!(emailed.html.contains("Email logged."), "{}", emailed.html);
         let fax = browser.htmx_post(&format!("/leads/{id}/contact"), &csrf, &[("kind", "fax")]).await;
         assert_eq!(fax.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let busy_email = browser.htmx_post(&format!("/leads/{id}/contact"), &csrf, &[("kind", "email"), ("outcome", "busy")]).await;
+        assert!(busy_email.html.contains("an outcome of calls only"), "{}", busy_email.html);
         let kinds = app.timeline_kinds(id).await;
         assert_eq!(kinds.iter().filter(|k| *k == "status_changed").count(), 1, "{kinds:?}");
         assert_eq!(kinds.last().map(String::as_str), Some("contact_logged"), "{kinds:?}");
