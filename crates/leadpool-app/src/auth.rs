@@ -273,13 +273,9 @@ impl App {
         user: UserId,
         name: &str,
     ) -> Result<(ApiToken, String), AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "name",
-                "a token name has 1 to 100 characters",
-            ));
-        }
+        let name = leadpool_domain::validate::label(name, 100)
+            .map_err(|m| AppError::invalid("name", m))?;
+        let name = name.as_str();
         let mut tx = self.store().write().await?;
         let target = tx
             .user(actor.viewer.org, user)

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use leadpool_domain::calendar::Calendar;
 use leadpool_domain::pool::{self as rules, Refusal, reserve_due};
+use leadpool_domain::validate::{Lines, check_text};
 use leadpool_domain::{Lead, LeadId, OrgId, PoolId, TeamId, Timestamp, UserId};
 use leadpool_store::Tx;
 use leadpool_store::claims::OrgPoolSettings;
@@ -193,7 +194,9 @@ fn reason_text(field: &str, text: Option<String>) -> Result<Option<String>, AppE
         Some(t) if t.chars().count() > 1000 => {
             Err(AppError::invalid(field, "at most 1000 characters"))
         }
-        Some(t) => Ok(Some(t.to_owned())),
+        Some(t) => check_text(t, Lines::Many)
+            .map(|()| Some(t.to_owned()))
+            .map_err(|m| AppError::invalid(field, m)),
     }
 }
 

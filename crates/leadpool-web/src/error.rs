@@ -65,6 +65,11 @@ impl ApiError {
         self
     }
 
+    /// What the client is told.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// A request that is malformed in `field`.
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use super::view::Chrome;
 use super::{UiError, render};
 use crate::AppState;
-use crate::extract::{CSRF_HEADER, SESSION_COOKIE, session_cookie};
+use crate::extract::{CSRF_HEADER, SESSION_COOKIE, check_urlencoded_text, session_cookie};
 
 /// A signed-in member and their session's CSRF token.
 #[derive(Debug)]
@@ -104,8 +104,17 @@ async fn form_bytes(req: Request, state: &AppState) -> Result<Bytes, UiError> {
 }
 
 fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, UiError> {
+    read_urlencoded(bytes, "form")
+}
+
+/// Reads a form body or query string (`what` names it for people), its texts held to the
+/// one control-character rule.
+pub(crate) fn read_urlencoded<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, UiError> {
+    check_urlencoded_text(bytes).map_err(|e| {
+        UiError::bad_input(format!("The {what} could not be read: {}.", e.message()))
+    })?;
     serde_html_form::from_bytes(bytes)
-        .map_err(|e| UiError::bad_input(format!("The form could not be read: {e}.")))
+        .map_err(|e| UiError::bad_input(format!("The {what} could not be read: {e}.")))
 }
 
 /// Where to go after sign-in: a path on this site, never another site's address.

@@ -4,6 +4,7 @@
 mod calendars;
 mod directory;
 mod errors;
+mod input;
 mod leads;
 mod offer_races;
 mod orgs;
