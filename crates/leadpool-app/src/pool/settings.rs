@@ -142,8 +142,8 @@ impl App {
         settings: OrgPoolSettings,
     ) -> Result<OrgPoolSettings, AppError> {
         m.require(Permission::OrgSetting("pools and their settings"))?;
-        if let Some(why) = Caps::conflict(settings.caps.max_new, settings.caps.min_new) {
-            return Err(AppError::invalid("min_new_leads", why));
+        if let Some((field, why)) = Caps::problem(settings.caps.max_new, settings.caps.min_new) {
+            return Err(AppError::invalid(field, why));
         }
         let mut tx = self.store().write().await?;
         if let Some(p) = settings.reject_pool {
