@@ -221,19 +221,17 @@ impl App {
 
     fn check_user_placement(
         m: &Member,
+        what: &'static str,
+        role: Role,
         teams: &[TeamId],
         scope: Option<TeamId>,
     ) -> Result<(), AppError> {
-        if !m.viewer.administers(scope) {
-            return Err(AppError::Forbidden(
-                "you may only give a user a scope inside your own".into(),
-            ));
-        }
-        if let Some(t) = teams.iter().find(|t| !m.viewer.administers(Some(**t))) {
-            return Err(AppError::Forbidden(format!(
-                "team {t} is outside your scope"
-            )));
-        }
+        m.require(Permission::PlaceUser {
+            what,
+            role,
+            scope,
+            teams,
+        })?;
         if !m.viewer.administers_organization() && teams.is_empty() {
             return Err(AppError::invalid(
                 "team_ids",
@@ -264,7 +262,7 @@ impl App {
             });
         let mut tx = self.store().write().await?;
         require_teams(&mut tx, m, scope_team_id, &new.teams).await?;
-        Self::check_user_placement(m, &new.teams, scope_team_id)?;
+        Self::check_user_placement(m, "add users", new.role, &new.teams, scope_team_id)?;
         let password_hash = new
             .password
             .as_deref()
@@ -299,7 +297,13 @@ impl App {
             .user(m.viewer.org, id)
             .await
             .map_err(AppError::from_store("user"))?;
-        Self::check_user_placement(m, &user.teams, user.scope_team_id)?;
+        Self::check_user_placement(
+            m,
+            "change users",
+            user.role,
+            &user.teams,
+            user.scope_team_id,
+        )?;
         if let Some(n) = &c.name {
             user.name = name_field("name", n)?;
         }
@@ -334,7 +338,7 @@ impl App {
         }
         let teams = c.teams.clone().unwrap_or_else(|| user.teams.clone());
         require_teams(&mut tx, m, user.scope_team_id, &teams).await?;
-        Self::check_user_placement(m, &teams, user.scope_team_id)?;
+        Self::check_user_placement(m, "change users", user.role, &teams, user.scope_team_id)?;
         tx.update_user(&user).await?;
         if c.teams.is_some() {
             tx.set_user_teams(m.viewer.org, id, &teams).await?;

@@ -437,3 +437,24 @@ leadpool_testkit::app_test! {
         assert!(patch_team.is_object(), "{}", doc.body["components"]["schemas"]["UpdateTeamBody"]);
     }
 }
+
+leadpool_testkit::app_test! {
+    async fn a_team_scoped_admin_edits_an_agent_of_their_team_whose_scope_is_empty(app) {
+        let east = team(&app, "East", None).await;
+        let west = team(&app, "West", None).await;
+        let (_, scoped) = member(&app, &app.admin.token, json!({
+            "email": "east-admin@acme.test", "name": "East Admin", "role": "admin", "scope_team_id": east, "team_ids": [east],
+        }))
+        .await;
+        let (agent, _) = member(&app, &app.admin.token, json!({ "email": "ana@acme.test", "name": "Ana", "role": "agent", "team_ids": [east] })).await;
+        let edited = app.patch(&format!("/api/v1/users/{agent}"), &scoped, json!({ "name": "Ana Lima", "max_new_leads": 5 })).await;
+        assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+        assert_eq!(edited.body["scope_team_id"], Value::Null);
+        let (all_leads, _) = member(&app, &app.admin.token, json!({ "email": "bo@acme.test", "name": "Bo", "role": "all_leads_agent", "team_ids": [east] })).await;
+        let wider = app.patch(&format!("/api/v1/users/{all_leads}"), &scoped, json!({ "name": "Bo B" })).await;
+        assert_eq!(wider.status, StatusCode::FORBIDDEN, "an empty scope lets an all-leads agent see the whole organization: {}", wider.body);
+        let (other, _) = member(&app, &app.admin.token, json!({ "email": "cy@acme.test", "name": "Cy", "role": "agent", "team_ids": [west] })).await;
+        let outside = app.patch(&format!("/api/v1/users/{other}"), &scoped, json!({ "name": "Cy D" })).await;
+        assert_eq!(outside.status, StatusCode::FORBIDDEN, "{}", outside.body);
+    }
+}
