@@ -4,12 +4,12 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use leadpool_app::{Member, Principal};
 use leadpool_domain::validate::{self, FieldError};
 use serde::de::DeserializeOwned;
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, CookieSecure, WebConfig, error};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "leadpool_session";
@@ -52,16 +52,11 @@ fn json_rejection(e: JsonRejection) -> ApiError {
         JsonRejection::JsonSyntaxError(e) => {
             ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
         }
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as JSON with Content-Type: application/json",
-        ),
-        e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is larger than this server accepts",
-        ),
+        JsonRejection::MissingJsonContentType(_) => {
+            error::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        }
+        JsonRejection::BytesRejection(e) if error::body_timed_out(&e) => error::body_timeout(),
+        e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => error::for_status(e.status()),
         e => ApiError::new(e.status(), "bad_request", e.body_text()),
     }
 }
@@ -154,15 +149,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     }
     if let Some(id) = session_cookie(parts) {
         let (member, csrf) = state.app.session(id).await?;
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        if !safe && !sent.is_some_and(|s| leadpool_app::secret::constant_time_eq(s, &csrf)) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "send the csrf_token from sign-in in the X-CSRF-Token header",
-            ));
-        }
+        require_csrf(parts, &csrf)?;
         return Ok(Principal::Member(Box::new(member)));
     }
     Err(ApiError::new(
@@ -170,6 +157,52 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         "unauthenticated",
         "sign in, or send Authorization: Bearer <API token>",
     ))
+}
+
+/// Refuses an unsafe request made with a session cookie that does not carry the session's
+/// CSRF token in its header: another site's page can make the browser send the cookie, but
+/// cannot read the token.
+pub(crate) fn require_csrf(parts: &Parts, csrf: &str) -> Result<(), ApiError> {
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    if safe || sent.is_some_and(|s| leadpool_app::secret::constant_time_eq(s, csrf)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "send the csrf_token from sign-in in the X-CSRF-Token header",
+        ))
+    }
+}
+
+/// The `Set-Cookie` value giving the session cookie `id` for `max_age` seconds, or with
+/// `None` clearing it; `Secure` as [`CookieSecure`] says.
+pub fn set_session_cookie(
+    config: &WebConfig,
+    parts: &Parts,
+    id: Option<&str>,
+    max_age: u64,
+) -> HeaderValue {
+    let https = parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let secure = match config.cookie_secure {
+        CookieSecure::Never => false,
+        CookieSecure::Always => true,
+        CookieSecure::Forwarded => https,
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        id.unwrap_or_default(),
+        if secure { "; Secure" } else { "" }
+    );
+    // Session ids are our own letters and digits, so the value is always a valid header; a
+    // cleared cookie is the harmless answer were it ever not.
+    HeaderValue::from_str(&cookie)
+        .unwrap_or_else(|_| HeaderValue::from_static("leadpool_session=; Path=/; Max-Age=0"))
 }
 
 /// A signed-in user of an organization.
