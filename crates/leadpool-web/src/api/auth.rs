@@ -24,7 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(create_token))
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
 }
 
 /// Credentials.
@@ -147,4 +148,59 @@ async fn create_token(
             token,
         }),
     ))
+}
+
+/// An API token as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenInfoDto {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// When it was issued (RFC 3339).
+    pub created_at: String,
+}
+
+/// A user's API tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenListDto {
+    /// Oldest first.
+    pub items: Vec<TokenInfoDto>,
+}
+
+/// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user in scope.
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = TokenListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_tokens(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<TokenListDto>, ApiError> {
+    let tokens = s.app.list_tokens(&m, UserId::new(id)).await?;
+    Ok(axum::Json(TokenListDto {
+        items: tokens
+            .into_iter()
+            .map(|t| TokenInfoDto {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at.to_string(),
+            })
+            .collect(),
+    }))
+}
+
+/// `DELETE /api/v1/users/{id}/tokens/{token_id}`: revoke one token; it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/tokens/{token_id}", tag = "auth",
+    params(("id" = i64, Path, description = "user id"), ("token_id" = i64, Path, description = "token id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "revoked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "no such user, or no such token of theirs")))]
+async fn revoke_token(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path((id, token_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    s.app.revoke_token(&m, UserId::new(id), token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
