@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use leadpool_domain::{Denied, Permission, Scope, Timestamp, UserId, Viewer, subtree};
-use leadpool_store::StoreError;
 use leadpool_store::credentials::ApiToken;
 use leadpool_store::users::User;
+use leadpool_store::{StoreError, Tx};
 
 use crate::secret::{self, constant_time_eq};
 use crate::{App, AppError};
@@ -273,33 +273,69 @@ impl App {
         user: UserId,
         name: &str,
     ) -> Result<(ApiToken, String), AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "name",
-                "a token name has 1 to 100 characters",
-            ));
-        }
+        let name = leadpool_domain::validate::label(name, 100)
+            .map_err(|m| AppError::invalid("name", m))?;
+        let name = name.as_str();
         let mut tx = self.store().write().await?;
-        let target = tx
-            .user(actor.viewer.org, user)
-            .await
-            .map_err(AppError::from_store("user"))?;
-        let allowed = target.id == actor.user.id
-            || actor
-                .viewer
-                .administers(target.scope_team_id.or(target.teams.first().copied()));
-        if !allowed {
-            return Err(AppError::Forbidden(
-                "only an admin in scope may issue tokens for another user".into(),
-            ));
-        }
+        let target = token_holder(&mut tx, actor, user).await?;
         let token = secret::new_token("lp_")?;
         let meta = tx
             .insert_token(target.id, name, &secret::digest(&token), self.now())
             .await?;
         tx.commit().await?;
         Ok((meta, token))
+    }
+
+    /// A user's API tokens (names and dates; the secrets are never kept).
+    #[tracing::instrument(name = "list_tokens", skip_all, err(level = "debug"))]
+    pub async fn list_tokens(
+        &self,
+        actor: &Member,
+        user: UserId,
+    ) -> Result<Vec<ApiToken>, AppError> {
+        let mut tx = self.store().read().await?;
+        let target = token_holder(&mut tx, actor, user).await?;
+        let tokens = tx.tokens_of(target.id).await?;
+        tx.commit().await?;
+        Ok(tokens)
+    }
+
+    /// Revokes one of a user's API tokens; it stops working at once on this instance and
+    /// within the member cache's lifetime on others.
+    #[tracing::instrument(name = "revoke_token", skip_all, err(level = "debug"))]
+    pub async fn revoke_token(
+        &self,
+        actor: &Member,
+        user: UserId,
+        token: i64,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store().write().await?;
+        let target = token_holder(&mut tx, actor, user).await?;
+        tx.delete_token(target.id, token)
+            .await
+            .map_err(AppError::from_store("token"))?;
+        tx.commit().await?;
+        self.forget_members();
+        Ok(())
+    }
+}
+
+/// The user whose tokens `actor` manages: themselves, or a user an admin administers.
+async fn token_holder(tx: &mut Tx, actor: &Member, user: UserId) -> Result<User, AppError> {
+    let target = tx
+        .user(actor.viewer.org, user)
+        .await
+        .map_err(AppError::from_store("user"))?;
+    let allowed = target.id == actor.user.id
+        || actor
+            .viewer
+            .administers(target.scope_team_id.or(target.teams.first().copied()));
+    if allowed {
+        Ok(target)
+    } else {
+        Err(AppError::Forbidden(
+            "only the user, or an admin in scope, may manage their tokens".into(),
+        ))
     }
 }
 

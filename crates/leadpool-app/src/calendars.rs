@@ -346,12 +346,9 @@ impl App {
             ));
         }
         if let Some(c) = calendar_id {
-            tx.calendar(org, c).await.map_err(|_| {
-                AppError::invalid(
-                    "calendar_id",
-                    format!("no calendar {c} in this organization"),
-                )
-            })?;
+            tx.calendar(org, c)
+                .await
+                .map_err(AppError::absent("calendar_id", "calendar"))?;
         }
         tx.set_team_calendar(org, team, calendar_id)
             .await

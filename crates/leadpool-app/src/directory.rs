@@ -5,6 +5,7 @@ use leadpool_domain::Permission;
 use leadpool_domain::pool::Caps;
 use leadpool_domain::validate::{PersonName, parse_tags};
 use leadpool_domain::{Email, Role, Scope, SourceId, TeamId, UserId, would_cycle};
+use leadpool_store::Tx;
 use leadpool_store::sources::Source;
 use leadpool_store::teams::Team;
 use leadpool_store::users::{NewUser, User, UserFilter};
@@ -16,6 +17,27 @@ pub(crate) fn name_field(field: &str, s: &str) -> Result<String, AppError> {
     PersonName::parse(s)
         .map(|n| n.as_str().to_owned())
         .map_err(|m| AppError::invalid(field, m))
+}
+
+/// Checks that a user's scope and teams name teams of the actor's organization, before
+/// whether the actor may grant them, so another organization's team reads as a missing one.
+async fn require_teams(
+    tx: &mut Tx,
+    m: &Member,
+    scope: Option<TeamId>,
+    teams: &[TeamId],
+) -> Result<(), AppError> {
+    if let Some(t) = scope {
+        tx.team(m.viewer.org, t)
+            .await
+            .map_err(AppError::absent("scope_team_id", "team"))?;
+    }
+    for t in teams {
+        tx.team(m.viewer.org, *t)
+            .await
+            .map_err(AppError::absent("team_ids", "team"))?;
+    }
+    Ok(())
 }
 
 /// Changes to a user; `None` leaves a part as it is.
@@ -102,7 +124,7 @@ impl App {
         let team = tx
             .insert_team(m.viewer.org, parent, &name, self.now())
             .await
-            .map_err(AppError::from_store("parent team"))?;
+            .map_err(AppError::absent("parent_id", "team"))?;
         tx.commit().await?;
         self.forget_members();
         Ok(team)
@@ -147,7 +169,7 @@ impl App {
         let team = tx
             .update_team(m.viewer.org, id, &name, new_parent)
             .await
-            .map_err(AppError::from_store("parent team"))?;
+            .map_err(AppError::absent("parent_id", "team"))?;
         tx.commit().await?;
         self.forget_members();
         Ok(team)
@@ -196,19 +218,17 @@ impl App {
 
     fn check_user_placement(
         m: &Member,
+        what: &'static str,
+        role: Role,
         teams: &[TeamId],
         scope: Option<TeamId>,
     ) -> Result<(), AppError> {
-        if !m.viewer.administers(scope) {
-            return Err(AppError::Forbidden(
-                "you may only give a user a scope inside your own".into(),
-            ));
-        }
-        if let Some(t) = teams.iter().find(|t| !m.viewer.administers(Some(**t))) {
-            return Err(AppError::Forbidden(format!(
-                "team {t} is outside your scope"
-            )));
-        }
+        m.require(Permission::PlaceUser {
+            what,
+            role,
+            scope,
+            teams,
+        })?;
         if !m.viewer.administers_organization() && teams.is_empty() {
             return Err(AppError::invalid(
                 "team_ids",
@@ -237,13 +257,14 @@ impl App {
             } else {
                 m.user.scope_team_id
             });
-        Self::check_user_placement(m, &new.teams, scope_team_id)?;
+        let mut tx = self.store().write().await?;
+        require_teams(&mut tx, m, scope_team_id, &new.teams).await?;
+        Self::check_user_placement(m, "add users", new.role, &new.teams, scope_team_id)?;
         let password_hash = new
             .password
             .as_deref()
             .map(secret::hash_password)
             .transpose()?;
-        let mut tx = self.store().write().await?;
         let nu = NewUser {
             org: m.viewer.org,
             email: email.as_str().to_owned(),
@@ -252,13 +273,8 @@ impl App {
             scope_team_id,
             password_hash,
         };
-        let user = tx
-            .insert_user(&nu, self.now())
-            .await
-            .map_err(AppError::from_store("scope team"))?;
-        tx.set_user_teams(m.viewer.org, user.id, &new.teams)
-            .await
-            .map_err(AppError::from_store("team"))?;
+        let user = tx.insert_user(&nu, self.now()).await?;
+        tx.set_user_teams(m.viewer.org, user.id, &new.teams).await?;
         tx.set_user_tags(m.viewer.org, user.id, &tags).await?;
         let user = tx.user(m.viewer.org, user.id).await?;
         tx.commit().await?;
@@ -278,7 +294,13 @@ impl App {
             .user(m.viewer.org, id)
             .await
             .map_err(AppError::from_store("user"))?;
-        Self::check_user_placement(m, &user.teams, user.scope_team_id)?;
+        Self::check_user_placement(
+            m,
+            "change users",
+            user.role,
+            &user.teams,
+            user.scope_team_id,
+        )?;
         if let Some(n) = &c.name {
             user.name = name_field("name", n)?;
         }
@@ -306,18 +328,17 @@ impl App {
         if let Some(min) = c.min_new_leads {
             user.min_new_leads = min;
         }
-        if let Some(min) = user.min_new_leads
-            && let Some(why) = Caps::conflict(user.max_new_leads, min)
+        if let Some((field, why)) =
+            Caps::problem(user.max_new_leads, user.min_new_leads.unwrap_or_default())
         {
-            return Err(AppError::invalid("min_new_leads", why));
+            return Err(AppError::invalid(field, why));
         }
         let teams = c.teams.clone().unwrap_or_else(|| user.teams.clone());
-        Self::check_user_placement(m, &teams, user.scope_team_id)?;
+        require_teams(&mut tx, m, user.scope_team_id, &teams).await?;
+        Self::check_user_placement(m, "change users", user.role, &teams, user.scope_team_id)?;
         tx.update_user(&user).await?;
         if c.teams.is_some() {
-            tx.set_user_teams(m.viewer.org, id, &teams)
-                .await
-                .map_err(AppError::from_store("team"))?;
+            tx.set_user_teams(m.viewer.org, id, &teams).await?;
         }
         if let Some(tags) = &c.tags {
             let tags: Vec<String> = parse_tags(tags)
@@ -391,7 +412,7 @@ impl App {
                 self.now(),
             )
             .await
-            .map_err(AppError::from_store("team"))?;
+            .map_err(AppError::absent("team_id", "team"))?;
         tx.commit().await?;
         Ok((s, key))
     }
@@ -424,7 +445,7 @@ impl App {
         let s = tx
             .update_source(&s)
             .await
-            .map_err(AppError::from_store("team"))?;
+            .map_err(AppError::absent("team_id", "team"))?;
         tx.commit().await?;
         Ok(s)
     }

@@ -80,6 +80,17 @@ impl AppError {
         }
     }
 
+    /// Maps a store error for an id taken in a body or query: a missing row (another
+    /// organization's rows are missing too) is bad input in `field`, not a missing page.
+    pub fn absent(field: &'static str, what: &'static str) -> impl Fn(StoreError) -> Self {
+        move |e| match e {
+            StoreError::NotFound => {
+                Self::invalid(field, format!("no such {what} in this organization"))
+            }
+            other => other.into(),
+        }
+    }
+
     /// Maps a store error, naming what was looked for when it is missing.
     pub fn from_store(what: &'static str) -> impl Fn(StoreError) -> Self {
         move |e| match e {

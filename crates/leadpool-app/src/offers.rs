@@ -271,6 +271,13 @@ impl App {
                 .to
                 .contains(&agent.id)
                 .then_some(offer_id),
+            // A PIN answers an offer: once someone else has taken the lead, the caller is
+            // told who won, as a losing accept is, instead of being treated as a cold call.
+            _ if input.pin.is_some() => tx
+                .last_offer_of(m.viewer.org, lead_id)
+                .await?
+                .filter(|o| o.offer.to.contains(&agent.id))
+                .map(|o| o.offer.id),
             _ => None,
         };
         let ownership = tx.org_pool_settings(m.viewer.org).await?.calls;

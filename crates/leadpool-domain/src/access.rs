@@ -240,6 +240,18 @@ pub enum Permission<'a> {
         /// The teams it is available to.
         teams: &'a [TeamId],
     },
+    /// Add or change a user with this role, scope and teams: admins of the organization, or
+    /// team admins whose scope covers every team and, for a role the scope bounds, the scope.
+    PlaceUser {
+        /// What is done ("add users", "change users").
+        what: &'static str,
+        /// The user's role.
+        role: Role,
+        /// The user's scope (`None`: the whole organization).
+        scope: Option<TeamId>,
+        /// The teams the user is in.
+        teams: &'a [TeamId],
+    },
 }
 
 /// Why a viewer may not do something: the sentence the refusal shows.
@@ -296,6 +308,29 @@ impl Viewer {
                     },
                 )
             }
+            Permission::PlaceUser {
+                what,
+                role,
+                scope,
+                teams,
+            } => {
+                // A plain agent's scope bounds nothing (they see their own leads and their
+                // pools), so an empty one grants nothing a team admin could not grant.
+                let scope_ok = role == Role::Agent || self.administers(scope);
+                let outside = teams.iter().find(|t| !self.administers(Some(**t)));
+                (
+                    self.role == Role::Admin && scope_ok && outside.is_none(),
+                    match outside {
+                        _ if self.role != Role::Admin => format!("only admins may {what}"),
+                        Some(t) => {
+                            format!(
+                                "you may only {what} in your teams; team {t} is outside your scope"
+                            )
+                        }
+                        None => format!("you may only {what} with a scope inside your own"),
+                    },
+                )
+            }
         };
         if allowed {
             Ok(())
@@ -321,6 +356,31 @@ mod tests {
             pools: vec![PoolId::new(1)],
             blind_pools: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_team_admin_places_agents_of_their_teams_whatever_the_agents_empty_scope() {
+        let east = TeamId::new(1);
+        let west = TeamId::new(2);
+        let admin = viewer(Role::Admin, Scope::Teams(vec![east]));
+        let (east_only, west_only) = ([east], [west]);
+        let place = |role, scope, teams| Permission::PlaceUser {
+            what: "change users",
+            role,
+            scope,
+            teams,
+        };
+        assert!(admin.may(place(Role::Agent, None, &east_only)).is_ok());
+        assert!(admin.may(place(Role::Agent, None, &west_only)).is_err());
+        assert!(
+            admin
+                .may(place(Role::AllLeadsAgent, None, &east_only))
+                .is_err()
+        );
+        assert!(admin.may(place(Role::Isa, Some(east), &east_only)).is_ok());
+        assert!(admin.may(place(Role::Admin, None, &east_only)).is_err());
+        let isa = viewer(Role::Isa, Scope::Organization);
+        assert!(isa.may(place(Role::Agent, None, &[])).is_err());
     }
 
     #[test]
@@ -433,6 +493,10 @@ mod tests {
                     matches!(role, Role::Admin | Role::Isa) && scope.covers(teams.first().copied()),
                 ),
                 (
+                    Permission::PlaceUser { what: "change users", role: Role::Agent, scope: None, teams: &teams },
+                    org_admin || (role == Role::Admin && teams.iter().all(|t| scope.covers(Some(*t)))),
+                ),
+                (
                     Permission::Teams { what: "reassignment groups", teams: &teams },
                     org_admin
                         || (role == Role::Admin
@@ -448,7 +512,8 @@ mod tests {
                         Permission::OrgSetting(w) | Permission::Admin(w) | Permission::Staff(w) => w,
                         Permission::Teams { what, .. }
                         | Permission::WorkLead { what, .. }
-                        | Permission::UserTasks { what, .. } => what,
+                        | Permission::UserTasks { what, .. }
+                        | Permission::PlaceUser { what, .. } => what,
                     };
                     prop_assert!(why.contains(what), "{why}");
                 }

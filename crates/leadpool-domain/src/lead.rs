@@ -10,7 +10,9 @@ use crate::owner::Owner;
 use crate::status::StatusCategory;
 use crate::time::Timestamp;
 use crate::timeline::{Actor, EventKind, TimelineEntry};
-use crate::validate::{CustomFields, Email, Errors, Invalid, PersonName, Phone, Tag, parse_tags};
+use crate::validate::{
+    CustomFields, Email, Errors, Invalid, Lines, PersonName, Phone, Tag, check_text, parse_tags,
+};
 
 const MAX_CONTACTS: usize = 10;
 const MAX_EXTERNAL_ID: usize = 200;
@@ -131,7 +133,10 @@ impl LeadDraft {
                 );
                 None
             }
-            Some(x) => Some(x.to_owned()),
+            Some(x) => errors.take(
+                "external_id",
+                check_text(x, Lines::One).map(|()| x.to_owned()),
+            ),
         };
         let no_contact = input.name.as_deref().is_none_or(|n| n.trim().is_empty())
             && input.emails.is_empty()

@@ -66,11 +66,26 @@ pub struct Caps {
 }
 
 impl Caps {
-    /// Why a maximum and a minimum cannot stand together, if they cannot.
-    pub fn conflict(max_new: Option<u32>, min_new: u32) -> Option<String> {
-        max_new
-            .filter(|max| min_new > *max)
-            .map(|max| format!("the minimum ({min_new}) cannot be above the maximum ({max})"))
+    /// The largest cap or minimum: far above any team's workload, so a typo like
+    /// 4294967295 is refused instead of meaning "no cap" in disguise.
+    pub const LIMIT: u32 = 100_000;
+
+    /// The field (`max_new_leads` or `min_new_leads`) and why a maximum and a minimum
+    /// cannot stand, alone or together, if they cannot.
+    pub fn problem(max_new: Option<u32>, min_new: u32) -> Option<(&'static str, String)> {
+        let limit = Self::LIMIT;
+        if max_new.is_some_and(|max| max > limit) {
+            return Some(("max_new_leads", format!("must be at most {limit}")));
+        }
+        if min_new > limit {
+            return Some(("min_new_leads", format!("must be at most {limit}")));
+        }
+        max_new.filter(|max| min_new > *max).map(|max| {
+            (
+                "min_new_leads",
+                format!("the minimum ({min_new}) cannot be above the maximum ({max})"),
+            )
+        })
     }
 
     /// A user's caps: their own where set, else the organization's.

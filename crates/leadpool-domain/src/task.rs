@@ -9,7 +9,7 @@ use crate::ids::{LeadId, OrgId, TaskId, UserId};
 use crate::lead::{Lead, Transition};
 use crate::time::Timestamp;
 use crate::timeline::{Actor, EventKind};
-use crate::validate::{Errors, Invalid, text};
+use crate::validate::{Errors, Invalid, Lines, text};
 
 const MAX_TITLE: usize = 200;
 
@@ -66,7 +66,7 @@ impl NewTask {
     /// Checks a task `adder` asks for; it is theirs unless it names another assignee.
     pub fn parse(input: TaskInput, adder: UserId) -> Result<Self, Invalid> {
         let mut errors = Errors::default();
-        let title = errors.take("title", text(&input.title, MAX_TITLE, false));
+        let title = errors.take("title", text(&input.title, MAX_TITLE, Lines::One));
         errors.finish(|| Self {
             title: title.unwrap_or_default(),
             due_at: input.due_at,

@@ -1,5 +1,6 @@
 //! Parsed values: a lead's name, emails, phones, tags and custom fields are checked once,
-//! on the way in, and every problem names the field it is about.
+//! on the way in, and every problem names the field it is about. Also the one rule on
+//! control characters that every text taken from a client passes ([`check_text`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -88,6 +89,94 @@ const MAX_TAGS: usize = 50;
 const MAX_FIELDS: usize = 100;
 const MAX_FIELD_TEXT: usize = 2_000;
 
+/// Whether a text may span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// A name, an id, a search: no control character at all.
+    One,
+    /// A note, a reason, a custom field's value: tab, line feed and carriage return allowed.
+    Many,
+}
+
+/// The one rule on control characters (Unicode `Cc`: C0, DEL, C1) in client text. NUL
+/// cannot be stored in PostgreSQL text (it answered 500) and SQLite stored it silently;
+/// the others hide or garble what the next reader sees. Multi-line texts keep tab and line
+/// breaks, which people type into notes and which CSV exports carry in quoted cells.
+pub fn check_text(s: &str, lines: Lines) -> Result<(), String> {
+    let allowed = |c: char| lines == Lines::Many && matches!(c, '\t' | '\n' | '\r');
+    match s.chars().find(|&c| c.is_control() && !allowed(c)) {
+        None => Ok(()),
+        Some(c) if lines == Lines::One && matches!(c, '\t' | '\n' | '\r') => Err(format!(
+            "must be one line, without control characters (found U+{:04X})",
+            u32::from(c)
+        )),
+        Some(c) => Err(format!(
+            "must not contain control characters (found U+{:04X})",
+            u32::from(c)
+        )),
+    }
+}
+
+/// A one-line label (a person's, team's, pool's or token's name): trimmed, 1 to `max`
+/// characters, no control characters.
+pub fn label(s: &str, max: usize) -> Result<String, String> {
+    text(s, max, Lines::One)
+}
+
+/// Checks every key and string of a JSON input against [`check_text`] with [`Lines::Many`]
+/// (the one-line fields check again as they parse), naming the first offending field by its
+/// path as serde names it (`fields.budget`, `emails[1]`).
+pub fn check_json_text(v: &serde_json::Value) -> Result<(), FieldError> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> Result<(), FieldError> {
+        let named = |path: &str| {
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            }
+        };
+        match v {
+            serde_json::Value::String(s) => {
+                check_text(s, Lines::Many).map_err(|m| FieldError::new(named(path), m))
+            }
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().try_for_each(|(i, item)| {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    let r = walk(item, path);
+                    path.truncate(len);
+                    r
+                })
+            }
+            serde_json::Value::Object(map) => map.iter().try_for_each(|(k, item)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let r = check_text(k, Lines::One)
+                    .map_err(|m| FieldError::new(named(path), format!("the name {m}")))
+                    .and_then(|()| walk(item, path));
+                path.truncate(len);
+                r
+            }),
+            _ => Ok(()),
+        }
+    }
+    walk(v, &mut String::new())
+}
+
+/// Checks every name and value of a form or query string against [`check_text`] with
+/// [`Lines::Many`], naming the first offending field.
+pub fn check_pairs_text<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<(), FieldError> {
+    pairs.iter().try_for_each(|(k, v)| {
+        let (k, v) = (k.as_ref(), v.as_ref());
+        check_text(k, Lines::One)
+            .map_err(|m| FieldError::new("query", format!("a parameter name {m}")))?;
+        check_text(v, Lines::Many).map_err(|m| FieldError::new(k, m))
+    })
+}
+
 /// A person's display name: trimmed, not empty, at most 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -96,7 +185,7 @@ pub struct PersonName(String);
 impl PersonName {
     /// Parses a name.
     pub fn parse(s: &str) -> Result<Self, String> {
-        text(s, MAX_NAME, false).map(Self)
+        label(s, MAX_NAME).map(Self)
     }
 
     /// The name.
@@ -107,9 +196,9 @@ impl PersonName {
 
 const MAX_NOTE: usize = 1_000;
 
-/// The one check of a person's text: trimmed, not empty, at most `max` characters, no
-/// control characters (but line breaks and tabs when `lines`).
-pub(crate) fn text(s: &str, max: usize, lines: bool) -> Result<String, String> {
+/// A person's text: trimmed, not empty, at most `max` characters, and passing
+/// [`check_text`] (line breaks and tabs only where the text has `lines`).
+pub(crate) fn text(s: &str, max: usize, lines: Lines) -> Result<String, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("must not be empty".into());
@@ -117,11 +206,7 @@ pub(crate) fn text(s: &str, max: usize, lines: bool) -> Result<String, String> {
     if t.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if t.chars()
-        .any(|c| c.is_control() && !(lines && matches!(c, '\n' | '\r' | '\t')))
-    {
-        return Err("must not contain control characters".into());
-    }
+    check_text(t, lines)?;
     Ok(t.to_owned())
 }
 
@@ -135,7 +220,7 @@ pub struct NoteText(String);
 impl NoteText {
     /// Parses a text that must say something.
     pub fn parse(s: &str) -> Result<Self, String> {
-        text(s, MAX_NOTE, true).map(Self)
+        text(s, MAX_NOTE, Lines::Many).map(Self)
     }
 
     /// Parses a text that may be left out: absent or blank is `None`.
@@ -303,6 +388,10 @@ impl CustomFields {
                         format!("at most {MAX_FIELD_TEXT} characters"),
                     ));
                 }
+                serde_json::Value::String(s) => {
+                    check_text(s, Lines::Many).map_err(|m| FieldError::new(&field, m))?;
+                    out.insert(k.clone(), val.clone());
+                }
                 serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
                     return Err(FieldError::new(
                         field,
@@ -400,6 +489,48 @@ mod tests {
         assert!(NoteText::parse(&"é".repeat(1_000)).is_ok());
         assert_eq!(NoteText::parse_optional(Some(" ")), Ok(None));
         assert_eq!(NoteText::parse_optional(None), Ok(None));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_where_a_text_has_lines() {
+        for bad in ["a\0b", "\u{1b}[31m", "a\u{7f}", "\u{85}"] {
+            assert!(check_text(bad, Lines::Many).is_err(), "{bad:?} accepted");
+            assert!(check_text(bad, Lines::One).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(check_text("line 1\r\nline 2\tend", Lines::Many), Ok(()));
+        assert!(check_text("two\nlines", Lines::One).is_err());
+        assert_eq!(label("  Team São Paulo ", 100), Ok("Team São Paulo".into()));
+        assert!(label("Team\0", 100).is_err());
+    }
+
+    #[test]
+    fn json_and_form_text_name_the_field_holding_a_control_character() {
+        let v = serde_json::json!({"name": "ok", "fields": {"note": "a\nb", "bad": ["x", "y\0"]}});
+        let err = check_json_text(&v).err().map(|e| e.field);
+        assert_eq!(err.as_deref(), Some("fields.bad[1]"));
+        assert_eq!(
+            check_json_text(&serde_json::json!({"note": "a\nb"})),
+            Ok(())
+        );
+        assert_eq!(
+            check_json_text(&serde_json::json!("\0"))
+                .err()
+                .map(|e| e.field)
+                .as_deref(),
+            Some("body")
+        );
+        let err = check_pairs_text(&[("q", "ana"), ("after", "\0")])
+            .err()
+            .map(|e| e.field);
+        assert_eq!(err.as_deref(), Some("after"));
+    }
+
+    #[test]
+    fn custom_field_text_refuses_control_characters() {
+        let v = serde_json::json!({"notes": "first\nsecond", "code": "a\u{0}"});
+        let map = v.as_object().cloned().unwrap_or_default();
+        let err = CustomFields::parse(&map).err().map(|e| e.field);
+        assert_eq!(err.as_deref(), Some("fields.code"));
     }
 
     #[test]

@@ -26,6 +26,17 @@ struct TokenRow {
     created_at: i64,
 }
 
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> Self {
+        Self {
+            id: r.id,
+            user_id: UserId::new(r.user_id),
+            name: r.name,
+            created_at: Timestamp::from_millis(r.created_at),
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct Csrf {
     csrf_token: String,
@@ -48,13 +59,32 @@ impl Tx {
         .bind(name)
         .bind(digest)
         .bind(now);
-        let r = self.fetch_one::<TokenRow>(&q).await?;
-        Ok(ApiToken {
-            id: r.id,
-            user_id: UserId::new(r.user_id),
-            name: r.name,
-            created_at: Timestamp::from_millis(r.created_at),
-        })
+        self.fetch_one::<TokenRow>(&q).await.map(Into::into)
+    }
+
+    /// A user's API tokens, oldest first (the caller has checked the user's organization).
+    pub async fn tokens_of(&mut self, user: UserId) -> Result<Vec<ApiToken>, StoreError> {
+        let q = Sql::new(
+            "SELECT id, user_id, name, created_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user);
+        Ok(self
+            .fetch_all::<TokenRow>(&q)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Deletes one of a user's API tokens; `NotFound` when the user has no such token.
+    pub async fn delete_token(&mut self, user: UserId, id: i64) -> Result<(), StoreError> {
+        let q = Sql::new("DELETE FROM api_tokens WHERE user_id = $1 AND id = $2")
+            .bind(user)
+            .bind(id);
+        match self.execute(&q).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
     }
 
     /// The user a token digest belongs to.

@@ -373,6 +373,24 @@ impl Tx {
         self.fetch_one::<OfferRow>(&q).await?.try_into()
     }
 
+    /// The newest offer of this lead, open or closed.
+    pub async fn last_offer_of(
+        &mut self,
+        org: OrgId,
+        lead: LeadId,
+    ) -> Result<Option<StoredOffer>, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT {OFFER_COLUMNS} FROM offers o WHERE o.org_id = $1 AND o.lead_id = $2 \
+             ORDER BY o.id DESC LIMIT 1"
+        ))
+        .bind(org)
+        .bind(lead);
+        self.fetch_optional::<OfferRow>(&q)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
     /// Narrows an open broadcast to the agents still answering it.
     pub async fn narrow_offer(
         &mut self,

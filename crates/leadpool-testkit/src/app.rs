@@ -90,7 +90,8 @@ impl TestApp {
             app.clone(),
             WebConfig {
                 max_body_bytes: 64 * 1024,
-                secure_cookies: false,
+                cookie_secure: leadpool_web::CookieSecure::Forwarded,
+                body_timeout: std::time::Duration::from_secs(2),
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

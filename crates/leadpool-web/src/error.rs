@@ -65,6 +65,11 @@ impl ApiError {
         self
     }
 
+    /// What the client is told.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// A request that is malformed in `field`.
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -157,22 +162,103 @@ fn details_retry_after(details: &Value) -> Option<u64> {
     details.get("retry_after_secs").and_then(Value::as_u64)
 }
 
+/// The code and words of an error answer made below the handlers (by the HTTP layer, a
+/// time-out or a rejected request line), by its status: the table beside [`status_of`].
+pub(crate) fn status_code_words(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => ("bad_request", "the request could not be read"),
+        404 => ("not_found", "no such endpoint; see /api/v1/openapi.json"),
+        405 => (
+            "method_not_allowed",
+            "this endpoint does not accept this method; see /api/v1/openapi.json",
+        ),
+        408 => (
+            "request_timeout",
+            "the request body stopped arriving before its stated length; send it whole",
+        ),
+        413 => (
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        ),
+        414 => (
+            "uri_too_long",
+            "the address is longer than this server accepts; send long input in a body",
+        ),
+        415 => (
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        431 => (
+            "headers_too_large",
+            "the request's headers are larger than this server accepts",
+        ),
+        s if s >= 500 => (
+            "internal",
+            "internal error; the request id identifies it in the server log",
+        ),
+        _ => ("bad_request", "the request was refused"),
+    }
+}
+
+/// The error for a status from [`status_code_words`].
+pub(crate) fn for_status(status: StatusCode) -> ApiError {
+    let (code, message) = status_code_words(status);
+    ApiError::new(status, code, message)
+}
+
+/// Whether reading a request body failed because it stopped arriving (the body time-out).
+pub(crate) fn body_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// A body that stopped arriving: 408, so the client and any proxy know to stop waiting.
+pub(crate) fn body_timeout() -> ApiError {
+    for_status(StatusCode::REQUEST_TIMEOUT)
+}
+
+/// Every answer leaves in the one shape: an error made below the handlers (an empty body,
+/// e.g. from a layer) becomes `{"error": ..}` with its code from the table, and no answer
+/// may be sniffed into another content type.
+pub async fn shape(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let mut res = if (status.is_client_error() || status.is_server_error())
+        && !res.headers().contains_key(axum::http::header::CONTENT_TYPE)
+    {
+        let (parts, _) = res.into_parts();
+        let mut shaped = for_status(status).into_response();
+        for (name, value) in &parts.headers {
+            shaped
+                .headers_mut()
+                .entry(name)
+                .or_insert_with(|| value.clone());
+        }
+        shaped
+    } else {
+        res
+    };
+    res.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
 /// No route matches.
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such endpoint; see /api/v1/openapi.json",
-    )
+    for_status(StatusCode::NOT_FOUND)
 }
 
 /// The route exists but not with this method.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not accept this method; see /api/v1/openapi.json",
-    )
+    for_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ pub mod extract;
 pub mod ops;
 pub mod ui;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use leadpool_app::App;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use error::ApiError;
 
@@ -23,17 +24,32 @@ pub use error::ApiError;
 pub struct WebConfig {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Mark session cookies `Secure` (when served over HTTPS).
-    pub secure_cookies: bool,
+    /// When session cookies are marked `Secure`.
+    pub cookie_secure: CookieSecure,
+    /// Longest wait for the next part of a request body before answering 408.
+    pub body_timeout: Duration,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
-            secure_cookies: false,
+            cookie_secure: CookieSecure::Forwarded,
+            body_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// When the session cookie is marked `Secure` (sent back over HTTPS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSecure {
+    /// Never: plain HTTP with no proxy in front.
+    Never,
+    /// Always: served over HTTPS.
+    Always,
+    /// When the proxy in front says the browser used HTTPS (`X-Forwarded-Proto: https`).
+    /// A client sending the header itself only marks its own cookie, so trusting it is safe.
+    Forwarded,
 }
 
 /// What every handler can reach.
@@ -49,6 +65,7 @@ pub struct AppState {
 pub fn router(app: App, config: WebConfig) -> Router {
     ops::metrics_handle();
     let limit = config.max_body_bytes;
+    let body_timeout = config.body_timeout;
     let state = AppState { app, config };
     let (api, openapi) = api::routes().split_for_parts();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
@@ -68,6 +85,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/metrics", get(ops::metrics))
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .layer(middleware::from_fn(error::shape))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

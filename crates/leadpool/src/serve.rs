@@ -59,7 +59,8 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         app.clone(),
         WebConfig {
             max_body_bytes: config.max_body_bytes,
-            secure_cookies: false,
+            cookie_secure: config.cookie_secure,
+            ..WebConfig::default()
         },
     );
     let url = format!("http://{addr}");

@@ -9,8 +9,8 @@ use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::{self as rules, Refusal};
 use leadpool_domain::validate::NoteText;
 use leadpool_domain::{Actor, Lead, LeadId, Owner, PoolId, UserId};
+use leadpool_store::Tx;
 use leadpool_store::offers::NewEvent;
-use leadpool_store::{StoreError, Tx};
 
 use crate::leads::lead_to_work;
 use crate::load::{Compared, caps_of, read_loads, taker};
@@ -166,13 +166,14 @@ impl App {
         let now = self.now();
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
-        tx.lock_users(org, &[agent]).await.map_err(|e| match e {
-            StoreError::NotFound => {
-                AppError::invalid("agent_id", format!("no user {agent} in this organization"))
-            }
-            e => e.into(),
-        })?;
-        let user = tx.user(org, agent).await?;
+        tx.lock_users(org, &[agent])
+            .await
+            .map_err(AppError::absent("agent_id", "user"))?;
+        // SQLite locks the whole database instead of rows, so this read is the check there.
+        let user = tx
+            .user(org, agent)
+            .await
+            .map_err(AppError::absent("agent_id", "user"))?;
         if !user.active || !user.role.is_agent() {
             return Err(AppError::invalid(
                 "agent_id",

@@ -19,10 +19,9 @@ const MAX_POOL_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 fn pool_settings(input: PoolInput) -> Result<PoolSettings, AppError> {
     let mut errors = leadpool_domain::validate::Errors::default();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push("name", "give a name of 1 to 100 characters");
-    }
+    let name = errors
+        .take("name", leadpool_domain::validate::label(&input.name, 100))
+        .unwrap_or_default();
     if let Some(r) = input.reserve
         && (r.is_zero() || r > MAX_POOL_DURATION)
     {
@@ -143,8 +142,8 @@ impl App {
         settings: OrgPoolSettings,
     ) -> Result<OrgPoolSettings, AppError> {
         m.require(Permission::OrgSetting("pools and their settings"))?;
-        if let Some(why) = Caps::conflict(settings.caps.max_new, settings.caps.min_new) {
-            return Err(AppError::invalid("min_new_leads", why));
+        if let Some((field, why)) = Caps::problem(settings.caps.max_new, settings.caps.min_new) {
+            return Err(AppError::invalid(field, why));
         }
         let mut tx = self.store().write().await?;
         if let Some(p) = settings.reject_pool {
@@ -178,13 +177,9 @@ impl App {
         label: &str,
     ) -> Result<RejectReason, AppError> {
         m.require(Permission::OrgSetting("pools and their settings"))?;
-        let label = label.trim();
-        if label.is_empty() || label.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "label",
-                "give a label of 1 to 100 characters",
-            ));
-        }
+        let label = leadpool_domain::validate::label(label, 100)
+            .map_err(|m| AppError::invalid("label", m))?;
+        let label = label.as_str();
         let mut tx = self.store().write().await?;
         let r = tx
             .insert_reject_reason(m.viewer.org, label, self.now())

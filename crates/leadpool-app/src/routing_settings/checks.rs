@@ -17,11 +17,8 @@ use super::{
 };
 
 fn check_name(name: &str, e: &mut Errors) -> String {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME {
-        e.push("name", format!("give a name of 1 to {MAX_NAME} characters"));
-    }
-    name.to_owned()
+    e.take("name", leadpool_domain::validate::label(name, MAX_NAME))
+        .unwrap_or_default()
 }
 
 /// Why `user` may not be a rule's named agent, if they may not.

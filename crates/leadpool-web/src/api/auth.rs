@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use leadpool_app::AppError;
 use leadpool_domain::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::api::users::UserDto;
 use crate::error::ErrorBody;
-use crate::extract::{Auth, Json, Path, SESSION_COOKIE, session_cookie};
+use crate::extract::{Auth, Json, Path, require_csrf, session_cookie, set_session_cookie};
 use crate::{ApiError, AppState};
 
 /// Routes of this resource.
@@ -23,7 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(create_token))
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
 }
 
 /// Credentials.
@@ -51,17 +53,17 @@ pub struct SessionDto {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody),
         (status = 429, body = ErrorBody, description = "too many wrong passwords in a row for this address; see Retry-After")))]
-async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> Result<Response, ApiError> {
+async fn login(
+    State(s): State<AppState>,
+    parts: Parts,
+    Json(b): Json<LoginBody>,
+) -> Result<Response, ApiError> {
     let (member, session) = s.app.login(&b.email, &b.password).await?;
-    let max_age = s.app.store_session_ttl_secs();
-    let secure = if s.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        session.id
+    let cookie = set_session_cookie(
+        &s.config,
+        &parts,
+        Some(&session.id),
+        s.app.store_session_ttl_secs(),
     );
     let body = SessionDto {
         user: member.user.into(),
@@ -69,22 +71,34 @@ async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> Result<Re
         expires_at: session.expires_at.to_string(),
     };
     let mut res = axum::Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    // The answer carries the CSRF token: no cache may keep it.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
-/// `POST /api/v1/auth/logout`: end the session and clear the cookie.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+/// `POST /api/v1/auth/logout`: end the session and clear the cookie. A live session needs
+/// its CSRF token, so another site cannot sign people out.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security((), ("session" = [])),
+    responses((status = 204, description = "signed out (or already signed out)"),
+        (status = 403, body = ErrorBody, description = "`csrf_failed`: a live session without its X-CSRF-Token")))]
 async fn logout(State(s): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
     if let Some(id) = session_cookie(&parts) {
-        s.app.logout(id).await?;
+        match s.app.session(id).await {
+            Ok((_, csrf)) => {
+                require_csrf(&parts, &csrf)?;
+                s.app.logout(id).await?;
+            }
+            // Already over: nothing to end, just clear the cookie.
+            Err(AppError::Unauthenticated(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("leadpool_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        set_session_cookie(&s.config, &parts, None, 0),
     );
     Ok(res)
 }
@@ -134,4 +148,59 @@ async fn create_token(
             token,
         }),
     ))
+}
+
+/// An API token as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenInfoDto {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// When it was issued (RFC 3339).
+    pub created_at: String,
+}
+
+/// A user's API tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenListDto {
+    /// Oldest first.
+    pub items: Vec<TokenInfoDto>,
+}
+
+/// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user in scope.
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = TokenListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_tokens(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<TokenListDto>, ApiError> {
+    let tokens = s.app.list_tokens(&m, UserId::new(id)).await?;
+    Ok(axum::Json(TokenListDto {
+        items: tokens
+            .into_iter()
+            .map(|t| TokenInfoDto {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at.to_string(),
+            })
+            .collect(),
+    }))
+}
+
+/// `DELETE /api/v1/users/{id}/tokens/{token_id}`: revoke one token; it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/tokens/{token_id}", tag = "auth",
+    params(("id" = i64, Path, description = "user id"), ("token_id" = i64, Path, description = "token id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "revoked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "no such user, or no such token of theirs")))]
+async fn revoke_token(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Path((id, token_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    s.app.revoke_token(&m, UserId::new(id), token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -253,7 +253,7 @@ pub struct CallDto {
 /// on the lead's timeline. The answer says whether the owner changed and why not.
 #[utoipa::path(post, path = "/api/v1/calls", tag = "distribution", request_body = CallBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = CallDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CallDto), (status = 409, body = ErrorBody, description = "the offer was lost (`already_taken` names the winner), its window ended, or the PIN is wrong"), (status = 422, body = ErrorBody)))]
 async fn call(
     State(s): State<AppState>,
     Auth(m): Auth,

@@ -476,10 +476,12 @@ async fn update_pool(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSettingsDto {
-    /// Most open new leads an agent may hold (a user's own value wins); null: no cap.
+    /// Most open new leads an agent may hold, 0 to 100000 (a user's own value wins); null: no cap.
+    #[schema(maximum = 100000)]
     pub max_new_leads: Option<u32>,
-    /// Distribution tops agents up to this many open new leads first.
+    /// Distribution tops agents up to this many open new leads first (0 to 100000).
     #[serde(default)]
+    #[schema(maximum = 100000)]
     pub min_new_leads: u32,
     /// Where rejected leads go; null: the default pool.
     pub reject_pool_id: Option<i64>,

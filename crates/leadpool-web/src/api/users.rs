@@ -150,13 +150,13 @@ pub struct UpdateUserBody {
     pub password: Option<String>,
     /// Turn pool access on or off.
     pub pool_access: Option<bool>,
-    /// Their own cap on open new leads; null falls back to the organization's.
+    /// Their own cap on open new leads (0 to 100000); null falls back to the organization's.
     #[serde(default, deserialize_with = "crate::api::double_option")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, maximum = 100000)]
     pub max_new_leads: Option<Option<u32>>,
-    /// Their own minimum of open new leads; null falls back to the organization's.
+    /// Their own minimum of open new leads (0 to 100000); null falls back to the organization's.
     #[serde(default, deserialize_with = "crate::api::double_option")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, maximum = 100000)]
     pub min_new_leads: Option<Option<u32>>,
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::UiError;
 use super::directory::Directory;
+use super::session::read_urlencoded;
 use super::view::Choice;
 
 /// Leads a page of the list shows.
@@ -82,8 +83,7 @@ fn day(what: &str, s: &str) -> Result<Option<Timestamp>, UiError> {
 impl Filters {
     /// Reads the filters from a query string (none at all is the default list).
     pub fn from_query(query: Option<&str>) -> Result<Self, UiError> {
-        serde_html_form::from_str(query.unwrap_or_default())
-            .map_err(|e| UiError::bad_input(format!("The filters could not be read: {e}.")))
+        read_urlencoded(query.unwrap_or_default().as_bytes(), "filters")
     }
 
     /// Whether the list shows pool leads.

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::directory::Directory;
 use super::error::UiError;
-use super::session::{Posted, Signed};
+use super::session::{Posted, Signed, read_urlencoded};
 use super::view::{Choice, Chrome, Outcome, Row, summary, when};
 use super::{Wants, render, render_page};
 use crate::AppState;
@@ -91,8 +91,7 @@ async fn rows(
     query: Option<&str>,
     dir: &Directory,
 ) -> Result<RowsFragment, UiError> {
-    let paging: Paging = serde_html_form::from_str(query.unwrap_or_default())
-        .map_err(|e| UiError::bad_input(format!("The page could not be read: {e}.")))?;
+    let paging: Paging = read_urlencoded(query.unwrap_or_default().as_bytes(), "page")?;
     let after =
         match paging.after.trim() {
             "" => None,

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use leadpool_app::secret::constant_time_eq;
 use leadpool_app::{AppError, Member};
@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use super::view::Chrome;
 use super::{UiError, render};
 use crate::AppState;
-use crate::extract::{CSRF_HEADER, SESSION_COOKIE, session_cookie};
+use crate::extract::{CSRF_HEADER, check_urlencoded_text, session_cookie, set_session_cookie};
 
 /// A signed-in member and their session's CSRF token.
 #[derive(Debug)]
@@ -95,6 +95,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
 /// The body of a form post, within the router's size limit.
 async fn form_bytes(req: Request, state: &AppState) -> Result<Bytes, UiError> {
     Bytes::from_request(req, state).await.map_err(|e| {
+        if crate::error::body_timed_out(&e) {
+            return UiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "The form stopped arriving",
+                "The connection stalled while sending the form. Try again.",
+            );
+        }
         UiError::new(
             e.status(),
             "The form could not be read",
@@ -104,14 +111,60 @@ async fn form_bytes(req: Request, state: &AppState) -> Result<Bytes, UiError> {
 }
 
 fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, UiError> {
-    serde_html_form::from_bytes(bytes)
-        .map_err(|e| UiError::bad_input(format!("The form could not be read: {e}.")))
+    read_urlencoded(bytes, "form")
 }
 
-/// Where to go after sign-in: a path on this site, never another site's address.
+/// Reads a form body or query string (`what` names it for people), its texts held to the
+/// one control-character rule.
+pub(crate) fn read_urlencoded<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, UiError> {
+    check_urlencoded_text(bytes).map_err(|e| {
+        UiError::bad_input(format!("The {what} could not be read: {}.", e.message()))
+    })?;
+    serde_html_form::from_bytes(bytes)
+        .map_err(|e| UiError::bad_input(format!("The {what} could not be read: {e}.")))
+}
+
+/// Where to go after sign-in: a path on this site, never another site's address. Browsers
+/// drop tabs and line breaks from a URL and read `\\` as `/`, so `/%09/evil.example` or
+/// `/\\evil.example` would leave the site: the path must hold only printable ASCII (what a
+/// browser percent-encodes) and, as written and once decoded, start with one `/` and hold
+/// no backslash or control character.
 fn local_path(next: Option<&str>) -> &str {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/leads")
+    let on_this_site = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.chars().any(|c| c == '\\' || c.is_control())
+    };
+    next.filter(|n| {
+        n.bytes().all(|b| b.is_ascii_graphic())
+            && on_this_site(n)
+            && on_this_site(&percent_decoded(n))
+    })
+    .unwrap_or("/leads")
+}
+
+/// `text` with each `%XX` replaced by its byte (invalid UTF-8 lossily).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `GET /`: the lead list, or sign-in.
@@ -194,25 +247,21 @@ pub async fn login(State(s): State<AppState>, req: Request) -> Result<Response, 
              sign-in page and try there.",
         ));
     }
-    let bytes = form_bytes(req, &s).await?;
+    let (parts, body) = req.into_parts();
+    let cookie_parts = parts.clone();
+    let bytes = form_bytes(Request::from_parts(parts, body), &s).await?;
     let form: LoginForm = parse_form(&bytes)?;
     let next = local_path(form.next.as_deref()).to_owned();
     match s.app.login(&form.email, &form.password).await {
         Ok((_, session)) => {
-            let secure = if s.config.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                session.id,
-                s.app.store_session_ttl_secs()
+            let cookie = set_session_cookie(
+                &s.config,
+                &cookie_parts,
+                Some(&session.id),
+                s.app.store_session_ttl_secs(),
             );
             let mut res = Redirect::to(&next).into_response();
-            let value = HeaderValue::from_str(&cookie)
-                .map_err(|e| UiError::internal(format!("session cookie: {e}")))?;
-            res.headers_mut().insert(header::SET_COOKIE, value);
+            res.headers_mut().insert(header::SET_COOKIE, cookie);
             Ok(res)
         }
         // The same words whether the address is unknown or the password wrong: the form must
@@ -246,6 +295,7 @@ pub async fn login(State(s): State<AppState>, req: Request) -> Result<Response, 
 pub async fn logout(State(s): State<AppState>, req: Request) -> Result<Response, UiError> {
     let (parts, body) = req.into_parts();
     let session = session_cookie(&parts).map(str::to_owned);
+    let cleared = set_session_cookie(&s.config, &parts, None, 0);
     let req = Request::from_parts(parts, body);
     if let Some(id) = session {
         match Posted::<CsrfField>::from_request(req, &s).await {
@@ -256,9 +306,6 @@ pub async fn logout(State(s): State<AppState>, req: Request) -> Result<Response,
         }
     }
     let mut res = Redirect::to("/login").into_response();
-    let cleared = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
-    if let Ok(v) = HeaderValue::from_str(&cleared) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    res.headers_mut().insert(header::SET_COOKIE, cleared);
     Ok(res)
 }

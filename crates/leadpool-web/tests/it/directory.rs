@@ -437,3 +437,49 @@ leadpool_testkit::app_test! {
         assert!(patch_team.is_object(), "{}", doc.body["components"]["schemas"]["UpdateTeamBody"]);
     }
 }
+
+leadpool_testkit::app_test! {
+    async fn a_team_scoped_admin_edits_an_agent_of_their_team_whose_scope_is_empty(app) {
+        let east = team(&app, "East", None).await;
+        let west = team(&app, "West", None).await;
+        let (_, scoped) = member(&app, &app.admin.token, json!({
+            "email": "east-admin@acme.test", "name": "East Admin", "role": "admin", "scope_team_id": east, "team_ids": [east],
+        }))
+        .await;
+        let (agent, _) = member(&app, &app.admin.token, json!({ "email": "ana@acme.test", "name": "Ana", "role": "agent", "team_ids": [east] })).await;
+        let edited = app.patch(&format!("/api/v1/users/{agent}"), &scoped, json!({ "name": "Ana Lima", "max_new_leads": 5 })).await;
+        assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+        assert_eq!(edited.body["scope_team_id"], Value::Null);
+        let (all_leads, _) = member(&app, &app.admin.token, json!({ "email": "bo@acme.test", "name": "Bo", "role": "all_leads_agent", "team_ids": [east] })).await;
+        let wider = app.patch(&format!("/api/v1/users/{all_leads}"), &scoped, json!({ "name": "Bo B" })).await;
+        assert_eq!(wider.status, StatusCode::FORBIDDEN, "an empty scope lets an all-leads agent see the whole organization: {}", wider.body);
+        let (other, _) = member(&app, &app.admin.token, json!({ "email": "cy@acme.test", "name": "Cy", "role": "agent", "team_ids": [west] })).await;
+        let outside = app.patch(&format!("/api/v1/users/{other}"), &scoped, json!({ "name": "Cy D" })).await;
+        assert_eq!(outside.status, StatusCode::FORBIDDEN, "{}", outside.body);
+    }
+}
+
+leadpool_testkit::app_test! {
+    async fn api_tokens_are_listed_without_their_secrets_and_revoked_one_by_one(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let path = format!("/api/v1/users/{}/tokens", ana.user.id.get());
+        let crm = app.post(&path, &ana.token, json!({ "name": "CRM sync" })).await;
+        assert_eq!(crm.status, StatusCode::CREATED, "{}", crm.body);
+        let crm_token = crm.body["token"].as_str().expect("the new secret").to_owned();
+        let listed = app.get(&path, &ana.token).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        assert_eq!(names(&listed, "name"), ["created with the user", "CRM sync"], "{}", listed.body);
+        assert!(!listed.body.to_string().contains(&crm_token), "a secret is never shown again");
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let theirs = app.get(&path, &bob.token).await;
+        assert_eq!(theirs.status, StatusCode::FORBIDDEN, "{}", theirs.body);
+        let revoked = app.request(reqwest::Method::DELETE, &format!("{path}/{}", id(&crm)), Some(&app.admin.token), None).await;
+        assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+        assert_eq!(app.get("/api/v1/me", &crm_token).await.status, StatusCode::UNAUTHORIZED, "a revoked token stops working");
+        assert_eq!(app.get("/api/v1/me", &ana.token).await.status, StatusCode::OK, "the others keep working");
+        let again = app.request(reqwest::Method::DELETE, &format!("{path}/{}", id(&crm)), Some(&app.admin.token), None).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
+        let not_hers = app.request(reqwest::Method::DELETE, &format!("/api/v1/users/{}/tokens/{}", bob.user.id.get(), id(&crm)), Some(&app.admin.token), None).await;
+        assert_eq!(not_hers.status, StatusCode::NOT_FOUND, "a token is revoked through its own user only");
+    }
+}

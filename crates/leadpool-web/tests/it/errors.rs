@@ -60,3 +60,33 @@ app_test! {
         assert!(text.contains("leadpool_http_requests_total"), "{text}");
     }
 }
+
+app_test! {
+    async fn a_body_shorter_than_its_content_length_ends_with_408_in_the_error_shape(app) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = app.base.trim_start_matches("http://").to_owned();
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.expect("connect to the server");
+        let head = format!("POST /api/v1/leads HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\":", app.admin.token);
+        conn.write_all(head.as_bytes()).await.expect("send a request whose body stops short");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(20), conn.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "the server must answer a stalled body, not wait forever");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(body).expect("a JSON error body");
+        assert_eq!(v["error"]["code"], "request_timeout");
+        assert!(v["error"]["details"]["request_id"].is_string(), "{v}");
+    }
+}
+
+app_test! {
+    async fn json_answers_may_not_be_sniffed_and_errors_below_the_handlers_keep_the_shape(app) {
+        let ok = app.get("/api/v1/me", &app.admin.token).await;
+        assert_eq!(ok.headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+        let wrong_method = app.request(reqwest::Method::DELETE, "/api/v1/leads", Some(&app.admin.token), None).await;
+        assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(wrong_method.body["error"]["code"], "method_not_allowed");
+        assert_eq!(wrong_method.headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    }
+}

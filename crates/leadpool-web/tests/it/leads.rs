@@ -202,7 +202,9 @@ app_test! {
         let login = client.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({ "email": "ANA@acme.test", "password": leadpool_testkit::app::PASSWORD })).send().await.expect("log in");
         assert_eq!(login.status(), StatusCode::OK);
         let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+        assert_eq!(login.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"), "the answer carries the CSRF token");
+        assert_eq!(login.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
         let body: Value = login.json().await.unwrap_or_default();
         let csrf = body["csrf_token"].as_str().unwrap_or_default().to_owned();
         let me = client.get(format!("{}/api/v1/me", app.base)).send().await.expect("get /me");
@@ -212,10 +214,15 @@ app_test! {
         assert_eq!(forged.status(), StatusCode::FORBIDDEN);
         let ok = client.patch(&url).header("x-csrf-token", &csrf).json(&json!({ "tags": ["x"] })).send().await.expect("patch with the CSRF token");
         assert_eq!(ok.status(), StatusCode::OK);
-        let out = client.post(format!("{}/api/v1/auth/logout", app.base)).send().await.expect("log out");
+        let forged_out = client.post(format!("{}/api/v1/auth/logout", app.base)).send().await.expect("log out without a CSRF token");
+        assert_eq!(forged_out.status(), StatusCode::FORBIDDEN, "another site cannot sign people out");
+        let out = client.post(format!("{}/api/v1/auth/logout", app.base)).header("x-csrf-token", &csrf).send().await.expect("log out");
         assert_eq!(out.status(), StatusCode::NO_CONTENT);
         let after = client.get(format!("{}/api/v1/me", app.base)).send().await.expect("get /me after logging out");
         assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+        let behind_tls = reqwest::Client::new().post(format!("{}/api/v1/auth/login", app.base)).header("x-forwarded-proto", "https").json(&json!({ "email": "ana@acme.test", "password": leadpool_testkit::app::PASSWORD })).send().await.expect("log in through a TLS proxy");
+        let cookie = behind_tls.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(cookie.ends_with("; Secure"), "a proxy's X-Forwarded-Proto: https makes the cookie Secure: {cookie}");
     }
 }
 

@@ -4,6 +4,7 @@
 mod calendars;
 mod directory;
 mod errors;
+mod input;
 mod lead_page;
 mod leads;
 mod offer_races;

@@ -85,3 +85,25 @@ app_test! {
         assert_eq!(withdrawn, 49, "every other agent is told the offer is withdrawn");
     }
 }
+
+app_test! {
+    async fn a_losing_pin_call_on_a_broadcast_is_told_who_won_like_a_losing_accept(app) {
+        let racers = agents(&app, 2).await;
+        let everyone: Vec<_> = racers.iter().map(|(u, _)| *u).collect();
+        let g = app.group("everyone", &everyone).await;
+        app.rule("shark tank", Conditions::default(), plan(Strategy::Broadcast, Some(g), Some(600), Fallback::Queue)).await;
+        let (_, key) = app.source("Portal").await;
+        let lead = app.intake(&key, json!({ "name": "Contested Lead" })).await.body["lead"].clone();
+        let lead_id = lead["id"].as_i64().expect("the lead's id");
+        let offers = app.get("/api/v1/offers", &racers[0].1).await;
+        let pin = offers.body["offers"][0]["pin"].as_str().expect("the offer's PIN").to_owned();
+        let call = json!({ "lead_id": lead_id, "pin": pin });
+        let won = app.post("/api/v1/calls", &racers[0].1, call.clone()).await;
+        assert_eq!(won.status, StatusCode::OK, "{}", won.body);
+        let lost = app.post("/api/v1/calls", &racers[1].1, call).await;
+        assert_eq!(lost.status, StatusCode::CONFLICT, "{}", lost.body);
+        assert_eq!(lost.body["error"]["code"], "already_taken", "{}", lost.body);
+        assert_eq!(lost.body["error"]["details"]["owner_id"], racers[0].0.get(), "{}", lost.body);
+        assert_eq!(lost.body["error"]["details"]["owner_name"], "Racer 0", "{}", lost.body);
+    }
+}

@@ -205,8 +205,14 @@ app_test! {
     async fn sign_in_goes_only_to_pages_of_this_site(app) {
         app.user("ana@acme.test", Role::Agent, &[]).await;
         let browser = Browser::new(&app);
-        let ok = browser.post("/login", &[("email", "ana@acme.test"), ("password", PASSWORD), ("next", "//evil.test/x")]).await;
-        assert_eq!(ok.header("location"), "/leads");
+        for next in ["//evil.test/x", "/%09/evil.example/", "/\t/evil.example/", "/\\evil.example", "/%5Cevil.example", "/%2F/evil.example", "/leads\nLocation: //evil.example", "https://evil.example", "/São"] {
+            let ok = browser.post("/login", &[("email", "ana@acme.test"), ("password", PASSWORD), ("next", next)]).await;
+            assert_eq!(ok.header("location"), "/leads", "{next:?}");
+            let form = Browser::new(&app).get(&format!("/login?next={}", next.replace('%', "%25").replace('\t', "%09").replace('\n', "%0A").replace('/', "%2F"))).await;
+            assert!(form.html.contains(r#"name="next" value="/leads""#), "the sign-in page's hidden field keeps {next:?}: {}", form.html);
+        }
+        let ok = browser.post("/login", &[("email", "ana@acme.test"), ("password", PASSWORD), ("next", "/leads?pool=yes&q=a%20b")]).await;
+        assert_eq!(ok.header("location"), "/leads?pool=yes&q=a%20b");
     }
 }
 

@@ -8,11 +8,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use leadpool_web::CookieSecure;
+
 use super::{LogFormat, Secret, Value};
 use crate::duration::parse_duration;
 
 /// Every key, in the order `print_default` shows them.
-pub const KEYS: [Key; 9] = [
+pub const KEYS: [Key; 10] = [
     LISTEN.key,
     DATA_DIR.key,
     DATABASE_URL.key,
@@ -20,6 +22,7 @@ pub const KEYS: [Key; 9] = [
     LOG_LEVEL.key,
     MAX_BODY_BYTES.key,
     SESSION_TTL.key,
+    COOKIE_SECURE.key,
     DB_MAX_CONNECTIONS.key,
     OPERATOR_TOKEN.key,
 ];
@@ -156,6 +159,25 @@ pub const SESSION_TTL: Setting<Duration> = Setting {
             }
             Some(d) => Ok(d),
         }
+    },
+};
+
+/// `cookie_secure`: when the session cookie is marked `Secure`.
+pub const COOKIE_SECURE: Setting<CookieSecure> = Setting {
+    key: Key(&Row {
+        name: "cookie_secure",
+        env: "LEADPOOL_COOKIE_SECURE",
+        kind: Kind::Text,
+        default: Default::Is("forwarded"),
+        help: "When the session cookie is Secure (HTTPS only): always (served over HTTPS), never (plain HTTP), or forwarded (when the proxy in front sends X-Forwarded-Proto: https).",
+    }),
+    check: |v| match v.text().trim() {
+        s if s.eq_ignore_ascii_case("always") => Ok(CookieSecure::Always),
+        s if s.eq_ignore_ascii_case("never") => Ok(CookieSecure::Never),
+        s if s.eq_ignore_ascii_case("forwarded") => Ok(CookieSecure::Forwarded),
+        s => Err(format!(
+            "`{s}` is not a choice; use always, never or forwarded"
+        )),
     },
 };
 

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use keys::{
-    DATA_DIR, DATABASE_URL, DB_MAX_CONNECTIONS, KEYS, Key, LISTEN, LOG_FORMAT, LOG_LEVEL,
-    MAX_BODY_BYTES, OPERATOR_TOKEN, SESSION_TTL, Setting,
+    COOKIE_SECURE, DATA_DIR, DATABASE_URL, DB_MAX_CONNECTIONS, KEYS, Key, LISTEN, LOG_FORMAT,
+    LOG_LEVEL, MAX_BODY_BYTES, OPERATOR_TOKEN, SESSION_TTL, Setting,
 };
 
 use keys::Kind;
@@ -343,6 +343,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a web session lasts.
     pub session_ttl: Duration,
+    /// When the session cookie is marked `Secure`.
+    pub cookie_secure: leadpool_web::CookieSecure,
     /// Most database connections held open.
     pub db_max_connections: u32,
     /// Bearer token allowed to manage organizations; `None` turns that API off.
@@ -359,6 +361,7 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("session_ttl", &self.session_ttl)
+            .field("cookie_secure", &self.cookie_secure)
             .field("db_max_connections", &self.db_max_connections)
             .field("operator_token", &self.operator_token)
             .finish()
@@ -381,6 +384,7 @@ impl Config {
             log_level: LOG_LEVEL.value(&raw)?,
             max_body_bytes: MAX_BODY_BYTES.value(&raw)?,
             session_ttl: SESSION_TTL.value(&raw)?,
+            cookie_secure: COOKIE_SECURE.value(&raw)?,
             db_max_connections: DB_MAX_CONNECTIONS.value(&raw)?,
             operator_token: OPERATOR_TOKEN.optional(&raw)?,
         })

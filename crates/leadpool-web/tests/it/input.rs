@@ -1,0 +1,205 @@
+//! Hostile input: control characters in any text, and ids and numbers out of their range,
+//! are refused with 422 naming the field, never a 500 and never stored.
+
+use leadpool_testkit::app_test;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The field a 422 names, or the whole answer when it is something else.
+fn refused_field(status: StatusCode, body: &Value) -> String {
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        body["error"]["details"]["fields"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        format!("{status} {body}")
+    }
+}
+
+app_test! {
+    async fn a_control_character_in_any_text_is_refused_naming_its_field(app) {
+        let token = app.admin.token.clone();
+        let (source, key) = app.source("Website").await;
+        let lead = app.intake(&key, json!({ "name": "Ana Lima" })).await;
+        assert_eq!(lead.status, StatusCode::CREATED, "{}", lead.body);
+        let id = lead.body["lead"]["id"].as_i64().expect("the lead's id");
+        let nul = "bad\u{0}text";
+        let cases: Vec<(Method, String, Value, &str)> = vec![
+            (Method::POST, "/api/v1/leads".into(), json!({ "source_id": source, "name": "Bo", "external_id": nul }), "external_id"),
+            (Method::POST, "/api/v1/leads".into(), json!({ "source_id": source, "name": "Bo", "fields": { "notes": nul } }), "fields.notes"),
+            (Method::POST, "/api/v1/leads".into(), json!({ "source_id": source, "name": "Bo", "external_id": "two\nlines" }), "external_id"),
+            (Method::PATCH, format!("/api/v1/leads/{id}"), json!({ "tags": ["ok"], "reason": nul }), "reason"),
+            (Method::POST, format!("/api/v1/leads/{id}/contacts"), json!({ "kind": "call", "note": nul }), "note"),
+            (Method::POST, format!("/api/v1/leads/{id}/reject"), json!({ "note": "\u{1b}[31m" }), "note"),
+            (Method::POST, "/api/v1/pools".into(), json!({ "name": nul }), "name"),
+            (Method::POST, "/api/v1/pools".into(), json!({ "name": "North\nSouth" }), "name"),
+            (Method::POST, "/api/v1/reject-reasons".into(), json!({ "label": nul }), "label"),
+            (Method::POST, "/api/v1/teams".into(), json!({ "name": nul }), "name"),
+            (Method::POST, "/api/v1/sources".into(), json!({ "name": nul }), "name"),
+            (Method::POST, "/api/v1/statuses".into(), json!({ "name": nul, "category": "open" }), "name"),
+            (Method::POST, "/api/v1/users".into(), json!({ "email": "x@example.com", "name": nul, "role": "agent" }), "name"),
+            (Method::POST, format!("/api/v1/users/{}/tokens", app.admin.user.id), json!({ "name": nul }), "name"),
+            (Method::POST, "/api/v1/intake".into(), json!({ "name": "Bo", "fields": { "bad\u{0}key": 1 } }), "fields.bad\u{0}key"),
+        ];
+        for (method, path, body, field) in cases {
+            let a = if path == "/api/v1/intake" {
+                app.intake(&key, body.clone()).await
+            } else {
+                app.request(method.clone(), &path, Some(&token), Some(body.clone())).await
+            };
+            assert_eq!(refused_field(a.status, &a.body), field, "{method} {path} {body}");
+        }
+        let search = app.get("/api/v1/leads?q=ana%00", &token).await;
+        assert_eq!(refused_field(search.status, &search.body), "q");
+        let page = app.http.get(format!("{}/leads?q=ana%00", app.base)).send().await.expect("get the lead page");
+        assert_ne!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let note = app.post(&format!("/api/v1/leads/{id}/contacts"), &token, json!({ "kind": "call", "note": "first line\nsecond\tline" })).await;
+        assert!(note.status.is_success(), "a note may hold line breaks and tabs: {}", note.body);
+        let leads = app.get("/api/v1/leads", &token).await;
+        assert_eq!(leads.body["items"].as_array().map(Vec::len), Some(1), "nothing refused was stored");
+    }
+}
+
+/// Creates another organization with a team, a calendar, a source, a group and a user;
+/// returns the ids a hostile admin could name: `(team, pool, calendar, status, source, user, group)`.
+async fn foreign_ids(app: &leadpool_testkit::app::TestApp) -> [i64; 7] {
+    let other = app.request(Method::POST, "/api/v1/organizations", Some(leadpool_testkit::app::OPERATOR_TOKEN), Some(json!({ "slug": "other", "name": "Other Realty", "admin_email": "admin@other.test", "admin_name": "Other Admin" }))).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    let token = other.body["admin_token"]
+        .as_str()
+        .expect("the other admin's token")
+        .to_owned();
+    // Each creates a row through the other admin and returns the id at `at` in the answer.
+    let make = |path: &'static str, body: Value, at: &'static str| {
+        let token = token.clone();
+        async move {
+            let a = app.post(path, &token, body).await;
+            assert_eq!(a.status, StatusCode::CREATED, "{path}: {}", a.body);
+            a.body
+                .pointer(at)
+                .and_then(Value::as_i64)
+                .expect("the new row's id")
+        }
+    };
+    let team = make("/api/v1/teams", json!({ "name": "Elsewhere" }), "/id").await;
+    let calendar = make(
+        "/api/v1/calendars",
+        json!({ "name": "Their hours", "time_zone": "UTC", "hours": "Mon-Fri 09:00-17:00" }),
+        "/id",
+    )
+    .await;
+    let source = make(
+        "/api/v1/sources",
+        json!({ "name": "Their site" }),
+        "/source/id",
+    )
+    .await;
+    let user = make(
+        "/api/v1/users",
+        json!({ "email": "them@other.test", "name": "Them", "role": "agent" }),
+        "/id",
+    )
+    .await;
+    let group = make(
+        "/api/v1/groups",
+        json!({ "name": "Theirs", "entries": [{ "kind": "user", "user_id": user }] }),
+        "/id",
+    )
+    .await;
+    let pool = app.get("/api/v1/pools", &token).await.body["items"][0]["id"]
+        .as_i64()
+        .expect("their pool");
+    let status = app.get("/api/v1/statuses", &token).await.body["items"][0]["id"]
+        .as_i64()
+        .expect("their status");
+    [team, pool, calendar, status, source, user, group]
+}
+
+app_test! {
+    async fn an_id_naming_nothing_or_another_organizations_row_is_refused_naming_its_field(app) {
+        let token = app.admin.token.clone();
+        let [team, pool, calendar, status, source, user, group] = foreign_ids(&app).await;
+        let (own_source, key) = app.source("Website").await;
+        let lead = app.intake(&key, json!({ "name": "Ana Lima" })).await;
+        let lead = lead.body["lead"]["id"].as_i64().expect("the lead's id");
+        let agent = app.user("agent@acme.test", leadpool_domain::Role::Agent, &[]).await;
+        let agent = agent.user.id.get();
+        let own_group = app.post("/api/v1/groups", &token, json!({ "name": "Ours", "entries": [{ "kind": "user", "user_id": agent }] })).await.body["id"].as_i64().expect("our group");
+        let own_team = app.post("/api/v1/teams", &token, json!({ "name": "Ours" })).await.body["id"].as_i64().expect("our team");
+        let plan = |group: i64, calendar: Option<i64>, fallback: Value| json!({ "strategy": { "kind": "round_robin" }, "group_id": group, "window_secs": 300, "calendar_id": calendar, "fallback": fallback });
+        // Each case: method, path, a body naming `id`, and the field the refusal must name.
+        type Case = (Method, String, Box<dyn Fn(i64) -> Value>, &'static str, i64);
+        let cases: Vec<Case> = vec![
+            (Method::POST, "/api/v1/users".into(), Box::new(|id| json!({ "email": format!("admin{id}@acme.test"), "name": "New", "role": "admin", "scope_team_id": id })), "scope_team_id", team),
+            (Method::PATCH, format!("/api/v1/users/{agent}"), Box::new(|id| json!({ "scope_team_id": id })), "scope_team_id", team),
+            (Method::POST, "/api/v1/users".into(), Box::new(|id| json!({ "email": format!("new{id}@acme.test"), "name": "New", "role": "agent", "team_ids": [id] })), "team_ids", team),
+            (Method::PATCH, format!("/api/v1/users/{agent}"), Box::new(|id| json!({ "team_ids": [id] })), "team_ids", team),
+            (Method::POST, "/api/v1/teams".into(), Box::new(|id| json!({ "name": "Sub", "parent_id": id })), "parent_id", team),
+            (Method::POST, "/api/v1/sources".into(), Box::new(|id| json!({ "name": "Portal", "team_id": id })), "team_id", team),
+            (Method::POST, "/api/v1/pools".into(), Box::new(|id| json!({ "name": "North", "team_id": id })), "team_id", team),
+            (Method::POST, "/api/v1/pools".into(), Box::new(|id| json!({ "name": "North", "calendar_id": id })), "calendar_id", calendar),
+            (Method::PUT, "/api/v1/pool-settings".into(), Box::new(|id| json!({ "min_new_leads": 0, "reject_pool_id": id, "call_ownership": { "outbound": false, "inbound": false, "transfer": false } })), "reject_pool_id", pool),
+            (Method::POST, "/api/v1/leads".into(), Box::new(|id| json!({ "source_id": id, "name": "Bo" })), "source_id", source),
+            (Method::POST, "/api/v1/leads".into(), Box::new(move |id| json!({ "source_id": own_source, "name": "Bo", "assignee_id": id })), "assignee_id", user),
+            (Method::PATCH, format!("/api/v1/leads/{lead}"), Box::new(|id| json!({ "status_id": id })), "status_id", status),
+            (Method::POST, "/api/v1/leads/assign".into(), Box::new(move |id| json!({ "lead_ids": [lead], "agent_id": id })), "agent_id", user),
+            (Method::POST, "/api/v1/leads/move-to-pool".into(), Box::new(move |id| json!({ "lead_ids": [lead], "pool_id": id })), "pool_id", pool),
+            (Method::POST, "/api/v1/groups".into(), Box::new(|id| json!({ "name": "G", "entries": [{ "kind": "user", "user_id": id }] })), "entries[0].user_id", user),
+            (Method::POST, "/api/v1/rules".into(), Box::new(move |id| json!({ "name": "R", "enabled": true, "conditions": {}, "plan": plan(id, None, json!({ "kind": "queue" })) })), "plan.group_id", group),
+            (Method::POST, "/api/v1/rules".into(), Box::new(move |id| json!({ "name": "R", "enabled": true, "conditions": {}, "plan": plan(own_group, Some(id), json!({ "kind": "queue" })) })), "plan.calendar_id", calendar),
+            (Method::POST, "/api/v1/rules".into(), Box::new(move |id| json!({ "name": "R", "enabled": true, "conditions": {}, "plan": plan(own_group, None, json!({ "kind": "pool", "pool_id": id })) })), "plan.fallback.pool_id", pool),
+            (Method::POST, "/api/v1/reassignment-groups".into(), Box::new(move |id| json!({ "name": "RG", "plan": plan(own_group, None, json!({ "kind": "agent", "user_id": agent })), "teams": [id] })), "teams[0]", team),
+            (Method::PUT, format!("/api/v1/teams/{own_team}/calendar"), Box::new(|id| json!({ "calendar_id": id })), "calendar_id", calendar),
+        ];
+        let mut wrong = Vec::new();
+        for (method, path, body, field, foreign) in &cases {
+            for id in [987_654, *foreign] {
+                let a = app.request(method.clone(), path, Some(&token), Some(body(id))).await;
+                let named = refused_field(a.status, &a.body);
+                if named != *field {
+                    wrong.push(format!("{method} {path} {}: {named}", body(id)));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "not refused naming the field:\n{}", wrong.join("\n"));
+    }
+}
+
+app_test! {
+    async fn a_number_outside_its_documented_range_is_refused_naming_its_field(app) {
+        let token = app.admin.token.clone();
+        let agent = app.user("agent@acme.test", leadpool_domain::Role::Agent, &[]).await.user.id.get();
+        let group = app.post("/api/v1/groups", &token, json!({ "name": "Ours", "entries": [{ "kind": "user", "user_id": agent }] })).await.body["id"].as_i64().expect("our group");
+        let status = app.get("/api/v1/statuses", &token).await.body["items"][0]["id"].as_i64().expect("a status");
+        let calendar = app.post("/api/v1/calendars", &token, json!({ "name": "Office", "time_zone": "UTC", "hours": "Mon-Fri 09:00-17:00" })).await.body["id"].as_i64().expect("a calendar");
+        let rule = |window: Value, passes: Value| json!({ "name": "R", "enabled": true, "conditions": {}, "plan": { "strategy": { "kind": "round_robin" }, "group_id": group, "window_secs": window, "passes": passes } });
+        let cases: Vec<(Method, String, Value, &str)> = vec![
+            (Method::POST, "/api/v1/rules".into(), rule(json!(0), json!(1)), "plan.window_secs"),
+            (Method::POST, "/api/v1/rules".into(), rule(json!(u64::MAX), json!(1)), "plan.window_secs"),
+            (Method::POST, "/api/v1/rules".into(), rule(json!(300), json!(u32::MAX)), "plan.passes"),
+            (Method::PATCH, format!("/api/v1/statuses/{status}"), json!({ "expiry": { "after_seconds": -1, "to_status_id": status, "to_pool": false } }), "expiry.after_seconds"),
+            (Method::PATCH, format!("/api/v1/statuses/{status}"), json!({ "expiry": { "after_seconds": i64::MAX, "to_status_id": status, "to_pool": false } }), "expiry.after_seconds"),
+            (Method::POST, format!("/api/v1/calendars/{calendar}/deadline"), json!({ "from": "2026-12-01T10:00:00Z", "duration_seconds": -5 }), "duration_seconds"),
+            (Method::POST, format!("/api/v1/calendars/{calendar}/deadline"), json!({ "from": "2026-12-01T10:00:00Z", "duration_seconds": i64::MAX }), "duration_seconds"),
+            (Method::PATCH, format!("/api/v1/users/{agent}"), json!({ "max_new_leads": u32::MAX }), "max_new_leads"),
+            (Method::POST, "/api/v1/pools".into(), json!({ "name": "North", "reserve_seconds": u64::MAX }), "reserve_seconds"),
+        ];
+        let mut wrong = Vec::new();
+        for (method, path, body, field) in cases {
+            let a = app.request(method.clone(), &path, Some(&token), Some(body.clone())).await;
+            let named = refused_field(a.status, &a.body);
+            if named != field {
+                wrong.push(format!("{method} {path} {body}: {named}"));
+            }
+        }
+        for query in ["limit=0", "limit=1001", "limit=99999999999"] {
+            let a = app.get(&format!("/api/v1/leads?{query}"), &token).await;
+            let named = refused_field(a.status, &a.body);
+            if named != "limit" {
+                wrong.push(format!("GET /api/v1/leads?{query}: {named}"));
+            }
+        }
+        assert!(wrong.is_empty(), "not refused naming the field:\n{}", wrong.join("\n"));
+    }
+}
