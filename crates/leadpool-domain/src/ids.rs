@@ -121,6 +121,12 @@ pub mod kind {
     /// A reassignment group.
     #[derive(Debug)]
     pub enum Reassignment {}
+    /// A webhook endpoint.
+    #[derive(Debug)]
+    pub enum Webhook {}
+    /// A delivery of an event to an endpoint.
+    #[derive(Debug)]
+    pub enum Delivery {}
 }
 
 /// Identifies an organization.
@@ -145,6 +151,10 @@ pub type GroupId = Id<kind::Group>;
 pub type RuleId = Id<kind::Rule>;
 /// Identifies a reassignment group.
 pub type ReassignmentId = Id<kind::Reassignment>;
+/// Identifies a webhook endpoint.
+pub type WebhookId = Id<kind::Webhook>;
+/// Identifies a delivery.
+pub type DeliveryId = Id<kind::Delivery>;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod delivery;
 pub mod ids;
 pub mod lead;
 pub mod owner;
@@ -18,8 +19,8 @@ pub mod validate;
 
 pub use access::{Denied, Permission, Role, Scope, Viewer, Visibility, subtree, would_cycle};
 pub use ids::{
-    GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId, StatusId, TeamId,
-    UserId,
+    DeliveryId, GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId,
+    StatusId, TeamId, UserId, WebhookId,
 };
 pub use lead::{Lead, LeadDraft, LeadPatch, Transition};
 pub use owner::Owner;
