@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use leadpool_domain::Permission;
+use leadpool_domain::delivery::EventType;
 use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::{self as rules, ContactKind, Refusal};
 use leadpool_domain::{Actor, Lead, LeadId, Owner, PoolId, UserId};
@@ -221,7 +222,7 @@ impl App {
                 ClaimResult::Moved { lead } => Some(NewEvent {
                     user: agent,
                     lead: Some(lead.id),
-                    kind: "lead_assigned",
+                    kind: EventType::LeadAssigned,
                     payload: payload.clone(),
                 }),
                 _ => None,
