@@ -24,6 +24,7 @@ pub mod routing_settings;
 pub mod secret;
 mod throttle;
 pub mod timers;
+pub mod webhooks;
 pub mod wording;
 
 use std::sync::Arc;

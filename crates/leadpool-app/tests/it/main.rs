@@ -4,3 +4,4 @@ mod calls;
 mod distribution;
 mod import;
 mod timers;
+mod webhooks;

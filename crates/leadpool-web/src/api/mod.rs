@@ -12,6 +12,7 @@ pub mod sources;
 pub mod statuses;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -63,6 +64,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(pool::routes())
         .merge(routing::routes())
         .merge(offers::routes())
+        .merge(webhooks::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".
