@@ -101,7 +101,8 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             .get(..12)
             .unwrap_or_default()
     );
-    let deliverer = Deliverer::new(app.clone(), owner.clone())?;
+    let deliverer =
+        Deliverer::new(app.clone(), owner.clone())?.with_policy(config.webhook_attempts);
     let scheduler = tokio::spawn(Scheduler::new(app, owner).run(stopped.clone()));
     let deliveries = tokio::spawn(deliverer.run(stopped));
     axum::serve(listener, router)

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use leadpool_app::webhooks::worker::{Deliverer, DeliveryReport};
 use leadpool_domain::Role;
+use leadpool_domain::delivery::RetryPolicy;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_testkit::distribution::plan;
 use leadpool_testkit::{TestApp, TestUser, app_test};
@@ -107,7 +108,8 @@ async fn endpoint(app: &TestApp, url: &str, types: Value, enabled: bool) -> (i64
 /// one `lead_assigned` event. Returns the lead's id and the agent.
 async fn assign_one(app: &TestApp, email: &str) -> (i64, TestUser) {
     let agent = app.user(email, Role::Agent, &[]).await;
-    let (_, key) = app.source("Website").await;
+    let source = format!("Website for {email}");
+    let (_, key) = app.source(&source).await;
     let lead = app.intake(&key, json!({ "name": "Ana Lima" })).await;
     assert_eq!(lead.status.as_u16(), 201, "{}", lead.body);
     let id = lead.body["lead"]["id"].as_i64().expect("a lead id");
@@ -299,5 +301,77 @@ app_test! {
         assert!(!tampered.status.success(), "a changed body must not verify");
         let other = verify(&got.body, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
         assert!(!other.status.success(), "another secret must not verify");
+    }
+}
+
+app_test! {
+    async fn an_endpoint_dying_for_a_day_is_turned_off_with_the_reason_and_resending_waits_for_it(app) {
+        let hook = Receiver::start(&[500, 500, 500, 500]).await;
+        let (webhook, _) = endpoint(&app, &hook.url, json!([]), true).await;
+        let once = worker(&app, "instance-1").with_policy(RetryPolicy::new(1).expect("a policy"));
+        assign_one(&app, "ana@acme.test").await;
+        assert_eq!(run(&once).await.dead, 1);
+        let path = format!("/api/v1/webhooks/{webhook}");
+        let first = app.get(&path, &app.admin.token).await.body;
+        assert_eq!((first["enabled"].as_bool(), first["dead_in_a_row"].as_i64()), (Some(true), Some(1)), "{first}");
+
+        app.clock.advance(Duration::from_secs(24 * 3600));
+        assign_one(&app, "bo@acme.test").await;
+        assert_eq!(run(&once).await.dead, 1);
+        let off = app.get(&path, &app.admin.token).await.body;
+        assert_eq!(off["enabled"], false, "{off}");
+        assert!(off["disabled_reason"].as_str().is_some_and(|r| r.contains("every delivery since 2026-11-25 09:00 UTC died")), "{off}");
+        assert!(off["disabled_at"].is_string(), "{off}");
+        let dead = log(&app, webhook).await;
+        assert_eq!(dead[0]["state"], "dead");
+        assert_eq!(dead[0]["last_status"], 500);
+        assert!(dead[0]["last_error"].as_str().is_some_and(|e| e.contains("500")), "{}", dead[0]);
+
+        let retry = format!("/api/v1/webhook-deliveries/{}/retry", dead[0]["id"]);
+        let refused = app.post(&retry, &app.admin.token, json!({})).await;
+        assert_eq!(refused.status.as_u16(), 409, "{}", refused.body);
+        assert_eq!(refused.body["error"]["code"], "webhook_disabled");
+        let on = app.patch(&path, &app.admin.token, json!({ "enabled": true })).await;
+        assert_eq!((on.body["enabled"].as_bool(), on.body["disabled_reason"].is_null(), on.body["dead_in_a_row"].as_i64()), (Some(true), true, Some(0)), "{}", on.body);
+        let resent = app.post(&retry, &app.admin.token, json!({})).await;
+        assert_eq!(resent.status.as_u16(), 200, "{}", resent.body);
+        assert_eq!((resent.body["state"].as_str(), resent.body["attempts"].as_i64()), (Some("pending"), Some(0)));
+        assert_eq!(run(&once).await.dead, 1, "resent: tried again (and the receiver still refuses)");
+        assert_eq!(hook.got().len(), 3);
+        let dead_page = app.get(&format!("/api/v1/webhooks/{webhook}/deliveries?state=dead&limit=1"), &app.admin.token).await.body;
+        assert_eq!(dead_page["items"].as_array().map(Vec::len), Some(1), "{dead_page}");
+        assert!(dead_page["next_before"].is_i64(), "a full page points to the next: {dead_page}");
+    }
+}
+
+app_test! {
+    async fn only_organization_admins_manage_webhooks_and_bad_input_names_its_field(app) {
+        let isa = app.user("isa@acme.test", Role::Isa, &[]).await;
+        let refused = app.post("/api/v1/webhooks", &isa.token, json!({ "url": "https://crm.example/h" })).await;
+        assert_eq!(refused.status.as_u16(), 403, "{}", refused.body);
+        assert_eq!(app.get("/api/v1/webhooks", &isa.token).await.status.as_u16(), 403);
+        let bad = app.post("/api/v1/webhooks", &app.admin.token, json!({ "url": "ftp://crm.example/h", "event_types": ["lead_eaten"] })).await;
+        assert_eq!(bad.status.as_u16(), 422, "{}", bad.body);
+        let fields: Vec<&str> = bad.body["error"]["details"]["fields"].as_array().map(|f| f.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
+        assert_eq!(fields, ["url", "event_types"], "{}", bad.body);
+
+        let (id, secret) = endpoint(&app, "https://crm.example/h", json!(["offer_made", "offer_made"]), true).await;
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        let listed = app.get("/api/v1/webhooks", &app.admin.token).await.body;
+        assert_eq!(listed["items"][0]["event_types"], json!(["offer_made"]));
+        assert!(!listed.to_string().contains(&secret), "the secret is shown once: {listed}");
+        assert_eq!(listed["event_types"], json!(["offer_made", "offer_withdrawn", "lead_assigned"]));
+        let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate-secret"), &app.admin.token, json!({})).await;
+        let new_secret = rotated.body["secret"].as_str().unwrap_or_default();
+        assert!(new_secret.starts_with("whsec_") && new_secret != secret, "{}", rotated.body);
+        let changed = app.patch(&format!("/api/v1/webhooks/{id}"), &app.admin.token, json!({ "event_types": [], "description": "all of it" })).await;
+        assert_eq!((changed.body["event_types"].clone(), changed.body["description"].clone()), (json!([]), json!("all of it")), "{}", changed.body);
+        let gone = app.request(reqwest::Method::DELETE, &format!("/api/v1/webhooks/{id}"), Some(&app.admin.token), None).await;
+        assert_eq!(gone.status.as_u16(), 204);
+        assert_eq!(app.get(&format!("/api/v1/webhooks/{id}"), &app.admin.token).await.status.as_u16(), 404);
+        let doc = app.get("/api/v1/openapi.json", &app.admin.token).await.body;
+        for path in ["/api/v1/webhooks", "/api/v1/webhooks/{id}", "/api/v1/webhooks/{id}/rotate-secret", "/api/v1/webhooks/{id}/deliveries", "/api/v1/webhook-deliveries/{id}/retry"] {
+            assert!(doc["paths"][path].is_object(), "{path} is documented");
+        }
     }
 }
