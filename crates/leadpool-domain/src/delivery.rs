@@ -176,12 +176,18 @@ pub enum Next {
 }
 
 impl RetryPolicy {
-    /// A policy of `max_attempts` attempts, from 1 to 50.
+    /// The most attempts a policy may give: past 50 the 10-hour waits span three weeks.
+    pub const MOST_ATTEMPTS: u32 = 50;
+
+    /// A policy of `max_attempts` attempts, from 1 to [`Self::MOST_ATTEMPTS`].
     pub fn new(max_attempts: u32) -> Result<Self, String> {
-        if (1..=50).contains(&max_attempts) {
+        if (1..=Self::MOST_ATTEMPTS).contains(&max_attempts) {
             Ok(Self { max_attempts })
         } else {
-            Err(format!("must be from 1 to 50, not {max_attempts}"))
+            Err(format!(
+                "must be from 1 to {}, not {max_attempts}",
+                Self::MOST_ATTEMPTS
+            ))
         }
     }
 

@@ -214,9 +214,15 @@ pub const WEBHOOK_MAX_ATTEMPTS: Setting<RetryPolicy> = Setting {
     }),
     check: |v| {
         let n = v.integer()?;
-        in_range(n, 1, 50)
+        u32::try_from(n)
+            .ok()
             .and_then(|n| RetryPolicy::new(n).ok())
-            .ok_or_else(|| format!("{n} is out of range; use a number from 1 to 50"))
+            .ok_or_else(|| {
+                format!(
+                    "{n} is out of range; use a number from 1 to {}",
+                    RetryPolicy::MOST_ATTEMPTS
+                )
+            })
     },
 };
 
