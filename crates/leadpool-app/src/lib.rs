@@ -26,6 +26,7 @@ pub mod statuses;
 pub mod tasks;
 mod throttle;
 pub mod timers;
+pub mod webhooks;
 pub mod wording;
 
 use std::sync::Arc;

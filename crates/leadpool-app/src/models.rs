@@ -4,6 +4,7 @@
 
 pub use leadpool_store::calendars::StoredCalendar;
 pub use leadpool_store::claims::{OrgPoolSettings, RejectReason};
+pub use leadpool_store::deliveries::Delivery;
 pub use leadpool_store::leads::{LeadFilter, LeadSort, TimelineRecord};
 pub use leadpool_store::offers::{OfferState, StoredOffer};
 pub use leadpool_store::orgs::Organization;
@@ -13,3 +14,4 @@ pub use leadpool_store::sources::Source;
 pub use leadpool_store::statuses::Status;
 pub use leadpool_store::teams::Team;
 pub use leadpool_store::users::User;
+pub use leadpool_store::webhooks::Webhook;

@@ -124,6 +124,12 @@ pub mod kind {
     /// A task on a lead.
     #[derive(Debug)]
     pub enum Task {}
+    /// A webhook endpoint.
+    #[derive(Debug)]
+    pub enum Webhook {}
+    /// A delivery of an event to an endpoint.
+    #[derive(Debug)]
+    pub enum Delivery {}
 }
 
 /// Identifies an organization.
@@ -150,6 +156,10 @@ pub type RuleId = Id<kind::Rule>;
 pub type ReassignmentId = Id<kind::Reassignment>;
 /// Identifies a task.
 pub type TaskId = Id<kind::Task>;
+/// Identifies a webhook endpoint.
+pub type WebhookId = Id<kind::Webhook>;
+/// Identifies a delivery.
+pub type DeliveryId = Id<kind::Delivery>;
 
 #[cfg(test)]
 mod tests {

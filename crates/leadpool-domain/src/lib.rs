@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod contact;
+pub mod delivery;
 pub mod ids;
 pub mod lead;
 pub mod owner;
@@ -20,8 +21,8 @@ pub mod validate;
 
 pub use access::{Denied, Permission, Role, Scope, Viewer, Visibility, subtree, would_cycle};
 pub use ids::{
-    GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId, StatusId, TaskId,
-    TeamId, UserId,
+    DeliveryId, GroupId, LeadId, OfferId, OrgId, PoolId, ReassignmentId, RuleId, SourceId,
+    StatusId, TaskId, TeamId, UserId, WebhookId,
 };
 pub use lead::{Lead, LeadDraft, LeadPatch, Transition};
 pub use owner::Owner;

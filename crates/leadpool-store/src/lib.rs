@@ -18,6 +18,7 @@ pub mod bulk;
 pub mod calendars;
 pub mod claims;
 pub mod credentials;
+pub mod deliveries;
 pub mod leads;
 pub mod offers;
 pub mod orgs;
@@ -29,6 +30,7 @@ pub mod tasks;
 pub mod teams;
 pub mod timers;
 pub mod users;
+pub mod webhooks;
 
 pub use dialect::{Backend, ConnectOptions, Record, Store, Tx, redact, unique_constraints};
 pub use error::StoreError;

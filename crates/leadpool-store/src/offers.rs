@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use leadpool_domain::delivery::EventType;
 use leadpool_domain::routing::{Cursor, History, Offer, Plan, Router};
 use leadpool_domain::{LeadId, OfferId, OrgId, Timestamp, UserId};
 use serde_json::Value;
@@ -68,13 +69,13 @@ pub struct StoredOffer {
 
 /// An event for an agent's outbox.
 #[derive(Debug, Clone)]
-pub struct NewEvent<'a> {
+pub struct NewEvent {
     /// Whose outbox.
     pub user: UserId,
     /// The lead it is about.
     pub lead: Option<LeadId>,
-    /// What happened (`offer_made`, `lead_assigned`, …).
-    pub kind: &'a str,
+    /// What happened.
+    pub kind: EventType,
     /// Its details.
     pub payload: Value,
 }
@@ -189,6 +190,12 @@ struct EventRow {
     kind: String,
     payload: String,
     created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct WrittenEvent {
+    id: i64,
+    kind: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -463,11 +470,12 @@ impl Tx {
             .collect()
     }
 
-    /// Adds events to agents' outboxes (read by the UI and, later, email and webhooks).
+    /// Adds events to agents' outboxes (read by the UI) and, in the same transaction, their
+    /// deliveries to the organization's webhook endpoints.
     pub async fn push_events(
         &mut self,
         org: OrgId,
-        events: &[NewEvent<'_>],
+        events: &[NewEvent],
         now: Timestamp,
     ) -> Result<(), StoreError> {
         for chunk in events.chunks(CHUNK) {
@@ -482,14 +490,21 @@ impl Tx {
                     .push(", ")
                     .push_bind(e.lead)
                     .push(", ")
-                    .push_bind(e.kind)
+                    .push_bind(e.kind.as_str())
                     .push(", ")
                     .push_bind(to_json(&e.payload))
                     .push(", ")
                     .push_bind(now)
                     .push(")");
             }
-            self.execute(&q).await?;
+            q.push(" RETURNING id, kind");
+            let written: Vec<(i64, String)> = self
+                .fetch_all::<WrittenEvent>(&q)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.kind))
+                .collect();
+            self.fan_out(org, &written, now).await?;
         }
         Ok(())
     }

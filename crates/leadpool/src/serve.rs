@@ -1,11 +1,13 @@
-//! `leadpool serve`: one server on the configured address, with its timer scheduler, until
-//! Ctrl-C or SIGTERM; on SQLite it first takes the database file's lock.
+//! `leadpool serve`: one server on the configured address, with its timer scheduler and
+//! webhook delivery worker, until Ctrl-C or SIGTERM; on SQLite it first takes the database
+//! file's lock.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use leadpool_app::timers::Scheduler;
+use leadpool_app::webhooks::worker::Deliverer;
 use leadpool_app::{App, SystemClock};
 use leadpool_store::redact;
 use leadpool_web::WebConfig;
@@ -100,13 +102,19 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             .get(..12)
             .unwrap_or_default()
     );
-    let scheduler = tokio::spawn(Scheduler::new(app, owner).run(stopped));
+    let deliverer =
+        Deliverer::new(app.clone(), owner.clone())?.with_policy(config.webhook_attempts);
+    let scheduler = tokio::spawn(Scheduler::new(app, owner).run(stopped.clone()));
+    let deliveries = tokio::spawn(deliverer.run(stopped));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop.send(true);
     if let Err(e) = scheduler.await {
         tracing::warn!(error = %e, "timer scheduler ended abnormally");
+    }
+    if let Err(e) = deliveries.await {
+        tracing::warn!(error = %e, "webhook delivery worker ended abnormally");
     }
     tracing::info!("shut down");
     store.close().await;

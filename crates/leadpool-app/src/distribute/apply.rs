@@ -2,6 +2,7 @@
 //! windows, the round-robin positions and the agents' events; and the ends of offers (a
 //! window running out, an offer closed and withdrawn from everyone still holding it).
 
+use leadpool_domain::delivery::EventType;
 use leadpool_domain::routing::{self, AttemptOutcome, History, Outcome, Router};
 use leadpool_domain::timer::TimerFacts;
 use leadpool_domain::{Actor, Lead, Owner, Timestamp, UserId};
@@ -154,7 +155,7 @@ impl App {
                     events.extend(to.iter().map(|u| NewEvent {
                         user: *u,
                         lead: Some(lead.id),
-                        kind: "offer_made",
+                        kind: EventType::OfferMade,
                         payload: payload.clone(),
                     }));
                 }
@@ -163,7 +164,7 @@ impl App {
                     events.push(NewEvent {
                         user: *user_id,
                         lead: Some(lead.id),
-                        kind: "lead_assigned",
+                        kind: EventType::LeadAssigned,
                         payload: json!({ "reason": d.trace.summary() }),
                     });
                 }
@@ -257,7 +258,7 @@ impl App {
             .map(|u| NewEvent {
                 user: *u,
                 lead: Some(o.offer.lead_id),
-                kind: "offer_withdrawn",
+                kind: EventType::OfferWithdrawn,
                 payload: payload.clone(),
             })
             .collect();

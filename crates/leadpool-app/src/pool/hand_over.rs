@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use leadpool_domain::Permission;
 use leadpool_domain::contact::{self, Contact, ContactInput};
+use leadpool_domain::delivery::EventType;
 use leadpool_domain::lead::Transition;
 use leadpool_domain::pool::{self as rules, Refusal};
 use leadpool_domain::validate::NoteText;
@@ -224,7 +225,7 @@ impl App {
                 ClaimResult::Moved { lead } => Some(NewEvent {
                     user: agent,
                     lead: Some(lead.id),
-                    kind: "lead_assigned",
+                    kind: EventType::LeadAssigned,
                     payload: payload.clone(),
                 }),
                 _ => None,

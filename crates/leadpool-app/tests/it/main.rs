@@ -4,4 +4,5 @@ mod calls;
 mod distribution;
 mod import;
 mod timers;
+mod webhooks;
 mod work;

@@ -13,6 +13,7 @@ pub mod statuses;
 pub mod tasks;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -65,6 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(routing::routes())
         .merge(offers::routes())
         .merge(tasks::routes())
+        .merge(webhooks::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".

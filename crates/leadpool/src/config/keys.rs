@@ -8,13 +8,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use leadpool_domain::delivery::RetryPolicy;
 use leadpool_web::CookieSecure;
 
 use super::{LogFormat, Secret, Value};
 use crate::duration::parse_duration;
 
 /// Every key, in the order `print_default` shows them.
-pub const KEYS: [Key; 10] = [
+pub const KEYS: [Key; 11] = [
     LISTEN.key,
     DATA_DIR.key,
     DATABASE_URL.key,
@@ -25,6 +26,7 @@ pub const KEYS: [Key; 10] = [
     COOKIE_SECURE.key,
     DB_MAX_CONNECTIONS.key,
     OPERATOR_TOKEN.key,
+    WEBHOOK_MAX_ATTEMPTS.key,
 ];
 
 /// `listen`: the HTTP server's address and port.
@@ -219,6 +221,29 @@ pub const OPERATOR_TOKEN: Setting<Secret> = Setting {
             )),
             _ => Ok(token),
         }
+    },
+};
+
+/// `webhook_max_attempts`: how many times a webhook delivery is tried before it is dead.
+pub const WEBHOOK_MAX_ATTEMPTS: Setting<RetryPolicy> = Setting {
+    key: Key(&Row {
+        name: "webhook_max_attempts",
+        env: "LEADPOOL_WEBHOOK_MAX_ATTEMPTS",
+        kind: Kind::Integer,
+        default: Default::Is("8"),
+        help: "Attempts a webhook delivery gets before it is dead (1 to 50); waits between them grow from 10 s to 10 h, so 8 span about 18 hours.",
+    }),
+    check: |v| {
+        let n = v.integer()?;
+        u32::try_from(n)
+            .ok()
+            .and_then(|n| RetryPolicy::new(n).ok())
+            .ok_or_else(|| {
+                format!(
+                    "{n} is out of range; use a number from 1 to {}",
+                    RetryPolicy::MOST_ATTEMPTS
+                )
+            })
     },
 };
 

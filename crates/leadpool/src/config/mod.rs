@@ -21,8 +21,9 @@ use std::time::Duration;
 
 pub use keys::{
     COOKIE_SECURE, DATA_DIR, DATABASE_URL, DB_MAX_CONNECTIONS, KEYS, Key, LISTEN, LOG_FORMAT,
-    LOG_LEVEL, MAX_BODY_BYTES, OPERATOR_TOKEN, SESSION_TTL, Setting,
+    LOG_LEVEL, MAX_BODY_BYTES, OPERATOR_TOKEN, SESSION_TTL, Setting, WEBHOOK_MAX_ATTEMPTS,
 };
+use leadpool_domain::delivery::RetryPolicy;
 
 use keys::Kind;
 
@@ -349,6 +350,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Bearer token allowed to manage organizations; `None` turns that API off.
     pub operator_token: Option<Secret>,
+    /// How many attempts a webhook delivery gets.
+    pub webhook_attempts: RetryPolicy,
 }
 
 impl fmt::Debug for Config {
@@ -364,6 +367,7 @@ impl fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("db_max_connections", &self.db_max_connections)
             .field("operator_token", &self.operator_token)
+            .field("webhook_attempts", &self.webhook_attempts)
             .finish()
     }
 }
@@ -387,6 +391,7 @@ impl Config {
             cookie_secure: COOKIE_SECURE.value(&raw)?,
             db_max_connections: DB_MAX_CONNECTIONS.value(&raw)?,
             operator_token: OPERATOR_TOKEN.optional(&raw)?,
+            webhook_attempts: WEBHOOK_MAX_ATTEMPTS.value(&raw)?,
         })
     }
 }

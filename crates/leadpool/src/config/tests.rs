@@ -161,6 +161,16 @@ fn every_validation_error_names_its_key_and_where_the_value_came_from() {
         (SESSION_TTL.key, "LEADPOOL_SESSION_TTL", "400d"),
         (DB_MAX_CONNECTIONS.key, "LEADPOOL_DB_MAX_CONNECTIONS", "0"),
         (DB_MAX_CONNECTIONS.key, "LEADPOOL_DB_MAX_CONNECTIONS", "201"),
+        (
+            WEBHOOK_MAX_ATTEMPTS.key,
+            "LEADPOOL_WEBHOOK_MAX_ATTEMPTS",
+            "0",
+        ),
+        (
+            WEBHOOK_MAX_ATTEMPTS.key,
+            "LEADPOOL_WEBHOOK_MAX_ATTEMPTS",
+            "51",
+        ),
         (OPERATOR_TOKEN.key, "LEADPOOL_OPERATOR_TOKEN", "short"),
         (
             OPERATOR_TOKEN.key,

@@ -1,0 +1,381 @@
+//! Delivering outbox events outside the engine (issue 17): which events an endpoint wants,
+//! when a delivery is due, how long to wait after a failed attempt, when a delivery is dead,
+//! and when an endpoint that keeps failing is turned off. The store's queries and the
+//! delivery worker follow these decisions; HTTP and signing live in the app.
+
+use std::time::Duration;
+
+use crate::time::Timestamp;
+
+/// What happened, as the outbox and a webhook's `type` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventType {
+    /// A lead was offered to an agent.
+    OfferMade,
+    /// An offer was taken by someone else, or ended, for this agent.
+    OfferWithdrawn,
+    /// A lead was assigned to an agent (by routing, by hand or from the queue).
+    LeadAssigned,
+}
+
+impl EventType {
+    /// Every type, in the order the API lists them.
+    pub const ALL: [Self; 3] = [Self::OfferMade, Self::OfferWithdrawn, Self::LeadAssigned];
+
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OfferMade => "offer_made",
+            Self::OfferWithdrawn => "offer_withdrawn",
+            Self::LeadAssigned => "lead_assigned",
+        }
+    }
+
+    /// Parses a stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// The event types an endpoint receives; empty means every type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter(Vec<EventType>);
+
+impl EventFilter {
+    /// Parses a list of type names (duplicates collapse); an unknown name is refused with
+    /// the names that exist.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        let mut types = Vec::with_capacity(names.len());
+        for n in names {
+            let n = n.as_ref();
+            let Some(t) = EventType::parse(n) else {
+                let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                return Err(format!(
+                    "unknown event type `{n}`; known types: {}",
+                    known.join(", ")
+                ));
+            };
+            types.push(t);
+        }
+        types.sort_unstable();
+        types.dedup();
+        Ok(Self(types))
+    }
+
+    /// Whether an event of this stored type passes the filter.
+    pub fn matches(&self, event_type: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|t| t.as_str() == event_type)
+    }
+
+    /// The types named; empty means every type.
+    pub fn types(&self) -> &[EventType] {
+        &self.0
+    }
+}
+
+/// Where a webhook endpoint receives events: an absolute `http` or `https` URL with a host
+/// and no credentials in it (the URL is listed to every admin; the signature authenticates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    /// Parses and normalizes a URL, saying what is wrong with a bad one.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.len() > 2048 {
+            return Err("must be at most 2048 characters".to_owned());
+        }
+        let url = url::Url::parse(s).map_err(|e| format!("is not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "must start with http:// or https://, not {}://",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("must name a host".to_owned());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not hold a user name or password; requests are signed".to_owned());
+        }
+        if url.fragment().is_some() {
+            return Err("must not have a #fragment".to_owned());
+        }
+        Ok(Self(url.into()))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (or being attempted now).
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Every attempt failed; only an admin's retry sends it again.
+    Dead,
+}
+
+impl DeliveryState {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// Parses a stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Dead]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// Whether a delivery should be attempted at `now`: it is pending and its next attempt time
+/// has come. Taking a delivery moves its next attempt time to the end of the lease, so a
+/// delivery whose worker died is due again once the lease runs out, and never before. The
+/// store's query for due deliveries is this condition in SQL.
+pub fn is_due(state: DeliveryState, next_attempt_at: Timestamp, now: Timestamp) -> bool {
+    state == DeliveryState::Pending && next_attempt_at <= now
+}
+
+/// Waits after the 1st, 2nd, … failed attempt; later failures wait as long as the last.
+const BACKOFF_SECS: [u64; 7] = [10, 60, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600];
+
+/// How many attempts a delivery gets before it is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// Eight attempts: the last about 18 hours after the first, so a receiver down for a
+    /// night still gets its events.
+    fn default() -> Self {
+        Self { max_attempts: 8 }
+    }
+}
+
+/// What an attempt's answer means for its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Done.
+    Delivered,
+    /// Try again at this instant.
+    RetryAt(Timestamp),
+    /// Out of attempts.
+    Dead,
+}
+
+impl RetryPolicy {
+    /// The most attempts a policy may give: past 50 the 10-hour waits span three weeks.
+    pub const MOST_ATTEMPTS: u32 = 50;
+
+    /// A policy of `max_attempts` attempts, from 1 to [`Self::MOST_ATTEMPTS`].
+    pub fn new(max_attempts: u32) -> Result<Self, String> {
+        if (1..=Self::MOST_ATTEMPTS).contains(&max_attempts) {
+            Ok(Self { max_attempts })
+        } else {
+            Err(format!(
+                "must be from 1 to {}, not {max_attempts}",
+                Self::MOST_ATTEMPTS
+            ))
+        }
+    }
+
+    /// How many attempts a delivery gets.
+    pub const fn max_attempts(self) -> u32 {
+        self.max_attempts
+    }
+
+    /// How long to wait after the `attempt`th (1-based) attempt failed.
+    pub fn backoff(attempt: u32) -> Duration {
+        let i = usize::try_from(attempt.saturating_sub(1))
+            .unwrap_or(usize::MAX)
+            .min(BACKOFF_SECS.len() - 1);
+        Duration::from_secs(BACKOFF_SECS[i])
+    }
+
+    /// What follows the `attempt`th attempt, made at `now`, which the receiver answered with
+    /// `status` (`None`: no answer: refused, timed out, broken).
+    pub fn after_attempt(self, attempt: u32, status: Option<u16>, now: Timestamp) -> Next {
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            Next::Delivered
+        } else if attempt >= self.max_attempts {
+            Next::Dead
+        } else {
+            let wait = i64::try_from(Self::backoff(attempt).as_millis()).unwrap_or(i64::MAX);
+            Next::RetryAt(now.plus_millis(wait))
+        }
+    }
+}
+
+/// Dead deliveries in a row that turn an endpoint off.
+pub const DISABLE_AFTER_DEAD: u32 = 20;
+/// How long deliveries to an endpoint may keep dying, with none delivered in between,
+/// before it is turned off.
+pub const DISABLE_AFTER_FAILING: Duration = Duration::from_secs(24 * 3600);
+
+/// How an endpoint has fared since its last delivered event: the dead deliveries since then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointHealth {
+    /// Dead deliveries since the last delivered one.
+    pub dead_streak: u32,
+    /// When the first of them died.
+    pub dead_since: Option<Timestamp>,
+}
+
+impl EndpointHealth {
+    /// After one of its deliveries died at `now`.
+    pub fn after_dead(self, now: Timestamp) -> Self {
+        Self {
+            dead_streak: self.dead_streak.saturating_add(1),
+            dead_since: self.dead_since.or(Some(now)),
+        }
+    }
+
+    /// Why the endpoint must be turned off at `now`, if it must: 20 dead deliveries in a
+    /// row, or deliveries dying for 24 hours with none delivered. Either alone would be
+    /// wrong: a busy endpoint reaches 20 in minutes of an outage shorter than the retries
+    /// cover, so it also needs the streak; a quiet one may take weeks to reach 20.
+    pub fn disable_reason(self, now: Timestamp) -> Option<String> {
+        let failing_ms = self
+            .dead_since
+            .map_or(0, |since| now.as_millis().saturating_sub(since.as_millis()));
+        let day = i64::try_from(DISABLE_AFTER_FAILING.as_millis()).unwrap_or(i64::MAX);
+        if self.dead_streak >= DISABLE_AFTER_DEAD {
+            Some(format!(
+                "turned off after {} dead deliveries in a row",
+                self.dead_streak
+            ))
+        } else if self.dead_streak > 0 && failing_ms >= day {
+            Some(format!(
+                "turned off: every delivery since {} died ({} dead, none delivered)",
+                self.dead_since
+                    .map_or_else(String::new, Timestamp::to_minute_utc),
+                self.dead_streak
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const T0: Timestamp = Timestamp::from_millis(1_795_597_200_000);
+
+    #[test]
+    fn the_backoff_grows_from_ten_seconds_and_stays_at_ten_hours() {
+        let waits: Vec<u64> = (1..=9).map(|a| RetryPolicy::backoff(a).as_secs()).collect();
+        assert_eq!(waits, [10, 60, 300, 1800, 7200, 18000, 36000, 36000, 36000]);
+    }
+
+    #[test]
+    fn a_filter_refuses_unknown_types_naming_the_known_ones() {
+        let e = EventFilter::parse(&["lead_assigned", "lead_eaten"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("`lead_eaten`") && e.contains("offer_made"),
+            "{e}"
+        );
+        let f = EventFilter::parse(&["lead_assigned", "lead_assigned"]).unwrap_or_default();
+        assert_eq!(f.types(), [EventType::LeadAssigned]);
+        assert!(f.matches("lead_assigned") && !f.matches("offer_made"));
+        assert!(EventFilter::default().matches("offer_made"));
+    }
+
+    #[test]
+    fn webhook_urls_are_http_or_https_with_a_host_and_no_credentials() {
+        assert_eq!(
+            WebhookUrl::parse(" https://crm.example/hooks?x=1 ").map(|u| u.0),
+            Ok("https://crm.example/hooks?x=1".to_owned())
+        );
+        assert!(WebhookUrl::parse("http://127.0.0.1:8080/").is_ok());
+        for bad in [
+            "ftp://crm.example/",
+            "crm.example/hooks",
+            "https://user:pw@crm.example/",
+            "https://crm.example/#x",
+            "mailto:a@b.c",
+            "",
+        ] {
+            assert!(WebhookUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_turned_off_after_twenty_dead_or_a_day_of_dying() {
+        let mut h = EndpointHealth::default();
+        for i in 0..19 {
+            h = h.after_dead(T0.plus_millis(i));
+        }
+        assert_eq!(h.disable_reason(T0.plus_millis(19)), None);
+        let twenty = h.after_dead(T0.plus_millis(19));
+        assert!(
+            twenty
+                .disable_reason(T0)
+                .is_some_and(|r| r.contains("20 dead"))
+        );
+        let one = EndpointHealth::default().after_dead(T0);
+        assert_eq!(one.disable_reason(T0.plus_millis(86_399_999)), None);
+        let later = one.after_dead(T0.plus_millis(86_400_000));
+        assert!(
+            later
+                .disable_reason(T0.plus_millis(86_400_000))
+                .is_some_and(|r| r.contains("since 2026-11-25 09:00 UTC"))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_delivery_is_tried_exactly_max_attempts_times_with_growing_waits(
+            max in 1u32..=50,
+            status in proptest::option::of(100u16..600),
+        ) {
+            let policy = RetryPolicy::new(max).unwrap_or_default();
+            let failed = !status.is_some_and(|s| (200..300).contains(&s));
+            let mut now = T0;
+            let mut last_wait = 0;
+            for attempt in 1..=max {
+                match policy.after_attempt(attempt, status, now) {
+                    Next::Delivered => { prop_assert!(!failed); return Ok(()); }
+                    Next::RetryAt(at) => {
+                        prop_assert!(failed && attempt < max);
+                        let wait = at.as_millis() - now.as_millis();
+                        prop_assert!(wait >= last_wait && wait >= 10_000);
+                        prop_assert!(!is_due(DeliveryState::Pending, at, now));
+                        prop_assert!(is_due(DeliveryState::Pending, at, at));
+                        last_wait = wait;
+                        now = at;
+                    }
+                    Next::Dead => prop_assert!(failed && attempt == max),
+                }
+            }
+        }
+
+        #[test]
+        fn only_pending_deliveries_are_ever_due(
+            next in 0i64..1_000,
+            now in 0i64..1_000,
+        ) {
+            let (next, now) = (Timestamp::from_millis(next), Timestamp::from_millis(now));
+            prop_assert_eq!(is_due(DeliveryState::Pending, next, now), next <= now);
+            prop_assert!(!is_due(DeliveryState::Delivered, next, now));
+            prop_assert!(!is_due(DeliveryState::Dead, next, now));
+        }
+    }
+}
