@@ -3,6 +3,8 @@
 //! page show. Whoever may work the lead (see [`crate::leads`]'s `lead_to_work`) may change
 //! its tasks; giving a task to someone else is [`Permission::UserTasks`].
 
+use std::collections::HashMap;
+
 use leadpool_domain::task::{self, DueFilter, NewTask, Task, TaskChange, TaskInput};
 use leadpool_domain::timer::{PendingTasks, TimerFacts, TimerKind};
 use leadpool_domain::{Actor, Lead, LeadId, Permission, TaskId, UserId};
@@ -24,6 +26,15 @@ pub struct TaskQuery {
     pub assignee: Option<UserId>,
     /// Which pending tasks, by due time.
     pub due: DueFilter,
+}
+
+/// A pending task with the lead it is about, as a "my tasks" list shows it.
+#[derive(Debug, Clone)]
+pub struct TaskOnLead {
+    /// The task.
+    pub task: Task,
+    /// Its lead, which the asker may see.
+    pub lead: Lead,
 }
 
 /// One change to a task, as [`App::change_task`] makes it.
@@ -61,6 +72,7 @@ impl App {
         input: TaskInput,
     ) -> Result<Task, AppError> {
         let new = NewTask::parse(input, m.user.id)?;
+        self.reaches(m, lead_id, new.assignee).await?;
         self.change_task(m, lead_id, TaskOp::Add(&new)).await
     }
 
@@ -93,6 +105,7 @@ impl App {
         to: UserId,
     ) -> Result<Task, AppError> {
         let lead_id = self.task_lead(m, id).await?;
+        self.reaches(m, lead_id, to).await?;
         self.change_task(m, lead_id, TaskOp::Reassign(id, to)).await
     }
 
@@ -106,10 +119,10 @@ impl App {
     }
 
     /// A user's pending tasks on leads they may see, soonest due first (at most
-    /// [`MAX_TASKS`]); "today" is the day in the organization's default calendar's time
-    /// zone (UTC without one).
+    /// [`MAX_TASKS`]), each with its lead; "today" is the day in the organization's default
+    /// calendar's time zone (UTC without one).
     #[tracing::instrument(name = "tasks", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn tasks(&self, m: &Member, q: TaskQuery) -> Result<Vec<Task>, AppError> {
+    pub async fn tasks(&self, m: &Member, q: TaskQuery) -> Result<Vec<TaskOnLead>, AppError> {
         let mut tx = self.store().read().await?;
         let other = match q.assignee {
             Some(u) if u != m.user.id => Some(may_give_task(&mut tx, m, u).await?),
@@ -135,8 +148,51 @@ impl App {
         let tasks = tx
             .pending_tasks_of(m.viewer.org, assignee, &visibility, window, MAX_TASKS)
             .await?;
+        let ids: Vec<LeadId> = tasks.iter().map(|t| t.lead).collect();
+        let leads: HashMap<LeadId, Lead> = tx
+            .leads_by_ids(m.viewer.org, &ids, false)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
         tx.commit().await?;
-        Ok(tasks)
+        // The list and its leads are read in one transaction, so every task has its lead.
+        Ok(tasks
+            .into_iter()
+            .filter_map(|task| {
+                let lead = leads.get(&task.lead)?.clone();
+                Some(TaskOnLead { task, lead })
+            })
+            .collect())
+    }
+
+    /// Refuses a task for someone `m` may not give tasks to, or on a lead its assignee
+    /// cannot see: it would never be on their list.
+    async fn reaches(&self, m: &Member, lead_id: LeadId, to: UserId) -> Result<(), AppError> {
+        if to == m.user.id {
+            return Ok(());
+        }
+        let mut tx = self.store().read().await?;
+        let user = may_give_task(&mut tx, m, to).await?;
+        let lead = tx
+            .lead(m.viewer.org, lead_id, &m.viewer.lead_visibility())
+            .await
+            .map_err(AppError::from_store("lead"))?;
+        tx.commit().await?;
+        let name = user.name.clone();
+        if self
+            .member(user)
+            .await?
+            .viewer
+            .can_see_lead(lead.org, lead.team_id, lead.owner)
+        {
+            Ok(())
+        } else {
+            Err(AppError::invalid(
+                "assignee_id",
+                format!("{name} cannot see this lead, so the task would never reach them"),
+            ))
+        }
     }
 
     /// The lead of a task in the member's organization.

@@ -295,16 +295,20 @@ fn claim_as(
                 && lead.assigned_at.is_some_and(|at| at < now)
                 && lead.from_pool.is_some_and(|p| visible_pools.contains(&p)) =>
         {
-            format!("user {user_id}, who had not contacted it (shark tank)")
+            "an agent who had not contacted it (shark tank)".to_owned()
         }
         (Owner::Queue, Some(_)) => "the manual queue".to_owned(),
         (Owner::Agent { user_id }, Some(Call::Transfer { from }))
             if user_id == from && from != taker.user =>
         {
-            format!("user {from}")
+            "the agent who passed the call on".to_owned()
         }
         (Owner::Agent { user_id }, Some(_)) => return Err(Refusal::AlreadyClaimed { by: user_id }),
-        _ => format!("pool {}", claimed_pool(lead, visible_pools)?),
+        // The entry's owner change names the pool; the reason says how it was taken.
+        _ => {
+            claimed_pool(lead, visible_pools)?;
+            "the pool".to_owned()
+        }
     };
     if let Some(until) = cooldown_until.filter(|u| *u > now) {
         return Err(Refusal::CoolingDown { until });

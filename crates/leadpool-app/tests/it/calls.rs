@@ -282,7 +282,7 @@ app_test! {
         assert_eq!(owner(&app, ids[0]).await["user_id"], bo.user.id.get());
         let entries = app.timeline(ids[0]).await;
         let passed = entries.iter().rev().find(|e| e["kind"] == "claimed").expect("a claim entry");
-        assert_eq!(passed["reason"], format!("taken by a call (transfer) from user {}", ana.user.id.get()));
+        assert_eq!(passed["reason"], "taken by a call (transfer) from the agent who passed the call on");
         // A transfer "from" someone who no longer holds the lead moves nothing.
         let stale = call(&app, &ana, ids[0], json!({ "direction": "transfer", "from_agent_id": ana.user.id.get() })).await;
         assert_eq!(stale["result"], "not_taken", "{stale}");

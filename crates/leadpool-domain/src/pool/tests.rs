@@ -548,7 +548,7 @@ fn a_call_takes_a_pool_or_queue_lead_and_a_transfer_takes_it_from_its_sender_onl
     assert_eq!(t.entry.kind, EventKind::Claimed);
     assert_eq!(
         t.entry.reason.as_deref(),
-        Some("taken by a call (outbound) from pool 1")
+        Some("taken by a call (outbound) from the pool")
     );
     let queued = lead_in(Owner::Queue, StatusCategory::New, 2);
     assert!(claim_by_call(&queued, &me, &[], None, Call::Inbound, at(5)).is_ok());

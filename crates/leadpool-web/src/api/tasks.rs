@@ -163,7 +163,7 @@ async fn my_tasks(
         })?,
     };
     let tasks = s.app.tasks(&m, TaskQuery { assignee, due }).await?;
-    Ok(list(&s, tasks))
+    Ok(list(&s, tasks.into_iter().map(|t| t.task).collect()))
 }
 
 /// `POST /api/v1/tasks/{id}/complete`: mark a task done (a done task is answered as it is).

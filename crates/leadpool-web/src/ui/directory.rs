@@ -8,7 +8,7 @@ use leadpool_app::models::Source;
 use leadpool_app::models::Status;
 use leadpool_app::models::User;
 use leadpool_app::{App, AppError, Member};
-use leadpool_domain::{Actor, Owner, PoolId, Role, SourceId, UserId};
+use leadpool_domain::{Actor, Owner, PoolId, Role, SourceId, TeamId, UserId};
 
 /// The organization's people, statuses and sources as the actor may see them.
 #[derive(Debug)]
@@ -21,6 +21,8 @@ pub struct Directory {
     pub sources: Vec<Source>,
     /// Pools the actor may see, by id and name.
     pub pools: Vec<(PoolId, String)>,
+    /// Teams, by id and name.
+    teams: Vec<(TeamId, String)>,
 }
 
 impl Directory {
@@ -40,6 +42,12 @@ impl Directory {
             .into_iter()
             .map(|p| (p.id, p.name))
             .collect();
+        let teams = app
+            .list_teams(m)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect();
         let by_id = users.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
         Ok(Self {
             users,
@@ -47,6 +55,7 @@ impl Directory {
             statuses,
             sources,
             pools,
+            teams,
         })
     }
 
@@ -55,7 +64,25 @@ impl Directory {
         self.by_id
             .get(&id)
             .and_then(|&i| self.users.get(i))
-            .map_or_else(|| format!("user #{id}"), |u| u.name.clone())
+            .map_or_else(
+                || "someone outside your view".to_owned(),
+                |u| u.name.clone(),
+            )
+    }
+
+    /// A team's name.
+    pub fn team(&self, id: TeamId) -> String {
+        self.teams
+            .iter()
+            .find(|(t, _)| *t == id)
+            .map_or_else(|| "another team".to_owned(), |(_, n)| n.clone())
+    }
+
+    /// Active users of every role, by name.
+    pub fn active(&self) -> Vec<&User> {
+        let mut people: Vec<&User> = self.users.iter().filter(|u| u.active).collect();
+        people.sort_by(|a, b| a.name.cmp(&b.name));
+        people
     }
 
     /// Active agents the actor may hand leads to, by name.
@@ -85,7 +112,7 @@ impl Directory {
                 .pools
                 .iter()
                 .find(|(id, _)| *id == pool_id)
-                .map_or_else(|| format!("pool #{pool_id}"), |(_, n)| n.clone()),
+                .map_or_else(|| "a pool outside your view".to_owned(), |(_, n)| n.clone()),
             Owner::Queue => "Assignment queue".to_owned(),
             Owner::Offer { .. } => "Being offered".to_owned(),
         }
@@ -97,7 +124,7 @@ impl Directory {
             Actor::User { user_id } => self.user(user_id),
             Actor::Source { source_id } => self
                 .source(source_id)
-                .map_or_else(|| format!("source #{source_id}"), |s| format!("source {s}")),
+                .map_or_else(|| "a lead source".to_owned(), |s| format!("source {s}")),
             Actor::System => "leadpool".to_owned(),
         }
     }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::Member;
 use leadpool_app::models::TimelineRecord;
-use leadpool_domain::{Lead, Owner, Role, SourceId};
+use leadpool_domain::{Lead, Owner, Role, SourceId, TeamId, Timestamp, UserId};
 use serde_json::Value;
 
 use super::directory::Directory;
@@ -17,7 +17,7 @@ use super::filters::{FilterView, Filters, More};
 use super::flash::Flash;
 use super::moves::MovePanel;
 use super::session::Signed;
-use super::view::{Chrome, Row, when};
+use super::view::{Chrome, Row, elapsed, when};
 use super::work::WorkPanel;
 use super::{render, render_page};
 use crate::AppState;
@@ -136,6 +136,7 @@ pub struct LeadPage {
     flash: Option<Flash>,
     lead: LeadView,
     work: WorkPanel,
+    tasks: super::tasks::TaskPanel,
     routing: super::routing::RoutingPanel,
     timeline: Vec<EntryView>,
 }
@@ -157,31 +158,70 @@ fn show(v: &Value, dir: &Directory) -> String {
     }
 }
 
+/// A timeline fact's name, in words.
+fn field_label(key: &str) -> String {
+    match key {
+        "source_id" => "source".to_owned(),
+        "team_id" => "team".to_owned(),
+        "assignee_id" => "task for".to_owned(),
+        "first_contact_after_ms" => "first contact after".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A timeline fact's value, in words: ids as the names the viewer may see.
+fn fact(key: &str, v: &Value, dir: &Directory) -> String {
+    match (key, v) {
+        ("source_id", Value::Number(n)) => n
+            .as_i64()
+            .and_then(|id| dir.source(SourceId::new(id)))
+            .map_or_else(|| "a lead source".to_owned(), str::to_owned),
+        ("team_id", Value::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| show(v, dir), |id| dir.team(TeamId::new(id))),
+        ("assignee_id" | "offered_to", Value::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| show(v, dir), |id| dir.user(UserId::new(id))),
+        ("offered_to", Value::Array(items)) => items
+            .iter()
+            .map(|i| fact(key, i, dir))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ("first_contact_after_ms", Value::Number(n)) => {
+            n.as_i64().map_or_else(|| show(v, dir), elapsed)
+        }
+        ("contact" | "outcome", Value::String(s)) => s.replace('_', " "),
+        ("task", Value::Object(t)) => {
+            let due = t
+                .get("due_at")
+                .and_then(|d| serde_json::from_value::<Timestamp>(d.clone()).ok())
+                .map_or_else(String::new, |d| format!(", due {}", when(d)));
+            let to = t.get("assignee_id").map_or_else(String::new, |a| {
+                format!(", for {}", fact("assignee_id", a, dir))
+            });
+            let title = t.get("title").and_then(Value::as_str).unwrap_or_default();
+            format!("{title}{due}{to}")
+        }
+        _ => show(v, dir),
+    }
+}
+
 /// Each change of an entry as `field: from → to` (or `field: value` for initial values).
 fn changes(v: &Value, dir: &Directory) -> Vec<String> {
     v.as_object()
         .map(|fields| {
             fields
                 .iter()
-                // A routing trace is the "Why here?" panel's to explain, not a change.
-                .filter(|(k, _)| k.as_str() != "trace")
+                // A routing trace is the "Why here?" panel's to explain, not a change; an
+                // absent outcome says nothing.
+                .filter(|(k, v)| k.as_str() != "trace" && !(k.as_str() == "outcome" && v.is_null()))
                 .map(|(k, v)| {
-                    // A source is named rather than numbered, where the viewer may see sources.
-                    let value = |v: &Value| match (k.as_str(), v.as_i64()) {
-                        ("source_id", Some(id)) => dir
-                            .source(SourceId::new(id))
-                            .map_or_else(|| show(v, dir), str::to_owned),
-                        _ => show(v, dir),
-                    };
-                    let field = match k.as_str() {
-                        "source_id" => "source".to_owned(),
-                        other => other.replace('_', " "),
-                    };
+                    let field = field_label(k);
                     match (v.get("from"), v.get("to")) {
                         (Some(from), Some(to)) => {
-                            format!("{field}: {} → {}", value(from), value(to))
+                            format!("{field}: {} → {}", fact(k, from, dir), fact(k, to, dir))
                         }
-                        _ => format!("{field}: {}", value(v)),
+                        _ => format!("{field}: {}", fact(k, v, dir)),
                     }
                 })
                 .collect()
@@ -217,10 +257,12 @@ pub async fn lead_page(
     let dir = Directory::load(&s.app, m).await?;
     let routing = super::routing::RoutingPanel::load(&s.app, m, lead).await?;
     let work = WorkPanel::load(&s.app, m, lead).await?;
+    let tasks = super::tasks::TaskPanel::load(&s.app, m, lead, &dir, work.work).await?;
     let row = Row::new(lead, &dir);
     Ok(LeadPage {
         routing,
         work,
+        tasks,
         flash,
         chrome: Chrome::signed_in(row.name.clone(), m, &signed.csrf),
         lead: LeadView {

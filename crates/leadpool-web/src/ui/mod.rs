@@ -17,6 +17,7 @@ mod queue;
 mod routing;
 mod session;
 mod settings;
+mod tasks;
 mod view;
 mod work;
 
@@ -46,6 +47,12 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/status", post(work::status))
         .route("/leads/{id}/edit", post(work::edit))
         .route("/leads/{id}/give-back", post(work::give_back))
+        .route("/leads/{id}/note", post(work::note))
+        .route("/leads/{id}/tasks", post(tasks::add))
+        .route("/leads/{id}/tasks/{task}/complete", post(tasks::complete))
+        .route("/leads/{id}/tasks/{task}/reassign", post(tasks::reassign))
+        .route("/leads/{id}/tasks/{task}/delete", post(tasks::delete))
+        .route("/tasks", get(tasks::page))
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))
         .route("/leads/{id}/cancel-offer", post(routing::cancel_offer))

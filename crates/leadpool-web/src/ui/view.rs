@@ -171,9 +171,32 @@ pub fn when(t: Timestamp) -> String {
     t.to_minute_utc()
 }
 
+/// A span of time as people round it: "45 s", "12 min", "3 h 5 min", "2 d 4 h".
+pub fn elapsed(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_reads_in_its_two_largest_units() {
+        let read: Vec<String> = [45_000, 720_000, 11_100_000, 187_200_000, 86_400_000]
+            .into_iter()
+            .map(elapsed)
+            .collect();
+        assert_eq!(read, ["45 s", "12 min", "3 h 5 min", "2 d 4 h", "1 d"]);
+    }
 
     #[test]
     fn an_instant_reads_as_day_and_minute_in_utc() {

@@ -206,7 +206,7 @@ struct GonePage {
 
 /// Redraws the lead with what the action did; a lead the viewer can no longer see (lost to
 /// another agent, given back to a pool they do not see) is said so, with the way back.
-async fn answer(
+pub(crate) async fn answer(
     s: &AppState,
     signed: &Signed,
     id: LeadId,
@@ -333,6 +333,30 @@ fn said_of_call(outcome: CallOutcome, m: &Member) -> Said {
             Said::lost(offer_refusal(refusal, by_name.as_deref()))
         }
     }
+}
+
+/// The note form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NoteForm {
+    text: String,
+}
+
+/// `POST /leads/{id}/note`: writes a note on the lead's timeline; unlike a contact it ends
+/// no reserve time.
+pub async fn note(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Posted { signed, form }: Posted<NoteForm>,
+) -> Result<Response, UiError> {
+    let id = lead_id(&id);
+    let said = Said::of(
+        s.app
+            .log_note(&signed.member, id, &form.text)
+            .await
+            .map(|_| "Note added.".to_owned()),
+    )?;
+    answer(&s, &signed, id, said).await
 }
 
 /// The status form as posted.

@@ -85,6 +85,11 @@ app_test! {
             .await;
         assert_eq!(called.status, StatusCode::OK, "{}", called.html);
         assert!(called.html.contains("Call logged."), "{}", called.html);
+        // The timeline speaks in names and words, not ids (issue 18, item 4).
+        for said in ["claimed from the pool", "contact: call", "outcome: connected", "first contact after: "] {
+            assert!(called.html.contains(said), "{said} missing: {}", called.html);
+        }
+        assert!(!called.html.contains("pool #") && !called.html.contains("user #"), "{}", called.html);
         let logged = app.timeline(kept).await;
         assert_eq!(logged.last().map(|e| e["changes"]["outcome"].clone()), Some(serde_json::json!("connected")), "{logged:?}");
         assert!(called.html.contains("wants a viewing on Friday"), "the note is on the timeline: {}", called.html);
@@ -253,5 +258,107 @@ app_test! {
         assert_eq!(owner(&app, id).await["kind"], "pool");
         let no_reason = browser.htmx_post(&format!("/leads/{id}/give-back"), &csrf, &[("reason_id", "x")]).await;
         assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+/// A due time `hours` from the app's clock, as a `datetime-local` input sends it (UTC).
+fn due_in(app: &TestApp, hours: i64) -> String {
+    app.app
+        .now()
+        .plus_millis(hours * 3_600_000)
+        .to_minute_utc()
+        .trim_end_matches(" UTC")
+        .replacen(' ', "T", 1)
+}
+
+/// The id of the lead's first task.
+async fn first_task(app: &TestApp, lead: i64) -> String {
+    let tasks = app
+        .get(&format!("/api/v1/leads/{lead}/tasks"), &app.admin.token)
+        .await;
+    tasks.body["items"][0]["id"]
+        .as_i64()
+        .expect("the lead has a task")
+        .to_string()
+}
+
+app_test! {
+    async fn an_agent_writes_a_note_and_plans_tasks_that_staff_reassign_and_my_tasks_lists(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let isa = app.user("isa@acme.test", Role::Isa, &[]).await;
+        let s = source(&app).await;
+        let id = lead(&app, s, Some(ana.user.id.get()), "Plan Me").await;
+        let browser = Browser::new(&app);
+        browser.sign_in("ana@acme.test").await;
+        let page = browser.get(&format!("/leads/{id}")).await;
+        assert!(page.html.contains("Add a task") && page.html.contains("Write a note"), "{}", page.html);
+        assert!(!page.html.contains(r#"id="task-assignee""#), "an agent's new tasks are their own: {}", page.html);
+        let csrf = page.csrf();
+
+        let noted = browser.htmx_post(&format!("/leads/{id}/note"), &csrf, &[("text", "prefers evenings")]).await;
+        assert_eq!(noted.status, StatusCode::OK, "{}", noted.html);
+        assert!(noted.html.contains("Note added.") && noted.html.contains("prefers evenings"), "{}", noted.html);
+        let blank = browser.htmx_post(&format!("/leads/{id}/note"), &csrf, &[("text", "  ")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", blank.html);
+
+        let due = due_in(&app, 1);
+        let added = browser
+            .htmx_post(&format!("/leads/{id}/tasks"), &csrf, &[("title", "Call back about the viewing"), ("due", due.as_str())])
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.html);
+        assert!(added.html.contains("Task added, due"), "{}", added.html);
+        assert!(added.html.contains("Call back about the viewing") && added.html.contains("Mark done"), "{}", added.html);
+        let bad_due = browser.htmx_post(&format!("/leads/{id}/tasks"), &csrf, &[("title", "x"), ("due", "soon")]).await;
+        assert_eq!(bad_due.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_due.html.contains("Give the due time"), "{}", bad_due.html);
+        let no_title = browser.htmx_post(&format!("/leads/{id}/tasks"), &csrf, &[("title", " "), ("due", due.as_str())]).await;
+        assert_eq!(no_title.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_title.html);
+        let for_bob = bob.user.id.get().to_string();
+        let not_staff = browser
+            .htmx_post(&format!("/leads/{id}/tasks"), &csrf, &[("title", "Bob calls"), ("due", due.as_str()), ("assignee_id", for_bob.as_str())])
+            .await;
+        assert_eq!(not_staff.status, StatusCode::FORBIDDEN, "{}", not_staff.html);
+
+        // Past due, it is on the agent's list of overdue tasks, with its lead's name.
+        let task = first_task(&app, id).await;
+        assert!(browser.get("/tasks?due=overdue").await.html.contains("No pending tasks overdue."));
+        app.clock.advance(Duration::from_secs(2 * 3600));
+        let mine = browser.get("/tasks?due=overdue").await;
+        assert_eq!(mine.status, StatusCode::OK, "{}", mine.html);
+        assert!(mine.html.contains("Call back about the viewing") && mine.html.contains("Plan Me") && mine.html.contains("Overdue"), "{}", mine.html);
+
+        // Staff give it to someone who sees the lead: it leaves Ana's list for theirs.
+        let admin = Browser::new(&app);
+        let staff_csrf = admin.sign_in("admin@acme.test").await;
+        let staff_page = admin.get(&format!("/leads/{id}")).await;
+        assert!(staff_page.html.contains(r#"id="task-assignee""#), "staff pick who does a task: {}", staff_page.html);
+        let blind = admin
+            .htmx_post(&format!("/leads/{id}/tasks/{task}/reassign"), &staff_csrf, &[("assignee_id", for_bob.as_str())])
+            .await;
+        assert_eq!(blind.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", blind.html);
+        assert!(blind.html.contains("bob cannot see this lead"), "{}", blind.html);
+        let for_isa = isa.user.id.get().to_string();
+        let moved = admin
+            .htmx_post(&format!("/leads/{id}/tasks/{task}/reassign"), &staff_csrf, &[("assignee_id", for_isa.as_str())])
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.html);
+        assert!(moved.html.contains("reassigned.") && moved.html.contains(" · isa</div>"), "{}", moved.html);
+        assert!(browser.get("/tasks").await.html.contains("No pending tasks."));
+        let theirs = admin.get(&format!("/tasks?assignee_id={for_isa}")).await;
+        assert!(theirs.html.contains("Call back about the viewing"), "{}", theirs.html);
+
+        let done = admin.htmx_post(&format!("/leads/{id}/tasks/{task}/complete"), &staff_csrf, &[]).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+        assert!(done.html.contains("Done: Call back about the viewing."), "{}", done.html);
+        assert!(!done.html.contains("Mark done"), "a done task has nothing left to do: {}", done.html);
+        let gone = admin.htmx_post(&format!("/leads/{id}/tasks/{task}/delete"), &staff_csrf, &[]).await;
+        assert!(gone.html.contains("Task deleted.") && gone.html.contains("No tasks yet."), "{}", gone.html);
+        let kinds = app.timeline_kinds(id).await;
+        for k in ["note_added", "task_added", "task_reassigned", "task_completed", "task_deleted"] {
+            assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+        }
+        let unknown = admin.htmx_post(&format!("/leads/{id}/tasks/999999/complete"), &staff_csrf, &[]).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.html);
     }
 }
