@@ -10,6 +10,19 @@ use leadpool_store::statuses::Status;
 use crate::directory::name_field;
 use crate::{App, AppError, Member};
 
+/// The permission every change to statuses needs, worded as its refusal names it; the web
+/// pages ask it too, to offer the section only to whom it would not refuse.
+pub const STATUSES: Permission<'static> = Permission::OrgSetting("statuses");
+
+/// Which way a status moves among the statuses of its category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// One place earlier.
+    Up,
+    /// One place later.
+    Down,
+}
+
 /// A status's expiry as an admin sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpiryInput {
@@ -46,7 +59,7 @@ impl App {
         category: StatusCategory,
         is_default: bool,
     ) -> Result<Status, AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
+        m.require(STATUSES)?;
         let name = name_field("name", name)?;
         let mut tx = self.store().write().await?;
         let s = tx
@@ -91,6 +104,41 @@ impl App {
         Ok(s)
     }
 
+    /// Moves a status one place up or down among the statuses of its category, and numbers
+    /// the whole list afresh, so statuses sharing a position (the API lets a client set
+    /// any) no longer hide the order people see. `None` when it already is at that end of
+    /// its category.
+    #[tracing::instrument(name = "move_status", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn move_status(
+        &self,
+        m: &Member,
+        id: StatusId,
+        direction: Direction,
+    ) -> Result<Option<Status>, AppError> {
+        let (mut tx, s) = self.status_to_change(m, id).await?;
+        let mut all = tx.statuses(m.viewer.org).await?;
+        let Some(at) = all.iter().position(|x| x.id == id) else {
+            return Err(AppError::NotFound { what: "status" });
+        };
+        let same = |x: &Status| x.category == s.category;
+        let neighbour = match direction {
+            Direction::Up => all[..at].iter().rposition(same),
+            Direction::Down => all[at + 1..].iter().position(same).map(|i| at + 1 + i),
+        };
+        let Some(neighbour) = neighbour else {
+            return Ok(None);
+        };
+        all.swap(at, neighbour);
+        for (position, x) in (1..).zip(all.iter_mut()) {
+            if x.position != position {
+                x.position = position;
+                tx.update_status(x).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(all.into_iter().find(|x| x.id == id))
+    }
+
     /// Makes a status a shark tank (seed 002) or not: an agent's hold on a lead in it stays
     /// open to every agent who sees the lead's pool until the lead's first logged contact.
     #[tracing::instrument(name = "set_shark_tank", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
@@ -118,7 +166,7 @@ impl App {
         id: StatusId,
         rule: Option<ExpiryInput>,
     ) -> Result<Status, AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
+        m.require(STATUSES)?;
         const TEN_YEARS: i64 = 10 * 365 * 86_400;
         if let Some(r) = rule {
             if !(1..=TEN_YEARS).contains(&r.after_seconds) {
@@ -183,7 +231,7 @@ impl App {
 
     /// A write transaction and status `id`, for a member who may change statuses.
     async fn status_to_change(&self, m: &Member, id: StatusId) -> Result<(Tx, Status), AppError> {
-        m.require(Permission::OrgSetting("statuses"))?;
+        m.require(STATUSES)?;
         let mut tx = self.store().write().await?;
         let s = tx
             .status(m.viewer.org, id)

@@ -81,6 +81,17 @@ pub fn routes() -> Router<AppState> {
             "/settings/reject-reasons/{id}/remove",
             post(settings::remove_reason),
         )
+        .route(
+            "/settings/statuses",
+            get(settings::statuses_page).post(settings::create_status),
+        )
+        .route("/settings/statuses/{id}", post(settings::update_status))
+        .route("/settings/statuses/{id}/move", post(settings::move_status))
+        .route("/settings/statuses/{id}/expiry", post(settings::set_expiry))
+        .route(
+            "/settings/statuses/{id}/expiry/remove",
+            post(settings::remove_expiry),
+        )
         .route("/assets/{file}", get(assets::serve))
         // Here rather than on the whole router: a page's answer needs the UI's headers.
         .fallback(error::no_route)

@@ -156,7 +156,8 @@ fn outcome_label(o: ContactOutcome) -> &'static str {
     }
 }
 
-fn category_label(c: StatusCategory) -> &'static str {
+/// A status category's name for people.
+pub fn category_label(c: StatusCategory) -> &'static str {
     match c {
         StatusCategory::New => "New",
         StatusCategory::Contacted => "Contacted",

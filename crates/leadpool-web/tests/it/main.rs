@@ -13,4 +13,5 @@ mod pool;
 mod pool_races;
 mod routing_settings;
 mod settings;
+mod settings_statuses;
 mod ui;

@@ -6,6 +6,7 @@
 
 mod people;
 mod pools;
+mod statuses;
 
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ use crate::AppState;
 pub use people::{create_team, create_user, page as people_page, update_team, update_user};
 pub use pools::{
     add_reason, create_pool, page as pools_page, remove_reason, save_settings, update_pool,
+};
+pub use statuses::{
+    create_status, move_status, page as statuses_page, remove_expiry, set_expiry, update_status,
 };
 
 /// A section of the settings, as the hub lists it.
@@ -55,6 +59,14 @@ fn sections(m: &Member) -> Vec<Section> {
             title: "Pools and caps",
             about: "Pools with their reserve time and cooldown, caps on new leads, which calls \
                     make the caller the owner, and the reasons agents give leads back.",
+        });
+    }
+    if statuses::may_open(m) {
+        out.push(Section {
+            href: "/settings/statuses",
+            title: "Statuses",
+            about: "Lead stages by category in their order, the one new leads start in, when a \
+                    status expires into another (and back to the pool), and shark tanks.",
         });
     }
     out
@@ -155,6 +167,21 @@ impl DurationView {
                 .map(|(name, _)| Choice::new(name, name, *name == unit))
                 .collect(),
         }
+    }
+}
+
+/// A duration in words: "2 hours", "1 day", "none".
+fn words(d: Option<Duration>) -> String {
+    let v = DurationView::of(d);
+    let unit = v
+        .units
+        .iter()
+        .find(|u| u.checked)
+        .map_or("", |u| u.label.as_str());
+    match v.amount.as_str() {
+        "" => "none".to_owned(),
+        "1" => format!("1 {}", unit.trim_end_matches('s')),
+        n => format!("{n} {unit}"),
     }
 }
 

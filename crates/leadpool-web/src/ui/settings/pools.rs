@@ -15,7 +15,9 @@ use leadpool_domain::pool::{CallOwnership, Caps, DEFAULT_REJECT_COOLDOWN};
 use leadpool_domain::{Permission, PoolId, TeamId};
 use serde::Deserialize;
 
-use super::{DurationView, SectionPage, Unread, count, duration, picked, require, said, show};
+use super::{
+    DurationView, SectionPage, Unread, count, duration, picked, require, said, show, words,
+};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::{Flash, Said};
@@ -85,21 +87,6 @@ struct PoolsPage {
     new_pool: PoolView,
     caps: CapsView,
     reasons: Vec<Choice>,
-}
-
-/// A duration in words: "2 hours", "1 day", "none".
-fn words(d: Option<Duration>) -> String {
-    let v = DurationView::of(d);
-    let unit = v
-        .units
-        .iter()
-        .find(|u| u.checked)
-        .map_or("", |u| u.label.as_str());
-    match v.amount.as_str() {
-        "" => "none".to_owned(),
-        "1" => format!("1 {}", unit.trim_end_matches('s')),
-        n => format!("{n} {unit}"),
-    }
 }
 
 impl SectionPage for PoolsPage {
