@@ -40,7 +40,10 @@ async function shot(page, name) {
   console.log(`  screenshot ${path}`);
 }
 
+let stepNow = "";
+
 async function step(name, fn) {
+  stepNow = name;
   const started = Date.now();
   try {
     await fn();
@@ -62,7 +65,7 @@ async function newPage(browser, who, viewport = { width: 1280, height: 900 }, co
   const page = await ctx.newPage();
   page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`${who}: console error: ${m.text()}`);
+    if (m.type() === "error") problems.push(`${who}: console error on ${page.url()} during “${stepNow}”: ${m.text()}`);
   });
   pages.push([who, page]);
   return page;
@@ -336,10 +339,12 @@ async function main() {
       await ana.goto(`${BASE}/leads/${called}`);
       await ana.evaluate(() => (window.__noReload = true));
       await ana.check("#work-contact input[name=kind][value=call]");
+      await ana.selectOption("#work-outcome", "left_voicemail");
       await ana.fill("#work-note", "Left a voicemail, calling back at 5");
       await ana.click("#work-contact button[type=submit]");
       await flash(ana, "Call logged.");
       check((await ana.textContent("ol.timeline")).includes("Left a voicemail, calling back at 5"), "the call is on the timeline");
+      check((await ana.textContent("ol.timeline")).includes("outcome: left voicemail"), "the timeline says how the call went");
       await stillSamePage(ana);
       await shot(ana, "10-a-called-from-lead-page");
       // The uncalled lead's reserve time runs out on the server's clock; the called one's ended with the call.
@@ -367,6 +372,28 @@ async function main() {
       check((await ana.textContent(".facts")).includes("Working"), "the status shown is Working");
       await stillSamePage(ana);
       await shot(ana, "11-a-working");
+    });
+
+    await step("A adds a task to the lead, finds it in My tasks and marks it done", async () => {
+      await ana.evaluate(() => (window.__noReload = true));
+      await ana.fill("#task-title", "Book the viewing");
+      check(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(await ana.inputValue("#task-due")), "the due time starts filled in");
+      await ana.click("#task-add button[type=submit]");
+      await flash(ana, "Task added, due");
+      check((await ana.textContent("#tasks")).includes("Book the viewing"), "the task is listed on the lead");
+      await stillSamePage(ana);
+      await shot(ana, "11b-a-task-added");
+      await ana.click("nav.crumbs a[href='/tasks']");
+      await ana.waitForSelector(".my-tasks");
+      check((await ana.textContent(".my-tasks")).includes("Book the viewing"), "My tasks lists the task");
+      await shot(ana, "11c-a-my-tasks");
+      await ana.click(`.my-tasks a[href='/leads/${called}#tasks']`);
+      await ana.waitForSelector("#tasks");
+      await ana.evaluate(() => (window.__noReload = true));
+      await ana.click("#tasks .task-actions button.primary");
+      await flash(ana, "Done: Book the viewing.");
+      check((await ana.textContent("ol.timeline")).includes("Task completed"), "the timeline says the task was done");
+      await stillSamePage(ana);
     });
 
     await step("B's call on a pool lead A claimed first loses and names A", async () => {
