@@ -255,6 +255,61 @@ impl App {
         }
     }
 
+    /// Changes the signed-in user's own password once they give the current one (wrong
+    /// guesses count against sign-in throttling), and ends their other sessions: whoever
+    /// signed in with the old password is signed out. Returns how many sessions ended.
+    #[tracing::instrument(name = "change_password", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn change_password(
+        &self,
+        m: &Member,
+        session_id: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<u64, AppError> {
+        let email = m.user.email.as_str().to_owned();
+        self.logins()
+            .check(&email, self.now())
+            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
+        let mut tx = self.store().read().await?;
+        let hash = tx.password_hash(m.user.id).await?;
+        tx.commit().await?;
+        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        let current = current.to_owned();
+        let ok = tokio::task::spawn_blocking(move || secret::verify_password(&current, &hash))
+            .await
+            .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+        if !ok {
+            self.logins().failed(&email, self.now());
+            return Err(AppError::invalid(
+                "current_password",
+                "is not your current password",
+            ));
+        }
+        let new = new.to_owned();
+        let hashed = tokio::task::spawn_blocking(move || secret::hash_password(&new))
+            .await
+            .map_err(|e| AppError::Internal(format!("password hash: {e}")))??;
+        let mut tx = self.store().write().await?;
+        tx.set_password(m.viewer.org, m.user.id, &hashed).await?;
+        let ended = tx
+            .delete_other_sessions(m.user.id, &secret::digest(session_id))
+            .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Ends every session of the signed-in user but this one (a phone left signed in
+    /// somewhere); returns how many ended.
+    #[tracing::instrument(name = "sign_out_elsewhere", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn sign_out_elsewhere(&self, m: &Member, session_id: &str) -> Result<u64, AppError> {
+        let mut tx = self.store().write().await?;
+        let ended = tx
+            .delete_other_sessions(m.user.id, &secret::digest(session_id))
+            .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
     /// Ends a session.
     #[tracing::instrument(name = "logout", skip_all, err(level = "debug"))]
     pub async fn logout(&self, session_id: &str) -> Result<(), AppError> {

@@ -143,6 +143,20 @@ impl Tx {
             .map(drop)
     }
 
+    /// Ends every session of `user` but the one with digest `keep`; returns how many.
+    pub async fn delete_other_sessions(
+        &mut self,
+        user: UserId,
+        keep: &str,
+    ) -> Result<u64, StoreError> {
+        self.execute(
+            &Sql::new("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+                .bind(user)
+                .bind(keep),
+        )
+        .await
+    }
+
     /// Forgets sessions that expired before `now`; returns how many.
     pub async fn delete_expired_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
         self.execute(&Sql::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now))

@@ -200,12 +200,15 @@ impl Tx {
         ))
         .bind(email);
         let user = self.fetch_one::<LinkedRow>(&q).await?.into_user()?;
-        let hash = self
-            .fetch_one::<Hash>(
-                &Sql::new("SELECT password_hash FROM users WHERE id = $1").bind(user.id),
-            )
-            .await?;
-        Ok((user, hash.password_hash))
+        let hash = self.password_hash(user.id).await?;
+        Ok((user, hash))
+    }
+
+    /// A user's password hash (`None`: they sign in with a token only).
+    pub async fn password_hash(&mut self, id: UserId) -> Result<Option<String>, StoreError> {
+        self.fetch_one::<Hash>(&Sql::new("SELECT password_hash FROM users WHERE id = $1").bind(id))
+            .await
+            .map(|h| h.password_hash)
     }
 
     /// Users of the organization matching `filter`, by id.

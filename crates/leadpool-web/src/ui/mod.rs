@@ -5,6 +5,7 @@
 //! fragment in [`error`]. Sign-in uses the same server-side sessions as the API; every
 //! unsafe request must carry the session's CSRF token ([`session`]).
 
+mod account;
 mod assets;
 mod directory;
 mod error;
@@ -53,6 +54,9 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/tasks/{task}/reassign", post(tasks::reassign))
         .route("/leads/{id}/tasks/{task}/delete", post(tasks::delete))
         .route("/tasks", get(tasks::page))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/sign-out-others", post(account::sign_out_others))
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))
         .route("/leads/{id}/cancel-offer", post(routing::cancel_offer))

@@ -21,12 +21,22 @@ use crate::AppState;
 use crate::extract::{CSRF_HEADER, check_urlencoded_text, session_cookie, set_session_cookie};
 
 /// A signed-in member and their session's CSRF token.
-#[derive(Debug)]
 pub struct Signed {
     /// Who is acting.
     pub member: Member,
     /// The token their unsafe requests must carry.
     pub csrf: String,
+    /// The session's own id (a secret: only for ending the person's other sessions).
+    pub session: String,
+}
+
+impl std::fmt::Debug for Signed {
+    // The session id is a credential: it stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signed")
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -41,7 +51,11 @@ impl FromRequestParts<AppState> for Signed {
             return Err(UiError::SignIn { next });
         };
         match state.app.session(id).await {
-            Ok((member, csrf)) => Ok(Self { member, csrf }),
+            Ok((member, csrf)) => Ok(Self {
+                member,
+                csrf,
+                session: id.to_owned(),
+            }),
             Err(AppError::Unauthenticated(_)) => Err(UiError::SignIn { next }),
             Err(e) => Err(e.into()),
         }
