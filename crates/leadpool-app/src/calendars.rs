@@ -14,7 +14,9 @@ use leadpool_domain::calendar::{
 use leadpool_domain::validate::{Errors, PersonName};
 use leadpool_domain::{OrgId, TeamId, Timestamp};
 use leadpool_store::StoreError;
-use leadpool_store::calendars::{IN_USE_BY_TEAM, NewCalendar, ONE_DEFAULT, StoredCalendar};
+use leadpool_store::calendars::{
+    IN_USE_BY_POOL, IN_USE_BY_TEAM, NewCalendar, ONE_DEFAULT, StoredCalendar,
+};
 use leadpool_store::orgs::Organization;
 
 use crate::{App, AppError, Member};
@@ -376,7 +378,7 @@ impl App {
         Ok(c)
     }
 
-    /// Deletes a calendar no team names (organization admins). The default goes only
+    /// Deletes a calendar no team or pool names (organization admins). The default goes only
     /// as the last calendar.
     #[tracing::instrument(name = "delete_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_calendar(&self, m: &Member, calendar_id: i64) -> Result<(), AppError> {
@@ -386,14 +388,21 @@ impl App {
         let c = tx.calendar(org, calendar_id).await.map_err(store_error)?;
         match tx.delete_calendar(org, calendar_id).await {
             Ok(()) => {}
-            Err(StoreError::Conflict { constraint }) if constraint == IN_USE_BY_TEAM => {
-                let teams = tx.calendar_team_names(org, calendar_id).await?;
+            Err(StoreError::Conflict { constraint })
+                if constraint == IN_USE_BY_TEAM || constraint == IN_USE_BY_POOL =>
+            {
+                let in_use = if constraint == IN_USE_BY_TEAM {
+                    let teams = tx.calendar_team_names(org, calendar_id).await?;
+                    format!("is the calendar of team(s) {}", teams.join(", "))
+                } else {
+                    let pools = tx.calendar_pool_names(org, calendar_id).await?;
+                    format!("counts the reserve time of pool(s) {}", pools.join(", "))
+                };
                 return Err(AppError::Conflict {
                     code: "calendar_in_use",
                     message: format!(
-                        "calendar `{}` is the calendar of team(s) {}; give them another calendar first",
-                        c.name,
-                        teams.join(", ")
+                        "calendar `{}` {in_use}; give them another calendar first",
+                        c.name
                     ),
                 });
             }

@@ -131,6 +131,15 @@ app_test! {
             && refused.html.contains(r#"class="outcome refused""#), "said in place: {}", refused.html);
         assert!(refused.html.contains(&format!(r#"hx-post="/settings/time/{ny}/delete""#))
             && refused.html.contains("hx-confirm=\"Delete the calendar “New York office”?"), "deleting asks first: {}", refused.html);
+        let pools = app.get("/api/v1/pools", &app.admin.token).await;
+        let pool = pools.body["items"][0]["id"].as_i64().expect("a pool id");
+        let named = app.patch(&format!("/api/v1/pools/{pool}"), &app.admin.token, json!({ "calendar_id": ny })).await;
+        assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+        let in_use = admin.htmx_post(&format!("/settings/time/{ny}/delete"), &csrf, &[]).await;
+        assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.html);
+        assert!(in_use.html.contains("calendar `New York office` counts the reserve time of pool(s)"), "{}", in_use.html);
+        let unnamed = app.patch(&format!("/api/v1/pools/{pool}"), &app.admin.token, json!({ "calendar_id": null })).await;
+        assert_eq!(unnamed.status, StatusCode::OK, "{}", unnamed.body);
         let deleted = admin.htmx_post(&format!("/settings/time/{ny}/delete"), &csrf, &[]).await;
         assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.html);
         assert!(deleted.html.contains("Calendar “New York office” deleted."), "{}", deleted.html);
