@@ -14,10 +14,15 @@ use leadpool_domain::calendar::{
 use leadpool_domain::validate::{Errors, PersonName};
 use leadpool_domain::{OrgId, TeamId, Timestamp};
 use leadpool_store::StoreError;
-use leadpool_store::calendars::{IN_USE_BY_TEAM, NewCalendar, ONE_DEFAULT, StoredCalendar};
+use leadpool_store::calendars::{
+    IN_USE_BY_POOL, IN_USE_BY_TEAM, NewCalendar, ONE_DEFAULT, StoredCalendar,
+};
 use leadpool_store::orgs::Organization;
 
 use crate::{App, AppError, Member};
+
+/// Defining calendars is for admins of the whole organization.
+pub const CALENDARS: Permission<'static> = Permission::OrgSetting("calendars");
 
 /// The longest open time a deadline preview counts.
 pub const MAX_PREVIEW: Duration = Duration::from_secs(10 * 365 * 86_400);
@@ -78,6 +83,17 @@ pub struct DeadlinePreview {
     pub open: Duration,
     /// Wall-clock time between `from` and `due`.
     pub elapsed: Duration,
+}
+
+/// The calendar whose hours a rule or plan counts in: the one it names, else (none named,
+/// or one since deleted) the organization's default; `None` when there is no calendar.
+pub fn calendar_in_force(
+    named: Option<i64>,
+    calendars: &[StoredCalendar],
+) -> Option<&StoredCalendar> {
+    named
+        .and_then(|id| calendars.iter().find(|c| c.id == id))
+        .or_else(|| calendars.iter().find(|c| c.is_default))
 }
 
 /// Store errors of calendar reads and writes: `NotFound` is about a calendar.
@@ -225,7 +241,7 @@ impl App {
         m: &Member,
         input: &CalendarInput,
     ) -> Result<StoredCalendar, AppError> {
-        m.require(Permission::OrgSetting("calendars"))?;
+        m.require(CALENDARS)?;
         let new = parse_calendar(input)?;
         let mut tx = self.store().write().await?;
         let c = tx
@@ -245,12 +261,92 @@ impl App {
         calendar_id: i64,
         changes: CalendarChanges,
     ) -> Result<StoredCalendar, AppError> {
-        m.require(Permission::OrgSetting("calendars"))?;
+        self.change_calendar(m, calendar_id, |_| Ok(changes)).await
+    }
+
+    /// Adds a holiday (`2026-12-25`, or `2026-12-24 09:00-12:00` open only then) to a
+    /// calendar (organization admins); a date that is already a holiday is refused rather
+    /// than silently given new hours.
+    #[tracing::instrument(name = "add_holiday", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn add_holiday(
+        &self,
+        m: &Member,
+        calendar_id: i64,
+        holiday: &str,
+    ) -> Result<StoredCalendar, AppError> {
+        let new =
+            Holiday::parse(holiday).map_err(|e| AppError::invalid("holiday", e.to_string()))?;
+        self.change_calendar(m, calendar_id, |c| {
+            let taken = c
+                .holidays
+                .iter()
+                .filter_map(|h| Holiday::parse(h).ok())
+                .any(|h| h.date() == new.date());
+            if taken {
+                return Err(AppError::invalid(
+                    "holiday",
+                    format!(
+                        "{} is already a holiday of `{}`; remove it first to give it other hours",
+                        new.date(),
+                        c.name
+                    ),
+                ));
+            }
+            let mut holidays = c.holidays.clone();
+            holidays.push(holiday_text(&new));
+            Ok(CalendarChanges {
+                holidays: Some(holidays),
+                ..CalendarChanges::default()
+            })
+        })
+        .await
+    }
+
+    /// Removes the holiday on `date` (`YYYY-MM-DD`) from a calendar (organization admins).
+    #[tracing::instrument(name = "remove_holiday", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn remove_holiday(
+        &self,
+        m: &Member,
+        calendar_id: i64,
+        date: &str,
+    ) -> Result<StoredCalendar, AppError> {
+        let date = date.trim();
+        self.change_calendar(m, calendar_id, |c| {
+            let holidays: Vec<String> = c
+                .holidays
+                .iter()
+                .filter(|h| h.split_whitespace().next() != Some(date))
+                .cloned()
+                .collect();
+            if holidays.len() == c.holidays.len() {
+                return Err(AppError::invalid(
+                    "date",
+                    format!("`{}` has no holiday on {date}", c.name),
+                ));
+            }
+            Ok(CalendarChanges {
+                holidays: Some(holidays),
+                ..CalendarChanges::default()
+            })
+        })
+        .await
+    }
+
+    /// Applies the changes `change` asks of the calendar as stored, in one transaction, so
+    /// a change built from its holidays cannot lose another admin's edit.
+    async fn change_calendar(
+        &self,
+        m: &Member,
+        calendar_id: i64,
+        change: impl FnOnce(&StoredCalendar) -> Result<CalendarChanges, AppError>,
+    ) -> Result<StoredCalendar, AppError> {
+        m.require(CALENDARS)?;
         let mut tx = self.store().write().await?;
         let mut c = tx
             .calendar(m.viewer.org, calendar_id)
             .await
             .map_err(store_error)?;
+        let changes = change(&c)?;
         if changes.is_default == Some(false) && c.is_default {
             return Err(AppError::invalid(
                 "is_default",
@@ -282,24 +378,31 @@ impl App {
         Ok(c)
     }
 
-    /// Deletes a calendar no team names (organization admins). The default goes only
+    /// Deletes a calendar no team or pool names (organization admins). The default goes only
     /// as the last calendar.
     #[tracing::instrument(name = "delete_calendar", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_calendar(&self, m: &Member, calendar_id: i64) -> Result<(), AppError> {
-        m.require(Permission::OrgSetting("calendars"))?;
+        m.require(CALENDARS)?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let c = tx.calendar(org, calendar_id).await.map_err(store_error)?;
         match tx.delete_calendar(org, calendar_id).await {
             Ok(()) => {}
-            Err(StoreError::Conflict { constraint }) if constraint == IN_USE_BY_TEAM => {
-                let teams = tx.calendar_team_names(org, calendar_id).await?;
+            Err(StoreError::Conflict { constraint })
+                if constraint == IN_USE_BY_TEAM || constraint == IN_USE_BY_POOL =>
+            {
+                let in_use = if constraint == IN_USE_BY_TEAM {
+                    let teams = tx.calendar_team_names(org, calendar_id).await?;
+                    format!("is the calendar of team(s) {}", teams.join(", "))
+                } else {
+                    let pools = tx.calendar_pool_names(org, calendar_id).await?;
+                    format!("counts the reserve time of pool(s) {}", pools.join(", "))
+                };
                 return Err(AppError::Conflict {
                     code: "calendar_in_use",
                     message: format!(
-                        "calendar `{}` is the calendar of team(s) {}; give them another calendar first",
-                        c.name,
-                        teams.join(", ")
+                        "calendar `{}` {in_use}; give them another calendar first",
+                        c.name
                     ),
                 });
             }

@@ -16,6 +16,7 @@ use leadpool_store::calendars::StoredCalendar;
 use leadpool_store::statuses::Status;
 use leadpool_store::{StoreError, Tx};
 
+use crate::calendars::calendar_in_force;
 use crate::{App, AppError};
 
 /// One organization's routing setup as of one version.
@@ -37,8 +38,7 @@ impl Setup {
     /// The calendar a plan counts hours in: its own, or the default when it names none or
     /// one since deleted; `None` when the organization has no calendar.
     pub(crate) fn calendar(&self, id: Option<i64>) -> Result<Option<Calendar>, AppError> {
-        let own = id.and_then(|id| self.calendars.iter().find(|c| c.id == id));
-        own.or_else(|| self.calendars.iter().find(|c| c.is_default))
+        calendar_in_force(id, &self.calendars)
             .map(StoredCalendar::to_calendar)
             .transpose()
             .map_err(AppError::from)

@@ -260,6 +260,22 @@ impl WeeklyHours {
         &self.0
     }
 
+    /// Runs of consecutive days with the same hours, closed runs too, as `(first, last,
+    /// ranges)` with days as Monday-first indexes: how people and the syntax group a week.
+    pub fn runs(&self) -> Vec<(usize, usize, &[OpenRange])> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < 7 {
+            let mut j = i;
+            while j + 1 < 7 && self.0[j + 1] == self.0[i] {
+                j += 1;
+            }
+            out.push((i, j, self.0[i].as_slice()));
+            i = j + 1;
+        }
+        out
+    }
+
     /// True when no day has any open range.
     pub fn is_always_closed(&self) -> bool {
         self.0.iter().all(Vec::is_empty)
@@ -279,27 +295,22 @@ impl fmt::Display for WeeklyHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         let mut first = true;
-        let mut i = 0;
-        while i < 7 {
-            let mut j = i;
-            while j + 1 < 7 && self.0[j + 1] == self.0[i] {
-                j += 1;
+        for (i, j, ranges) in self.runs() {
+            if ranges.is_empty() {
+                continue;
             }
-            if !self.0[i].is_empty() {
-                if !first {
-                    f.write_str("; ")?;
-                }
-                first = false;
-                f.write_str(NAMES[i])?;
-                if j > i {
-                    write!(f, "-{}", NAMES[j])?;
-                }
-                for (k, r) in self.0[i].iter().enumerate() {
-                    f.write_str(if k == 0 { " " } else { "," })?;
-                    write!(f, "{r}")?;
-                }
+            if !first {
+                f.write_str("; ")?;
             }
-            i = j + 1;
+            first = false;
+            f.write_str(NAMES[i])?;
+            if j > i {
+                write!(f, "-{}", NAMES[j])?;
+            }
+            for (k, r) in ranges.iter().enumerate() {
+                f.write_str(if k == 0 { " " } else { "," })?;
+                write!(f, "{r}")?;
+            }
         }
         Ok(())
     }

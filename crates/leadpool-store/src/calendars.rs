@@ -14,6 +14,10 @@ use crate::{Sql, StoreError, Tx, from_json, to_json};
 /// is `Conflict` on this name.
 pub const IN_USE_BY_TEAM: &str = "teams_calendar_id_fkey";
 
+/// Deleting a calendar a pool counts its reserve time in is `Conflict` on this name (the
+/// schema's foreign key, checked first so both backends answer alike).
+pub const IN_USE_BY_POOL: &str = "pools_calendar_id_fkey";
+
 /// Deleting the default while other calendars remain is `Conflict` on this name (the
 /// organization must keep exactly one default while it has any calendar).
 pub const ONE_DEFAULT: &str = "calendars_one_default";
@@ -246,10 +250,31 @@ impl Tx {
         org: OrgId,
         calendar_id: i64,
     ) -> Result<Vec<String>, StoreError> {
-        let q =
-            Sql::new("SELECT name FROM teams WHERE org_id = $1 AND calendar_id = $2 ORDER BY name")
-                .bind(org)
-                .bind(calendar_id);
+        self.names_naming("teams", org, calendar_id).await
+    }
+
+    /// The names of the pools that count their reserve time in this calendar, by name.
+    pub async fn calendar_pool_names(
+        &mut self,
+        org: OrgId,
+        calendar_id: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        self.names_naming("pools", org, calendar_id).await
+    }
+
+    /// The names, by name, of the rows of `table` (a table of this crate with `org_id`,
+    /// `name` and `calendar_id`) that name this calendar.
+    async fn names_naming(
+        &mut self,
+        table: &'static str,
+        org: OrgId,
+        calendar_id: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let q = Sql::new(&format!(
+            "SELECT name FROM {table} WHERE org_id = $1 AND calendar_id = $2 ORDER BY name"
+        ))
+        .bind(org)
+        .bind(calendar_id);
         Ok(self
             .fetch_all::<NameRow>(&q)
             .await?
@@ -259,7 +284,8 @@ impl Tx {
     }
 
     /// Deletes a calendar. Refused with `Conflict` on [`IN_USE_BY_TEAM`] while a team names
-    /// it, and on [`ONE_DEFAULT`] when it is the default and other calendars remain.
+    /// it, on [`IN_USE_BY_POOL`] while a pool does, and on [`ONE_DEFAULT`] when it is the
+    /// default and other calendars remain.
     pub async fn delete_calendar(
         &mut self,
         org: OrgId,
@@ -269,6 +295,11 @@ impl Tx {
         if !self.calendar_team_names(org, calendar_id).await?.is_empty() {
             return Err(StoreError::Conflict {
                 constraint: IN_USE_BY_TEAM.to_owned(),
+            });
+        }
+        if !self.calendar_pool_names(org, calendar_id).await?.is_empty() {
+            return Err(StoreError::Conflict {
+                constraint: IN_USE_BY_POOL.to_owned(),
             });
         }
         if calendar.is_default && self.calendars(org).await?.len() > 1 {

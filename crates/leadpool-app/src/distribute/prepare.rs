@@ -139,9 +139,8 @@ impl App {
                     continue;
                 }
             };
-            // Hours matter only to a plan that respects them or counts a window in them.
             let key = plan.calendar_id;
-            let calendar = if plan.ignore_hours && plan.window_secs.is_none() {
+            let calendar = if !plan.uses_hours() {
                 None
             } else {
                 if let Entry::Vacant(v) = calendars.entry(key) {

@@ -244,6 +244,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether a calendar's hours matter to it: it respects them or counts a window in
+    /// them; a plan that ignores hours and assigns at once reads no calendar.
+    pub fn uses_hours(&self) -> bool {
+        !self.ignore_hours || self.window_secs.is_some()
+    }
+
     /// The response window.
     pub fn window(&self) -> Option<Duration> {
         self.window_secs.map(Duration::from_secs)

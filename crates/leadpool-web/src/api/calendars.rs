@@ -248,12 +248,12 @@ async fn update_calendar(
     ))
 }
 
-/// `DELETE /api/v1/calendars/{id}`: remove a calendar no team names; the default only as the
+/// `DELETE /api/v1/calendars/{id}`: remove a calendar no team or pool names; the default only as the
 /// last calendar.
 #[utoipa::path(delete, path = "/api/v1/calendars/{id}", tag = "calendars", params(("id" = i64, Path, description = "calendar id")),
     security(("bearer" = []), ("session" = [])),
     responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`calendar_in_use` by a team, or `calendar_is_default` while others remain")))]
+        (status = 409, body = ErrorBody, description = "`calendar_in_use` by a team or a pool, or `calendar_is_default` while others remain")))]
 async fn delete_calendar(
     State(s): State<AppState>,
     Auth(m): Auth,

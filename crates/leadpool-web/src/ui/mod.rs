@@ -96,6 +96,21 @@ pub fn routes() -> Router<AppState> {
             "/settings/statuses/{id}/expiry/remove",
             post(settings::remove_expiry),
         )
+        .route(
+            "/settings/time",
+            get(settings::time_page).post(settings::create_calendar),
+        )
+        .route("/settings/time/{id}", post(settings::update_calendar))
+        .route(
+            "/settings/time/{id}/delete",
+            post(settings::delete_calendar),
+        )
+        .route("/settings/time/{id}/holidays", post(settings::add_holiday))
+        .route(
+            "/settings/time/{id}/holidays/remove",
+            post(settings::remove_holiday),
+        )
+        .route("/settings/time/{id}/preview", post(settings::preview))
         .route("/assets/{file}", get(assets::serve))
         // Here rather than on the whole router: a page's answer needs the UI's headers.
         .fallback(error::no_route)

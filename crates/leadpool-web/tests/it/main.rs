@@ -15,4 +15,5 @@ mod pool_races;
 mod routing_settings;
 mod settings;
 mod settings_statuses;
+mod settings_time;
 mod ui;

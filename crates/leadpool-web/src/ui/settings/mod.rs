@@ -7,6 +7,7 @@
 mod people;
 mod pools;
 mod statuses;
+mod time;
 
 use std::time::Duration;
 
@@ -29,6 +30,10 @@ pub use pools::{
 };
 pub use statuses::{
     create_status, move_status, page as statuses_page, remove_expiry, set_expiry, update_status,
+};
+pub use time::{
+    add_holiday, create_calendar, delete_calendar, page as time_page, preview, remove_holiday,
+    update_calendar,
 };
 
 /// A section of the settings, as the hub lists it.
@@ -67,6 +72,15 @@ fn sections(m: &Member) -> Vec<Section> {
             title: "Statuses",
             about: "Lead stages by category in their order, the one new leads start in, when a \
                     status expires into another (and back to the pool), and shark tanks.",
+        });
+    }
+    if time::may_open(m) {
+        out.push(Section {
+            href: "/settings/time",
+            title: "Time",
+            about: "Calendars with their weekly hours, holidays and time zone, the default \
+                    that rules and pools without a calendar count in, and when a lead \
+                    arriving now would be due.",
         });
     }
     out
