@@ -13,6 +13,9 @@ use leadpool_store::users::{NewUser, User, UserFilter};
 use crate::secret;
 use crate::{App, AppError, Member};
 
+/// What organization admins need to change lead sources, as refusals name it.
+pub const SOURCES: Permission<'static> = Permission::OrgSetting("sources");
+
 pub(crate) fn name_field(field: &str, s: &str) -> Result<String, AppError> {
     PersonName::parse(s)
         .map(|n| n.as_str().to_owned())
@@ -389,7 +392,7 @@ impl App {
         name: &str,
         team: Option<TeamId>,
     ) -> Result<(Source, String), AppError> {
-        m.require(Permission::OrgSetting("sources"))?;
+        m.require(SOURCES)?;
         self.insert_source(m.viewer.org, name, team).await
     }
 
@@ -427,7 +430,7 @@ impl App {
         team: Option<Option<TeamId>>,
         active: Option<bool>,
     ) -> Result<Source, AppError> {
-        m.require(Permission::OrgSetting("sources"))?;
+        m.require(SOURCES)?;
         let mut tx = self.store().write().await?;
         let mut s = tx
             .source(m.viewer.org, id)
@@ -457,7 +460,7 @@ impl App {
         m: &Member,
         id: SourceId,
     ) -> Result<(Source, String), AppError> {
-        m.require(Permission::OrgSetting("sources"))?;
+        m.require(SOURCES)?;
         let key = secret::new_token("src_")?;
         let mut tx = self.store().write().await?;
         let s = tx

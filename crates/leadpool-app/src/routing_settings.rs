@@ -21,6 +21,9 @@ use checks::{check_group, check_reassignment, check_rule, hold_group};
 
 use crate::{App, AppError, Member};
 
+/// What organization admins need to change groups and routing rules, as refusals name it.
+pub const ROUTING: Permission<'static> = Permission::OrgSetting("groups and routing rules");
+
 /// Longest name of a group, rule or reassignment group.
 pub const MAX_NAME: usize = 100;
 /// Most entries one group may have.
@@ -90,7 +93,7 @@ impl App {
     /// Creates a group (organization admins).
     #[tracing::instrument(name = "create_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_group(&self, m: &Member, input: GroupInput) -> Result<Group, AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let g = check_group(&mut tx, org, input).await?;
@@ -111,7 +114,7 @@ impl App {
         id: GroupId,
         input: GroupInput,
     ) -> Result<Group, AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         tx.group(org, id)
@@ -129,7 +132,7 @@ impl App {
     /// Deletes a group no rule or reassignment group uses (organization admins).
     #[tracing::instrument(name = "delete_group", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_group(&self, m: &Member, id: GroupId) -> Result<(), AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let group = tx
@@ -182,7 +185,7 @@ impl App {
     /// Adds a rule after the last one (organization admins).
     #[tracing::instrument(name = "create_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn create_rule(&self, m: &Member, input: RuleSettings) -> Result<Rule, AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -205,7 +208,7 @@ impl App {
         id: RuleId,
         input: RuleSettings,
     ) -> Result<Rule, AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -225,7 +228,7 @@ impl App {
     /// Deletes a rule (organization admins); leads it already routed keep their owners.
     #[tracing::instrument(name = "delete_rule", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn delete_rule(&self, m: &Member, id: RuleId) -> Result<(), AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let mut tx = self.store().write().await?;
         tx.delete_rule(m.viewer.org, id)
             .await
@@ -238,7 +241,7 @@ impl App {
     /// of the organization once, so no rule is left in an unintended place.
     #[tracing::instrument(name = "reorder_rules", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn reorder_rules(&self, m: &Member, ids: &[RuleId]) -> Result<Vec<Rule>, AppError> {
-        m.require(Permission::OrgSetting("groups and routing rules"))?;
+        m.require(ROUTING)?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
         let rules = tx.rules(org).await?;

@@ -301,7 +301,8 @@ pub(super) async fn check_reassignment(
     if !matches!(plan.fallback, Fallback::Agent { .. }) {
         e.push(
             "plan.fallback",
-            "name the default assignee: {\"kind\": \"agent\", \"user_id\": …}",
+            "a reassignment group needs a default assignee: the agent who gets a lead nobody \
+             takes ({\"kind\": \"agent\", \"user_id\": …})",
         );
     }
     check_plan(tx, org, &plan, &mut e).await?;

@@ -111,6 +111,31 @@ pub fn routes() -> Router<AppState> {
             post(settings::remove_holiday),
         )
         .route("/settings/time/{id}/preview", post(settings::preview))
+        .route("/settings/routing", get(settings::routing_page))
+        .route("/settings/routing/try", post(settings::try_rules))
+        .route("/settings/sources", post(settings::create_source))
+        .route("/settings/sources/{id}", post(settings::update_source))
+        .route("/settings/sources/{id}/rotate", post(settings::rotate_key))
+        .route("/settings/groups", post(settings::create_group))
+        .route("/settings/groups/{id}", post(settings::update_group))
+        .route("/settings/groups/{id}/delete", post(settings::delete_group))
+        .route("/settings/rules", post(settings::create_rule))
+        .route("/settings/rules/{id}", post(settings::update_rule))
+        .route("/settings/rules/{id}/move", post(settings::move_rule))
+        .route("/settings/rules/{id}/toggle", post(settings::toggle_rule))
+        .route("/settings/rules/{id}/delete", post(settings::delete_rule))
+        .route(
+            "/settings/reassignment-groups",
+            post(settings::create_reassignment),
+        )
+        .route(
+            "/settings/reassignment-groups/{id}",
+            post(settings::update_reassignment),
+        )
+        .route(
+            "/settings/reassignment-groups/{id}/delete",
+            post(settings::delete_reassignment),
+        )
         .route("/assets/{file}", get(assets::serve))
         // Here rather than on the whole router: a page's answer needs the UI's headers.
         .fallback(error::no_route)

@@ -49,15 +49,11 @@ pub struct Why {
 impl Why {
     fn new(e: Explanation) -> Self {
         // An entry whose trace this version cannot read still has its summary to show.
-        let trace = serde_json::from_value::<Trace>(e.trace).ok();
-        let summary = e
-            .summary
-            .or_else(|| trace.as_ref().map(Trace::summary))
-            .unwrap_or_default();
-        let Some(t) = trace else {
-            return Self {
+        match serde_json::from_value::<Trace>(e.trace) {
+            Ok(t) => Self::of_trace(when(e.at), e.summary, t),
+            Err(_) => Self {
                 at: when(e.at),
-                summary,
+                summary: e.summary.unwrap_or_default(),
                 strategy: None,
                 skipped: Vec::new(),
                 eligible: Vec::new(),
@@ -65,11 +61,15 @@ impl Why {
                 deadline: None,
                 ended: false,
                 fallback: None,
-            };
-        };
+            },
+        }
+    }
+
+    /// A decision's trace in words, made `at`; `summary` overrides the trace's own.
+    pub fn of_trace(at: String, summary: Option<String>, t: Trace) -> Self {
         Self {
-            at: when(e.at),
-            summary,
+            at,
+            summary: summary.unwrap_or_else(|| t.summary()),
             strategy: t.strategy.map(|s| s.replace('_', " ")),
             skipped: t
                 .skipped_rules

@@ -14,6 +14,7 @@ mod pool;
 mod pool_races;
 mod routing_settings;
 mod settings;
+mod settings_routing;
 mod settings_statuses;
 mod settings_time;
 mod ui;

@@ -6,6 +6,8 @@
 
 mod people;
 mod pools;
+mod routing;
+mod rules;
 mod statuses;
 mod time;
 
@@ -27,6 +29,11 @@ use crate::AppState;
 pub use people::{create_team, create_user, page as people_page, update_team, update_user};
 pub use pools::{
     add_reason, create_pool, page as pools_page, remove_reason, save_settings, update_pool,
+};
+pub use routing::{create_source, page as routing_page, rotate_key, try_rules, update_source};
+pub use rules::{
+    create_group, create_reassignment, create_rule, delete_group, delete_reassignment, delete_rule,
+    move_rule, toggle_rule, update_group, update_reassignment, update_rule,
 };
 pub use statuses::{
     create_status, move_status, page as statuses_page, remove_expiry, set_expiry, update_status,
@@ -64,6 +71,15 @@ fn sections(m: &Member) -> Vec<Section> {
             title: "Pools and caps",
             about: "Pools with their reserve time and cooldown, caps on new leads, which calls \
                     make the caller the owner, and the reasons agents give leads back.",
+        });
+    }
+    if routing::may_open(m) {
+        out.push(Section {
+            href: "/settings/routing",
+            title: "Routing",
+            about: "Lead sources with their intake keys, agent groups, the rules that route \
+                    new leads in priority order (and a panel to try them on a sample lead), \
+                    and reassignment groups for leads already in.",
         });
     }
     if statuses::may_open(m) {
