@@ -18,7 +18,7 @@ mod prepare;
 use std::collections::HashMap;
 
 use leadpool_domain::contact::ContactOutcome;
-use leadpool_domain::pool::Call;
+use leadpool_domain::pool::{Call, Caps};
 use leadpool_domain::routing::{Decision, History, OfferRefusal, Plan, Router};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, SourceId, Timestamp, UserId};
 use leadpool_store::Tx;
@@ -189,6 +189,24 @@ pub struct QueuedLead {
     pub reason: Option<String>,
     /// Since when.
     pub since: Option<Timestamp>,
+}
+
+/// What an agent holds now against their caps: what the queue's agent picker shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentLoad {
+    /// Their caps: their own where set, else the organization's.
+    pub caps: Caps,
+    /// Open leads in the "new" category: what the maximum counts.
+    pub open_new: u32,
+    /// Leads they hold that are not closed.
+    pub open_leads: u32,
+}
+
+impl AgentLoad {
+    /// Whether one more new lead would go over their maximum.
+    pub fn at_cap(&self) -> bool {
+        self.caps.max_new.is_some_and(|max| self.open_new >= max)
+    }
 }
 
 /// An open offer with its lead, as the offered agent sees it.

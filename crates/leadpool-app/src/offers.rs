@@ -3,10 +3,12 @@
 //! reassignment groups, working the manual queue, trying rules out and reading why a lead
 //! went where it went.
 
+use std::collections::HashMap;
+
 use leadpool_domain::Permission;
 use leadpool_domain::contact::{Contact, ContactInput, ContactKind};
 use leadpool_domain::lead::{LeadDraft, LeadInput};
-use leadpool_domain::pool::Call;
+use leadpool_domain::pool::{Call, Caps};
 use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace};
 use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
@@ -17,13 +19,17 @@ use leadpool_store::users::User;
 use serde_json::Value;
 
 use crate::distribute::{
-    Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, OpenOffer, QueuedLead, Via,
+    AgentLoad, Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, OpenOffer,
+    QueuedLead, Via,
 };
 use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::pool::{ClaimAnswer, ClaimResult, reason_text};
 use crate::routing_settings::available_to;
 use crate::transitions::Step;
 use crate::{App, AppError, Member};
+
+/// Who may work the manual assignment queue and see what agents hold while doing it.
+pub const QUEUE: Permission<'static> = Permission::Staff("work the manual assignment queue");
 
 /// Most queue leads or events one page returns.
 pub const MAX_PAGE: u32 = 500;
@@ -541,7 +547,7 @@ impl App {
         after: Option<LeadId>,
         limit: Option<u32>,
     ) -> Result<Vec<QueuedLead>, AppError> {
-        m.require(Permission::Staff("work the manual assignment queue"))?;
+        m.require(QUEUE)?;
         let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
         let mut tx = self.store().read().await?;
         let leads = tx
@@ -570,6 +576,51 @@ impl App {
                     since: e.map(|e| e.entry.at),
                     lead,
                 }
+            })
+            .collect())
+    }
+
+    /// How many leads wait in the manual queue in the member's scope.
+    #[tracing::instrument(name = "queue_size", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn queue_size(&self, m: &Member) -> Result<u64, AppError> {
+        m.require(QUEUE)?;
+        let mut tx = self.store().read().await?;
+        let n = tx
+            .queue_size(m.viewer.org, &m.viewer.lead_visibility())
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// What each of these agents of the member's organization holds now against their caps,
+    /// counted as a cap check counts it, for whoever hands out leads from the queue.
+    #[tracing::instrument(name = "agent_loads", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn agent_loads(
+        &self,
+        m: &Member,
+        agents: &[&User],
+    ) -> Result<HashMap<UserId, AgentLoad>, AppError> {
+        m.require(QUEUE)?;
+        let org = m.viewer.org;
+        let mut tx = self.store().read().await?;
+        let org_caps = tx.org_pool_settings(org).await?.caps;
+        let capped: Vec<(UserId, Caps)> = agents
+            .iter()
+            .filter(|u| u.org == org)
+            .map(|u| (u.id, caps_of(u, org_caps)))
+            .collect();
+        let loads = read_loads(&mut tx, org, &capped, Compared::Load).await?;
+        tx.commit().await?;
+        Ok(capped
+            .into_iter()
+            .map(|(id, caps)| {
+                let load = loads.get(&id).copied().unwrap_or_default();
+                let shown = AgentLoad {
+                    caps,
+                    open_new: load.open_new,
+                    open_leads: load.open_leads,
+                };
+                (id, shown)
             })
             .collect())
     }

@@ -713,10 +713,7 @@ impl Tx {
         after: Option<LeadId>,
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError> {
-        let mut q = Sql::new(&format!(
-            "{SELECT} WHERE l.org_id = $1 AND l.owner_kind = 'queue'"
-        ))
-        .bind(org);
+        let mut q = Sql::new(&format!("{SELECT} {QUEUED}")).bind(org);
         push_visibility(&mut q, visibility, None);
         if let Some(a) = after {
             q.push(" AND l.id > ").push_bind(a);
@@ -728,7 +725,22 @@ impl Tx {
             .map(TryInto::try_into)
             .collect()
     }
+
+    /// How many leads wait in the manual queue within `visibility`: the queue page's count.
+    pub async fn queue_size(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+    ) -> Result<u64, StoreError> {
+        let mut q = Sql::new(&format!("SELECT COUNT(*) AS n FROM leads l {QUEUED}")).bind(org);
+        push_visibility(&mut q, visibility, None);
+        let n = self.fetch_one::<super::CountRow>(&q).await?.n;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a queue of {n} leads")))
+    }
 }
+
+/// The leads of `$1` that wait in the manual queue.
+const QUEUED: &str = "WHERE l.org_id = $1 AND l.owner_kind = 'queue'";
 
 #[cfg(test)]
 mod tests {

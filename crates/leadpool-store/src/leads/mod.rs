@@ -388,6 +388,6 @@ struct InStatusRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct CountRow {
-    n: i64,
+pub(crate) struct CountRow {
+    pub(crate) n: i64,
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use leadpool_app::distribute::QueuedLead;
+use leadpool_app::distribute::{AgentLoad, QueuedLead};
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_app::{App, Member};
@@ -120,11 +120,44 @@ async fn rows(
 struct QueuePage {
     chrome: Chrome,
     agents: Vec<Choice>,
+    /// How many leads wait, in words.
+    waiting: String,
     /// This is a later page (a link goes back to the first).
     later: bool,
     rows: Vec<QueueRow>,
     next: Option<Next>,
     sources: bool,
+}
+
+/// An agent as the picker names them: paused or at their cap first, then what they hold,
+/// so the one handing out leads sees who can take one without opening another page.
+pub fn agent_label(name: &str, paused: bool, load: Option<AgentLoad>) -> String {
+    let mut said = Vec::new();
+    if paused {
+        said.push("paused".to_owned());
+    }
+    if let Some(l) = load {
+        let plural = if l.open_leads == 1 { "" } else { "s" };
+        said.push(format!("{} open lead{plural}", l.open_leads));
+        if let Some(max) = l.caps.max_new {
+            let at = if l.at_cap() { "at cap: " } else { "" };
+            said.push(format!("{at}{} of {max} new", l.open_new));
+        }
+    }
+    if said.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} — {}", said.join(", "))
+    }
+}
+
+/// The queue's size in words.
+fn waiting_words(n: u64) -> String {
+    match n {
+        0 => "No leads waiting".to_owned(),
+        1 => "1 lead waiting".to_owned(),
+        n => format!("{n} leads waiting"),
+    }
 }
 
 /// `GET /queue`: the queue's first page (or the page after `after`) with the Assign form.
@@ -136,13 +169,19 @@ pub async fn page(
     let m = &signed.member;
     let dir = Directory::load(&s.app, m).await?;
     let fragment = rows(&s.app, m, query.as_deref(), &dir).await?;
+    let agents = dir.agents();
+    let loads = s.app.agent_loads(m, &agents).await?;
+    // Nobody is preselected: a lead sent to whoever sorts first is a lead sent wrong.
+    let picker = std::iter::once(Choice::new("", "Pick an agent", true))
+        .chain(agents.iter().map(|u| {
+            let label = agent_label(&u.name, u.paused, loads.get(&u.id).copied());
+            Choice::new(u.id, label, false)
+        }))
+        .collect();
     let page = QueuePage {
         chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
-        agents: dir
-            .agents()
-            .into_iter()
-            .map(|u| Choice::new(u.id, &u.name, false))
-            .collect(),
+        agents: picker,
+        waiting: waiting_words(s.app.queue_size(m).await?),
         later: query.is_some_and(|q| q.contains("after=")),
         rows: fragment.rows,
         next: fragment.next,
@@ -274,4 +313,46 @@ pub async fn assign(
         fragment: Wants::current().fragment,
     };
     render_page(&page, &page.as_answer())
+}
+
+#[cfg(test)]
+mod tests {
+    use leadpool_domain::pool::Caps;
+
+    use super::*;
+
+    fn load(open_new: u32, open_leads: u32, max_new: Option<u32>) -> Option<AgentLoad> {
+        Some(AgentLoad {
+            caps: Caps {
+                max_new,
+                min_new: 0,
+            },
+            open_new,
+            open_leads,
+        })
+    }
+
+    #[test]
+    fn the_picker_says_who_is_paused_at_cap_or_holding_what() {
+        assert_eq!(
+            agent_label("Ana", false, load(1, 3, None)),
+            "Ana — 3 open leads"
+        );
+        assert_eq!(
+            agent_label("Bob", true, load(0, 1, Some(5))),
+            "Bob — paused, 1 open lead, 0 of 5 new"
+        );
+        assert_eq!(
+            agent_label("Cy", false, load(5, 7, Some(5))),
+            "Cy — 7 open leads, at cap: 5 of 5 new"
+        );
+        assert_eq!(agent_label("Di", false, None), "Di");
+    }
+
+    #[test]
+    fn the_count_reads_as_words() {
+        assert_eq!(waiting_words(0), "No leads waiting");
+        assert_eq!(waiting_words(1), "1 lead waiting");
+        assert_eq!(waiting_words(1200), "1200 leads waiting");
+    }
 }

@@ -560,6 +560,33 @@ app_test! {
 }
 
 app_test! {
+    async fn the_queue_counts_its_leads_and_its_picker_says_who_is_paused_or_at_cap(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let capped = app.patch(&format!("/api/v1/users/{}", ana.user.id), &app.admin.token, json!({ "max_new_leads": 1 })).await;
+        assert_eq!(capped.status, StatusCode::OK, "{}", capped.body);
+        let paused = app.request(reqwest::Method::PUT, &format!("/api/v1/users/{}/pause", bob.user.id), Some(&app.admin.token), Some(json!({ "paused": true }))).await;
+        assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+        let (_, key) = app.source("Website").await;
+        let (first, second, third) = (arrives(&app, &key, "Ada").await, arrives(&app, &key, "Ben").await, arrives(&app, &key, "Cal").await);
+        let assigned = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [first], "agent_id": ana.user.id.get() })).await;
+        assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let queue = admin.get("/queue").await;
+        assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
+        assert!(queue.html.contains("2 leads waiting, the oldest lead first."), "{}", queue.html);
+        assert!(queue.html.contains(r#"<select id="assign-agent" name="agent" required><option value="" selected>Pick an agent</option>"#), "nobody is preselected: {}", queue.html);
+        assert!(queue.html.contains(&format!(r#"<option value="{}">ana — 1 open lead, at cap: 1 of 1 new</option>"#, ana.user.id)), "{}", queue.html);
+        assert!(queue.html.contains(&format!(r#"<option value="{}">bob — paused, 0 open leads</option>"#, bob.user.id)), "{}", queue.html);
+        let (at_second, at_third) = (queue.html.find(&format!(r#"id="queued-{second}""#)), queue.html.find(&format!(r#"id="queued-{third}""#)));
+        assert!(at_second.is_some() && at_second < at_third, "the oldest first, as the Arrived column says: {}", queue.html);
+        assert!(queue.html.contains("<th scope=\"col\">Arrived</th>") && !queue.html.contains("Waiting since"), "{}", queue.html);
+    }
+}
+
+app_test! {
     async fn an_agent_accepts_an_offer_on_the_page_and_the_loser_of_the_race_is_told_who_won(app) {
         let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
         let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
@@ -645,8 +672,8 @@ app_test! {
         for id in &ids {
             assert!(page.contains(&format!(r#"<input type="checkbox" name="id" value="{id}" form="assign""#)), "{page}");
         }
-        assert!(page.contains("<td data-label=\"Why here\">no rule matched: sent to the manual assignment queue</td>"), "{page}");
-        assert!(page.contains(&format!(r#"<option value="{}">ana</option>"#, ana.user.id)), "{page}");
+        assert!(page.contains("<td data-label=\"Why here\">no rule matched: sent to the manual assignment queue <span class=\"since\">(since "), "{page}");
+        assert!(page.contains(&format!(r#"<option value="{}">ana — 0 open leads</option>"#, ana.user.id)), "{page}");
         assert!(!page.contains("Load more"), "one page holds them all");
 
         let agent = ana.user.id.to_string();
