@@ -118,25 +118,26 @@ impl LiveStream {
                 self.last_sent = self.last_sent.max(e.id);
                 return Some(Ok(e));
             }
-            tokio::select! {
+            let received = tokio::select! {
                 _ = self.closed.wait_for(|c| *c) => return None,
-                r = self.events.recv() => match r {
-                    Ok(e) if addressed_to(&e, self.org, self.user)
+                r = self.events.recv() => r,
+            };
+            match received {
+                Ok(e)
+                    if addressed_to(&e, self.org, self.user)
                         && e.event.id > self.replayed_through =>
-                    {
-                        self.last_sent = self.last_sent.max(e.event.id);
-                        return Some(Ok(e.event.clone()));
+                {
+                    self.last_sent = self.last_sent.max(e.event.id);
+                    return Some(Ok(e.event.clone()));
+                }
+                Ok(_) => {}
+                // Fallen behind the reader: what was skipped is still in the store.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if let Err(e) = self.load_replay(self.last_sent).await {
+                        return Some(Err(e));
                     }
-                    Ok(_) => {}
-                    // Fallen behind the reader: what was skipped is still in the store.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let after = self.last_sent;
-                        if let Err(e) = self.load_replay(after).await {
-                            return Some(Err(e));
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     }
@@ -243,6 +244,7 @@ impl Reader {
         mut listener: Option<leadpool_store::Listener>,
     ) {
         tracing::debug!(from = self.low, "live outbox reader started");
+        let mut relisten = false;
         loop {
             let Some(inner) = self.app.upgrade() else {
                 break;
@@ -250,6 +252,14 @@ impl Reader {
             let app = App { inner };
             if *app.inner.live.closed.borrow() {
                 break;
+            }
+            if relisten {
+                // The backstop read kept events flowing meanwhile; timers of other instances
+                // waited for their own poll.
+                if let Ok(l) = app.store().listen().await {
+                    listener = l;
+                    relisten = false;
+                }
             }
             if let Err(e) = self.read(&app).await {
                 tracing::warn!(error = %e, "reading the outbox for live streams failed; retrying");
@@ -264,22 +274,24 @@ impl Reader {
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
-                _ = commits.changed() => {}
+            let heard = tokio::select! {
+                _ = commits.changed() => None,
                 _ = closed.wait_for(|c| *c) => break,
-                () = tokio::time::sleep(BACKSTOP) => {}
-                heard = heard => match heard {
-                    Ok(Some(Signal::Timers)) => wake_timers(&timer_wake),
-                    Ok(Some(Signal::Reconnected)) => {
-                        tracing::info!("live listener reconnected to PostgreSQL");
-                        wake_timers(&timer_wake);
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "listening to PostgreSQL failed; reading by the backstop");
-                        listener = None;
-                    }
-                },
+                () = tokio::time::sleep(BACKSTOP) => None,
+                heard = heard => Some(heard),
+            };
+            match heard {
+                Some(Ok(Some(Signal::Timers))) => wake_timers(&timer_wake),
+                Some(Ok(Some(Signal::Reconnected))) => {
+                    tracing::info!("live listener reconnected to PostgreSQL");
+                    wake_timers(&timer_wake);
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "listening to PostgreSQL failed; reading by the backstop until it listens again");
+                    listener = None;
+                    relisten = true;
+                }
+                Some(Ok(_)) | None => {}
             }
         }
         tracing::debug!("live outbox reader stopped");

@@ -4,20 +4,15 @@
 -- costs one notification per writing transaction, however many rows it wrote. The payload
 -- is empty: listeners re-read the table, which is the truth.
 
-CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Notifies the channel named by the trigger's argument.
+CREATE FUNCTION notify_channel() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('leadpool_outbox', '');
+    PERFORM pg_notify(TG_ARGV[0], '');
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
-
-CREATE FUNCTION notify_timers() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('leadpool_timers', '');
-    RETURN NULL;
-END $$;
+FOR EACH STATEMENT EXECUTE FUNCTION notify_channel('leadpool_outbox');
 
 CREATE TRIGGER timers_notify AFTER INSERT ON timers
-FOR EACH STATEMENT EXECUTE FUNCTION notify_timers();
+FOR EACH STATEMENT EXECUTE FUNCTION notify_channel('leadpool_timers');

@@ -94,10 +94,10 @@ async fn next_event(mut open: Open) -> Option<(Result<Event, Infallible>, Open)>
             }
             () = tokio::time::sleep_until(open.next_check) => {
                 open.next_check += SESSION_CHECK;
-                match open.app.session(&open.session).await {
-                    Err(AppError::Unauthenticated(_)) => return None,
-                    // A busy database is no reason to drop a stream: look again next minute.
-                    Ok(_) | Err(_) => {}
+                // Only a session that is gone ends the stream; a busy database is no reason
+                // to drop it: look again next minute.
+                if let Err(AppError::Unauthenticated(_)) = open.app.session(&open.session).await {
+                    return None;
                 }
             }
         }
