@@ -351,7 +351,7 @@ async function main() {
       check(!row.includes("Accept"), `B can no longer answer a taken offer: ${row}`);
       await stillSamePage(bruno);
       await stillSamePage(ana);
-      await shot(bruno, "10-b-taken-by-a");
+      await shot(bruno, "09b-b-taken-by-a");
     });
 
     // Working a lead from its page. The Lead Pool now holds a lead for 3 s after a claim,

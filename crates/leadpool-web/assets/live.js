@@ -95,8 +95,12 @@
     const row = offerRow(payload.offer_id);
     if (!row) return;
     for (const form of row.querySelectorAll(".actions form")) form.remove();
+    // A frozen countdown would read as time still left.
     const timer = row.querySelector("[data-deadline]");
-    if (timer) delete timer.dataset.deadline;
+    if (timer) {
+      delete timer.dataset.deadline;
+      timer.textContent = "";
+    }
     const result = row.querySelector(".result");
     if (!result) return;
     const words = payload.winner_name
