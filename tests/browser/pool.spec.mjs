@@ -3,7 +3,9 @@
 // browser context, no longer sees them in the pool; B's claim of a lead A already holds (from
 // a pool page B opened before A's claim) names A. Also: the list at a phone's 375px width,
 // and working a lead from its page (claim, a call that keeps it past its reserve time, a
-// status change, a losing call that names the winner).
+// status change, a losing call that names the winner). Live updates: an offer reaches A's open
+// Offers page and the count on A's Leads page within a second of intake; B's copy of a
+// broadcast offer says "Taken by Ana Silva" as soon as A accepts it.
 //
 // Plain node + playwright-core, no test framework: each step prints ok/not ok, the first
 // failure stops the run with a screenshot of every open page, and the exit status says how
@@ -272,33 +274,84 @@ async function main() {
       console.log(`  screenshot ${join(ARTIFACTS, "08-phone-375-pool.png")}`);
     });
 
-    await step("an offer reaches A's open Offers page without a reload, with the time left", async () => {
+    // Live updates: the engine's decisions reach open pages through the event stream.
+    let rule;
+    await step("an offer reaches A's Offers page and the count on A's Leads page within a second, without a reload", async () => {
       await ana.goto(`${BASE}/offers`);
       check((await ana.textContent("section.list h1")) === "Offers", "A should be on the Offers page");
       check((await ana.textContent("#offer-list")).includes("No offers right now"), "A has no offers yet");
       await ana.evaluate(() => (window.__noReload = true));
+      const anaLeads = await newPage(browser, "A (Leads)", undefined, ana.context());
+      await anaLeads.goto(`${BASE}/leads`);
+      check(await anaLeads.evaluate(() => document.getElementById("offer-count")?.hidden === true), "no count while A has no offers");
+      await anaLeads.evaluate(() => (window.__noReload = true));
       const users = await api("GET", "/users");
       const anaId = users.items.find((u) => u.email === ANA.email)?.id;
       check(anaId, `the admin should list ${ANA.email}: ${JSON.stringify(users)}`);
       const group = await api("POST", "/groups", { name: "Openers", entries: [{ kind: "user", user_id: anaId }] }, 201);
-      await api("POST", "/rules", {
+      rule = await api("POST", "/rules", {
         name: "Website → Ana",
         plan: {
           strategy: { kind: "round_robin" }, group_id: group.id, window_secs: 900, ignore_hours: true,
           fallback: { kind: "queue" },
         },
       }, 201);
+      const sent = Date.now();
       const res = await fetch(`${BASE}/api/v1/intake`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-intake-key": INTAKE_KEY },
         body: JSON.stringify({ name: "Sara Nunes", email: "sara.nunes@example.com" }),
       });
       check(res.status === 201, `intake of Sara Nunes answered ${res.status}: ${await res.text()}`);
-      await ana.waitForFunction(() => document.querySelector("#offer-list")?.textContent.includes("Sara Nunes"), null, { timeout: 25_000 });
+      await Promise.all([
+        anaLeads.waitForFunction(() => document.getElementById("offer-count")?.textContent === "1", null, { timeout: 1_000 }),
+        ana.waitForFunction(() => document.querySelector("#offer-list")?.textContent.includes("Sara Nunes"), null, { timeout: 1_000 }),
+      ]);
+      console.log(`  count and row shown ${Date.now() - sent} ms after the intake was sent`);
       const row = (await ana.textContent("#offer-list tbody tr")).replace(/\s+/g, " ");
-      check(row.includes(" left") && row.includes("Accept"), `the offer should show the time left and Accept: ${row}`);
+      check(/\d+ min \d\d s left/.test(row) && row.includes("Accept"), `the offer should count down to the second and offer Accept: ${row}`);
       await stillSamePage(ana);
+      await stillSamePage(anaLeads);
       await shot(ana, "09-a-offer-arrived");
+      await shot(anaLeads, "09-a-count-on-leads");
+      await anaLeads.close();
+    });
+
+    await step("B's open offer turns into “Taken by Ana Silva” as soon as A accepts it", async () => {
+      const users = await api("GET", "/users");
+      const ids = [ANA, BRUNO].map((p) => users.items.find((u) => u.email === p.email)?.id);
+      const group = await api("POST", "/groups", { name: "Shark tank", entries: ids.map((user_id) => ({ kind: "user", user_id })) }, 201);
+      await api("PUT", `/rules/${rule.id}`, {
+        name: "Website → everyone at once",
+        enabled: true,
+        plan: {
+          strategy: { kind: "broadcast" }, group_id: group.id, window_secs: 900, ignore_hours: true,
+          fallback: { kind: "queue" },
+        },
+      });
+      await bruno.goto(`${BASE}/offers`);
+      await bruno.evaluate(() => (window.__noReload = true));
+      const res = await fetch(`${BASE}/api/v1/intake`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-intake-key": INTAKE_KEY },
+        body: JSON.stringify({ name: "Tiago Reis", email: "tiago.reis@example.com" }),
+      });
+      check(res.status === 201, `intake of Tiago Reis answered ${res.status}: ${await res.text()}`);
+      const arrived = (page) => page.waitForFunction(() => document.querySelector("#offer-list")?.textContent.includes("Tiago Reis"), null, { timeout: 1_000 });
+      await Promise.all([arrived(ana), arrived(bruno)]);
+      await ana.click("#offer-list tr:has-text('Tiago Reis') button:has-text('Accept')");
+      const accepted = Date.now();
+      await bruno.waitForFunction(
+        () => [...document.querySelectorAll("#offer-list tr")].some((tr) => tr.textContent.includes("Tiago Reis") && tr.textContent.includes("Taken by Ana Silva")),
+        null,
+        { timeout: 1_000 },
+      );
+      console.log(`  B saw who took it ${Date.now() - accepted} ms after A clicked Accept`);
+      const row = (await bruno.textContent("#offer-list tr:has-text('Tiago Reis')")).replace(/\s+/g, " ");
+      check(!row.includes("Accept"), `B can no longer answer a taken offer: ${row}`);
+      await stillSamePage(bruno);
+      await stillSamePage(ana);
+      await shot(bruno, "09b-b-taken-by-a");
     });
 
     // Working a lead from its page. The Lead Pool now holds a lead for 3 s after a claim,

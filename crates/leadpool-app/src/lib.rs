@@ -17,6 +17,7 @@ pub mod directory;
 pub mod distribute;
 pub mod import;
 pub mod leads;
+pub mod live;
 pub mod models;
 pub mod offers;
 pub mod pool;
@@ -78,6 +79,8 @@ struct Inner {
     new_leads: group_commit::Writer<intake::NewLeadRequest>,
     /// Recent failed sign-ins by address (see `throttle`).
     logins: std::sync::Mutex<throttle::Throttle>,
+    /// The outbox reader and the open live streams (see `live`).
+    live: live::Hub,
 }
 
 impl std::fmt::Debug for App {
@@ -103,6 +106,7 @@ impl App {
                 new_leads: group_commit::Writer::default(),
                 setups: setup::Setups::default(),
                 logins: std::sync::Mutex::default(),
+                live: live::Hub::default(),
             }),
         }
     }

@@ -2,7 +2,8 @@
 //! instance may fire them. A pass claims due timers under a lease and fires each in its own
 //! transaction, which deletes the timer together with its effect, so a timer fires exactly
 //! once even across crashes and instances. Between passes the loop sleeps until the next
-//! due time, woken early when this process sets a timer.
+//! due time, woken early when this process sets a timer (or, on PostgreSQL, another instance
+//! does: see `live`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -491,6 +492,10 @@ impl Scheduler {
     /// Fires timers as they fall due until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(owner = %self.owner, "timer scheduler started");
+        // The live listener also hears other instances set timers, and wakes this loop.
+        if let Err(e) = self.app.start_live().await {
+            tracing::warn!(error = %e, "cannot listen for other instances' timers; polling");
+        }
         loop {
             let wait = match self.run_due().await {
                 Ok(r) => {

@@ -17,6 +17,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Row, Sqlite, SqlitePool, Tr
 
 use crate::error::StoreError;
 use crate::sql::{Arg, Sql};
+use crate::wake::{Listener, Wake};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -240,6 +241,8 @@ impl Checkpointer {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    /// Wakes this process's listeners after commits that wrote outbox events.
+    wake: Arc<Wake>,
 }
 
 /// Explains a database URL that is neither SQLite nor PostgreSQL.
@@ -303,6 +306,7 @@ impl Store {
                     read,
                     write,
                 }),
+                wake: Arc::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let o = PgConnectOptions::from_str(url).map_err(|_| bad_url(url))?;
@@ -319,6 +323,7 @@ impl Store {
                 })?;
             Ok(Self {
                 db: Db::Postgres(pool),
+                wake: Arc::default(),
             })
         } else {
             Err(bad_url(url))
@@ -380,25 +385,49 @@ impl Store {
 
     /// Starts a transaction for reading (a consistent snapshot).
     pub async fn read(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite(p) => Tx::Sqlite(p.read.begin().await.map_err(StoreError::from_sqlx)?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await.map_err(StoreError::from_sqlx)?),
-        })
+        let conn = match &self.db {
+            Db::Sqlite(p) => Conn::Sqlite(p.read.begin().await.map_err(StoreError::from_sqlx)?),
+            Db::Postgres(p) => Conn::Postgres(p.begin().await.map_err(StoreError::from_sqlx)?),
+        };
+        Ok(self.tx(conn))
+    }
+
+    fn tx(&self, conn: Conn) -> Tx {
+        Tx {
+            conn,
+            wake: Arc::clone(&self.wake),
+            wrote_events: false,
+        }
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that upgrades later fails with SQLITE_BUSY
     /// instead of waiting.
     pub async fn write(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite(p) => Tx::Sqlite(
+        let conn = match &self.db {
+            Db::Sqlite(p) => Conn::Sqlite(
                 p.write
                     .begin_with("BEGIN IMMEDIATE")
                     .await
                     .map_err(StoreError::from_sqlx)?,
             ),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await.map_err(StoreError::from_sqlx)?),
-        })
+            Db::Postgres(p) => Conn::Postgres(p.begin().await.map_err(StoreError::from_sqlx)?),
+        };
+        Ok(self.tx(conn))
+    }
+
+    /// Changes after every commit in this process that wrote outbox events.
+    pub fn event_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.wake.subscribe()
+    }
+
+    /// Listens for other instances' commits: `None` on SQLite, where one server owns the
+    /// file and [`Store::event_commits`] already sees every commit.
+    pub async fn listen(&self) -> Result<Option<Listener>, StoreError> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(None),
+            Db::Postgres(p) => Listener::connect(p).await.map(Some),
+        }
     }
 
     /// Creates an empty database beside this one (PostgreSQL only; tests and benchmarks
@@ -471,10 +500,18 @@ impl<T> Record for T where
 
 /// A transaction on either backend. Dropping it without `commit` rolls back.
 #[derive(Debug)]
-pub enum Tx {
-    /// On SQLite.
+pub struct Tx {
+    conn: Conn,
+    /// Told after a commit that wrote outbox events.
+    wake: Arc<Wake>,
+    /// Whether this transaction wrote outbox events (set by `push_events`).
+    wrote_events: bool,
+}
+
+/// The backend's own transaction.
+#[derive(Debug)]
+enum Conn {
     Sqlite(Transaction<'static, Sqlite>),
-    /// On PostgreSQL.
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -500,23 +537,28 @@ macro_rules! bind_all {
 impl Tx {
     /// The backend this transaction runs on.
     pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Notes that this transaction wrote outbox events, so its commit wakes listeners.
+    pub(crate) fn wrote_events(&mut self) {
+        self.wrote_events = true;
     }
 
     /// Runs a statement; returns the rows it affected.
     pub(crate) async fn execute(&mut self, q: &Sql) -> Result<u64, StoreError> {
-        let r = match self {
-            Self::Sqlite(tx) => {
+        let r = match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (text, args) = q.positional();
                 bind_all!(sqlx::query(AssertSqlSafe(text)), q, args)
                     .execute(&mut **tx)
                     .await
                     .map(|r| r.rows_affected())
             }
-            Self::Postgres(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.text().to_owned())), q)
+            Conn::Postgres(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.text().to_owned())), q)
                 .execute(&mut **tx)
                 .await
                 .map(|r| r.rows_affected()),
@@ -526,14 +568,14 @@ impl Tx {
 
     /// Runs a query and decodes every row.
     pub(crate) async fn fetch_all<T: Record>(&mut self, q: &Sql) -> Result<Vec<T>, StoreError> {
-        let r = match self {
-            Self::Sqlite(tx) => {
+        let r = match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (text, args) = q.positional();
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), q, args)
                     .fetch_all(&mut **tx)
                     .await
             }
-            Self::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 bind_all!(
                     sqlx::query_as::<_, T>(AssertSqlSafe(q.text().to_owned())),
                     q
@@ -550,14 +592,14 @@ impl Tx {
         &mut self,
         q: &Sql,
     ) -> Result<Option<T>, StoreError> {
-        let r = match self {
-            Self::Sqlite(tx) => {
+        let r = match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (text, args) = q.positional();
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), q, args)
                     .fetch_optional(&mut **tx)
                     .await
             }
-            Self::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 bind_all!(
                     sqlx::query_as::<_, T>(AssertSqlSafe(q.text().to_owned())),
                     q
@@ -577,8 +619,8 @@ impl Tx {
     /// How the database would run a query: its plan, one line per step, as the backend
     /// words it (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL).
     pub(crate) async fn explain(&mut self, q: &Sql) -> Result<Vec<String>, StoreError> {
-        let r = match self {
-            Self::Sqlite(tx) => {
+        let r = match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (text, args) = q.positional();
                 let text = AssertSqlSafe(format!("EXPLAIN QUERY PLAN {text}"));
                 bind_all!(sqlx::query(text), q, args)
@@ -586,7 +628,7 @@ impl Tx {
                     .await
                     .and_then(|rows| rows.iter().map(|r| r.try_get("detail")).collect())
             }
-            Self::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let text = AssertSqlSafe(format!("EXPLAIN {}", q.text()));
                 bind_all!(sqlx::query(text), q)
                     .fetch_all(&mut **tx)
@@ -599,18 +641,23 @@ impl Tx {
 
     /// Makes the transaction's changes durable.
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(tx) => tx.commit().await,
-            Self::Postgres(tx) => tx.commit().await,
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await,
+            Conn::Postgres(tx) => tx.commit().await,
         }
-        .map_err(StoreError::from_sqlx)
+        .map_err(StoreError::from_sqlx)?;
+        // Only after the commit: a listener woken earlier would read before the rows exist.
+        if self.wrote_events {
+            self.wake.events_committed();
+        }
+        Ok(())
     }
 
     /// Throws the transaction's changes away.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(tx) => tx.rollback().await,
-            Self::Postgres(tx) => tx.rollback().await,
+        match self.conn {
+            Conn::Sqlite(tx) => tx.rollback().await,
+            Conn::Postgres(tx) => tx.rollback().await,
         }
         .map_err(StoreError::from_sqlx)
     }

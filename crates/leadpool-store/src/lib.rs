@@ -7,6 +7,7 @@
 mod dialect;
 mod error;
 mod sql;
+mod wake;
 
 // Bulk seeding for `leadpool bench` writes rows no use case would (no timeline, no
 // timers of its own), so it is no part of the store's API unless asked for.
@@ -20,6 +21,7 @@ pub mod claims;
 pub mod credentials;
 pub mod deliveries;
 pub mod leads;
+pub mod live;
 pub mod offers;
 pub mod orgs;
 pub mod pools;
@@ -35,6 +37,7 @@ pub mod webhooks;
 pub use dialect::{Backend, ConnectOptions, Record, Store, Tx, redact, unique_constraints};
 pub use error::StoreError;
 pub use sql::{Arg, Sql};
+pub use wake::{Listener, Signal};
 
 /// Decodes a JSON column written by the store itself.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(

@@ -184,12 +184,26 @@ impl TryFrom<OfferRow> for StoredOffer {
 }
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(crate) struct EventRow {
     id: i64,
     lead_id: Option<i64>,
     kind: String,
     payload: String,
     created_at: i64,
+}
+
+impl TryFrom<EventRow> for AgentEvent {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            lead_id: r.lead_id.map(LeadId::new),
+            kind: r.kind,
+            payload: from_json("outbox.payload", &r.payload)?,
+            at: Timestamp::from_millis(r.created_at),
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -478,6 +492,9 @@ impl Tx {
         events: &[NewEvent],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        if !events.is_empty() {
+            self.wrote_events();
+        }
         for chunk in events.chunks(CHUNK) {
             let mut q = Sql::new(
                 "INSERT INTO outbox (org_id, user_id, lead_id, kind, payload, created_at) VALUES ",
@@ -528,15 +545,7 @@ impl Tx {
         self.fetch_all::<EventRow>(&q)
             .await?
             .into_iter()
-            .map(|r| {
-                Ok(AgentEvent {
-                    id: r.id,
-                    lead_id: r.lead_id.map(LeadId::new),
-                    kind: r.kind,
-                    payload: from_json("outbox.payload", &r.payload)?,
-                    at: Timestamp::from_millis(r.created_at),
-                })
-            })
+            .map(AgentEvent::try_from)
             .collect()
     }
 

@@ -43,6 +43,14 @@ fn with_database(url: &str, db: &str) -> String {
 }
 
 impl TestStore {
+    /// The same database opened again, as a second instance opens it: its own connections
+    /// and nothing shared in memory with this store.
+    pub async fn reopen(&self) -> Store {
+        Store::connect(&self.url, &ConnectOptions::default())
+            .await
+            .expect("open the test database again")
+    }
+
     /// A fresh store on `backend`, or `None` (after saying so) when PostgreSQL is not configured.
     pub async fn new(backend: Backend) -> Option<Self> {
         let opts = ConnectOptions::default();

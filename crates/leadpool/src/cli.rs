@@ -216,6 +216,23 @@ pub enum ConfigCommand {
 /// `leadpool bench …`
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Live updates: SSE clients connected while leads arrive, next to a bare broadcast.
+    ///
+    /// Opens --clients `GET /live` streams over HTTP (eight per agent), sends leads through
+    /// intake at --rate per second for --duration, each offered to every agent at once, and
+    /// reports each event's latency from its write to its client, and events per second;
+    /// then times a bare tokio broadcast channel fanning out as many messages alike.
+    Live {
+        /// Connected SSE clients.
+        #[arg(long, default_value_t = 1_000)]
+        clients: usize,
+        /// Leads per second through intake.
+        #[arg(long, default_value_t = 10)]
+        rate: u32,
+        /// How long leads arrive, e.g. 10s.
+        #[arg(long, default_value = "10s", value_parser = duration::flag)]
+        duration: Duration,
+    },
     /// Lead intake over HTTP against a fresh SQLite database, next to the bare INSERT rate.
     Intake {
         /// How long to drive load, e.g. 10s.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod bench;
 pub mod bench_claim;
 pub mod bench_lists;
+pub mod bench_live;
 pub mod bench_pool_view;
 pub mod bench_route;
 pub mod calendar_cmd;

@@ -92,6 +92,21 @@ async fn migrate(file: Option<&Path>, db: &DbArgs) -> anyhow::Result<()> {
 async fn bench(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Intake { duration, clients } => crate::bench::intake(duration, clients).await,
+        BenchCommand::Live {
+            clients,
+            rate,
+            duration,
+        } => {
+            if clients == 0 || rate == 0 {
+                bail!("--clients and --rate must be at least 1");
+            }
+            crate::bench_live::live(crate::bench_live::LiveBench {
+                clients,
+                rate,
+                duration,
+            })
+            .await
+        }
         BenchCommand::Timers {
             pending,
             rate,

@@ -104,10 +104,16 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     );
     let deliverer =
         Deliverer::new(app.clone(), owner.clone())?.with_policy(config.webhook_attempts);
-    let scheduler = tokio::spawn(Scheduler::new(app, owner).run(stopped.clone()));
+    let scheduler = tokio::spawn(Scheduler::new(app.clone(), owner).run(stopped.clone()));
     let deliveries = tokio::spawn(deliverer.run(stopped));
+    // Live streams never end by themselves; graceful shutdown waits for every open
+    // response, so they are ended as soon as the signal comes.
+    let live = app.clone();
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            live.close_live();
+        })
         .await?;
     let _ = stop.send(true);
     if let Err(e) = scheduler.await {

@@ -6,6 +6,7 @@ mod calendars;
 mod credentials;
 mod lead_lists;
 mod leads;
+mod live;
 mod migrations;
 mod organizations;
 mod routing;

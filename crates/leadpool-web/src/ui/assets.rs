@@ -15,7 +15,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 3] = [
+const ASSETS: [Asset; 4] = [
     Asset {
         stem: "app",
         ext: "css",
@@ -27,6 +27,12 @@ const ASSETS: [Asset; 3] = [
         ext: "js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../assets/app.js"),
+    },
+    Asset {
+        stem: "live",
+        ext: "js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/live.js"),
     },
     Asset {
         stem: "htmx",
@@ -43,6 +49,8 @@ pub struct Urls {
     pub css: String,
     /// The page behaviour htmx does not cover.
     pub app_js: String,
+    /// Live updates from the server's event stream.
+    pub live_js: String,
     /// htmx.
     pub htmx_js: String,
 }
@@ -57,8 +65,8 @@ fn file_name(a: &Asset) -> String {
 }
 
 /// The served file names, in the order of [`ASSETS`], hashed once.
-fn file_names() -> &'static [String; 3] {
-    static NAMES: OnceLock<[String; 3]> = OnceLock::new();
+fn file_names() -> &'static [String; 4] {
+    static NAMES: OnceLock<[String; 4]> = OnceLock::new();
     NAMES.get_or_init(|| ASSETS.each_ref().map(file_name))
 }
 
@@ -66,10 +74,12 @@ fn file_names() -> &'static [String; 3] {
 pub fn urls() -> &'static Urls {
     static URLS: OnceLock<Urls> = OnceLock::new();
     URLS.get_or_init(|| {
-        let [css, app_js, htmx_js] = file_names().each_ref().map(|n| format!("/assets/{n}"));
+        let [css, app_js, live_js, htmx_js] =
+            file_names().each_ref().map(|n| format!("/assets/{n}"));
         Urls {
             css,
             app_js,
+            live_js,
             htmx_js,
         }
     })

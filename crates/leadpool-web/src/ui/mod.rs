@@ -12,6 +12,7 @@ mod error;
 mod filters;
 mod flash;
 mod leads;
+mod live;
 mod moves;
 mod offers;
 mod queue;
@@ -60,7 +61,9 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))
         .route("/leads/{id}/cancel-offer", post(routing::cancel_offer))
+        .route("/live", get(live::stream))
         .route("/offers", get(offers::page))
+        .route("/offers/count", get(offers::count))
         .route("/offers/pause", post(offers::pause))
         .route("/offers/{id}/{answer}", post(offers::answer))
         .route("/queue", get(queue::page))

@@ -35,6 +35,8 @@ pub struct OfferRow {
     pub deadline: String,
     /// How long is left, in words.
     pub left: String,
+    /// The deadline in epoch milliseconds, for the page's countdown.
+    pub deadline_ms: i64,
     /// The PIN to dial in with to claim the lead by calling.
     pub pin: String,
     /// Offered to every member at once (first to accept wins).
@@ -56,6 +58,7 @@ impl OfferRow {
             router: o.offer.router_name.clone(),
             deadline: when(o.offer.offer.deadline),
             left: time_left(o.offer.offer.deadline, now),
+            deadline_ms: o.offer.offer.deadline.as_millis(),
             pin: o.offer.offer.pin.clone(),
             broadcast: o.offer.offer.broadcast,
             yours: false,
@@ -125,6 +128,15 @@ pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response,
         rows,
     };
     render(StatusCode::OK, &page)
+}
+
+/// `GET /offers/count`: how many offers the signed-in agent may answer now, as
+/// `{"open": n}`, for the count beside Offers in the navigation.
+pub async fn count(State(s): State<AppState>, signed: Signed) -> Result<Response, UiError> {
+    let m = &signed.member;
+    require_agent(m)?;
+    let open = s.app.my_offers(m).await?.len();
+    Ok(axum::Json(serde_json::json!({ "open": open })).into_response())
 }
 
 /// A form whose only field is the CSRF token, which [`Posted`] checks.

@@ -8,6 +8,7 @@ mod errors;
 mod input;
 mod lead_page;
 mod leads;
+mod live;
 mod offer_races;
 mod orgs;
 mod pool;

@@ -538,7 +538,8 @@ app_test! {
         let offers = ana.get("/offers").await;
         assert_eq!(offers.status, StatusCode::OK, "{}", offers.html);
         assert!(offers.html.contains("<h1>Offers</h1>") && offers.html.contains("No offers right now"), "{}", offers.html);
-        assert!(offers.html.contains(r#"<a href="/offers">Offers</a>"#) && !offers.html.contains(r#"href="/queue""#), "the nav leads agents to their offers: {}", offers.html);
+        assert!(offers.html.contains(r#"<a href="/offers">Offers<span id="offer-count""#) && !offers.html.contains(r#"href="/queue""#), "the nav leads agents to their offers, with the open count: {}", offers.html);
+        assert!(offers.html.contains(r#"data-live="/live""#) && offers.html.contains("/assets/live."), "signed-in pages listen to the live stream: {}", offers.html);
         let queue = ana.get("/queue").await;
         assert_eq!(queue.status, StatusCode::FORBIDDEN);
         assert!(queue.html.contains("only admins and ISAs may work the manual assignment queue"), "{}", queue.html);
