@@ -1,7 +1,7 @@
 //! Setting up an installation: organizations with their defaults and first admin, and
 //! users added from the command line. These run as the operator.
 
-use leadpool_domain::pool::DEFAULT_REJECT_COOLDOWN;
+use leadpool_domain::pool::{Caps, DEFAULT_REJECT_COOLDOWN};
 use leadpool_domain::validate::PersonName;
 use leadpool_domain::{Email, Role, StatusCategory, TeamId};
 use leadpool_store::Tx;
@@ -268,7 +268,7 @@ impl App {
         Ok(team)
     }
 
-    /// Sets a user's tags and active flag as the operator.
+    /// Sets a user's tags, active flag and own cap on open new leads as the operator.
     #[tracing::instrument(name = "set_user_profile", skip_all, fields(org = %org.id), err(level = "debug"))]
     pub async fn set_user_profile(
         &self,
@@ -276,7 +276,11 @@ impl App {
         user: &User,
         tags: &[String],
         active: bool,
+        max_new_leads: Option<u32>,
     ) -> Result<(), AppError> {
+        if let Some((field, message)) = Caps::problem(max_new_leads, 0) {
+            return Err(AppError::invalid(field, message));
+        }
         let tags: Vec<String> = leadpool_domain::validate::parse_tags(tags)
             .map_err(|m| AppError::invalid("tags", m))?
             .into_iter()
@@ -288,6 +292,7 @@ impl App {
             .await
             .map_err(AppError::from_store("user"))?;
         u.active = active;
+        u.max_new_leads = max_new_leads;
         tx.update_user(&u).await?;
         tx.set_user_tags(org.id, u.id, &tags).await?;
         tx.commit().await?;

@@ -103,7 +103,8 @@ async fn load(app: &App, plan: &DemoPlan) -> anyhow::Result<(Organization, Vec<(
         if role == Role::Admin {
             admin_token = Some(token);
         }
-        app.set_user_profile(&org, &user, &u.tags, u.active).await?;
+        app.set_user_profile(&org, &user, &u.tags, u.active, u.max_new_leads)
+            .await?;
         agents.insert(u.email.clone(), user);
     }
     let mut sources = HashMap::new();

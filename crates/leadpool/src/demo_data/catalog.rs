@@ -21,6 +21,11 @@ pub(super) const ARRIVALS: [(&str, bool); 10] = [
     ("Realtor.com", false),
 ];
 
+/// Agents with their own cap on open new leads, low enough that the demo's leads put them
+/// at it: routing passes them over and a claim or an assignment beyond it is refused, so an
+/// admin trying the demo sees caps at work.
+pub(super) const CAPPED: [(&str, u32); 2] = [("Aisha Bello", 2), ("Kenji Watanabe", 3)];
+
 /// Agents: name, office, role, active, tags. Fixed so the demo reads the same every time.
 pub(super) const AGENTS: [(&str, &str, &str, bool, &[&str]); 20] = [
     ("Marcus Johnson", NORTH, "agent", true, &["buyers"]),

@@ -12,7 +12,7 @@ use fastrand::Rng;
 use leadpool_domain::routing::Strategy;
 use serde_json::{Map, Value};
 
-use catalog::{AGENTS, SOURCES, STATUSES};
+use catalog::{AGENTS, CAPPED, SOURCES, STATUSES};
 use distribution::distribution;
 use leads::{Taken, leads};
 
@@ -91,6 +91,8 @@ pub struct DemoUser {
     pub active: bool,
     /// Agent tags used by groups: `buyers`, `listings`, `spanish`.
     pub tags: Vec<String>,
+    /// Their own cap on open new leads; `None`: the organization's.
+    pub max_new_leads: Option<u32>,
 }
 
 /// A lead status and the category it belongs to.
@@ -315,6 +317,7 @@ fn users() -> Vec<DemoUser> {
         team: Some(TOP_TEAM.to_owned()),
         active: true,
         tags: Vec::new(),
+        max_new_leads: None,
     };
     let mut users = vec![
         staff("admin", "Dana Admin", "admin"),
@@ -331,6 +334,7 @@ fn users() -> Vec<DemoUser> {
                 team: Some((*team).to_owned()),
                 active: *active,
                 tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                max_new_leads: CAPPED.iter().find(|(n, _)| n == name).map(|(_, cap)| *cap),
             }),
     );
     users

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::catalog::{AREAS, FIRST_NAMES, LAST_NAMES, STATUSES};
+use super::catalog::{AREAS, CAPPED, FIRST_NAMES, LAST_NAMES, STATUSES};
 use super::leads::email_part;
 use super::*;
 
@@ -59,6 +59,40 @@ fn the_organization_has_the_promised_shape() {
     let agents = role_count("agent") + role_count("all_leads_agent");
     assert!((18..=22).contains(&agents), "{agents} agents");
     assert_eq!(p.users.iter().filter(|u| !u.active).count(), 1);
+    let capped: Vec<_> = p
+        .users
+        .iter()
+        .filter(|u| u.max_new_leads.is_some())
+        .collect();
+    assert_eq!(
+        capped.len(),
+        CAPPED.len(),
+        "every capped agent is in the demo"
+    );
+    let new_statuses: HashSet<_> = p
+        .statuses
+        .iter()
+        .filter(|s| s.category == "new")
+        .map(|s| s.name.as_str())
+        .collect();
+    for u in &capped {
+        assert!(
+            u.active && u.email != DEMO_AGENT,
+            "{u:?}: caps are seen on active agents other than the one the banner prints"
+        );
+        let open_new = p
+            .leads
+            .iter()
+            .filter(|l| l.owner == DemoOwner::Agent(u.email.clone()))
+            .filter(|l| new_statuses.contains(l.status.as_str()))
+            .count();
+        let cap = u.max_new_leads.unwrap_or_default() as usize;
+        assert!(
+            open_new >= cap,
+            "{} holds {open_new} new leads: not at their cap of {cap}",
+            u.name
+        );
+    }
     assert!(
         p.users
             .iter()

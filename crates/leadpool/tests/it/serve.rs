@@ -87,6 +87,27 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
         Some(500),
         "the demo has thousands of leads"
     );
+    let users: Value = http
+        .get(format!("{url}/api/v1/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list the users")
+        .json()
+        .await
+        .unwrap_or_default();
+    let cap_of = |name: &str| {
+        users["items"]
+            .as_array()
+            .and_then(|u| u.iter().find(|u| u["name"] == name))
+            .map(|u| u["max_new_leads"].clone())
+    };
+    assert_eq!(
+        cap_of("Aisha Bello"),
+        Some(json!(2)),
+        "the demo shows caps: {users}"
+    );
+    assert_eq!(cap_of("Marcus Johnson"), Some(Value::Null), "{users}");
     let agent = reqwest::Client::builder()
         .cookie_store(true)
         .timeout(Duration::from_secs(30))
