@@ -237,6 +237,12 @@ fn duration(label: &str, amount: &str, unit: &str) -> Result<Option<Duration>, U
         .ok_or_else(|| format!("{label}: that is far too long."))
 }
 
+/// The id in a settings path, made into its kind: one that is no number names nothing, so it
+/// is answered as an id that does not exist rather than as a malformed request.
+fn path_id<T>(raw: &str, make: fn(i64) -> T) -> T {
+    make(raw.parse().unwrap_or(-1))
+}
+
 /// An id picked from a select; empty is none.
 fn picked<T>(label: &str, raw: &str, make: fn(i64) -> T) -> Result<Option<T>, Unread> {
     let raw = raw.trim();

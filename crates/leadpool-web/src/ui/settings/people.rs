@@ -13,7 +13,7 @@ use leadpool_app::{AppError, Member};
 use leadpool_domain::{Permission, Role, TeamId, UserId};
 use serde::Deserialize;
 
-use super::{SectionPage, Unread, count, picked, require, said, show};
+use super::{SectionPage, Unread, count, path_id, picked, require, said, show};
 use crate::AppState;
 use crate::ui::directory::role_label;
 use crate::ui::error::UiError;
@@ -308,7 +308,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<UserForm>,
 ) -> Result<Response, UiError> {
-    let id = UserId::new(id.parse().unwrap_or(-1));
+    let id = path_id(&id, UserId::new);
     let (app, m) = (&s.app, &signed.member);
     let paused = form.paused == "yes";
     let said = said(form.changes(), |changes| async move {
@@ -357,7 +357,7 @@ pub async fn update_team(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<TeamForm>,
 ) -> Result<Response, UiError> {
-    let id = TeamId::new(id.parse().unwrap_or(-1));
+    let id = path_id(&id, TeamId::new);
     let (app, m) = (&s.app, &signed.member);
     let name = form.name;
     let said = said(

@@ -16,7 +16,7 @@ use leadpool_domain::{Permission, PoolId, TeamId};
 use serde::Deserialize;
 
 use super::{
-    DurationView, SectionPage, Unread, count, duration, picked, require, said, show, words,
+    DurationView, SectionPage, Unread, count, duration, path_id, picked, require, said, show, words,
 };
 use crate::AppState;
 use crate::ui::error::UiError;
@@ -269,7 +269,7 @@ pub async fn update_pool(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<PoolForm>,
 ) -> Result<Response, UiError> {
-    let id = PoolId::new(id.parse().unwrap_or(-1));
+    let id = path_id(&id, PoolId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.input(), |input| async move {
         let changes = PoolChanges {
@@ -363,7 +363,7 @@ pub async fn remove_reason(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id: i64 = id.parse().unwrap_or(-1);
+    let id = path_id(&id, std::convert::identity);
     let label = s
         .app
         .reject_reasons(&signed.member)

@@ -15,7 +15,7 @@ use leadpool_domain::{SourceId, TeamId};
 use serde::Deserialize;
 
 use super::rules::{self, GroupView, Names, ReassignView, RuleView};
-use super::{SectionPage, Unread, picked, require, said, show};
+use super::{SectionPage, Unread, path_id, picked, require, said, show};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::{Flash, Said};
@@ -250,7 +250,7 @@ pub async fn update_source(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<SourceForm>,
 ) -> Result<Response, UiError> {
-    let id = SourceId::new(id.parse().unwrap_or(-1));
+    let id = path_id(&id, SourceId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = said(picked("Team", &form.team, TeamId::new), |team| async move {
         let active = form.active == "yes";
@@ -276,7 +276,7 @@ pub async fn rotate_key(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = SourceId::new(id.parse().unwrap_or(-1));
+    let id = path_id(&id, SourceId::new);
     let made = s.app.rotate_source_key(&signed.member, id).await;
     key_made(&s, &signed, made, |name| {
         format!(

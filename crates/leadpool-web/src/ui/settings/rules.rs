@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::routing::show_routing;
-use super::{DurationView, Unread, count, duration, picked, said, words};
+use super::{DurationView, Unread, count, duration, path_id, picked, said, words};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::Said;
@@ -749,10 +749,6 @@ fn fallback(raw: &str) -> Result<Fallback, Unread> {
     }
 }
 
-fn id_of(raw: &str) -> i64 {
-    raw.parse().unwrap_or(-1)
-}
-
 /// `POST /settings/rules`: adds a rule after the last one.
 pub async fn create_rule(
     State(s): State<AppState>,
@@ -777,7 +773,7 @@ pub async fn update_rule(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<PlanForm>,
 ) -> Result<Response, UiError> {
-    let id = RuleId::new(id_of(&id));
+    let id = path_id(&id, RuleId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.rule(), |input| async move {
         app.update_rule(m, id, input).await.map(|r| {
@@ -804,7 +800,7 @@ pub async fn move_rule(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<MoveForm>,
 ) -> Result<Response, UiError> {
-    let id = RuleId::new(id_of(&id));
+    let id = path_id(&id, RuleId::new);
     let m = &signed.member;
     let mut order: Vec<Rule> = s.app.list_rules(m).await?;
     let Some(at) = order.iter().position(|r| r.id == id) else {
@@ -839,7 +835,7 @@ pub async fn toggle_rule(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = RuleId::new(id_of(&id));
+    let id = path_id(&id, RuleId::new);
     let m = &signed.member;
     let rule = s.app.list_rules(m).await?.into_iter().find(|r| r.id == id);
     let said = match rule {
@@ -872,7 +868,7 @@ pub async fn delete_rule(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = RuleId::new(id_of(&id));
+    let id = path_id(&id, RuleId::new);
     let m = &signed.member;
     let rule = s.app.list_rules(m).await?.into_iter().find(|r| r.id == id);
     let said = match rule {
@@ -953,7 +949,7 @@ pub async fn update_group(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<GroupForm>,
 ) -> Result<Response, UiError> {
-    let id = GroupId::new(id_of(&id));
+    let id = path_id(&id, GroupId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.input(), |input| async move {
         app.update_group(m, id, input)
@@ -970,7 +966,7 @@ pub async fn delete_group(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = GroupId::new(id_of(&id));
+    let id = path_id(&id, GroupId::new);
     let m = &signed.member;
     let group = s.app.list_groups(m).await?.into_iter().find(|g| g.id == id);
     let said = match group {
@@ -1006,7 +1002,7 @@ pub async fn update_reassignment(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<PlanForm>,
 ) -> Result<Response, UiError> {
-    let id = ReassignmentId::new(id_of(&id));
+    let id = path_id(&id, ReassignmentId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.reassignment(), |input| async move {
         app.update_reassignment_group(m, id, input)
@@ -1024,7 +1020,7 @@ pub async fn delete_reassignment(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = ReassignmentId::new(id_of(&id));
+    let id = path_id(&id, ReassignmentId::new);
     let m = &signed.member;
     let group = s
         .app

@@ -18,7 +18,9 @@ use leadpool_domain::status::StatusCategory;
 use leadpool_domain::timer::TaskHold;
 use serde::Deserialize;
 
-use super::{DurationView, SectionPage, Unread, duration, picked, require, said, show, words};
+use super::{
+    DurationView, SectionPage, Unread, duration, path_id, picked, require, said, show, words,
+};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::{Flash, Said};
@@ -240,11 +242,6 @@ pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response,
     show::<StatusesPage>(&s, &signed, None).await
 }
 
-/// The id in a status's path; one that is no number names no status.
-fn status_id(raw: &str) -> StatusId {
-    StatusId::new(raw.parse().unwrap_or(-1))
-}
-
 /// A status's form as posted (the add form has no `shark_tank`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -291,7 +288,7 @@ pub async fn update_status(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<StatusForm>,
 ) -> Result<Response, UiError> {
-    let id = status_id(&id);
+    let id = path_id(&id, StatusId::new);
     let (app, m) = (&s.app, &signed.member);
     let (is_default, shark_tank) = (form.is_default == "yes", form.shark_tank == "yes");
     let said = said(form.category(), |category| async move {
@@ -329,7 +326,7 @@ pub async fn move_status(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<MoveForm>,
 ) -> Result<Response, UiError> {
-    let id = status_id(&id);
+    let id = path_id(&id, StatusId::new);
     let (app, m) = (&s.app, &signed.member);
     let direction = match form.to.as_str() {
         "up" => Ok(Direction::Up),
@@ -407,7 +404,7 @@ pub async fn set_expiry(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<ExpiryForm>,
 ) -> Result<Response, UiError> {
-    let id = status_id(&id);
+    let id = path_id(&id, StatusId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.input(), |rule| async move {
         let st = app.set_status_expiry(m, id, Some(rule)).await?;
@@ -429,7 +426,7 @@ pub async fn remove_expiry(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = status_id(&id);
+    let id = path_id(&id, StatusId::new);
     let (app, m) = (&s.app, &signed.member);
     let said = Said::of(app.set_status_expiry(m, id, None).await.map(|st| {
         format!(

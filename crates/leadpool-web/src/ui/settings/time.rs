@@ -20,7 +20,9 @@ use leadpool_domain::calendar::{Calendar, Holiday, OpenRange, WeeklyHours, parse
 use leadpool_domain::routing::Rule;
 use serde::Deserialize;
 
-use super::{DurationView, SectionPage, Unread, duration, require, said, show, words};
+use std::convert::identity;
+
+use super::{DurationView, SectionPage, Unread, duration, path_id, require, said, show, words};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::{Flash, Said};
@@ -335,11 +337,6 @@ pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response,
     show::<TimePage>(&s, &signed, None).await
 }
 
-/// The id in a calendar's path; one that is no number names no calendar.
-fn calendar_id(raw: &str) -> i64 {
-    raw.parse().unwrap_or(-1)
-}
-
 /// A calendar's form as posted: the grid's fields are `{day}_open`, `{day}_from`,
 /// `{day}_to` and `{day}_more` for each day of [`DAYS`].
 #[derive(Debug, Default, Deserialize)]
@@ -425,7 +422,7 @@ pub async fn update_calendar(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<CalendarForm>,
 ) -> Result<Response, UiError> {
-    let id = calendar_id(&id);
+    let id = path_id(&id, identity);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.hours(), |hours| async move {
         let changes = CalendarChanges {
@@ -449,7 +446,7 @@ pub async fn delete_calendar(
     Path(id): Path<String>,
     Posted { signed, .. }: Posted<NoFields>,
 ) -> Result<Response, UiError> {
-    let id = calendar_id(&id);
+    let id = path_id(&id, identity);
     let (app, m) = (&s.app, &signed.member);
     let said = Said::of(
         async {
@@ -499,7 +496,7 @@ pub async fn add_holiday(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<HolidayForm>,
 ) -> Result<Response, UiError> {
-    let id = calendar_id(&id);
+    let id = path_id(&id, identity);
     let (app, m) = (&s.app, &signed.member);
     let said = said(form.holiday(), |holiday| async move {
         let c = app.add_holiday(m, id, &holiday).await?;
@@ -527,7 +524,7 @@ pub async fn remove_holiday(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<DateForm>,
 ) -> Result<Response, UiError> {
-    let id = calendar_id(&id);
+    let id = path_id(&id, identity);
     let (app, m) = (&s.app, &signed.member);
     let said = Said::of(app.remove_holiday(m, id, &form.date).await.map(|c| {
         format!(
@@ -554,7 +551,7 @@ pub async fn preview(
     Path(id): Path<String>,
     Posted { signed, form }: Posted<PreviewForm>,
 ) -> Result<Response, UiError> {
-    let id = calendar_id(&id);
+    let id = path_id(&id, identity);
     let (app, m) = (&s.app, &signed.member);
     let window = duration("Window", &form.window_amount, &form.window_unit).and_then(|w| {
         w.ok_or_else(|| "Window: give how long a lead has, such as 15 minutes.".to_owned())
