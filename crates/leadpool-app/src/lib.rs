@@ -13,11 +13,13 @@ pub mod auth;
 pub mod bootstrap;
 pub mod calendars;
 pub mod clock;
+pub mod deliver;
 pub mod directory;
 pub mod distribute;
 pub mod import;
 pub mod leads;
 pub mod live;
+pub mod mail;
 pub mod models;
 pub mod offers;
 pub mod pool;
@@ -95,6 +97,7 @@ impl std::fmt::Debug for App {
 impl App {
     /// An app over `store`, reading time from `clock`.
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        install_tls();
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -137,4 +140,16 @@ impl App {
     pub(crate) fn settings(&self) -> &Settings {
         &self.inner.settings
     }
+}
+
+/// Makes ring the process's TLS provider, for HTTPS webhooks and SMTP over TLS (and any
+/// HTTP client the process builds, which refuses to build without one). Idempotent: the
+/// first call wins and later ones change nothing.
+#[allow(
+    deprecated,
+    reason = "ring lacks post-quantum key exchange; aws-lc-rs, which has it, costs a long C build, and webhooks and SMTP need TLS 1.2/1.3 interoperability, not that"
+)]
+pub fn install_tls() {
+    // An error only says a provider is already installed, which is what is wanted.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -1,12 +1,15 @@
-//! The one place a lead's change is stored: its transition with the timeline entry, and the
-//! timers the domain's [`timer_changes`] says the change sets, moves or cancels. Every use
-//! case writes through here, so a new kind of timer is one more arm in the domain, not one
-//! more call in each use case. A batch costs a few statements whatever its size.
+//! The one place a lead's change is stored: its transition with the timeline entry, the
+//! timers the domain's [`timer_changes`] says the change sets, moves or cancels, and the
+//! outbox events [`events_of_move`] says it tells. Every use case writes through here, so a
+//! new kind of timer or event is one more arm in the domain, not one more call in each use
+//! case. A batch costs a few statements whatever its size.
 
+use leadpool_domain::delivery::events_of_move;
 use leadpool_domain::lead::Transition;
 use leadpool_domain::timer::{TimerChange, TimerChanges, TimerFacts, timer_changes};
-use leadpool_domain::{Lead, OrgId, Timestamp};
+use leadpool_domain::{Lead, OrgId, Owner, Timestamp};
 use leadpool_store::Tx;
+use leadpool_store::offers::NewEvent;
 
 use crate::{App, AppError};
 
@@ -67,7 +70,9 @@ impl App {
                 (after, c)
             })
             .collect();
-        Ok(Some(write_timers(tx, org, &changes, now).await?))
+        let timer_set = write_timers(tx, org, &changes, now).await?;
+        tx.push_events(org, &move_events(steps), now).await?;
+        Ok(Some(timer_set))
     }
 
     /// [`App::write_steps`] for leads this transaction holds (locked rows on PostgreSQL, the
@@ -86,6 +91,32 @@ impl App {
             ))
         })
     }
+}
+
+/// The outbox events the changes tell by themselves, with what a reader needs to say why.
+fn move_events(steps: &[Step<'_>]) -> Vec<NewEvent> {
+    steps
+        .iter()
+        .flat_map(|s| {
+            let (after, entry) = (&s.t.lead, &s.t.entry);
+            let pool_id = match after.owner {
+                Owner::Pool { pool_id } => Some(pool_id),
+                _ => None,
+            };
+            events_of_move(&s.before.owner, &after.owner, entry.kind, entry.actor)
+                .into_iter()
+                .map(move |(user, kind)| NewEvent {
+                    user,
+                    lead: Some(after.id),
+                    kind,
+                    payload: serde_json::json!({
+                        "pool_id": pool_id,
+                        "why": entry.kind.as_str(),
+                        "reason": entry.reason,
+                    }),
+                })
+        })
+        .collect()
 }
 
 /// Writes timer changes of leads as they now are (each timer for the lead's version): one

@@ -1,21 +1,22 @@
 //! Webhooks for CRMs (issue 17): organization admins manage endpoints (URL, event types,
 //! on or off), read each endpoint's delivery log and resend a delivery. Deliveries are
 //! written with their events (see `leadpool_store::deliveries`) and sent by the
-//! [`worker::Deliverer`], signed as Standard Webhooks ([`signature`]).
+//! [`crate::deliver::Deliverer`], signed as Standard Webhooks ([`signature`]).
 
 pub mod signature;
-pub mod worker;
 
 use leadpool_domain::delivery::{DeliveryState, EndpointHealth, EventFilter, WebhookUrl};
 use leadpool_domain::validate::Errors;
 use leadpool_domain::{DeliveryId, Permission, WebhookId};
-use leadpool_store::deliveries::Delivery;
+use leadpool_store::deliveries::{Delivery, LogQuery};
 use leadpool_store::webhooks::{NewWebhook, Webhook};
 
 use crate::{App, AppError, Member};
 
 /// What admins may do with webhooks, as the refusal names it.
 const WEBHOOKS: Permission<'static> = Permission::OrgSetting("webhooks");
+/// Reading every delivery of the organization (webhooks and email) and retrying them.
+pub const DELIVERIES: Permission<'static> = Permission::OrgSetting("deliveries");
 
 /// The longest description kept.
 const MAX_DESCRIPTION: usize = 500;
@@ -35,11 +36,13 @@ pub struct WebhookInput {
     pub enabled: Option<bool>,
 }
 
-/// Which part of an endpoint's delivery log to read.
+/// Which part of a delivery log to read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogPage {
     /// Only deliveries in this state.
     pub state: Option<DeliveryState>,
+    /// Only those in trouble: dead, or pending after a failed attempt.
+    pub failed: bool,
     /// Only deliveries older than this one.
     pub before: Option<DeliveryId>,
     /// At most this many (capped at [`MAX_LOG_PAGE`]).
@@ -225,16 +228,19 @@ impl App {
         tx.webhook(m.viewer.org, id, false)
             .await
             .map_err(AppError::from_store("webhook"))?;
-        let limit = page.limit.clamp(1, MAX_LOG_PAGE);
-        let items = tx
-            .deliveries(m.viewer.org, id, page.state, page.before, limit)
-            .await?;
+        let log = read_log(&mut tx, m, Some(id), page).await?;
         tx.commit().await?;
-        let next_before = items
-            .last()
-            .filter(|_| items.len() >= limit as usize)
-            .map(|d| d.id);
-        Ok(DeliveryLog { items, next_before })
+        Ok(log)
+    }
+
+    /// The organization's deliveries of every channel (webhooks and email), newest first.
+    #[tracing::instrument(name = "deliveries", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn deliveries(&self, m: &Member, page: LogPage) -> Result<DeliveryLog, AppError> {
+        m.require(DELIVERIES)?;
+        let mut tx = self.store().read().await?;
+        let log = read_log(&mut tx, m, None, page).await?;
+        tx.commit().await?;
+        Ok(log)
     }
 
     /// Sends a delivery again now, with a fresh round of attempts: a dead one, a delivered
@@ -242,24 +248,58 @@ impl App {
     /// its endpoint is off, since nothing would be sent.
     #[tracing::instrument(name = "resend_delivery", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn resend_delivery(&self, m: &Member, id: DeliveryId) -> Result<Delivery, AppError> {
-        m.require(WEBHOOKS)?;
+        m.require(DELIVERIES)?;
         let mut tx = self.store().write().await?;
         let d = tx
             .delivery(m.viewer.org, id)
             .await
             .map_err(AppError::from_store("delivery"))?;
-        let endpoint = tx.webhook(m.viewer.org, d.endpoint, false).await?;
-        if !endpoint.enabled {
-            return Err(AppError::Conflict {
-                code: "webhook_disabled",
-                message: format!(
-                    "webhook {} is turned off; turn it on (PATCH enabled: true) to resend",
-                    endpoint.id
-                ),
-            });
+        match d.endpoint {
+            Some(endpoint) => {
+                let endpoint = tx.webhook(m.viewer.org, endpoint, false).await?;
+                if !endpoint.enabled {
+                    return Err(AppError::Conflict {
+                        code: "webhook_disabled",
+                        message: format!(
+                            "the webhook endpoint {} is turned off; turn it on to resend",
+                            endpoint.url.as_str()
+                        ),
+                    });
+                }
+            }
+            None if !self.sends_email() => {
+                return Err(AppError::Conflict {
+                    code: "email_off",
+                    message: "this server does not send email (no SMTP server is configured), so the letter cannot be sent again".to_owned(),
+                });
+            }
+            None => {}
         }
         let d = tx.resend_delivery(m.viewer.org, id, self.now()).await?;
         tx.commit().await?;
         Ok(d)
     }
+}
+
+/// A page of the log of one endpoint, or of the whole organization.
+async fn read_log(
+    tx: &mut leadpool_store::Tx,
+    m: &Member,
+    endpoint: Option<WebhookId>,
+    page: LogPage,
+) -> Result<DeliveryLog, AppError> {
+    let limit = page.limit.clamp(1, MAX_LOG_PAGE);
+    let query = LogQuery {
+        endpoint,
+        state: page.state,
+        failed: page.failed,
+        before: page.before,
+        limit,
+    };
+    let items = tx.deliveries(m.viewer.org, &query).await?;
+    let next_before = items
+        .last()
+        .filter(|_| items.len() >= limit as usize)
+        .map(|d| d.id);
+    Ok(DeliveryLog { items, next_before })
 }

@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
+use crate::ids::UserId;
+use crate::owner::Owner;
 use crate::time::Timestamp;
+use crate::timeline::{Actor, EventKind};
 
 /// What happened, as the outbox and a webhook's `type` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,11 +19,24 @@ pub enum EventType {
     OfferWithdrawn,
     /// A lead was assigned to an agent (by routing, by hand or from the queue).
     LeadAssigned,
+    /// An agent claimed a lead from a pool.
+    LeadClaimed,
+    /// A lead an agent held went back to a pool, by a timer or someone else's hand.
+    LeadReturned,
+    /// The engine turned a webhook endpoint off after repeated failure (to the admins).
+    WebhookDisabled,
 }
 
 impl EventType {
     /// Every type, in the order the API lists them.
-    pub const ALL: [Self; 3] = [Self::OfferMade, Self::OfferWithdrawn, Self::LeadAssigned];
+    pub const ALL: [Self; 6] = [
+        Self::OfferMade,
+        Self::OfferWithdrawn,
+        Self::LeadAssigned,
+        Self::LeadClaimed,
+        Self::LeadReturned,
+        Self::WebhookDisabled,
+    ];
 
     /// The stored and wire name.
     pub const fn as_str(self) -> &'static str {
@@ -28,12 +44,99 @@ impl EventType {
             Self::OfferMade => "offer_made",
             Self::OfferWithdrawn => "offer_withdrawn",
             Self::LeadAssigned => "lead_assigned",
+            Self::LeadClaimed => "lead_claimed",
+            Self::LeadReturned => "lead_returned",
+            Self::WebhookDisabled => "webhook_disabled",
+        }
+    }
+
+    /// What a person chooses when they choose to be emailed about this type; `None` for
+    /// the types never emailed (a withdrawn offer is told live; a claim was the agent's own).
+    pub const fn mail_choice(self) -> Option<&'static str> {
+        match self {
+            Self::LeadAssigned => Some("A lead is assigned to me"),
+            Self::OfferMade => Some("A lead is offered to me (with its deadline and PIN)"),
+            Self::LeadReturned => Some("A lead of mine goes back to a pool"),
+            Self::WebhookDisabled => Some("A webhook endpoint is turned off (admins)"),
+            Self::OfferWithdrawn | Self::LeadClaimed => None,
         }
     }
 
     /// Parses a stored or wire name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// The events a lead's change writes by itself, whatever use case made it: a claim tells the
+/// claimer's outbox (a CRM hears of it), and a lead an agent held that goes to a pool by a
+/// timer or by someone else tells that agent. Offers and assignments are written by the use
+/// cases that make them, which know their deadline, PIN or who assigned.
+pub fn events_of_move(
+    before: &Owner,
+    after: &Owner,
+    kind: EventKind,
+    actor: Actor,
+) -> Vec<(UserId, EventType)> {
+    let mut events = Vec::new();
+    if let (EventKind::Claimed, Owner::Agent { user_id }) = (kind, after) {
+        events.push((*user_id, EventType::LeadClaimed));
+    }
+    if let (Owner::Agent { user_id }, Owner::Pool { .. }) = (before, after)
+        && actor != (Actor::User { user_id: *user_id })
+    {
+        events.push((*user_id, EventType::LeadReturned));
+    }
+    events
+}
+
+/// Which events a person is emailed about: a subset of the types that have a
+/// [`EventType::mail_choice`]. Nobody chose yet: every one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailChoices(Vec<EventType>);
+
+impl Default for MailChoices {
+    fn default() -> Self {
+        Self(
+            EventType::ALL
+                .into_iter()
+                .filter(|t| t.mail_choice().is_some())
+                .collect(),
+        )
+    }
+}
+
+impl MailChoices {
+    /// Parses chosen type names; a name that is not a mail choice is refused, naming those
+    /// that are.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        let mut types = Vec::with_capacity(names.len());
+        for n in names {
+            match EventType::parse(n.as_ref()).filter(|t| t.mail_choice().is_some()) {
+                Some(t) => types.push(t),
+                None => {
+                    let known: Vec<&str> = Self::default().0.iter().map(|t| t.as_str()).collect();
+                    return Err(format!(
+                        "`{}` is not an email choice; the choices are {}",
+                        n.as_ref(),
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        types.sort_unstable();
+        types.dedup();
+        Ok(Self(types))
+    }
+
+    /// Whether an event of this type is emailed.
+    pub fn wants(&self, t: EventType) -> bool {
+        self.0.contains(&t)
+    }
+
+    /// The types chosen.
+    pub fn types(&self) -> &[EventType] {
+        &self.0
     }
 }
 
@@ -107,6 +210,33 @@ impl WebhookUrl {
     /// The URL.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// How a delivery leaves: posted to a webhook endpoint, or emailed to the person whose
+/// outbox holds the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A signed POST to an organization's endpoint.
+    Webhook,
+    /// A mail to the event's addressee.
+    Email,
+}
+
+impl Channel {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Email => "email",
+        }
+    }
+
+    /// Parses a stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Webhook, Self::Email]
+            .into_iter()
+            .find(|c| c.as_str() == s)
     }
 }
 
@@ -204,10 +334,10 @@ impl RetryPolicy {
         Duration::from_secs(BACKOFF_SECS[i])
     }
 
-    /// What follows the `attempt`th attempt, made at `now`, which the receiver answered with
-    /// `status` (`None`: no answer: refused, timed out, broken).
-    pub fn after_attempt(self, attempt: u32, status: Option<u16>, now: Timestamp) -> Next {
-        if status.is_some_and(|s| (200..300).contains(&s)) {
+    /// What follows the `attempt`th attempt, made at `now`, which `delivered` the event or
+    /// not (see [`webhook_accepted`] for webhooks).
+    pub fn after_attempt(self, attempt: u32, delivered: bool, now: Timestamp) -> Next {
+        if delivered {
             Next::Delivered
         } else if attempt >= self.max_attempts {
             Next::Dead
@@ -216,6 +346,12 @@ impl RetryPolicy {
             Next::RetryAt(now.plus_millis(wait))
         }
     }
+}
+
+/// Whether a webhook receiver that answered `status` (`None`: no answer: refused, timed
+/// out, broken) took the event: any 2xx, as Standard Webhooks says.
+pub fn webhook_accepted(status: Option<u16>) -> bool {
+    status.is_some_and(|s| (200..300).contains(&s))
 }
 
 /// Dead deliveries in a row that turn an endpoint off.
@@ -299,6 +435,51 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_taken_back_to_a_pool_tells_its_agent_unless_they_gave_it_back() {
+        let ana = UserId::new(1);
+        let held = Owner::Agent { user_id: ana };
+        let pool = Owner::Pool {
+            pool_id: crate::PoolId::new(3),
+        };
+        let admin = Actor::User {
+            user_id: UserId::new(9),
+        };
+        for actor in [Actor::System, admin] {
+            assert_eq!(
+                events_of_move(&held, &pool, EventKind::ReserveExpired, actor),
+                [(ana, EventType::LeadReturned)]
+            );
+        }
+        let own = Actor::User { user_id: ana };
+        assert!(events_of_move(&held, &pool, EventKind::Rejected, own).is_empty());
+        assert_eq!(
+            events_of_move(&pool, &held, EventKind::Claimed, own),
+            [(ana, EventType::LeadClaimed)]
+        );
+        assert!(events_of_move(&Owner::Queue, &held, EventKind::OwnerChanged, admin).is_empty());
+    }
+
+    #[test]
+    fn mail_choices_default_to_every_mailable_type_and_refuse_others() {
+        let all = MailChoices::default();
+        assert!(all.wants(EventType::LeadAssigned) && all.wants(EventType::OfferMade));
+        assert!(!all.wants(EventType::OfferWithdrawn) && !all.wants(EventType::LeadClaimed));
+        let some = MailChoices::parse(&["offer_made", "offer_made"]).unwrap_or_default();
+        assert_eq!(some.types(), [EventType::OfferMade]);
+        let e = MailChoices::parse(&["lead_claimed"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("`lead_claimed`") && e.contains("lead_returned"),
+            "{e}"
+        );
+        assert_eq!(
+            MailChoices::parse::<&str>(&[]).map(|c| c.types().len()),
+            Ok(0)
+        );
+    }
+
+    #[test]
     fn webhook_urls_are_http_or_https_with_a_host_and_no_credentials() {
         assert_eq!(
             WebhookUrl::parse(" https://crm.example/hooks?x=1 ").map(|u| u.0),
@@ -347,11 +528,11 @@ mod tests {
             status in proptest::option::of(100u16..600),
         ) {
             let policy = RetryPolicy::new(max).unwrap_or_default();
-            let failed = !status.is_some_and(|s| (200..300).contains(&s));
+            let failed = !webhook_accepted(status);
             let mut now = T0;
             let mut last_wait = 0;
             for attempt in 1..=max {
-                match policy.after_attempt(attempt, status, now) {
+                match policy.after_attempt(attempt, !failed, now) {
                     Next::Delivered => { prop_assert!(!failed); return Ok(()); }
                     Next::RetryAt(at) => {
                         prop_assert!(failed && attempt < max);

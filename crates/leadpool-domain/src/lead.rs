@@ -346,6 +346,13 @@ fn change<T: Serialize + PartialEq>(
 }
 
 impl Lead {
+    /// How people call the lead: its name, or `Lead #id` when it has none.
+    pub fn display_name(&self) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| format!("Lead #{}", self.id), |n| n.as_str().to_owned())
+    }
+
     /// Text the free-text search looks in: name, emails and phone digits, lower-cased.
     pub fn search_text(&self) -> String {
         let mut s = self

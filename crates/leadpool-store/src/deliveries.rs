@@ -1,9 +1,10 @@
-//! Deliveries of outbox events: one row per (event, endpoint), written in the transaction
-//! that writes the event; taken by any instance under a lease; answered once per attempt,
-//! fenced by the taker's name and attempt number, so a taker whose lease ran out cannot
-//! overwrite the answer of the instance that took the delivery over.
+//! Deliveries of outbox events: one row per (event, webhook endpoint) and one per emailed
+//! event, written in the transaction that writes the event; taken by any instance under a
+//! lease; answered once per attempt, fenced by the taker's name and attempt number, so a
+//! taker whose lease ran out cannot overwrite the answer of the instance that took the
+//! delivery over.
 
-use leadpool_domain::delivery::{DeliveryState, Next};
+use leadpool_domain::delivery::{Channel, DeliveryState, EventType, MailChoices, Next};
 use leadpool_domain::{DeliveryId, LeadId, OrgId, Timestamp, UserId, WebhookId};
 
 use crate::bulk::CHUNK;
@@ -12,45 +13,70 @@ use crate::offers::AgentEvent;
 use crate::users::count;
 use crate::{Sql, StoreError, Tx, from_json};
 
-/// The channel of webhook deliveries (the only one so far; email would be another).
-const WEBHOOK: &str = "webhook";
+/// Deliveries that may be sent now, besides being due: a webhook's endpoint is on (one
+/// turned off keeps its pending deliveries until it is turned on again), and email only when
+/// the worker has a mailer (`$n` binds whether it has). One text for the claim and for the
+/// next due time, so a worker never waits for a delivery it would not take.
+fn sendable(n: usize) -> String {
+    format!(
+        "((d.channel = 'webhook' AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)) \
+         OR (d.channel = 'email' AND ${n}))"
+    )
+}
 
-/// Deliveries whose endpoint is on: an endpoint turned off keeps its pending deliveries
-/// until it is turned on again.
-const ENDPOINT_ON: &str =
-    "EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)";
+/// Where a taken delivery goes.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Posted, signed, to an organization's endpoint.
+    Webhook {
+        /// The endpoint.
+        endpoint: WebhookId,
+        /// Where to post.
+        url: String,
+        /// The endpoint's signing secret.
+        secret: String,
+    },
+    /// Emailed to the person whose outbox holds the event.
+    Email {
+        /// Their address.
+        to: String,
+        /// Their name.
+        name: String,
+    },
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret never reaches a log.
+        match self {
+            Self::Webhook { endpoint, url, .. } => f
+                .debug_struct("Webhook")
+                .field("endpoint", endpoint)
+                .field("url", url)
+                .finish_non_exhaustive(),
+            Self::Email { to, .. } => f
+                .debug_struct("Email")
+                .field("to", to)
+                .finish_non_exhaustive(),
+        }
+    }
+}
 
 /// A delivery an instance has taken and must now attempt.
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedDelivery {
     /// Its id.
     pub id: DeliveryId,
     /// Its organization.
     pub org: OrgId,
-    /// The endpoint.
-    pub endpoint: WebhookId,
     /// Which attempt this is (1 for the first).
     pub attempt: u32,
-    /// Where to post.
-    pub url: String,
-    /// The endpoint's signing secret.
-    pub secret: String,
-    /// The agent whose outbox holds the event.
+    /// Where it goes.
+    pub target: Target,
+    /// The person whose outbox holds the event.
     pub user: UserId,
     /// The event.
     pub event: AgentEvent,
-}
-
-impl std::fmt::Debug for ClaimedDelivery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The secret never reaches a log.
-        f.debug_struct("ClaimedDelivery")
-            .field("id", &self.id)
-            .field("endpoint", &self.endpoint)
-            .field("attempt", &self.attempt)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A delivery as its log shows it.
@@ -58,12 +84,18 @@ impl std::fmt::Debug for ClaimedDelivery {
 pub struct Delivery {
     /// Its id.
     pub id: DeliveryId,
-    /// The endpoint.
-    pub endpoint: WebhookId,
+    /// How it leaves.
+    pub channel: Channel,
+    /// The endpoint (webhook deliveries).
+    pub endpoint: Option<WebhookId>,
+    /// Where it goes: the endpoint's URL or the addressee's email address.
+    pub to: String,
     /// The event's outbox id.
     pub event_id: i64,
     /// The event's type.
     pub event_type: String,
+    /// The lead the event is about.
+    pub lead_id: Option<LeadId>,
     /// Where it stands.
     pub state: DeliveryState,
     /// Attempts made.
@@ -72,7 +104,7 @@ pub struct Delivery {
     pub next_attempt_at: Option<Timestamp>,
     /// When it was last attempted.
     pub last_attempt_at: Option<Timestamp>,
-    /// The receiver's last status code.
+    /// The receiver's last status code (HTTP, or the SMTP reply code).
     pub last_status: Option<u16>,
     /// How long the receiver took to answer last time, in milliseconds.
     pub last_response_ms: Option<i64>,
@@ -85,14 +117,38 @@ pub struct Delivery {
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
-    /// When the request was sent.
+    /// When the attempt started.
     pub at: Timestamp,
-    /// The receiver's status code; `None` when it did not answer.
+    /// The receiver's status code (HTTP, or the SMTP reply code); `None` when it did not
+    /// answer.
     pub status: Option<u16>,
     /// How long it took to answer, in milliseconds.
     pub response_ms: Option<i64>,
     /// Why it failed, if it did.
     pub error: Option<String>,
+}
+
+/// Which deliveries a log page lists, newest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogQuery {
+    /// Only this endpoint's (else the organization's, of every channel).
+    pub endpoint: Option<WebhookId>,
+    /// Only deliveries in this state.
+    pub state: Option<DeliveryState>,
+    /// Only those in trouble: dead, or pending after a failed attempt.
+    pub failed: bool,
+    /// Only those older than this one.
+    pub before: Option<DeliveryId>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A newly written outbox event: its id, type and addressee.
+#[derive(Debug, Clone)]
+pub(crate) struct Written {
+    pub(crate) id: i64,
+    pub(crate) kind: String,
+    pub(crate) user: UserId,
 }
 
 #[derive(sqlx::FromRow)]
@@ -104,10 +160,13 @@ struct IdRow {
 struct ClaimedRow {
     id: i64,
     org_id: i64,
-    endpoint_id: i64,
+    channel: String,
+    endpoint_id: Option<i64>,
     attempts: i64,
-    url: String,
-    secret: String,
+    url: Option<String>,
+    secret: Option<String>,
+    email: String,
+    name: String,
     event_id: i64,
     user_id: i64,
     lead_id: Option<i64>,
@@ -119,13 +178,28 @@ struct ClaimedRow {
 impl TryFrom<ClaimedRow> for ClaimedDelivery {
     type Error = StoreError;
     fn try_from(r: ClaimedRow) -> Result<Self, StoreError> {
+        let target = match (channel(&r.channel)?, r.endpoint_id, r.url, r.secret) {
+            (Channel::Webhook, Some(endpoint), Some(url), Some(secret)) => Target::Webhook {
+                endpoint: WebhookId::new(endpoint),
+                url,
+                secret,
+            },
+            (Channel::Email, ..) => Target::Email {
+                to: r.email,
+                name: r.name,
+            },
+            (Channel::Webhook, ..) => {
+                return Err(StoreError::Corrupt(format!(
+                    "webhook delivery {} has no endpoint",
+                    r.id
+                )));
+            }
+        };
         Ok(Self {
             id: DeliveryId::new(r.id),
             org: OrgId::new(r.org_id),
-            endpoint: WebhookId::new(r.endpoint_id),
             attempt: count("deliveries.attempts")(r.attempts)?,
-            url: r.url,
-            secret: r.secret,
+            target,
             user: UserId::new(r.user_id),
             event: AgentEvent {
                 id: r.event_id,
@@ -141,8 +215,11 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
     id: i64,
-    endpoint_id: i64,
+    channel: String,
+    endpoint_id: Option<i64>,
+    recipient: String,
     event_id: i64,
+    lead_id: Option<i64>,
     kind: String,
     state: String,
     attempts: i64,
@@ -154,8 +231,17 @@ struct DeliveryRow {
     created_at: i64,
 }
 
-const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, o.kind, d.state, d.attempts, d.next_attempt_at, \
-     d.last_attempt_at, d.last_status, d.last_response_ms, d.last_error, d.created_at";
+const DELIVERY_COLUMNS: &str = "d.id, d.channel, d.endpoint_id, COALESCE(e.url, u.email) AS recipient, d.event_id, \
+     o.lead_id, o.kind, d.state, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_response_ms, \
+     d.last_error, d.created_at";
+
+/// Deliveries with their event, their endpoint (webhooks) and their addressee.
+const DELIVERY_FROM: &str = "deliveries d JOIN outbox o ON o.id = d.event_id \
+     LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN users u ON u.id = o.user_id";
+
+fn channel(s: &str) -> Result<Channel, StoreError> {
+    Channel::parse(s).ok_or_else(|| StoreError::Corrupt(format!("deliveries.channel `{s}`")))
+}
 
 impl TryFrom<DeliveryRow> for Delivery {
     type Error = StoreError;
@@ -164,8 +250,11 @@ impl TryFrom<DeliveryRow> for Delivery {
             .ok_or_else(|| StoreError::Corrupt(format!("deliveries.state `{}`", r.state)))?;
         Ok(Self {
             id: DeliveryId::new(r.id),
-            endpoint: WebhookId::new(r.endpoint_id),
+            channel: channel(&r.channel)?,
+            endpoint: r.endpoint_id.map(WebhookId::new),
+            to: r.recipient,
             event_id: r.event_id,
+            lead_id: r.lead_id.map(LeadId::new),
             event_type: r.kind,
             state,
             attempts: count("deliveries.attempts")(r.attempts)?,
@@ -181,17 +270,36 @@ impl TryFrom<DeliveryRow> for Delivery {
 }
 
 #[derive(sqlx::FromRow)]
+struct ChoicesRow {
+    id: i64,
+    email_events: Option<String>,
+}
+
+/// A stored choice: NULL before the person chose, which means the default.
+fn mail_choices(stored: Option<&str>) -> Result<MailChoices, StoreError> {
+    match stored {
+        None => Ok(MailChoices::default()),
+        Some(text) => {
+            let names: Vec<String> = from_json("users.email_events", text)?;
+            MailChoices::parse(&names)
+                .map_err(|e| StoreError::Corrupt(format!("users.email_events: {e}")))
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
 struct MinDue {
     due: Option<i64>,
 }
 
 impl Tx {
-    /// Creates the deliveries of newly written events (`(outbox id, type)`) to every enabled
-    /// endpoint of the organization whose filter they pass, due at once.
+    /// Creates the deliveries of newly written events, due at once: to every enabled
+    /// endpoint of the organization whose filter they pass and, when this instance sends
+    /// email, to each active addressee who chose to be emailed about their type.
     pub(crate) async fn fan_out(
         &mut self,
         org: OrgId,
-        events: &[(i64, String)],
+        events: &[Written],
         now: Timestamp,
     ) -> Result<(), StoreError> {
         if events.is_empty() {
@@ -203,26 +311,34 @@ impl Tx {
             .into_iter()
             .filter(|w| w.enabled)
             .collect();
-        let pairs: Vec<(WebhookId, i64)> = events
+        let mut rows: Vec<(Channel, Option<WebhookId>, i64)> = events
             .iter()
-            .flat_map(|(event, kind)| {
+            .flat_map(|e| {
                 endpoints
                     .iter()
-                    .filter(|w| w.filter.matches(kind))
-                    .map(|w| (w.id, *event))
+                    .filter(|w| w.filter.matches(&e.kind))
+                    .map(|w| (Channel::Webhook, Some(w.id), e.id))
             })
             .collect();
-        for chunk in pairs.chunks(CHUNK) {
+        if self.mails() {
+            rows.extend(
+                self.emailed(org, events)
+                    .await?
+                    .into_iter()
+                    .map(|e| (Channel::Email, None, e)),
+            );
+        }
+        for chunk in rows.chunks(CHUNK) {
             let mut q = Sql::new(
                 "INSERT INTO deliveries (org_id, channel, endpoint_id, event_id, next_attempt_at, created_at) VALUES ",
             );
-            for (i, (endpoint, event)) in chunk.iter().enumerate() {
+            for (i, (channel, endpoint, event)) in chunk.iter().enumerate() {
                 q.push(if i == 0 { "(" } else { ", (" })
                     .push_bind(org)
                     .push(", ")
-                    .push_bind(WEBHOOK)
+                    .push_bind(channel.as_str())
                     .push(", ")
-                    .push_bind(*endpoint)
+                    .push_bind(endpoint.map(WebhookId::get))
                     .push(", ")
                     .push_bind(*event)
                     .push(", ")
@@ -236,27 +352,95 @@ impl Tx {
         Ok(())
     }
 
+    /// The ids of the events among `events` their addressee is emailed about.
+    async fn emailed(&mut self, org: OrgId, events: &[Written]) -> Result<Vec<i64>, StoreError> {
+        let mailable =
+            |e: &&Written| EventType::parse(&e.kind).is_some_and(|t| t.mail_choice().is_some());
+        let mut users: Vec<UserId> = events.iter().filter(mailable).map(|e| e.user).collect();
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        users.sort_unstable();
+        users.dedup();
+        let mut q = Sql::new("SELECT id, email_events FROM users WHERE active AND org_id = ");
+        q.push_bind(org).push(" AND id IN ").push_list(users);
+        let mut choices = std::collections::HashMap::new();
+        for r in self.fetch_all::<ChoicesRow>(&q).await? {
+            choices.insert(UserId::new(r.id), mail_choices(r.email_events.as_deref())?);
+        }
+        Ok(events
+            .iter()
+            .filter(|e| {
+                EventType::parse(&e.kind).is_some_and(|t| {
+                    choices
+                        .get(&e.user)
+                        .is_some_and(|c: &MailChoices| c.wants(t))
+                })
+            })
+            .map(|e| e.id)
+            .collect())
+    }
+
+    /// What a person chose to be emailed about.
+    pub async fn mail_choices(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<MailChoices, StoreError> {
+        let q = Sql::new("SELECT id, email_events FROM users WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(user);
+        mail_choices(
+            self.fetch_one::<ChoicesRow>(&q)
+                .await?
+                .email_events
+                .as_deref(),
+        )
+    }
+
+    /// Keeps what a person chose to be emailed about.
+    pub async fn set_mail_choices(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        choices: &MailChoices,
+    ) -> Result<(), StoreError> {
+        let names: Vec<&str> = choices.types().iter().map(|t| t.as_str()).collect();
+        let q = Sql::new("UPDATE users SET email_events = $1 WHERE org_id = $2 AND id = $3")
+            .bind(crate::to_json(&names))
+            .bind(org)
+            .bind(user);
+        match self.execute(&q).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
     /// Takes up to `limit` deliveries due at `now` (see `leadpool_domain::delivery::is_due`)
     /// for `owner`, earliest first, counting an attempt for each and moving its next attempt
-    /// to `lease_until`: if `owner` dies, the delivery falls due again then. On PostgreSQL,
-    /// rows another instance is taking at this moment are skipped rather than waited for.
+    /// to `lease_until`: if `owner` dies, the delivery falls due again then. Email is taken
+    /// only `with_email`. On PostgreSQL, rows another instance is taking at this moment are
+    /// skipped rather than waited for.
     pub async fn claim_due_deliveries(
         &mut self,
         owner: &str,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        with_email: bool,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let q = Sql::new(&format!(
             "UPDATE deliveries SET lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1 WHERE id IN (\
-             SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND {ENDPOINT_ON} \
+             SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND {} \
              ORDER BY d.next_attempt_at LIMIT $4{}) RETURNING id",
+            sendable(5),
             skip_locked(self.backend())
         ))
         .bind(owner)
         .bind(lease_until)
         .bind(now)
-        .bind(i64::from(limit));
+        .bind(i64::from(limit))
+        .bind(with_email);
         let ids: Vec<i64> = self
             .fetch_all::<IdRow>(&q)
             .await?
@@ -267,9 +451,10 @@ impl Tx {
             return Ok(Vec::new());
         }
         let mut q = Sql::new(
-            "SELECT d.id, d.org_id, d.endpoint_id, d.attempts, e.url, e.secret, o.id AS event_id, o.user_id, \
-             o.lead_id, o.kind, o.payload, o.created_at FROM deliveries d \
-             JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.id = d.event_id WHERE d.id IN ",
+            "SELECT d.id, d.org_id, d.channel, d.endpoint_id, d.attempts, e.url, e.secret, u.email, u.name, \
+             o.id AS event_id, o.user_id, o.lead_id, o.kind, o.payload, o.created_at FROM deliveries d \
+             LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.id = d.event_id \
+             JOIN users u ON u.id = o.user_id WHERE d.id IN ",
         );
         q.push_list(ids).push(" ORDER BY d.id");
         self.fetch_all::<ClaimedRow>(&q)
@@ -278,7 +463,6 @@ impl Tx {
             .map(TryInto::try_into)
             .collect()
     }
-
     /// Records a taken delivery's attempt and what follows it (`next`, decided by the
     /// domain's retry policy). `false` when the delivery is no longer this taker's (its
     /// lease ran out and another instance took it, or an admin resent it): nothing is written.
@@ -311,11 +495,17 @@ impl Tx {
         Ok(self.execute(&q).await? == 1)
     }
 
-    /// When the next delivery nobody holds falls due, if any.
-    pub async fn next_delivery_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
+    /// When the next delivery a worker would take falls due, if any (email only
+    /// `with_email`).
+    pub async fn next_delivery_due(
+        &mut self,
+        with_email: bool,
+    ) -> Result<Option<Timestamp>, StoreError> {
         let q = Sql::new(&format!(
-            "SELECT MIN(d.next_attempt_at) AS due FROM deliveries d WHERE d.state = 'pending' AND {ENDPOINT_ON}"
-        ));
+            "SELECT MIN(d.next_attempt_at) AS due FROM deliveries d WHERE d.state = 'pending' AND {}",
+            sendable(1)
+        ))
+        .bind(with_email);
         Ok(self
             .fetch_one::<MinDue>(&q)
             .await?
@@ -323,30 +513,30 @@ impl Tx {
             .map(Timestamp::from_millis))
     }
 
-    /// An endpoint's deliveries, newest first: up to `limit` before the one with id
-    /// `before`, in `state` when given.
+    /// A page of the organization's delivery log (see [`LogQuery`]).
     pub async fn deliveries(
         &mut self,
         org: OrgId,
-        endpoint: WebhookId,
-        state: Option<DeliveryState>,
-        before: Option<DeliveryId>,
-        limit: u32,
+        query: &LogQuery,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN outbox o ON o.id = d.event_id WHERE d.org_id = "
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.org_id = "
         ));
-        q.push_bind(org)
-            .push(" AND d.endpoint_id = ")
-            .push_bind(endpoint);
-        if let Some(s) = state {
+        q.push_bind(org);
+        if let Some(endpoint) = query.endpoint {
+            q.push(" AND d.endpoint_id = ").push_bind(endpoint);
+        }
+        if let Some(s) = query.state {
             q.push(" AND d.state = ").push_bind(s.as_str());
         }
-        if let Some(b) = before {
+        if query.failed {
+            q.push(" AND (d.state = 'dead' OR (d.state = 'pending' AND d.last_error IS NOT NULL))");
+        }
+        if let Some(b) = query.before {
             q.push(" AND d.id < ").push_bind(b);
         }
         q.push(" ORDER BY d.id DESC LIMIT ")
-            .push_bind(i64::from(limit));
+            .push_bind(i64::from(query.limit));
         self.fetch_all::<DeliveryRow>(&q)
             .await?
             .into_iter()
@@ -357,8 +547,7 @@ impl Tx {
     /// One delivery of the organization.
     pub async fn delivery(&mut self, org: OrgId, id: DeliveryId) -> Result<Delivery, StoreError> {
         let q = Sql::new(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN outbox o ON o.id = d.event_id \
-             WHERE d.org_id = $1 AND d.id = $2"
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.org_id = $1 AND d.id = $2"
         ))
         .bind(org)
         .bind(id);

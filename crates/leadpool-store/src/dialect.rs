@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -243,6 +244,8 @@ pub struct Store {
     db: Db,
     /// Wakes this process's listeners after commits that wrote outbox events.
     wake: Arc<Wake>,
+    /// Whether this instance sends email: events are then also queued for it.
+    mail: Arc<AtomicBool>,
 }
 
 /// Explains a database URL that is neither SQLite nor PostgreSQL.
@@ -307,6 +310,7 @@ impl Store {
                     write,
                 }),
                 wake: Arc::default(),
+                mail: Arc::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let o = PgConnectOptions::from_str(url).map_err(|_| bad_url(url))?;
@@ -324,6 +328,7 @@ impl Store {
             Ok(Self {
                 db: Db::Postgres(pool),
                 wake: Arc::default(),
+                mail: Arc::default(),
             })
         } else {
             Err(bad_url(url))
@@ -397,7 +402,19 @@ impl Store {
             conn,
             wake: Arc::clone(&self.wake),
             wrote_events: false,
+            mail: self.mail.load(Ordering::Relaxed),
         }
+    }
+
+    /// Whether email deliveries are queued (see [`Store::set_mail`]).
+    pub fn mails(&self) -> bool {
+        self.mail.load(Ordering::Relaxed)
+    }
+
+    /// Turns the queueing of email deliveries on or off (on when the server has SMTP): with
+    /// email off, events wait for no mailer and nothing piles up.
+    pub fn set_mail(&self, on: bool) {
+        self.mail.store(on, Ordering::Relaxed);
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once
@@ -506,6 +523,8 @@ pub struct Tx {
     wake: Arc<Wake>,
     /// Whether this transaction wrote outbox events (set by `push_events`).
     wrote_events: bool,
+    /// Whether events it writes are also emailed (see [`Store::set_mail`]).
+    mail: bool,
 }
 
 /// The backend's own transaction.
@@ -541,6 +560,11 @@ impl Tx {
             Conn::Sqlite(_) => Backend::Sqlite,
             Conn::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Whether events written now are also emailed.
+    pub(crate) fn mails(&self) -> bool {
+        self.mail
     }
 
     /// Notes that this transaction wrote outbox events, so its commit wakes listeners.

@@ -9,6 +9,7 @@ use leadpool_domain::{LeadId, OfferId, OrgId, Timestamp, UserId};
 use serde_json::Value;
 
 use crate::bulk::CHUNK;
+use crate::deliveries::Written;
 use crate::dialect::for_update;
 use crate::{Sql, StoreError, Tx, from_json, to_json};
 
@@ -210,6 +211,7 @@ impl TryFrom<EventRow> for AgentEvent {
 struct WrittenEvent {
     id: i64,
     kind: String,
+    user_id: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -484,8 +486,8 @@ impl Tx {
             .collect()
     }
 
-    /// Adds events to agents' outboxes (read by the UI) and, in the same transaction, their
-    /// deliveries to the organization's webhook endpoints.
+    /// Adds events to people's outboxes (read by the UI) and, in the same transaction, their
+    /// deliveries to the organization's webhook endpoints and by email.
     pub async fn push_events(
         &mut self,
         org: OrgId,
@@ -514,12 +516,16 @@ impl Tx {
                     .push_bind(now)
                     .push(")");
             }
-            q.push(" RETURNING id, kind");
-            let written: Vec<(i64, String)> = self
+            q.push(" RETURNING id, kind, user_id");
+            let written: Vec<Written> = self
                 .fetch_all::<WrittenEvent>(&q)
                 .await?
                 .into_iter()
-                .map(|r| (r.id, r.kind))
+                .map(|r| Written {
+                    id: r.id,
+                    kind: r.kind,
+                    user: UserId::new(r.user_id),
+                })
                 .collect();
             self.fan_out(org, &written, now).await?;
         }

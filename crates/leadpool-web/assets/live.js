@@ -163,6 +163,11 @@
       withdrawn(payload);
     } else if (kind === "lead_assigned") {
       notice("A lead was assigned to you.", `/leads/${data.lead_id}`, "Open it");
+    } else if (kind === "lead_returned") {
+      const why = payload.why === "reserve_expired" ? "your reserve time ran out" : "it was moved";
+      notice(`A lead of yours went back to the pool: ${why}.`, `/leads/${data.lead_id}`, "See it");
+    } else if (kind === "webhook_disabled") {
+      notice(`A webhook endpoint was turned off: ${payload.url || ""}.`, "/settings/deliveries", "See deliveries");
     }
   }
 
@@ -186,7 +191,7 @@
       // A closed source (refused, or signed out) is not retried by the browser.
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
     };
-    for (const kind of ["offer_made", "offer_withdrawn", "lead_assigned"]) {
+    for (const kind of ["offer_made", "offer_withdrawn", "lead_assigned", "lead_returned", "webhook_disabled"]) {
       source.addEventListener(kind, (event) => handle(kind, event));
     }
   }

@@ -1,13 +1,14 @@
 //! `leadpool serve`: one server on the configured address, with its timer scheduler and
-//! webhook delivery worker, until Ctrl-C or SIGTERM; on SQLite it first takes the database
+//! delivery worker (webhooks, and email when an SMTP server is configured), until Ctrl-C or SIGTERM; on SQLite it first takes the database
 //! file's lock.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use leadpool_app::deliver::Deliverer;
+use leadpool_app::mail::Mailer;
 use leadpool_app::timers::Scheduler;
-use leadpool_app::webhooks::worker::Deliverer;
 use leadpool_app::{App, SystemClock};
 use leadpool_store::redact;
 use leadpool_web::WebConfig;
@@ -47,6 +48,14 @@ fn lock_sqlite_file(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
 pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let _lock = lock_sqlite_file(config)?;
     let store = open_store(config).await?;
+    let mailer = config
+        .mail
+        .as_ref()
+        .map(Mailer::new)
+        .transpose()
+        .context("the SMTP settings (smtp_host, mail_from) cannot be used")?;
+    // Events are queued for email only while a mailer is there to send them.
+    store.set_mail(mailer.is_some());
     let app = App::new(store.clone(), Arc::new(SystemClock), settings(config));
     let demo = if demo {
         Some(crate::demo::ensure(&app).await?)
@@ -68,6 +77,11 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let url = format!("http://{addr}");
     let mut out = String::new();
     out.push_str(&format!("\nleadpool is running at {url}\n  API:      {url}/api/v1  (OpenAPI: {url}/api/v1/openapi.json)\n  Health:   {url}/healthz   Metrics: {url}/metrics\n  Database: {}\n", redact(&config.database_url)));
+    out.push_str(&match &mailer {
+        Some(m) => format!("  Email:    on, through {}\n", m.describe()),
+        None => "  Email:    off (no smtp_host is set; people get no email, webhooks still work)\n"
+            .to_owned(),
+    });
     if let Some(d) = &demo {
         out.push_str(&format!(
             "\nDemo organization \"{}\" (slug {}); every demo user's password is {}\n",
@@ -102,8 +116,14 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             .get(..12)
             .unwrap_or_default()
     );
-    let deliverer =
+    let mut deliverer =
         Deliverer::new(app.clone(), owner.clone())?.with_policy(config.webhook_attempts);
+    match mailer {
+        Some(m) => deliverer = deliverer.with_mailer(m),
+        None => tracing::warn!(
+            "email is off: no smtp_host is set, so nobody is emailed about assignments or offers"
+        ),
+    }
     let scheduler = tokio::spawn(Scheduler::new(app.clone(), owner).run(stopped.clone()));
     let deliveries = tokio::spawn(deliverer.run(stopped));
     // Live streams never end by themselves; graceful shutdown waits for every open

@@ -3,6 +3,7 @@
 mod calls;
 mod distribution;
 mod import;
+mod mail;
 mod timers;
 mod webhooks;
 mod work;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use leadpool_app::webhooks::worker::{Deliverer, DeliveryReport};
+use leadpool_app::deliver::{Deliverer, DeliveryReport};
 use leadpool_domain::Role;
 use leadpool_domain::delivery::RetryPolicy;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
@@ -108,23 +108,7 @@ async fn endpoint(app: &TestApp, url: &str, types: Value, enabled: bool) -> (i64
 /// one `lead_assigned` event. Returns the lead's id and the agent.
 async fn assign_one(app: &TestApp, email: &str) -> (i64, TestUser) {
     let agent = app.user(email, Role::Agent, &[]).await;
-    let source = format!("Website for {email}");
-    let (_, key) = app.source(&source).await;
-    let lead = app.intake(&key, json!({ "name": "Ana Lima" })).await;
-    assert_eq!(lead.status.as_u16(), 201, "{}", lead.body);
-    let id = lead.body["lead"]["id"].as_i64().expect("a lead id");
-    let assigned = app
-        .post(
-            "/api/v1/leads/assign",
-            &app.admin.token,
-            json!({ "lead_ids": [id], "agent_id": agent.user.id.get(), "from_queue": true }),
-        )
-        .await;
-    assert_eq!(
-        assigned.body["results"][0]["result"], "moved",
-        "{}",
-        assigned.body
-    );
+    let id = crate::mail::assign(app, &agent, "Ana Lima").await;
     (id, agent)
 }
 
@@ -322,6 +306,10 @@ app_test! {
         assert_eq!(off["enabled"], false, "{off}");
         assert!(off["disabled_reason"].as_str().is_some_and(|r| r.contains("every delivery since 2026-11-25 09:00 UTC died")), "{off}");
         assert!(off["disabled_at"].is_string(), "{off}");
+        // The admin hears of it (by email too, when the server mails).
+        let told = app.get("/api/v1/events", &app.admin.token).await.body;
+        let told = told["events"].as_array().and_then(|e| e.last()).cloned().unwrap_or_default();
+        assert_eq!((&told["kind"], &told["payload"]["url"]), (&json!("webhook_disabled"), &json!(hook.url)), "{told}");
         let dead = log(&app, webhook).await;
         assert_eq!(dead[0]["state"], "dead");
         assert_eq!(dead[0]["last_status"], 500);
@@ -360,7 +348,7 @@ app_test! {
         let listed = app.get("/api/v1/webhooks", &app.admin.token).await.body;
         assert_eq!(listed["items"][0]["event_types"], json!(["offer_made"]));
         assert!(!listed.to_string().contains(&secret), "the secret is shown once: {listed}");
-        assert_eq!(listed["event_types"], json!(["offer_made", "offer_withdrawn", "lead_assigned"]));
+        assert_eq!(listed["event_types"], json!(["offer_made", "offer_withdrawn", "lead_assigned", "lead_claimed", "lead_returned", "webhook_disabled"]));
         let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate-secret"), &app.admin.token, json!({})).await;
         let new_secret = rotated.body["secret"].as_str().unwrap_or_default();
         assert!(new_secret.starts_with("whsec_") && new_secret != secret, "{}", rotated.body);

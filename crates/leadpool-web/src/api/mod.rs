@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod calendars;
+pub mod email;
 pub mod leads;
 pub mod offers;
 pub mod orgs;
@@ -67,6 +68,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(offers::routes())
         .merge(tasks::routes())
         .merge(webhooks::routes())
+        .merge(email::routes())
 }
 
 /// Serde helper for PATCH fields where `null` means "clear" and absence means "keep".

@@ -570,8 +570,9 @@ async fn pause_user(
 pub struct EventDto {
     /// Its id.
     pub id: i64,
-    /// `offer_made`, `offer_withdrawn` (naming the winner when someone took it) or
-    /// `lead_assigned`.
+    /// `offer_made`, `offer_withdrawn` (naming the winner when someone took it),
+    /// `lead_assigned`, `lead_claimed`, `lead_returned` (to a pool, by a timer or someone
+    /// else) or `webhook_disabled` (to admins).
     pub kind: String,
     /// The lead.
     pub lead_id: Option<i64>,
@@ -591,7 +592,8 @@ pub struct EventsDto {
     pub next_after: Option<i64>,
 }
 
-/// `GET /api/v1/events`: the caller's events (offers made and withdrawn, leads assigned).
+/// `GET /api/v1/events`: the caller's events (offers made and withdrawn, leads assigned,
+/// claimed and returned to a pool).
 #[utoipa::path(get, path = "/api/v1/events", tag = "distribution", params(PageParams),
     security(("bearer" = []), ("session" = [])), responses((status = 200, body = EventsDto)))]
 async fn events(

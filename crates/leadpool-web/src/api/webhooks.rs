@@ -1,5 +1,6 @@
 //! `/api/v1/webhooks`: an organization's webhook endpoints, their delivery logs, and
-//! resending a delivery (organization admins). An endpoint's signing secret is shown only
+//! resending a delivery (organization admins); `/api/v1/deliveries`: every delivery of the
+//! organization, webhooks and email, and retrying one. An endpoint's signing secret is shown only
 //! when it is made or rotated. Deliveries are signed as Standard Webhooks: headers
 //! `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`; body
 //! `{"type", "timestamp", "data": {"organization_id", "lead_id", "user_id", "payload"}}`.
@@ -7,7 +8,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use leadpool_app::models::{Delivery, Webhook};
-use leadpool_app::webhooks::{LogPage, WebhookInput};
+use leadpool_app::webhooks::{DeliveryLog, LogPage, WebhookInput};
 use leadpool_domain::delivery::{DeliveryState, EventType};
 use leadpool_domain::{DeliveryId, WebhookId};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(list_deliveries))
         .routes(routes!(resend_delivery))
+        .routes(routes!(list_all_deliveries))
+        .routes(routes!(retry_delivery))
 }
 
 /// A webhook endpoint.
@@ -170,8 +173,14 @@ impl From<DeliveryState> for DeliveryStateDto {
 pub struct DeliveryDto {
     /// Its id.
     pub id: i64,
-    /// The endpoint.
-    pub webhook_id: i64,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// The endpoint (webhook deliveries; null for email).
+    pub webhook_id: Option<i64>,
+    /// Where it goes: the endpoint's URL, or the addressee's email address.
+    pub to: String,
+    /// The lead the event is about.
+    pub lead_id: Option<i64>,
     /// The event's id (`webhook-id` is `evt_` and this).
     pub event_id: i64,
     /// The event's type.
@@ -184,7 +193,8 @@ pub struct DeliveryDto {
     pub next_attempt_at: Option<String>,
     /// When it was last attempted (RFC 3339).
     pub last_attempt_at: Option<String>,
-    /// The receiver's last status code; null when it did not answer.
+    /// The receiver's last status code (HTTP, or the SMTP reply code); null when it did not
+    /// answer.
     pub last_status: Option<u16>,
     /// How long the receiver took to answer last time, in milliseconds.
     pub last_response_ms: Option<i64>,
@@ -198,7 +208,10 @@ impl From<Delivery> for DeliveryDto {
     fn from(d: Delivery) -> Self {
         Self {
             id: d.id.get(),
-            webhook_id: d.endpoint.get(),
+            channel: d.channel.as_str().to_owned(),
+            webhook_id: d.endpoint.map(WebhookId::get),
+            to: d.to,
+            lead_id: d.lead_id.map(leadpool_domain::LeadId::get),
             event_id: d.event_id,
             event_type: d.event_type,
             state: d.state.into(),
@@ -228,6 +241,8 @@ pub struct DeliveryListDto {
 pub struct DeliveryParams {
     /// Only deliveries in this state.
     pub state: Option<DeliveryStateDto>,
+    /// Only deliveries in trouble: dead, or pending after a failed attempt.
+    pub failed: Option<bool>,
     /// Only deliveries older than this id (`next_before` of the previous page).
     pub before: Option<i64>,
     /// Page size (default 50, at most 200).
@@ -359,28 +374,53 @@ async fn list_deliveries(
     Path(id): Path<i64>,
     Query(p): Query<DeliveryParams>,
 ) -> Result<axum::Json<DeliveryListDto>, ApiError> {
-    let page = LogPage {
-        state: p.state.map(Into::into),
-        before: p.before.map(DeliveryId::new),
-        limit: p.limit.unwrap_or(50),
-    };
     let log = s
         .app
-        .webhook_deliveries(&m, WebhookId::new(id), page)
+        .webhook_deliveries(&m, WebhookId::new(id), p.page())
         .await?;
-    Ok(axum::Json(DeliveryListDto {
-        items: log.items.into_iter().map(Into::into).collect(),
-        next_before: log.next_before.map(|d| d.get()),
-    }))
+    Ok(axum::Json(log.into()))
 }
 
-/// `POST /api/v1/webhook-deliveries/{id}/retry`: send a delivery again now with a fresh
-/// round of attempts (a dead one, or a delivered one the receiver lost).
-#[utoipa::path(post, path = "/api/v1/webhook-deliveries/{id}/retry", tag = "webhooks", params(("id" = i64, Path, description = "delivery id")),
+impl DeliveryParams {
+    fn page(&self) -> LogPage {
+        LogPage {
+            state: self.state.map(Into::into),
+            failed: self.failed.unwrap_or(false),
+            before: self.before.map(DeliveryId::new),
+            limit: self.limit.unwrap_or(50),
+        }
+    }
+}
+
+impl From<DeliveryLog> for DeliveryListDto {
+    fn from(log: DeliveryLog) -> Self {
+        Self {
+            items: log.items.into_iter().map(Into::into).collect(),
+            next_before: log.next_before.map(|d| d.get()),
+        }
+    }
+}
+
+/// `GET /api/v1/deliveries`: every delivery of the organization, webhooks and email,
+/// newest first (`failed=true`: the dead ones and those failing and retrying).
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "webhooks", params(DeliveryParams),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = DeliveryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the endpoint is turned off")))]
-async fn resend_delivery(
+    responses((status = 200, body = DeliveryListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_all_deliveries(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Query(p): Query<DeliveryParams>,
+) -> Result<axum::Json<DeliveryListDto>, ApiError> {
+    Ok(axum::Json(s.app.deliveries(&m, p.page()).await?.into()))
+}
+
+/// `POST /api/v1/deliveries/{id}/retry`: send a delivery (webhook or email) again now with
+/// a fresh round of attempts.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "webhooks", params(("id" = i64, Path, description = "delivery id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = DeliveryDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "its endpoint is turned off, or this server sends no email")))]
+async fn retry_delivery(
     State(s): State<AppState>,
     Auth(m): Auth,
     Path(id): Path<i64>,
@@ -388,4 +428,18 @@ async fn resend_delivery(
     Ok(axum::Json(
         s.app.resend_delivery(&m, DeliveryId::new(id)).await?.into(),
     ))
+}
+
+/// `POST /api/v1/webhook-deliveries/{id}/retry`: the same as
+/// `POST /api/v1/deliveries/{id}/retry`, kept at the path CRMs were first given.
+#[utoipa::path(post, path = "/api/v1/webhook-deliveries/{id}/retry", tag = "webhooks", params(("id" = i64, Path, description = "delivery id")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = DeliveryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the endpoint is turned off")))]
+async fn resend_delivery(
+    state: State<AppState>,
+    auth: Auth,
+    id: Path<i64>,
+) -> Result<axum::Json<DeliveryDto>, ApiError> {
+    retry_delivery(state, auth, id).await
 }

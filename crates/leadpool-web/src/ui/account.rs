@@ -1,10 +1,12 @@
-//! My account: who the signed-in person is, changing their own password (which signs them
-//! out everywhere else) and ending their other sessions. Each form answers in place.
+//! My account: who the signed-in person is, what they are emailed about, changing their own
+//! password (which signs them out everywhere else) and ending their other sessions. Each
+//! form answers in place.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use leadpool_app::mail::MailSettings;
 use serde::Deserialize;
 
 use super::directory::role_label;
@@ -25,30 +27,50 @@ pub struct AccountPage {
     name: String,
     email: String,
     role: &'static str,
+    email_on: bool,
+    mail_choices: Vec<MailChoice>,
+}
+
+/// One thing a person may be emailed about, as the account page offers it.
+struct MailChoice {
+    name: &'static str,
+    label: &'static str,
+    chosen: bool,
 }
 
 impl AccountPage {
-    fn of(signed: &Signed, flash: Option<Flash>) -> Self {
+    async fn of(s: &AppState, signed: &Signed, flash: Option<Flash>) -> Result<Self, UiError> {
         let m = &signed.member;
-        Self {
+        let mail: MailSettings = s.app.mail_settings(m).await?;
+        Ok(Self {
             chrome: Chrome::signed_in("My account", m, &signed.csrf),
             flash,
             name: m.user.name.clone(),
             email: m.user.email.clone(),
             role: role_label(m.user.role),
-        }
+            email_on: mail.email_on,
+            mail_choices: mail
+                .choices()
+                .into_iter()
+                .map(|(t, label, chosen)| MailChoice {
+                    name: t.as_str(),
+                    label,
+                    chosen,
+                })
+                .collect(),
+        })
     }
 }
 
 /// `GET /account`.
-pub async fn page(signed: Signed) -> Result<Response, UiError> {
-    let page = AccountPage::of(&signed, None);
+pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response, UiError> {
+    let page = AccountPage::of(&s, &signed, None).await?;
     render_page(&page, &page.as_account())
 }
 
 /// Answers a form with the page and what the form did.
-fn answer(signed: &Signed, said: Said) -> Result<Response, UiError> {
-    let page = AccountPage::of(signed, Some(said.flash));
+async fn answer(s: &AppState, signed: &Signed, said: Said) -> Result<Response, UiError> {
+    let page = AccountPage::of(s, signed, Some(said.flash)).await?;
     render_status(said.status, &page, &page.as_account())
 }
 
@@ -77,12 +99,14 @@ pub async fn change_password(
 ) -> Result<Response, UiError> {
     if form.new_password != form.repeat_password {
         return answer(
+            &s,
             &signed,
             Said::refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "The new password and its repetition differ; type them again.",
             ),
-        );
+        )
+        .await;
     }
     let said = Said::of(
         s.app
@@ -95,7 +119,7 @@ pub async fn change_password(
             .await
             .map(|n| format!("Password changed. {}", sessions(n))),
     )?;
-    answer(&signed, said)
+    answer(&s, &signed, said).await
 }
 
 /// `POST /account/sign-out-others`: ends the person's other sessions.
@@ -109,5 +133,33 @@ pub async fn sign_out_others(
             .await
             .map(sessions),
     )?;
-    answer(&signed, said)
+    answer(&s, &signed, said).await
+}
+
+/// The email form as posted: the event types ticked (none ticked: nothing is emailed).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EmailForm {
+    email_events: Vec<String>,
+}
+
+/// `POST /account/email`: keeps what the person wants to be emailed about.
+pub async fn set_email(
+    State(s): State<AppState>,
+    Posted { signed, form }: Posted<EmailForm>,
+) -> Result<Response, UiError> {
+    let said = Said::of(
+        s.app
+            .set_mail_choices(&signed.member, &form.email_events)
+            .await
+            .map(|m| match (m.email_on, m.chosen.types().len()) {
+                (false, _) => {
+                    "Saved. This server sends no email yet; your choice applies once it does."
+                        .to_owned()
+                }
+                (true, 0) => "Saved. You will not be emailed.".to_owned(),
+                (true, _) => format!("Saved. Emails go to {}.", m.address),
+            }),
+    )?;
+    answer(&s, &signed, said).await
 }

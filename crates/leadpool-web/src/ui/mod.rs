@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(tasks::page))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
+        .route("/account/email", post(account::set_email))
         .route("/account/sign-out-others", post(account::sign_out_others))
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))
@@ -115,6 +116,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/settings/time/{id}/preview", post(settings::preview))
         .route("/settings/routing", get(settings::routing_page))
+        .route("/settings/deliveries", get(settings::deliveries_page))
+        .route(
+            "/settings/deliveries/{id}/retry",
+            post(settings::retry_delivery),
+        )
         .route("/settings/routing/try", post(settings::try_rules))
         .route("/settings/sources", post(settings::create_source))
         .route("/settings/sources/{id}", post(settings::update_source))

@@ -11,7 +11,7 @@ use leadpool_app::distribute::{Answer, OfferAnswer, OpenOffer};
 use leadpool_app::wording::offer_refusal;
 use leadpool_app::{AppError, Member};
 use leadpool_domain::routing::OfferRefusal;
-use leadpool_domain::{Lead, OfferId, Timestamp};
+use leadpool_domain::{OfferId, Timestamp};
 use serde::Deserialize;
 
 use super::error::UiError;
@@ -54,7 +54,7 @@ impl OfferRow {
         Self {
             id: o.offer.offer.id.get(),
             lead_id: o.lead.id.get(),
-            lead: lead_name(&o.lead),
+            lead: o.lead.display_name(),
             router: o.offer.router_name.clone(),
             deadline: when(o.offer.offer.deadline),
             left: time_left(o.offer.offer.deadline, now),
@@ -66,12 +66,6 @@ impl OfferRow {
             outcome: None,
         }
     }
-}
-
-fn lead_name(lead: &Lead) -> String {
-    lead.name
-        .as_ref()
-        .map_or_else(|| format!("Lead #{}", lead.id), |n| n.as_str().to_owned())
 }
 
 /// The time until `deadline`, as an agent glances at it: `12 min left`, `2 h 5 min left`.

@@ -173,10 +173,7 @@ pub async fn page(
     let m = &signed.member;
     let lead = s.app.get_lead(m, lead_id(&id)).await?;
     let dir = Directory::load(&s.app, m).await?;
-    let name = lead
-        .name
-        .as_ref()
-        .map_or_else(|| format!("Lead #{}", lead.id), |n| n.as_str().to_owned());
+    let name = lead.display_name();
     let page = RoutingPage {
         chrome: Chrome::signed_in(format!("Why here? · {name}"), m, &signed.csrf),
         name,

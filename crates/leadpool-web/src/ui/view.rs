@@ -140,10 +140,7 @@ impl Row {
     pub fn new(lead: &Lead, dir: &Directory) -> Self {
         Self {
             id: lead.id.get(),
-            name: lead
-                .name
-                .as_ref()
-                .map_or_else(|| format!("Lead #{}", lead.id), |n| n.as_str().to_owned()),
+            name: lead.display_name(),
             contact: lead
                 .emails
                 .first()

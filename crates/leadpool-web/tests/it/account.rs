@@ -1,6 +1,8 @@
 //! My account: a person changes their own password, which signs them out everywhere else,
 //! and ends their other sessions without changing it.
 
+use leadpool_app::deliver::Deliverer;
+use leadpool_app::mail::{MailConfig, MailTls, Mailer};
 use leadpool_domain::Role;
 use leadpool_testkit::app::PASSWORD;
 use leadpool_testkit::app_test;
@@ -77,5 +79,64 @@ app_test! {
         assert!(again.html.contains("You were not signed in anywhere else."), "{}", again.html);
         let forged = here.post("/account/sign-out-others", &[]).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN, "without the CSRF token nothing ends");
+    }
+}
+
+app_test! {
+    async fn a_person_chooses_what_they_are_emailed_about_and_admins_see_failed_deliveries(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        let ana = Browser::new(&app);
+        ana.sign_in("ana@acme.test").await;
+        let page = ana.get("/account").await;
+        assert!(page.html.contains("Email me when") && page.html.contains("This server sends no email"), "{}", page.html);
+        assert_eq!(page.html.matches(r#"name="email_events""#).count(), 4, "{}", page.html);
+        assert_eq!(page.html.matches(" checked>").count(), 4, "everything by default: {}", page.html);
+        let csrf = page.csrf();
+
+        let saved = ana.htmx_post("/account/email", &csrf, &[("email_events", "offer_made"), ("email_events", "lead_returned")]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.html);
+        assert!(saved.html.contains("Saved. This server sends no email yet"), "{}", saved.html);
+        assert_eq!(saved.html.matches(" checked>").count(), 2, "{}", saved.html);
+        let none = ana.htmx_post("/account/email", &csrf, &[]).await;
+        assert_eq!(none.html.matches(" checked>").count(), 0, "nothing ticked: nothing emailed: {}", none.html);
+        let bad = ana.htmx_post("/account/email", &csrf, &[("email_events", "lead_claimed")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+        assert!(bad.html.contains("not an email choice"), "{}", bad.html);
+
+        app.db.store.set_mail(true);
+        let on = ana.get("/account").await;
+        assert!(!on.html.contains("This server sends no email"), "{}", on.html);
+        assert_eq!(ana.get("/settings/deliveries").await.status, StatusCode::FORBIDDEN);
+
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let hub = admin.get("/settings").await;
+        assert!(hub.html.contains(r#"href="/settings/deliveries""#), "{}", hub.html);
+        let deliveries = admin.get("/settings/deliveries").await;
+        assert_eq!(deliveries.status, StatusCode::OK, "{}", deliveries.html);
+        assert!(deliveries.html.contains("No delivery is in trouble.") && deliveries.html.contains("This server sends email."), "{}", deliveries.html);
+        assert!(admin.get("/settings/deliveries?all=yes").await.html.contains("Nothing was delivered yet."));
+
+        // A mail the SMTP server cannot take shows with its error and is retried from here.
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let (_, key) = app.source("Website").await;
+        let lead = app.intake(&key, serde_json::json!({ "name": "Kim Lee" })).await;
+        let id = lead.body["lead"]["id"].as_i64().expect("a lead id");
+        let assigned = app.post("/api/v1/leads/assign", &app.admin.token,
+            serde_json::json!({ "lead_ids": [id], "agent_id": bob.user.id.get(), "from_queue": true })).await;
+        assert_eq!(assigned.body["results"][0]["result"], "moved", "{}", assigned.body);
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let mailer = Mailer::new(&MailConfig {
+            host: "127.0.0.1".to_owned(), port: closed, tls: MailTls::None, credentials: None,
+            from: "leads@acme.test".to_owned(), public_url: app.base.clone(),
+        }).expect("a mailer");
+        let worker = Deliverer::new(app.app.clone(), "test").expect("a worker").with_mailer(mailer);
+        assert_eq!(worker.run_due().await.expect("send").retrying, 1);
+        let failing = admin.get("/settings/deliveries").await;
+        assert!(failing.html.contains("Email: bob@acme.test") && failing.html.contains("Retrying at"), "{}", failing.html);
+        let row = failing.html.split("/settings/deliveries/").nth(1).and_then(|r| r.split('/').next()).expect("a retry form").to_owned();
+        let retried = admin.htmx_post(&format!("/settings/deliveries/{row}/retry"), &admin.get("/settings").await.csrf(), &[]).await;
+        assert_eq!(retried.status, StatusCode::OK, "{}", retried.html);
+        assert!(retried.html.contains("The lead assigned email to bob@acme.test is being sent again now"), "{}", retried.html);
     }
 }

@@ -268,6 +268,19 @@ app_test! {
         assert_eq!(back.body["owner"]["kind"], "pool");
         assert_eq!(back.body["owner"]["pool_id"], pool.body["id"]);
         assert_eq!(timeline_kinds(&app, ids[0]).await.last().map(String::as_str), Some("reserve_expired"));
+        // Ana hears that the lead left her, with the pool and why; her own claims are events
+        // too (for CRMs), her own contact is not.
+        let events = app.get("/api/v1/events", &ana.token).await;
+        let told: Vec<(String, Value)> = events.body["events"].as_array().into_iter().flatten()
+            .map(|e| (e["kind"].as_str().unwrap_or_default().to_owned(), e["lead_id"].clone()))
+            .collect();
+        assert_eq!(told, [
+            ("lead_claimed".to_owned(), json!(ids[0])),
+            ("lead_claimed".to_owned(), json!(ids[1])),
+            ("lead_returned".to_owned(), json!(ids[0])),
+        ], "{}", events.body);
+        let returned = &events.body["events"][2]["payload"];
+        assert_eq!((&returned["pool_id"], &returned["why"]), (&pool.body["id"], &json!("reserve_expired")));
         let kept = app.get(&format!("/api/v1/leads/{}", ids[1]), &ana.token).await;
         assert_eq!(kept.body["owner"]["user_id"], ana.user.id.get());
         assert_eq!(timeline_kinds(&app, ids[1]).await.last().map(String::as_str), Some("contact_logged"));

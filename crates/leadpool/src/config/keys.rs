@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use leadpool_app::mail::MailTls;
 use leadpool_domain::delivery::RetryPolicy;
 use leadpool_web::CookieSecure;
 
@@ -15,7 +16,7 @@ use super::{LogFormat, Secret, Value};
 use crate::duration::parse_duration;
 
 /// Every key, in the order `print_default` shows them.
-pub const KEYS: [Key; 11] = [
+pub const KEYS: [Key; 18] = [
     LISTEN.key,
     DATA_DIR.key,
     DATABASE_URL.key,
@@ -27,6 +28,13 @@ pub const KEYS: [Key; 11] = [
     DB_MAX_CONNECTIONS.key,
     OPERATOR_TOKEN.key,
     WEBHOOK_MAX_ATTEMPTS.key,
+    PUBLIC_URL.key,
+    SMTP_HOST.key,
+    SMTP_PORT.key,
+    SMTP_TLS.key,
+    SMTP_USERNAME.key,
+    SMTP_PASSWORD.key,
+    MAIL_FROM.key,
 ];
 
 /// `listen`: the HTTP server's address and port.
@@ -244,6 +252,135 @@ pub const WEBHOOK_MAX_ATTEMPTS: Setting<RetryPolicy> = Setting {
                     RetryPolicy::MOST_ATTEMPTS
                 )
             })
+    },
+};
+
+/// `public_url`: where people open leadpool, for the links in emails.
+pub const PUBLIC_URL: Setting<String> = Setting {
+    key: Key(&Row {
+        name: "public_url",
+        env: "LEADPOOL_PUBLIC_URL",
+        kind: Kind::Url,
+        default: Default::Unset {
+            example: "https://leads.example.com",
+        },
+        help: "Where people open leadpool (https://leads.example.com behind a proxy), for the links in emails; defaults to http://<listen>.",
+    }),
+    check: |v| {
+        let url = v.text();
+        let url = url.trim().trim_end_matches('/');
+        match url.split_once("://") {
+            Some(("http" | "https", host))
+                if !host.is_empty() && !host.contains(char::is_whitespace) =>
+            {
+                Ok(url.to_owned())
+            }
+            _ => Err(format!(
+                "`{url}` is not a web address; use e.g. https://leads.example.com"
+            )),
+        }
+    },
+};
+
+/// `smtp_host`: the SMTP server email goes through; unset, no email is sent.
+pub const SMTP_HOST: Setting<String> = Setting {
+    key: Key(&Row {
+        name: "smtp_host",
+        env: "LEADPOOL_SMTP_HOST",
+        kind: Kind::Text,
+        default: Default::Unset {
+            example: "smtp.example.com",
+        },
+        help: "SMTP server for email to people (assignments, offers, leads back in a pool, webhooks turned off); unset, leadpool sends no email and says so at start.",
+    }),
+    check: |v| {
+        let host = v.text();
+        let host = host.trim();
+        if host.is_empty() || host.contains("://") || host.contains(char::is_whitespace) {
+            Err(format!(
+                "`{host}` is not a host name; give the name alone, e.g. smtp.example.com (the port and TLS are keys of their own)"
+            ))
+        } else {
+            Ok(host.to_owned())
+        }
+    },
+};
+
+/// `smtp_port`: the SMTP server's port; unset, the usual one for `smtp_tls`.
+pub const SMTP_PORT: Setting<u16> = Setting {
+    key: Key(&Row {
+        name: "smtp_port",
+        env: "LEADPOOL_SMTP_PORT",
+        kind: Kind::Integer,
+        default: Default::Unset { example: "587" },
+        help: "The SMTP server's port (1 to 65535); defaults to 587 with starttls, 465 with tls, 25 with none.",
+    }),
+    check: |v| {
+        let n = v.integer()?;
+        in_range(n, 1, 65_535)
+            .ok_or_else(|| format!("{n} is out of range; use a port from 1 to 65535"))
+    },
+};
+
+/// `smtp_tls`: how the connection to the SMTP server is secured.
+pub const SMTP_TLS: Setting<MailTls> = Setting {
+    key: Key(&Row {
+        name: "smtp_tls",
+        env: "LEADPOOL_SMTP_TLS",
+        kind: Kind::Text,
+        default: Default::Is("starttls"),
+        help: "How the SMTP connection is secured: starttls (the server must offer it), tls (TLS from the start), or none (only for a relay on this machine).",
+    }),
+    check: |v| MailTls::parse(&v.text()),
+};
+
+/// `smtp_username`: who leadpool signs in to the SMTP server as; unset, it does not sign in.
+pub const SMTP_USERNAME: Setting<String> = Setting {
+    key: Key(&Row {
+        name: "smtp_username",
+        env: "LEADPOOL_SMTP_USERNAME",
+        kind: Kind::Text,
+        default: Default::Unset {
+            example: "leads@example.com",
+        },
+        help: "User name to sign in to the SMTP server with (needs smtp_password); unset, leadpool does not sign in.",
+    }),
+    check: |v| Ok(v.text().trim().to_owned()),
+};
+
+/// `smtp_password`: the SMTP user's password.
+pub const SMTP_PASSWORD: Setting<Secret> = Setting {
+    key: Key(&Row {
+        name: "smtp_password",
+        env: "LEADPOOL_SMTP_PASSWORD",
+        kind: Kind::Secret,
+        default: Default::Unset { example: "" },
+        help: "Password of smtp_username; prefer the environment variable to the file.",
+    }),
+    check: |v| Ok(v.secret()),
+};
+
+/// `mail_from`: the sender of leadpool's email.
+pub const MAIL_FROM: Setting<String> = Setting {
+    key: Key(&Row {
+        name: "mail_from",
+        env: "LEADPOOL_MAIL_FROM",
+        kind: Kind::Text,
+        default: Default::Unset {
+            example: "Leadpool <leads@example.com>",
+        },
+        help: "Sender of leadpool's email, an address or `Name <address>`; needed with smtp_host.",
+    }),
+    check: |v| {
+        let from = v.text();
+        let from = from.trim();
+        if from.contains('@') {
+            Ok(from.to_owned())
+        } else {
+            Err(format!(
+                "`{from}` is not an email address; use e.g. Leadpool <leads@example.com>"
+            ))
+        }
     },
 };
 

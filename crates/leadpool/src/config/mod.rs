@@ -21,8 +21,10 @@ use std::time::Duration;
 
 pub use keys::{
     COOKIE_SECURE, DATA_DIR, DATABASE_URL, DB_MAX_CONNECTIONS, KEYS, Key, LISTEN, LOG_FORMAT,
-    LOG_LEVEL, MAX_BODY_BYTES, OPERATOR_TOKEN, SESSION_TTL, Setting, WEBHOOK_MAX_ATTEMPTS,
+    LOG_LEVEL, MAIL_FROM, MAX_BODY_BYTES, OPERATOR_TOKEN, PUBLIC_URL, SESSION_TTL, SMTP_HOST,
+    SMTP_PASSWORD, SMTP_PORT, SMTP_TLS, SMTP_USERNAME, Setting, WEBHOOK_MAX_ATTEMPTS,
 };
+use leadpool_app::mail::MailConfig;
 use leadpool_domain::delivery::RetryPolicy;
 
 use keys::Kind;
@@ -352,6 +354,10 @@ pub struct Config {
     pub operator_token: Option<Secret>,
     /// How many attempts a webhook delivery gets.
     pub webhook_attempts: RetryPolicy,
+    /// Where people open leadpool, for links in email.
+    pub public_url: String,
+    /// The SMTP server and sender; `None`: no email is sent.
+    pub mail: Option<MailConfig>,
 }
 
 impl fmt::Debug for Config {
@@ -368,6 +374,8 @@ impl fmt::Debug for Config {
             .field("db_max_connections", &self.db_max_connections)
             .field("operator_token", &self.operator_token)
             .field("webhook_attempts", &self.webhook_attempts)
+            .field("public_url", &self.public_url)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -380,6 +388,9 @@ impl Config {
         let database_url = DATABASE_URL
             .optional(&raw)?
             .unwrap_or_else(|| default_database_url(&data_dir));
+        let public_url = PUBLIC_URL
+            .optional(&raw)?
+            .unwrap_or_else(|| format!("http://{listen}"));
         Ok(Config {
             listen,
             data_dir,
@@ -392,8 +403,48 @@ impl Config {
             db_max_connections: DB_MAX_CONNECTIONS.value(&raw)?,
             operator_token: OPERATOR_TOKEN.optional(&raw)?,
             webhook_attempts: WEBHOOK_MAX_ATTEMPTS.value(&raw)?,
+            mail: mail_config(&raw, &public_url)?,
+            public_url,
         })
     }
+}
+
+/// The SMTP settings, when `smtp_host` is set: the sender is then needed, the port follows
+/// the TLS mode unless given, and a user name needs its password.
+fn mail_config(raw: &RawConfig, public_url: &str) -> Result<Option<MailConfig>, ConfigError> {
+    let Some(host) = SMTP_HOST.optional(raw)? else {
+        return Ok(None);
+    };
+    let needs = |key: Key, problem: &str| ConfigError::Invalid {
+        key,
+        origin: Origin::Default,
+        problem: problem.to_owned(),
+    };
+    let from = MAIL_FROM.optional(raw)?.ok_or_else(|| {
+        needs(
+            MAIL_FROM.key,
+            "is needed with smtp_host: the address leadpool's email comes from, e.g. Leadpool <leads@example.com>",
+        )
+    })?;
+    let tls = SMTP_TLS.value(raw)?;
+    let credentials = match (SMTP_USERNAME.optional(raw)?, SMTP_PASSWORD.optional(raw)?) {
+        (None, _) => None,
+        (Some(user), Some(password)) => Some((user, password.expose().to_owned())),
+        (Some(_), None) => {
+            return Err(needs(
+                SMTP_PASSWORD.key,
+                "is needed with smtp_username; set LEADPOOL_SMTP_PASSWORD",
+            ));
+        }
+    };
+    Ok(Some(MailConfig {
+        port: SMTP_PORT.optional(raw)?.unwrap_or(tls.default_port()),
+        host,
+        tls,
+        credentials,
+        from,
+        public_url: public_url.to_owned(),
+    }))
 }
 
 /// `sqlite://<data_dir>/leadpool.db`.

@@ -321,9 +321,23 @@ fn print_default_parses_as_is_and_with_every_example_uncommented() {
             assert!(raw.is_set(key), "{key} not set by its example");
         }
     }
+    let uncommented = Config::validate(raw).expect("examples are valid");
+    let defaults = Config::validate(RawConfig::default()).expect("defaults are valid");
+    // The email examples turn email on, with the example's own public URL; every other
+    // example is its key's default.
+    let mail = uncommented
+        .mail
+        .clone()
+        .expect("the SMTP examples turn email on");
+    assert_eq!((mail.host.as_str(), mail.port), ("smtp.example.com", 587));
+    assert_eq!(mail.public_url, uncommented.public_url);
     assert_eq!(
-        Config::validate(raw).expect("examples are valid"),
-        Config::validate(RawConfig::default()).expect("defaults are valid")
+        Config {
+            mail: None,
+            public_url: defaults.public_url.clone(),
+            ..uncommented
+        },
+        defaults
     );
 
     // The token placeholder is deliberately unusable, so nobody runs with it.
@@ -331,4 +345,63 @@ fn print_default_parses_as_is_and_with_every_example_uncommented() {
     let raw = RawConfig::load(Some(file.path()), &no_env, RawConfig::default()).expect("parses");
     let err = Config::validate(raw).expect_err("empty token refused");
     assert_eq!(err.key(), Some(OPERATOR_TOKEN.key));
+}
+
+#[test]
+fn email_is_off_without_a_host_and_a_host_needs_a_sender() {
+    let off = validate_env(&[]).expect("defaults are valid");
+    assert_eq!(
+        (off.mail, off.public_url.as_str()),
+        (None, "http://127.0.0.1:8080")
+    );
+
+    let no_from = validate_env(&[("LEADPOOL_SMTP_HOST", "smtp.example.com")])
+        .expect_err("a host without a sender");
+    assert_eq!(no_from.key(), Some(MAIL_FROM.key));
+    assert!(
+        no_from.to_string().contains("needed with smtp_host"),
+        "{no_from}"
+    );
+
+    let tls = validate_env(&[
+        ("LEADPOOL_SMTP_HOST", "smtp.example.com"),
+        ("LEADPOOL_SMTP_TLS", "tls"),
+        ("LEADPOOL_MAIL_FROM", "leads@example.com"),
+        ("LEADPOOL_PUBLIC_URL", "https://leads.example.com/"),
+    ])
+    .expect("a TLS server");
+    let mail = tls.mail.expect("email on");
+    assert_eq!(
+        (mail.port, mail.credentials),
+        (465, None),
+        "the TLS port by default"
+    );
+    assert_eq!(mail.public_url, "https://leads.example.com");
+
+    let user_only = validate_env(&[
+        ("LEADPOOL_SMTP_HOST", "smtp.example.com"),
+        ("LEADPOOL_MAIL_FROM", "leads@example.com"),
+        ("LEADPOOL_SMTP_USERNAME", "leads"),
+    ])
+    .expect_err("a user name without a password");
+    assert_eq!(user_only.key(), Some(SMTP_PASSWORD.key));
+
+    for (var, bad, key) in [
+        ("LEADPOOL_SMTP_TLS", "ssl", SMTP_TLS.key),
+        ("LEADPOOL_SMTP_PORT", "70000", SMTP_PORT.key),
+        (
+            "LEADPOOL_SMTP_HOST",
+            "smtp://smtp.example.com",
+            SMTP_HOST.key,
+        ),
+        ("LEADPOOL_PUBLIC_URL", "leads.example.com", PUBLIC_URL.key),
+    ] {
+        let e = validate_env(&[
+            ("LEADPOOL_SMTP_HOST", "smtp.example.com"),
+            ("LEADPOOL_MAIL_FROM", "leads@example.com"),
+            (var, bad),
+        ])
+        .expect_err(bad);
+        assert_eq!(e.key(), Some(key), "{e}");
+    }
 }

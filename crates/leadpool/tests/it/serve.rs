@@ -22,6 +22,8 @@ fn start_demo(data_dir: &std::path::Path) -> (Server, Vec<String>) {
 
 /// Starts `leadpool serve EXTRA` on a free port and reads its banner up to the line holding `last`.
 fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec<String>) {
+    // The tests' HTTP clients need the process's TLS provider, as the server has.
+    leadpool_app::install_tls();
     let mut child = Command::new(env!("CARGO_BIN_EXE_leadpool"))
         .arg("serve")
         .args(extra)

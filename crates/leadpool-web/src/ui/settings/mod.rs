@@ -4,6 +4,7 @@
 //! in place (htmx swaps `#settings`) with a line saying what happened, as the lead page
 //! does; every rule stays the app's, the pages only offer what the viewer may change.
 
+mod deliveries;
 mod people;
 mod pools;
 mod routing;
@@ -26,6 +27,7 @@ use super::session::Signed;
 use super::view::{Choice, Chrome};
 use crate::AppState;
 
+pub use deliveries::{page as deliveries_page, retry as retry_delivery};
 pub use people::{create_team, create_user, page as people_page, update_team, update_user};
 pub use pools::{
     add_reason, create_pool, page as pools_page, remove_reason, save_settings, update_pool,
@@ -97,6 +99,14 @@ fn sections(m: &Member) -> Vec<Section> {
             about: "Calendars with their weekly hours, holidays and time zone, the default \
                     that rules and pools without a calendar count in, and when a lead \
                     arriving now would be due.",
+        });
+    }
+    if deliveries::may_open(m) {
+        out.push(Section {
+            href: "/settings/deliveries",
+            title: "Deliveries",
+            about: "Webhook events and emails that failed or died, with the receiver's answer \
+                    and a retry; whether this server sends email.",
         });
     }
     out

@@ -1,20 +1,24 @@
 //! The delivery worker: any instance takes due deliveries under a lease, posts each signed
-//! event to its endpoint, and records the answer with what follows (delivered, retry later,
-//! dead), as the domain's [`RetryPolicy`] decides. A taker that dies mid-attempt loses its
-//! lease and the delivery falls due again, so every event is delivered at least once.
-//! No transaction is held while a request is in flight.
+//! event to its webhook endpoint or emails it to its addressee, and records the answer with
+//! what follows (delivered, retry later, dead), as the domain's [`RetryPolicy`] decides. A
+//! taker that dies mid-attempt loses its lease and the delivery falls due again, so every
+//! event is delivered at least once. No transaction is held while a request is in flight.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leadpool_domain::Timestamp;
-use leadpool_domain::delivery::{EndpointHealth, Next, RetryPolicy};
-use leadpool_store::deliveries::{AttemptRecord, ClaimedDelivery};
+use leadpool_domain::delivery::{EndpointHealth, EventType, Next, RetryPolicy, webhook_accepted};
+use leadpool_domain::{PoolId, Role, Timestamp, Visibility};
+use leadpool_store::deliveries::{AttemptRecord, ClaimedDelivery, Target};
+use leadpool_store::offers::NewEvent;
+use leadpool_store::users::UserFilter;
 use leadpool_store::{StoreError, Tx};
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::signature;
+use crate::mail::Mailer;
+use crate::mail::compose::{Facts, LeadFacts, compose};
+use crate::webhooks::signature;
 use crate::{App, AppError};
 
 /// How often an idle worker looks for due deliveries: another instance may write them
@@ -51,6 +55,7 @@ pub struct Deliverer {
     timeout: Duration,
     batch: u32,
     http: reqwest::Client,
+    mailer: Option<Mailer>,
     observer: Option<Observer>,
 }
 
@@ -61,6 +66,7 @@ impl std::fmt::Debug for Deliverer {
             .field("policy", &self.policy)
             .field("lease", &self.lease)
             .field("timeout", &self.timeout)
+            .field("mailer", &self.mailer)
             .finish_non_exhaustive()
     }
 }
@@ -78,8 +84,16 @@ impl Deliverer {
             timeout,
             batch: 32,
             http: client(timeout)?,
+            mailer: None,
             observer: None,
         })
+    }
+
+    /// Also sends the email deliveries, through `mailer`; without one they are left to an
+    /// instance that has one.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     /// How many attempts a delivery gets.
@@ -122,7 +136,13 @@ impl Deliverer {
             now.plus_millis(i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX));
         let mut tx = self.app.store().write().await?;
         let claimed = tx
-            .claim_due_deliveries(&self.owner, now, lease_until, self.batch)
+            .claim_due_deliveries(
+                &self.owner,
+                now,
+                lease_until,
+                self.batch,
+                self.mailer.is_some(),
+            )
             .await?;
         tx.commit().await?;
         Ok(claimed)
@@ -160,10 +180,11 @@ impl Deliverer {
     /// Attempts one taken delivery and records the answer; `None` when the delivery was no
     /// longer this worker's by then.
     pub async fn deliver(&self, d: &ClaimedDelivery) -> Result<Option<Next>, AppError> {
-        let record = self.attempt(d).await?;
-        let next = self
-            .policy
-            .after_attempt(d.attempt, record.status, record.at);
+        let (record, delivered) = match &d.target {
+            Target::Webhook { url, secret, .. } => self.post(d, url, secret).await?,
+            Target::Email { to, name } => self.email(d, to, name).await?,
+        };
+        let next = self.policy.after_attempt(d.attempt, delivered, record.at);
         let mut tx = self.app.store().write().await?;
         let kept = tx.finish_delivery(d, &self.owner, &record, next).await?;
         if kept {
@@ -176,16 +197,27 @@ impl Deliverer {
             (true, Next::RetryAt(_)) => "retrying",
             (true, Next::Dead) => "dead",
         };
-        metrics::counter!("leadpool_webhook_attempts_total", "outcome" => outcome).increment(1);
+        let channel = match d.target {
+            Target::Webhook { .. } => "webhook",
+            Target::Email { .. } => "email",
+        };
+        metrics::counter!("leadpool_delivery_attempts_total", "channel" => channel, "outcome" => outcome)
+            .increment(1);
         if let Some(observe) = &self.observer {
             observe(d, &record);
         }
         Ok(kept.then_some(next))
     }
 
-    /// Posts the event, signed, and notes the answer. The response time is measured on the
-    /// monotonic clock: it is a duration on this machine, not an instant of the app's.
-    async fn attempt(&self, d: &ClaimedDelivery) -> Result<AttemptRecord, AppError> {
+    /// Posts the event, signed, and notes the answer and whether it took the event. The
+    /// response time is measured on the monotonic clock: it is a duration on this machine,
+    /// not an instant of the app's.
+    async fn post(
+        &self,
+        d: &ClaimedDelivery,
+        url: &str,
+        secret: &str,
+    ) -> Result<(AttemptRecord, bool), AppError> {
         let at = self.app.now();
         let body = json!({
             "type": d.event.kind,
@@ -200,11 +232,11 @@ impl Deliverer {
         .to_string();
         let id = message_id(d);
         let timestamp = at.as_millis().div_euclid(1000);
-        let signed = signature::sign(&d.secret, &id, timestamp, &body)?;
+        let signed = signature::sign(secret, &id, timestamp, &body)?;
         let started = Instant::now();
         let sent = self
             .http
-            .post(&d.url)
+            .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())
@@ -212,8 +244,7 @@ impl Deliverer {
             .body(body)
             .send()
             .await;
-        let elapsed = |s: Instant| i64::try_from(s.elapsed().as_millis()).unwrap_or(i64::MAX);
-        Ok(match sent {
+        let record = match sent {
             Ok(mut res) => {
                 let status = res.status();
                 let error = if status.is_success() {
@@ -234,12 +265,108 @@ impl Deliverer {
                 response_ms: None,
                 error: Some(transport_error(&e)),
             },
-        })
+        };
+        let accepted = webhook_accepted(record.status);
+        Ok((record, accepted))
+    }
+
+    /// Emails the event to its addressee and notes the server's answer and whether it took
+    /// the letter. The letter is composed now, from the lead as it is.
+    async fn email(
+        &self,
+        d: &ClaimedDelivery,
+        to: &str,
+        name: &str,
+    ) -> Result<(AttemptRecord, bool), AppError> {
+        let at = self.app.now();
+        let unsent = |error: &str| AttemptRecord {
+            at,
+            status: None,
+            response_ms: None,
+            error: Some(error.to_owned()),
+        };
+        let Some(mailer) = &self.mailer else {
+            return Ok((unsent("this instance does not send email"), false));
+        };
+        let Some(event_type) = EventType::parse(&d.event.kind) else {
+            return Ok((unsent("this event type is never emailed"), false));
+        };
+        let (lead, pool) = self.letter_facts(d).await?;
+        let facts = Facts {
+            recipient: name,
+            event_type,
+            payload: &d.event.payload,
+            lead,
+            pool,
+            public_url: mailer.public_url(),
+        };
+        let Some(letter) = compose(&facts) else {
+            return Ok((unsent("this event type is never emailed"), false));
+        };
+        let started = Instant::now();
+        let sent = mailer
+            .send(to, name, &letter, &format!("<{}@leadpool>", message_id(d)))
+            .await;
+        let record = AttemptRecord {
+            at,
+            status: sent.code,
+            response_ms: sent.code.map(|_| elapsed(started)),
+            error: sent.error,
+        };
+        Ok((record, sent.accepted))
+    }
+
+    /// The lead a letter is about (if it still exists) and the pool a returned lead went to.
+    async fn letter_facts(
+        &self,
+        d: &ClaimedDelivery,
+    ) -> Result<(Option<LeadFacts>, Option<String>), AppError> {
+        let mut tx = self.app.store().read().await?;
+        let lead = match d.event.lead_id {
+            Some(id) => match tx.lead(d.org, id, &Visibility::Organization).await {
+                Ok(l) => Some(l),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        let lead = match lead {
+            Some(l) => Some(LeadFacts {
+                id: l.id,
+                name: l.display_name(),
+                email: l.emails.first().map(|e| e.as_str().to_owned()),
+                phone: l.phones.first().map(|p| p.as_str().to_owned()),
+                source: tx.source(d.org, l.source_id).await?.name,
+            }),
+            None => None,
+        };
+        let pool = match d
+            .event
+            .payload
+            .get("pool_id")
+            .and_then(serde_json::Value::as_i64)
+        {
+            Some(id) => match tx.pool(d.org, PoolId::new(id)).await {
+                Ok(p) => Some(p.name),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        tx.commit().await?;
+        Ok((lead, pool))
     }
 
     /// Sends deliveries as they fall due until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(owner = %self.owner, "webhook delivery worker started");
+        match &self.mailer {
+            Some(m) => {
+                tracing::info!(owner = %self.owner, mail = %m.describe(), "delivery worker started")
+            }
+            None => {
+                tracing::info!(owner = %self.owner, "delivery worker started (webhooks only: email is off)")
+            }
+        }
         loop {
             let wait = match self.run_due().await {
                 Ok(r) => {
@@ -249,13 +376,13 @@ impl Deliverer {
                             retrying = r.retrying,
                             dead = r.dead,
                             lost = r.lost,
-                            "webhook deliveries sent"
+                            "deliveries sent"
                         );
                     }
                     self.until_next_due().await
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "sending webhook deliveries failed; retrying shortly");
+                    tracing::warn!(error = %e, "sending deliveries failed; retrying shortly");
                     MAX_IDLE
                 }
             };
@@ -267,13 +394,13 @@ impl Deliverer {
                 break;
             }
         }
-        tracing::info!(owner = %self.owner, "webhook delivery worker stopped");
+        tracing::info!(owner = %self.owner, "delivery worker stopped");
     }
 
     async fn until_next_due(&self) -> Duration {
         let next = async {
             let mut tx = self.app.store().read().await?;
-            let next = tx.next_delivery_due().await?;
+            let next = tx.next_delivery_due(self.mailer.is_some()).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(next)
         }
@@ -289,10 +416,15 @@ impl Deliverer {
     }
 }
 
-/// The `webhook-id`: the event's, so that a receiver with two endpoints, or getting a retry
-/// or a resend, can tell it already has this event.
+/// The `webhook-id` (and the start of an email's Message-ID): the event's, so that a
+/// receiver with two endpoints, or getting a retry or a resend, can tell it already has
+/// this event.
 pub fn message_id(d: &ClaimedDelivery) -> String {
     format!("evt_{}", d.event.id)
+}
+
+fn elapsed(since: Instant) -> i64 {
+    i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 fn until(due: Timestamp, now: Timestamp) -> Duration {
@@ -302,6 +434,7 @@ fn until(due: Timestamp, now: Timestamp) -> Duration {
 }
 
 fn client(timeout: Duration) -> Result<reqwest::Client, AppError> {
+    crate::install_tls();
     reqwest::Client::builder()
         .timeout(timeout)
         // A receiver answers where it was registered; a redirect is its misconfiguration,
@@ -312,18 +445,22 @@ fn client(timeout: Duration) -> Result<reqwest::Client, AppError> {
         .map_err(|e| AppError::Internal(format!("building the webhook client: {e}")))
 }
 
-/// Turns the endpoint off, in the delivery's transaction, when the domain says it has
-/// failed long enough; a delivered event clears its failure count.
+/// Turns a webhook endpoint off, in the delivery's transaction, when the domain says it has
+/// failed long enough, and tells the organization's admins; a delivered event clears its
+/// failure count.
 async fn update_health(
     tx: &mut Tx,
     d: &ClaimedDelivery,
     next: Next,
     now: Timestamp,
 ) -> Result<(), AppError> {
+    let Target::Webhook { endpoint, .. } = d.target else {
+        return Ok(());
+    };
     if matches!(next, Next::RetryAt(_)) {
         return Ok(());
     }
-    let mut w = tx.webhook(d.org, d.endpoint, true).await?;
+    let mut w = tx.webhook(d.org, endpoint, true).await?;
     let after = if next == Next::Delivered {
         EndpointHealth::default()
     } else {
@@ -333,13 +470,37 @@ async fn update_health(
         return Ok(());
     }
     w.health = after;
-    if let Some(reason) = after.disable_reason(now).filter(|_| w.enabled) {
-        tracing::warn!(webhook = %w.id, url = %w.url, %reason, "webhook endpoint turned off");
-        w.enabled = false;
-        w.disabled_reason = Some(reason);
-        w.disabled_at = Some(now);
-    }
+    let Some(reason) = after.disable_reason(now).filter(|_| w.enabled) else {
+        tx.update_webhook(&w, now).await?;
+        return Ok(());
+    };
+    tracing::warn!(webhook = %w.id, url = %w.url, %reason, "webhook endpoint turned off");
+    let payload = json!({ "webhook_id": w.id, "url": w.url.as_str(), "reason": reason });
+    w.enabled = false;
+    w.disabled_reason = Some(reason);
+    w.disabled_at = Some(now);
+    // Turned off first, so the admins' event is not queued for the endpoint it is about.
     tx.update_webhook(&w, now).await?;
+    let admins: Vec<NewEvent> = tx
+        .users(
+            d.org,
+            &UserFilter {
+                role: Some(Role::Admin),
+                active: Some(true),
+                ..UserFilter::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .filter(|u| u.scope_team_id.is_none())
+        .map(|u| NewEvent {
+            user: u.id,
+            lead: None,
+            kind: EventType::WebhookDisabled,
+            payload: payload.clone(),
+        })
+        .collect();
+    tx.push_events(d.org, &admins, now).await?;
     Ok(())
 }
 
