@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leadpool_domain::pool::fire_reserve_expiry;
+use leadpool_domain::delivery::EventType;
+use leadpool_domain::pool::{fire_reserve_expiry, reserve_holder};
 use leadpool_domain::timer::{
     ExpiryFiring, PendingTasks, StatusExpiry, TimerFacts, TimerKind, fire_status_expiry,
 };
 use leadpool_domain::{Lead, LeadId, OrgId, PoolId, StatusId, Timestamp, Visibility};
+use leadpool_store::offers::NewEvent;
 use leadpool_store::timers::ClaimedTimer;
 use leadpool_store::{Backend, StoreError, Tx};
 use tokio::sync::watch;
@@ -100,6 +102,26 @@ impl Rules {
 
 /// The pending tasks of those of `leads` whose expiry rule waits on tasks (none read when
 /// no rule does).
+/// A due reserve warning: the agent still holding the lead while it is new hears when their
+/// reserve time ends. The lead itself does not change. `false` when the reserve already
+/// ended (worked, moved, or its timer gone).
+async fn warn_reserve(tx: &mut Tx, lead: &Lead, now: Timestamp) -> Result<bool, AppError> {
+    let Some(holder) = reserve_holder(lead) else {
+        return Ok(false);
+    };
+    let Some(due) = tx.timer_due(lead.id, TimerKind::ReserveExpiry).await? else {
+        return Ok(false);
+    };
+    let warning = NewEvent {
+        user: holder,
+        lead: Some(lead.id),
+        kind: EventType::ReserveExpiring,
+        payload: serde_json::json!({ "due": due, "lead_name": lead.display_name() }),
+    };
+    tx.push_events(lead.org, &[warning], now).await?;
+    Ok(true)
+}
+
 async fn pending_tasks<'a>(
     tx: &mut Tx,
     org: OrgId,
@@ -416,6 +438,7 @@ impl Scheduler {
                 return self.expire_status(tx, &lead, version, now, cache).await;
             }
             TimerKind::ReserveExpiry => self.expire_reserve(tx, &lead, now, cache).await?,
+            TimerKind::ReserveWarning => warn_reserve(tx, &lead, now).await?,
             TimerKind::OfferWindow => self.app.fire_offer_window(tx, &lead, now).await?,
         };
         Ok(if applied {

@@ -23,18 +23,21 @@ pub enum EventType {
     LeadClaimed,
     /// A lead an agent held went back to a pool, by a timer or someone else's hand.
     LeadReturned,
+    /// The reserve time an agent has on a claimed lead is about to end.
+    ReserveExpiring,
     /// The engine turned a webhook endpoint off after repeated failure (to the admins).
     WebhookDisabled,
 }
 
 impl EventType {
     /// Every type, in the order the API lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::OfferMade,
         Self::OfferWithdrawn,
         Self::LeadAssigned,
         Self::LeadClaimed,
         Self::LeadReturned,
+        Self::ReserveExpiring,
         Self::WebhookDisabled,
     ];
 
@@ -46,6 +49,7 @@ impl EventType {
             Self::LeadAssigned => "lead_assigned",
             Self::LeadClaimed => "lead_claimed",
             Self::LeadReturned => "lead_returned",
+            Self::ReserveExpiring => "reserve_expiring",
             Self::WebhookDisabled => "webhook_disabled",
         }
     }
@@ -57,6 +61,7 @@ impl EventType {
             Self::LeadAssigned => Some("A lead is assigned to me"),
             Self::OfferMade => Some("A lead is offered to me (with its deadline and PIN)"),
             Self::LeadReturned => Some("A lead of mine goes back to a pool"),
+            Self::ReserveExpiring => Some("My reserve time on a claimed lead is about to run out"),
             Self::WebhookDisabled => Some("A webhook endpoint is turned off (admins)"),
             Self::OfferWithdrawn | Self::LeadClaimed => None,
         }

@@ -455,9 +455,7 @@ pub fn reserve_change(before: &Lead, after: &Lead, kind: EventKind) -> TimerChan
 /// that keeps the reserve (a new phone number, a status change within "new", a status
 /// expiry) must not make it lapse silently.
 pub fn fire_reserve_expiry(lead: &Lead, fallback: PoolId, now: Timestamp) -> Option<Transition> {
-    if lead.owner.agent().is_none() || lead.status.category != StatusCategory::New {
-        return None;
-    }
+    reserve_holder(lead)?;
     let pool_id = lead.from_pool.unwrap_or(fallback);
     Some(lead.hand_over(
         Owner::Pool { pool_id },
@@ -468,6 +466,29 @@ pub fn fire_reserve_expiry(lead: &Lead, fallback: PoolId, now: Timestamp) -> Opt
         json!({}),
         now,
     ))
+}
+
+/// The agent whose reserve time on `lead` is still running, if it is: they hold the lead and
+/// it is still new. A due reserve timer sends it back, and its warning tells them, only
+/// then.
+pub fn reserve_holder(lead: &Lead) -> Option<UserId> {
+    lead.owner
+        .agent()
+        .filter(|_| lead.status.category == StatusCategory::New)
+}
+
+/// How long before a reserve time ends its holder is warned: a quarter of an hour, or
+/// halfway through a shorter reserve.
+pub const RESERVE_WARNING: Duration = Duration::from_secs(15 * 60);
+
+/// When the holder of a reserve time claimed at `claimed` and ending at `due` is warned
+/// (see [`RESERVE_WARNING`]).
+pub fn reserve_warning_at(claimed: Timestamp, due: Timestamp) -> Timestamp {
+    let span = due.as_millis().saturating_sub(claimed.as_millis()).max(0);
+    let before = i64::try_from(RESERVE_WARNING.as_millis())
+        .unwrap_or(i64::MAX)
+        .min(span / 2);
+    due.plus_millis(-before)
 }
 
 /// When a reserve of `reserve` open time that starts at `claimed` ends: in `calendar`'s open

@@ -17,6 +17,9 @@ pub enum TimerKind {
     StatusExpiry,
     /// A claimer's reserve time: no contact or status change by then sends the lead back.
     ReserveExpiry,
+    /// A warning to the claimer that their reserve time is about to end; set, moved and
+    /// cancelled with the reserve timer, and changes nothing on the lead when it fires.
+    ReserveWarning,
     /// An offer's response window: nobody accepting by then moves the lead on. Checked
     /// against the lead's owner (still that offer), not its version, so edits to the lead
     /// while it is offered do not strand it.
@@ -29,15 +32,21 @@ impl TimerKind {
         match self {
             Self::StatusExpiry => "status_expiry",
             Self::ReserveExpiry => "reserve_expiry",
+            Self::ReserveWarning => "reserve_warning",
             Self::OfferWindow => "offer_window",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::StatusExpiry, Self::ReserveExpiry, Self::OfferWindow]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::StatusExpiry,
+            Self::ReserveExpiry,
+            Self::ReserveWarning,
+            Self::OfferWindow,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -182,16 +191,19 @@ pub struct TimerChanges {
     pub status_expiry: TimerChange,
     /// The claimer's reserve time.
     pub reserve_expiry: TimerChange,
+    /// The warning before it ends.
+    pub reserve_warning: TimerChange,
     /// The offer's response window.
     pub offer_window: TimerChange,
 }
 
 impl TimerChanges {
     /// Each kind with its change.
-    pub fn by_kind(&self) -> [(TimerKind, TimerChange); 3] {
+    pub fn by_kind(&self) -> [(TimerKind, TimerChange); 4] {
         [
             (TimerKind::StatusExpiry, self.status_expiry),
             (TimerKind::ReserveExpiry, self.reserve_expiry),
+            (TimerKind::ReserveWarning, self.reserve_warning),
             (TimerKind::OfferWindow, self.offer_window),
         ]
     }
@@ -220,6 +232,10 @@ pub fn timer_changes(
         (None, Some(b)) => crate::pool::reserve_change(b, after, kind),
         (None, None) => TimerChange::Keep,
     };
+    let reserve_warning = match reserve_expiry {
+        TimerChange::Set(due) => TimerChange::Set(crate::pool::reserve_warning_at(now, due)),
+        other => other,
+    };
     let was_offer = before
         .map(|b| b.owner)
         .filter(|o| matches!(o, Owner::Offer { .. }));
@@ -232,6 +248,7 @@ pub fn timer_changes(
     TimerChanges {
         status_expiry,
         reserve_expiry,
+        reserve_warning,
         offer_window,
     }
 }
@@ -462,6 +479,51 @@ mod tests {
         );
         assert_eq!(c.offer_window, TimerChange::Cancel);
         assert_eq!(c.reserve_expiry, TimerChange::Keep);
+    }
+
+    #[test]
+    fn a_reserve_time_brings_its_warning_and_ending_it_cancels_both() {
+        let lead = working_lead();
+        let claimed = Timestamp::from_millis(1_000);
+        let hour = claimed.plus_millis(3_600_000);
+        let facts = TimerFacts {
+            reserve_due: Some(hour),
+            ..TimerFacts::default()
+        };
+        let c = timer_changes(Some(&lead), &lead, EventKind::Claimed, &facts, claimed);
+        assert_eq!(c.reserve_expiry, TimerChange::Set(hour));
+        assert_eq!(
+            c.reserve_warning,
+            TimerChange::Set(hour.plus_millis(-15 * 60_000)),
+            "a quarter of an hour before"
+        );
+        let short = TimerFacts {
+            reserve_due: Some(claimed.plus_millis(10 * 60_000)),
+            ..TimerFacts::default()
+        };
+        let c = timer_changes(Some(&lead), &lead, EventKind::Claimed, &short, claimed);
+        assert_eq!(
+            c.reserve_warning,
+            TimerChange::Set(claimed.plus_millis(5 * 60_000)),
+            "halfway through a reserve shorter than half an hour"
+        );
+        let offered = Owner::Offer {
+            offer_id: crate::ids::OfferId::new(3),
+        };
+        let Some(t) = lead.reassign(offered, None, Actor::System, None, claimed) else {
+            panic!("a change of owner");
+        };
+        let c = timer_changes(
+            Some(&lead),
+            &t.lead,
+            EventKind::Routed,
+            &TimerFacts::default(),
+            claimed,
+        );
+        assert_eq!(
+            (c.reserve_expiry, c.reserve_warning),
+            (TimerChange::Cancel, TimerChange::Cancel)
+        );
     }
 
     #[test]

@@ -179,6 +179,22 @@ impl Tx {
         Ok(self.fetch_one::<Count>(&q).await?.n > 0)
     }
 
+    /// When a lead's pending timer of this kind is due, if it has one.
+    pub async fn timer_due(
+        &mut self,
+        lead: LeadId,
+        kind: TimerKind,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let q = Sql::new("SELECT MIN(due_at) AS due FROM timers WHERE lead_id = $1 AND kind = $2")
+            .bind(lead)
+            .bind(kind.as_str());
+        Ok(self
+            .fetch_one::<MinDue>(&q)
+            .await?
+            .due
+            .map(Timestamp::from_millis))
+    }
+
     /// How many timers are pending.
     pub async fn count_timers(&mut self) -> Result<i64, StoreError> {
         Ok(self

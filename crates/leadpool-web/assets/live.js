@@ -166,6 +166,9 @@
     } else if (kind === "lead_returned") {
       const why = payload.why === "reserve_expired" ? "your reserve time ran out" : "it was moved";
       notice(`A lead of yours went back to the pool: ${why}.`, `/leads/${data.lead_id}`, "See it");
+    } else if (kind === "reserve_expiring") {
+      const due = payload.due ? new Date(payload.due).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "soon";
+      notice(`Your reserve time on ${payload.lead_name || "a lead"} ends at ${due}: log a contact to keep it.`, `/leads/${data.lead_id}`, "Work it");
     } else if (kind === "webhook_disabled") {
       notice(`A webhook endpoint was turned off: ${payload.url || ""}.`, "/settings/deliveries", "See deliveries");
     }
@@ -191,7 +194,7 @@
       // A closed source (refused, or signed out) is not retried by the browser.
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
     };
-    for (const kind of ["offer_made", "offer_withdrawn", "lead_assigned", "lead_returned", "webhook_disabled"]) {
+    for (const kind of ["offer_made", "offer_withdrawn", "lead_assigned", "lead_returned", "reserve_expiring", "webhook_disabled"]) {
       source.addEventListener(kind, (event) => handle(kind, event));
     }
   }

@@ -103,6 +103,13 @@ pub fn compose(f: &Facts<'_>) -> Option<Letter> {
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
+    let instant = |key: &str| {
+        f.payload
+            .get(key)
+            .cloned()
+            .and_then(|t| serde_json::from_value::<Timestamp>(t).ok())
+            .map(Timestamp::to_minute_utc)
+    };
     let lead_name = f
         .lead
         .as_ref()
@@ -132,12 +139,7 @@ pub fn compose(f: &Facts<'_>) -> Option<Letter> {
             )
         }
         EventType::OfferMade => {
-            let deadline = f
-                .payload
-                .get("deadline")
-                .cloned()
-                .and_then(|d| serde_json::from_value::<Timestamp>(d).ok())
-                .map(Timestamp::to_minute_utc);
+            let deadline = instant("deadline");
             let mut lines = vec![format!(
                 "{lead_name} is offered to you. The first to accept gets the lead."
             )];
@@ -179,6 +181,25 @@ pub fn compose(f: &Facts<'_>) -> Option<Letter> {
                 format!("{lead_name} went back to {pool}"),
                 lines,
                 lead_link("See the lead"),
+            )
+        }
+        EventType::ReserveExpiring => {
+            let due = f
+                .payload
+                .get("due")
+                .cloned()
+                .and_then(|d| serde_json::from_value::<Timestamp>(d).ok())
+                .map_or_else(
+                    || "soon".to_owned(),
+                    |d| format!("at {}", d.to_minute_utc()),
+                );
+            (
+                format!("Your reserve time on {lead_name} ends {due}"),
+                vec![
+                    format!("Your reserve time on {lead_name} ends {due}."),
+                    "Log a call, email, text or meeting, or move it out of New, to keep the lead; otherwise it goes back to the pool for anyone to claim.".to_owned(),
+                ],
+                lead_link("Work the lead"),
             )
         }
         EventType::WebhookDisabled => {
@@ -300,6 +321,17 @@ mod tests {
             text.contains("went back to Austin pool: your reserve time ran out"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_reserve_warning_says_when_and_how_to_keep_the_lead() {
+        let payload = json!({ "due": "2026-12-06T11:00:00Z" });
+        let letter = compose(&facts(EventType::ReserveExpiring, &payload)).expect("a letter");
+        assert_eq!(
+            letter.subject,
+            "Your reserve time on Kim <Lee> ends at 2026-12-06 11:00 UTC"
+        );
+        assert!(letter.text().contains("Log a call"), "{}", letter.text());
     }
 
     #[test]

@@ -96,7 +96,8 @@ app_test! {
 
         let scheduler = Scheduler::new(app.app.clone(), "test");
         app.clock.advance(Duration::from_secs(3601));
-        assert_eq!(scheduler.run_due().await.map(|r| r.fired).ok(), Some(1), "only the uncalled lead's reserve time runs out");
+        assert_eq!(scheduler.run_due().await.map(|r| r.fired).ok(), Some(2),
+            "only the uncalled lead's reserve time runs out, after its warning");
         assert_eq!(owner(&app, kept).await["user_id"], ana.user.id.get());
         assert_eq!(owner(&app, lapsed).await["kind"], "pool");
     }

@@ -258,8 +258,14 @@ app_test! {
         let bad = app.post(&format!("/api/v1/leads/{}/contacts", ids[1]), &ana.token, json!({ "kind": "fax" })).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
 
+        // A quarter of an hour before the reserve ends, Ana is warned about the lead she
+        // has not worked (the one she called has no reserve time left to warn of).
         let scheduler = Scheduler::new(app.app.clone(), "test");
-        app.clock.advance(Duration::from_secs(3599));
+        app.clock.advance(Duration::from_secs(2699));
+        assert_eq!(scheduler.run_due().await.map(|r| r.fired).ok(), Some(0));
+        app.clock.advance(Duration::from_secs(1));
+        assert_eq!(scheduler.run_due().await.map(|r| r.fired).ok(), Some(1), "the warning");
+        app.clock.advance(Duration::from_secs(899));
         assert_eq!(scheduler.run_due().await.map(|r| r.fired).ok(), Some(0));
         app.clock.advance(Duration::from_secs(2));
         assert_eq!(scheduler.run_due().await.map(|r| r.fired).ok(), Some(1));
@@ -277,9 +283,13 @@ app_test! {
         assert_eq!(told, [
             ("lead_claimed".to_owned(), json!(ids[0])),
             ("lead_claimed".to_owned(), json!(ids[1])),
+            ("reserve_expiring".to_owned(), json!(ids[0])),
             ("lead_returned".to_owned(), json!(ids[0])),
         ], "{}", events.body);
-        let returned = &events.body["events"][2]["payload"];
+        let warned = &events.body["events"][2]["payload"];
+        assert_eq!(warned["lead_name"], "Ned");
+        assert!(warned["due"].as_str().is_some_and(|d| d.ends_with("Z")), "{warned}");
+        let returned = &events.body["events"][3]["payload"];
         assert_eq!((&returned["pool_id"], &returned["why"]), (&pool.body["id"], &json!("reserve_expired")));
         let kept = app.get(&format!("/api/v1/leads/{}", ids[1]), &ana.token).await;
         assert_eq!(kept.body["owner"]["user_id"], ana.user.id.get());
