@@ -692,10 +692,13 @@ impl App {
             .user(m.viewer.org, id)
             .await
             .map_err(AppError::from_store("user"))?;
-        if id != m.user.id && !m.viewer.administers(u.teams.first().copied()) {
-            return Err(AppError::Forbidden(
-                "only admins may pause someone else".into(),
-            ));
+        if id != m.user.id {
+            m.require(Permission::PlaceUser {
+                what: "pause other users",
+                role: u.role,
+                scope: u.scope_team_id,
+                teams: &u.teams,
+            })?;
         }
         u.paused = paused;
         tx.update_user(&u).await?;

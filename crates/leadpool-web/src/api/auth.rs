@@ -129,7 +129,7 @@ pub struct TokenDto {
     pub token: String,
 }
 
-/// `POST /api/v1/users/{id}/tokens`: issue an API token for yourself, or (admins) a user in scope.
+/// `POST /api/v1/users/{id}/tokens`: issue an API token for yourself, or (admins) a user they may edit.
 #[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")), request_body = TokenBody,
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = TokenDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -168,7 +168,7 @@ pub struct TokenListDto {
     pub items: Vec<TokenInfoDto>,
 }
 
-/// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user in scope.
+/// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user they may edit.
 #[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = TokenListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]

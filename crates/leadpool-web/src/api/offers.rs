@@ -544,7 +544,7 @@ async fn pause_me(
     }))
 }
 
-/// `PUT /api/v1/users/{id}/pause`: an admin pauses or resumes an agent in their scope.
+/// `PUT /api/v1/users/{id}/pause`: an admin pauses or resumes a user they may edit.
 #[utoipa::path(put, path = "/api/v1/users/{id}/pause", tag = "distribution",
     params(("id" = i64, Path, description = "user id")), request_body = PauseBody,
     security(("bearer" = []), ("session" = [])),
