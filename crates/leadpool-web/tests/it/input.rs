@@ -334,3 +334,32 @@ app_test! {
         assert!(wrong.is_empty(), "not refused naming the field:\n{}", wrong.join("\n"));
     }
 }
+
+app_test! {
+    async fn a_control_character_in_a_pages_form_or_query_is_refused_and_nothing_is_stored(app) {
+        let (_, key) = app.source("Website").await;
+        let lead = app.intake(&key, json!({ "name": "Ana Lima" })).await;
+        let id = lead.body["lead"]["id"].as_i64().expect("the lead's id");
+        let browser = crate::ui::Browser::new(&app);
+        let csrf = browser.sign_in("admin@acme.test").await;
+        for path in ["/leads?q=ana%00", "/leads/rows?q=%1B", "/queue?after=%00", "/queue/rows?after=%00"] {
+            let page = browser.get(path).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", page.html);
+        }
+        let posts: [(String, Vec<(&str, &str)>); 5] = [
+            (format!("/leads/{id}/note"), vec![("note", "bad\u{0}note")]),
+            (format!("/leads/{id}/contact"), vec![("kind", "call"), ("outcome", "connected"), ("note", "a\u{7}")]),
+            (format!("/leads/{id}/edit"), vec![("name", "Ana\u{0}Lima")]),
+            ("/settings/teams".to_owned(), vec![("name", "East\u{0}")]),
+            ("/settings/reject-reasons".to_owned(), vec![("label", "\u{1b}[31mRed")]),
+        ];
+        for (path, form) in &posts {
+            let page = browser.htmx_post(path, &csrf, form).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", page.html);
+        }
+        let timeline = app.timeline(id).await;
+        assert!(!timeline.iter().any(|e| e.to_string().contains("\\u0000") || e.to_string().contains("\\u0007")), "{timeline:?}");
+        let teams = app.get("/api/v1/teams", &app.admin.token).await;
+        assert_eq!(teams.body["items"].as_array().map(Vec::len), Some(0), "{}", teams.body);
+    }
+}
