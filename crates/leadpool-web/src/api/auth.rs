@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leadpool_app::AppError;
 use leadpool_domain::UserId;
@@ -72,9 +72,6 @@ async fn login(
     };
     let mut res = axum::Json(body).into_response();
     res.headers_mut().insert(header::SET_COOKIE, cookie);
-    // The answer carries the CSRF token: no cache may keep it.
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
