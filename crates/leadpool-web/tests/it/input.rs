@@ -293,6 +293,13 @@ app_test! {
             (Method::POST, format!("/api/v1/leads/{lead}/reject"), Box::new(|id| json!({ "reason_id": id })), "reason_id", f.reason),
         ];
         wrong.extend(not_refused(&app, &agent_token, &agent_cases).await);
+        for id in [987_654, f.user] {
+            let listed = app.get(&format!("/api/v1/tasks?assignee={id}"), &token).await;
+            let named = refused_field(listed.status, &listed.body);
+            if named != "assignee" {
+                wrong.push(format!("GET /api/v1/tasks?assignee={id}: {named}"));
+            }
+        }
         assert!(wrong.is_empty(), "not refused naming the field:\n{}", wrong.join("\n"));
     }
 }
