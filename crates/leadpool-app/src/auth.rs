@@ -381,17 +381,16 @@ async fn token_holder(tx: &mut Tx, actor: &Member, user: UserId) -> Result<User,
         .user(actor.viewer.org, user)
         .await
         .map_err(AppError::from_store("user"))?;
-    let allowed = target.id == actor.user.id
-        || actor
-            .viewer
-            .administers(target.scope_team_id.or(target.teams.first().copied()));
-    if allowed {
-        Ok(target)
-    } else {
-        Err(AppError::Forbidden(
-            "only the user, or an admin in scope, may manage their tokens".into(),
-        ))
+    if target.id != actor.user.id {
+        // A token carries its holder's rights: issuing one asks what changing them asks.
+        actor.require(Permission::PlaceUser {
+            what: "manage other users' tokens",
+            role: target.role,
+            scope: target.scope_team_id,
+            teams: &target.teams,
+        })?;
     }
+    Ok(target)
 }
 
 /// A real Argon2id hash, checked when no user matches so that case costs the same time.

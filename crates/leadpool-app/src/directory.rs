@@ -226,19 +226,21 @@ impl App {
         teams: &[TeamId],
         scope: Option<TeamId>,
     ) -> Result<(), AppError> {
-        m.require(Permission::PlaceUser {
-            what,
-            role,
-            scope,
-            teams,
-        })?;
-        if !m.viewer.administers_organization() && teams.is_empty() {
+        // The permission refuses a team admin's user in no team too; said first as a
+        // problem with the input, it names the field to fill in.
+        if teams.is_empty() && m.viewer.role == Role::Admin && !m.viewer.administers_organization()
+        {
             return Err(AppError::invalid(
                 "team_ids",
                 "a team admin must put the user in at least one of their teams",
             ));
         }
-        Ok(())
+        m.require(Permission::PlaceUser {
+            what,
+            role,
+            scope,
+            teams,
+        })
     }
 
     /// Adds a user; the actor must administer every team and the scope given.

@@ -13,9 +13,9 @@ use leadpool_domain::routing::{self, Acceptance, AttemptOutcome, History, Trace}
 use leadpool_domain::{
     Actor, EventKind, LeadId, OfferId, Owner, ReassignmentId, Timestamp, UserId, Visibility,
 };
-use leadpool_store::Tx;
 use leadpool_store::offers::{AgentEvent, OfferState, StoredOffer};
 use leadpool_store::users::User;
+use leadpool_store::{StoreError, Tx};
 use serde_json::Value;
 
 use crate::distribute::{
@@ -258,13 +258,15 @@ impl App {
         let agent = if agent_id == m.user.id {
             m.user.clone()
         } else {
-            tx.user(m.viewer.org, agent_id).await.map_err(|_| {
-                AppError::invalid(
-                    "agent_id",
-                    format!("no user {agent_id} in this organization"),
-                )
-            })?
+            tx.user(m.viewer.org, agent_id)
+                .await
+                .map_err(AppError::absent("agent_id", "user"))?
         };
+        if let Call::Transfer { from } = call {
+            tx.user(m.viewer.org, from)
+                .await
+                .map_err(AppError::absent("from_agent_id", "user"))?;
+        }
         let lead = tx
             .lead(m.viewer.org, lead_id, &Visibility::Organization)
             .await
@@ -415,15 +417,21 @@ impl App {
         let now = self.now();
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
+        // One not available to the caller is, to them, one that does not exist.
         let rg = tx
             .reassignment(org, id)
             .await
-            .map_err(AppError::from_store("reassignment group"))?;
-        if !available_to(m, &rg.teams) {
-            return Err(AppError::NotFound {
-                what: "reassignment group",
-            });
-        }
+            .and_then(|rg| {
+                if available_to(m, &rg.teams) {
+                    Ok(rg)
+                } else {
+                    Err(StoreError::NotFound)
+                }
+            })
+            .map_err(AppError::absent(
+                "reassignment_group_id",
+                "reassignment group",
+            ))?;
         tx.lock_lead(org, lead_id)
             .await
             .map_err(AppError::from_store("lead"))?;
@@ -692,10 +700,13 @@ impl App {
             .user(m.viewer.org, id)
             .await
             .map_err(AppError::from_store("user"))?;
-        if id != m.user.id && !m.viewer.administers(u.teams.first().copied()) {
-            return Err(AppError::Forbidden(
-                "only admins may pause someone else".into(),
-            ));
+        if id != m.user.id {
+            m.require(Permission::PlaceUser {
+                what: "pause other users",
+                role: u.role,
+                scope: u.scope_team_id,
+                teams: &u.teams,
+            })?;
         }
         u.paused = paused;
         tx.update_user(&u).await?;

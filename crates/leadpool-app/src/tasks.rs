@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use leadpool_domain::task::{self, DueFilter, NewTask, Task, TaskChange, TaskInput};
 use leadpool_domain::timer::{PendingTasks, TimerFacts, TimerKind};
 use leadpool_domain::{Actor, Lead, LeadId, Permission, TaskId, UserId};
+use leadpool_store::Tx;
 use leadpool_store::users::User;
-use leadpool_store::{StoreError, Tx};
 
 use crate::leads::lead_to_work;
 use crate::transitions::Step;
@@ -125,7 +125,7 @@ impl App {
     pub async fn tasks(&self, m: &Member, q: TaskQuery) -> Result<Vec<TaskOnLead>, AppError> {
         let mut tx = self.store().read().await?;
         let other = match q.assignee {
-            Some(u) if u != m.user.id => Some(may_give_task(&mut tx, m, u).await?),
+            Some(u) if u != m.user.id => Some(may_give_task(&mut tx, m, u, "assignee").await?),
             _ => None,
         };
         let calendar = tx
@@ -173,7 +173,7 @@ impl App {
             return Ok(());
         }
         let mut tx = self.store().read().await?;
-        let user = may_give_task(&mut tx, m, to).await?;
+        let user = may_give_task(&mut tx, m, to, "assignee_id").await?;
         let lead = tx
             .lead(m.viewer.org, lead_id, &m.viewer.lead_visibility())
             .await
@@ -283,7 +283,7 @@ async fn apply(
     let org = m.viewer.org;
     match *op {
         TaskOp::Add(new) => {
-            may_give_task(tx, m, new.assignee).await?;
+            may_give_task(tx, m, new.assignee, "assignee_id").await?;
             let t = tx.insert_task(org, lead.id, new, m.user.id, now).await?;
             Ok((t, Some(TaskChange::Added)))
         }
@@ -302,7 +302,7 @@ async fn apply(
             match t.reassign(to) {
                 None => Ok((t, None)),
                 Some(moved) => {
-                    may_give_task(tx, m, to).await?;
+                    may_give_task(tx, m, to, "assignee_id").await?;
                     tx.update_task(&moved).await?;
                     let from = t.assignee;
                     Ok((moved, Some(TaskChange::Reassigned { from })))
@@ -318,18 +318,21 @@ async fn apply(
 }
 
 /// Whether `m` may give a task to `user` (or list theirs): an active user of the
-/// organization, and someone else only as [`Permission::UserTasks`] allows.
-async fn may_give_task(tx: &mut Tx, m: &Member, user: UserId) -> Result<User, AppError> {
-    let u = tx.user(m.viewer.org, user).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::invalid(
-            "assignee_id",
-            format!("no user {user} in this organization"),
-        ),
-        e => e.into(),
-    })?;
+/// organization, and someone else only as [`Permission::UserTasks`] allows. `field` is
+/// where the request named the user, for the refusal.
+async fn may_give_task(
+    tx: &mut Tx,
+    m: &Member,
+    user: UserId,
+    field: &'static str,
+) -> Result<User, AppError> {
+    let u = tx
+        .user(m.viewer.org, user)
+        .await
+        .map_err(AppError::absent(field, "user"))?;
     if !u.active {
         return Err(AppError::invalid(
-            "assignee_id",
+            field,
             format!("{} is not active", u.name),
         ));
     }

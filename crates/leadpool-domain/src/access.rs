@@ -240,10 +240,12 @@ pub enum Permission<'a> {
         /// The teams it is available to.
         teams: &'a [TeamId],
     },
-    /// Add or change a user with this role, scope and teams: admins of the organization, or
-    /// team admins whose scope covers every team and, for a role the scope bounds, the scope.
+    /// Add or change a user with this role, scope and teams, or act for them (issue their
+    /// API tokens, pause them): admins of the organization, or team admins whose scope
+    /// covers the user's teams (at least one) and, for a role the scope bounds, the scope.
+    /// Acting for a user is holding their rights, so it asks what placing them asks.
     PlaceUser {
-        /// What is done ("add users", "change users").
+        /// What is done ("add users", "change users", "pause other users").
         what: &'static str,
         /// The user's role.
         role: Role,
@@ -318,14 +320,20 @@ impl Viewer {
                 // pools), so an empty one grants nothing a team admin could not grant.
                 let scope_ok = role == Role::Agent || self.administers(scope);
                 let outside = teams.iter().find(|t| !self.administers(Some(**t)));
+                // A user in no team belongs to the organization level, which only its admins
+                // hold.
+                let placed = !teams.is_empty() || self.administers_organization();
                 (
-                    self.role == Role::Admin && scope_ok && outside.is_none(),
+                    self.role == Role::Admin && scope_ok && outside.is_none() && placed,
                     match outside {
                         _ if self.role != Role::Admin => format!("only admins may {what}"),
                         Some(t) => {
                             format!(
                                 "you may only {what} in your teams; team {t} is outside your scope"
                             )
+                        }
+                        None if !placed => {
+                            format!("you may only {what} in your teams, and this user is in none")
                         }
                         None => format!("you may only {what} with a scope inside your own"),
                     },
@@ -379,6 +387,13 @@ mod tests {
         );
         assert!(admin.may(place(Role::Isa, Some(east), &east_only)).is_ok());
         assert!(admin.may(place(Role::Admin, None, &east_only)).is_err());
+        let nowhere = admin.may(place(Role::Agent, None, &[]));
+        assert!(
+            nowhere.is_err_and(|Denied(why)| why.contains("is in none")),
+            "a user in no team is the organization's"
+        );
+        let org_admin = viewer(Role::Admin, Scope::Organization);
+        assert!(org_admin.may(place(Role::Admin, None, &[])).is_ok());
         let isa = viewer(Role::Isa, Scope::Organization);
         assert!(isa.may(place(Role::Agent, None, &[])).is_err());
     }
@@ -494,7 +509,10 @@ mod tests {
                 ),
                 (
                     Permission::PlaceUser { what: "change users", role: Role::Agent, scope: None, teams: &teams },
-                    org_admin || (role == Role::Admin && teams.iter().all(|t| scope.covers(Some(*t)))),
+                    org_admin
+                        || (role == Role::Admin
+                            && !teams.is_empty()
+                            && teams.iter().all(|t| scope.covers(Some(*t)))),
                 ),
                 (
                     Permission::Teams { what: "reassignment groups", teams: &teams },

@@ -224,8 +224,10 @@ pub(crate) fn body_timeout() -> ApiError {
 }
 
 /// Every answer leaves in the one shape: an error made below the handlers (an empty body,
-/// e.g. from a layer) becomes `{"error": ..}` with its code from the table, and no answer
-/// may be sniffed into another content type.
+/// e.g. from a layer) becomes `{"error": ..}` with its code from the table, no answer may
+/// be sniffed into another content type, and none may be kept by a cache unless it says so
+/// itself (only the fingerprinted assets do). Answers carry tokens, intake keys, CSRF
+/// tokens and people's data; marking each one that does would miss the next one added.
 pub async fn shape(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
@@ -244,10 +246,14 @@ pub async fn shape(req: axum::extract::Request, next: axum::middleware::Next) ->
     } else {
         res
     };
-    res.headers_mut().insert(
+    let headers = res.headers_mut();
+    headers.insert(
         axum::http::header::X_CONTENT_TYPE_OPTIONS,
         axum::http::HeaderValue::from_static("nosniff"),
     );
+    headers
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
     res
 }
 

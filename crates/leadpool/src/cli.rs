@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{DATA_DIR, DATABASE_URL, LISTEN, RawConfig};
+use crate::config::{COOKIE_SECURE, DATA_DIR, DATABASE_URL, LISTEN, RawConfig};
 use crate::duration;
 
 /// Self-hosted lead distribution and lead pool engine.
@@ -55,6 +55,9 @@ pub enum Command {
         /// The `listen` key.
         #[arg(long, value_name = "ADDR", help = LISTEN.key.flag_help())]
         listen: Option<String>,
+        /// The `cookie_secure` key.
+        #[arg(long, value_name = "WHEN", help = COOKIE_SECURE.key.flag_help())]
+        cookie_secure: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },

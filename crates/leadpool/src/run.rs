@@ -11,7 +11,7 @@ use leadpool_app::{App, AppError, Settings, SystemClock};
 use leadpool_store::{ConnectOptions, Store, redact};
 
 use crate::cli::{BenchCommand, CalendarCommand, Cli, Command, ConfigCommand, DbArgs};
-use crate::config::{Config, LISTEN, LogFormat, RawConfig, print_default};
+use crate::config::{COOKIE_SECURE, Config, LISTEN, LogFormat, RawConfig, print_default};
 
 /// Runs one command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -24,8 +24,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", print_default());
             Ok(())
         }
-        Command::Serve { demo, listen, db } => {
-            let config = load(file, db.to_raw().with(LISTEN.key, listen))?;
+        Command::Serve {
+            demo,
+            listen,
+            cookie_secure,
+            db,
+        } => {
+            let raw = db
+                .to_raw()
+                .with(LISTEN.key, listen)
+                .with(COOKIE_SECURE.key, cookie_secure);
+            let config = load(file, raw)?;
             crate::serve::serve(&config, demo).await
         }
         Command::Migrate { db } => migrate(file, &db).await,

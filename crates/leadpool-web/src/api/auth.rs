@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leadpool_app::AppError;
 use leadpool_domain::UserId;
@@ -72,9 +72,6 @@ async fn login(
     };
     let mut res = axum::Json(body).into_response();
     res.headers_mut().insert(header::SET_COOKIE, cookie);
-    // The answer carries the CSRF token: no cache may keep it.
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
@@ -129,7 +126,7 @@ pub struct TokenDto {
     pub token: String,
 }
 
-/// `POST /api/v1/users/{id}/tokens`: issue an API token for yourself, or (admins) a user in scope.
+/// `POST /api/v1/users/{id}/tokens`: issue an API token for yourself, or (admins) a user they may edit.
 #[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")), request_body = TokenBody,
     security(("bearer" = []), ("session" = [])),
     responses((status = 201, body = TokenDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -168,7 +165,7 @@ pub struct TokenListDto {
     pub items: Vec<TokenInfoDto>,
 }
 
-/// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user in scope.
+/// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user they may edit.
 #[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = TokenListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -340,7 +340,8 @@ pub struct RoutedDto {
 #[utoipa::path(post, path = "/api/v1/leads/{id}/reassign", tag = "distribution",
     params(("id" = i64, Path, description = "lead id")), request_body = ReassignBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = RoutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RoutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`reassignment_group_id` names no reassignment group available to the caller")))]
 async fn reassign(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -544,7 +545,7 @@ async fn pause_me(
     }))
 }
 
-/// `PUT /api/v1/users/{id}/pause`: an admin pauses or resumes an agent in their scope.
+/// `PUT /api/v1/users/{id}/pause`: an admin pauses or resumes a user they may edit.
 #[utoipa::path(put, path = "/api/v1/users/{id}/pause", tag = "distribution",
     params(("id" = i64, Path, description = "user id")), request_body = PauseBody,
     security(("bearer" = []), ("session" = [])),

@@ -185,8 +185,8 @@ impl Wants {
 }
 
 /// The script, style and framing rules of every UI response. Scripts and styles come only
-/// from `/assets`, so an injected tag cannot run; pages hold personal data, so nothing but
-/// the fingerprinted assets is cached.
+/// from `/assets`, so an injected tag cannot run. (Caching and sniffing are ruled for every
+/// answer, in [`crate::error::shape`].)
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
@@ -194,15 +194,9 @@ async fn context(req: Request, next: Next) -> Response {
     let wants = Wants::of(req.headers());
     let mut res = WANTS.scope(wants, next.run(req)).await;
     let h = res.headers_mut();
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
     );
     h.insert(
         header::REFERRER_POLICY,

@@ -483,3 +483,35 @@ leadpool_testkit::app_test! {
         assert_eq!(not_hers.status, StatusCode::NOT_FOUND, "a token is revoked through its own user only");
     }
 }
+
+leadpool_testkit::app_test! {
+    async fn a_team_admin_acts_for_a_user_of_their_team_only_when_they_could_edit_them(app) {
+        let east = team(&app, "East", None).await;
+        let west = team(&app, "West", None).await;
+        let (_, scoped) = member(&app, &app.admin.token, json!({
+            "email": "east-admin@acme.test", "name": "East Admin", "role": "admin", "scope_team_id": east, "team_ids": [east],
+        }))
+        .await;
+        // An admin of the whole organization who sits in East: a token in their name would
+        // carry their rights, so an East admin may neither issue, list nor revoke theirs,
+        // nor pause or edit them.
+        let (boss, _) = member(&app, &app.admin.token, json!({ "email": "boss@acme.test", "name": "Boss", "role": "admin", "team_ids": [east] })).await;
+        let (both, _) = member(&app, &app.admin.token, json!({ "email": "cy@acme.test", "name": "Cy", "role": "agent", "team_ids": [west, east] })).await;
+        let (ana, _) = member(&app, &app.admin.token, json!({ "email": "ana@acme.test", "name": "Ana", "role": "agent", "team_ids": [east] })).await;
+        for user in [boss, both] {
+            let tokens = format!("/api/v1/users/{user}/tokens");
+            let issued = app.post(&tokens, &scoped, json!({ "name": "mine now" })).await;
+            assert_eq!(issued.status, StatusCode::FORBIDDEN, "issuing a token for {user}: {}", issued.body);
+            let listed = app.get(&tokens, &scoped).await;
+            assert_eq!(listed.status, StatusCode::FORBIDDEN, "listing {user}'s tokens: {}", listed.body);
+            let paused = app.request(reqwest::Method::PUT, &format!("/api/v1/users/{user}/pause"), Some(&scoped), Some(json!({ "paused": true }))).await;
+            assert_eq!(paused.status, StatusCode::FORBIDDEN, "pausing {user}: {}", paused.body);
+            let edited = app.patch(&format!("/api/v1/users/{user}"), &scoped, json!({ "name": "Renamed" })).await;
+            assert_eq!(edited.status, StatusCode::FORBIDDEN, "editing {user}: {}", edited.body);
+        }
+        let issued = app.post(&format!("/api/v1/users/{ana}/tokens"), &scoped, json!({ "name": "crm" })).await;
+        assert_eq!(issued.status, StatusCode::CREATED, "an agent of East: {}", issued.body);
+        let paused = app.request(reqwest::Method::PUT, &format!("/api/v1/users/{ana}/pause"), Some(&scoped), Some(json!({ "paused": true }))).await;
+        assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    }
+}

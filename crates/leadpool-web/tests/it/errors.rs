@@ -90,3 +90,24 @@ app_test! {
         assert_eq!(wrong_method.headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
     }
 }
+
+app_test! {
+    async fn no_answer_carrying_a_secret_or_personal_data_may_be_kept_by_a_cache(app) {
+        let token = app.admin.token.clone();
+        let source = app.post("/api/v1/sources", &token, json!({ "name": "Website" })).await;
+        let source_id = source.body["source"]["id"].as_i64().expect("the source's id");
+        let answers = [
+            ("a new API token", app.post(&format!("/api/v1/users/{}/tokens", app.admin.user.id), &token, json!({ "name": "crm" })).await),
+            ("a new intake key", source),
+            ("a rotated intake key", app.post(&format!("/api/v1/sources/{source_id}/rotate-key"), &token, json!({})).await),
+            ("an organization's admin token", app.request(reqwest::Method::POST, "/api/v1/organizations", Some(leadpool_testkit::app::OPERATOR_TOKEN), Some(json!({ "slug": "other", "name": "Other", "admin_email": "a@other.test", "admin_name": "A" }))).await),
+            ("the caller", app.get("/api/v1/me", &token).await),
+            ("an error", app.get("/api/v1/leads/424242", &token).await),
+        ];
+        for (what, a) in answers {
+            assert!(a.status.is_success() || a.status == StatusCode::NOT_FOUND, "{what}: {}", a.body);
+            assert_eq!(a.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"), "{what}");
+            assert_eq!(a.headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"), "{what}");
+        }
+    }
+}

@@ -191,9 +191,9 @@ fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[tokio::test]
-async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
-    let dir = tempfile::tempdir().expect("make a temporary directory");
+/// Creates the organization `acme` with the admin `a@acme.test` (password
+/// `a-long-password`); returns the admin's API token.
+fn create_acme(data_dir: &std::path::Path) -> String {
     let out = cli(
         &[
             "org",
@@ -209,13 +209,18 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
             "--admin-password",
             "a-long-password",
         ],
-        dir.path(),
+        data_dir,
     );
-    let token = out
-        .lines()
+    out.lines()
         .find_map(|l| l.strip_prefix("API token: "))
         .unwrap_or_else(|| panic!("{out}"))
-        .to_owned();
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
+    let dir = tempfile::tempdir().expect("make a temporary directory");
+    let token = create_acme(dir.path());
     cli(
         &[
             "user",
@@ -346,4 +351,25 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(expired_entries().await, 1, "and only once");
+}
+
+#[tokio::test]
+async fn serve_cookie_secure_always_marks_the_session_cookie_secure_without_a_proxy() {
+    let dir = tempfile::tempdir().expect("make a temporary directory");
+    create_acme(dir.path());
+    let (_server, banner) = start(&["--cookie-secure", "always"], dir.path(), "Database:");
+    let url = after(&banner, "leadpool is running at").to_owned();
+    let login = reqwest::Client::new()
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({ "email": "a@acme.test", "password": "a-long-password" }))
+        .send()
+        .await
+        .expect("log in over plain HTTP");
+    assert_eq!(login.status().as_u16(), 200);
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
 }
