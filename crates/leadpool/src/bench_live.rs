@@ -4,6 +4,10 @@
 //! event from its write to its arrival. In the same run, a bare `tokio::sync::broadcast`
 //! fan-out of as many messages to as many receivers is timed alike: the floor any in-process
 //! fan-out stands on, so the difference is what the outbox read, SSE and HTTP add.
+//!
+//! With `--database-url` on PostgreSQL it runs two instances on that database: leads arrive
+//! at the first, half the clients listen on the second, which hears of each commit by
+//! LISTEN/NOTIFY; the two halves' figures are printed apart.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +20,11 @@ use leadpool_store::routing::RuleSettings;
 use leadpool_web::WebConfig;
 use tokio::sync::{Barrier, broadcast};
 
-use crate::bench::{Figures, bench_org, figures, fresh_app, lead_body, print_figures};
+use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg};
+use leadpool_app::{App, Settings, SystemClock};
+use leadpool_store::{ConnectOptions, Store};
+
+use crate::bench::{Figures, figures, fresh_app, lead_body, print_figures};
 
 /// Every bench agent's password (hashed once each at setup).
 const PASSWORD: &str = "bench-password-123";
@@ -30,6 +38,9 @@ pub struct LiveBench {
     pub rate: u32,
     /// How long leads arrive.
     pub duration: Duration,
+    /// A PostgreSQL database to run two instances on; `None`: one instance on a fresh
+    /// SQLite file.
+    pub database_url: Option<String>,
 }
 
 /// The wall clock in milliseconds, as the server stamps events.
@@ -44,12 +55,36 @@ pub async fn live(b: LiveBench) -> anyhow::Result<()> {
     let clients = b.clients.max(1);
     let agents_n = clients.div_ceil(MAX_STREAMS_PER_USER);
     let dir = tempfile::tempdir()?;
-    let (app, store) = fresh_app(dir.path(), "live.db").await?;
-    let org = bench_org(&app).await?;
+    let (app, store, second) = match &b.database_url {
+        None => {
+            let (app, store) = fresh_app(dir.path(), "live.db").await?;
+            (app, store, None)
+        }
+        Some(url) => {
+            let open = || async {
+                let store = Store::connect(url, &ConnectOptions::default()).await?;
+                store.migrate().await?;
+                let app = App::new(store.clone(), Arc::new(SystemClock), Settings::default());
+                anyhow::Ok((app, store))
+            };
+            let (first, store) = open().await?;
+            let (other, _) = open().await?;
+            (first, store, Some(other))
+        }
+    };
+    // A database kept between runs holds earlier runs' organizations and users.
+    let tag = fastrand::u32(..);
+    let org = app
+        .create_org(&NewOrg {
+            slug: &format!("live-{tag}"),
+            name: "Live bench",
+            statuses: DEFAULT_STATUSES,
+        })
+        .await?;
     println!("setting up {agents_n} agents, each offered every lead at once…");
     let mut agents: Vec<(UserId, String)> = Vec::with_capacity(agents_n);
     for i in 0..agents_n {
-        let email = format!("agent{i}@bench.test");
+        let email = format!("agent{i}.{tag}@bench.test");
         let spec = UserSpec {
             email: &email,
             name: &format!("Agent {i}"),
@@ -95,12 +130,17 @@ pub async fn live(b: LiveBench) -> anyhow::Result<()> {
     .await?;
     tx.commit().await?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let served = app.clone();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, leadpool_web::router(served, WebConfig::default())).await;
-    });
+    let mut servers = Vec::new();
+    let mut bases = Vec::new();
+    for instance in std::iter::once(&app).chain(second.as_ref()) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        bases.push(format!("http://{}", listener.local_addr()?));
+        let served = instance.clone();
+        servers.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, leadpool_web::router(served, WebConfig::default())).await;
+        }));
+    }
+    let base = bases[0].clone();
 
     println!("signing in and opening {clients} live streams…");
     let mut sessions = Vec::with_capacity(agents_n);
@@ -123,15 +163,21 @@ pub async fn live(b: LiveBench) -> anyhow::Result<()> {
     let mut readers = Vec::with_capacity(clients);
     for c in 0..clients {
         let http = sessions[c % sessions.len()].clone();
-        let (url, end, ready) = (format!("{base}/live"), Arc::clone(&end), Arc::clone(&ready));
+        // Sessions live in the database, so a session made on one instance is good on both.
+        let instance = (c / sessions.len()) % bases.len();
+        let (url, end, ready) = (
+            format!("{}/live", bases[instance]),
+            Arc::clone(&end),
+            Arc::clone(&ready),
+        );
         readers.push(tokio::spawn(async move {
             let res = http.get(url).send().await;
             ready.wait().await;
             let mut res = match res {
                 Ok(r) if r.status().is_success() => r,
-                _ => return Vec::new(),
+                _ => return (instance, Vec::new()),
             };
-            read_latencies(&mut res, &end).await
+            (instance, read_latencies(&mut res, &end).await)
         }));
     }
     ready.wait().await;
@@ -162,24 +208,46 @@ pub async fn live(b: LiveBench) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let elapsed = started.elapsed();
     end.notify_waiters();
-    let mut lat = Vec::new();
+    let mut lat = vec![Vec::new(); bases.len()];
     let mut silent = 0;
     for r in readers {
-        let l = r.await?;
+        let (instance, l) = r.await?;
         if l.is_empty() {
             silent += 1;
         }
-        lat.extend(l);
+        lat[instance].extend(l);
     }
-    app.close_live();
-    server.abort();
-    let live = figures(lat, failed, elapsed);
+    for instance in std::iter::once(&app).chain(second.as_ref()) {
+        instance.close_live();
+    }
+    for server in &servers {
+        server.abort();
+    }
     println!("leads sent: {sent} ({failed} failed); clients that received nothing: {silent}");
-    print_figures("live over HTTP, from write to client", "events", &live);
+    let mut halves = lat.into_iter().map(|l| figures(l, failed, elapsed));
+    let live = halves
+        .next()
+        .unwrap_or_else(|| figures(Vec::new(), failed, elapsed));
+    let (title, other) = match halves.next() {
+        Some(other) => (
+            "live over HTTP on the instance written to, from write to client",
+            Some(other),
+        ),
+        None => ("live over HTTP, from write to client", None),
+    };
+    print_figures(title, "events", &live);
+    if let Some(other) = &other {
+        print_figures(
+            "live over HTTP on the other instance (PostgreSQL NOTIFY), from write to client",
+            "events",
+            other,
+        );
+    }
 
     let bare = bare_broadcast(clients, agents_n, b.rate, b.duration).await;
     print_figures("bare tokio::sync::broadcast fan-out", "events", &bare);
-    if live.ops > 0 && silent == 0 && live.p99 < Duration::from_millis(250) {
+    let worst = other.as_ref().map_or(live.p99, |o| o.p99.max(live.p99));
+    if live.ops > 0 && silent == 0 && worst < Duration::from_millis(250) {
         println!("goal met: p99 under 250 ms with {clients} connected");
     } else {
         println!(

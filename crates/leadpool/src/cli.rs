@@ -235,6 +235,10 @@ pub enum BenchCommand {
         /// How long leads arrive, e.g. 10s.
         #[arg(long, default_value = "10s", value_parser = duration::flag)]
         duration: Duration,
+        /// Run two instances on this PostgreSQL database (leads arrive at one, half the
+        /// clients listen on the other) instead of one on a fresh SQLite file.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// Lead intake over HTTP against a fresh SQLite database, next to the bare INSERT rate.
     Intake {

@@ -105,6 +105,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             clients,
             rate,
             duration,
+            database_url,
         } => {
             if clients == 0 || rate == 0 {
                 bail!("--clients and --rate must be at least 1");
@@ -113,6 +114,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 clients,
                 rate,
                 duration,
+                database_url,
             })
             .await
         }
