@@ -7,7 +7,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leadpool_domain::delivery::{EndpointHealth, EventType, Next, RetryPolicy, webhook_accepted};
+use leadpool_domain::delivery::{
+    EndpointHealth, EventType, Next, RetryPolicy, next_digest, webhook_accepted,
+};
 use leadpool_domain::{PoolId, Role, Timestamp, Visibility};
 use leadpool_store::deliveries::{AttemptRecord, ClaimedDelivery, Target};
 use leadpool_store::offers::NewEvent;
@@ -152,6 +154,9 @@ impl Deliverer {
     /// of a batch are sent concurrently.
     #[tracing::instrument(name = "send_due_deliveries", skip_all, fields(owner = %self.owner), err(level = "debug"))]
     pub async fn run_due(&self) -> Result<DeliveryReport, AppError> {
+        if self.mailer.is_some() {
+            self.write_digests().await?;
+        }
         let mut report = DeliveryReport::default();
         loop {
             let claimed = self.claim().await?;
@@ -173,6 +178,35 @@ impl Deliverer {
             }
             if !full {
                 return Ok(report);
+            }
+        }
+    }
+
+    /// Writes the daily digests due now as events to their people (email sends them like
+    /// any letter), in the transaction that moves each one's next to tomorrow morning: each
+    /// digest is written once, whichever instance takes it.
+    pub async fn write_digests(&self) -> Result<usize, AppError> {
+        let now = self.app.now();
+        let mut written = 0;
+        loop {
+            let mut tx = self.app.store().write().await?;
+            let due = tx
+                .take_due_digests(now, next_digest(now), self.batch)
+                .await?;
+            for (org, user) in &due {
+                let facts = digest_facts(&mut tx, *org, *user, now).await?;
+                let event = NewEvent {
+                    user: *user,
+                    lead: None,
+                    kind: EventType::DailyDigest,
+                    payload: facts,
+                };
+                tx.push_events(*org, &[event], now).await?;
+            }
+            tx.commit().await?;
+            written += due.len();
+            if due.len() < self.batch as usize {
+                return Ok(written);
             }
         }
     }
@@ -421,6 +455,33 @@ impl Deliverer {
 /// this event.
 pub fn message_id(d: &ClaimedDelivery) -> String {
     format!("evt_{}", d.event.id)
+}
+
+/// What a person's digest says: the leads they hold (and how many are new), the offers
+/// waiting for them, and their tasks overdue or due within a day.
+async fn digest_facts(
+    tx: &mut Tx,
+    org: leadpool_domain::OrgId,
+    user: leadpool_domain::UserId,
+    now: Timestamp,
+) -> Result<serde_json::Value, AppError> {
+    let load = tx
+        .loads(org, &[user])
+        .await?
+        .remove(&user)
+        .unwrap_or_default();
+    let offers = tx.open_offers_for(org, user).await?.len();
+    let day = now.plus_millis(86_400_000);
+    let tasks = tx
+        .pending_tasks_of(org, user, &Visibility::Organization, (None, Some(day)), 500)
+        .await?;
+    let overdue = tasks.iter().filter(|t| t.due_at < now).count();
+    Ok(json!({
+        "open_leads": load.open_leads,
+        "offers": offers,
+        "tasks_overdue": overdue,
+        "tasks_due_today": tasks.len() - overdue,
+    }))
 }
 
 fn elapsed(since: Instant) -> i64 {

@@ -11,7 +11,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use leadpool_domain::delivery::{EventType, MailChoices};
+use leadpool_domain::delivery::{EventType, MailChoices, next_digest};
 
 use crate::{App, AppError, Member};
 use compose::Letter;
@@ -277,7 +277,8 @@ impl App {
     ) -> Result<MailSettings, AppError> {
         let chosen = MailChoices::parse(names).map_err(|e| AppError::invalid("email_events", e))?;
         let mut tx = self.store().write().await?;
-        tx.set_mail_choices(m.viewer.org, m.user.id, &chosen)
+        let first_digest = next_digest(self.now());
+        tx.set_mail_choices(m.viewer.org, m.user.id, &chosen, first_digest)
             .await?;
         tx.commit().await?;
         self.mail_settings(m).await

@@ -25,19 +25,22 @@ pub enum EventType {
     LeadReturned,
     /// The reserve time an agent has on a claimed lead is about to end.
     ReserveExpiring,
+    /// A person's morning summary of their leads, offers and tasks (to those who chose it).
+    DailyDigest,
     /// The engine turned a webhook endpoint off after repeated failure (to the admins).
     WebhookDisabled,
 }
 
 impl EventType {
     /// Every type, in the order the API lists them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::OfferMade,
         Self::OfferWithdrawn,
         Self::LeadAssigned,
         Self::LeadClaimed,
         Self::LeadReturned,
         Self::ReserveExpiring,
+        Self::DailyDigest,
         Self::WebhookDisabled,
     ];
 
@@ -50,6 +53,7 @@ impl EventType {
             Self::LeadClaimed => "lead_claimed",
             Self::LeadReturned => "lead_returned",
             Self::ReserveExpiring => "reserve_expiring",
+            Self::DailyDigest => "daily_digest",
             Self::WebhookDisabled => "webhook_disabled",
         }
     }
@@ -62,6 +66,7 @@ impl EventType {
             Self::OfferMade => Some("A lead is offered to me (with its deadline and PIN)"),
             Self::LeadReturned => Some("A lead of mine goes back to a pool"),
             Self::ReserveExpiring => Some("My reserve time on a claimed lead is about to run out"),
+            Self::DailyDigest => Some("Every morning: a summary of my leads, offers and tasks"),
             Self::WebhookDisabled => Some("A webhook endpoint is turned off (admins)"),
             Self::OfferWithdrawn | Self::LeadClaimed => None,
         }
@@ -70,6 +75,12 @@ impl EventType {
     /// Parses a stored or wire name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether a person who never chose is emailed about this type: every letter about their
+    /// own leads, but not the daily digest, which they ask for.
+    pub const fn mailed_by_default(self) -> bool {
+        self.mail_choice().is_some() && !matches!(self, Self::DailyDigest)
     }
 }
 
@@ -96,7 +107,7 @@ pub fn events_of_move(
 }
 
 /// Which events a person is emailed about: a subset of the types that have a
-/// [`EventType::mail_choice`]. Nobody chose yet: every one of them.
+/// [`EventType::mail_choice`]. Nobody chose yet: those [`EventType::mailed_by_default`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailChoices(Vec<EventType>);
 
@@ -105,7 +116,7 @@ impl Default for MailChoices {
         Self(
             EventType::ALL
                 .into_iter()
-                .filter(|t| t.mail_choice().is_some())
+                .filter(|t| t.mailed_by_default())
                 .collect(),
         )
     }
@@ -120,7 +131,11 @@ impl MailChoices {
             match EventType::parse(n.as_ref()).filter(|t| t.mail_choice().is_some()) {
                 Some(t) => types.push(t),
                 None => {
-                    let known: Vec<&str> = Self::default().0.iter().map(|t| t.as_str()).collect();
+                    let known: Vec<&str> = EventType::ALL
+                        .iter()
+                        .filter(|t| t.mail_choice().is_some())
+                        .map(|t| t.as_str())
+                        .collect();
                     return Err(format!(
                         "`{}` is not an email choice; the choices are {}",
                         n.as_ref(),
@@ -143,6 +158,22 @@ impl MailChoices {
     pub fn types(&self) -> &[EventType] {
         &self.0
     }
+}
+
+/// The hour of the day (UTC) the daily digest goes out.
+pub const DIGEST_HOUR_UTC: i64 = 7;
+
+/// When the next daily digest after `now` is due: the next 07:00 UTC strictly after it.
+pub fn next_digest(now: Timestamp) -> Timestamp {
+    const DAY: i64 = 86_400_000;
+    let at = DIGEST_HOUR_UTC * 3_600_000;
+    let day_start = now.as_millis().div_euclid(DAY) * DAY;
+    let today = day_start + at;
+    Timestamp::from_millis(if today > now.as_millis() {
+        today
+    } else {
+        today + DAY
+    })
 }
 
 /// The event types an endpoint receives; empty means every type.
@@ -465,8 +496,29 @@ mod tests {
     }
 
     #[test]
+    fn the_digest_is_due_at_the_next_seven_in_the_morning_utc() {
+        // T0 is 2026-11-25 09:00 UTC.
+        assert_eq!(next_digest(T0).to_string(), "2026-11-26T07:00:00Z");
+        let six = T0.plus_millis(-3 * 3_600_000);
+        assert_eq!(next_digest(six).to_string(), "2026-11-25T07:00:00Z");
+        let seven = next_digest(six);
+        assert_eq!(
+            next_digest(seven).to_string(),
+            "2026-11-26T07:00:00Z",
+            "strictly after"
+        );
+    }
+
+    #[test]
     fn mail_choices_default_to_every_mailable_type_and_refuse_others() {
         let all = MailChoices::default();
+        assert!(
+            !all.wants(EventType::DailyDigest),
+            "the digest is asked for"
+        );
+        assert!(
+            MailChoices::parse(&["daily_digest"]).is_ok_and(|c| c.wants(EventType::DailyDigest))
+        );
         assert!(all.wants(EventType::LeadAssigned) && all.wants(EventType::OfferMade));
         assert!(!all.wants(EventType::OfferWithdrawn) && !all.wants(EventType::LeadClaimed));
         let some = MailChoices::parse(&["offer_made", "offer_made"]).unwrap_or_default();

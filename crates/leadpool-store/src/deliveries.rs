@@ -270,6 +270,12 @@ impl TryFrom<DeliveryRow> for Delivery {
 }
 
 #[derive(sqlx::FromRow)]
+struct DigestRow {
+    org_id: i64,
+    user_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct ChoicesRow {
     id: i64,
     email_events: Option<String>,
@@ -398,22 +404,59 @@ impl Tx {
         )
     }
 
-    /// Keeps what a person chose to be emailed about.
+    /// Keeps what a person chose to be emailed about; a chosen daily digest is due at
+    /// `first_digest` unless one is already planned, and an unchosen one is dropped.
     pub async fn set_mail_choices(
         &mut self,
         org: OrgId,
         user: UserId,
         choices: &MailChoices,
+        first_digest: Timestamp,
     ) -> Result<(), StoreError> {
         let names: Vec<&str> = choices.types().iter().map(|t| t.as_str()).collect();
         let q = Sql::new("UPDATE users SET email_events = $1 WHERE org_id = $2 AND id = $3")
             .bind(crate::to_json(&names))
             .bind(org)
             .bind(user);
-        match self.execute(&q).await? {
-            0 => Err(StoreError::NotFound),
-            _ => Ok(()),
+        if self.execute(&q).await? == 0 {
+            return Err(StoreError::NotFound);
         }
+        let q = if choices.wants(EventType::DailyDigest) {
+            Sql::new(
+                "INSERT INTO mail_digests (user_id, org_id, due_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user)
+            .bind(org)
+            .bind(first_digest)
+        } else {
+            Sql::new("DELETE FROM mail_digests WHERE user_id = $1").bind(user)
+        };
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Takes up to `limit` daily digests due at `now`, moving each one's next to `next`: the
+    /// people (with their organization) whose digest is to be written now. On PostgreSQL,
+    /// rows another instance is taking are skipped.
+    pub async fn take_due_digests(
+        &mut self,
+        now: Timestamp,
+        next: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(OrgId, UserId)>, StoreError> {
+        let q = Sql::new(&format!(
+            "UPDATE mail_digests SET due_at = $1 WHERE user_id IN (SELECT user_id FROM mail_digests \
+             WHERE due_at <= $2 ORDER BY due_at LIMIT $3{}) RETURNING org_id, user_id",
+            skip_locked(self.backend())
+        ))
+        .bind(next)
+        .bind(now)
+        .bind(i64::from(limit));
+        Ok(self
+            .fetch_all::<DigestRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| (OrgId::new(r.org_id), UserId::new(r.user_id)))
+            .collect())
     }
 
     /// Takes up to `limit` deliveries due at `now` (see `leadpool_domain::delivery::is_due`)

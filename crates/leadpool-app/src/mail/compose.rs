@@ -202,6 +202,37 @@ pub fn compose(f: &Facts<'_>) -> Option<Letter> {
                 lead_link("Work the lead"),
             )
         }
+        EventType::DailyDigest => {
+            let n = |key: &str| f.payload.get(key).and_then(Value::as_u64).unwrap_or(0);
+            let (offers, overdue, today) = (n("offers"), n("tasks_overdue"), n("tasks_due_today"));
+            facts = vec![
+                ("Leads you hold".to_owned(), n("open_leads").to_string()),
+                ("Offers waiting for you".to_owned(), offers.to_string()),
+                ("Tasks overdue".to_owned(), overdue.to_string()),
+                ("Tasks due within a day".to_owned(), today.to_string()),
+            ];
+            let first = if offers + overdue == 0 {
+                "Nothing is waiting on you this morning.".to_owned()
+            } else {
+                format!(
+                    "{offers} {} waiting for you and {overdue} {} overdue.",
+                    if offers == 1 {
+                        "offer is"
+                    } else {
+                        "offers are"
+                    },
+                    if overdue == 1 { "task is" } else { "tasks are" }
+                )
+            };
+            (
+                "Your morning in leadpool".to_owned(),
+                vec![first],
+                Some((
+                    "Open your leads".to_owned(),
+                    format!("{}/leads", f.public_url),
+                )),
+            )
+        }
         EventType::WebhookDisabled => {
             let url = text("url").unwrap_or_default();
             facts = vec![("Endpoint".to_owned(), url.clone())];
@@ -332,6 +363,23 @@ mod tests {
             "Your reserve time on Kim <Lee> ends at 2026-12-06 11:00 UTC"
         );
         assert!(letter.text().contains("Log a call"), "{}", letter.text());
+    }
+
+    #[test]
+    fn the_digest_counts_what_waits() {
+        let payload =
+            json!({ "open_leads": 12, "offers": 1, "tasks_overdue": 2, "tasks_due_today": 3 });
+        let letter = compose(&facts(EventType::DailyDigest, &payload)).expect("a letter");
+        assert_eq!(letter.subject, "Your morning in leadpool");
+        let text = letter.text();
+        assert!(
+            text.contains("1 offer is waiting for you and 2 tasks are overdue."),
+            "{text}"
+        );
+        assert!(
+            text.contains("Leads you hold:") && text.contains("12"),
+            "{text}"
+        );
     }
 
     #[test]

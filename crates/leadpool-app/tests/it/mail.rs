@@ -10,6 +10,7 @@ use std::time::Duration;
 use leadpool_app::deliver::{Deliverer, DeliveryReport};
 use leadpool_app::mail::{MailConfig, MailTls, Mailer};
 use leadpool_domain::Role;
+use leadpool_domain::delivery::next_digest;
 use leadpool_testkit::{TestApp, TestUser, app_test};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -77,7 +78,8 @@ app_test! {
         let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
         let before = app.get("/api/v1/me/email", &ana.token).await;
         assert_eq!(before.body["email_on"], false, "{}", before.body);
-        assert!(before.body["choices"].as_array().is_some_and(|c| c.iter().all(|c| c["chosen"] == true)), "everything by default: {}", before.body);
+        assert!(before.body["choices"].as_array().is_some_and(|c| c.iter().all(|c| c["chosen"] == (c["event_type"] != "daily_digest"))),
+            "everything but the digest by default: {}", before.body);
         assign(&app, &ana, "Before Mail").await;
         assert!(deliveries(&app, "").await.is_empty(), "nothing is queued while email is off");
 
@@ -241,5 +243,33 @@ app_test! {
 
         let log = deliveries(&app, "?state=delivered").await;
         assert_eq!((&log[0]["channel"], &log[0]["last_status"]), (&json!("email"), &json!(250)), "{log:?}");
+    }
+}
+
+app_test! {
+    async fn a_person_who_asked_for_the_digest_gets_it_each_morning_once(app) {
+        app.db.store.set_mail(true);
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        assign(&app, &ana, "Kim Lee").await;
+        assert_eq!(choose(&app, &ana, json!(["daily_digest"])).await, reqwest::StatusCode::OK);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let w = Deliverer::new(app.app.clone(), "instance-1").expect("a worker").with_mailer(mailer(port));
+        assert_eq!(w.write_digests().await.expect("digests"), 0, "not before seven in the morning");
+
+        app.clock.set(next_digest(app.app.now()));
+        assert_eq!(w.write_digests().await.expect("digests"), 1);
+        assert_eq!(w.write_digests().await.expect("digests"), 0, "once a morning, on every instance");
+        let events = app.get("/api/v1/events", &ana.token).await.body;
+        let digest = events["events"].as_array().and_then(|e| e.last()).cloned().unwrap_or_default();
+        assert_eq!(digest["kind"], "daily_digest", "{events}");
+        assert_eq!((&digest["payload"]["open_leads"], &digest["payload"]["offers"]), (&json!(1), &json!(0)), "{digest}");
+        let queued = deliveries(&app, "").await;
+        assert!(queued.iter().any(|d| d["event_type"] == "daily_digest" && d["to"] == "ana@acme.test"), "{queued:?}");
+
+        app.clock.advance(Duration::from_secs(24 * 3600));
+        assert_eq!(w.write_digests().await.expect("digests"), 1, "the next morning");
+        assert_eq!(choose(&app, &ana, json!([])).await, reqwest::StatusCode::OK);
+        app.clock.advance(Duration::from_secs(24 * 3600));
+        assert_eq!(w.write_digests().await.expect("digests"), 0, "no digest once unchosen");
     }
 }

@@ -348,7 +348,7 @@ app_test! {
         let listed = app.get("/api/v1/webhooks", &app.admin.token).await.body;
         assert_eq!(listed["items"][0]["event_types"], json!(["offer_made"]));
         assert!(!listed.to_string().contains(&secret), "the secret is shown once: {listed}");
-        assert_eq!(listed["event_types"], json!(["offer_made", "offer_withdrawn", "lead_assigned", "lead_claimed", "lead_returned", "reserve_expiring", "webhook_disabled"]));
+        assert_eq!(listed["event_types"], json!(["offer_made", "offer_withdrawn", "lead_assigned", "lead_claimed", "lead_returned", "reserve_expiring", "daily_digest", "webhook_disabled"]));
         let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate-secret"), &app.admin.token, json!({})).await;
         let new_secret = rotated.body["secret"].as_str().unwrap_or_default();
         assert!(new_secret.starts_with("whsec_") && new_secret != secret, "{}", rotated.body);

@@ -89,8 +89,8 @@ app_test! {
         ana.sign_in("ana@acme.test").await;
         let page = ana.get("/account").await;
         assert!(page.html.contains("Email me when") && page.html.contains("This server sends no email"), "{}", page.html);
-        assert_eq!(page.html.matches(r#"name="email_events""#).count(), 5, "{}", page.html);
-        assert_eq!(page.html.matches(" checked>").count(), 5, "everything by default: {}", page.html);
+        assert_eq!(page.html.matches(r#"name="email_events""#).count(), 6, "{}", page.html);
+        assert_eq!(page.html.matches(" checked>").count(), 5, "everything but the digest by default: {}", page.html);
         let csrf = page.csrf();
 
         let saved = ana.htmx_post("/account/email", &csrf, &[("email_events", "offer_made"), ("email_events", "lead_returned")]).await;
