@@ -63,7 +63,7 @@ impl std::fmt::Debug for Target {
 }
 
 /// A delivery an instance has taken and must now attempt.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClaimedDelivery {
     /// Its id.
     pub id: DeliveryId,
@@ -77,6 +77,18 @@ pub struct ClaimedDelivery {
     pub user: UserId,
     /// The event.
     pub event: AgentEvent,
+}
+
+impl std::fmt::Debug for ClaimedDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The event's payload (a PIN, a lead's name) stays out of logs, as the secret does.
+        f.debug_struct("ClaimedDelivery")
+            .field("id", &self.id)
+            .field("attempt", &self.attempt)
+            .field("target", &self.target)
+            .field("event", &self.event.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A delivery as its log shows it.
