@@ -187,6 +187,13 @@ impl Deliverer {
     /// digest is written once, whichever instance takes it.
     pub async fn write_digests(&self) -> Result<usize, AppError> {
         let now = self.app.now();
+        // Asked each second: a read, so the SQLite write lock is taken only when one is due.
+        let mut tx = self.app.store().read().await?;
+        let next = tx.next_digest_due().await?;
+        tx.commit().await?;
+        if next.is_none_or(|due| due > now) {
+            return Ok(0);
+        }
         let mut written = 0;
         loop {
             let mut tx = self.app.store().write().await?;

@@ -446,6 +446,16 @@ impl Tx {
         self.execute(&q).await.map(drop)
     }
 
+    /// When the next daily digest is due, if anyone asked for one.
+    pub async fn next_digest_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
+        let q = Sql::new("SELECT MIN(due_at) AS due FROM mail_digests");
+        Ok(self
+            .fetch_one::<MinDue>(&q)
+            .await?
+            .due
+            .map(Timestamp::from_millis))
+    }
+
     /// Takes up to `limit` daily digests due at `now`, moving each one's next to `next`: the
     /// people (with their organization) whose digest is to be written now. On PostgreSQL,
     /// rows another instance is taking are skipped.
