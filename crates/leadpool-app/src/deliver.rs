@@ -238,10 +238,7 @@ impl Deliverer {
             (true, Next::RetryAt(_)) => "retrying",
             (true, Next::Dead) => "dead",
         };
-        let channel = match d.target {
-            Target::Webhook { .. } => "webhook",
-            Target::Email { .. } => "email",
-        };
+        let channel = d.target.channel().as_str();
         metrics::counter!("leadpool_delivery_attempts_total", "channel" => channel, "outcome" => outcome)
             .increment(1);
         if let Some(observe) = &self.observer {

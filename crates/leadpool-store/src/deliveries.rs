@@ -45,6 +45,16 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// The channel it leaves by.
+    pub const fn channel(&self) -> Channel {
+        match self {
+            Self::Webhook { .. } => Channel::Webhook,
+            Self::Email { .. } => Channel::Email,
+        }
+    }
+}
+
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The secret never reaches a log.

@@ -170,10 +170,7 @@ pub async fn retry(
 ) -> Result<Response, UiError> {
     let id = path_id(&id, DeliveryId::new);
     let said = Said::of(s.app.resend_delivery(&signed.member, id).await.map(|d| {
-        let what = match d.channel {
-            Channel::Webhook => "webhook",
-            Channel::Email => "email",
-        };
+        let what = d.channel.as_str();
         format!(
             "The {} {what} to {} is being sent again now, with a fresh round of attempts.",
             d.event_type.replace('_', " "),
