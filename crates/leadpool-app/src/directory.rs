@@ -22,6 +22,32 @@ pub(crate) fn name_field(field: &str, s: &str) -> Result<String, AppError> {
         .map_err(|m| AppError::invalid(field, m))
 }
 
+/// A time zone as a person picks it: an IANA name (stored as given, trimmed), or nothing for
+/// UTC.
+pub(crate) fn time_zone_field(field: &str, s: &str) -> Result<Option<String>, AppError> {
+    let name = s.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    leadpool_domain::calendar::parse_tz(name)
+        .map(|_| Some(name.to_owned()))
+        .map_err(|_| {
+            AppError::invalid(
+                field,
+                format!("`{name}` is not a time zone; use an IANA name such as America/New_York or Europe/Lisbon"),
+            )
+        })
+}
+
+/// The time zone a person reads times in: the one they chose, or UTC (also when the chosen
+/// name is no longer in the time-zone database).
+pub fn zone_of(u: &User) -> jiff::tz::TimeZone {
+    u.time_zone
+        .as_deref()
+        .and_then(|z| leadpool_domain::calendar::parse_tz(z).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// Checks that a user's scope and teams name teams of the actor's organization, before
 /// whether the actor may grant them, so another organization's team reads as a missing one.
 async fn require_teams(
@@ -66,6 +92,8 @@ pub struct UserChanges {
     pub max_new_leads: Option<Option<u32>>,
     /// Their own minimum of open new leads; `Some(None)` falls back to the organization's.
     pub min_new_leads: Option<Option<u32>>,
+    /// Their time zone's IANA name; empty: UTC.
+    pub time_zone: Option<String>,
 }
 
 /// A user to create through the API.
@@ -333,6 +361,9 @@ impl App {
         if let Some(min) = c.min_new_leads {
             user.min_new_leads = min;
         }
+        if let Some(zone) = &c.time_zone {
+            user.time_zone = time_zone_field("time_zone", zone)?;
+        }
         if let Some((field, why)) =
             Caps::problem(user.max_new_leads, user.min_new_leads.unwrap_or_default())
         {
@@ -358,6 +389,19 @@ impl App {
                 .await?;
         }
         let user = tx.user(m.viewer.org, id).await?;
+        tx.commit().await?;
+        self.forget_members();
+        Ok(user)
+    }
+
+    /// Sets the time zone the signed-in person reads times in (empty: UTC).
+    #[tracing::instrument(name = "set_time_zone", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn set_time_zone(&self, m: &Member, zone: &str) -> Result<User, AppError> {
+        let zone = time_zone_field("time_zone", zone)?;
+        let mut tx = self.store().write().await?;
+        let mut user = tx.user(m.viewer.org, m.user.id).await?;
+        user.time_zone = zone;
+        tx.update_user(&user).await?;
         tx.commit().await?;
         self.forget_members();
         Ok(user)

@@ -686,14 +686,21 @@ impl App {
     }
 
     /// Pauses or resumes an agent: themselves, or (admins) any agent in scope. A paused agent
-    /// keeps their place in line but is passed over.
+    /// keeps their place in line but is passed over; the reason, when given, is shown to
+    /// whoever assigns leads, and resuming clears it.
     #[tracing::instrument(name = "set_paused", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn set_paused(
         &self,
         m: &Member,
         user: Option<UserId>,
         paused: bool,
+        reason: Option<String>,
     ) -> Result<User, AppError> {
+        let reason = if paused {
+            crate::pool::reason_text("reason", reason)?
+        } else {
+            None
+        };
         let id = user.unwrap_or(m.user.id);
         let mut tx = self.store().write().await?;
         let mut u = tx
@@ -709,6 +716,7 @@ impl App {
             })?;
         }
         u.paused = paused;
+        u.pause_reason = reason;
         tx.update_user(&u).await?;
         tx.commit().await?;
         self.forget_members();

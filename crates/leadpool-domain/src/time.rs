@@ -28,10 +28,18 @@ impl Timestamp {
 
     /// The instant to the minute in UTC, as people read it: `2026-11-25 14:03 UTC`.
     pub fn to_minute_utc(self) -> String {
-        let s = self.to_string();
-        match (s.get(..10), s.get(11..16)) {
-            (Some(day), Some(time)) if s.len() >= 17 => format!("{day} {time} UTC"),
-            _ => s,
+        self.to_minute_in(&jiff::tz::TimeZone::UTC)
+    }
+
+    /// The instant to the minute on the clocks of `zone`, with the zone's abbreviation:
+    /// `2026-11-25 09:03 EST`.
+    pub fn to_minute_in(self, zone: &jiff::tz::TimeZone) -> String {
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(t) => t
+                .to_zoned_datetime(zone.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+            Err(_) => self.to_string(),
         }
     }
 
@@ -86,5 +94,16 @@ mod tests {
     #[test]
     fn rejects_a_date_without_a_time() {
         assert_eq!(Timestamp::parse_rfc3339("2026-11-25"), None);
+    }
+
+    #[test]
+    fn reads_on_the_clocks_of_a_zone_with_its_abbreviation() {
+        let t = Timestamp::parse_rfc3339("2026-11-25T14:03:59Z").unwrap_or(Timestamp(0));
+        let new_york = jiff::tz::TimeZone::get("America/New_York").ok();
+        assert_eq!(t.to_minute_utc(), "2026-11-25 14:03 UTC");
+        assert_eq!(
+            new_york.map(|z| t.to_minute_in(&z)).as_deref(),
+            Some("2026-11-25 09:03 EST")
+        );
     }
 }

@@ -34,6 +34,10 @@ pub struct User {
     pub min_new_leads: Option<u32>,
     /// Whether they paused themselves: distribution passes them over, keeping their place.
     pub paused: bool,
+    /// Why they are paused, when they said (cleared on resuming).
+    pub pause_reason: Option<String>,
+    /// The IANA time zone they read times in (`None`: UTC).
+    pub time_zone: Option<String>,
     /// When they were added.
     pub created_at: Timestamp,
 }
@@ -68,6 +72,8 @@ pub(crate) struct Row {
     max_new_leads: Option<i64>,
     min_new_leads: Option<i64>,
     paused: bool,
+    pause_reason: Option<String>,
+    time_zone: Option<String>,
     created_at: i64,
 }
 
@@ -95,6 +101,8 @@ impl Row {
                 .map(count("users.min_new_leads"))
                 .transpose()?,
             paused: self.paused,
+            pause_reason: self.pause_reason,
+            time_zone: self.time_zone,
             created_at: Timestamp::from_millis(self.created_at),
         })
     }
@@ -106,7 +114,7 @@ pub(crate) fn count(column: &'static str) -> impl Fn(i64) -> Result<u32, StoreEr
 }
 
 const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.active, u.scope_team_id, u.pool_access, \
-     u.max_new_leads, u.min_new_leads, u.paused, u.created_at";
+     u.max_new_leads, u.min_new_leads, u.paused, u.pause_reason, u.time_zone, u.created_at";
 
 /// The columns of users aliased `u` with their teams (ids, comma-separated, in id order)
 /// and tags (a JSON array, in tag order): one statement for any number of users.
@@ -244,10 +252,11 @@ impl Tx {
             .collect()
     }
 
-    /// Changes a user's name, role, active flag, scope, pool access and caps.
+    /// Changes a user's name, role, active flag, scope, pool access, caps, pause and time zone.
     pub async fn update_user(&mut self, u: &User) -> Result<(), StoreError> {
         let q = Sql::new("UPDATE users SET name = $3, role = $4, active = $5, scope_team_id = $6, pool_access = $7, \
-             max_new_leads = $8, min_new_leads = $9, paused = $10 WHERE org_id = $1 AND id = $2")
+             max_new_leads = $8, min_new_leads = $9, paused = $10, pause_reason = $11, time_zone = $12 \
+             WHERE org_id = $1 AND id = $2")
             .bind(u.org)
             .bind(u.id)
             .bind(u.name.as_str())
@@ -257,7 +266,9 @@ impl Tx {
             .bind(u.pool_access)
             .bind(u.max_new_leads.map(i64::from))
             .bind(u.min_new_leads.map(i64::from))
-            .bind(u.paused);
+            .bind(u.paused)
+            .bind(u.pause_reason.as_deref())
+            .bind(u.time_zone.as_deref());
         match self.execute(&q).await? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),

@@ -260,6 +260,8 @@ fn placeholder() -> User {
         max_new_leads: None,
         min_new_leads: None,
         paused: false,
+        pause_reason: None,
+        time_zone: None,
         created_at: leadpool_domain::Timestamp::from_millis(0),
     }
 }

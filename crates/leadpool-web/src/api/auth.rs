@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(set_time_zone))
         .routes(routes!(create_token, list_tokens))
         .routes(routes!(revoke_token))
 }
@@ -105,6 +106,30 @@ async fn logout(State(s): State<AppState>, parts: Parts) -> Result<Response, Api
     responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
 async fn me(Auth(m): Auth) -> axum::Json<UserDto> {
     axum::Json(m.user.into())
+}
+
+/// The time zone a person reads times in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeZoneBody {
+    /// An IANA name such as `America/New_York`; null: UTC.
+    pub time_zone: Option<String>,
+}
+
+/// `PUT /api/v1/me/time-zone`: the signed-in user's time zone, in which pages show them times.
+#[utoipa::path(put, path = "/api/v1/me/time-zone", tag = "auth", request_body = TimeZoneBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_time_zone(
+    State(s): State<AppState>,
+    Auth(m): Auth,
+    Json(b): Json<TimeZoneBody>,
+) -> Result<axum::Json<UserDto>, ApiError> {
+    let user = s
+        .app
+        .set_time_zone(&m, b.time_zone.as_deref().unwrap_or_default())
+        .await?;
+    Ok(axum::Json(user.into()))
 }
 
 /// A token request.

@@ -8,7 +8,7 @@ use leadpool_app::Member;
 use leadpool_app::distribute::{
     Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, refusal_code,
 };
-use leadpool_app::models::OfferState;
+use leadpool_app::models::{OfferState, User};
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::wording::{Asker, call_kept, offer_refusal};
 use leadpool_domain::contact::ContactOutcome;
@@ -519,6 +519,9 @@ async fn queue(
 pub struct PauseBody {
     /// `true` to be passed over by distribution (keeping one's place in line).
     pub paused: bool,
+    /// Why ("at a showing until 3"), shown to whoever assigns leads; ignored on resuming.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Whether a user is paused now.
@@ -528,6 +531,18 @@ pub struct PausedDto {
     pub user_id: i64,
     /// Whether they are paused.
     pub paused: bool,
+    /// Why, when they said.
+    pub reason: Option<String>,
+}
+
+impl From<User> for PausedDto {
+    fn from(u: User) -> Self {
+        Self {
+            user_id: u.id.get(),
+            paused: u.paused,
+            reason: u.pause_reason,
+        }
+    }
 }
 
 /// `PUT /api/v1/me/pause`: the caller pauses or resumes themselves.
@@ -538,11 +553,8 @@ async fn pause_me(
     Auth(m): Auth,
     Json(b): Json<PauseBody>,
 ) -> Result<axum::Json<PausedDto>, ApiError> {
-    let u = s.app.set_paused(&m, None, b.paused).await?;
-    Ok(axum::Json(PausedDto {
-        user_id: u.id.get(),
-        paused: u.paused,
-    }))
+    let u = s.app.set_paused(&m, None, b.paused, b.reason).await?;
+    Ok(axum::Json(PausedDto::from(u)))
 }
 
 /// `PUT /api/v1/users/{id}/pause`: an admin pauses or resumes a user they may edit.
@@ -558,12 +570,9 @@ async fn pause_user(
 ) -> Result<axum::Json<PausedDto>, ApiError> {
     let u = s
         .app
-        .set_paused(&m, Some(UserId::new(id)), b.paused)
+        .set_paused(&m, Some(UserId::new(id)), b.paused, b.reason)
         .await?;
-    Ok(axum::Json(PausedDto {
-        user_id: u.id.get(),
-        paused: u.paused,
-    }))
+    Ok(axum::Json(PausedDto::from(u)))
 }
 
 /// An event for the caller.

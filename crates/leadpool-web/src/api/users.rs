@@ -40,6 +40,10 @@ pub struct UserDto {
     pub active: bool,
     /// Paused: routing passes them over until they resume.
     pub paused: bool,
+    /// Why they are paused, when they said.
+    pub pause_reason: Option<String>,
+    /// The IANA time zone their pages show times in; null: UTC.
+    pub time_zone: Option<String>,
     /// The team whose subtree their rights reach; null: the whole organization.
     pub scope_team_id: Option<i64>,
     /// Teams they belong to.
@@ -66,6 +70,8 @@ impl From<User> for UserDto {
             role: u.role.as_str(),
             active: u.active,
             paused: u.paused,
+            pause_reason: u.pause_reason,
+            time_zone: u.time_zone,
             scope_team_id: u.scope_team_id.map(|t| t.get()),
             team_ids: u.teams.iter().map(|t| t.get()).collect(),
             tags: u.tags,
@@ -158,6 +164,10 @@ pub struct UpdateUserBody {
     #[serde(default, deserialize_with = "crate::api::double_option")]
     #[schema(value_type = Option<u32>, maximum = 100000)]
     pub min_new_leads: Option<Option<u32>>,
+    /// Their time zone, an IANA name such as `America/New_York`; null: UTC.
+    #[serde(default, deserialize_with = "crate::api::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
 }
 
 fn team_ids(ids: Vec<i64>) -> Vec<TeamId> {
@@ -248,6 +258,7 @@ async fn update_user(
         pool_access: b.pool_access,
         max_new_leads: b.max_new_leads,
         min_new_leads: b.min_new_leads,
+        time_zone: b.time_zone.map(Option::unwrap_or_default),
     };
     Ok(axum::Json(
         s.app

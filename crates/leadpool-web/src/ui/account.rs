@@ -1,5 +1,5 @@
-//! My account: who the signed-in person is, what they are emailed about, changing their own
-//! password (which signs them out everywhere else) and ending their other sessions. Each
+//! My account: who the signed-in person is, the time zone their pages show times in, what
+//! they are emailed about, changing their own password (which signs them out everywhere else) and ending their other sessions. Each
 //! form answers in place.
 
 use askama::Template;
@@ -14,7 +14,7 @@ use super::error::UiError;
 use super::flash::{Flash, Said};
 use super::offers::NoFields;
 use super::session::{Posted, Signed};
-use super::view::Chrome;
+use super::view::{Chrome, Zone};
 use super::{render_page, render_status};
 use crate::AppState;
 
@@ -27,6 +27,7 @@ pub struct AccountPage {
     name: String,
     email: String,
     role: &'static str,
+    time_zone: String,
     email_on: bool,
     mail_choices: Vec<MailChoice>,
 }
@@ -48,6 +49,7 @@ impl AccountPage {
             name: m.user.name.clone(),
             email: m.user.email.clone(),
             role: role_label(m.user.role),
+            time_zone: m.user.time_zone.clone().unwrap_or_default(),
             email_on: mail.email_on,
             mail_choices: mail
                 .choices()
@@ -133,6 +135,33 @@ pub async fn sign_out_others(
             .await
             .map(sessions),
     )?;
+    answer(&s, &signed, said).await
+}
+
+/// The time-zone form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TimeZoneForm {
+    time_zone: String,
+}
+
+/// `POST /account/time-zone`: the zone every page shows the person times in.
+pub async fn set_time_zone(
+    State(s): State<AppState>,
+    Posted { mut signed, form }: Posted<TimeZoneForm>,
+) -> Result<Response, UiError> {
+    let said = match s.app.set_time_zone(&signed.member, &form.time_zone).await {
+        Ok(user) => {
+            let zone = user.time_zone.clone().unwrap_or_else(|| "UTC".to_owned());
+            // The page drawn below is this request's: it reads the zone just saved.
+            signed.member.user = user;
+            let now = Zone::of(&signed.member).when(s.app.now());
+            Said::done(format!(
+                "Saved. Times are shown in {zone}; it is now {now}."
+            ))
+        }
+        Err(e) => Said::of(Err(e))?,
+    };
     answer(&s, &signed, said).await
 }
 

@@ -10,6 +10,8 @@ use leadpool_app::models::User;
 use leadpool_app::{App, AppError, Member};
 use leadpool_domain::{Actor, Owner, PoolId, Role, SourceId, TeamId, UserId};
 
+use super::view::Zone;
+
 /// The organization's people, statuses and sources as the actor may see them.
 #[derive(Debug)]
 pub struct Directory {
@@ -23,6 +25,8 @@ pub struct Directory {
     pub pools: Vec<(PoolId, String)>,
     /// Teams, by id and name.
     teams: Vec<(TeamId, String)>,
+    /// The viewer's time zone.
+    pub zone: Zone,
 }
 
 impl Directory {
@@ -56,6 +60,7 @@ impl Directory {
             sources,
             pools,
             teams,
+            zone: Zone::of(m),
         })
     }
 

@@ -17,7 +17,7 @@ use super::filters::{FilterView, Filters, More};
 use super::flash::Flash;
 use super::moves::MovePanel;
 use super::session::Signed;
-use super::view::{Chrome, Row, elapsed, when};
+use super::view::{Chrome, Row, elapsed};
 use super::work::WorkPanel;
 use super::{render, render_page};
 use crate::AppState;
@@ -195,7 +195,7 @@ fn fact(key: &str, v: &Value, dir: &Directory) -> String {
             let due = t
                 .get("due_at")
                 .and_then(|d| serde_json::from_value::<Timestamp>(d.clone()).ok())
-                .map_or_else(String::new, |d| format!(", due {}", when(d)));
+                .map_or_else(String::new, |d| format!(", due {}", dir.zone.when(d)));
             let to = t.get("assignee_id").map_or_else(String::new, |a| {
                 format!(", for {}", fact("assignee_id", a, dir))
             });
@@ -236,7 +236,7 @@ fn entry(r: &TimelineRecord, dir: &Directory) -> EntryView {
         first.make_ascii_uppercase();
     }
     EntryView {
-        at: when(r.entry.at),
+        at: dir.zone.when(r.entry.at),
         actor: dir.actor(r.entry.actor),
         what,
         reason: r.entry.reason.clone(),
@@ -281,7 +281,7 @@ pub async fn lead_page(
                 .map(|(k, v)| (k.clone(), show(v, &dir)))
                 .collect(),
             created: row.created,
-            updated: when(lead.updated_at),
+            updated: dir.zone.when(lead.updated_at),
         },
         timeline: timeline.iter().map(|r| entry(r, &dir)).collect(),
     })

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/email", post(account::set_email))
+        .route("/account/time-zone", post(account::set_time_zone))
         .route("/account/sign-out-others", post(account::sign_out_others))
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))

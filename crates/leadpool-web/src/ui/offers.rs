@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::error::UiError;
 use super::session::{Posted, Signed};
-use super::view::{Chrome, Outcome, when};
+use super::view::{Chrome, Outcome, Zone};
 use super::{Wants, render, render_page};
 use crate::AppState;
 
@@ -50,13 +50,13 @@ pub struct OfferRow {
 }
 
 impl OfferRow {
-    fn new(o: &OpenOffer, now: Timestamp) -> Self {
+    fn new(o: &OpenOffer, now: Timestamp, zone: &Zone) -> Self {
         Self {
             id: o.offer.offer.id.get(),
             lead_id: o.lead.id.get(),
             lead: o.lead.display_name(),
             router: o.offer.router_name.clone(),
-            deadline: when(o.offer.offer.deadline),
+            deadline: zone.when(o.offer.offer.deadline),
             left: time_left(o.offer.offer.deadline, now),
             deadline_ms: o.offer.offer.deadline.as_millis(),
             pin: o.offer.offer.pin.clone(),
@@ -101,6 +101,7 @@ fn require_agent(m: &Member) -> Result<(), UiError> {
 struct OffersPage {
     chrome: Chrome,
     paused: bool,
+    pause_reason: Option<String>,
     rows: Vec<OfferRow>,
 }
 
@@ -109,16 +110,18 @@ pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response,
     let m = &signed.member;
     require_agent(m)?;
     let now = s.app.now();
+    let zone = Zone::of(m);
     let rows = s
         .app
         .my_offers(m)
         .await?
         .iter()
-        .map(|o| OfferRow::new(o, now))
+        .map(|o| OfferRow::new(o, now, &zone))
         .collect();
     let page = OffersPage {
         chrome: Chrome::signed_in("Offers", m, &signed.csrf),
         paused: m.user.paused,
+        pause_reason: m.user.pause_reason.clone(),
         rows,
     };
     render(StatusCode::OK, &page)
@@ -186,7 +189,7 @@ pub async fn answer(
         .await?
         .iter()
         .find(|o| o.offer.offer.id == offer_id)
-        .map(|o| OfferRow::new(o, now));
+        .map(|o| OfferRow::new(o, now, &Zone::of(m)));
     let name = shown
         .as_ref()
         .map_or_else(|| format!("Offer #{id}"), |r| r.lead.clone());
@@ -264,6 +267,8 @@ pub async fn answer(
 pub struct PauseForm {
     /// `yes` to pause, anything else to resume.
     paused: String,
+    /// Why, shown to whoever assigns leads (empty: no reason given).
+    reason: String,
 }
 
 /// `POST /offers/pause`: the agent pauses (distribution passes them over, keeping their
@@ -274,7 +279,10 @@ pub async fn pause(
 ) -> Result<Response, UiError> {
     let m = &signed.member;
     require_agent(m)?;
-    s.app.set_paused(m, None, form.paused == "yes").await?;
+    let reason = Some(form.reason).filter(|r| !r.trim().is_empty());
+    s.app
+        .set_paused(m, None, form.paused == "yes", reason)
+        .await?;
     Ok(Redirect::to("/offers").into_response())
 }
 

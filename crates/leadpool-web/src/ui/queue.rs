@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::directory::Directory;
 use super::error::UiError;
 use super::session::{Posted, Signed, read_urlencoded};
-use super::view::{Choice, Chrome, Outcome, Row, summary, when};
+use super::view::{Choice, Chrome, Outcome, Row, summary};
 use super::{Wants, render, render_page};
 use crate::AppState;
 
@@ -43,7 +43,7 @@ impl QueueRow {
                 .reason
                 .clone()
                 .unwrap_or_else(|| "no reason was recorded".to_owned()),
-            since: q.since.map(when).unwrap_or_default(),
+            since: q.since.map(|t| dir.zone.when(t)).unwrap_or_default(),
         }
     }
 

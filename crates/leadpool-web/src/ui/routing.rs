@@ -20,7 +20,7 @@ use super::error::UiError;
 use super::offers::NoFields;
 use super::render;
 use super::session::{Posted, Signed};
-use super::view::{Choice, Chrome, when};
+use super::view::{Choice, Chrome, Zone};
 use crate::AppState;
 
 /// The last routing decision in words.
@@ -47,12 +47,12 @@ pub struct Why {
 }
 
 impl Why {
-    fn new(e: Explanation) -> Self {
+    fn new(e: Explanation, zone: &Zone) -> Self {
         // An entry whose trace this version cannot read still has its summary to show.
         match serde_json::from_value::<Trace>(e.trace) {
-            Ok(t) => Self::of_trace(when(e.at), e.summary, t),
+            Ok(t) => Self::of_trace(zone.when(e.at), e.summary, t, zone),
             Err(_) => Self {
-                at: when(e.at),
+                at: zone.when(e.at),
                 summary: e.summary.unwrap_or_default(),
                 strategy: None,
                 skipped: Vec::new(),
@@ -65,8 +65,9 @@ impl Why {
         }
     }
 
-    /// A decision's trace in words, made `at`; `summary` overrides the trace's own.
-    pub fn of_trace(at: String, summary: Option<String>, t: Trace) -> Self {
+    /// A decision's trace in words, made `at`, its times on `zone`'s clocks; `summary`
+    /// overrides the trace's own.
+    pub fn of_trace(at: String, summary: Option<String>, t: Trace, zone: &Zone) -> Self {
         Self {
             at,
             summary: summary.unwrap_or_else(|| t.summary()),
@@ -82,7 +83,7 @@ impl Why {
                 .into_iter()
                 .map(|x| (x.name, x.why.to_string()))
                 .collect(),
-            deadline: t.deadline.map(when),
+            deadline: t.deadline.map(|d| zone.when(d)),
             ended: false,
             fallback: t.fallback,
         }
@@ -120,7 +121,10 @@ impl RoutingPanel {
         };
         let on_offer = matches!(lead.owner, Owner::Offer { .. });
         let staff = m.may(Permission::Staff("send leads to a reassignment group"));
-        let mut why = app.routing_explanation(m, lead.id).await?.map(Why::new);
+        let mut why = app
+            .routing_explanation(m, lead.id)
+            .await?
+            .map(|e| Why::new(e, &Zone::of(m)));
         // A deadline of an offer that is over would read as if it still ran.
         if let Some(w) = why.as_mut().filter(|_| !on_offer) {
             w.ended = w.deadline.take().is_some();

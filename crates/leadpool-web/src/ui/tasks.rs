@@ -19,7 +19,7 @@ use super::offers::NoFields;
 use super::render;
 use super::routing::lead_id;
 use super::session::{Posted, Signed};
-use super::view::{Choice, Chrome, Row, when};
+use super::view::{Choice, Chrome, Row, Zone};
 use super::work::answer;
 use crate::AppState;
 
@@ -48,7 +48,7 @@ impl TaskRow {
             id: t.id.get(),
             lead_id: t.lead.get(),
             title: t.title.clone(),
-            due: when(t.due_at),
+            due: dir.zone.when(t.due_at),
             assignee: dir.user(t.assignee),
             done: t.status == TaskStatus::Done,
             overdue: t.is_overdue(now),
@@ -69,6 +69,8 @@ pub struct TaskPanel {
     pub assignees: Vec<Choice>,
     /// The due time a new task starts with: tomorrow at this hour.
     pub due_default: String,
+    /// The viewer's time zone, in which the due time is typed.
+    pub zone: String,
 }
 
 impl TaskPanel {
@@ -87,7 +89,8 @@ impl TaskPanel {
             edit,
             tasks: tasks.iter().map(|t| TaskRow::new(t, dir, now)).collect(),
             assignees: assignees(m, dir),
-            due_default: local_input(now.plus_millis(24 * 3_600_000)),
+            due_default: dir.zone.input(now.plus_millis(24 * 3_600_000)),
+            zone: dir.zone.name().to_owned(),
         })
     }
 }
@@ -115,21 +118,14 @@ fn assignees(m: &Member, dir: &Directory) -> Vec<Choice> {
     out
 }
 
-/// An instant as a `datetime-local` input's value, in UTC to the minute.
-fn local_input(t: Timestamp) -> String {
-    when(t).trim_end_matches(" UTC").replacen(' ', "T", 1)
-}
-
-/// A `datetime-local` value (`2026-12-05T17:30`, seconds optional) read as UTC.
-fn due_at(s: &str) -> Result<Timestamp, UiError> {
-    let s = s.trim();
-    let full = if s.len() == 16 {
-        format!("{s}:00Z")
-    } else {
-        format!("{s}Z")
-    };
-    Timestamp::parse_rfc3339(&full)
-        .ok_or_else(|| UiError::bad_input("Give the due time as a date and a time, in UTC."))
+/// A `datetime-local` value read on the viewer's clocks.
+fn due_at(zone: &Zone, s: &str) -> Result<Timestamp, UiError> {
+    zone.read_input(s).ok_or_else(|| {
+        UiError::bad_input(format!(
+            "Give the due time as a date and a time ({}).",
+            zone.name()
+        ))
+    })
 }
 
 /// A user picked in a form.
@@ -164,16 +160,17 @@ pub async fn add(
     Posted { signed, form }: Posted<TaskForm>,
 ) -> Result<Response, UiError> {
     let id = lead_id(&id);
+    let zone = Zone::of(&signed.member);
     let input = TaskInput {
         title: form.title,
-        due_at: due_at(&form.due)?,
+        due_at: due_at(&zone, &form.due)?,
         assignee: picked_user(&form.assignee_id)?,
     };
     let said = Said::of(
         s.app
             .add_task(&signed.member, id, input)
             .await
-            .map(|t| format!("Task added, due {}.", when(t.due_at))),
+            .map(|t| format!("Task added, due {}.", zone.when(t.due_at))),
     )?;
     answer(&s, &signed, id, said).await
 }
@@ -303,18 +300,4 @@ pub async fn page(
             .collect(),
     };
     render(StatusCode::OK, &page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_due_time_is_read_and_written_as_utc_to_the_minute() {
-        let t = due_at("2026-12-05T17:30").ok();
-        assert_eq!(t, Timestamp::parse_rfc3339("2026-12-05T17:30:00Z"));
-        assert_eq!(t.map(local_input).as_deref(), Some("2026-12-05T17:30"));
-        assert!(due_at("tomorrow").is_err());
-        assert!(due_at("").is_err());
-    }
 }

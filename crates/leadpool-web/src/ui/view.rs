@@ -152,7 +152,7 @@ impl Row {
             owner: dir.owner(lead.owner),
             in_pool: matches!(lead.owner, Owner::Pool { .. }),
             tags: lead.tags.iter().map(|t| t.as_str().to_owned()).collect(),
-            created: when(lead.created_at),
+            created: dir.zone.when(lead.created_at),
             outcome: None,
         }
     }
@@ -163,9 +163,45 @@ impl Row {
     }
 }
 
-/// An instant as people read it: `2026-11-25 14:03 UTC`.
-pub fn when(t: Timestamp) -> String {
-    t.to_minute_utc()
+/// The viewer's time zone: every instant a page shows reads on their clocks, and every time
+/// they type is read on them.
+#[derive(Debug, Clone)]
+pub struct Zone(jiff::tz::TimeZone);
+
+impl Zone {
+    /// The zone `m` chose (UTC when they chose none).
+    pub fn of(m: &Member) -> Self {
+        Self(leadpool_app::directory::zone_of(&m.user))
+    }
+
+    /// Its IANA name, as the time-zone field shows it.
+    pub fn name(&self) -> &str {
+        self.0.iana_name().unwrap_or("UTC")
+    }
+
+    /// An instant as people read it: `2026-11-25 09:03 EST`.
+    pub fn when(&self, t: Timestamp) -> String {
+        t.to_minute_in(&self.0)
+    }
+
+    /// An instant as a `datetime-local` input's value, on this zone's clocks to the minute.
+    pub fn input(&self, t: Timestamp) -> String {
+        jiff::Timestamp::from_millisecond(t.as_millis())
+            .map(|t| {
+                t.to_zoned_datetime(self.0.clone())
+                    .strftime("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A `datetime-local` value (`2026-12-05T17:30`, seconds optional) read on this zone's
+    /// clocks; a time the clocks skip (spring forward) reads as the instant just after.
+    pub fn read_input(&self, s: &str) -> Option<Timestamp> {
+        let local: jiff::civil::DateTime = s.trim().parse().ok()?;
+        let at = local.to_zoned_datetime(self.0.clone()).ok()?;
+        Some(Timestamp::from_millis(at.timestamp().as_millisecond()))
+    }
 }
 
 /// A span of time as people round it: "45 s", "12 min", "3 h 5 min", "2 d 4 h".
@@ -196,8 +232,22 @@ mod tests {
     }
 
     #[test]
-    fn an_instant_reads_as_day_and_minute_in_utc() {
-        let t = Timestamp::parse_rfc3339("2026-11-25T14:03:59.123Z");
-        assert_eq!(t.map(when).as_deref(), Some("2026-11-25 14:03 UTC"));
+    fn an_instant_reads_and_is_typed_on_the_viewers_clocks() {
+        let t = Timestamp::parse_rfc3339("2026-11-25T14:03:59.123Z")
+            .unwrap_or(Timestamp::from_millis(0));
+        let utc = Zone(jiff::tz::TimeZone::UTC);
+        assert_eq!(utc.when(t), "2026-11-25 14:03 UTC");
+        let sao_paulo = jiff::tz::TimeZone::get("America/Sao_Paulo").map(Zone);
+        let Ok(sp) = sao_paulo else {
+            panic!("the bundled time-zone database has America/Sao_Paulo");
+        };
+        assert_eq!(sp.name(), "America/Sao_Paulo");
+        assert_eq!(sp.when(t), "2026-11-25 11:03 -03");
+        assert_eq!(sp.input(t), "2026-11-25T11:03");
+        assert_eq!(
+            sp.read_input("2026-11-25T11:03"),
+            Timestamp::parse_rfc3339("2026-11-25T14:03:00Z")
+        );
+        assert_eq!(sp.read_input("tomorrow"), None);
     }
 }

@@ -140,3 +140,105 @@ app_test! {
         assert!(retried.html.contains("The lead assigned email to bob@acme.test is being sent again now"), "{}", retried.html);
     }
 }
+
+app_test! {
+    async fn a_person_reads_every_time_in_the_zone_they_chose(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        app.clock.set(leadpool_domain::Timestamp::parse_rfc3339("2026-11-25T14:03:00Z").unwrap_or(leadpool_domain::Timestamp::from_millis(0)));
+        let source = crate::ui::source(&app).await;
+        let lead = crate::ui::lead(&app, source, Some(ana.user.id.get()), "Zoe Zone").await;
+        let desk = Browser::new(&app);
+        let csrf = desk.sign_in("ana@acme.test").await;
+        let before = desk.get(&format!("/leads/{lead}")).await;
+        assert!(before.html.contains("2026-11-25 14:03 UTC"), "UTC until a zone is chosen: {}", before.html);
+
+        let unknown = desk.htmx_post("/account/time-zone", &csrf, &[("time_zone", "Mars/Olympus_Mons")]).await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.html);
+        assert!(unknown.html.contains("is not a time zone") && unknown.html.contains(r#"id="account""#), "{}", unknown.html);
+
+        let saved = desk.htmx_post("/account/time-zone", &csrf, &[("time_zone", "America/New_York")]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.html);
+        assert!(
+            saved.html.contains("Saved. Times are shown in America/New_York; it is now 2026-11-25 09:03 EST."),
+            "{}",
+            saved.html
+        );
+        assert!(saved.html.contains(r#"value="America/New_York""#), "the field keeps the choice: {}", saved.html);
+        let after = desk.get(&format!("/leads/{lead}")).await;
+        assert!(after.html.contains("2026-11-25 09:03 EST"), "{}", after.html);
+        assert!(!after.html.contains("14:03 UTC"), "{}", after.html);
+        let tasks = after.html.find(r#"id="task-due""#).map(|i| &after.html[i..]).unwrap_or_default();
+        assert!(tasks.contains(r#"value="2026-11-26T09:03""#), "a new task's due time starts on her clocks: {tasks}");
+        assert!(after.html.contains("Due <small>(America/New_York)</small>"), "{}", after.html);
+
+        let added = desk
+            .htmx_post(&format!("/leads/{lead}/tasks"), &csrf, &[("title", "Call back"), ("due", "2026-11-26T10:00"), ("assignee_id", "")])
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.html);
+        assert!(added.html.contains("Task added, due 2026-11-26 10:00 EST."), "{}", added.html);
+        let tasks = app.get(&format!("/api/v1/leads/{lead}/tasks"), &ana.token).await;
+        assert_eq!(tasks.body["items"][0]["due_at"], "2026-11-26T15:00:00Z", "typed on her clocks, stored as the instant: {}", tasks.body);
+
+        let back = desk.htmx_post("/account/time-zone", &csrf, &[("time_zone", "")]).await;
+        assert!(back.html.contains("Times are shown in UTC"), "{}", back.html);
+    }
+}
+
+app_test! {
+    async fn the_api_sets_a_time_zone_for_oneself_and_admins_for_their_people(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let put = |token: String, body: serde_json::Value| {
+            let app = &app;
+            async move { app.request(reqwest::Method::PUT, "/api/v1/me/time-zone", Some(&token), Some(body)).await }
+        };
+        let mine = put(ana.token.clone(), serde_json::json!({ "time_zone": "Europe/Lisbon" })).await;
+        assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+        assert_eq!(mine.body["time_zone"], "Europe/Lisbon");
+        assert_eq!(app.get("/api/v1/me", &ana.token).await.body["time_zone"], "Europe/Lisbon");
+        let bad = put(ana.token.clone(), serde_json::json!({ "time_zone": "Lisbon" })).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert_eq!(bad.body["error"]["details"]["fields"][0]["field"], "time_zone", "{}", bad.body);
+        let cleared = put(ana.token.clone(), serde_json::json!({ "time_zone": null })).await;
+        assert_eq!(cleared.body["time_zone"], serde_json::Value::Null, "{}", cleared.body);
+
+        let id = ana.user.id.get();
+        let by_admin = app.patch(&format!("/api/v1/users/{id}"), &app.admin.token, serde_json::json!({ "time_zone": "Asia/Tokyo" })).await;
+        assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
+        assert_eq!(by_admin.body["time_zone"], "Asia/Tokyo");
+        let by_agent = app.patch(&format!("/api/v1/users/{id}"), &ana.token, serde_json::json!({ "time_zone": "UTC" })).await;
+        assert_eq!(by_agent.status, StatusCode::FORBIDDEN, "{}", by_agent.body);
+    }
+}
+
+app_test! {
+    async fn a_pause_carries_its_reason_to_whoever_assigns_leads_until_resuming(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let agent = Browser::new(&app);
+        let csrf = agent.sign_in("ana@acme.test").await;
+        let paused = agent.post("/offers/pause", &[("csrf", csrf.as_str()), ("paused", "yes"), ("reason", "At a showing until 3")]).await;
+        assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.html);
+        let offers = agent.get("/offers").await;
+        assert!(offers.html.contains("paused</strong> (At a showing until 3)"), "{}", offers.html);
+
+        let admin = Browser::new(&app);
+        admin.sign_in("admin@acme.test").await;
+        let people = admin.get("/settings/people").await;
+        assert!(people.html.contains(r#"<span class="tag">paused</span> At a showing until 3"#), "{}", people.html);
+        let api = app.get(&format!("/api/v1/users/{}", ana.user.id.get()), &app.admin.token).await;
+        assert_eq!(api.body["pause_reason"], "At a showing until 3", "{}", api.body);
+
+        let nul = app
+            .request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&ana.token), Some(serde_json::json!({ "paused": true, "reason": "a\u{0}b" })))
+            .await;
+        assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+        assert_eq!(nul.body["error"]["details"]["fields"][0]["field"], "reason", "{}", nul.body);
+
+        let resumed = app
+            .request(reqwest::Method::PUT, "/api/v1/me/pause", Some(&ana.token), Some(serde_json::json!({ "paused": false, "reason": "ignored" })))
+            .await;
+        assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
+        assert_eq!(resumed.body, serde_json::json!({ "user_id": ana.user.id.get(), "paused": false, "reason": null }));
+        let people = admin.get("/settings/people").await;
+        assert!(!people.html.contains("At a showing"), "resuming clears the reason: {}", people.html);
+    }
+}

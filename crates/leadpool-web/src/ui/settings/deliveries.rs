@@ -21,7 +21,7 @@ use crate::ui::flash::{Flash, Said};
 use crate::ui::offers::NoFields;
 use crate::ui::render_status;
 use crate::ui::session::{Posted, Signed};
-use crate::ui::view::{Chrome, when};
+use crate::ui::view::{Chrome, Zone};
 
 /// How many deliveries the page lists.
 const PAGE: u32 = 100;
@@ -57,20 +57,22 @@ pub struct DeliveryView {
 }
 
 impl DeliveryView {
-    fn of(d: Delivery) -> Self {
+    fn of(d: Delivery, zone: &Zone) -> Self {
         let state = match (d.state, d.next_attempt_at) {
             (DeliveryState::Delivered, _) => "Delivered".to_owned(),
             (DeliveryState::Dead, _) => "Dead: out of attempts".to_owned(),
             (DeliveryState::Pending, Some(next)) if d.attempts > 0 => {
-                format!("Retrying at {}", when(next))
+                format!("Retrying at {}", zone.when(next))
             }
             (DeliveryState::Pending, _) => "Waiting to be sent".to_owned(),
         };
         let last = match (d.last_attempt_at, d.last_status, d.last_response_ms) {
             (None, ..) => "never tried".to_owned(),
-            (Some(at), Some(code), Some(ms)) => format!("{}: answered {code} in {ms} ms", when(at)),
-            (Some(at), Some(code), None) => format!("{}: answered {code}", when(at)),
-            (Some(at), None, _) => format!("{}: no answer", when(at)),
+            (Some(at), Some(code), Some(ms)) => {
+                format!("{}: answered {code} in {ms} ms", zone.when(at))
+            }
+            (Some(at), Some(code), None) => format!("{}: answered {code}", zone.when(at)),
+            (Some(at), None, _) => format!("{}: no answer", zone.when(at)),
         };
         Self {
             id: d.id.get(),
@@ -134,7 +136,11 @@ impl DeliveriesPage {
             flash,
             email_on: s.app.sends_email(),
             all,
-            items: log.items.into_iter().map(DeliveryView::of).collect(),
+            items: log
+                .items
+                .into_iter()
+                .map(|d| DeliveryView::of(d, &Zone::of(m)))
+                .collect(),
         })
     }
 }

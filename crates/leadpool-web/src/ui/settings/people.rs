@@ -1,5 +1,5 @@
-//! Settings → People: the users an admin manages (role, teams, scope, active, paused, pool
-//! access, caps, tags, a new password) and the teams as a tree. A team admin sees and
+//! Settings → People: the users an admin manages (role, teams, scope, active, paused and
+//! why, pool access, caps, tags, time zone, a new password) and the teams as a tree. A team admin sees and
 //! changes only what is inside their scope; the app decides that, the page shows what the
 //! app lists.
 
@@ -53,6 +53,10 @@ pub struct UserView {
     pub active: bool,
     /// Paused: routing passes them over.
     pub paused: bool,
+    /// Why they are paused ("" when they gave no reason or are not paused).
+    pub pause_reason: String,
+    /// Their time zone's IANA name ("" for UTC).
+    pub time_zone: String,
     /// May see and claim pool leads.
     pub pool_access: bool,
     /// Their own cap on new leads ("" for the organization's).
@@ -151,6 +155,8 @@ fn user_view(u: Option<&User>, teams: &[Team]) -> UserView {
             .collect(),
         active: u.is_none_or(|u| u.active),
         paused: u.is_some_and(|u| u.paused),
+        pause_reason: u.and_then(|u| u.pause_reason.clone()).unwrap_or_default(),
+        time_zone: u.and_then(|u| u.time_zone.clone()).unwrap_or_default(),
         pool_access: u.is_none_or(|u| u.pool_access),
         max_new: u
             .and_then(|u| u.max_new_leads)
@@ -226,6 +232,8 @@ pub struct UserForm {
     scope: String,
     active: String,
     paused: String,
+    pause_reason: String,
+    time_zone: String,
     pool_access: String,
     max_new: String,
     min_new: String,
@@ -283,6 +291,7 @@ impl UserForm {
             pool_access: Some(self.pool_access == "yes"),
             max_new_leads: Some(count("Most new leads", &self.max_new)?),
             min_new_leads: Some(count("Fewest new leads", &self.min_new)?),
+            time_zone: Some(self.time_zone.clone()),
         })
     }
 }
@@ -311,12 +320,13 @@ pub async fn update_user(
     let id = path_id(&id, UserId::new);
     let (app, m) = (&s.app, &signed.member);
     let paused = form.paused == "yes";
+    let reason = Some(form.pause_reason.clone()).filter(|r| paused && !r.trim().is_empty());
     let said = said(form.changes(), |changes| async move {
         let user = app.update_user(m, id, changes).await?;
-        let user = if user.paused == paused {
+        let user = if (user.paused, user.pause_reason.as_deref()) == (paused, reason.as_deref()) {
             user
         } else {
-            app.set_paused(m, Some(id), paused).await?
+            app.set_paused(m, Some(id), paused, reason).await?
         };
         Ok::<_, AppError>(format!("{} saved.", user.name))
     })

@@ -23,7 +23,7 @@ use crate::ui::offers::NoFields;
 use crate::ui::render_status;
 use crate::ui::routing::Why;
 use crate::ui::session::{Posted, Signed};
-use crate::ui::view::{Choice, Chrome};
+use crate::ui::view::{Choice, Chrome, Zone};
 
 /// Whether `m` may open this section: rules and groups are the organization's.
 pub fn may_open(m: &Member) -> bool {
@@ -321,7 +321,12 @@ pub async fn try_rules(
         Err(text) => Said::refused(StatusCode::UNPROCESSABLE_ENTITY, text),
         Ok(input) => match s.app.dry_run(m, input).await {
             Ok(run) => {
-                let why = Why::of_trace("if it arrived now".to_owned(), None, run.trace);
+                let why = Why::of_trace(
+                    "if it arrived now".to_owned(),
+                    None,
+                    run.trace,
+                    &Zone::of(m),
+                );
                 let line = format!("Tried: {}", why.summary);
                 tried.result = Some(why);
                 Said::done(line)
