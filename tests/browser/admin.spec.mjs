@@ -4,8 +4,8 @@
 // a group and a round-robin rule, and tries the rule in the dry-run panel. A lead posted with
 // that key is offered to the agent the dry run named, who signs in, sees the offer, accepts
 // it and finds the lead among their own. Then every page of the app is shown as the admin
-// and as an agent, on a laptop (1280×900) and on a phone (390×844), each saved as a
-// screenshot.
+// and as an agent, on a laptop (1280×900) and on a phone (390×844). Every screenshot, here
+// and in pool.spec.mjs, is also scanned by axe-core (lib.mjs): any violation fails the run.
 //
 // tests/browser/run starts the server and sets the environment read below; lib.mjs holds the
 // steps, checks and screenshots this shares with pool.spec.mjs.

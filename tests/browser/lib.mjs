@@ -1,10 +1,11 @@
 // What every browser scenario shares: the environment tests/browser/run sets, the browser,
 // numbered steps that print ok/not ok, checks, screenshots, signing in, posting a lead the way
-// a lead source does. A scenario calls `scenario(name,
+// a lead source does, and the axe-core accessibility scan. A scenario calls `scenario(name,
 // fn)`: the first failing step stops it with a screenshot of every open page, and the exit
 // status says how it went.
 import { chromium } from "playwright-core";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 export const env = (name) => {
@@ -27,10 +28,16 @@ let stepNow = "";
 const pages = [];
 const problems = [];
 
+const violations = [];
+
+/// Saves a screenshot of the page as it is, then has axe-core check it in that state: every
+/// page a scenario shows is also scanned, and the scenario's last step fails on any violation.
 export async function shot(page, name, { fullPage = true } = {}) {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage });
   console.log(`  screenshot ${path}`);
+  const size = page.viewportSize();
+  violations.push(...(await axeScan(page, `${name} (${new URL(page.url()).pathname}, ${size.width}×${size.height})`)));
 }
 
 export async function step(name, fn) {
@@ -102,6 +109,36 @@ export async function postLead(key, lead) {
   return JSON.parse(text);
 }
 
+const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/// Runs axe-core's default rules (WCAG 2.0, 2.1 and 2.2 A and AA, and its best practices) on
+/// the page as it is, with every <details> opened for the scan (and closed again after) so the
+/// forms folded inside are checked too. Returns one entry per violation: the rule, its impact,
+/// each element it found and the help page. The script goes in through the DevTools protocol,
+/// not a <script> tag: the pages' Content-Security-Policy refuses inline scripts, as it should.
+async function axeScan(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    const closed = [...document.querySelectorAll("details:not([open])")];
+    for (const d of closed) d.open = true;
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    for (const d of closed) d.open = false;
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+    }));
+  });
+  return found.map(
+    (v) =>
+      `${where}: ${v.id} (${v.impact}): ${v.help}\n` +
+      v.nodes.map((n) => `    ${n.target}\n      ${n.summary.split("\n").join("\n      ")}`).join("\n") +
+      `\n    ${v.helpUrl}`,
+  );
+}
+
 /// Runs a scenario: launches Chromium, runs `fn(browser)`, and on the first failure saves
 /// a screenshot of every open page as `failure-{name}-{i}-{who}.png`. Exits with the result.
 export async function scenario(name, fn) {
@@ -125,6 +162,9 @@ export async function scenario(name, fn) {
       await fn(browser);
       await step("no page logged an error", async () => {
         check(problems.length === 0, problems.join("\n"));
+      });
+      await step("axe-core found no violation on any page shown", async () => {
+        check(violations.length === 0, `${violations.length} violation(s):\n${violations.join("\n")}`);
       });
     } catch (e) {
       if (!e.counted) {

@@ -9,7 +9,8 @@
 //
 // Plain node + playwright-core, no test framework: each step prints ok/not ok, the first
 // failure stops the run with a screenshot of every open page, and the exit status says how
-// it went (lib.mjs holds what the scenarios share). tests/browser/run starts the server and sets the environment read below.
+// it went; every screenshot is also scanned by axe-core (lib.mjs holds what the scenarios
+// share). tests/browser/run starts the server and sets the environment read below.
 import {
   BASE, check, env, flash, newPage, postLead, scenario, shot, signIn, step, stillSamePage,
 } from "./lib.mjs";
