@@ -3,7 +3,8 @@
 // and two agents who can sign in, a calendar, a source (reading its intake key off the page),
 // a group and a round-robin rule, and tries the rule in the dry-run panel. A lead posted with
 // that key is offered to the agent the dry run named, who signs in, sees the offer, accepts
-// it and finds the lead among their own. Then every page of the app is shown as the admin
+// it and finds the lead among their own; with the rule turned off, the next lead waits in the
+// assignment queue and the admin assigns it to the other agent. Then every page of the app is shown as the admin
 // and as an agent, on a laptop (1280×900) and on a phone (390×844). Every screenshot, here
 // and in pool.spec.mjs, is also scanned by axe-core (lib.mjs): any violation fails the run.
 //
@@ -26,6 +27,7 @@ const SOURCE = "Open house form";
 const GROUP = "Front desk";
 const RULE = "Open house → front desk";
 const LEAD = { name: "Rosa Lindqvist", email: "rosa.lindqvist@example.com", phone: "+15550190001" };
+const QUEUED = { name: "Omar Haddad", email: "omar.haddad@example.com", tags: ["buyer"] };
 
 let n = 0;
 /// Screenshots of the walk are numbered in the order the pages were seen.
@@ -199,6 +201,35 @@ scenario("admin", async (browser) => {
     await agent.goto(`${BASE}/leads/${leadId}`);
     check((await agent.textContent(".facts")).includes(chosen.name), `the lead's page names ${chosen.name} as its owner`);
     await snap(agent, "agent-lead");
+  });
+
+  await step("with the rule turned off, the next lead waits in the queue and the admin assigns it to the other agent", async () => {
+    const other = AGENTS.find((a) => a !== chosen);
+    await admin.goto(`${BASE}/settings/routing`);
+    await admin.evaluate(() => (window.__noReload = true));
+    await admin.click(`#rules li:has-text("${RULE}") button:has-text("Turn off")`);
+    await flash(admin, `Rule “${RULE}” is off`);
+    check((await admin.locator("#rules li.off").count()) === 1, "the rule is shown as off");
+    await stillSamePage(admin);
+    await snap(admin, "settings-routing-rule-off");
+    const { lead } = await postLead(intakeKey, QUEUED);
+    check(lead.owner.kind === "queue", `with no rule on, the lead should wait in the queue: ${JSON.stringify(lead.owner)}`);
+    await admin.click("nav.crumbs a[href='/queue']");
+    await admin.waitForSelector(`#queued-${lead.id}`, { timeout: 10_000 });
+    await admin.evaluate(() => (window.__noReload = true));
+    await snap(admin, "queue");
+    await admin.check(`#queued-${lead.id} input[name=id]`);
+    const value = await admin.$eval("#assign-agent", (sel, name) => [...sel.options].find((o) => o.textContent.startsWith(name))?.value, other.name);
+    check(value, `the agent picker should offer ${other.name}`);
+    await admin.selectOption("#assign-agent", value);
+    await admin.click("#assign button[type=submit]");
+    await admin.waitForFunction(
+      ([id, name]) => document.querySelector(`#queued-${id} td.result`)?.textContent.includes(`Assigned to ${name}`),
+      [lead.id, other.name],
+      { timeout: 10_000 },
+    );
+    await stillSamePage(admin);
+    await snap(admin, "queue-assigned");
   });
 
   // Every page, as each kind of person sees it, on a laptop and on a phone.
