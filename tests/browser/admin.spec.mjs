@@ -243,11 +243,22 @@ scenario("admin", async (browser) => {
         await page.goto(`${BASE}/login`);
         await shot(page, `all-${who}-${size}-login`);
         await signIn(page, person ?? chosen);
+        const wide = [];
         for (const p of paths) {
           const path = typeof p === "function" ? p() : p;
           await page.goto(`${BASE}${path}`);
+          // Measured with the folded forms open too: they are the widest part of a page.
+          const overflow = await page.evaluate(() => {
+            const closed = [...document.querySelectorAll("details:not([open])")];
+            for (const d of closed) d.open = true;
+            const px = document.documentElement.scrollWidth - window.innerWidth;
+            for (const d of closed) d.open = false;
+            return px;
+          });
+          if (overflow > 0) wide.push(`${path} is ${overflow}px wider than the screen`);
           await shot(page, `all-${who}-${size}${path.replace(/\W+/g, "-")}`);
         }
+        check(wide.length === 0, wide.join("\n"));
         await page.context().close();
       });
     }
