@@ -56,6 +56,11 @@ scenario("admin", async (browser) => {
   await step("the admin of a fresh organization signs in and finds Settings", async () => {
     await admin.goto(`${BASE}/login`);
     await snap(admin, "sign-in");
+    await admin.fill("#email", ADMIN.email);
+    await admin.fill("#password", "not-the-password");
+    await admin.click("form[action='/login'] button[type=submit]");
+    await admin.waitForSelector("text=That email and password do not match an active account.", { timeout: 10_000 });
+    await snap(admin, "sign-in-refused");
     await signIn(admin, ADMIN);
     check((await admin.textContent("#results")).includes("No leads"), "a fresh organization has no leads");
     await snap(admin, "leads-empty");
