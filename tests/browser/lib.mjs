@@ -27,7 +27,6 @@ let failed = 0;
 let stepNow = "";
 const pages = [];
 const problems = [];
-
 const violations = [];
 
 /// Saves a screenshot of the page as it is, then has axe-core check it in that state: every
@@ -134,7 +133,7 @@ async function axeScan(page, where) {
   return found.map(
     (v) =>
       `${where}: ${v.id} (${v.impact}): ${v.help}\n` +
-      v.nodes.map((n) => `    ${n.target}\n      ${n.summary.split("\n").join("\n      ")}`).join("\n") +
+      v.nodes.map((n) => `    ${n.target}\n      ${(n.summary ?? "").split("\n").join("\n      ")}`).join("\n") +
       `\n    ${v.helpUrl}`,
   );
 }
