@@ -123,6 +123,8 @@ struct ErrorPage {
     title: &'static str,
     message: String,
     request_id: Option<String>,
+    /// The whole page, not the fragment htmx swaps in: the title is then the page's h1.
+    whole: bool,
 }
 
 impl IntoResponse for UiError {
@@ -166,6 +168,7 @@ impl IntoResponse for UiError {
                     title,
                     message,
                     request_id,
+                    whole: !fragment,
                 };
                 let html = if fragment {
                     page.as_message().render()

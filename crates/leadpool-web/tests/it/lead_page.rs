@@ -175,7 +175,7 @@ app_test! {
         let lost = bruno.htmx_post(&format!("/leads/{id}/contact"), &bob_csrf, &[("kind", "call")]).await;
         assert_eq!(lost.status, StatusCode::OK, "{}", lost.html);
         assert!(lost.html.contains("Your call did not take this lead: Already claimed by ana."), "{}", lost.html);
-        assert!(lost.html.contains("You can no longer see this lead"), "{}", lost.html);
+        assert!(lost.html.contains("<h1>You can no longer see this lead</h1>"), "it heads the page in the lead's place: {}", lost.html);
         let lost_claim = bruno.htmx_post(&format!("/leads/{id}/claim"), &bob_csrf, &[]).await;
         assert_eq!(lost_claim.status, StatusCode::OK);
         assert!(lost_claim.html.contains("Already claimed by ana"), "{}", lost_claim.html);

@@ -1,6 +1,7 @@
 //! The HTTP API, driven through a running app: every test runs once on SQLite and once on
 //! PostgreSQL (`leadpool_testkit::app_test!`; PostgreSQL when `LEADPOOL_TEST_PG_URL` is set).
 
+mod a11y;
 mod account;
 mod calendars;
 mod directory;

@@ -46,7 +46,7 @@ fn with_form(req: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::Re
 
 /// A cookie-keeping client that does not follow redirects, so tests see them.
 pub(crate) struct Browser {
-    http: Client,
+    pub(crate) http: Client,
     base: String,
 }
 
