@@ -811,3 +811,19 @@ app_test! {
         assert!(client.html.starts_with('{'), "a client not asking for HTML gets JSON: {}", client.html);
     }
 }
+
+app_test! {
+    async fn claiming_a_lead_one_holds_says_so_and_keeps_its_row_usable(app) {
+        // Issue 18, defect 1: a lead of one's own that never was in a pool read "You can no
+        // longer see this lead" and lost its checkbox.
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let mine = lead(&app, s, Some(ana.user.id.get()), "Own Lead").await.to_string();
+        let browser = Browser::new(&app);
+        let csrf = browser.sign_in("ana@acme.test").await;
+        let again = browser.htmx_post("/leads/move", &csrf, &[("action", "claim"), ("id", &mine)]).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.html);
+        assert!(again.html.contains(&format!(r##"<hx-partial hx-target="#lead-{mine} > td.result" hx-swap="innerHTML"><span class="outcome refused">You already hold this lead</span>"##)), "{}", again.html);
+        assert!(!again.html.contains(&format!("#lead-{mine} > td.pick")), "the row keeps its checkbox: {}", again.html);
+    }
+}
