@@ -749,6 +749,7 @@ app_test! {
         assert!(html.contains("<h1>Carla Mendes</h1>") && html.contains("being offered to agents by web"), "{html}");
         assert!(!html.contains("Re-assign in progress"), "a rule's offer is no reassignment: {html}");
         assert!(html.contains("<h2>Why here?</h2>") && html.contains("<p class=\"summary\">rule &#34;web&#34;: "), "{html}");
+        assert!(html.contains("offered to bob until 2026-11-25 09:05 UTC") && !html.contains("09:05:00Z"), "times read alike (issue 18, defect 5): {html}");
         assert!(html.contains("<dt>Could get it</dt><dd>bob</dd>") && html.contains("<li>ana: paused</li>"), "the excluded member and why: {html}");
         assert!(html.contains(&format!(r#"action="/leads/{lead}/cancel-offer""#)) && !html.contains("Send to a reassignment group"), "{html}");
         let isa = Browser::new(&app);
