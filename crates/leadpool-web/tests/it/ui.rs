@@ -619,6 +619,7 @@ app_test! {
         assert_eq!(lost.status, StatusCode::OK, "a lost race is an answer, not an error page: {}", lost.html);
         assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer} > td.result" hx-swap="innerHTML"><span class="outcome refused">bob took this lead first</span>"##)), "{}", lost.html);
         assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer} > td.actions" hx-swap="innerHTML">"##)), "the buttons go: {}", lost.html);
+        assert!(lost.html.contains("bob took this lead first.") && !lost.html.contains(&format!("Offer #{offer}")), "no internal id (issue 18, defect 4): {}", lost.html);
         assert!(!ana_browser.get("/offers").await.html.contains("Carla Mendes"), "the offer is gone from her page");
 
         // Without htmx a decline answers with a page; a broadcast stays open to the others.
