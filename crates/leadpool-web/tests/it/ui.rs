@@ -613,6 +613,9 @@ app_test! {
         assert!(won.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer}" hx-swap="outerHTML"><tr id="offer-{offer}" class="leaving">"##)), "the answered row leaves the page: {}", won.html);
         assert!(won.html.contains(&format!(r#"<a href="/leads/{lead}">Carla Mendes</a>"#)) && won.html.contains("✓ Accepted — it is in your leads now"), "{}", won.html);
         assert_eq!(owner_of(&app, lead).await["user_id"], bob.user.id.get());
+        let why = bob_browser.get(&format!("/leads/{lead}")).await.html;
+        assert!(why.contains("<h2>Why here?</h2>") && !why.contains("<dt>Answer by</dt>") && why.contains("Over: the timeline says") && !why.contains("being offered"),
+            "an accepted offer is not shown as still running (issue 18, defect 3): {why}");
 
         let ana_csrf = ana_browser.get("/offers").await.csrf();
         let lost = ana_browser.htmx_post(&format!("/offers/{offer}/accept"), &ana_csrf, &[]).await;
