@@ -77,6 +77,9 @@ pub struct QueuedRecord {
     pub since: Timestamp,
 }
 
+/// How many of the latest queued leads the reason filter's choices come from.
+const REASONS_FROM: i64 = 5_000;
+
 /// The kinds of entry that can hand a lead to the queue.
 const ENTERING: [EventKind; 4] = [
     EventKind::Created,
@@ -210,7 +213,10 @@ impl Tx {
     }
 
     /// The reasons the leads waiting in the queue within `visibility` entered it with, A to
-    /// Z: the choices of the queue's reason filter.
+    /// Z: the choices of the queue's reason filter. Only the latest [`REASONS_FROM`] leads
+    /// to enter are read: each reason is a timeline lookup, and a page load should not read
+    /// a backlog of a million leads for a dropdown (an older lead's reason that none of
+    /// them shares can still be asked for by URL).
     pub async fn queue_reasons(
         &mut self,
         org: OrgId,
@@ -220,10 +226,12 @@ impl Tx {
             org,
             visibility,
             &QueueFilter::default(),
-            "SELECT DISTINCT q.reason AS reason FROM leads l",
+            "SELECT DISTINCT reason FROM (SELECT q.reason AS reason FROM leads l",
             true,
         );
-        q.push(" AND q.reason IS NOT NULL ORDER BY q.reason LIMIT 100");
+        q.push(" ORDER BY l.queued_at DESC, l.id DESC LIMIT ")
+            .push_bind(REASONS_FROM)
+            .push(") latest WHERE reason IS NOT NULL ORDER BY reason LIMIT 100");
         Ok(self
             .fetch_all::<ReasonRow>(&q)
             .await?
