@@ -98,8 +98,8 @@ struct QueuePage {
     filters: QueueFilterView,
     /// Filters narrow the queue.
     narrowed: bool,
-    /// This is a later page (a link goes back to the first).
-    later: bool,
+    /// On a later page, the first one in the same filters.
+    first_page: Option<String>,
     rows: Vec<QueueRow>,
     next: Option<More>,
     sources: bool,
@@ -172,7 +172,7 @@ pub async fn page(
         waiting: waiting_words(s.app.queue_size(m, &QueueQuery::default()).await?, matching),
         filters: filters.view(&dir, s.app.queue_reasons(m).await?),
         narrowed: filters.narrowed(),
-        later: filters.later(),
+        first_page: filters.first_page(),
         rows: fragment.rows,
         next: fragment.next,
         sources: fragment.sources,

@@ -83,9 +83,17 @@ impl QueueFilters {
         self.source.iter().any(|s| !s.is_empty()) || !self.reason.is_empty() || !self.age.is_empty()
     }
 
-    /// Whether this is a later page.
-    pub fn later(&self) -> bool {
-        !self.after.trim().is_empty()
+    /// The first page in these filters, when this is a later one.
+    pub fn first_page(&self) -> Option<String> {
+        if self.after.trim().is_empty() {
+            return None;
+        }
+        let q = serde_html_form::to_string(self).unwrap_or_default();
+        Some(if q.is_empty() {
+            "/queue".to_owned()
+        } else {
+            format!("/queue?{q}")
+        })
     }
 
     /// The queue request these filters make.
@@ -214,7 +222,12 @@ mod tests {
                 lead: LeadId::new(7)
             })
         );
-        assert!(f.narrowed() && f.later());
+        assert!(f.narrowed());
+        assert_eq!(
+            f.first_page().as_deref(),
+            Some("/queue?source=2&source=&reason=no+rule+matched&age=1d&sort=newest")
+        );
+        assert_eq!(QueueFilters::default().first_page(), None);
     }
 
     #[test]
