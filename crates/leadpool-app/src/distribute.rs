@@ -22,6 +22,7 @@ use leadpool_domain::pool::{Call, Caps};
 use leadpool_domain::routing::{Decision, History, OfferRefusal, Plan, Router};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, SourceId, Timestamp, UserId};
 use leadpool_store::Tx;
+use leadpool_store::leads::{QueueFilter, QueuePlace, QueueSort};
 use leadpool_store::offers::StoredOffer;
 use leadpool_store::routing::Reassignment;
 
@@ -187,8 +188,46 @@ pub struct QueuedLead {
     pub lead: Lead,
     /// Why it is in the queue (the entry that put it there).
     pub reason: Option<String>,
-    /// Since when.
-    pub since: Option<Timestamp>,
+    /// Since when: the queue's order.
+    pub since: Timestamp,
+}
+
+impl QueuedLead {
+    /// Its place in the queue, for the page after it.
+    pub fn place(&self) -> QueuePlace {
+        QueuePlace {
+            since: self.since,
+            lead: self.lead.id,
+        }
+    }
+}
+
+/// Which page of the manual queue to read: filters, order and where the last page ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueQuery {
+    /// Only leads from one of these sources.
+    pub sources: Vec<SourceId>,
+    /// Only leads that entered the queue with this reason.
+    pub reason: Option<String>,
+    /// Only leads waiting at least this many milliseconds.
+    pub waiting_over_ms: Option<i64>,
+    /// The order.
+    pub sort: QueueSort,
+    /// Where the previous page ended.
+    pub after: Option<QueuePlace>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+}
+
+impl QueueQuery {
+    /// The store's filter for this query at `now`.
+    pub(crate) fn filter(&self, now: Timestamp) -> QueueFilter {
+        QueueFilter {
+            sources: self.sources.clone(),
+            reason: self.reason.clone(),
+            queued_by: self.waiting_over_ms.map(|ms| now.plus_millis(-ms)),
+        }
+    }
 }
 
 /// What an agent holds now against their caps: what the queue's agent picker shows.

@@ -5,7 +5,9 @@
 pub use leadpool_store::calendars::StoredCalendar;
 pub use leadpool_store::claims::{OrgPoolSettings, RejectReason};
 pub use leadpool_store::deliveries::Delivery;
-pub use leadpool_store::leads::{LeadFilter, LeadSort, TimelineRecord};
+pub use leadpool_store::leads::{
+    LeadFilter, LeadSort, QueueFilter, QueuePlace, QueueSort, TimelineRecord,
+};
 pub use leadpool_store::offers::{OfferState, StoredOffer};
 pub use leadpool_store::orgs::Organization;
 pub use leadpool_store::pools::Pool;

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::distribute::{
     AgentLoad, Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, OpenOffer,
-    QueuedLead, Via,
+    QueueQuery, QueuedLead, Via,
 };
 use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::pool::{ClaimAnswer, ClaimResult, reason_text};
@@ -546,58 +546,58 @@ impl App {
         })
     }
 
-    /// The manual assignment queue in the member's scope, oldest first, each lead with why it
-    /// is there.
+    /// A page of the manual assignment queue in the member's scope, in the order leads
+    /// entered it, each lead with why and since when it waits.
     #[tracing::instrument(name = "queue", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn queue(
-        &self,
-        m: &Member,
-        after: Option<LeadId>,
-        limit: Option<u32>,
-    ) -> Result<Vec<QueuedLead>, AppError> {
+    pub async fn queue(&self, m: &Member, q: &QueueQuery) -> Result<Vec<QueuedLead>, AppError> {
         m.require(QUEUE)?;
-        let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
+        let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+        let filter = q.filter(self.now());
         let mut tx = self.store().read().await?;
-        let leads = tx
-            .queue_leads(m.viewer.org, &m.viewer.lead_visibility(), after, limit)
-            .await?;
-        let ids: Vec<LeadId> = leads.iter().map(|l| l.id).collect();
-        let mut why = tx
-            .latest_entries(
+        let queued = tx
+            .queue_leads(
                 m.viewer.org,
-                &ids,
-                &[
-                    EventKind::Created,
-                    EventKind::Routed,
-                    EventKind::OwnerChanged,
-                    EventKind::OfferCancelled,
-                ],
+                &m.viewer.lead_visibility(),
+                &filter,
+                q.sort,
+                q.after,
+                limit,
             )
             .await?;
         tx.commit().await?;
-        Ok(leads
+        Ok(queued
             .into_iter()
-            .map(|lead| {
-                let e = why.remove(&lead.id);
-                QueuedLead {
-                    reason: e.as_ref().and_then(|e| e.entry.reason.clone()),
-                    since: e.map(|e| e.entry.at),
-                    lead,
-                }
+            .map(|r| QueuedLead {
+                reason: r.reason,
+                since: r.since,
+                lead: r.lead,
             })
             .collect())
     }
 
-    /// How many leads wait in the manual queue in the member's scope.
+    /// How many leads wait in the manual queue in the member's scope and match `q`'s filter.
     #[tracing::instrument(name = "queue_size", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn queue_size(&self, m: &Member) -> Result<u64, AppError> {
+    pub async fn queue_size(&self, m: &Member, q: &QueueQuery) -> Result<u64, AppError> {
         m.require(QUEUE)?;
+        let filter = q.filter(self.now());
         let mut tx = self.store().read().await?;
         let n = tx
-            .queue_size(m.viewer.org, &m.viewer.lead_visibility())
+            .queue_size(m.viewer.org, &m.viewer.lead_visibility(), &filter)
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// The reasons the leads in the manual queue in the member's scope entered it with.
+    #[tracing::instrument(name = "queue_reasons", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
+    pub async fn queue_reasons(&self, m: &Member) -> Result<Vec<String>, AppError> {
+        m.require(QUEUE)?;
+        let mut tx = self.store().read().await?;
+        let reasons = tx
+            .queue_reasons(m.viewer.org, &m.viewer.lead_visibility())
+            .await?;
+        tx.commit().await?;
+        Ok(reasons)
     }
 
     /// What each of these agents of the member's organization holds now against their caps,

@@ -20,8 +20,9 @@ pub enum Asker<'a> {
     Mover,
 }
 
-/// Why a lead was refused, for people, and whether asking again may work (a cap may be
-/// overridden or worked down, a cooldown ends); `None` for a lead that went through.
+/// Why a lead was refused, for people, and whether its row stays selectable: asking again
+/// may work (a cap may be overridden or worked down, a cooldown ends) or the lead is the
+/// asker's own; `None` for a lead that went through.
 pub fn claim_refusal(result: &ClaimResult, asker: Asker<'_>) -> Option<(String, bool)> {
     let refusal = match (result, asker) {
         (
@@ -30,8 +31,9 @@ pub fn claim_refusal(result: &ClaimResult, asker: Asker<'_>) -> Option<(String, 
         ) => {
             return None;
         }
+        // Still theirs to work: the row keeps its checkbox for the moves that do apply.
         (ClaimResult::AlreadyClaimed { by, .. }, Asker::Claimer(me)) if *by == me => {
-            ("You already hold this lead".to_owned(), false)
+            ("You already hold this lead".to_owned(), true)
         }
         (ClaimResult::AlreadyClaimed { by_name, .. }, _) => {
             (format!("Already claimed by {by_name}"), false)

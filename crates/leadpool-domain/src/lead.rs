@@ -193,6 +193,7 @@ impl LeadDraft {
                 team_id,
                 assigned_at: owner.agent().map(|_| now),
                 first_contact_at: None,
+                queued_at: (owner == Owner::Queue).then_some(now),
                 created_at: now,
                 updated_at: now,
                 version: 1,
@@ -252,6 +253,8 @@ pub struct Lead {
     pub assigned_at: Option<Timestamp>,
     /// The first contact logged since `assigned_at`; `None` until then.
     pub first_contact_at: Option<Timestamp>,
+    /// When it entered the manual queue, while it waits there: the queue's order.
+    pub queued_at: Option<Timestamp>,
     /// When it came in.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -451,6 +454,9 @@ impl Lead {
         if to.agent().is_some() && to != self.owner {
             next.assigned_at = Some(now);
             next.first_contact_at = None;
+        }
+        if to != self.owner {
+            next.queued_at = (to == Owner::Queue).then_some(now);
         }
         let mut changes = Map::new();
         change(&mut changes, "owner", &self.owner, &to);

@@ -298,6 +298,11 @@ fn claim_as(
             "an agent who had not contacted it (shark tank)".to_owned()
         }
         (Owner::Queue, Some(_)) => "the manual queue".to_owned(),
+        // A lead one already holds is theirs, wherever it came from (issue 18, defect 1: a
+        // lead never in a pool read as one they could no longer see).
+        (Owner::Agent { user_id }, None) if user_id == taker.user => {
+            return Err(Refusal::AlreadyClaimed { by: user_id });
+        }
         (Owner::Agent { user_id }, Some(Call::Transfer { from }))
             if user_id == from && from != taker.user =>
         {

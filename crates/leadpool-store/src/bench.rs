@@ -46,9 +46,9 @@ impl Tx {
             .await?;
         let first_id = before.id.unwrap_or(0) + 1;
         let leads = Sql::new(
-            "INSERT INTO leads (org_id, source_id, name, status_id, owner_kind, created_at, updated_at, version, search_text) \
+            "INSERT INTO leads (org_id, source_id, name, status_id, owner_kind, queued_at, created_at, updated_at, version, search_text) \
              WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < $1) \
-             SELECT $2, $3, 'Bench ' || i, $4, 'queue', $5, $5, 1, 'bench ' || i FROM seq",
+             SELECT $2, $3, 'Bench ' || i, $4, 'queue', $5, $5, $5, 1, 'bench ' || i FROM seq",
         )
         .bind(n)
         .bind(org)
@@ -96,12 +96,12 @@ impl Tx {
         let every = (n / pooled.max(1)).max(1);
         let q = Sql::new(
             "INSERT INTO leads (org_id, source_id, name, emails, phones, search_text, status_id, owner_kind, owner_pool_id, \
-             from_pool_id, created_at, updated_at, version) \
+             from_pool_id, queued_at, created_at, updated_at, version) \
              WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < $1) \
              SELECT $2, $3, 'Pool Bench ' || i, '[\"lead' || i || '@example.com\"]', '[\"+1555' || (1000000 + i) || '\"]', \
              'pool bench ' || i || ' lead' || i || '@example.com 1555' || (1000000 + i), $4, \
              CASE WHEN i % $5 = 0 THEN 'pool' ELSE 'queue' END, CASE WHEN i % $5 = 0 THEN $6 END, \
-             CASE WHEN i % $5 = 0 THEN $6 END, $7 + i, $7 + i, 1 FROM seq",
+             CASE WHEN i % $5 = 0 THEN $6 END, CASE WHEN i % $5 <> 0 THEN $7 + i END, $7 + i, $7 + i, 1 FROM seq",
         )
         .bind(n)
         .bind(org)

@@ -275,7 +275,7 @@ impl Tx {
             .id;
         let mut q = Sql::new(
             "INSERT INTO leads (org_id, source_id, name, emails, phones, tags, search_text, status_id, owner_kind, \
-             owner_user_id, owner_pool_id, from_pool_id, team_id, created_at, updated_at, version) \
+             owner_user_id, owner_pool_id, from_pool_id, team_id, queued_at, created_at, updated_at, version) \
              WITH RECURSIVE seq(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ",
         );
         q.push_bind(s.leads).push("), ");
@@ -379,7 +379,8 @@ impl Tx {
              CASE WHEN p.phone IS NULL THEN '[]' ELSE '[\"+' || p.phone || '\"]' END, \
              p.tags, p.lower_name || COALESCE(' ' || p.email, '') || COALESCE(' ' || p.phone, ''), p.status_id, \
              CASE WHEN p.pool_id IS NOT NULL THEN 'pool' WHEN p.agent_id IS NOT NULL THEN 'agent' ELSE 'queue' END, \
-             CASE WHEN p.pool_id IS NULL THEN p.agent_id END, p.pool_id, p.pool_id, p.team_id, p.created_at, p.created_at, 1 \
+             CASE WHEN p.pool_id IS NULL THEN p.agent_id END, p.pool_id, p.pool_id, p.team_id, \
+             CASE WHEN p.pool_id IS NULL AND p.agent_id IS NULL THEN p.created_at END, p.created_at, p.created_at, 1 \
              FROM people p");
         self.execute(&q).await?;
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
+use leadpool_app::distribute::QueueQuery;
 use leadpool_app::leads::LeadQuery;
 use leadpool_app::pool::PoolInput;
 use leadpool_app::{App, Member, Principal, Settings, SystemClock};
@@ -185,7 +186,13 @@ async fn ask(app: &App, m: &Member, ask: &Ask) -> anyhow::Result<Vec<LeadId>> {
             .map(|l| l.id)
             .collect(),
         Ask::Queue => app
-            .queue(m, None, Some(PAGE))
+            .queue(
+                m,
+                &QueueQuery {
+                    limit: Some(PAGE),
+                    ..QueueQuery::default()
+                },
+            )
             .await?
             .iter()
             .map(|q| q.lead.id)
@@ -333,7 +340,13 @@ async fn seed(app: &App, store: &Store, leads: i64) -> anyhow::Result<Seeded> {
     // of the queue.
     let agent = member(agents[0].1.clone()).await?;
     let queued: Vec<LeadId> = app
-        .queue(&admin, None, Some(20))
+        .queue(
+            &admin,
+            &QueueQuery {
+                limit: Some(20),
+                ..QueueQuery::default()
+            },
+        )
         .await?
         .iter()
         .map(|q| q.lead.id)

@@ -222,7 +222,7 @@ impl App {
         let news: Vec<NewLead> = chunk
             .iter()
             .map(|row| {
-                row.draft.clone().create(
+                let mut new = row.draft.clone().create(
                     org.id,
                     row.source_id,
                     row.status
@@ -233,7 +233,11 @@ impl App {
                     Actor::System,
                     Some(reason.to_owned()),
                     row.created_at.unwrap_or(w.now),
-                )
+                );
+                // A lead that came in long ago enters the queue now: the queue's order is
+                // when leads started waiting there.
+                new.lead.queued_at = new.lead.queued_at.map(|_| w.now);
+                new
             })
             .collect();
         let created = tx

@@ -254,6 +254,8 @@ app_test! {
         assert_eq!(second.body["error"]["code"], "reassignment_in_progress");
         let by_hand = app.post("/api/v1/leads/assign", &app.admin.token, json!({ "lead_ids": [ids[0]], "agent_id": a[3].user.id.get() })).await;
         assert_eq!(by_hand.body["results"][0]["result"], "not_in_pool", "{}", by_hand.body);
+        // Issue 18, defect 10: the refusal says the lead is on offer, not that it is in no pool.
+        assert_eq!(by_hand.body["results"][0]["message"], "It is being offered to agents and cannot be moved now", "{}", by_hand.body);
         let (offer, _, _) = app.offers_of(&a[1]).await[0].clone();
         let seen = app.get(&format!("/api/v1/offers/{offer}"), &app.admin.token).await.body;
         assert_eq!((seen["router_kind"].as_str(), seen["reassignment_in_progress"].as_bool()), (Some("reassignment"), Some(true)), "{seen}");

@@ -180,3 +180,21 @@ app_test! {
         assert_eq!(plan.problems.first.last().map(|p| p.line), Some(line(RowProblems::KEPT - 1)), "the first ones, in file order");
     }
 }
+
+app_test! {
+    async fn imported_leads_wait_in_the_queue_from_their_import_not_from_when_they_came_in(app) {
+        let (_, key) = app.source("Form").await;
+        let early = app.intake(&key, serde_json::json!({ "name": "Early Bird" })).await;
+        assert_eq!(early.status.as_u16(), 201, "{}", early.body);
+        app.clock.advance(std::time::Duration::from_secs(3600));
+        let source = website(&app).await;
+        let csv = "name,created_at\nOld Lead,2020-01-01T00:00:00Z\n";
+        let (report, _) = import(&app, &source, (csv, csv), false).await;
+        assert!(report.is_ok(), "{report:?}");
+        let queue = app.get("/api/v1/queue", &app.admin.token).await.body;
+        let names: Vec<&str> = queue["leads"].as_array().map(|l| l.iter().filter_map(|q| q["lead"]["name"].as_str()).collect()).unwrap_or_default();
+        assert_eq!(names, ["Early Bird", "Old Lead"], "{queue}");
+        assert_eq!(queue["leads"][1]["since"], "2026-11-25T10:00:00Z", "{queue}");
+        assert_eq!(queue["leads"][1]["lead"]["created_at"], "2020-01-01T00:00:00Z", "{queue}");
+    }
+}

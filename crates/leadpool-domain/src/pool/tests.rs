@@ -115,6 +115,21 @@ fn the_loser_of_a_claim_learns_who_won_but_only_if_they_saw_the_pool() {
 }
 
 #[test]
+fn a_claim_of_a_lead_one_holds_says_so_even_if_it_never_was_in_a_pool() {
+    let mine = lead_in(
+        Owner::Agent {
+            user_id: UserId::new(7),
+        },
+        StatusCategory::New,
+        2,
+    );
+    assert_eq!(
+        claim(&mine, &taker(7, None, 0), &[POOL], None, at(11)).err(),
+        Some(Refusal::AlreadyClaimed { by: UserId::new(7) })
+    );
+}
+
+#[test]
 fn claims_outside_a_pool_or_a_visible_pool_are_refused() {
     let queued = lead_in(Owner::Queue, StatusCategory::New, 1);
     assert_eq!(
@@ -668,7 +683,7 @@ proptest! {
                 (None, _) => Ok(me),
                 (Some(h), Some(Call::Transfer { from })) if from == h && h != me => Ok(me),
                 (Some(h), Some(_)) => Err(Refusal::AlreadyClaimed { by: h }),
-                (Some(h), None) if in_pool => Err(Refusal::AlreadyClaimed { by: h }),
+                (Some(h), None) if in_pool || h == me => Err(Refusal::AlreadyClaimed { by: h }),
                 // A claim names nobody to someone who never saw the lead in a pool.
                 (Some(_), None) => Err(Refusal::NotVisible),
             };

@@ -180,7 +180,7 @@ pub fn expire(lead: &Lead, offer: &Offer, now: Timestamp) -> Option<Transition> 
         Actor::System,
         Some(format!(
             "nobody accepted within the response window (ended {})",
-            offer.deadline
+            offer.deadline.to_minute_utc()
         )),
         now,
     );

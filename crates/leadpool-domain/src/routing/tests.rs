@@ -503,8 +503,19 @@ fn a_broadcast_is_taken_by_accepting_or_calling_with_the_pin_and_declines_keep_i
         })
     );
     assert!(expire(&won.lead, &offer, late).is_none());
-    let expired = expire(&offered, &offer, late).map(|t| t.entry.kind);
-    assert_eq!(expired, Some(EventKind::OfferExpired));
+    let expired = expire(&offered, &offer, late);
+    assert_eq!(
+        expired.as_ref().map(|t| t.entry.kind),
+        Some(EventKind::OfferExpired)
+    );
+    // Its time reads like every other time people see (issue 18, defect 5), not RFC 3339.
+    assert_eq!(
+        expired.and_then(|t| t.entry.reason),
+        Some(format!(
+            "nobody accepted within the response window (ended {})",
+            offer.deadline.to_minute_utc()
+        ))
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use leadpool_domain::{
     Lead, LeadId, OrgId, PoolId, SourceId, StatusId, Timestamp, UserId, Visibility,
 };
 
-use super::{COLUMNS, IdRow, Row, SELECT};
+use super::{COLUMNS, IdRow, Row};
 use crate::dialect::{id_in_json, index_hint, searches_trigram_table};
 use crate::{Backend, Sql, StoreError, Tx, to_json};
 
@@ -703,44 +703,7 @@ impl Tx {
         .push_bind(i64::from(limit));
         q
     }
-
-    /// Leads in the manual assignment queue that `visibility` lets the asker see, oldest
-    /// first, after the lead `after`.
-    pub async fn queue_leads(
-        &mut self,
-        org: OrgId,
-        visibility: &Visibility,
-        after: Option<LeadId>,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError> {
-        let mut q = Sql::new(&format!("{SELECT} {QUEUED}")).bind(org);
-        push_visibility(&mut q, visibility, None);
-        if let Some(a) = after {
-            q.push(" AND l.id > ").push_bind(a);
-        }
-        q.push(" ORDER BY l.id LIMIT ").push_bind(i64::from(limit));
-        self.fetch_all::<Row>(&q)
-            .await?
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
-    }
-
-    /// How many leads wait in the manual queue within `visibility`: the queue page's count.
-    pub async fn queue_size(
-        &mut self,
-        org: OrgId,
-        visibility: &Visibility,
-    ) -> Result<u64, StoreError> {
-        let mut q = Sql::new(&format!("SELECT COUNT(*) AS n FROM leads l {QUEUED}")).bind(org);
-        push_visibility(&mut q, visibility, None);
-        let n = self.fetch_one::<super::CountRow>(&q).await?.n;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a queue of {n} leads")))
-    }
 }
-
-/// The leads of `$1` that wait in the manual queue.
-const QUEUED: &str = "WHERE l.org_id = $1 AND l.owner_kind = 'queue'";
 
 #[cfg(test)]
 mod tests {

@@ -4,13 +4,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use leadpool_app::Member;
 use leadpool_app::distribute::{
-    Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, refusal_code,
+    Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, QueueQuery, refusal_code,
 };
-use leadpool_app::models::{OfferState, User};
+use leadpool_app::models::{OfferState, QueuePlace, User};
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::wording::{Asker, call_kept, offer_refusal};
+use leadpool_app::{AppError, Member};
 use leadpool_domain::contact::ContactOutcome;
 use leadpool_domain::routing::{OfferRefusal, Router};
 use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
@@ -453,7 +453,7 @@ async fn dry_run(
     }))
 }
 
-/// Paging of the queue and of events.
+/// Paging of events.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
@@ -477,39 +477,64 @@ pub struct QueuedDto {
 /// A page of the manual queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueDto {
-    /// Oldest first.
+    /// In the order they entered the queue, the longest waiting first.
     pub leads: Vec<QueuedDto>,
-    /// Pass as `after` for the next page; absent on the last.
-    pub next_after: Option<i64>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
-/// `GET /api/v1/queue`: the manual assignment queue (admins and ISAs), each lead with why it
-/// is there. Assign from it with `POST /api/v1/leads/assign`.
-#[utoipa::path(get, path = "/api/v1/queue", tag = "distribution", params(PageParams),
+/// Paging of the queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QueueParams {
+    /// Where the previous page ended (`next_cursor` of that page).
+    pub cursor: Option<String>,
+    /// Page size (at most 500).
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/queue`: the manual assignment queue (admins and ISAs), each lead with why
+/// and since when it is there, the longest waiting first. Assign from it with
+/// `POST /api/v1/leads/assign`.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "distribution", params(QueueParams),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = QueueDto), (status = 403, body = ErrorBody)))]
 async fn queue(
     State(s): State<AppState>,
     Auth(m): Auth,
-    Query(p): Query<PageParams>,
+    Query(p): Query<QueueParams>,
 ) -> Result<axum::Json<QueueDto>, ApiError> {
     let limit = p.limit.unwrap_or(50);
-    let leads = s
-        .app
-        .queue(&m, p.after.map(LeadId::new), Some(limit))
-        .await?;
+    let after = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            QueuePlace::parse_cursor(c).ok_or_else(|| {
+                AppError::invalid(
+                    "cursor",
+                    "pass the next_cursor of the previous page unchanged",
+                )
+            })
+        })
+        .transpose()?;
+    let q = QueueQuery {
+        after,
+        limit: Some(limit),
+        ..QueueQuery::default()
+    };
+    let leads = s.app.queue(&m, &q).await?;
     let full = leads.len() >= usize::try_from(limit.clamp(1, 500)).unwrap_or(usize::MAX);
-    let next_after = leads.last().filter(|_| full).map(|q| q.lead.id.get());
+    let next_cursor = leads.last().filter(|_| full).map(|q| q.place().cursor());
     Ok(axum::Json(QueueDto {
         leads: leads
             .into_iter()
             .map(|q| QueuedDto {
                 lead: LeadDto::for_member(q.lead, &m),
                 reason: q.reason,
-                since: q.since.map(|t| t.to_string()),
+                since: Some(q.since.to_string()),
             })
             .collect(),
-        next_after,
+        next_cursor,
     }))
 }
 

@@ -56,7 +56,8 @@ const SORTS: [(LeadSort, &str); 4] = [
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-fn ids<T>(what: &str, raw: &[String], make: fn(i64) -> T) -> Result<Vec<T>, UiError> {
+/// Parses the ids a list of checkboxes sent (an empty one is none).
+pub(super) fn ids<T>(what: &str, raw: &[String], make: fn(i64) -> T) -> Result<Vec<T>, UiError> {
     raw.iter()
         .filter(|s| !s.is_empty())
         .map(|s| {
@@ -64,6 +65,14 @@ fn ids<T>(what: &str, raw: &[String], make: fn(i64) -> T) -> Result<Vec<T>, UiEr
                 .map(make)
                 .map_err(|_| UiError::bad_input(format!("“{s}” is not a {what} of this list.")))
         })
+        .collect()
+}
+
+/// The Source checkboxes of a filter form, those in `chosen` ticked.
+pub(super) fn source_choices(dir: &Directory, chosen: &[String]) -> Vec<Choice> {
+    dir.sources
+        .iter()
+        .map(|s| Choice::new(s.id, &s.name, chosen.contains(&s.id.to_string())))
         .collect()
 }
 
@@ -142,11 +151,7 @@ impl Filters {
                 .iter()
                 .map(|s| Choice::new(s.id, &s.name, self.status.contains(&s.id.to_string())))
                 .collect(),
-            sources: dir
-                .sources
-                .iter()
-                .map(|s| Choice::new(s.id, &s.name, self.source.contains(&s.id.to_string())))
-                .collect(),
+            sources: source_choices(dir, &self.source),
             tags: self.tags.clone(),
             from: self.from.clone(),
             to: self.to.clone(),

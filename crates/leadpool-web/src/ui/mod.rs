@@ -16,6 +16,7 @@ mod live;
 mod moves;
 mod offers;
 mod queue;
+mod queue_filters;
 mod routing;
 mod session;
 mod settings;

@@ -190,11 +190,16 @@ pub async fn answer(
         .iter()
         .find(|o| o.offer.offer.id == offer_id)
         .map(|o| OfferRow::new(o, now, &Zone::of(m)));
-    let name = shown
-        .as_ref()
-        .map_or_else(|| format!("Offer #{id}"), |r| r.lead.clone());
+    // An offer no longer listed for the agent (taken, over) is not named by its id: the
+    // answer alone says what became of it.
+    let name = shown.as_ref().map(|r| r.lead.clone());
+    let said = |text: &str| {
+        name.as_ref()
+            .map_or_else(|| format!("{text}."), |n| format!("{n}: {text}."))
+    };
     let (summary, outcome, lead) = match s.app.answer_offer(m, offer_id, answer.clone()).await {
         Ok(OfferAnswer::Done { lead }) => {
+            let name = name.as_deref().unwrap_or("The lead");
             let (summary, text) = if answer == Answer::Accept {
                 (
                     format!("{name} is yours now."),
@@ -226,7 +231,7 @@ pub async fn answer(
                 // Only a cap may pass (by working or giving back leads); the rest are final.
                 selectable: matches!(r, OfferRefusal::OverCap { .. }),
             };
-            (format!("{name}: {text}."), outcome, None)
+            (said(&text), outcome, None)
         }
         Err(AppError::NotFound { .. }) => {
             let text = "This offer was not made to you".to_owned();
@@ -236,7 +241,7 @@ pub async fn answer(
                 leaves: false,
                 selectable: false,
             };
-            (format!("{name}: {text}."), outcome, None)
+            (said(&text), outcome, None)
         }
         Err(e) => return Err(e.into()),
     };

@@ -1,13 +1,14 @@
 //! The manual assignment queue for admins and ISAs: the leads no rule, offer or person has
-//! placed, oldest first, each with why it is there. Tick leads, pick an agent and Assign:
-//! each lead answers in its own row (assigned rows leave the queue), and "Load more" brings
-//! the next page.
+//! placed, in the order they entered the queue (the longest waiting first unless asked
+//! otherwise), each with why and since when it waits; filters by source, reason and waiting
+//! time (`queue_filters`). Tick leads, pick an agent and Assign: each lead answers in its
+//! own row (assigned rows leave the queue), and "Load more" brings the next page.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use leadpool_app::distribute::{AgentLoad, QueuedLead};
+use leadpool_app::distribute::{AgentLoad, QueueQuery, QueuedLead};
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_app::{App, Member};
@@ -16,13 +17,12 @@ use serde::Deserialize;
 
 use super::directory::Directory;
 use super::error::UiError;
-use super::session::{Posted, Signed, read_urlencoded};
+use super::filters::More;
+use super::queue_filters::{QueueFilterView, QueueFilters};
+use super::session::{Posted, Signed};
 use super::view::{Choice, Chrome, Outcome, Row, summary};
 use super::{Wants, render, render_page};
 use crate::AppState;
-
-/// Leads a page of the queue shows.
-pub const PAGE: u32 = 50;
 
 /// A queued lead as a row: the lead's own columns, and why and since when it waits.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ impl QueueRow {
                 .reason
                 .clone()
                 .unwrap_or_else(|| "no reason was recorded".to_owned()),
-            since: q.since.map(|t| dir.zone.when(t)).unwrap_or_default(),
+            since: dir.zone.when(q.since),
         }
     }
 
@@ -59,55 +59,27 @@ impl QueueRow {
     }
 }
 
-/// The query string of a queue page.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Paging {
-    /// The last lead of the previous page.
-    after: String,
-}
-
-/// Where the rows after this page are: a whole page without JS, just the rows with htmx.
-#[derive(Debug)]
-pub struct Next {
-    /// The next page.
-    pub page: String,
-    /// The next rows, to append.
-    pub rows: String,
-}
-
 #[derive(Template)]
 #[template(path = "queue_rows.html")]
 struct RowsFragment {
     rows: Vec<QueueRow>,
-    next: Option<Next>,
+    next: Option<More>,
     sources: bool,
 }
 
-/// One page of the queue after the lead the query string names.
+/// One page of the queue as `filters` ask for it.
 async fn rows(
     app: &App,
     m: &Member,
-    query: Option<&str>,
+    filters: &QueueFilters,
     dir: &Directory,
 ) -> Result<RowsFragment, UiError> {
-    let paging: Paging = read_urlencoded(query.unwrap_or_default().as_bytes(), "page")?;
-    let after =
-        match paging.after.trim() {
-            "" => None,
-            raw => Some(raw.parse().map(LeadId::new).map_err(|_| {
-                UiError::bad_input(format!("“{raw}” is not a place in the queue."))
-            })?),
-        };
-    let queued = app.queue(m, after, Some(PAGE)).await?;
+    let queued = app.queue(m, &filters.query()?).await?;
     // A full page may have more after it; the next page is then at worst empty.
     let next = queued
         .last()
-        .filter(|_| queued.len() >= PAGE as usize)
-        .map(|q| Next {
-            page: format!("/queue?after={}", q.lead.id),
-            rows: format!("/queue/rows?after={}", q.lead.id),
-        });
+        .filter(|_| queued.len() >= super::queue_filters::PAGE as usize)
+        .map(|q| filters.more(q));
     Ok(RowsFragment {
         rows: queued.iter().map(|q| QueueRow::new(q, dir)).collect(),
         next,
@@ -120,12 +92,16 @@ async fn rows(
 struct QueuePage {
     chrome: Chrome,
     agents: Vec<Choice>,
-    /// How many leads wait, in words.
+    /// How many leads wait (and how many of them match the filters), in words.
     waiting: String,
-    /// This is a later page (a link goes back to the first).
-    later: bool,
+    /// The filter form.
+    filters: QueueFilterView,
+    /// Filters narrow the queue.
+    narrowed: bool,
+    /// On a later page, the first one in the same filters.
+    first_page: Option<String>,
     rows: Vec<QueueRow>,
-    next: Option<Next>,
+    next: Option<More>,
     sources: bool,
 }
 
@@ -151,24 +127,31 @@ pub fn agent_label(name: &str, paused: bool, load: Option<AgentLoad>) -> String 
     }
 }
 
-/// The queue's size in words.
-fn waiting_words(n: u64) -> String {
-    match n {
+/// The queue's size in words, and how many of its leads match the filters when they narrow.
+fn waiting_words(n: u64, matching: Option<u64>) -> String {
+    let all = match n {
         0 => "No leads waiting".to_owned(),
         1 => "1 lead waiting".to_owned(),
         n => format!("{n} leads waiting"),
+    };
+    match matching {
+        None => all,
+        Some(1) => format!("{all}; 1 matches these filters"),
+        Some(k) => format!("{all}; {k} match these filters"),
     }
 }
 
-/// `GET /queue`: the queue's first page (or the page after `after`) with the Assign form.
+/// `GET /queue`: the queue's first page (or the page after `after`) as the filters ask, with
+/// the Assign form.
 pub async fn page(
     State(s): State<AppState>,
     signed: Signed,
     RawQuery(query): RawQuery,
 ) -> Result<Response, UiError> {
     let m = &signed.member;
+    let filters = QueueFilters::from_query(query.as_deref())?;
     let dir = Directory::load(&s.app, m).await?;
-    let fragment = rows(&s.app, m, query.as_deref(), &dir).await?;
+    let fragment = rows(&s.app, m, &filters, &dir).await?;
     let agents = dir.agents();
     let loads = s.app.agent_loads(m, &agents).await?;
     // Nobody is preselected: a lead sent to whoever sorts first is a lead sent wrong.
@@ -178,11 +161,18 @@ pub async fn page(
             Choice::new(u.id, label, false)
         }))
         .collect();
+    let matching = if filters.narrowed() {
+        Some(s.app.queue_size(m, &filters.query()?).await?)
+    } else {
+        None
+    };
     let page = QueuePage {
         chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
         agents: picker,
-        waiting: waiting_words(s.app.queue_size(m).await?),
-        later: query.is_some_and(|q| q.contains("after=")),
+        waiting: waiting_words(s.app.queue_size(m, &QueueQuery::default()).await?, matching),
+        filters: filters.view(&dir, s.app.queue_reasons(m).await?),
+        narrowed: filters.narrowed(),
+        first_page: filters.first_page(),
         rows: fragment.rows,
         next: fragment.next,
         sources: fragment.sources,
@@ -198,11 +188,9 @@ pub async fn more_rows(
     RawQuery(query): RawQuery,
 ) -> Result<Response, UiError> {
     let m = &signed.member;
+    let filters = QueueFilters::from_query(query.as_deref())?;
     let dir = Directory::load(&s.app, m).await?;
-    render(
-        StatusCode::OK,
-        &rows(&s.app, m, query.as_deref(), &dir).await?,
-    )
+    render(StatusCode::OK, &rows(&s.app, m, &filters, &dir).await?)
 }
 
 /// The Assign form as posted: the ticked leads, the agent and the assignment's details.
@@ -351,8 +339,12 @@ mod tests {
 
     #[test]
     fn the_count_reads_as_words() {
-        assert_eq!(waiting_words(0), "No leads waiting");
-        assert_eq!(waiting_words(1), "1 lead waiting");
-        assert_eq!(waiting_words(1200), "1200 leads waiting");
+        assert_eq!(waiting_words(0, None), "No leads waiting");
+        assert_eq!(waiting_words(1, None), "1 lead waiting");
+        assert_eq!(waiting_words(1200, None), "1200 leads waiting");
+        assert_eq!(
+            waiting_words(12, Some(1)),
+            "12 leads waiting; 1 matches these filters"
+        );
     }
 }

@@ -14,6 +14,7 @@ mod offer_races;
 mod orgs;
 mod pool;
 mod pool_races;
+mod queue;
 mod routing_settings;
 mod settings;
 mod settings_routing;

@@ -469,6 +469,26 @@ app_test! {
 }
 
 app_test! {
+    async fn a_team_admin_lists_only_the_reassignment_groups_they_may_use(app) {
+        // Issue 18, defect 11: a team admin saw another team's groups and got a 404 using them.
+        let s = setup(&app).await;
+        let north = team(&app, "North").await;
+        let south = team(&app, "South").await;
+        create(&app, "/api/v1/reassignment-groups", reassignment("Everyone", s.group, &s.agent, &[])).await;
+        create(&app, "/api/v1/reassignment-groups", reassignment("North only", s.group, &s.agent, &[north])).await;
+        let south_only = create(&app, "/api/v1/reassignment-groups", reassignment("South only", s.group, &s.agent, &[south])).await;
+        let boss = app.user("boss@acme.test", Role::Admin, &["North"]).await;
+        scope_to(&app, &boss, north).await;
+
+        let list = app.get("/api/v1/reassignment-groups", &boss.token).await;
+        assert_eq!(names(&list), ["Everyone", "North only"], "{}", list.body);
+        let hidden = app.get(&format!("/api/v1/reassignment-groups/{south_only}"), &boss.token).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+        assert_eq!(names(&app.get("/api/v1/reassignment-groups", &app.admin.token).await).len(), 3, "the organization's admin uses every group");
+    }
+}
+
+app_test! {
     async fn the_openapi_document_describes_every_distribution_settings_endpoint(app) {
         let doc = app.request(Method::GET, "/api/v1/openapi.json", None, None).await;
         assert_eq!(doc.status, StatusCode::OK);

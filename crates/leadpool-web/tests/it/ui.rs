@@ -577,13 +577,13 @@ app_test! {
         admin.sign_in("admin@acme.test").await;
         let queue = admin.get("/queue").await;
         assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
-        assert!(queue.html.contains("2 leads waiting, the oldest lead first."), "{}", queue.html);
+        assert!(queue.html.contains("2 leads waiting, the longest waiting first."), "{}", queue.html);
         assert!(queue.html.contains(r#"<select id="assign-agent" name="agent" required><option value="" selected>Pick an agent</option>"#), "nobody is preselected: {}", queue.html);
         assert!(queue.html.contains(&format!(r#"<option value="{}">ana — 1 open lead, at cap: 1 of 1 new</option>"#, ana.user.id)), "{}", queue.html);
         assert!(queue.html.contains(&format!(r#"<option value="{}">bob — paused, 0 open leads</option>"#, bob.user.id)), "{}", queue.html);
         let (at_second, at_third) = (queue.html.find(&format!(r#"id="queued-{second}""#)), queue.html.find(&format!(r#"id="queued-{third}""#)));
-        assert!(at_second.is_some() && at_second < at_third, "the oldest first, as the Arrived column says: {}", queue.html);
-        assert!(queue.html.contains("<th scope=\"col\">Arrived</th>") && !queue.html.contains("Waiting since"), "{}", queue.html);
+        assert!(at_second.is_some() && at_second < at_third, "the longest waiting first, as the Waiting since column says: {}", queue.html);
+        assert!(queue.html.contains("<th scope=\"col\">Waiting since</th>"), "{}", queue.html);
     }
 }
 
@@ -613,12 +613,16 @@ app_test! {
         assert!(won.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer}" hx-swap="outerHTML"><tr id="offer-{offer}" class="leaving">"##)), "the answered row leaves the page: {}", won.html);
         assert!(won.html.contains(&format!(r#"<a href="/leads/{lead}">Carla Mendes</a>"#)) && won.html.contains("✓ Accepted — it is in your leads now"), "{}", won.html);
         assert_eq!(owner_of(&app, lead).await["user_id"], bob.user.id.get());
+        let why = bob_browser.get(&format!("/leads/{lead}")).await.html;
+        assert!(why.contains("<h2>Why here?</h2>") && !why.contains("<dt>Answer by</dt>") && why.contains("Over: the timeline says") && !why.contains("being offered"),
+            "an accepted offer is not shown as still running (issue 18, defect 3): {why}");
 
         let ana_csrf = ana_browser.get("/offers").await.csrf();
         let lost = ana_browser.htmx_post(&format!("/offers/{offer}/accept"), &ana_csrf, &[]).await;
         assert_eq!(lost.status, StatusCode::OK, "a lost race is an answer, not an error page: {}", lost.html);
         assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer} > td.result" hx-swap="innerHTML"><span class="outcome refused">bob took this lead first</span>"##)), "{}", lost.html);
         assert!(lost.html.contains(&format!(r##"<hx-partial hx-target="#offer-{offer} > td.actions" hx-swap="innerHTML">"##)), "the buttons go: {}", lost.html);
+        assert!(lost.html.contains("bob took this lead first.") && !lost.html.contains(&format!("Offer #{offer}")), "no internal id (issue 18, defect 4): {}", lost.html);
         assert!(!ana_browser.get("/offers").await.html.contains("Carla Mendes"), "the offer is gone from her page");
 
         // Without htmx a decline answers with a page; a broadcast stays open to the others.
@@ -673,7 +677,7 @@ app_test! {
         for id in &ids {
             assert!(page.contains(&format!(r#"<input type="checkbox" name="id" value="{id}" form="assign""#)), "{page}");
         }
-        assert!(page.contains("<td data-label=\"Why here\">no rule matched: sent to the manual assignment queue <span class=\"since\">(since "), "{page}");
+        assert!(page.contains("<td data-label=\"Why here\">no rule matched: sent to the manual assignment queue</td>"), "{page}");
         assert!(page.contains(&format!(r#"<option value="{}">ana — 0 open leads</option>"#, ana.user.id)), "{page}");
         assert!(!page.contains("Load more"), "one page holds them all");
 
@@ -749,6 +753,7 @@ app_test! {
         assert!(html.contains("<h1>Carla Mendes</h1>") && html.contains("being offered to agents by web"), "{html}");
         assert!(!html.contains("Re-assign in progress"), "a rule's offer is no reassignment: {html}");
         assert!(html.contains("<h2>Why here?</h2>") && html.contains("<p class=\"summary\">rule &#34;web&#34;: "), "{html}");
+        assert!(html.contains("offered to bob until 2026-11-25 09:05 UTC") && !html.contains("09:05:00Z"), "times read alike (issue 18, defect 5): {html}");
         assert!(html.contains("<dt>Could get it</dt><dd>bob</dd>") && html.contains("<li>ana: paused</li>"), "the excluded member and why: {html}");
         assert!(html.contains(&format!(r#"action="/leads/{lead}/cancel-offer""#)) && !html.contains("Send to a reassignment group"), "{html}");
         let isa = Browser::new(&app);
@@ -809,5 +814,21 @@ app_test! {
         let client = Browser::answer(browser.http.get(format!("{}/admin", app.base))).await;
         assert_eq!(client.status, StatusCode::NOT_FOUND);
         assert!(client.html.starts_with('{'), "a client not asking for HTML gets JSON: {}", client.html);
+    }
+}
+
+app_test! {
+    async fn claiming_a_lead_one_holds_says_so_and_keeps_its_row_usable(app) {
+        // Issue 18, defect 1: a lead of one's own that never was in a pool read "You can no
+        // longer see this lead" and lost its checkbox.
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let s = source(&app).await;
+        let mine = lead(&app, s, Some(ana.user.id.get()), "Own Lead").await.to_string();
+        let browser = Browser::new(&app);
+        let csrf = browser.sign_in("ana@acme.test").await;
+        let again = browser.htmx_post("/leads/move", &csrf, &[("action", "claim"), ("id", &mine)]).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.html);
+        assert!(again.html.contains(&format!(r##"<hx-partial hx-target="#lead-{mine} > td.result" hx-swap="innerHTML"><span class="outcome refused">You already hold this lead</span>"##)), "{}", again.html);
+        assert!(!again.html.contains(&format!("#lead-{mine} > td.pick")), "the row keeps its checkbox: {}", again.html);
     }
 }

@@ -1,0 +1,242 @@
+//! The manual assignment queue: its leads in the order they entered it (`leads.queued_at`,
+//! walked by `leads_queue_idx`), each with the timeline entry that put it there, filtered
+//! and counted in SQL.
+//!
+//! Why a lead entered the queue is read from its timeline, where every owner change is
+//! written with its reason: the entry is the lead's latest of the kinds that can hand a lead
+//! to the queue; while the lead is queued, that is the one that put it there.
+
+use leadpool_domain::{EventKind, Lead, LeadId, OrgId, SourceId, Timestamp, Visibility};
+
+use super::{COLUMNS, CountRow, Row, push_visibility};
+use crate::{Sql, StoreError, Tx};
+
+/// Which queued leads to read or count. Every part is optional; all given parts must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Only leads from one of these sources.
+    pub sources: Vec<SourceId>,
+    /// Only leads that entered the queue with exactly this reason.
+    pub reason: Option<String>,
+    /// Only leads that entered the queue at or before this instant (waiting at least so long).
+    pub queued_by: Option<Timestamp>,
+}
+
+/// The order of the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueueSort {
+    /// The longest waiting first (the default).
+    #[default]
+    OldestFirst,
+    /// The latest to enter first.
+    NewestFirst,
+}
+
+impl QueueSort {
+    fn direction(self) -> &'static str {
+        match self {
+            Self::OldestFirst => "ASC",
+            Self::NewestFirst => "DESC",
+        }
+    }
+}
+
+/// A place in the queue: when a lead entered it, and the lead (ties go by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuePlace {
+    /// When the lead entered the queue.
+    pub since: Timestamp,
+    /// The lead.
+    pub lead: LeadId,
+}
+
+impl QueuePlace {
+    /// The place as a page cursor: `<since in ms>.<lead id>`.
+    pub fn cursor(self) -> String {
+        format!("{}.{}", self.since.as_millis(), self.lead)
+    }
+
+    /// Reads a [`QueuePlace::cursor`]; `None` when it is not one.
+    pub fn parse_cursor(raw: &str) -> Option<Self> {
+        let (since, lead) = raw.trim().split_once('.')?;
+        Some(Self {
+            since: Timestamp::from_millis(since.parse().ok()?),
+            lead: LeadId::new(lead.parse().ok()?),
+        })
+    }
+}
+
+/// A queued lead with the entry that put it there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedRecord {
+    /// The lead.
+    pub lead: Lead,
+    /// Why it entered the queue, as that entry says.
+    pub reason: Option<String>,
+    /// When it entered the queue.
+    pub since: Timestamp,
+}
+
+/// How many of the latest queued leads the reason filter's choices come from.
+const REASONS_FROM: i64 = 5_000;
+
+/// The kinds of entry that can hand a lead to the queue.
+const ENTERING: [EventKind; 4] = [
+    EventKind::Created,
+    EventKind::Routed,
+    EventKind::OwnerChanged,
+    EventKind::OfferCancelled,
+];
+
+/// The entry `q` that put lead `l` in the queue, joined.
+fn join_entry() -> String {
+    let kinds: Vec<String> = ENTERING
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    format!(
+        " LEFT JOIN timeline q ON q.id = (SELECT MAX(t.id) FROM timeline t \
+         WHERE t.lead_id = l.id AND t.kind IN ({}))",
+        kinds.join(", ")
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    #[sqlx(flatten)]
+    lead: Row,
+    queue_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReasonRow {
+    reason: String,
+}
+
+/// The queued leads of `org` within `visibility` that match `filter`, after `select` from
+/// `leads l` (joined with the entry `q` that queued it when `entry` is asked for or the
+/// filter needs it).
+fn matching(
+    org: OrgId,
+    visibility: &Visibility,
+    filter: &QueueFilter,
+    select: &str,
+    entry: bool,
+) -> Sql {
+    let join = if entry || filter.reason.is_some() {
+        join_entry()
+    } else {
+        String::new()
+    };
+    let mut q = Sql::new(&format!(
+        "{select}{join} WHERE l.org_id = $1 AND l.owner_kind = 'queue'"
+    ))
+    .bind(org);
+    push_visibility(&mut q, visibility, None);
+    if !filter.sources.is_empty() {
+        q.push(" AND l.source_id IN ")
+            .push_list(filter.sources.iter().copied());
+    }
+    if let Some(r) = &filter.reason {
+        q.push(" AND q.reason = ").push_bind(r.as_str());
+    }
+    if let Some(by) = filter.queued_by {
+        q.push(" AND l.queued_at <= ").push_bind(by);
+    }
+    q
+}
+
+impl Tx {
+    /// Leads in the manual assignment queue that `visibility` lets the asker see and
+    /// `filter` matches, in `sort` order of when they entered it, after `after`.
+    pub async fn queue_leads(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &QueueFilter,
+        sort: QueueSort,
+        after: Option<QueuePlace>,
+        limit: u32,
+    ) -> Result<Vec<QueuedRecord>, StoreError> {
+        let select = format!(
+            "{COLUMNS}, q.reason AS queue_reason \
+             FROM leads l JOIN statuses s ON s.id = l.status_id"
+        );
+        let mut q = matching(org, visibility, filter, &select, true);
+        if let Some(a) = after {
+            let cmp = match sort {
+                QueueSort::OldestFirst => ">",
+                QueueSort::NewestFirst => "<",
+            };
+            q.push(&format!(" AND (l.queued_at, l.id) {cmp} ("))
+                .push_bind(a.since)
+                .push(", ")
+                .push_bind(a.lead)
+                .push(")");
+        }
+        q.push(&format!(
+            " ORDER BY l.queued_at {dir}, l.id {dir} LIMIT ",
+            dir = sort.direction()
+        ))
+        .push_bind(i64::from(limit));
+        self.fetch_all::<QueuedRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let lead: Lead = r.lead.try_into()?;
+                Ok(QueuedRecord {
+                    since: lead.queued_at.unwrap_or(lead.created_at),
+                    reason: r.queue_reason,
+                    lead,
+                })
+            })
+            .collect()
+    }
+
+    /// How many leads wait in the manual queue within `visibility` and match `filter`: the
+    /// queue page's count.
+    pub async fn queue_size(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &QueueFilter,
+    ) -> Result<u64, StoreError> {
+        let q = matching(
+            org,
+            visibility,
+            filter,
+            "SELECT COUNT(*) AS n FROM leads l",
+            false,
+        );
+        let n = self.fetch_one::<CountRow>(&q).await?.n;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a queue of {n} leads")))
+    }
+
+    /// The reasons the leads waiting in the queue within `visibility` entered it with, A to
+    /// Z: the choices of the queue's reason filter. Only the latest [`REASONS_FROM`] leads
+    /// to enter are read: each reason is a timeline lookup, and a page load should not read
+    /// a backlog of a million leads for a dropdown (an older lead's reason that none of
+    /// them shares can still be asked for by URL).
+    pub async fn queue_reasons(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut q = matching(
+            org,
+            visibility,
+            &QueueFilter::default(),
+            "SELECT DISTINCT reason FROM (SELECT q.reason AS reason FROM leads l",
+            true,
+        );
+        q.push(" ORDER BY l.queued_at DESC, l.id DESC LIMIT ")
+            .push_bind(REASONS_FROM)
+            .push(") latest WHERE reason IS NOT NULL ORDER BY reason LIMIT 100");
+        Ok(self
+            .fetch_all::<ReasonRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| r.reason)
+            .collect())
+    }
+}
