@@ -1,7 +1,7 @@
 // Setting an organization up from the browser alone, as issue 18 tells it: the operator has
 // run only `leadpool org create`; its admin signs in and, without one API call, adds a team
 // and two agents who can sign in, a calendar, a source (reading its intake key off the page),
-// a group and a round-robin rule, and tries the rule in the dry-run panel. A lead posted with
+// a group and a round-robin rule (tried in its own form before saving, then in the dry-run panel). A lead posted with
 // that key is offered to the agent the dry run named, who signs in, sees the offer, accepts
 // it and finds the lead among their own; with the rule turned off, the next lead waits in the
 // assignment queue and the admin assigns it to the other agent. Then every page of the app is shown as the admin
@@ -143,7 +143,18 @@ scenario("admin", async (browser) => {
     await form.locator("select[name=window_unit]").selectOption("minutes");
     await form.locator("#rule-0-calendar").selectOption({ label: CALENDAR });
     await form.locator("#rule-0-fallback").selectOption("queue");
-    await form.locator("button[type=submit]").click();
+
+    // Tried before it is saved: the form comes back open, as typed, beside the decision.
+    await form.locator("#rule-0-try-source").selectOption({ label: SOURCE });
+    await form.locator("button:has-text('Try this rule')").click();
+    await admin.waitForSelector("#rule-0-tried", { timeout: 10_000 });
+    const draft = (await admin.textContent("#rule-0-tried")).replace(/\s+/g, " ");
+    check(draft.includes(RULE) && AGENTS.some((a) => draft.includes(a.name)), `trying the unsaved rule should name it and an agent: ${draft}`);
+    check((await admin.locator("#rules li").count()) === 0, "trying a rule saves nothing");
+    check((await admin.inputValue("#rule-0-name")) === RULE, "the tried form keeps what was typed");
+    await snap(admin, "settings-routing-rule-tried");
+
+    await admin.locator("#add-rule button.primary").click();
     await flash(admin, RULE);
     const rule = (await admin.textContent(`#rules li:has-text("${RULE}")`)).replace(/\s+/g, " ");
     check(rule.includes(SOURCE) && rule.includes(GROUP), `the rule should say what it takes and does: ${rule}`);

@@ -27,6 +27,7 @@ use leadpool_store::offers::StoredOffer;
 use leadpool_store::routing::Reassignment;
 
 use crate::pool::ClaimResult;
+use crate::routing_settings::DraftRule;
 use crate::setup::Setup;
 use crate::{App, AppError};
 
@@ -179,6 +180,8 @@ pub struct DryRunInput {
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// …and tags.
     pub tags: Vec<String>,
+    /// A rule not saved yet, tried as if it were.
+    pub rule: Option<DraftRule>,
 }
 
 /// A lead in the manual queue and why it is there.

@@ -4,6 +4,7 @@
 //! went where it went.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use leadpool_domain::Permission;
 use leadpool_domain::contact::{Contact, ContactInput, ContactKind};
@@ -20,7 +21,7 @@ use serde_json::Value;
 
 use crate::distribute::{
     AgentLoad, Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, OpenOffer,
-    QueueQuery, QueuedLead, Via,
+    QueueQuery, QueuedLead, ToRoute, Via,
 };
 use crate::load::{Compared, caps_of, read_loads, taker};
 use crate::pool::{ClaimAnswer, ClaimResult, reason_text};
@@ -533,12 +534,23 @@ impl App {
         };
         let mut tx = self.store().read().await?;
         let source = tx.source(org, lead.source_id).await?;
-        let via = Via::Rules {
-            source: &source.name,
+        let mut setup = self.setup(&mut tx, org).await?;
+        if let Some(draft) = input.rule {
+            let rules = draft.in_place(&mut tx, m, &setup.rules).await?;
+            setup = Arc::new(setup.with_rules(rules));
+        }
+        let item = ToRoute {
+            lead: &lead,
+            via: Via::Rules {
+                source: &source.name,
+            },
+            history: History::default(),
         };
         let p = self
-            .prepare(&mut tx, &lead, via, History::default(), false, now)
-            .await?;
+            .prepare_all(&mut tx, org, &setup, &[item], false, now)
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal("no decision for the lead".into()))?;
         tx.commit().await?;
         Ok(DryRun {
             outcome: p.decision.outcome,

@@ -15,6 +15,7 @@ use leadpool_domain::Permission;
 use leadpool_domain::routing::{GroupEntry, Plan, Rule};
 use leadpool_domain::validate::Errors;
 use leadpool_domain::{GroupId, ReassignmentId, RuleId, TeamId};
+use leadpool_store::Tx;
 use leadpool_store::routing::{Group, Reassignment, RuleSettings};
 
 use checks::{check_group, check_reassignment, check_rule, hold_group};
@@ -42,6 +43,49 @@ pub struct GroupInput {
     pub name: String,
     /// Its entries in line order.
     pub entries: Vec<GroupEntry>,
+}
+
+/// A rule not saved yet, tried in a dry run as if it were.
+#[derive(Debug, Clone)]
+pub struct DraftRule {
+    /// The saved rule it stands in for, in that rule's place; `None`: added after the last.
+    pub replaces: Option<RuleId>,
+    /// Its settings as they would be saved.
+    pub settings: RuleSettings,
+}
+
+impl DraftRule {
+    /// The rules as they would be with the draft saved, the draft checked as saving it
+    /// checks it (organization admins: who may save a rule may try one).
+    pub(crate) async fn in_place(
+        self,
+        tx: &mut Tx,
+        m: &Member,
+        rules: &[Rule],
+    ) -> Result<Vec<Rule>, AppError> {
+        m.require(ROUTING)?;
+        let r = check_rule(tx, m.viewer.org, self.settings).await?;
+        let draft = Rule {
+            // Never a stored id: a new rule's round-robin turn starts at the first member.
+            id: self.replaces.unwrap_or(RuleId::new(0)),
+            name: r.name,
+            enabled: r.enabled,
+            conditions: r.conditions,
+            plan: r.plan,
+        };
+        let mut out = rules.to_vec();
+        match self.replaces {
+            None => out.push(draft),
+            Some(id) => {
+                let at = out
+                    .iter()
+                    .position(|x| x.id == id)
+                    .ok_or(AppError::NotFound { what: "rule" })?;
+                out[at] = draft;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A reassignment group as an admin writes it.

@@ -20,7 +20,7 @@ use crate::calendars::calendar_in_force;
 use crate::{App, AppError};
 
 /// One organization's routing setup as of one version.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Setup {
     version: i64,
     /// The rules, in the order they are tried.
@@ -35,6 +35,15 @@ pub(crate) struct Setup {
 }
 
 impl Setup {
+    /// This setup with other rules, for a dry run of rules not saved: never held, so it
+    /// cannot stand in for the stored setup of its version.
+    pub(crate) fn with_rules(&self, rules: Vec<Rule>) -> Self {
+        Self {
+            rules,
+            ..self.clone()
+        }
+    }
+
     /// The calendar a plan counts hours in: its own, or the default when it names none or
     /// one since deleted; `None` when the organization has no calendar.
     pub(crate) fn calendar(&self, id: Option<i64>) -> Result<Option<Calendar>, AppError> {

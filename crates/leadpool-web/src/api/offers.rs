@@ -9,11 +9,12 @@ use leadpool_app::distribute::{
 };
 use leadpool_app::models::{OfferState, QueuePlace, User};
 use leadpool_app::pool::ClaimResult;
+use leadpool_app::routing_settings::DraftRule;
 use leadpool_app::wording::{Asker, call_kept, offer_refusal};
 use leadpool_app::{AppError, Member};
 use leadpool_domain::contact::ContactOutcome;
 use leadpool_domain::routing::{OfferRefusal, Router};
-use leadpool_domain::{LeadId, OfferId, ReassignmentId, SourceId, UserId};
+use leadpool_domain::{LeadId, OfferId, ReassignmentId, RuleId, SourceId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -21,6 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::leads::LeadDto;
+use crate::api::routing::RuleBody;
 use crate::error::ErrorBody;
 use crate::extract::{Auth, Json, Path, Query};
 use crate::{ApiError, AppState};
@@ -413,6 +415,11 @@ pub struct DryRunBody {
     /// …and tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// A rule not saved yet, tried as if it were (organization admins): it stands in for
+    /// the saved rule `rule_id` in that rule's place, or without `rule_id` comes after the last.
+    pub rule: Option<RuleBody>,
+    /// The saved rule `rule` stands in for.
+    pub rule_id: Option<i64>,
 }
 
 /// What routing would do.
@@ -429,12 +436,19 @@ pub struct DryRunDto {
 /// `POST /api/v1/routing/dry-run`: the decision and its trace for a lead, changing nothing.
 #[utoipa::path(post, path = "/api/v1/routing/dry-run", tag = "distribution", request_body = DryRunBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = DryRunDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DryRunDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn dry_run(
     State(s): State<AppState>,
     Auth(m): Auth,
     Json(b): Json<DryRunBody>,
 ) -> Result<axum::Json<DryRunDto>, ApiError> {
+    if b.rule_id.is_some() && b.rule.is_none() {
+        return Err(AppError::invalid(
+            "rule_id",
+            "give `rule`, the draft to try in place of rule `rule_id`",
+        )
+        .into());
+    }
     let r = s
         .app
         .dry_run(
@@ -444,6 +458,10 @@ async fn dry_run(
                 source_id: b.source_id.map(SourceId::new),
                 fields: b.fields,
                 tags: b.tags,
+                rule: b.rule.map(|r| DraftRule {
+                    replaces: b.rule_id.map(RuleId::new),
+                    settings: r.into(),
+                }),
             },
         )
         .await?;

@@ -223,8 +223,74 @@ app_test! {
         assert_eq!(posted.status, StatusCode::FORBIDDEN, "{}", posted.html);
         let tried = agent.htmx_post("/settings/routing/try", &csrf, &[("source", "1")]).await;
         assert_eq!(tried.status, StatusCode::FORBIDDEN, "{}", tried.html);
+        let drafted = agent.htmx_post("/settings/rules/try", &csrf, &rule_form("Mine", &[("strategy", "round_robin"), ("try_source", "1")])).await;
+        assert_eq!(drafted.status, StatusCode::FORBIDDEN, "{}", drafted.html);
         assert!(items(&app, "/api/v1/sources").await.is_empty());
         let hub = agent.get("/settings").await;
         assert!(!hub.html.contains("/settings/routing"), "{}", hub.html);
+    }
+}
+
+app_test! {
+    async fn a_rule_is_tried_in_its_place_before_it_is_saved_and_nothing_is_saved(app) {
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let bob = app.user("bob@acme.test", Role::Agent, &[]).await;
+        let (ana_id, bob_id) = (ana.user.id.to_string(), bob.user.id.to_string());
+        let admin = Browser::new(&app);
+        let csrf = admin.sign_in("admin@acme.test").await;
+        admin.htmx_post("/settings/sources", &csrf, &[("name", "Website"), ("team", "")]).await;
+        let source = id_of(&app, "/api/v1/sources", "Website").await.to_string();
+        admin.htmx_post("/settings/rules", &csrf, &rule_form("Everything to Ana", &[("strategy", "direct_agent"), ("agent", &ana_id)])).await;
+        let to_ana = id_of(&app, "/api/v1/rules", "Everything to Ana").await;
+        let saved = items(&app, "/api/v1/rules").await;
+
+        // A new rule is tried after the saved ones: the saved rule still takes the lead.
+        let mut new_rule = rule_form("Tagged to Bob", &[("strategy", "direct_agent"), ("agent", &bob_id), ("tags", "vip")]);
+        new_rule.extend([("try_source", source.as_str()), ("try_tags", "vip"), ("try_fields", "")]);
+        let tried = admin.htmx_post("/settings/rules/try", &csrf, &new_rule).await;
+        assert_eq!(tried.status, StatusCode::OK, "{}", tried.html);
+        assert!(tried.html.contains("Tried, nothing saved:") && tried.html.contains(r#"id="rule-0-tried""#), "{}", tried.html);
+        let result = &tried.html[tried.html.find(r#"id="rule-0-tried""#).unwrap_or_default()..];
+        assert!(result.contains("Everything to Ana") && result.contains("ana"), "the saved rule comes first: {result}");
+        assert!(tried.html.contains(r#"<details class="work-more" open>"#) && tried.html.contains(r#"value="Tagged to Bob""#), "the form stays open as typed: {}", tried.html);
+        assert!(tried.html.contains(r#"name="try_tags" value="vip""#), "{}", tried.html);
+
+        // A saved rule's form tried in its place: the draft decides, the saved rule is kept.
+        let mut changed = rule_form("Everything to Ana", &[("strategy", "direct_agent"), ("agent", &bob_id)]);
+        changed.extend([("try_source", source.as_str()), ("try_tags", ""), ("try_fields", "")]);
+        let in_place = admin.htmx_post(&format!("/settings/rules/{to_ana}/try"), &csrf, &changed).await;
+        assert_eq!(in_place.status, StatusCode::OK, "{}", in_place.html);
+        let marker = format!(r#"id="rule-{to_ana}-tried""#);
+        let result = &in_place.html[in_place.html.find(&marker).unwrap_or_else(|| panic!("no result: {}", in_place.html))..];
+        let result = &result[..result.find("</fieldset>").unwrap_or(result.len())];
+        assert!(result.contains("bob") && !result.contains("ana"), "the draft sends it to Bob: {result}");
+        assert!(in_place.html.contains(&format!(r#"<li id="rule-{to_ana}">"#)), "{}", in_place.html);
+        assert_eq!(items(&app, "/api/v1/rules").await, saved, "trying saves nothing");
+        assert!(items(&app, "/api/v1/leads").await.is_empty(), "trying writes no lead");
+
+        // A draft the app refuses says why, and keeps what was typed.
+        let mut broken = rule_form("Round robin of nobody", &[("strategy", "round_robin"), ("group", "999999")]);
+        broken.extend([("try_source", source.as_str())]);
+        let refused = admin.htmx_post("/settings/rules/try", &csrf, &broken).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
+        assert!(refused.html.contains(r#"value="Round robin of nobody""#), "{}", refused.html);
+        let no_sample = admin.htmx_post("/settings/rules/try", &csrf, &rule_form("No sample", &[("strategy", "direct_agent"), ("agent", &bob_id)])).await;
+        assert_eq!(no_sample.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_sample.html);
+        assert!(no_sample.html.contains("A lead from: pick a source."), "{}", no_sample.html);
+        assert_eq!(items(&app, "/api/v1/rules").await, saved);
+
+        // The same through the API: a draft in a rule's place, a draft without its rule, a
+        // rule that does not exist, and an agent.
+        let draft = json!({ "name": "Everything to Ana", "plan": { "strategy": { "kind": "direct_agent", "user_id": bob.user.id }, "fallback": { "kind": "queue" } } });
+        let api = app.post("/api/v1/routing/dry-run", &app.admin.token, json!({ "source_id": source.parse::<i64>().unwrap_or_default(), "rule": draft, "rule_id": to_ana })).await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        assert_eq!(api.body["outcome"]["user_id"], json!(bob.user.id), "{}", api.body);
+        let lone = app.post("/api/v1/routing/dry-run", &app.admin.token, json!({ "source_id": 1, "rule_id": to_ana })).await;
+        assert_eq!((lone.status, lone.body["error"]["details"]["fields"][0]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("rule_id")), "{}", lone.body);
+        let gone = app.post("/api/v1/routing/dry-run", &app.admin.token, json!({ "source_id": source.parse::<i64>().unwrap_or_default(), "rule": draft, "rule_id": 999_999 })).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+        let by_agent = app.post("/api/v1/routing/dry-run", &ana.token, json!({ "source_id": 1, "rule": draft })).await;
+        assert_eq!(by_agent.status, StatusCode::FORBIDDEN, "{}", by_agent.body);
+        assert_eq!(items(&app, "/api/v1/rules").await, saved);
     }
 }

@@ -35,7 +35,8 @@ pub use pools::{
 pub use routing::{create_source, page as routing_page, rotate_key, try_rules, update_source};
 pub use rules::{
     create_group, create_reassignment, create_rule, delete_group, delete_reassignment, delete_rule,
-    move_rule, toggle_rule, update_group, update_reassignment, update_rule,
+    move_rule, toggle_rule, try_changed_rule, try_new_rule, update_group, update_reassignment,
+    update_rule,
 };
 pub use statuses::{
     create_status, move_status, page as statuses_page, remove_expiry, set_expiry, update_status,

@@ -11,7 +11,8 @@ use leadpool_app::distribute::DryRunInput;
 use leadpool_app::models::Source;
 use leadpool_app::routing_settings::ROUTING;
 use leadpool_app::{AppError, Member};
-use leadpool_domain::{SourceId, TeamId};
+use leadpool_domain::routing::Rule;
+use leadpool_domain::{RuleId, SourceId, TeamId};
 use serde::Deserialize;
 
 use super::rules::{self, GroupView, Names, ReassignView, RuleView};
@@ -59,8 +60,10 @@ pub struct NewKey {
 /// The dry-run panel: a sample lead and, once tried, where it would go.
 #[derive(Debug, Default)]
 pub struct TryView {
-    /// The sources to pick from.
+    /// The sources to pick from, the one tried selected.
     pub sources: Vec<Choice>,
+    /// The source tried.
+    pub source: Option<SourceId>,
     /// Tags as typed.
     pub tags: String,
     /// Fields as typed, `name = value` a line.
@@ -145,19 +148,27 @@ impl SectionPage for RoutingPage {
             new_rule: RuleView::blank(&names),
             reassignments,
             new_reassignment: ReassignView::blank(&names),
-            tried: TryView {
-                sources: names
-                    .sources
-                    .iter()
-                    .map(|src| Choice::new(src.id, &src.name, false))
-                    .collect(),
-                ..TryView::default()
-            },
+            tried: TryView::of(&names, None),
         })
     }
 
     fn render(&self, status: StatusCode) -> Result<Response, UiError> {
         render_status(status, self, &self.as_settings())
+    }
+}
+
+impl TryView {
+    /// A blank sample lead, or one from `source`.
+    pub fn of(names: &Names, source: Option<SourceId>) -> Self {
+        Self {
+            sources: names
+                .sources
+                .iter()
+                .map(|src| Choice::new(src.id, &src.name, Some(src.id) == source))
+                .collect(),
+            source,
+            ..Self::default()
+        }
     }
 }
 
@@ -176,10 +187,47 @@ async fn answer(
 ) -> Result<Response, UiError> {
     let mut page = RoutingPage::load(s, signed, Some(said.flash)).await?;
     page.new_key = new_key;
-    if let Some(mut t) = tried {
-        t.sources = std::mem::take(&mut page.tried.sources);
-        page.tried = t;
+    if let Some(t) = tried {
+        page.tried = with_sources(t, &page.tried.sources);
     }
+    SectionPage::render(&page, said.status)
+}
+
+/// `tried` offering `sources`, the one it tried selected.
+fn with_sources(tried: TryView, sources: &[Choice]) -> TryView {
+    let picked = tried.source.map(|id| id.to_string());
+    TryView {
+        sources: sources
+            .iter()
+            .map(|c| Choice::new(&c.value, &c.label, Some(&c.value) == picked.as_ref()))
+            .collect(),
+        ..tried
+    }
+}
+
+/// Shows the section after a rule form was tried: that form open and as typed (`draft`,
+/// when it could be read), beside what trying it showed.
+pub(super) async fn show_tried_rule(
+    s: &AppState,
+    signed: &Signed,
+    said: Said,
+    replaces: Option<RuleId>,
+    draft: Option<Rule>,
+    trial: TryView,
+) -> Result<Response, UiError> {
+    let mut page = RoutingPage::load(s, signed, Some(said.flash)).await?;
+    let names = Names::load(&s.app, &signed.member).await?;
+    let row = replaces.and_then(|id| page.rules.iter_mut().find(|r| r.id == id.get()));
+    let form = match row {
+        Some(r) => &mut r.form,
+        // The rule was deleted meanwhile: what was typed stays, in the add form.
+        None => &mut page.new_rule.form,
+    };
+    if let Some(d) = draft {
+        *form = RuleView::of(&d, false, false, &names).form;
+    }
+    form.trial = with_sources(trial, &page.tried.sources);
+    form.open = true;
     SectionPage::render(&page, said.status)
 }
 
@@ -310,29 +358,36 @@ pub async fn try_rules(
             source_id: Some(source),
             fields: rules::sample_fields(&form.fields)?,
             tags: rules::tag_list(&form.tags),
+            rule: None,
         })
     });
     let mut tried = TryView {
+        source: picked("Source", &form.source, SourceId::new).ok().flatten(),
         tags: form.tags.clone(),
         fields: form.fields.clone(),
         ..TryView::default()
     };
     let said = match read {
         Err(text) => Said::refused(StatusCode::UNPROCESSABLE_ENTITY, text),
-        Ok(input) => match s.app.dry_run(m, input).await {
-            Ok(run) => {
-                let why = Why::of_trace(
-                    "if it arrived now".to_owned(),
-                    None,
-                    run.trace,
-                    &Zone::of(m),
-                );
-                let line = format!("Tried: {}", why.summary);
-                tried.result = Some(why);
-                Said::done(line)
-            }
-            Err(e) => Said::of(Err(e))?,
-        },
+        Ok(input) => dry_run(&s, m, input, "if it arrived now", &mut tried).await?,
     };
     answer(&s, &signed, said, None, Some(tried)).await
+}
+
+/// Runs `input` without writing anything: the decision goes in `tried`, and the page says
+/// where the lead would go; `when` says under which rules ("if it arrived now").
+pub(super) async fn dry_run(
+    s: &AppState,
+    m: &Member,
+    input: DryRunInput,
+    when: &str,
+    tried: &mut TryView,
+) -> Result<Said, UiError> {
+    let run = s.app.dry_run(m, input).await.map(|run| {
+        let why = Why::of_trace(when.to_owned(), None, run.trace, &Zone::of(m));
+        let line = format!("Tried, nothing saved: {}", why.summary);
+        tried.result = Some(why);
+        line
+    });
+    Said::of(run)
 }

@@ -6,9 +6,11 @@
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
+use leadpool_app::distribute::DryRunInput;
 use leadpool_app::models::{Group, Reassignment, RuleSettings, Source, User};
-use leadpool_app::routing_settings::{GroupInput, ReassignmentInput};
+use leadpool_app::routing_settings::{DraftRule, GroupInput, ReassignmentInput};
 use leadpool_app::{App, AppError, Member};
 use leadpool_domain::routing::{
     Conditions, Fallback, FieldCondition, FieldTest, GroupEntry, MemberRef, Plan, Rule, Strategy,
@@ -17,13 +19,13 @@ use leadpool_domain::{GroupId, PoolId, ReassignmentId, RuleId, SourceId, TeamId,
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::routing::show_routing;
+use super::routing::{TryView, dry_run, show_routing, show_tried_rule};
 use super::{DurationView, Unread, count, duration, path_id, picked, said, words};
 use crate::AppState;
 use crate::ui::error::UiError;
 use crate::ui::flash::Said;
 use crate::ui::offers::NoFields;
-use crate::ui::session::Posted;
+use crate::ui::session::{Posted, Signed};
 use crate::ui::view::Choice;
 
 /// The names a routing setting refers to, read once per page.
@@ -396,6 +398,20 @@ pub struct RuleFormView {
     pub fields: String,
     /// What it does.
     pub plan: PlanView,
+    /// A sample lead to try the rule on before saving it, and what trying it showed.
+    pub trial: TryView,
+    /// Shown open: it was just tried.
+    pub open: bool,
+}
+
+impl RuleFormView {
+    /// Where its "Try this rule" button posts: in the rule's place, or as a new rule.
+    pub fn try_url(&self) -> String {
+        match self.id {
+            0 => "/settings/rules/try".to_owned(),
+            id => format!("/settings/rules/{id}/try"),
+        }
+    }
 }
 
 /// A rule as its row shows it.
@@ -448,6 +464,8 @@ impl RuleView {
                     .collect::<Vec<_>>()
                     .join("\n"),
                 plan: PlanView::of(&r.plan, names, false),
+                trial: TryView::of(names, None),
+                open: false,
             },
         }
     }
@@ -664,6 +682,9 @@ pub struct PlanForm {
     ignore_hours: String,
     passes: String,
     fallback: String,
+    try_source: String,
+    try_tags: String,
+    try_fields: String,
 }
 
 impl PlanForm {
@@ -785,6 +806,72 @@ pub async fn update_rule(
     })
     .await?;
     show_routing(&s, &signed, said).await
+}
+
+/// `POST /settings/rules/try`: where a sample lead would go were the add form's rule saved
+/// as it stands; nothing is saved.
+pub async fn try_new_rule(
+    State(s): State<AppState>,
+    Posted { signed, form }: Posted<PlanForm>,
+) -> Result<Response, UiError> {
+    try_rule(&s, &signed, None, form).await
+}
+
+/// `POST /settings/rules/{id}/try`: where a sample lead would go were a rule's form saved
+/// as it stands, in the rule's place; nothing is saved.
+pub async fn try_changed_rule(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Posted { signed, form }: Posted<PlanForm>,
+) -> Result<Response, UiError> {
+    let id = path_id(&id, RuleId::new);
+    try_rule(&s, &signed, Some(id), form).await
+}
+
+/// Tries the rule of `form` on its sample lead, and shows the page with that form open,
+/// as typed, beside the decision.
+async fn try_rule(
+    s: &AppState,
+    signed: &Signed,
+    replaces: Option<RuleId>,
+    form: PlanForm,
+) -> Result<Response, UiError> {
+    let mut trial = TryView {
+        tags: form.try_tags.clone(),
+        fields: form.try_fields.clone(),
+        ..TryView::default()
+    };
+    let read = form.rule().and_then(|mut settings| {
+        if settings.name.trim().is_empty() {
+            "New rule".clone_into(&mut settings.name);
+        }
+        let source = picked("A lead from", &form.try_source, SourceId::new)?
+            .ok_or_else(|| "A lead from: pick a source.".to_owned())?;
+        trial.source = Some(source);
+        Ok(DryRunInput {
+            lead_id: None,
+            source_id: Some(source),
+            fields: sample_fields(&form.try_fields)?,
+            tags: tag_list(&form.try_tags),
+            rule: Some(DraftRule { replaces, settings }),
+        })
+    });
+    let (said, draft) = match read {
+        Err(text) => (Said::refused(StatusCode::UNPROCESSABLE_ENTITY, text), None),
+        Ok(input) => {
+            let draft = input.rule.as_ref().map(|d| Rule {
+                id: replaces.unwrap_or(RuleId::new(0)),
+                name: d.settings.name.clone(),
+                enabled: d.settings.enabled,
+                conditions: d.settings.conditions.clone(),
+                plan: d.settings.plan.clone(),
+            });
+            let when = "if it arrived now, with this rule saved";
+            let said = dry_run(s, &signed.member, input, when, &mut trial).await?;
+            (said, draft)
+        }
+    };
+    show_tried_rule(s, signed, said, replaces, draft, trial).await
 }
 
 /// A move of a rule as posted.
