@@ -248,6 +248,31 @@ scenario("admin", async (browser) => {
     await snap(admin, "queue-assigned");
   });
 
+  await step("the admin makes an API token for an agent on People, it works, and revoking it (confirmed) stops it", async () => {
+    const agentName = AGENTS[0].name;
+    await admin.goto(`${BASE}/settings/people`);
+    const holder = await admin.$eval("#token-user", (sel, name) => [...sel.options].find((o) => o.textContent.startsWith(name))?.value, agentName);
+    check(holder, `the token form should offer ${agentName}`);
+    await admin.selectOption("#token-user", holder);
+    await admin.fill("#token-name", "Website sync");
+    await admin.click("#add-token button[type=submit]");
+    await flash(admin, "Token “Website sync” made for");
+    const token = await admin.inputValue("#new-token-value");
+    const asAgent = (t) => fetch(`${BASE}/api/v1/leads`, { headers: { authorization: `Bearer ${t}` } });
+    check((await asAgent(token)).status === 200, "the token read off the page works");
+    await snap(admin, "settings-people-token");
+    let asked = "";
+    admin.once("dialog", (d) => {
+      asked = d.message();
+      d.accept();
+    });
+    await admin.click(`#tokens tr:has-text("Website sync") button:has-text("Revoke")`);
+    await flash(admin, "Token “Website sync” revoked");
+    check(asked.includes("Website sync") && asked.includes(agentName), `revoking asks first, naming the token and holder: ${asked}`);
+    check((await asAgent(token)).status === 401, "a revoked token is refused");
+    check(!(await admin.content()).includes(token), "the secret is not shown again");
+  });
+
   // Every page, as each kind of person sees it, on a laptop and on a phone.
   const everyone = ["/leads", "/leads?pool=yes", "/tasks", "/account", () => `/leads/${leadId}`, () => `/leads/${leadId}/routing`, "/leads/999999999", "/no-such-page"];
   const adminPages = [...everyone, "/queue", "/settings", "/settings/people", "/settings/time", "/settings/routing", "/settings/pools", "/settings/statuses", "/settings/deliveries"];

@@ -355,6 +355,23 @@ impl App {
         Ok(tokens)
     }
 
+    /// Every API token whose holder `actor` manages (themselves and the users they
+    /// administer), oldest first, with the holders.
+    #[tracing::instrument(name = "managed_tokens", skip_all, err(level = "debug"))]
+    pub async fn managed_tokens(
+        &self,
+        actor: &Member,
+    ) -> Result<(Vec<ApiToken>, Vec<User>), AppError> {
+        let mut tx = self.store().read().await?;
+        let org = actor.viewer.org;
+        let mut holders = tx.users(org, &Default::default()).await?;
+        holders.retain(|u| manage_tokens_of(actor, u).is_none_or(|p| actor.may(p)));
+        let mut tokens = tx.org_tokens(org).await?;
+        tx.commit().await?;
+        tokens.retain(|t| holders.iter().any(|u| u.id == t.user_id));
+        Ok((tokens, holders))
+    }
+
     /// Revokes one of a user's API tokens; it stops working at once on this instance and
     /// within the member cache's lifetime on others.
     #[tracing::instrument(name = "revoke_token", skip_all, err(level = "debug"))]
@@ -381,16 +398,21 @@ async fn token_holder(tx: &mut Tx, actor: &Member, user: UserId) -> Result<User,
         .user(actor.viewer.org, user)
         .await
         .map_err(AppError::from_store("user"))?;
-    if target.id != actor.user.id {
-        // A token carries its holder's rights: issuing one asks what changing them asks.
-        actor.require(Permission::PlaceUser {
-            what: "manage other users' tokens",
-            role: target.role,
-            scope: target.scope_team_id,
-            teams: &target.teams,
-        })?;
+    if let Some(p) = manage_tokens_of(actor, &target) {
+        actor.require(p)?;
     }
     Ok(target)
+}
+
+/// What managing `target`'s tokens asks of `actor`: nothing for their own; otherwise, as a
+/// token carries its holder's rights, what changing those rights asks.
+fn manage_tokens_of<'u>(actor: &Member, target: &'u User) -> Option<Permission<'u>> {
+    (target.id != actor.user.id).then_some(Permission::PlaceUser {
+        what: "manage other users' tokens",
+        role: target.role,
+        scope: target.scope_team_id,
+        teams: &target.teams,
+    })
 }
 
 /// A real Argon2id hash, checked when no user matches so that case costs the same time.

@@ -4,6 +4,7 @@
 
 pub use leadpool_store::calendars::StoredCalendar;
 pub use leadpool_store::claims::{OrgPoolSettings, RejectReason};
+pub use leadpool_store::credentials::ApiToken;
 pub use leadpool_store::deliveries::Delivery;
 pub use leadpool_store::leads::{
     LeadFilter, LeadSort, QueueFilter, QueuePlace, QueueSort, TimelineRecord,

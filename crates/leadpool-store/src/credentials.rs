@@ -1,6 +1,6 @@
 //! API tokens and browser sessions. Only SHA-256 digests of secrets are stored.
 
-use leadpool_domain::{Timestamp, UserId};
+use leadpool_domain::{OrgId, Timestamp, UserId};
 
 use crate::users::{LinkedRow, User, linked_user_columns};
 use crate::{Sql, StoreError, Tx};
@@ -68,8 +68,22 @@ impl Tx {
             "SELECT id, user_id, name, created_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
         )
         .bind(user);
+        self.tokens(&q).await
+    }
+
+    /// Every API token of the organization's users, oldest first.
+    pub async fn org_tokens(&mut self, org: OrgId) -> Result<Vec<ApiToken>, StoreError> {
+        let q = Sql::new(
+            "SELECT t.id, t.user_id, t.name, t.created_at FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id WHERE u.org_id = $1 ORDER BY t.id",
+        )
+        .bind(org);
+        self.tokens(&q).await
+    }
+
+    async fn tokens(&mut self, q: &Sql) -> Result<Vec<ApiToken>, StoreError> {
         Ok(self
-            .fetch_all::<TokenRow>(&q)
+            .fetch_all::<TokenRow>(q)
             .await?
             .into_iter()
             .map(Into::into)

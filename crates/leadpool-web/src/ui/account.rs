@@ -1,9 +1,9 @@
 //! My account: who the signed-in person is, the time zone their pages show times in, what
-//! they are emailed about, changing their own password (which signs them out everywhere else) and ending their other sessions. Each
+//! they are emailed about, their API tokens, changing their own password (which signs them out everywhere else) and ending their other sessions. Each
 //! form answers in place.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::mail::MailSettings;
@@ -14,6 +14,7 @@ use super::error::UiError;
 use super::flash::{Flash, Said};
 use super::offers::NoFields;
 use super::session::{Posted, Signed};
+use super::tokens::{self, NewToken, RevokeForm, TokenForm, Tokens};
 use super::view::{Chrome, Zone};
 use super::{render_page, render_status};
 use crate::AppState;
@@ -30,6 +31,7 @@ pub struct AccountPage {
     time_zone: String,
     email_on: bool,
     mail_choices: Vec<MailChoice>,
+    tokens: Tokens,
 }
 
 /// One thing a person may be emailed about, as the account page offers it.
@@ -60,6 +62,7 @@ impl AccountPage {
                     chosen,
                 })
                 .collect(),
+            tokens: Tokens::own(s, m).await?,
         })
     }
 }
@@ -72,8 +75,40 @@ pub async fn page(State(s): State<AppState>, signed: Signed) -> Result<Response,
 
 /// Answers a form with the page and what the form did.
 async fn answer(s: &AppState, signed: &Signed, said: Said) -> Result<Response, UiError> {
-    let page = AccountPage::of(s, signed, Some(said.flash)).await?;
+    answer_with(s, signed, said, None).await
+}
+
+/// Answers a form with the page, what the form did and a token to show once.
+async fn answer_with(
+    s: &AppState,
+    signed: &Signed,
+    said: Said,
+    fresh: Option<NewToken>,
+) -> Result<Response, UiError> {
+    let mut page = AccountPage::of(s, signed, Some(said.flash)).await?;
+    page.tokens.fresh = fresh;
     render_status(said.status, &page, &page.as_account())
+}
+
+/// `POST /account/tokens`: makes an API token of one's own, shown once.
+pub async fn make_token(
+    State(s): State<AppState>,
+    Posted { signed, form }: Posted<TokenForm>,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    let (said, fresh) = tokens::make(&s, m, m.user.id, &form.name).await?;
+    answer_with(&s, &signed, said, fresh).await
+}
+
+/// `POST /account/tokens/{id}/revoke`: revokes one of one's own API tokens.
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Posted { signed, .. }: Posted<RevokeForm>,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    let said = tokens::revoke(&s, m, m.user.id, id.parse().unwrap_or(-1)).await?;
+    answer(&s, &signed, said).await
 }
 
 /// "N other sessions", in words.

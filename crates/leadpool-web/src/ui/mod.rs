@@ -21,6 +21,7 @@ mod routing;
 mod session;
 mod settings;
 mod tasks;
+mod tokens;
 mod view;
 mod work;
 
@@ -61,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/email", post(account::set_email))
         .route("/account/time-zone", post(account::set_time_zone))
         .route("/account/sign-out-others", post(account::sign_out_others))
+        .route("/account/tokens", post(account::make_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/leads/{id}/routing", get(routing::page))
         .route("/leads/{id}/reassign", post(routing::reassign))
         .route("/leads/{id}/cancel-offer", post(routing::cancel_offer))
@@ -85,6 +88,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/settings/people/{id}", post(settings::update_user))
         .route("/settings/teams", post(settings::create_team))
+        .route("/settings/tokens", post(settings::make_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/teams/{id}", post(settings::update_team))
         .route("/settings/reject-reasons", post(settings::add_reason))
         .route(

@@ -242,3 +242,91 @@ app_test! {
         assert!(!people.html.contains("At a showing"), "resuming clears the reason: {}", people.html);
     }
 }
+
+/// The token a page shows once.
+fn shown_token(html: &str) -> String {
+    let at = r#"id="new-token-value" class="secret" value=""#;
+    let start = html
+        .find(at)
+        .unwrap_or_else(|| panic!("no token shown: {html}"))
+        + at.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+app_test! {
+    async fn api_tokens_are_made_shown_once_and_revoked_from_the_browser(app) {
+        for team in ["North", "South"] {
+            app.app.add_team(&app.org, team, None).await.expect("add team");
+        }
+        let ana = app.user("ana@acme.test", Role::Agent, &["North"]).await;
+        app.user("bob@acme.test", Role::Agent, &["South"]).await;
+
+        // An agent makes a token of their own on My account: shown once, and it works.
+        let desk = Browser::new(&app);
+        let csrf = desk.sign_in("ana@acme.test").await;
+        let before = desk.get("/account").await;
+        assert!(before.html.contains("API tokens") && !before.html.contains("CRM sync"), "{}", before.html);
+        let made = desk.htmx_post("/account/tokens", &csrf, &[("name", "CRM sync")]).await;
+        assert_eq!(made.status, StatusCode::OK, "{}", made.html);
+        assert!(made.html.contains("Token “CRM sync” made for you. Copy it now: it is not shown again."), "{}", made.html);
+        let own = shown_token(&made.html);
+        assert_eq!(app.get("/api/v1/leads", &own).await.status, StatusCode::OK, "the token works at once");
+        let again = desk.get("/account").await;
+        assert!(!again.html.contains(&own) && again.html.contains("CRM sync"), "listed by name, never shown twice: {}", again.html);
+        let nameless = desk.htmx_post("/account/tokens", &csrf, &[("name", " ")]).await;
+        assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nameless.html);
+        let id = app.get(&format!("/api/v1/users/{}/tokens", ana.user.id), &ana.token).await.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|t| t["name"] == "CRM sync"))
+            .and_then(|t| t["id"].as_i64())
+            .unwrap_or_default();
+        let revoked = desk.htmx_post(&format!("/account/tokens/{id}/revoke"), &csrf, &[]).await;
+        assert!(revoked.html.contains("Token “CRM sync” revoked: whatever used it is refused from now on."), "{}", revoked.html);
+        assert_eq!(app.get("/api/v1/leads", &own).await.status, StatusCode::UNAUTHORIZED, "a revoked token is refused");
+        let twice = desk.htmx_post(&format!("/account/tokens/{id}/revoke"), &csrf, &[]).await;
+        assert!(twice.html.contains("That token was already revoked."), "{}", twice.html);
+        let not_for_agents = desk.htmx_post("/settings/tokens", &csrf, &[("user", &ana.user.id.to_string()), ("name", "x")]).await;
+        assert_eq!(not_for_agents.status, StatusCode::FORBIDDEN, "{}", not_for_agents.html);
+
+        // An admin makes one for an agent on People, sees everyone's, and revokes it.
+        let admin = Browser::new(&app);
+        let csrf = admin.sign_in("admin@acme.test").await;
+        let ana_id = ana.user.id.to_string();
+        let for_ana = admin.htmx_post("/settings/tokens", &csrf, &[("user", &ana_id), ("name", "Zapier")]).await;
+        assert_eq!(for_ana.status, StatusCode::OK, "{}", for_ana.html);
+        assert!(for_ana.html.contains("Token “Zapier” made for ana."), "{}", for_ana.html);
+        let zapier = shown_token(&for_ana.html);
+        let listed = app.get(&format!("/api/v1/users/{}", ana.user.id), &zapier).await;
+        assert_eq!(listed.body["email"], "ana@acme.test", "the token acts as ana: {}", listed.body);
+        let page = admin.get("/settings/people").await;
+        assert!(page.html.contains(r#"<td data-label="Holder">ana</td>"#) && page.html.contains("Zapier"), "{}", page.html);
+        let no_one = admin.htmx_post("/settings/tokens", &csrf, &[("user", ""), ("name", "x")]).await;
+        assert_eq!(no_one.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_one.html);
+        assert!(no_one.html.contains("For: pick a person."), "{}", no_one.html);
+        let zapier_id = app.get(&format!("/api/v1/users/{}/tokens", ana.user.id), &app.admin.token).await.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|t| t["name"] == "Zapier"))
+            .and_then(|t| t["id"].as_i64())
+            .unwrap_or_default();
+        let gone = admin.htmx_post(&format!("/settings/tokens/{zapier_id}/revoke"), &csrf, &[("user", &ana_id)]).await;
+        assert!(gone.html.contains("Token “Zapier” revoked"), "{}", gone.html);
+        assert_eq!(app.get("/api/v1/leads", &zapier).await.status, StatusCode::UNAUTHORIZED);
+
+        // A team admin of South sees and makes no token for North's agent.
+        let boss = app.user("boss@acme.test", Role::Admin, &["South"]).await;
+        let south = boss.user.teams[0].get();
+        let scoped = app.patch(&format!("/api/v1/users/{}", boss.user.id), &app.admin.token, serde_json::json!({ "scope_team_id": south })).await;
+        assert_eq!(scoped.status, StatusCode::OK, "{}", scoped.body);
+        desk.htmx_post("/account/tokens", &desk.get("/account").await.csrf(), &[("name", "Kept")]).await;
+        let south_admin = Browser::new(&app);
+        let csrf = south_admin.sign_in("boss@acme.test").await;
+        let theirs = south_admin.get("/settings/people").await;
+        assert!(!theirs.html.contains("Kept") && !theirs.html.contains(r#"<option value="{ana_id}">ana"#), "{}", theirs.html);
+        let refused = south_admin.htmx_post("/settings/tokens", &csrf, &[("user", &ana_id), ("name", "Sneaky")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+    }
+}

@@ -28,7 +28,10 @@ use super::view::{Choice, Chrome};
 use crate::AppState;
 
 pub use deliveries::{page as deliveries_page, retry as retry_delivery};
-pub use people::{create_team, create_user, page as people_page, update_team, update_user};
+pub use people::{
+    create_team, create_user, make_token, page as people_page, revoke_token, update_team,
+    update_user,
+};
 pub use pools::{
     add_reason, create_pool, page as pools_page, remove_reason, save_settings, update_pool,
 };

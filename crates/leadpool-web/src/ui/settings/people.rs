@@ -1,5 +1,5 @@
 //! Settings → People: the users an admin manages (role, teams, scope, active, paused and
-//! why, pool access, caps, tags, time zone, a new password) and the teams as a tree. A team admin sees and
+//! why, pool access, caps, tags, time zone, a new password), their API tokens and the teams as a tree. A team admin sees and
 //! changes only what is inside their scope; the app decides that, the page shows what the
 //! app lists.
 
@@ -17,9 +17,10 @@ use super::{SectionPage, Unread, count, path_id, picked, require, said, show};
 use crate::AppState;
 use crate::ui::directory::role_label;
 use crate::ui::error::UiError;
-use crate::ui::flash::Flash;
+use crate::ui::flash::{Flash, Said};
 use crate::ui::render_status;
 use crate::ui::session::{Posted, Signed};
+use crate::ui::tokens::{self, RevokeForm, TokenForm, Tokens};
 use crate::ui::view::{Choice, Chrome};
 
 /// The permission the section needs; the app checks each change against the scope.
@@ -89,6 +90,7 @@ struct PeoplePage {
     new_user: UserView,
     teams: Vec<TeamView>,
     new_team_parents: Vec<Choice>,
+    tokens: Tokens,
 }
 
 /// The teams in tree order (each parent before its subteams), with their depth.
@@ -208,6 +210,7 @@ impl SectionPage for PeoplePage {
                 })
                 .collect(),
             new_team_parents: parents(None),
+            tokens: Tokens::managed(s, m).await?,
         })
     }
 
@@ -379,5 +382,38 @@ pub async fn update_team(
         },
     )
     .await?;
+    show::<PeoplePage>(&s, &signed, Some(said)).await
+}
+
+/// `POST /settings/tokens`: makes an API token for someone the admin manages, shown once.
+pub async fn make_token(
+    State(s): State<AppState>,
+    Posted { signed, form }: Posted<TokenForm>,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    require(m, SETTING)?;
+    let (said, fresh) = match picked("For", &form.user, UserId::new) {
+        Ok(Some(holder)) => tokens::make(&s, m, holder, &form.name).await?,
+        Ok(None) => (
+            Said::refused(StatusCode::UNPROCESSABLE_ENTITY, "For: pick a person."),
+            None,
+        ),
+        Err(text) => (Said::refused(StatusCode::UNPROCESSABLE_ENTITY, text), None),
+    };
+    let mut page = PeoplePage::load(&s, &signed, Some(said.flash)).await?;
+    page.tokens.fresh = fresh;
+    SectionPage::render(&page, said.status)
+}
+
+/// `POST /settings/tokens/{id}/revoke`: revokes an API token of someone the admin manages.
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Posted { signed, form }: Posted<RevokeForm>,
+) -> Result<Response, UiError> {
+    let m = &signed.member;
+    require(m, SETTING)?;
+    let holder = path_id(&form.user, UserId::new);
+    let said = tokens::revoke(&s, m, holder, id.parse().unwrap_or(-1)).await?;
     show::<PeoplePage>(&s, &signed, Some(said)).await
 }
