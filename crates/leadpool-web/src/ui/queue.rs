@@ -105,12 +105,15 @@ struct QueuePage {
     sources: bool,
 }
 
-/// An agent as the picker names them: paused or at their cap first, then what they hold,
-/// so the one handing out leads sees who can take one without opening another page.
-pub fn agent_label(name: &str, paused: bool, load: Option<AgentLoad>) -> String {
+/// An agent as the picker names them: paused (and why, when they said; `paused` is `None`
+/// when they are not) or at their cap first, then what they hold, so the one handing out
+/// leads sees who can take one without opening another page.
+pub fn agent_label(name: &str, paused: Option<&str>, load: Option<AgentLoad>) -> String {
     let mut said = Vec::new();
-    if paused {
-        said.push("paused".to_owned());
+    match paused.map(str::trim) {
+        Some("") => said.push("paused".to_owned()),
+        Some(why) => said.push(format!("paused ({why})")),
+        None => {}
     }
     if let Some(l) = load {
         let plural = if l.open_leads == 1 { "" } else { "s" };
@@ -157,7 +160,10 @@ pub async fn page(
     // Nobody is preselected: a lead sent to whoever sorts first is a lead sent wrong.
     let picker = std::iter::once(Choice::new("", "Pick an agent", true))
         .chain(agents.iter().map(|u| {
-            let label = agent_label(&u.name, u.paused, loads.get(&u.id).copied());
+            let paused = u
+                .paused
+                .then(|| u.pause_reason.as_deref().unwrap_or_default());
+            let label = agent_label(&u.name, paused, loads.get(&u.id).copied());
             Choice::new(u.id, label, false)
         }))
         .collect();
@@ -323,18 +329,22 @@ mod tests {
     #[test]
     fn the_picker_says_who_is_paused_at_cap_or_holding_what() {
         assert_eq!(
-            agent_label("Ana", false, load(1, 3, None)),
+            agent_label("Ana", None, load(1, 3, None)),
             "Ana — 3 open leads"
         );
         assert_eq!(
-            agent_label("Bob", true, load(0, 1, Some(5))),
+            agent_label("Bob", Some(""), load(0, 1, Some(5))),
             "Bob — paused, 1 open lead, 0 of 5 new"
         );
         assert_eq!(
-            agent_label("Cy", false, load(5, 7, Some(5))),
+            agent_label("Eve", Some("on vacation until Monday"), load(0, 0, None)),
+            "Eve — paused (on vacation until Monday), 0 open leads"
+        );
+        assert_eq!(
+            agent_label("Cy", None, load(5, 7, Some(5))),
             "Cy — 7 open leads, at cap: 5 of 5 new"
         );
-        assert_eq!(agent_label("Di", false, None), "Di");
+        assert_eq!(agent_label("Di", None, None), "Di");
     }
 
     #[test]

@@ -224,6 +224,8 @@ app_test! {
         admin.sign_in("admin@acme.test").await;
         let people = admin.get("/settings/people").await;
         assert!(people.html.contains(r#"<span class="tag">paused</span> At a showing until 3"#), "{}", people.html);
+        let queue = admin.get("/queue").await;
+        assert!(queue.html.contains("ana — paused (At a showing until 3)"), "the agent picker says why: {}", queue.html);
         let api = app.get(&format!("/api/v1/users/{}", ana.user.id.get()), &app.admin.token).await;
         assert_eq!(api.body["pause_reason"], "At a showing until 3", "{}", api.body);
 
