@@ -171,3 +171,30 @@ both_backends! {
         assert_not_found(tx.session("old", at(0)).await);
     }
 }
+
+both_backends! {
+    async fn an_organization_lists_its_own_users_tokens_and_no_other(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let globex = seed(&mut tx, "globex").await;
+        let ana = add_user(&mut tx, acme.id(), "ana@acme.test", Role::Agent).await;
+        let bob = add_user(&mut tx, acme.id(), "bob@acme.test", Role::Admin).await;
+        let gus = add_user(&mut tx, globex.id(), "gus@globex.test", Role::Agent).await;
+        for (user, name, digest) in [(bob.id, "Zapier", "d-1"), (gus.id, "Elsewhere", "d-2"), (ana.id, "CRM sync", "d-3")] {
+            tx.insert_token(user, name, digest, at(1)).await.expect("the token is stored");
+        }
+        commit(tx).await;
+
+        let mut tx = read(&db).await;
+        let listed: Vec<(_, String)> = tx
+            .org_tokens(acme.id())
+            .await
+            .expect("acme's tokens are listed")
+            .into_iter()
+            .map(|t| (t.user_id, t.name))
+            .collect();
+        assert_eq!(listed, [(bob.id, "Zapier".to_owned()), (ana.id, "CRM sync".to_owned())], "oldest first, only acme's");
+        let theirs = tx.org_tokens(globex.id()).await.expect("globex's tokens are listed");
+        assert_eq!(theirs.iter().map(|t| t.user_id).collect::<Vec<_>>(), [gus.id]);
+    }
+}

@@ -1,6 +1,6 @@
 //! My account: who the signed-in person is, the time zone their pages show times in, what
-//! they are emailed about, their API tokens, changing their own password (which signs them out everywhere else) and ending their other sessions. Each
-//! form answers in place.
+//! they are emailed about, their API tokens, changing their own password (which signs them
+//! out everywhere else) and ending their other sessions. Each form answers in place.
 
 use askama::Template;
 use axum::extract::{Path, State};

@@ -1,7 +1,7 @@
 //! Settings → People: the users an admin manages (role, teams, scope, active, paused and
-//! why, pool access, caps, tags, time zone, a new password), their API tokens and the teams as a tree. A team admin sees and
-//! changes only what is inside their scope; the app decides that, the page shows what the
-//! app lists.
+//! why, pool access, caps, tags, time zone, a new password), their API tokens and the teams
+//! as a tree. A team admin sees and changes only what is inside their scope; the app decides
+//! that, the page shows what the app lists.
 
 use askama::Template;
 use axum::extract::{Path, State};
