@@ -55,6 +55,18 @@ pub struct DraftRule {
 }
 
 impl DraftRule {
+    /// The draft as a rule, with the id of the rule it stands in for.
+    pub fn rule(self) -> Rule {
+        Rule {
+            // Never a stored id: a new rule's round-robin turn starts at the first member.
+            id: self.replaces.unwrap_or(RuleId::new(0)),
+            name: self.settings.name,
+            enabled: self.settings.enabled,
+            conditions: self.settings.conditions,
+            plan: self.settings.plan,
+        }
+    }
+
     /// The rules as they would be with the draft saved, the draft checked as saving it
     /// checks it (organization admins: who may save a rule may try one).
     pub(crate) async fn in_place(
@@ -64,15 +76,11 @@ impl DraftRule {
         rules: &[Rule],
     ) -> Result<Vec<Rule>, AppError> {
         m.require(ROUTING)?;
-        let r = check_rule(tx, m.viewer.org, self.settings).await?;
-        let draft = Rule {
-            // Never a stored id: a new rule's round-robin turn starts at the first member.
-            id: self.replaces.unwrap_or(RuleId::new(0)),
-            name: r.name,
-            enabled: r.enabled,
-            conditions: r.conditions,
-            plan: r.plan,
-        };
+        let draft = Self {
+            replaces: self.replaces,
+            settings: check_rule(tx, m.viewer.org, self.settings).await?,
+        }
+        .rule();
         let mut out = rules.to_vec();
         match self.replaces {
             None => out.push(draft),

@@ -91,9 +91,25 @@ struct RoutingPage {
 
 impl SectionPage for RoutingPage {
     async fn load(s: &AppState, signed: &Signed, flash: Option<Flash>) -> Result<Self, UiError> {
+        require(&signed.member, ROUTING)?;
+        let names = Names::load(&s.app, &signed.member).await?;
+        Self::with_names(s, signed, flash, &names).await
+    }
+
+    fn render(&self, status: StatusCode) -> Result<Response, UiError> {
+        render_status(status, self, &self.as_settings())
+    }
+}
+
+impl RoutingPage {
+    /// The page for `signed` with the names it refers to already read.
+    async fn with_names(
+        s: &AppState,
+        signed: &Signed,
+        flash: Option<Flash>,
+        names: &Names,
+    ) -> Result<Self, UiError> {
         let m = &signed.member;
-        require(m, ROUTING)?;
-        let names = Names::load(&s.app, m).await?;
         let team_choices = |chosen: Option<TeamId>| {
             std::iter::once(Choice::new("", "The whole organization", chosen.is_none()))
                 .chain(
@@ -123,14 +139,14 @@ impl SectionPage for RoutingPage {
         let rules = rule_list
             .iter()
             .enumerate()
-            .map(|(i, r)| RuleView::of(r, i == 0, i == last, &names))
+            .map(|(i, r)| RuleView::of(r, i == 0, i == last, names))
             .collect();
         let reassignments = s
             .app
             .list_reassignment_groups(m)
             .await?
             .iter()
-            .map(|g| ReassignView::of(g, &names))
+            .map(|g| ReassignView::of(g, names))
             .collect();
         Ok(RoutingPage {
             chrome: Chrome::signed_in("Routing", m, &signed.csrf),
@@ -141,19 +157,15 @@ impl SectionPage for RoutingPage {
             groups: names
                 .groups
                 .iter()
-                .map(|g| GroupView::of(g, &names))
+                .map(|g| GroupView::of(g, names))
                 .collect(),
-            new_group: GroupView::blank(&names),
+            new_group: GroupView::blank(names),
             rules,
-            new_rule: RuleView::blank(&names),
+            new_rule: RuleView::blank(names),
             reassignments,
-            new_reassignment: ReassignView::blank(&names),
-            tried: TryView::of(&names, None),
+            new_reassignment: ReassignView::blank(names),
+            tried: TryView::of(names, None),
         })
-    }
-
-    fn render(&self, status: StatusCode) -> Result<Response, UiError> {
-        render_status(status, self, &self.as_settings())
     }
 }
 
@@ -215,8 +227,9 @@ pub(super) async fn show_tried_rule(
     draft: Option<Rule>,
     trial: TryView,
 ) -> Result<Response, UiError> {
-    let mut page = RoutingPage::load(s, signed, Some(said.flash)).await?;
+    require(&signed.member, ROUTING)?;
     let names = Names::load(&s.app, &signed.member).await?;
+    let mut page = RoutingPage::with_names(s, signed, Some(said.flash), &names).await?;
     let row = replaces.and_then(|id| page.rules.iter_mut().find(|r| r.id == id.get()));
     let form = match row {
         Some(r) => &mut r.form,

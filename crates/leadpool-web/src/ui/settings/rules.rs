@@ -859,13 +859,7 @@ async fn try_rule(
     let (said, draft) = match read {
         Err(text) => (Said::refused(StatusCode::UNPROCESSABLE_ENTITY, text), None),
         Ok(input) => {
-            let draft = input.rule.as_ref().map(|d| Rule {
-                id: replaces.unwrap_or(RuleId::new(0)),
-                name: d.settings.name.clone(),
-                enabled: d.settings.enabled,
-                conditions: d.settings.conditions.clone(),
-                plan: d.settings.plan.clone(),
-            });
+            let draft = input.rule.clone().map(DraftRule::rule);
             let when = "if it arrived now, with this rule saved";
             let said = dry_run(s, &signed.member, input, when, &mut trial).await?;
             (said, draft)
