@@ -196,6 +196,7 @@ scenario("admin", async (browser) => {
     await row.waitFor({ timeout: 10_000 });
     const text = (await row.textContent()).replace(/\s+/g, " ");
     check(text.includes(RULE) && text.includes("You alone"), `the offer names its rule and is the agent's alone: ${text}`);
+    await agent.waitForFunction(() => document.getElementById("offer-count")?.textContent === "1", null, { timeout: 10_000 });
     await snap(agent, "agent-offers");
     await agent.evaluate(() => (window.__noReload = true));
     await row.locator("button:has-text('Accept')").click();
@@ -204,6 +205,7 @@ scenario("admin", async (browser) => {
       LEAD.name,
       { timeout: 10_000 },
     );
+    await agent.waitForFunction(() => document.getElementById("offer-count")?.hidden === true, null, { timeout: 10_000 });
     await stillSamePage(agent);
     await snap(agent, "agent-accepted");
   });

@@ -199,6 +199,9 @@
     }
   }
 
+  // Answering an offer on this page changes the count without an event to this agent.
+  document.addEventListener("htmx:after:swap", refreshCount);
+
   tick();
   setInterval(tick, 1000);
   connect();

@@ -386,7 +386,8 @@ pub struct LeadPageDto {
     pub next_cursor: Option<String>,
 }
 
-fn ids<T>(field: &str, s: Option<&str>, make: fn(i64) -> T) -> Result<Vec<T>, ApiError> {
+/// Ids given separated by commas in the query parameter `field`.
+pub(crate) fn ids<T>(field: &str, s: Option<&str>, make: fn(i64) -> T) -> Result<Vec<T>, ApiError> {
     s.map_or(Ok(Vec::new()), |s| {
         s.split(',')
             .map(str::trim)

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use leadpool_app::distribute::{
     Answer, CallInput, CallKept, CallOutcome, DryRunInput, OfferAnswer, QueueQuery, refusal_code,
 };
-use leadpool_app::models::{OfferState, QueuePlace, User};
+use leadpool_app::models::{OfferState, QueuePlace, QueueSort, User};
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::routing_settings::DraftRule;
 use leadpool_app::wording::{Asker, call_kept, offer_refusal};
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::leads::LeadDto;
+use crate::api::leads::{LeadDto, ids};
 use crate::api::routing::RuleBody;
 use crate::error::ErrorBody;
 use crate::extract::{Auth, Json, Path, Query};
@@ -501,22 +501,33 @@ pub struct QueueDto {
     pub next_cursor: Option<String>,
 }
 
-/// Paging of the queue.
+/// Filters, order and paging of the queue (the queue page's filters).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct QueueParams {
-    /// Where the previous page ended (`next_cursor` of that page).
+    /// Source ids, comma-separated: only leads from these sources.
+    pub source: Option<String>,
+    /// Only leads that entered the queue with exactly this reason (as `reason` reads).
+    pub reason: Option<String>,
+    /// Only leads that have waited at least this many seconds.
+    #[param(minimum = 0)]
+    pub waiting_over: Option<u32>,
+    /// `oldest` (the longest waiting first, the default) or `newest`.
+    pub sort: Option<String>,
+    /// Where the previous page ended (`next_cursor` of that page, in the same filters).
     pub cursor: Option<String>,
     /// Page size (at most 500).
     pub limit: Option<u32>,
 }
 
 /// `GET /api/v1/queue`: the manual assignment queue (admins and ISAs), each lead with why
-/// and since when it is there, the longest waiting first. Assign from it with
+/// and since when it is there, the longest waiting first unless `sort` says otherwise,
+/// narrowed by source, reason and waiting time. Assign from it with
 /// `POST /api/v1/leads/assign`.
 #[utoipa::path(get, path = "/api/v1/queue", tag = "distribution", params(QueueParams),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = QueueDto), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = QueueDto), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn queue(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -535,10 +546,23 @@ async fn queue(
             })
         })
         .transpose()?;
+    let sort = match p.sort.as_deref() {
+        None | Some("" | "oldest") => QueueSort::OldestFirst,
+        Some("newest") => QueueSort::NewestFirst,
+        Some(other) => {
+            return Err(ApiError::bad_field(
+                "sort",
+                format!("`{other}` is not an order of the queue; use oldest or newest"),
+            ));
+        }
+    };
     let q = QueueQuery {
+        sources: ids("source", p.source.as_deref(), SourceId::new)?,
+        reason: p.reason.filter(|r| !r.is_empty()),
+        waiting_over_ms: p.waiting_over.map(|secs| i64::from(secs) * 1000),
+        sort,
         after,
         limit: Some(limit),
-        ..QueueQuery::default()
     };
     let leads = s.app.queue(&m, &q).await?;
     let full = leads.len() >= usize::try_from(limit.clamp(1, 500)).unwrap_or(usize::MAX);

@@ -4,13 +4,15 @@
 //! browser to sign in.
 
 use askama::Template;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leadpool_app::AppError;
 
 use super::Wants;
+use super::session::Signed;
 use super::view::Chrome;
+use crate::AppState;
 use crate::error::{REQUEST_ID, not_found, status_of};
 
 /// Why a UI request did not get its page.
@@ -96,8 +98,9 @@ impl From<AppError> for UiError {
 }
 
 /// What no route answers: a browser asking for a page outside the API gets the same
-/// friendly page as a missing lead; the API and every other client the JSON error.
-pub async fn no_route(req: Request) -> Response {
+/// friendly page as a missing lead, in the frame of the viewer's other pages; the API and
+/// every other client the JSON error.
+pub async fn no_route(State(state): State<AppState>, req: Request) -> Response {
     let page = !req.uri().path().starts_with("/api/")
         && req
             .headers()
@@ -105,6 +108,10 @@ pub async fn no_route(req: Request) -> Response {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/html"));
     if page {
+        let (mut parts, _) = req.into_parts();
+        // Reading the session remembers the viewer for the page's frame; without one (or
+        // with a lapsed one) the page is drawn signed out rather than sending to sign in.
+        let _signed_out = Signed::from_request_parts(&mut parts, &state).await;
         UiError::new(
             StatusCode::NOT_FOUND,
             "Not found",
@@ -164,7 +171,7 @@ impl IntoResponse for UiError {
                     tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), %cause, "page failed");
                 }
                 let page = ErrorPage {
-                    chrome: Chrome::anonymous(title),
+                    chrome: Chrome::of_viewer(title),
                     title,
                     message,
                     request_id,

@@ -201,7 +201,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 async fn context(req: Request, next: Next) -> Response {
     let wants = Wants::of(req.headers());
-    let mut res = WANTS.scope(wants, next.run(req)).await;
+    let mut res = WANTS.scope(wants, view::serving(next.run(req))).await;
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

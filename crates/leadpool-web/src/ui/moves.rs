@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::directory::Directory;
 use super::error::UiError;
 use super::session::Posted;
-use super::view::{Choice, Chrome, Outcome, Row, summary};
+use super::view::{Answer, Choice, Chrome, Outcome, Row, name_refused, summary};
 use super::{Wants, render_page};
 use crate::AppState;
 
@@ -120,21 +120,12 @@ enum Action {
     ToPool,
 }
 
-/// One ticked lead's answer: its row redrawn when the action went through (the viewer may
-/// not see a lead someone else won, so a refusal rewrites only the row's result).
-#[derive(Debug)]
-struct Answer {
-    id: i64,
-    row: Option<Row>,
-    outcome: Outcome,
-}
-
 #[derive(Template)]
 #[template(path = "moved.html", blocks = ["answer"])]
 struct MovedPage {
     chrome: Chrome,
     summary: String,
-    answers: Vec<Answer>,
+    answers: Vec<Answer<Row>>,
     /// Whether rows show the source column (as the list they replace does).
     sources: bool,
     /// Answer htmx: rows as partial swaps into the list, not a table of their own.
@@ -162,7 +153,7 @@ struct Answers<'a> {
     agent_name: String,
     /// Who is asking.
     me: UserId,
-    list: Vec<Answer>,
+    list: Vec<Answer<Row>>,
 }
 
 impl Answers<'_> {
@@ -176,24 +167,19 @@ impl Answers<'_> {
         };
         let mut row = Row::new(lead, self.dir);
         row.outcome = Some(outcome.clone());
-        self.list.push(Answer {
-            id: lead.id.get(),
-            row: Some(row),
-            outcome,
-        });
+        self.list.push(Answer::done(lead.id.get(), row, outcome));
     }
 
     fn refused(&mut self, id: LeadId, text: String, selectable: bool) {
-        self.list.push(Answer {
-            id: id.get(),
-            row: None,
-            outcome: Outcome {
+        self.list.push(Answer::refused(
+            id.get(),
+            Outcome {
                 done: false,
                 text,
                 leaves: false,
                 selectable,
             },
-        });
+        ));
     }
 
     fn bulk(&mut self, answers: Vec<ClaimAnswer>) {
@@ -308,7 +294,8 @@ pub async fn apply(
             }
         }
     }
-    let list = answers.list;
+    let mut list = answers.list;
+    name_refused(&s.app, m, &mut list).await?;
     let done = list.iter().filter(|a| a.row.is_some()).count();
     let verb = match action {
         Action::Claim => "Claimed",

@@ -20,7 +20,7 @@ use super::error::UiError;
 use super::filters::More;
 use super::queue_filters::{QueueFilterView, QueueFilters};
 use super::session::{Posted, Signed};
-use super::view::{Choice, Chrome, Outcome, Row, summary};
+use super::view::{Answer, Choice, Chrome, Outcome, Row, name_refused, summary};
 use super::{Wants, render, render_page};
 use crate::AppState;
 
@@ -130,18 +130,40 @@ pub fn agent_label(name: &str, paused: Option<&str>, load: Option<AgentLoad>) ->
     }
 }
 
-/// The queue's size in words, and how many of its leads match the filters when they narrow.
-fn waiting_words(n: u64, matching: Option<u64>) -> String {
-    let all = match n {
+/// The line over the queue: how many leads wait, how many of them `filters` match, and in
+/// which order they are shown.
+async fn waiting(app: &App, m: &Member, filters: &QueueFilters) -> Result<String, UiError> {
+    let all = app.queue_size(m, &QueueQuery::default()).await?;
+    let matching = if filters.narrowed() {
+        Some(app.queue_size(m, &filters.query()?).await?)
+    } else {
+        None
+    };
+    Ok(waiting_words(all, matching, filters.newest_first()))
+}
+
+/// The queue's size in words, how many of its leads match the filters when they narrow, and
+/// the order of the ones shown.
+fn waiting_words(n: u64, matching: Option<u64>, newest_first: bool) -> String {
+    let mut line = match n {
         0 => "No leads waiting".to_owned(),
         1 => "1 lead waiting".to_owned(),
         n => format!("{n} leads waiting"),
     };
     match matching {
-        None => all,
-        Some(1) => format!("{all}; 1 matches these filters"),
-        Some(k) => format!("{all}; {k} match these filters"),
+        None => {}
+        Some(1) => line.push_str("; 1 matches these filters"),
+        Some(k) => line.push_str(&format!("; {k} match these filters")),
     }
+    if matching.unwrap_or(n) > 0 {
+        line.push_str(if newest_first {
+            ", the latest to arrive in the queue first"
+        } else {
+            ", the longest waiting first"
+        });
+    }
+    line.push('.');
+    line
 }
 
 /// `GET /queue`: the queue's first page (or the page after `after`) as the filters ask, with
@@ -167,15 +189,10 @@ pub async fn page(
             Choice::new(u.id, label, false)
         }))
         .collect();
-    let matching = if filters.narrowed() {
-        Some(s.app.queue_size(m, &filters.query()?).await?)
-    } else {
-        None
-    };
     let page = QueuePage {
         chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
         agents: picker,
-        waiting: waiting_words(s.app.queue_size(m, &QueueQuery::default()).await?, matching),
+        waiting: waiting(&s.app, m, &filters).await?,
         filters: filters.view(&dir, s.app.queue_reasons(m).await?),
         narrowed: filters.narrowed(),
         first_page: filters.first_page(),
@@ -207,15 +224,8 @@ pub struct AssignForm {
     agent: String,
     override_cap: String,
     reason: String,
-}
-
-/// One ticked lead's answer: its row redrawn when it was assigned (a refusal rewrites only
-/// the row's result).
-#[derive(Debug)]
-struct Assigned {
-    id: i64,
-    row: Option<QueueRow>,
-    outcome: Outcome,
+    /// The queue's filters on the page it was sent from, as a query string.
+    view: String,
 }
 
 #[derive(Template)]
@@ -223,7 +233,9 @@ struct Assigned {
 struct AssignedPage {
     chrome: Chrome,
     summary: String,
-    answers: Vec<Assigned>,
+    /// The line over the queue, recounted (htmx swaps it in).
+    waiting: String,
+    answers: Vec<Answer<QueueRow>>,
     sources: bool,
     /// Answer htmx: rows as partial swaps into the queue, not a table of their own.
     fragment: bool,
@@ -270,28 +282,28 @@ pub async fn assign(
                     leaves: true,
                     selectable: false,
                 };
-                answers.push(Assigned {
+                answers.push(Answer::done(
                     id,
-                    row: Some(QueueRow::answered(&lead, &dir, outcome.clone())),
+                    QueueRow::answered(&lead, &dir, outcome.clone()),
                     outcome,
-                });
+                ));
             }
             other => {
                 let (text, selectable) =
                     claim_refusal(&other, Asker::Assigner(&agent_name)).unwrap_or_default();
-                answers.push(Assigned {
+                answers.push(Answer::refused(
                     id,
-                    row: None,
-                    outcome: Outcome {
+                    Outcome {
                         done: false,
                         text,
                         leaves: false,
                         selectable,
                     },
-                });
+                ));
             }
         }
     }
+    name_refused(&s.app, m, &mut answers).await?;
     let done = answers.iter().filter(|a| a.row.is_some()).count();
     let summary = summary(
         "Assigned",
@@ -302,6 +314,7 @@ pub async fn assign(
     let page = AssignedPage {
         chrome: Chrome::signed_in("Assignment queue", m, &signed.csrf),
         summary,
+        waiting: waiting(&s.app, m, &QueueFilters::from_query(Some(&form.view))?).await?,
         answers,
         sources: !dir.sources.is_empty(),
         fragment: Wants::current().fragment,
@@ -349,12 +362,22 @@ mod tests {
 
     #[test]
     fn the_count_reads_as_words() {
-        assert_eq!(waiting_words(0, None), "No leads waiting");
-        assert_eq!(waiting_words(1, None), "1 lead waiting");
-        assert_eq!(waiting_words(1200, None), "1200 leads waiting");
+        assert_eq!(waiting_words(0, None, false), "No leads waiting.");
         assert_eq!(
-            waiting_words(12, Some(1)),
-            "12 leads waiting; 1 matches these filters"
+            waiting_words(1, None, false),
+            "1 lead waiting, the longest waiting first."
+        );
+        assert_eq!(
+            waiting_words(1200, None, true),
+            "1200 leads waiting, the latest to arrive in the queue first."
+        );
+        assert_eq!(
+            waiting_words(12, Some(1), false),
+            "12 leads waiting; 1 matches these filters, the longest waiting first."
+        );
+        assert_eq!(
+            waiting_words(12, Some(0), false),
+            "12 leads waiting; 0 match these filters."
         );
     }
 }

@@ -83,12 +83,22 @@ impl QueueFilters {
         self.source.iter().any(|s| !s.is_empty()) || !self.reason.is_empty() || !self.age.is_empty()
     }
 
+    /// These filters and order as a query string, without the place in the queue.
+    pub fn query_string(&self) -> String {
+        serde_html_form::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether the newest in the queue come first.
+    pub fn newest_first(&self) -> bool {
+        self.sort == SORTS[1].0
+    }
+
     /// The first page in these filters, when this is a later one.
     pub fn first_page(&self) -> Option<String> {
         if self.after.trim().is_empty() {
             return None;
         }
-        let q = serde_html_form::to_string(self).unwrap_or_default();
+        let q = self.query_string();
         Some(if q.is_empty() {
             "/queue".to_owned()
         } else {
@@ -124,7 +134,7 @@ impl QueueFilters {
 
     /// Where the leads after `last` are, in the same filters and order.
     pub fn more(&self, last: &QueuedLead) -> More {
-        let mut q = serde_html_form::to_string(self).unwrap_or_default();
+        let mut q = self.query_string();
         if !q.is_empty() {
             q.push('&');
         }
@@ -168,7 +178,7 @@ impl QueueFilters {
                     )
                 })
                 .collect(),
-            newest_first: self.sort == SORTS[1].0,
+            query: self.query_string(),
         }
     }
 }
@@ -184,8 +194,9 @@ pub struct QueueFilterView {
     pub ages: Vec<Choice>,
     /// Orders.
     pub sorts: Vec<Choice>,
-    /// The newest are shown first.
-    pub newest_first: bool,
+    /// The filters as a query string: the Assign form sends it back, so its answer can
+    /// recount the leads they match.
+    pub query: String,
 }
 
 #[cfg(test)]

@@ -51,11 +51,14 @@ impl FromRequestParts<AppState> for Signed {
             return Err(UiError::SignIn { next });
         };
         match state.app.session(id).await {
-            Ok((member, csrf)) => Ok(Self {
-                member,
-                csrf,
-                session: id.to_owned(),
-            }),
+            Ok((member, csrf)) => {
+                super::view::remember_viewer(&member, &csrf);
+                Ok(Self {
+                    member,
+                    csrf,
+                    session: id.to_owned(),
+                })
+            }
             Err(AppError::Unauthenticated(_)) => Err(UiError::SignIn { next }),
             Err(e) => Err(e.into()),
         }

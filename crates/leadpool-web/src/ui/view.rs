@@ -1,14 +1,19 @@
 //! What the templates are given: the frame every page shares (who is signed in, the CSRF
 //! token, the asset URLs) and a lead as one row of a list.
 
-use leadpool_app::Member;
-use leadpool_domain::{Lead, Owner, Timestamp};
+use std::cell::RefCell;
+use std::future::Future;
 
+use leadpool_app::{App, AppError, Member};
+use leadpool_domain::{Lead, LeadId, Owner, Timestamp};
+
+use super::Wants;
 use super::assets::{self, Urls};
 use super::directory::{Directory, role_label};
+use super::error::UiError;
 
 /// The signed-in person, as the header shows them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Person {
     /// Their name.
     pub name: String,
@@ -31,18 +36,56 @@ pub struct Chrome {
     pub assets: &'static Urls,
 }
 
+impl Person {
+    fn of(m: &Member) -> Self {
+        Self {
+            name: m.user.name.clone(),
+            role: role_label(m.user.role),
+            settings: super::settings::any_section(m),
+        }
+    }
+}
+
+tokio::task_local! {
+    /// Who the request being served comes from, once their session is known (with its CSRF
+    /// token): an error page then keeps the header and navigation of the pages around it.
+    static VIEWER: RefCell<Option<(Person, String)>>;
+}
+
+/// Serves `request` with room to remember its viewer (see [`remember_viewer`]).
+pub async fn serving<F: Future>(request: F) -> F::Output {
+    VIEWER.scope(RefCell::new(None), request).await
+}
+
+/// Remembers who the request being served comes from, for [`Chrome::of_viewer`].
+pub fn remember_viewer(m: &Member, csrf: &str) {
+    // Outside a UI request (an API call) nobody draws a page, so there is nothing to keep.
+    let _outside_ui = VIEWER.try_with(|v| *v.borrow_mut() = Some((Person::of(m), csrf.to_owned())));
+}
+
 impl Chrome {
     /// The frame of a page for a signed-in member.
     pub fn signed_in(title: impl Into<String>, m: &Member, csrf: &str) -> Self {
         Self {
             title: title.into(),
-            person: Some(Person {
-                name: m.user.name.clone(),
-                role: role_label(m.user.role),
-                settings: super::settings::any_section(m),
-            }),
+            person: Some(Person::of(m)),
             csrf: csrf.to_owned(),
             assets: assets::urls(),
+        }
+    }
+
+    /// The frame of a page for whoever the request being served comes from: signed in once
+    /// their session was read, else signed out.
+    pub fn of_viewer(title: impl Into<String>) -> Self {
+        let viewer = VIEWER.try_with(|v| v.borrow().clone()).ok().flatten();
+        match viewer {
+            Some((person, csrf)) => Self {
+                title: title.into(),
+                person: Some(person),
+                csrf,
+                assets: assets::urls(),
+            },
+            None => Self::anonymous(title),
         }
     }
 
@@ -95,6 +138,63 @@ pub struct Outcome {
     pub leaves: bool,
     /// The lead may be picked again (the refusal may pass: over a cap, cooling down).
     pub selectable: bool,
+}
+
+/// One ticked lead's answer to a bulk action: its row redrawn when the action went through;
+/// a refusal rewrites only the row's result (the viewer may not see a lead someone else won).
+#[derive(Debug)]
+pub struct Answer<R> {
+    /// The lead's id.
+    pub id: i64,
+    /// Its row, when the action went through.
+    pub row: Option<R>,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// A refused lead's name where the viewer still sees it, for the page a browser without
+    /// scripts gets (see [`name_refused`]).
+    pub name: Option<String>,
+}
+
+impl<R> Answer<R> {
+    /// A lead the action went through for, with its row.
+    pub fn done(id: i64, row: R, outcome: Outcome) -> Self {
+        Self {
+            id,
+            row: Some(row),
+            outcome,
+            name: None,
+        }
+    }
+
+    /// A lead the action was refused for.
+    pub fn refused(id: i64, outcome: Outcome) -> Self {
+        Self {
+            id,
+            row: None,
+            outcome,
+            name: None,
+        }
+    }
+}
+
+/// Names the refused leads of `answers` that the viewer still sees, when the answer is a page
+/// of its own (a browser without scripts); htmx rewrites rows that already name them.
+pub async fn name_refused<R>(
+    app: &App,
+    m: &Member,
+    answers: &mut [Answer<R>],
+) -> Result<(), UiError> {
+    if Wants::current().fragment {
+        return Ok(());
+    }
+    for a in answers.iter_mut().filter(|a| a.row.is_none()) {
+        match app.get_lead(m, LeadId::new(a.id)).await {
+            Ok(lead) => a.name = Some(lead.display_name()),
+            Err(AppError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// The line above per-lead answers: "Claimed 2 of 3 leads." (`to` follows "leads",

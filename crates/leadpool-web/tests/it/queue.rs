@@ -134,3 +134,26 @@ app_test! {
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     }
 }
+
+app_test! {
+    async fn the_api_filters_and_orders_the_queue_as_the_page_does(app) {
+        let (ada, ben, zillow) = ada_and_ben(&app).await;
+        let only = |body: &serde_json::Value| -> Vec<i64> {
+            body["leads"].as_array().map(|l| l.iter().filter_map(|q| q["lead"]["id"].as_i64()).collect()).unwrap_or_default()
+        };
+        let newest = app.get("/api/v1/queue?sort=newest", &app.admin.token).await;
+        assert_eq!(only(&newest.body), [ada, ben], "{}", newest.body);
+        let by_source = app.get(&format!("/api/v1/queue?source={zillow}"), &app.admin.token).await;
+        assert_eq!(only(&by_source.body), [ben], "{}", by_source.body);
+        let by_reason = app.get("/api/v1/queue?reason=offer+cancelled%3B+sent+to+the+manual+assignment+queue", &app.admin.token).await;
+        assert_eq!(only(&by_reason.body), [ada], "{}", by_reason.body);
+        // Ben has waited an hour and a half, Ada half an hour.
+        let by_age = app.get("/api/v1/queue?waiting_over=3600", &app.admin.token).await;
+        assert_eq!(only(&by_age.body), [ben], "{}", by_age.body);
+        for (bad, field) in [("sort=random", "sort"), ("source=zillow", "source"), ("waiting_over=-1", "")] {
+            let refused = app.get(&format!("/api/v1/queue?{bad}"), &app.admin.token).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", refused.body);
+            assert!(refused.body["error"]["message"].as_str().unwrap_or_default().contains(field), "{bad}: {}", refused.body);
+        }
+    }
+}

@@ -689,6 +689,7 @@ app_test! {
         assert!(assigned.html.contains("Assigned 2 of 3 leads to ana. Each lead that was not says why in its row."), "{}", assigned.html);
         assert!(assigned.html.contains(&format!(r##"<hx-partial hx-target="#queued-{one}" hx-swap="outerHTML"><tr id="queued-{one}" class="leaving">"##)), "{}", assigned.html);
         assert!(assigned.html.contains("✓ Assigned to ana"));
+        assert!(assigned.html.contains(r##"<hx-partial hx-target="#queue-size" hx-swap="innerHTML">1 lead waiting, the longest waiting first.</hx-partial>"##), "the count over the queue is recounted: {}", assigned.html);
         assert!(assigned.html.contains(r##"<hx-partial hx-target="#queued-999999 > td.result" hx-swap="innerHTML"><span class="outcome refused">No such lead, or you can no longer see it</span>"##), "{}", assigned.html);
         assert_eq!(owner_of(&app, ids[0]).await["user_id"], ana.user.id.get());
         assert_eq!(owner_of(&app, ids[1]).await["user_id"], ana.user.id.get());
@@ -700,6 +701,16 @@ app_test! {
         let nothing = admin.htmx_post("/queue/assign", &csrf, &[("agent", agent.as_str())]).await;
         assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(nothing.html.contains("Tick the leads first"), "{}", nothing.html);
+
+        // Without scripts the answer is a page of its own: refused leads are named where the
+        // viewer still sees them (issue 18, defect 4: it said "Lead #12").
+        let eva = ids[2].to_string();
+        let form = [("csrf", csrf.as_str()), ("id", one.as_str()), ("id", eva.as_str()), ("id", "999999"), ("agent", agent.as_str())];
+        let plain = admin.post("/queue/assign", &form).await;
+        assert_eq!(plain.status, StatusCode::OK, "{}", plain.html);
+        assert!(plain.html.contains("Assigned 1 of 3 leads to ana."), "{}", plain.html);
+        assert!(plain.html.contains(&format!(r#"<a href="/leads/{one}">Carla Mendes</a>"#)), "a refused lead the admin sees is named: {}", plain.html);
+        assert!(plain.html.contains("A lead you can no longer see") && !plain.html.contains("Lead #"), "{}", plain.html);
     }
 }
 
@@ -807,6 +818,14 @@ app_test! {
         assert_eq!(html.status, StatusCode::NOT_FOUND);
         assert!(html.html.contains("<html") && html.html.contains("There is no page at this address"), "{}", html.html);
         assert!(html.header("content-security-policy").contains("script-src 'self'"), "the page carries the UI's headers");
+        assert!(html.html.contains(r#"<nav class="crumbs""#) && html.html.contains("Sign out"), "a signed-in person keeps their header and navigation: {}", html.html);
+        let refused = Browser::answer(browser.http.get(format!("{}/settings/people", app.base)).header("accept", "text/html")).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.html.contains("<h1>Not allowed</h1>") && refused.html.contains(r#"<nav class="crumbs""#), "a refusal keeps them too: {}", refused.html);
+        let stranger = Browser::new(&app);
+        let signed_out = Browser::answer(stranger.http.get(format!("{}/admin", app.base)).header("accept", "text/html")).await;
+        assert_eq!(signed_out.status, StatusCode::NOT_FOUND);
+        assert!(signed_out.html.contains("There is no page at this address") && !signed_out.html.contains("Sign out"), "nobody signed in, no navigation: {}", signed_out.html);
         let api = Browser::answer(browser.http.get(format!("{}/api/v1/admin", app.base)).header("accept", "text/html")).await;
         assert_eq!(api.status, StatusCode::NOT_FOUND);
         let body: Value = serde_json::from_str(&api.html).expect("the API answers JSON");
