@@ -67,7 +67,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
     let limit = config.max_body_bytes;
     let body_timeout = config.body_timeout;
     let state = AppState { app, config };
-    let (api, openapi) = api::routes().split_for_parts();
+    let (api, openapi) = api::routes_and_document();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     Router::new()
         .merge(api)

@@ -128,6 +128,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print the API's OpenAPI document: the JSON the server serves at /api/v1/openapi.json.
+    ///
+    /// Needs no configuration or database, so API clients can be generated and the document
+    /// checked without a running server.
+    Openapi,
     /// Whole-system benchmarks.
     Bench {
         #[command(subcommand)]

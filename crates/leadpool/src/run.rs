@@ -24,6 +24,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", print_default());
             Ok(())
         }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&leadpool_web::api::openapi())?
+            );
+            Ok(())
+        }
         Command::Serve {
             demo,
             listen,

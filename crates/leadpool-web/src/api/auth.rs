@@ -52,7 +52,8 @@ pub struct SessionDto {
 
 /// `POST /api/v1/auth/login`: sign in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody),
+    responses((status = 200, body = SessionDto),
+        (status = 401, body = ErrorBody, description = "`unauthenticated`: the email or password is wrong, or the user is deactivated"),
         (status = 429, body = ErrorBody, description = "too many wrong passwords in a row for this address; see Retry-After")))]
 async fn login(
     State(s): State<AppState>,

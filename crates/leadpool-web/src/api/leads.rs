@@ -256,7 +256,8 @@ async fn intake(
 /// `POST /api/v1/leads`: add a lead by hand.
 #[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = CreateLeadBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`already_exists`: the source already sent a lead with this `external_id`")))]
 async fn create_lead(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -319,7 +320,8 @@ pub struct UpdateLeadBody {
 /// `PATCH /api/v1/leads/{id}`: change contact details, tags, fields or status.
 #[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = i64, Path, description = "lead id")), request_body = UpdateLeadBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn update_lead(
     State(s): State<AppState>,
     Auth(m): Auth,

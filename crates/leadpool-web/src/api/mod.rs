@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per resource (routes, handlers and DTOs
 //! together). Routes and their OpenAPI documentation are registered together.
 
+mod answers;
 pub mod auth;
 pub mod calendars;
 pub mod email;
@@ -16,6 +17,7 @@ pub mod teams;
 pub mod users;
 pub mod webhooks;
 
+use axum::Router;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -52,8 +54,20 @@ impl Modify for Security {
     }
 }
 
-/// Every API route with its documentation.
-pub fn routes() -> OpenApiRouter<AppState> {
+/// Every API route, and the OpenAPI document describing them with every answer each can give.
+pub fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = routes().split_for_parts();
+    answers::complete(&mut doc);
+    (routes, doc)
+}
+
+/// The OpenAPI document of the API, as `/api/v1/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes_and_document().1
+}
+
+/// Every API route with its annotations.
+fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
         .merge(orgs::routes())

@@ -174,7 +174,8 @@ async fn get_offer(
 /// someone else was first (naming them), the window closed, or the caller is at their cap.
 #[utoipa::path(post, path = "/api/v1/offers/{id}/accept", tag = "distribution",
     params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody,
+            description = "refused: `already_taken` (`details` name who took it), `offer_ended`, `offer_expired`, `not_offered` or `over_cap` (`details.cap`)")))]
 async fn accept(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -191,7 +192,8 @@ async fn accept(
 /// (a broadcast stays open to the others).
 #[utoipa::path(post, path = "/api/v1/offers/{id}/decline", tag = "distribution",
     params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody,
+            description = "refused: `already_taken` (`details` name who took it), `offer_ended` or `not_offered`")))]
 async fn decline(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -309,7 +311,7 @@ async fn call(
 /// manual assignment queue.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/offer/cancel", tag = "distribution",
     params(("id" = i64, Path, description = "lead id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "`not_offered`: the lead is not being offered")))]
 async fn cancel(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -342,7 +344,8 @@ pub struct RoutedDto {
 #[utoipa::path(post, path = "/api/v1/leads/{id}/reassign", tag = "distribution",
     params(("id" = i64, Path, description = "lead id")), request_body = ReassignBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = RoutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = RoutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody,
+            description = "`reassignment_in_progress`: the lead is being offered; or `lead_changed`: it changed meanwhile, try again"),
         (status = 422, body = ErrorBody, description = "`reassignment_group_id` names no reassignment group available to the caller")))]
 async fn reassign(
     State(s): State<AppState>,
@@ -380,7 +383,8 @@ pub struct ExplanationDto {
 /// `GET /api/v1/leads/{id}/routing`: why the lead went where it went, last time.
 #[utoipa::path(get, path = "/api/v1/leads/{id}/routing", tag = "distribution",
     params(("id" = i64, Path, description = "lead id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = ExplanationDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ExplanationDto), (status = 404, body = ErrorBody,
+        description = "`not_found`: no such lead, or not one the caller may see; or `not_routed`: it has not been through routing")))]
 async fn explain(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -436,7 +440,7 @@ pub struct DryRunDto {
 /// `POST /api/v1/routing/dry-run`: the decision and its trace for a lead, changing nothing.
 #[utoipa::path(post, path = "/api/v1/routing/dry-run", tag = "distribution", request_body = DryRunBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = DryRunDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DryRunDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "`not_found`: no such `lead_id`, or not one the caller may see"), (status = 422, body = ErrorBody)))]
 async fn dry_run(
     State(s): State<AppState>,
     Auth(m): Auth,

@@ -155,7 +155,8 @@ pub struct RejectBody {
 /// `POST /api/v1/leads/{id}/reject`: the holder gives the lead back to the pool.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/reject", tag = "pool", params(("id" = i64, Path, description = "lead id")),
     request_body = RejectBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn reject(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -273,7 +274,8 @@ pub struct NoteBody {
 /// holder's reserve time.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/contacts", tag = "pool", params(("id" = i64, Path, description = "lead id")),
     request_body = ContactBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn log_contact(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -299,7 +301,8 @@ async fn log_contact(
 /// does not end a reserve time. The holder, or an admin or ISA who may see the lead.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/notes", tag = "pool", params(("id" = i64, Path, description = "lead id")),
     request_body = NoteBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn log_note(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -447,7 +450,7 @@ async fn list_pools(
 /// `POST /api/v1/pools`: a new pool (organization admins).
 #[utoipa::path(post, path = "/api/v1/pools", tag = "pool", request_body = PoolBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = PoolDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = PoolDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
 async fn create_pool(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -461,7 +464,8 @@ async fn create_pool(
 /// admins).
 #[utoipa::path(patch, path = "/api/v1/pools/{id}", tag = "pool", params(("id" = i64, Path, description = "pool id")),
     request_body = PoolPatchBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = PoolDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PoolDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_pool(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -619,7 +623,7 @@ async fn list_reasons(
 /// `POST /api/v1/reject-reasons` (organization admins).
 #[utoipa::path(post, path = "/api/v1/reject-reasons", tag = "pool", request_body = ReasonBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = ReasonDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReasonDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the reason is already listed"), (status = 422, body = ErrorBody)))]
 async fn add_reason(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -632,7 +636,7 @@ async fn add_reason(
 /// `DELETE /api/v1/reject-reasons/{id}` (organization admins).
 #[utoipa::path(delete, path = "/api/v1/reject-reasons/{id}", tag = "pool", params(("id" = i64, Path, description = "reason id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn remove_reason(
     State(s): State<AppState>,
     Auth(m): Auth,

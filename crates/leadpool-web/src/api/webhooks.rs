@@ -334,7 +334,7 @@ async fn update_webhook(
 /// `DELETE /api/v1/webhooks/{id}`: remove an endpoint and its delivery log.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path, description = "webhook id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_webhook(
     State(s): State<AppState>,
     Auth(m): Auth,

@@ -11,6 +11,7 @@ mod lead_page;
 mod leads;
 mod live;
 mod offer_races;
+mod openapi;
 mod orgs;
 mod pool;
 mod pool_races;

@@ -183,6 +183,18 @@ fn print_default_shows_every_key() {
 }
 
 #[test]
+fn openapi_prints_the_document_the_server_serves() {
+    let o = leadpool(&["openapi"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let printed: serde_json::Value = serde_json::from_str(&out).expect("the document is JSON");
+    let served = serde_json::to_value(leadpool_web::api::openapi()).expect("the document");
+    assert_eq!(printed, served);
+    let (help, _) = text(&leadpool(&["openapi", "--help"]));
+    assert!(help.contains("/api/v1/openapi.json"), "{help}");
+}
+
+#[test]
 fn the_benchmarks_run_and_report_every_figure() {
     let o = leadpool(&["bench", "intake", "--duration", "1s", "--clients", "2"]);
     let (out, err) = text(&o);
