@@ -104,7 +104,7 @@ async fn logout(State(s): State<AppState>, parts: Parts) -> Result<Response, Api
 
 /// `GET /api/v1/me`: the signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = UserDto)))]
 async fn me(Auth(m): Auth) -> axum::Json<UserDto> {
     axum::Json(m.user.into())
 }
@@ -120,7 +120,7 @@ pub struct TimeZoneBody {
 /// `PUT /api/v1/me/time-zone`: the signed-in user's time zone, in which pages show them times.
 #[utoipa::path(put, path = "/api/v1/me/time-zone", tag = "auth", request_body = TimeZoneBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserDto)))]
 async fn set_time_zone(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -155,7 +155,7 @@ pub struct TokenDto {
 /// `POST /api/v1/users/{id}/tokens`: issue an API token for yourself, or (admins) a user they may edit.
 #[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")), request_body = TokenBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = TokenDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = TokenDto)))]
 async fn create_token(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -194,7 +194,7 @@ pub struct TokenListDto {
 /// `GET /api/v1/users/{id}/tokens`: your own tokens, or (admins) those of a user they may edit.
 #[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "auth", params(("id" = i64, Path, description = "user id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TokenListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TokenListDto)))]
 async fn list_tokens(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -217,7 +217,7 @@ async fn list_tokens(
 #[utoipa::path(delete, path = "/api/v1/users/{id}/tokens/{token_id}", tag = "auth",
     params(("id" = i64, Path, description = "user id"), ("token_id" = i64, Path, description = "token id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "revoked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 204, description = "revoked"),
         (status = 404, body = ErrorBody, description = "no such user, or no such token of theirs")))]
 async fn revoke_token(
     State(s): State<AppState>,

@@ -180,7 +180,7 @@ pub struct SetTeamCalendarBody {
 /// `GET /api/v1/calendars`: the organization's calendars.
 #[utoipa::path(get, path = "/api/v1/calendars", tag = "calendars",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = CalendarListDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = CalendarListDto)))]
 async fn list_calendars(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -194,7 +194,7 @@ async fn list_calendars(
 /// `POST /api/v1/calendars`: add a calendar (organization admins).
 #[utoipa::path(post, path = "/api/v1/calendars", tag = "calendars", request_body = CreateCalendarBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = CalendarDto), (status = 403, body = ErrorBody),
+    responses((status = 201, body = CalendarDto),
         (status = 409, body = ErrorBody, description = "the name is taken"),
         (status = 422, body = ErrorBody, description = "a bad name, time_zone, hours or holidays[i]")))]
 async fn create_calendar(
@@ -216,7 +216,7 @@ async fn create_calendar(
 /// `GET /api/v1/calendars/{id}`.
 #[utoipa::path(get, path = "/api/v1/calendars/{id}", tag = "calendars", params(("id" = i64, Path, description = "calendar id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = CalendarDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CalendarDto)))]
 async fn get_calendar(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -228,8 +228,8 @@ async fn get_calendar(
 /// `PATCH /api/v1/calendars/{id}`: rename, change zone, hours or holidays, or make the default.
 #[utoipa::path(patch, path = "/api/v1/calendars/{id}", tag = "calendars", params(("id" = i64, Path, description = "calendar id")), request_body = UpdateCalendarBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = CalendarDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CalendarDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_calendar(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -252,7 +252,7 @@ async fn update_calendar(
 /// last calendar.
 #[utoipa::path(delete, path = "/api/v1/calendars/{id}", tag = "calendars", params(("id" = i64, Path, description = "calendar id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 204, description = "deleted"),
         (status = 409, body = ErrorBody, description = "`calendar_in_use` by a team or a pool, or `calendar_is_default` while others remain")))]
 async fn delete_calendar(
     State(s): State<AppState>,
@@ -268,7 +268,7 @@ async fn delete_calendar(
 /// the hours counts from the next opening; weekends, holidays and DST changes are respected.
 #[utoipa::path(post, path = "/api/v1/calendars/{id}/deadline", tag = "calendars", params(("id" = i64, Path, description = "calendar id")), request_body = DeadlineBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = DeadlineDto), (status = 404, body = ErrorBody),
+    responses((status = 200, body = DeadlineDto),
         (status = 422, body = ErrorBody, description = "a bad `from` or `duration_seconds`, or a calendar that does not open within 400 days")))]
 async fn preview_deadline(
     State(s): State<AppState>,
@@ -292,7 +292,7 @@ async fn preview_deadline(
 /// `GET /api/v1/teams/{id}/calendar`: the calendar a team works by.
 #[utoipa::path(get, path = "/api/v1/teams/{id}/calendar", tag = "calendars", params(("id" = i64, Path, description = "team id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TeamCalendarDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TeamCalendarDto)))]
 async fn get_team_calendar(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -307,7 +307,7 @@ async fn get_team_calendar(
 /// (admins of the team).
 #[utoipa::path(put, path = "/api/v1/teams/{id}/calendar", tag = "calendars", params(("id" = i64, Path, description = "team id")), request_body = SetTeamCalendarBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TeamCalendarDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = TeamCalendarDto),
         (status = 422, body = ErrorBody, description = "no such calendar in this organization")))]
 async fn set_team_calendar(
     State(s): State<AppState>,

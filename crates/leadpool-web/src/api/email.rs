@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ErrorBody;
 use crate::extract::{Auth, Json};
 use crate::{ApiError, AppState};
 
@@ -69,7 +68,7 @@ pub struct EmailBody {
 /// `GET /api/v1/me/email`: what the caller is emailed about.
 #[utoipa::path(get, path = "/api/v1/me/email", tag = "auth",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = EmailSettingsDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = EmailSettingsDto)))]
 async fn get_email(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -80,7 +79,7 @@ async fn get_email(
 /// `PUT /api/v1/me/email`: choose what the caller is emailed about.
 #[utoipa::path(put, path = "/api/v1/me/email", tag = "auth", request_body = EmailBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = EmailSettingsDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = EmailSettingsDto)))]
 async fn set_email(
     State(s): State<AppState>,
     Auth(m): Auth,

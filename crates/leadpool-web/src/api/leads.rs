@@ -221,8 +221,8 @@ pub struct IntakeDto {
 /// `POST /api/v1/intake`: a source sends a lead.
 #[utoipa::path(post, path = "/api/v1/intake", tag = "leads", request_body = LeadBody,
     security(("intake_key" = [])),
-    responses((status = 201, body = IntakeDto, description = "stored"), (status = 200, body = IntakeDto, description = "already received"),
-        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = IntakeDto, description = "stored"),
+        (status = 200, body = IntakeDto, description = "already received")))]
 async fn intake(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -256,7 +256,7 @@ async fn intake(
 /// `POST /api/v1/leads`: add a lead by hand.
 #[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = CreateLeadBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 201, body = LeadDto),
         (status = 409, body = ErrorBody, description = "`already_exists`: the source already sent a lead with this `external_id`")))]
 async fn create_lead(
     State(s): State<AppState>,
@@ -286,7 +286,7 @@ async fn create_lead(
 /// `GET /api/v1/leads/{id}`.
 #[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = i64, Path, description = "lead id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = LeadDto)))]
 async fn get_lead(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -320,7 +320,7 @@ pub struct UpdateLeadBody {
 /// `PATCH /api/v1/leads/{id}`: change contact details, tags, fields or status.
 #[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = i64, Path, description = "lead id")), request_body = UpdateLeadBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 200, body = LeadDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn update_lead(
     State(s): State<AppState>,
@@ -467,7 +467,7 @@ impl ListParams {
 /// `GET /api/v1/leads`: the leads the caller may see, filtered, sorted, a page at a time.
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(ListParams),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadPageDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LeadPageDto)))]
 async fn list_leads(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -527,7 +527,7 @@ pub struct TimelineDto {
 /// `GET /api/v1/leads/{id}/timeline`.
 #[utoipa::path(get, path = "/api/v1/leads/{id}/timeline", tag = "leads", params(("id" = i64, Path, description = "lead id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TimelineDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TimelineDto)))]
 async fn lead_timeline(
     State(s): State<AppState>,
     Auth(m): Auth,

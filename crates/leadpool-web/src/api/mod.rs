@@ -1,5 +1,8 @@
 //! The JSON API under `/api/v1`, one module per resource (routes, handlers and DTOs
-//! together). Routes and their OpenAPI documentation are registered together.
+//! together). Routes and their OpenAPI documentation are registered together: a handler's
+//! annotation lists what only it can answer, and `answers` adds what every operation of its
+//! shape can (401 and 403 when signed in, 400/408/413/415/422 for a JSON body, 400 and 404
+//! for a path id, 500 and 503 always).
 
 mod answers;
 pub mod auth;

@@ -147,7 +147,7 @@ pub struct OfferDetailDto {
 /// the agents it was made to.
 #[utoipa::path(get, path = "/api/v1/offers/{id}", tag = "distribution",
     params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = OfferDetailDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OfferDetailDto)))]
 async fn get_offer(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -174,7 +174,8 @@ async fn get_offer(
 /// someone else was first (naming them), the window closed, or the caller is at their cap.
 #[utoipa::path(post, path = "/api/v1/offers/{id}/accept", tag = "distribution",
     params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody,
+    responses((status = 200, body = LeadDto),
+        (status = 409, body = ErrorBody,
             description = "refused: `already_taken` (`details` name who took it), `offer_ended`, `offer_expired`, `not_offered` or `over_cap` (`details.cap`)")))]
 async fn accept(
     State(s): State<AppState>,
@@ -192,7 +193,8 @@ async fn accept(
 /// (a broadcast stays open to the others).
 #[utoipa::path(post, path = "/api/v1/offers/{id}/decline", tag = "distribution",
     params(("id" = i64, Path, description = "offer id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody,
+    responses((status = 200, body = LeadDto),
+        (status = 409, body = ErrorBody,
             description = "refused: `already_taken` (`details` name who took it), `offer_ended` or `not_offered`")))]
 async fn decline(
     State(s): State<AppState>,
@@ -257,7 +259,8 @@ pub struct CallDto {
 /// on the lead's timeline. The answer says whether the owner changed and why not.
 #[utoipa::path(post, path = "/api/v1/calls", tag = "distribution", request_body = CallBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = CallDto), (status = 409, body = ErrorBody, description = "the offer was lost (`already_taken` names the winner), its window ended, or the PIN is wrong"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CallDto),
+        (status = 409, body = ErrorBody, description = "the offer was lost (`already_taken` names the winner), its window ended, or the PIN is wrong")))]
 async fn call(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -311,7 +314,8 @@ async fn call(
 /// manual assignment queue.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/offer/cancel", tag = "distribution",
     params(("id" = i64, Path, description = "lead id")), security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "`not_offered`: the lead is not being offered")))]
+    responses((status = 200, body = LeadDto),
+        (status = 409, body = ErrorBody, description = "`not_offered`: the lead is not being offered")))]
 async fn cancel(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -344,7 +348,8 @@ pub struct RoutedDto {
 #[utoipa::path(post, path = "/api/v1/leads/{id}/reassign", tag = "distribution",
     params(("id" = i64, Path, description = "lead id")), request_body = ReassignBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = RoutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody,
+    responses((status = 200, body = RoutedDto),
+        (status = 409, body = ErrorBody,
             description = "`reassignment_in_progress`: the lead is being offered; or `lead_changed`: it changed meanwhile, try again"),
         (status = 422, body = ErrorBody, description = "`reassignment_group_id` names no reassignment group available to the caller")))]
 async fn reassign(
@@ -440,7 +445,8 @@ pub struct DryRunDto {
 /// `POST /api/v1/routing/dry-run`: the decision and its trace for a lead, changing nothing.
 #[utoipa::path(post, path = "/api/v1/routing/dry-run", tag = "distribution", request_body = DryRunBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = DryRunDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "`not_found`: no such `lead_id`, or not one the caller may see"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DryRunDto),
+        (status = 404, body = ErrorBody, description = "`not_found`: no such `lead_id`, or not one the caller may see")))]
 async fn dry_run(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -530,8 +536,7 @@ pub struct QueueParams {
 /// `POST /api/v1/leads/assign`.
 #[utoipa::path(get, path = "/api/v1/queue", tag = "distribution", params(QueueParams),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = QueueDto), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = QueueDto)))]
 async fn queue(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -632,7 +637,7 @@ async fn pause_me(
 #[utoipa::path(put, path = "/api/v1/users/{id}/pause", tag = "distribution",
     params(("id" = i64, Path, description = "user id")), request_body = PauseBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = PausedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PausedDto)))]
 async fn pause_user(
     State(s): State<AppState>,
     Auth(m): Auth,

@@ -83,7 +83,7 @@ pub struct CreatedOrgDto {
 /// `GET /api/v1/organizations`: every organization (operator only).
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
     security(("bearer" = [])),
-    responses((status = 200, body = OrgListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = OrgListDto)))]
 async fn list_orgs(
     State(s): State<AppState>,
     _: Operator,
@@ -98,8 +98,8 @@ async fn list_orgs(
 /// pool, and its first admin (operator only).
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = CreateOrgBody,
     security(("bearer" = [])),
-    responses((status = 201, body = CreatedOrgDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the slug or the admin's email is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedOrgDto),
+        (status = 409, body = ErrorBody, description = "the slug or the admin's email is taken")))]
 async fn create_org(
     State(s): State<AppState>,
     _: Operator,

@@ -132,7 +132,7 @@ pub struct ClaimBody {
 /// with one answer per lead: a lost race is an answer naming the winner, not an error.
 #[utoipa::path(post, path = "/api/v1/leads/claim", tag = "pool", request_body = ClaimBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = BulkResultDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulkResultDto)))]
 async fn claim(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -155,7 +155,7 @@ pub struct RejectBody {
 /// `POST /api/v1/leads/{id}/reject`: the holder gives the lead back to the pool.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/reject", tag = "pool", params(("id" = i64, Path, description = "lead id")),
     request_body = RejectBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 200, body = LeadDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn reject(
     State(s): State<AppState>,
@@ -186,7 +186,7 @@ pub struct MoveBody {
 /// `POST /api/v1/leads/move-to-pool`: admins and ISAs move leads into a pool.
 #[utoipa::path(post, path = "/api/v1/leads/move-to-pool", tag = "pool", request_body = MoveBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = BulkResultDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulkResultDto)))]
 async fn move_to_pool(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -226,7 +226,7 @@ pub struct AssignBody {
 /// `POST /api/v1/leads/assign`: admins and ISAs hand leads to an agent.
 #[utoipa::path(post, path = "/api/v1/leads/assign", tag = "pool", request_body = AssignBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = BulkResultDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulkResultDto)))]
 async fn assign(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -274,7 +274,7 @@ pub struct NoteBody {
 /// holder's reserve time.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/contacts", tag = "pool", params(("id" = i64, Path, description = "lead id")),
     request_body = ContactBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 201, body = LeadDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn log_contact(
     State(s): State<AppState>,
@@ -301,7 +301,7 @@ async fn log_contact(
 /// does not end a reserve time. The holder, or an admin or ISA who may see the lead.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/notes", tag = "pool", params(("id" = i64, Path, description = "lead id")),
     request_body = NoteBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = LeadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 201, body = LeadDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn log_note(
     State(s): State<AppState>,
@@ -450,7 +450,8 @@ async fn list_pools(
 /// `POST /api/v1/pools`: a new pool (organization admins).
 #[utoipa::path(post, path = "/api/v1/pools", tag = "pool", request_body = PoolBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = PoolDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = PoolDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn create_pool(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -464,7 +465,7 @@ async fn create_pool(
 /// admins).
 #[utoipa::path(patch, path = "/api/v1/pools/{id}", tag = "pool", params(("id" = i64, Path, description = "pool id")),
     request_body = PoolPatchBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = PoolDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 200, body = PoolDto),
         (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_pool(
     State(s): State<AppState>,
@@ -550,7 +551,7 @@ async fn get_settings(
 /// (organization admins).
 #[utoipa::path(put, path = "/api/v1/pool-settings", tag = "pool", request_body = PoolSettingsDto,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = PoolSettingsDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PoolSettingsDto)))]
 async fn set_settings(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -623,7 +624,8 @@ async fn list_reasons(
 /// `POST /api/v1/reject-reasons` (organization admins).
 #[utoipa::path(post, path = "/api/v1/reject-reasons", tag = "pool", request_body = ReasonBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = ReasonDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the reason is already listed"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReasonDto),
+        (status = 409, body = ErrorBody, description = "the reason is already listed")))]
 async fn add_reason(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -636,7 +638,7 @@ async fn add_reason(
 /// `DELETE /api/v1/reject-reasons/{id}` (organization admins).
 #[utoipa::path(delete, path = "/api/v1/reject-reasons/{id}", tag = "pool", params(("id" = i64, Path, description = "reason id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "removed")))]
 async fn remove_reason(
     State(s): State<AppState>,
     Auth(m): Auth,

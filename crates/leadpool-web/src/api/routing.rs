@@ -103,7 +103,7 @@ impl From<GroupBody> for GroupInput {
 /// `GET /api/v1/groups`: every group (admins and ISAs).
 #[utoipa::path(get, path = "/api/v1/groups", tag = "distribution",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = GroupListDto), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = GroupListDto)))]
 async fn list_groups(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -117,8 +117,8 @@ async fn list_groups(
 /// `POST /api/v1/groups`: a new group (organization admins).
 #[utoipa::path(post, path = "/api/v1/groups", tag = "distribution", request_body = GroupBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = GroupDto), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = GroupDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn create_group(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -131,7 +131,7 @@ async fn create_group(
 /// `GET /api/v1/groups/{id}` (admins and ISAs).
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "distribution", params(("id" = i64, Path, description = "group id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = GroupDto)))]
 async fn get_group(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -145,8 +145,8 @@ async fn get_group(
 /// `PUT /api/v1/groups/{id}`: rename a group and replace its entries (organization admins).
 #[utoipa::path(put, path = "/api/v1/groups/{id}", tag = "distribution", params(("id" = i64, Path, description = "group id")),
     request_body = GroupBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = GroupDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_group(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -161,7 +161,7 @@ async fn update_group(
 /// (organization admins).
 #[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "distribution", params(("id" = i64, Path, description = "group id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 204, description = "deleted"),
         (status = 409, body = ErrorBody, description = "`in_use`: a rule or reassignment group names it")))]
 async fn delete_group(
     State(s): State<AppState>,
@@ -259,7 +259,7 @@ fn list_of_rules(rules: Vec<Rule>) -> axum::Json<RuleListDto> {
 /// `GET /api/v1/rules`: every rule in priority order (admins and ISAs).
 #[utoipa::path(get, path = "/api/v1/rules", tag = "distribution",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = RuleListDto), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = RuleListDto)))]
 async fn list_rules(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -270,8 +270,8 @@ async fn list_rules(
 /// `POST /api/v1/rules`: a new rule, tried after the others (organization admins).
 #[utoipa::path(post, path = "/api/v1/rules", tag = "distribution", request_body = RuleBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = RuleDto), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RuleDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn create_rule(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -284,8 +284,8 @@ async fn create_rule(
 /// `PUT /api/v1/rules/{id}`: replace a rule, or turn it on or off (organization admins).
 #[utoipa::path(put, path = "/api/v1/rules/{id}", tag = "distribution", params(("id" = i64, Path, description = "rule id")),
     request_body = RuleBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = RuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RuleDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_rule(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -299,7 +299,7 @@ async fn update_rule(
 /// `DELETE /api/v1/rules/{id}` (organization admins).
 #[utoipa::path(delete, path = "/api/v1/rules/{id}", tag = "distribution", params(("id" = i64, Path, description = "rule id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "deleted")))]
 async fn delete_rule(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -313,7 +313,7 @@ async fn delete_rule(
 /// answers with the rules in that order.
 #[utoipa::path(put, path = "/api/v1/rules/order", tag = "distribution", request_body = RuleOrderBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = RuleListDto), (status = 403, body = ErrorBody),
+    responses((status = 200, body = RuleListDto),
         (status = 422, body = ErrorBody, description = "`ids` does not name every rule exactly once")))]
 async fn reorder_rules(
     State(s): State<AppState>,
@@ -388,7 +388,7 @@ impl From<ReassignmentBody> for ReassignmentInput {
 /// (admins see all; ISAs those for the whole organization or for their teams or scope).
 #[utoipa::path(get, path = "/api/v1/reassignment-groups", tag = "distribution",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = ReassignmentListDto), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ReassignmentListDto)))]
 async fn list_reassignments(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -403,8 +403,8 @@ async fn list_reassignments(
 /// team admins for teams in their scope).
 #[utoipa::path(post, path = "/api/v1/reassignment-groups", tag = "distribution", request_body = ReassignmentBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = ReassignmentDto), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReassignmentDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn create_reassignment(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -418,7 +418,7 @@ async fn create_reassignment(
 #[utoipa::path(get, path = "/api/v1/reassignment-groups/{id}", tag = "distribution",
     params(("id" = i64, Path, description = "reassignment group id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = ReassignmentDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReassignmentDto)))]
 async fn get_reassignment(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -436,8 +436,8 @@ async fn get_reassignment(
 #[utoipa::path(put, path = "/api/v1/reassignment-groups/{id}", tag = "distribution",
     params(("id" = i64, Path, description = "reassignment group id")),
     request_body = ReassignmentBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = ReassignmentDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReassignmentDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_reassignment(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -456,7 +456,7 @@ async fn update_reassignment(
 #[utoipa::path(delete, path = "/api/v1/reassignment-groups/{id}", tag = "distribution",
     params(("id" = i64, Path, description = "reassignment group id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "deleted")))]
 async fn delete_reassignment(
     State(s): State<AppState>,
     Auth(m): Auth,

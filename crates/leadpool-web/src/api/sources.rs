@@ -105,7 +105,7 @@ pub struct UpdateSourceBody {
 /// `GET /api/v1/sources`: every source (admins and ISAs).
 #[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = SourceListDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SourceListDto)))]
 async fn list_sources(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -119,8 +119,9 @@ async fn list_sources(
 /// `POST /api/v1/sources`: add a source; the answer holds its intake key, shown this once.
 #[utoipa::path(post, path = "/api/v1/sources", tag = "sources", request_body = CreateSourceBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = SourceKeyDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such team"),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SourceKeyDto),
+        (status = 404, body = ErrorBody, description = "no such team"),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn create_source(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -136,7 +137,7 @@ async fn create_source(
 /// `GET /api/v1/sources/{id}` (admins and ISAs).
 #[utoipa::path(get, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = i64, Path, description = "source id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = SourceDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SourceDto)))]
 async fn get_source(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -150,8 +151,8 @@ async fn get_source(
 /// `PATCH /api/v1/sources/{id}`: rename a source, move it to a team, or turn it on or off.
 #[utoipa::path(patch, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = i64, Path, description = "source id")), request_body = UpdateSourceBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = SourceDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SourceDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_source(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -171,7 +172,7 @@ async fn update_source(
 /// working at once.
 #[utoipa::path(post, path = "/api/v1/sources/{id}/rotate-key", tag = "sources", params(("id" = i64, Path, description = "source id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = SourceKeyDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SourceKeyDto)))]
 async fn rotate_key(
     State(s): State<AppState>,
     Auth(m): Auth,

@@ -98,7 +98,7 @@ pub struct TaskBody {
 /// `GET /api/v1/leads/{id}/tasks`: a lead's tasks, pending first, soonest due first.
 #[utoipa::path(get, path = "/api/v1/leads/{id}/tasks", tag = "tasks", params(("id" = i64, Path, description = "lead id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TaskListDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TaskListDto)))]
 async fn lead_tasks(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -111,7 +111,7 @@ async fn lead_tasks(
 /// `POST /api/v1/leads/{id}/tasks`: add a pending task to a lead the caller may work.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/tasks", tag = "tasks", params(("id" = i64, Path, description = "lead id")),
     request_body = TaskBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = TaskDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 201, body = TaskDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn add_task(
     State(s): State<AppState>,
@@ -145,7 +145,7 @@ pub struct MyTasksParams {
 /// `GET /api/v1/tasks`: a user's pending tasks on leads they may see, soonest due first.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(MyTasksParams),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TaskListDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TaskListDto)))]
 async fn my_tasks(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -170,7 +170,7 @@ async fn my_tasks(
 /// `POST /api/v1/tasks/{id}/complete`: mark a task done (a done task is answered as it is).
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(("id" = i64, Path, description = "task id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TaskDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = TaskDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn complete_task(
     State(s): State<AppState>,
@@ -192,7 +192,7 @@ pub struct ReassignBody {
 /// `POST /api/v1/tasks/{id}/reassign`: give a task to another user.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/reassign", tag = "tasks", params(("id" = i64, Path, description = "task id")),
     request_body = ReassignBody, security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TaskDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 200, body = TaskDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn reassign_task(
     State(s): State<AppState>,
@@ -210,7 +210,7 @@ async fn reassign_task(
 /// `DELETE /api/v1/tasks/{id}`: delete a task; its lead's timeline keeps what it was.
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = i64, Path, description = "task id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 204, description = "deleted"),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn delete_task(
     State(s): State<AppState>,

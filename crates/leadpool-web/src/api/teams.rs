@@ -77,7 +77,7 @@ pub struct UpdateTeamBody {
 /// `GET /api/v1/teams`: every team of the organization.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams",
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TeamListDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = TeamListDto)))]
 async fn list_teams(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -91,8 +91,9 @@ async fn list_teams(
 /// `POST /api/v1/teams`: add a team under one the caller administers.
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeamBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = TeamDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such parent team"),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = TeamDto),
+        (status = 404, body = ErrorBody, description = "no such parent team"),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn create_team(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -108,7 +109,7 @@ async fn create_team(
 /// `GET /api/v1/teams/{id}`.
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = i64, Path, description = "team id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TeamDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TeamDto)))]
 async fn get_team(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -123,8 +124,8 @@ async fn get_team(
 /// or its own subteams).
 #[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = i64, Path, description = "team id")), request_body = UpdateTeamBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = TeamDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the name is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TeamDto),
+        (status = 409, body = ErrorBody, description = "the name is taken")))]
 async fn update_team(
     State(s): State<AppState>,
     Auth(m): Auth,

@@ -177,7 +177,7 @@ fn team_ids(ids: Vec<i64>) -> Vec<TeamId> {
 /// `GET /api/v1/users`: the users the caller may see.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserListParams),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = UserListDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserListDto)))]
 async fn list_users(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -197,8 +197,9 @@ async fn list_users(
 /// `POST /api/v1/users`: add a user in the caller's scope.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such team"),
-        (status = 409, body = ErrorBody, description = "the email is taken"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UserDto),
+        (status = 404, body = ErrorBody, description = "no such team"),
+        (status = 409, body = ErrorBody, description = "the email is taken")))]
 async fn create_user(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -222,7 +223,7 @@ async fn create_user(
 /// `GET /api/v1/users/{id}`.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "user id")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UserDto)))]
 async fn get_user(
     State(s): State<AppState>,
     Auth(m): Auth,
@@ -236,7 +237,7 @@ async fn get_user(
 /// `PATCH /api/v1/users/{id}`: change a user in the caller's scope.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "user id")), request_body = UpdateUserBody,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserDto)))]
 async fn update_user(
     State(s): State<AppState>,
     Auth(m): Auth,
