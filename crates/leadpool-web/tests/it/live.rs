@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
 use leadpool_app::{App, Settings};
+use leadpool_domain::delivery::EventType;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_domain::{Role, UserId};
+use leadpool_store::offers::NewEvent;
 use leadpool_testkit::app::PASSWORD;
 use leadpool_testkit::distribution::plan;
 use leadpool_testkit::{Backend, TestApp, app_test};
@@ -243,6 +245,42 @@ app_test! {
         let e = live.next(WITHIN).await.expect("then it goes on live");
         assert_eq!(e.data["payload"]["offer_id"], fourth, "nothing replayed is sent twice: {e:?}");
         assert_eq!(live.next(Duration::from_millis(300)).await, None);
+    }
+}
+
+app_test! {
+    async fn a_resumed_stream_gets_an_event_that_committed_after_a_later_one_was_sent(app) {
+        // SQLite commits one writer at a time, so its ids are in commit order: only on
+        // PostgreSQL can a lower id commit after a higher one was sent.
+        if app.store().backend() == Backend::Sqlite {
+            return;
+        }
+        let ana = agent(&app, "ana@acme.test", "Ana").await;
+        let ana_web = Person::sign_in(&app.base, "ana@acme.test").await;
+        let event = |by: &str| NewEvent {
+            user: ana,
+            lead: None,
+            kind: EventType::LeadAssigned,
+            payload: json!({ "by": by }),
+        };
+        let mut live = ana_web.live(None).await;
+        let now = app.app.now();
+        let mut slow = app.store().write().await.expect("a write transaction");
+        slow.push_events(app.org.id, &[event("slow")], now).await.expect("the slow one takes the lower id");
+        let mut quick = app.store().write().await.expect("a second write transaction");
+        quick.push_events(app.org.id, &[event("quick")], now).await.expect("the quick one takes the higher id");
+        quick.commit().await.expect("commit the quick one");
+        // The reader sends the quick one and waits for the lower id; the browser goes away
+        // before that one commits, so only a replay can bring it.
+        let quick_seen = live.next(WITHIN).await.expect("the quick one arrives");
+        assert_eq!(quick_seen.data["payload"]["by"], "quick", "{quick_seen:?}");
+        drop(live);
+
+        slow.commit().await.expect("the slow one commits after");
+        let mut resumed = ana_web.live(Some(quick_seen.id)).await;
+        let late = resumed.next(WITHIN).await.expect("the late one is replayed though its id is lower");
+        assert_eq!((late.data["payload"]["by"].as_str(), late.id < quick_seen.id), (Some("slow"), true), "{late:?}");
+        assert_eq!(resumed.next(Duration::from_millis(300)).await, None, "the one it had is not sent again");
     }
 }
 
