@@ -324,6 +324,47 @@ app_test! {
 }
 
 app_test! {
+    async fn a_stream_ends_soon_after_its_person_is_deactivated_or_signs_out(app) {
+        // The same app behind a router that looks at sessions every 200 ms, not every minute.
+        let config = WebConfig {
+            live_session_check: Duration::from_millis(200),
+            ..WebConfig::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("its address"));
+        let router = leadpool_web::router(app.app.clone(), config);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+
+        let ana = agent(&app, "ana@acme.test", "Ana").await;
+        let mut live = Person::sign_in(&base, "ana@acme.test").await.live(None).await;
+        assert!(!live.ends_within(Duration::from_millis(600)).await, "a live session keeps its stream through several checks");
+        let off = app.request(reqwest::Method::PATCH, &format!("/api/v1/users/{ana}"), Some(&app.admin.token), Some(json!({ "active": false }))).await;
+        assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+        assert!(live.ends_within(WITHIN).await, "the stream of a deactivated person ends at the next check");
+
+        agent(&app, "bo@acme.test", "Bo").await;
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
+        let session: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "email": "bo@acme.test", "password": PASSWORD }))
+            .send()
+            .await
+            .expect("sign in")
+            .json()
+            .await
+            .expect("the session");
+        let csrf = session["csrf_token"].as_str().unwrap_or_default().to_owned();
+        let bo = Person { http, base: base.clone() };
+        let mut live = bo.live(None).await;
+        let out = bo.http.post(format!("{base}/api/v1/auth/logout")).header("x-csrf-token", csrf).send().await.expect("sign out");
+        assert_eq!(out.status(), StatusCode::NO_CONTENT);
+        assert!(live.ends_within(WITHIN).await, "signing out ends the stream at the next check");
+    }
+}
+
+app_test! {
     async fn an_event_committed_on_one_instance_reaches_a_stream_on_another(app) {
         // One server owns a SQLite file; only PostgreSQL runs several instances.
         if app.store().backend() == Backend::Sqlite {
