@@ -172,7 +172,12 @@ proptest! {
     }
 }
 
-fn repeat(emails: &[String], phones: &[String], tags: &[String], field: Option<(&str, &str)>) -> LeadDraft {
+fn repeat(
+    emails: &[String],
+    phones: &[String],
+    tags: &[String],
+    field: Option<(&str, &str)>,
+) -> LeadDraft {
     LeadDraft::parse(LeadInput {
         name: Some("Someone Else".into()),
         emails: emails.to_vec(),
@@ -189,8 +194,8 @@ fn repeat(emails: &[String], phones: &[String], tags: &[String], field: Option<(
 #[test]
 fn a_merged_repeat_adds_only_what_the_lead_lacks() {
     let mut before = lead();
-    before.fields = CustomFields::parse(&Map::from_iter([("budget".into(), Value::from(1))]))
-        .expect("fields");
+    before.fields =
+        CustomFields::parse(&Map::from_iter([("budget".into(), Value::from(1))])).expect("fields");
     let r = repeat(
         &["ANA@example.com".into(), "ana@work.example".into()],
         &["+1 303 555 0101".into()],
@@ -207,10 +212,25 @@ fn a_merged_repeat_adds_only_what_the_lead_lacks() {
     assert_eq!(emails, ["ana@example.com", "ana@work.example"]);
     assert_eq!(after.phones.len(), 1);
     assert_eq!(after.tags.len(), 1);
-    assert_eq!(after.fields.as_map().get("budget"), Some(&Value::from(1)), "a value it has stays");
-    assert_eq!(after.name, before.name, "the repeat's name does not replace the lead's");
+    assert_eq!(
+        after.fields.as_map().get("budget"),
+        Some(&Value::from(1)),
+        "a value it has stays"
+    );
+    assert_eq!(
+        after.name, before.name,
+        "the repeat's name does not replace the lead's"
+    );
     assert!(
-        after.apply(&after.absorb(&r), Actor::System, None, Timestamp::from_millis(6)).expect("valid").is_none(),
+        after
+            .apply(
+                &after.absorb(&r),
+                Actor::System,
+                None,
+                Timestamp::from_millis(6)
+            )
+            .expect("valid")
+            .is_none(),
         "merging the same repeat again changes nothing"
     );
 }
