@@ -33,14 +33,7 @@ fn line(index: usize) -> u64 {
 }
 
 async fn website(app: &TestApp) -> Source {
-    let (id, _) = app.source("Website").await;
-    let mut tx = app.store().read().await.expect("open a read transaction");
-    let source = tx
-        .source(app.org.id, SourceId::new(id))
-        .await
-        .expect("read the source");
-    tx.commit().await.expect("end the read transaction");
-    source
+    crate::import_files::source(app, "Website").await
 }
 
 /// The external ids of the `ROWS` rows that are stored for `source`, sorted, and how many

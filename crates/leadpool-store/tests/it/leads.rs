@@ -678,20 +678,15 @@ both_backends! {
         let cy = add_user(&mut tx, acme.id(), "cy@acme.test", Role::Agent).await;
         commit(tx).await;
 
-        let mut tx = read(&db).await;
-        let mut found = tx
-            .leads_by_contacts(acme.id(), &["ana@example.com", "+13035550101", "bo@example.com", "cy@example.com"])
-            .await
-            .expect("looked up");
-        found.sort();
-        let mut expected = vec![
-            ("+13035550101".to_owned(), ana.id),
-            ("ana@example.com".to_owned(), ana.id),
-            ("bo@example.com".to_owned(), bo.id),
-        ];
-        expected.sort();
-        assert_eq!(found, expected, "the organization's own leads only");
-        commit(tx).await;
+        assert_eq!(
+            found(&db, &acme, &["ana@example.com", "+13035550101", "bo@example.com", "cy@example.com"]).await,
+            sorted(vec![
+                ("+13035550101".to_owned(), ana.id),
+                ("ana@example.com".to_owned(), ana.id),
+                ("bo@example.com".to_owned(), bo.id),
+            ]),
+            "the organization's own leads only"
+        );
 
         let patch = LeadPatch {
             emails: Some(vec![leadpool_domain::validate::Email::parse("ana@work.example").expect("an email")]),
@@ -707,19 +702,34 @@ both_backends! {
         assert!(tx.update_lead(bo.version, &claim).await.expect("written"));
         commit(tx).await;
 
-        let mut tx = read(&db).await;
-        let mut found = tx
-            .leads_by_contacts(acme.id(), &["ana@example.com", "ana@work.example", "+13035550101", "bo@example.com"])
-            .await
-            .expect("looked up");
-        found.sort();
-        let mut expected = vec![
-            ("+13035550101".to_owned(), ana.id),
-            ("ana@work.example".to_owned(), ana.id),
-            ("bo@example.com".to_owned(), bo.id),
-        ];
-        expected.sort();
-        assert_eq!(found, expected, "a changed email is found by its new value only");
-        commit(tx).await;
+        assert_eq!(
+            found(&db, &acme, &["ana@example.com", "ana@work.example", "+13035550101", "bo@example.com"]).await,
+            sorted(vec![
+                ("+13035550101".to_owned(), ana.id),
+                ("ana@work.example".to_owned(), ana.id),
+                ("bo@example.com".to_owned(), bo.id),
+            ]),
+            "a changed email is found by its new value only"
+        );
     }
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+/// The organization's leads holding these values, sorted.
+async fn found(
+    db: &leadpool_testkit::TestStore,
+    org: &crate::fixtures::Seeded,
+    values: &[&str],
+) -> Vec<(String, leadpool_domain::LeadId)> {
+    let mut tx = read(db).await;
+    let found = tx
+        .leads_by_contacts(org.id(), values)
+        .await
+        .expect("looked up");
+    commit(tx).await;
+    sorted(found)
 }
