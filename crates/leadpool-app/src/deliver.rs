@@ -18,6 +18,7 @@ use leadpool_store::{StoreError, Tx};
 use serde_json::json;
 use tokio::sync::watch;
 
+use crate::directory::zone_named;
 use crate::mail::Mailer;
 use crate::mail::compose::{Facts, LeadFacts, compose};
 use crate::webhooks::signature;
@@ -197,18 +198,18 @@ impl Deliverer {
         let mut written = 0;
         loop {
             let mut tx = self.app.store().write().await?;
-            let due = tx
-                .take_due_digests(now, next_digest(now), self.batch)
-                .await?;
-            for (org, user) in &due {
-                let facts = digest_facts(&mut tx, *org, *user, now).await?;
+            let due = tx.take_due_digests(now, self.batch).await?;
+            for d in &due {
+                let zone = zone_named(d.time_zone.as_deref());
+                tx.plan_digest(d.user, next_digest(now, &zone)).await?;
+                let facts = digest_facts(&mut tx, d.org, d.user, now).await?;
                 let event = NewEvent {
-                    user: *user,
+                    user: d.user,
                     lead: None,
                     kind: EventType::DailyDigest,
                     payload: facts,
                 };
-                tx.push_events(*org, &[event], now).await?;
+                tx.push_events(d.org, &[event], now).await?;
             }
             tx.commit().await?;
             written += due.len();
@@ -223,7 +224,14 @@ impl Deliverer {
     pub async fn deliver(&self, d: &ClaimedDelivery) -> Result<Option<Next>, AppError> {
         let (record, delivered) = match &d.target {
             Target::Webhook { url, secret, .. } => self.post(d, url, secret).await?,
-            Target::Email { to, name } => self.email(d, to, name).await?,
+            Target::Email {
+                to,
+                name,
+                time_zone,
+            } => {
+                self.email(d, to, name, &zone_named(time_zone.as_deref()))
+                    .await?
+            }
         };
         let next = self.policy.after_attempt(d.attempt, delivered, record.at);
         let mut tx = self.app.store().write().await?;
@@ -315,6 +323,7 @@ impl Deliverer {
         d: &ClaimedDelivery,
         to: &str,
         name: &str,
+        zone: &jiff::tz::TimeZone,
     ) -> Result<(AttemptRecord, bool), AppError> {
         let at = self.app.now();
         let unsent = |error: &str| AttemptRecord {
@@ -337,6 +346,7 @@ impl Deliverer {
             lead,
             pool,
             public_url: mailer.public_url(),
+            zone,
         };
         let Some(letter) = compose(&facts) else {
             return Ok((unsent("this event type is never emailed"), false));

@@ -2,9 +2,10 @@
 //! scope (statuses live in `statuses`).
 
 use leadpool_domain::Permission;
+use leadpool_domain::delivery::next_digest;
 use leadpool_domain::pool::Caps;
 use leadpool_domain::validate::{PersonName, parse_tags};
-use leadpool_domain::{Email, Role, Scope, SourceId, TeamId, UserId, would_cycle};
+use leadpool_domain::{Email, Role, Scope, SourceId, TeamId, Timestamp, UserId, would_cycle};
 use leadpool_store::Tx;
 use leadpool_store::sources::Source;
 use leadpool_store::teams::Team;
@@ -42,10 +43,21 @@ pub(crate) fn time_zone_field(field: &str, s: &str) -> Result<Option<String>, Ap
 /// The time zone a person reads times in: the one they chose, or UTC (also when the chosen
 /// name is no longer in the time-zone database).
 pub fn zone_of(u: &User) -> jiff::tz::TimeZone {
-    u.time_zone
-        .as_deref()
-        .and_then(|z| leadpool_domain::calendar::parse_tz(z).ok())
+    zone_named(u.time_zone.as_deref())
+}
+
+/// The time zone of a chosen IANA name, or UTC for none (or a name no longer known).
+pub fn zone_named(name: Option<&str>) -> jiff::tz::TimeZone {
+    name.and_then(|z| leadpool_domain::calendar::parse_tz(z).ok())
         .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// After `user`'s time zone changed: their next daily digest (if they asked for one) comes
+/// at 07:00 on their new clocks.
+async fn replan_digest(tx: &mut Tx, user: &User, now: Timestamp) -> Result<(), AppError> {
+    tx.plan_digest(user.id, next_digest(now, &zone_of(user)))
+        .await
+        .map_err(AppError::from)
 }
 
 /// Checks that a user's scope and teams name teams of the actor's organization, before
@@ -388,6 +400,9 @@ impl App {
             tx.set_password(m.viewer.org, id, &secret::hash_password(p)?)
                 .await?;
         }
+        if c.time_zone.is_some() {
+            replan_digest(&mut tx, &user, self.now()).await?;
+        }
         let user = tx.user(m.viewer.org, id).await?;
         tx.commit().await?;
         self.forget_members();
@@ -402,6 +417,7 @@ impl App {
         let mut user = tx.user(m.viewer.org, m.user.id).await?;
         user.time_zone = zone;
         tx.update_user(&user).await?;
+        replan_digest(&mut tx, &user, self.now()).await?;
         tx.commit().await?;
         self.forget_members();
         Ok(user)

@@ -9,7 +9,8 @@
 //! [`addressed_to`], and nothing crosses organizations.
 //!
 //! A stream that resumes (`Last-Event-ID`) first replays the person's events after that id
-//! from the store, then continues live; ids it replayed are not sent twice.
+//! from the store (with those just before it that may have committed late), then continues
+//! live; ids it replayed are not sent twice.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
@@ -78,8 +79,9 @@ pub struct LiveStream {
     events: broadcast::Receiver<Arc<AddressedEvent>>,
     closed: watch::Receiver<bool>,
     replay: VecDeque<AgentEvent>,
-    /// Ids up to this one were replayed (or are older than the resume point): not sent again.
-    replayed_through: i64,
+    /// Ids replayed that may still come from the reader (not sent twice); each is dropped
+    /// when it does, as the reader sends an id once.
+    replayed: BTreeSet<i64>,
     /// The newest id sent: where a stream that fell behind re-reads from.
     last_sent: i64,
 }
@@ -125,7 +127,7 @@ impl LiveStream {
             match received {
                 Ok(e)
                     if addressed_to(&e, self.org, self.user)
-                        && e.event.id > self.replayed_through =>
+                        && !self.replayed.remove(&e.event.id) =>
                 {
                     self.last_sent = self.last_sent.max(e.event.id);
                     return Some(Ok(e.event.clone()));
@@ -142,11 +144,16 @@ impl LiveStream {
         }
     }
 
+    /// Queues the person's events after `after` (and any that committed late just before
+    /// it, see `Tx::events_resuming`) to be sent before live ones.
     async fn load_replay(&mut self, after: i64) -> Result<(), AppError> {
+        let late_ms = i64::try_from(GAP_PATIENCE.as_millis()).unwrap_or(i64::MAX);
         let mut tx = self.app.store().read().await?;
-        let events = tx.events(self.org, self.user, after, REPLAY_LIMIT).await?;
+        let events = tx
+            .events_resuming(self.org, self.user, after, late_ms, REPLAY_LIMIT)
+            .await?;
         tx.commit().await?;
-        self.replayed_through = events.last().map_or(after, |e| e.id).max(after);
+        self.replayed.extend(events.iter().map(|e| e.id));
         self.replay.extend(events);
         Ok(())
     }
@@ -186,7 +193,7 @@ impl App {
             events: hub.events.subscribe(),
             closed: hub.closed.subscribe(),
             replay: VecDeque::new(),
-            replayed_through: 0,
+            replayed: BTreeSet::new(),
             last_sent: 0,
         };
         if let Some(after) = last_event_id {

@@ -277,7 +277,7 @@ impl App {
     ) -> Result<MailSettings, AppError> {
         let chosen = MailChoices::parse(names).map_err(|e| AppError::invalid("email_events", e))?;
         let mut tx = self.store().write().await?;
-        let first_digest = next_digest(self.now());
+        let first_digest = next_digest(self.now(), &crate::directory::zone_of(&m.user));
         tx.set_mail_choices(m.viewer.org, m.user.id, &chosen, first_digest)
             .await?;
         tx.commit().await?;

@@ -160,20 +160,32 @@ impl MailChoices {
     }
 }
 
-/// The hour of the day (UTC) the daily digest goes out.
-pub const DIGEST_HOUR_UTC: i64 = 7;
+/// The hour of the day, on the person's own clocks, the daily digest goes out.
+pub const DIGEST_HOUR: i8 = 7;
 
-/// When the next daily digest after `now` is due: the next 07:00 UTC strictly after it.
-pub fn next_digest(now: Timestamp) -> Timestamp {
+/// When the next daily digest after `now` is due for someone on the clocks of `zone`: the
+/// next 07:00 there strictly after `now`. On a day whose 07:00 a clock change skips, it is
+/// the instant the clocks would have read 07:00 (jiff's "compatible" reading).
+pub fn next_digest(now: Timestamp, zone: &jiff::tz::TimeZone) -> Timestamp {
     const DAY: i64 = 86_400_000;
-    let at = DIGEST_HOUR_UTC * 3_600_000;
-    let day_start = now.as_millis().div_euclid(DAY) * DAY;
-    let today = day_start + at;
-    Timestamp::from_millis(if today > now.as_millis() {
-        today
-    } else {
-        today + DAY
-    })
+    let Ok(t) = jiff::Timestamp::from_millisecond(now.as_millis()) else {
+        return now.plus_millis(DAY);
+    };
+    let today = t.to_zoned_datetime(zone.clone()).date();
+    [Ok(today), today.tomorrow()]
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            d.at(DIGEST_HOUR, 0, 0, 0)
+                .to_zoned_datetime(zone.clone())
+                .ok()
+        })
+        .map(|at| at.timestamp())
+        .find(|at| *at > t)
+        .map_or_else(
+            || now.plus_millis(DAY),
+            |at| Timestamp::from_millis(at.as_millisecond()),
+        )
 }
 
 /// The event types an endpoint receives; empty means every type.
@@ -496,17 +508,44 @@ mod tests {
     }
 
     #[test]
-    fn the_digest_is_due_at_the_next_seven_in_the_morning_utc() {
+    fn the_digest_is_due_at_the_next_seven_in_the_morning_on_the_persons_clocks() {
+        let utc = jiff::tz::TimeZone::UTC;
         // T0 is 2026-11-25 09:00 UTC.
-        assert_eq!(next_digest(T0).to_string(), "2026-11-26T07:00:00Z");
+        assert_eq!(next_digest(T0, &utc).to_string(), "2026-11-26T07:00:00Z");
         let six = T0.plus_millis(-3 * 3_600_000);
-        assert_eq!(next_digest(six).to_string(), "2026-11-25T07:00:00Z");
-        let seven = next_digest(six);
+        assert_eq!(next_digest(six, &utc).to_string(), "2026-11-25T07:00:00Z");
+        let seven = next_digest(six, &utc);
         assert_eq!(
-            next_digest(seven).to_string(),
+            next_digest(seven, &utc).to_string(),
             "2026-11-26T07:00:00Z",
             "strictly after"
         );
+        // 09:00 UTC is 04:00 in New York (EST, UTC-5): 07:00 there is still to come today.
+        let new_york = jiff::tz::TimeZone::get("America/New_York").expect("a zone");
+        assert_eq!(
+            next_digest(T0, &new_york).to_string(),
+            "2026-11-25T12:00:00Z"
+        );
+        // And 18:00 in Tokyo (UTC+9): tomorrow's 07:00 there is 22:00 UTC today.
+        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").expect("a zone");
+        assert_eq!(next_digest(T0, &tokyo).to_string(), "2026-11-25T22:00:00Z");
+    }
+
+    proptest! {
+        #[test]
+        fn the_digest_comes_within_a_day_and_at_seven_on_the_persons_clocks(
+            ms in 1_700_000_000_000_i64..1_900_000_000_000,
+            zone in proptest::sample::select(vec!["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns"]),
+        ) {
+            let tz = jiff::tz::TimeZone::get(zone).expect("a zone");
+            let now = Timestamp::from_millis(ms);
+            let next = next_digest(now, &tz);
+            prop_assert!(next > now);
+            // A day on the clocks may last 25 hours across a change.
+            prop_assert!(next.as_millis() - now.as_millis() <= 25 * 3_600_000, "{next}");
+            let local = jiff::Timestamp::from_millisecond(next.as_millis()).map(|t| t.to_zoned_datetime(tz.clone()));
+            prop_assert!(local.is_ok_and(|l| l.hour() == DIGEST_HOUR && l.minute() == 0), "{next} in {zone}");
+        }
     }
 
     #[test]

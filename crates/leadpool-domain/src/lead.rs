@@ -11,7 +11,8 @@ use crate::status::StatusCategory;
 use crate::time::Timestamp;
 use crate::timeline::{Actor, EventKind, TimelineEntry};
 use crate::validate::{
-    CustomFields, Email, Errors, Invalid, Lines, PersonName, Phone, Tag, check_text, parse_tags,
+    CustomFields, Email, Errors, Invalid, Lines, MAX_FIELDS, MAX_TAGS, PersonName, Phone, Tag,
+    check_text, parse_tags,
 };
 
 const MAX_CONTACTS: usize = 10;
@@ -372,6 +373,44 @@ impl Lead {
             s.push_str(p.as_str().trim_start_matches('+'));
         }
         s
+    }
+
+    /// What merging a repeat of this lead into it adds: the repeat's emails, phones and tags
+    /// this lead lacks, and its custom fields this lead has no value for, each up to the
+    /// most a lead holds (10 emails, 10 phones, 50 tags, 100 custom fields); values past
+    /// that are not added. Nothing else of the repeat (its name, status, owner) changes this
+    /// lead. [`Lead::apply`] of the patch changes nothing when the repeat adds nothing.
+    pub fn absorb(&self, repeat: &LeadDraft) -> LeadPatch {
+        fn add<T: PartialEq + Clone>(mine: &[T], theirs: &[T], max: usize) -> Option<Vec<T>> {
+            let mut out = mine.to_vec();
+            for t in theirs {
+                if out.len() >= max {
+                    break;
+                }
+                if !out.contains(t) {
+                    out.push(t.clone());
+                }
+            }
+            (out.len() > mine.len()).then_some(out)
+        }
+        let mine = self.fields.as_map();
+        let room = MAX_FIELDS.saturating_sub(mine.len());
+        let fields: Map<String, Value> = repeat
+            .fields
+            .as_map()
+            .iter()
+            .filter(|(k, _)| !mine.contains_key(*k))
+            .take(room)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        LeadPatch {
+            name: None,
+            emails: add(&self.emails, &repeat.emails, MAX_CONTACTS),
+            phones: add(&self.phones, &repeat.phones, MAX_CONTACTS),
+            tags: add(&self.tags, &repeat.tags, MAX_TAGS),
+            fields: (!fields.is_empty()).then_some(fields),
+            status: None,
+        }
     }
 
     /// Applies a patch. `Ok(None)` when it changes nothing (nothing to write, no entry).

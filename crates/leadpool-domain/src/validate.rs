@@ -85,8 +85,8 @@ impl Errors {
 
 const MAX_NAME: usize = 200;
 const MAX_TAG: usize = 64;
-const MAX_TAGS: usize = 50;
-const MAX_FIELDS: usize = 100;
+pub(crate) const MAX_TAGS: usize = 50;
+pub(crate) const MAX_FIELDS: usize = 100;
 const MAX_FIELD_TEXT: usize = 2_000;
 
 /// Whether a text may span lines.

@@ -42,6 +42,8 @@ pub enum Target {
         to: String,
         /// Their name.
         name: String,
+        /// The time zone they chose (IANA name), for the times the letter gives.
+        time_zone: Option<String>,
     },
 }
 
@@ -189,6 +191,7 @@ struct ClaimedRow {
     secret: Option<String>,
     email: String,
     name: String,
+    time_zone: Option<String>,
     event_id: i64,
     user_id: i64,
     lead_id: Option<i64>,
@@ -209,6 +212,7 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             (Channel::Email, ..) => Target::Email {
                 to: r.email,
                 name: r.name,
+                time_zone: r.time_zone,
             },
             (Channel::Webhook, ..) => {
                 return Err(StoreError::Corrupt(format!(
@@ -295,6 +299,18 @@ impl TryFrom<DeliveryRow> for Delivery {
 struct DigestRow {
     org_id: i64,
     user_id: i64,
+    time_zone: Option<String>,
+}
+
+/// A daily digest due now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDigest {
+    /// The person's organization.
+    pub org: OrgId,
+    /// The person.
+    pub user: UserId,
+    /// The time zone they chose (IANA name), which says when their next digest is.
+    pub time_zone: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -466,29 +482,41 @@ impl Tx {
             .map(Timestamp::from_millis))
     }
 
-    /// Takes up to `limit` daily digests due at `now`, moving each one's next to `next`: the
-    /// people (with their organization) whose digest is to be written now. On PostgreSQL,
-    /// rows another instance is taking are skipped.
+    /// Takes up to `limit` daily digests due at `now`: the people (with their organization
+    /// and time zone) whose digest is to be written now, each to be planned anew with
+    /// [`Tx::plan_digest`] in the same transaction. On PostgreSQL, rows another instance is
+    /// taking are skipped.
     pub async fn take_due_digests(
         &mut self,
         now: Timestamp,
-        next: Timestamp,
         limit: u32,
-    ) -> Result<Vec<(OrgId, UserId)>, StoreError> {
+    ) -> Result<Vec<DueDigest>, StoreError> {
+        // The zone is read by a subquery so that only the digest rows are locked.
         let q = Sql::new(&format!(
-            "UPDATE mail_digests SET due_at = $1 WHERE user_id IN (SELECT user_id FROM mail_digests \
-             WHERE due_at <= $2 ORDER BY due_at LIMIT $3{}) RETURNING org_id, user_id",
+            "SELECT d.org_id, d.user_id, (SELECT u.time_zone FROM users u WHERE u.id = d.user_id) AS time_zone \
+             FROM mail_digests d WHERE d.due_at <= $1 ORDER BY d.due_at LIMIT $2{}",
             skip_locked(self.backend())
         ))
-        .bind(next)
         .bind(now)
         .bind(i64::from(limit));
         Ok(self
             .fetch_all::<DigestRow>(&q)
             .await?
             .into_iter()
-            .map(|r| (OrgId::new(r.org_id), UserId::new(r.user_id)))
+            .map(|r| DueDigest {
+                org: OrgId::new(r.org_id),
+                user: UserId::new(r.user_id),
+                time_zone: r.time_zone,
+            })
             .collect())
+    }
+
+    /// Plans `user`'s next daily digest for `at`, if they asked for one.
+    pub async fn plan_digest(&mut self, user: UserId, at: Timestamp) -> Result<(), StoreError> {
+        let q = Sql::new("UPDATE mail_digests SET due_at = $1 WHERE user_id = $2")
+            .bind(at)
+            .bind(user);
+        self.execute(&q).await.map(drop)
     }
 
     /// Takes up to `limit` deliveries due at `now` (see `leadpool_domain::delivery::is_due`)
@@ -526,7 +554,7 @@ impl Tx {
             return Ok(Vec::new());
         }
         let mut q = Sql::new(
-            "SELECT d.id, d.org_id, d.channel, d.endpoint_id, d.attempts, e.url, e.secret, u.email, u.name, \
+            "SELECT d.id, d.org_id, d.channel, d.endpoint_id, d.attempts, e.url, e.secret, u.email, u.name, u.time_zone, \
              o.id AS event_id, o.user_id, o.lead_id, o.kind, o.payload, o.created_at FROM deliveries d \
              LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.id = d.event_id \
              JOIN users u ON u.id = o.user_id WHERE d.id IN ",

@@ -555,6 +555,36 @@ impl Tx {
             .collect()
     }
 
+    /// What a live stream resuming after the event with id `after` replays, oldest first:
+    /// the agent's events after it, and those before it that were written at most
+    /// `late_ms` before it. On PostgreSQL a transaction may take a lower id and commit after
+    /// a higher one was already sent, so an id below `after` may not have been seen; the
+    /// browser drops ids it has.
+    pub async fn events_resuming(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        after: i64,
+        late_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AgentEvent>, StoreError> {
+        let q = Sql::new(
+            "SELECT id, lead_id, kind, payload, created_at FROM outbox WHERE user_id = $1 AND org_id = $2 \
+             AND (id > $3 OR (id < $3 AND created_at >= (SELECT o.created_at FROM outbox o WHERE o.id = $3) - $4)) \
+             ORDER BY id LIMIT $5",
+        )
+        .bind(user)
+        .bind(org)
+        .bind(after)
+        .bind(late_ms)
+        .bind(i64::from(limit));
+        self.fetch_all::<EventRow>(&q)
+            .await?
+            .into_iter()
+            .map(AgentEvent::try_from)
+            .collect()
+    }
+
     /// Open (not closed) leads and the last routed lead's time of each of these agents.
     pub async fn loads(
         &mut self,

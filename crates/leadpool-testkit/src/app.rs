@@ -92,6 +92,7 @@ impl TestApp {
                 max_body_bytes: 64 * 1024,
                 cookie_secure: leadpool_web::CookieSecure::Forwarded,
                 body_timeout: std::time::Duration::from_secs(2),
+                ..WebConfig::default()
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -28,6 +28,9 @@ pub struct WebConfig {
     pub cookie_secure: CookieSecure,
     /// Longest wait for the next part of a request body before answering 408.
     pub body_timeout: Duration,
+    /// How often a live stream checks that its session still exists: at most this long
+    /// after someone signs out or is deactivated, their open streams end.
+    pub live_session_check: Duration,
 }
 
 impl Default for WebConfig {
@@ -36,6 +39,7 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             cookie_secure: CookieSecure::Forwarded,
             body_timeout: Duration::from_secs(30),
+            live_session_check: Duration::from_secs(60),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{COOKIE_SECURE, DATA_DIR, DATABASE_URL, LISTEN, RawConfig};
 use crate::duration;
@@ -22,6 +22,15 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// What an import does with a row that repeats a lead (`--duplicates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DuplicateRows {
+    /// Leave it out.
+    Skip,
+    /// Add what it holds that the lead lacks to the lead.
+    Merge,
 }
 
 /// Where the database is.
@@ -83,11 +92,35 @@ pub enum Command {
     },
     /// Import leads from a CSV file, all or nothing.
     ///
-    /// Columns: name (or first_name, last_name), email, phone (several separated by `;`),
-    /// tags (`;`-separated), status (a status name), external_id, owner_email, created_at
-    /// (RFC 3339); any other column becomes a custom field. A file with bad rows is refused
-    /// whole, listing its bad rows (the first 1000, then how many more), unless
-    /// --skip-invalid. The file is read twice, to check it and to store it.
+    /// The file is UTF-8 with a header row first, LF or CRLF line ends; a quoted value may
+    /// span lines. Line numbers in messages are the file's own. Headers are matched ignoring
+    /// case, spaces and punctuation; each sets (FIELD | other headers that set it):
+    ///   name                | full name, contact name, lead name
+    ///   first_name          | firstname, given name
+    ///   last_name           | lastname, surname, family name
+    ///   email               | email address, e-mail, primary email   (several: `;`)
+    ///   phone               | phone number, mobile, mobile phone, cell, cell phone,
+    ///                         telephone                              (several: `;`)
+    ///   tags                | tag, labels                (`;`-separated or one per line)
+    ///   status              | stage, lead status, lead stage     (a status's name)
+    ///   external_id         | lead id
+    ///   owner_email         | assigned to, assigned to email, agent email (an agent's email)
+    ///   created_at          | created, created on, created date, date created
+    ///                         (RFC 3339, e.g. 2026-03-01T09:30:00Z; a bad date is a row error)
+    ///   source              | lead source
+    ///                         (a source's name: the lead gets that source instead of --source;
+    ///                         a name that is not a source of the organization is a row error)
+    ///   fields.NAME         | the custom field NAME
+    /// Read past: id, owner, team_id, updated_at (`leadpool export` writes them to describe
+    /// a lead). Any other column becomes a custom field named after its header. --map
+    /// changes any of this. The summary names every column used for nothing and every column
+    /// that became a custom field.
+    ///
+    /// A file with bad rows is refused whole, listing its bad rows (the first 1000, then how
+    /// many more), unless --skip-invalid. A row that repeats a lead is never imported twice
+    /// (see --duplicates). The file is read twice, to check it and to store it, and never
+    /// held in memory.
+    #[command(verbatim_doc_comment)]
     Import {
         /// The CSV file (UTF-8, header row first).
         file: PathBuf,
@@ -104,6 +137,34 @@ pub enum Command {
         /// routing them through the rules (for a backlog of old leads).
         #[arg(long)]
         no_routing: bool,
+        /// Map the file's columns to fields: COLUMN=FIELD pairs, separated by commas.
+        ///
+        /// Example: --map "Created=created_at,Stage=status,Source=source"
+        ///
+        /// Also: --map "Budget=fields.budget,Notes=skip". FIELD is one of name, first_name, last_name, email, phone, tags, status,
+        /// external_id, owner_email, created_at, source, fields.NAME (the custom field NAME)
+        /// or skip (read past the column). COLUMN matches a header ignoring case. A mapping
+        /// wins over the headers known above. A COLUMN the file does not have, or a FIELD
+        /// that is none of these, refuses the import before any row is read. May be given
+        /// more than once.
+        #[arg(long, value_name = "COLUMN=FIELD,...")]
+        map: Vec<String>,
+        /// What to do with a row that repeats a lead: skip (the default) or merge.
+        ///
+        /// A row repeats a lead when one of its emails or phones (compared as leadpool
+        /// stores them: emails lower-cased, phones as digits) is on an earlier row of the
+        /// file or on a lead already stored in the organization. It is never imported as a
+        /// second lead; the summary lists it with the line or lead id it repeats.
+        ///
+        /// skip: leave it out; nothing stored changes. The default, because a merge edits
+        /// leads agents may already be working, which should happen only when asked for.
+        ///
+        /// merge: add its emails, phones, tags and custom fields that the lead lacks to that
+        /// lead (an earlier row's lead, or the stored one), with a timeline entry; up to 10
+        /// emails, 10 phones, 50 tags and 100 custom fields a lead. Its name, status, owner,
+        /// external id and creation time are not used.
+        #[arg(long, value_enum, default_value_t = DuplicateRows::Skip)]
+        duplicates: DuplicateRows,
         #[command(flatten)]
         db: DbArgs,
     },

@@ -6,11 +6,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use leadpool_app::import::{RowProblems, Unowned};
+use leadpool_app::import::{
+    ColumnMap, Columns, Duplicate, Duplicates, ImportOptions, Listed, Repeats, RowProblems, Unowned,
+};
 use leadpool_app::{App, AppError, Settings, SystemClock};
 use leadpool_store::{ConnectOptions, Store, redact};
 
-use crate::cli::{BenchCommand, CalendarCommand, Cli, Command, ConfigCommand, DbArgs};
+use crate::cli::{
+    BenchCommand, CalendarCommand, Cli, Command, ConfigCommand, DbArgs, DuplicateRows,
+};
 use crate::config::{COOKIE_SECURE, Config, LISTEN, LogFormat, RawConfig, print_default};
 
 /// Runs one command line to completion.
@@ -54,6 +58,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             source,
             skip_invalid,
             no_routing,
+            map,
+            duplicates,
             db,
         } => {
             let unowned = if no_routing {
@@ -61,7 +67,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Unowned::Route
             };
-            import(file, &path, &org, &source, (skip_invalid, unowned), &db).await
+            let options = ImportOptions {
+                columns: ColumnMap::parse(&map).map_err(|e| match e.field_errors() {
+                    [f] => anyhow::anyhow!("--map: {}", f.message),
+                    _ => explain(e),
+                })?,
+                duplicates: match duplicates {
+                    DuplicateRows::Skip => Duplicates::Skip,
+                    DuplicateRows::Merge => Duplicates::Merge,
+                },
+            };
+            let how = (skip_invalid, unowned, &options);
+            import(file, &path, (&org, &source), how, &db).await
         }
         Command::Export { org, output, db } => export(file, &org, output.as_deref(), &db).await,
         Command::Bench { command } => bench(command).await,
@@ -311,6 +328,8 @@ pub(crate) fn password_or_generated(password: Option<String>) -> anyhow::Result<
     }
 }
 
+/// A progress bar on standard error, as indicatif draws by default: hidden when standard
+/// error is not a terminal, so piped or logged output holds no bar.
 fn bar(len: Option<u64>, what: &str) -> ProgressBar {
     let pb = match len {
         Some(n) => ProgressBar::new(n),
@@ -326,9 +345,8 @@ fn bar(len: Option<u64>, what: &str) -> ProgressBar {
 async fn import(
     file: Option<&Path>,
     path: &Path,
-    org: &str,
-    source: &str,
-    (skip_invalid, unowned): (bool, Unowned),
+    (org, source): (&str, &str),
+    (skip_invalid, unowned, options): (bool, Unowned, &ImportOptions),
     db: &DbArgs,
 ) -> anyhow::Result<()> {
     let app = open_app(file, db).await?;
@@ -347,24 +365,28 @@ async fn import(
     let size = f.metadata().map(|m| m.len()).ok();
     let reading = bar(size, "checking");
     let plan = app
-        .prepare_import(&org, &source, reading.wrap_read(f))
+        .prepare_import(&org, &source, options, reading.wrap_read(f))
         .await
-        .map_err(explain)?;
+        .map_err(|e| match e.field_errors() {
+            [f] if f.field == "map" => anyhow::anyhow!("--map: {}", f.message),
+            _ => explain(e),
+        })?;
     reading.finish_and_clear();
     if !plan.problems.is_empty() && !skip_invalid {
         eprintln!(
             "{} refused: {} of {} rows have problems; nothing was imported:",
             path.display(),
             plan.problems.count,
-            plan.problems.count + plan.rows + plan.already_imported
+            plan.problems.count + plan.rows + plan.duplicates.count + plan.already_imported
         );
         print_problems(&plan.problems, "  ");
         bail!(
             "fix these rows, or pass --skip-invalid to import the {} good rows and skip the rest",
-            plan.rows
+            plan.rows + plan.duplicates.count
         );
     }
-    let writing = bar(Some(u64::try_from(plan.rows).unwrap_or(0)), "importing");
+    let rows = plan.rows + plan.duplicates.count;
+    let writing = bar(Some(u64::try_from(rows).unwrap_or(0)), "importing");
     let reason = format!(
         "imported from {}",
         path.file_name().map_or_else(
@@ -380,10 +402,27 @@ async fn import(
         .map_err(explain)?;
     writing.finish_and_clear();
     print_problems(&report.skipped, "skipped ");
+    let merge = options.duplicates == Duplicates::Merge;
+    print_duplicates(&report.duplicates, merge);
     println!(
         "imported {} leads into {} from source {}; skipped {} bad rows; {} rows were already imported",
         report.imported, org.slug, source.name, report.skipped.count, report.already_imported
     );
+    if !report.duplicates.is_empty() {
+        if merge {
+            println!(
+                "duplicates: {} rows repeat a lead and were merged into {} leads",
+                report.duplicates.count, report.merged_into
+            );
+        } else {
+            println!(
+                "duplicates: {} rows repeat a lead and were skipped (--duplicates merge adds \
+                 what they hold to the lead instead)",
+                report.duplicates.count
+            );
+        }
+    }
+    print_columns(&report.columns);
     let r = report.routed;
     if r.total() > 0 {
         println!(
@@ -396,6 +435,59 @@ async fn import(
         );
     }
     Ok(())
+}
+
+/// Says what the columns were used for: those read under another name, those that became
+/// custom fields, and by name every column used for nothing.
+fn print_columns(columns: &Columns) {
+    let list = |items: Vec<String>| items.join(", ");
+    let renamed: Vec<String> = columns
+        .renamed()
+        .map(|c| format!("{} as {}", c.header, c.target))
+        .collect();
+    if !renamed.is_empty() {
+        println!("columns read as fields: {}", list(renamed));
+    }
+    let custom: Vec<String> = columns
+        .custom_fields()
+        .map(|(header, name)| {
+            if header == name {
+                name.to_owned()
+            } else {
+                format!("{header} as {name}")
+            }
+        })
+        .collect();
+    if !custom.is_empty() {
+        println!("columns stored as custom fields: {}", list(custom));
+    }
+    let unused: Vec<String> = columns.unused().map(str::to_owned).collect();
+    if !unused.is_empty() {
+        println!("columns not used: {}", list(unused));
+    }
+}
+
+/// Prints each listed duplicate row, what it repeats and what became of it, then how many
+/// are not listed.
+fn print_duplicates(duplicates: &Listed<Duplicate>, merged: bool) {
+    let done = if merged { "merged" } else { "skipped" };
+    for d in &duplicates.first {
+        let repeats = match d.repeats {
+            Repeats::Line(line) => format!("line {line}"),
+            Repeats::Lead(id) => format!("lead #{id}"),
+        };
+        eprintln!(
+            "duplicate line {}: repeats {repeats} ({}); {done}",
+            d.line, d.by
+        );
+    }
+    if duplicates.unlisted() > 0 {
+        eprintln!(
+            "{} more duplicate rows, not listed (only the first {} are)",
+            duplicates.unlisted(),
+            Listed::<Duplicate>::KEPT
+        );
+    }
 }
 
 /// Prints each listed row's problems after `prefix`, then how many rows are not listed.

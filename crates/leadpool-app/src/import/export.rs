@@ -11,7 +11,8 @@ use leadpool_store::users::UserFilter;
 
 use crate::{App, AppError};
 
-use super::{EXPORT_ONLY, KNOWN, source_names};
+use super::columns::field_header;
+use super::source_names;
 
 impl App {
     /// Writes every lead of the organization as CSV (the columns `prepare_import` reads,
@@ -58,8 +59,8 @@ impl App {
         let field_names: BTreeSet<String> = all
             .iter()
             .flat_map(|l| l.fields.as_map().keys().cloned())
-            .filter(|k| !KNOWN.contains(&k.as_str()) && !EXPORT_ONLY.contains(&k.as_str()))
             .collect();
+        let field_headers: Vec<String> = field_names.iter().map(|k| field_header(k)).collect();
         let io = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec![
@@ -77,7 +78,7 @@ impl App {
             "created_at",
             "updated_at",
         ];
-        header.extend(field_names.iter().map(String::as_str));
+        header.extend(field_headers.iter().map(String::as_str));
         w.write_record(&header).map_err(io)?;
         for (i, l) in all.iter().enumerate() {
             let join = |v: Vec<&str>| v.join(";");

@@ -1,12 +1,13 @@
 //! Storing leads: a checked file, read again and written a chunk at a time (refused whole
 //! if a row has a problem, unless bad rows are skipped), and prepared leads in chunks; each
-//! chunk inserted, routed and given its timers in the one transaction.
+//! chunk inserted, routed and given its timers, and its repeating rows merged, in the one
+//! transaction.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use leadpool_domain::lead::{NewLead, StatusRef};
+use leadpool_domain::lead::{LeadPatch, NewLead, StatusRef, Transition};
 use leadpool_domain::timer::{StatusExpiry, TimerChanges, TimerFacts, timer_changes};
 use leadpool_domain::{
     Actor, EventKind, FieldError, Invalid, Lead, LeadId, Owner, SourceId, StatusId, Timestamp,
@@ -16,10 +17,11 @@ use leadpool_store::orgs::Organization;
 use leadpool_store::statuses::Status;
 
 use crate::setup::Setup;
-use crate::transitions::write_timers;
+use crate::transitions::{Step, write_timers};
 use crate::{App, AppError};
 
 use super::check::{Checked, CheckedFile};
+use super::duplicates::{Duplicate, Duplicates, Repeats, Seen, contacts};
 use super::{
     CHUNK, ImportPlan, ImportReport, PreparedLead, Routed, RowProblem, Unowned, source_names,
 };
@@ -36,6 +38,26 @@ fn refusal(problems: &[RowProblem]) -> AppError {
             })
             .collect(),
     ))
+}
+
+/// The patch that makes `before` into `merged`, a lead that only gained emails, phones,
+/// tags and custom fields.
+fn added(before: &Lead, merged: &Lead) -> LeadPatch {
+    let fields: serde_json::Map<String, serde_json::Value> = merged
+        .fields
+        .as_map()
+        .iter()
+        .filter(|(k, _)| !before.fields.as_map().contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    LeadPatch {
+        name: None,
+        emails: (merged.emails != before.emails).then(|| merged.emails.clone()),
+        phones: (merged.phones != before.phones).then(|| merged.phones.clone()),
+        tags: (merged.tags != before.tags).then(|| merged.tags.clone()),
+        fields: (!fields.is_empty()).then_some(fields),
+        status: None,
+    }
 }
 
 /// What writing leads needs from the organization, read once per transaction: nothing else
@@ -109,27 +131,64 @@ impl App {
         }
         let mut tx = self.store().write().await?;
         let writing = self.writing(&mut tx, org, unowned).await?;
-        let mut file = CheckedFile::open(&mut tx, org, &plan.source, input, writing.now).await?;
-        let mut report = ImportReport::default();
+        let mut file = CheckedFile::open(
+            &mut tx,
+            org,
+            &plan.source,
+            &plan.options,
+            input,
+            writing.now,
+        )
+        .await?;
+        let mut report = ImportReport {
+            columns: plan.columns.clone(),
+            ..ImportReport::default()
+        };
+        let merge = plan.options.duplicates == Duplicates::Merge;
         while let Some(chunk) = file.next_chunk(&mut tx).await? {
             let mut ready = Vec::with_capacity(chunk.len());
+            let mut repeating = Vec::new();
             for row in chunk {
                 match row {
                     Checked::Ready(row) => ready.push(row),
+                    Checked::Duplicate(row, d) => {
+                        if merge {
+                            repeating.push((row, d.clone()));
+                        }
+                        report.duplicates.push(d);
+                    }
                     Checked::Refused(p) if skip_invalid => report.skipped.push(p),
                     // The check passed every row; the file or the organization changed since
                     // (a row edited, a status renamed, an agent deactivated).
                     Checked::Refused(p) => return Err(refusal(&[p])),
-                    Checked::Stored { external_id, .. } if plan.stored.contains(&external_id) => {
+                    Checked::Stored {
+                        source,
+                        external_id,
+                        ..
+                    } if plan.stored.contains(&(source, external_id.clone())) => {
                         report.already_imported += 1;
                     }
                     Checked::Stored { line, .. } => return Err(stored_meanwhile(line)),
                 }
             }
-            self.write_chunk(&mut tx, org, &writing, &ready, reason, &mut report.routed)
+            let ids = self
+                .write_chunk(&mut tx, org, &writing, &ready, reason, &mut report.routed)
+                .await?;
+            for (row, id) in ready.iter().zip(ids) {
+                file.seen.settle(&contacts(&row.draft), row.line, id);
+            }
+            report.merged_into += self
+                .merge_chunk(
+                    &mut tx,
+                    org,
+                    &mut file.seen,
+                    &repeating,
+                    reason,
+                    writing.now,
+                )
                 .await?;
             report.imported += ready.len();
-            progress(u64::try_from(report.imported).unwrap_or(u64::MAX));
+            progress(u64::try_from(report.imported + report.duplicates.count).unwrap_or(u64::MAX));
         }
         if file.fingerprint() != plan.fingerprint {
             return Err(AppError::Conflict {
@@ -209,7 +268,8 @@ impl App {
 
     /// Writes one chunk of prepared leads with the statements intake batches use: one
     /// INSERT, one routing decision over the chunk in file order (each lead seeing where the
-    /// ones before it went), one write of the results and of the status timers.
+    /// ones before it went), one write of the results and of the status timers. Returns the
+    /// new leads' ids in the chunk's order.
     async fn write_chunk(
         &self,
         tx: &mut Tx,
@@ -218,7 +278,10 @@ impl App {
         chunk: &[PreparedLead],
         reason: &str,
         routed: &mut Routed,
-    ) -> Result<(), AppError> {
+    ) -> Result<Vec<LeadId>, AppError> {
+        if chunk.is_empty() {
+            return Ok(Vec::new());
+        }
         let news: Vec<NewLead> = chunk
             .iter()
             .map(|row| {
@@ -286,6 +349,84 @@ impl App {
             })
             .collect();
         write_timers(tx, org.id, &timers, w.now).await?;
-        Ok(())
+        Ok(created.iter().map(|l| l.id).collect())
+    }
+
+    /// Merges a chunk's repeating rows, in file order, each into the lead it repeats: a
+    /// stored one, or the one the earlier row went into (noted in `seen` as rows are
+    /// written). One read of those leads, and one write of each changed lead with a timeline
+    /// entry naming the lines merged. Returns how many leads changed.
+    async fn merge_chunk(
+        &self,
+        tx: &mut Tx,
+        org: &Organization,
+        seen: &mut Seen,
+        rows: &[(PreparedLead, Duplicate)],
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<usize, AppError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut targets = Vec::with_capacity(rows.len());
+        for (row, d) in rows {
+            let target = match d.repeats {
+                Repeats::Lead(id) => Some(id),
+                Repeats::Line(_) => seen.lead_of(&d.by),
+            }
+            .ok_or_else(|| {
+                AppError::Internal(format!(
+                    "line {}: the lead it repeats was not written",
+                    row.line
+                ))
+            })?;
+            seen.settle(&contacts(&row.draft), row.line, target);
+            targets.push(target);
+        }
+        let mut ids = targets.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        let before: HashMap<LeadId, Lead> = tx
+            .leads_by_ids(org.id, &ids, true)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let mut after: HashMap<LeadId, (Lead, Vec<u64>)> = HashMap::new();
+        for ((row, _), target) in rows.iter().zip(&targets) {
+            let lead = match after.remove(target) {
+                Some(merged) => merged,
+                None => (
+                    before.get(target).cloned().ok_or_else(|| {
+                        AppError::Internal(format!("line {}: lead {target} is gone", row.line))
+                    })?,
+                    Vec::new(),
+                ),
+            };
+            let (current, mut lines) = lead;
+            let next = current
+                .apply(&current.absorb(&row.draft), Actor::System, None, now)?
+                .map_or(current, |t| t.lead);
+            lines.push(row.line);
+            after.insert(*target, (next, lines));
+        }
+        let transitions: Vec<(&Lead, Transition)> = ids
+            .iter()
+            .filter_map(|id| {
+                let (merged, lines) = after.get(id)?;
+                let old = before.get(id)?;
+                let lines: Vec<String> = lines.iter().map(u64::to_string).collect();
+                let why = format!("{reason}: merged from line {}", lines.join(", "));
+                old.apply(&added(old, merged), Actor::System, Some(why), now)
+                    .transpose()
+                    .map(|t| t.map(|t| (old, t)))
+            })
+            .collect::<Result<_, _>>()?;
+        let steps: Vec<Step<'_>> = transitions
+            .iter()
+            .map(|(old, t)| Step::plain(old, t))
+            .collect();
+        self.write_locked(tx, org.id, &steps, now).await?;
+        Ok(steps.len())
     }
 }

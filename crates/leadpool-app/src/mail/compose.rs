@@ -37,6 +37,8 @@ pub struct Facts<'a> {
     pub pool: Option<String>,
     /// Where people open leadpool, without a trailing slash.
     pub public_url: &'a str,
+    /// The addressee's time zone: every time the letter gives is on their clocks.
+    pub zone: &'a jiff::tz::TimeZone,
 }
 
 /// A composed letter.
@@ -108,7 +110,7 @@ pub fn compose(f: &Facts<'_>) -> Option<Letter> {
             .get(key)
             .cloned()
             .and_then(|t| serde_json::from_value::<Timestamp>(t).ok())
-            .map(Timestamp::to_minute_utc)
+            .map(|t| t.to_minute_in(f.zone))
     };
     let lead_name = f
         .lead
@@ -184,15 +186,7 @@ pub fn compose(f: &Facts<'_>) -> Option<Letter> {
             )
         }
         EventType::ReserveExpiring => {
-            let due = f
-                .payload
-                .get("due")
-                .cloned()
-                .and_then(|d| serde_json::from_value::<Timestamp>(d).ok())
-                .map_or_else(
-                    || "soon".to_owned(),
-                    |d| format!("at {}", d.to_minute_utc()),
-                );
+            let due = instant("due").map_or_else(|| "soon".to_owned(), |d| format!("at {d}"));
             (
                 format!("Your reserve time on {lead_name} ends {due}"),
                 vec![
@@ -291,6 +285,8 @@ mod tests {
 
     use super::*;
 
+    static UTC: jiff::tz::TimeZone = jiff::tz::TimeZone::UTC;
+
     fn facts<'a>(event_type: EventType, payload: &'a Value) -> Facts<'a> {
         Facts {
             recipient: "Ana Lima",
@@ -305,6 +301,7 @@ mod tests {
             }),
             pool: Some("Austin pool".to_owned()),
             public_url: "https://leads.example",
+            zone: &UTC,
         }
     }
 
@@ -319,6 +316,21 @@ mod tests {
         );
         assert!(text.contains("https://leads.example/offers"), "{text}");
         assert!(letter.subject.contains("Kim <Lee>"));
+    }
+
+    #[test]
+    fn times_in_a_letter_are_on_the_addressees_clocks() {
+        let payload = json!({ "offer_id": 7, "deadline": "2026-12-06T15:05:00Z" });
+        let chicago = jiff::tz::TimeZone::get("America/Chicago").expect("a zone");
+        let f = Facts {
+            zone: &chicago,
+            ..facts(EventType::OfferMade, &payload)
+        };
+        let text = compose(&f).expect("a letter").text();
+        assert!(
+            text.contains("Accept it before 2026-12-06 09:05 CST") && !text.contains("UTC"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use leadpool_app::import::Unowned;
+use leadpool_app::import::{ImportOptions, Unowned};
 use leadpool_app::timers::Scheduler;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_domain::{PoolId, Role};
@@ -337,7 +337,7 @@ app_test! {
             let app = &app;
             let csv = csv.clone();
             async move {
-                let plan = app.app.prepare_import(&app.org, source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+                let plan = app.app.prepare_import(&app.org, source, &ImportOptions::default(), csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
                 app.app.commit_import(&app.org, plan, csv.as_bytes(), false, Unowned::Route, "expo list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"))
             }
         };
@@ -356,7 +356,7 @@ app_test! {
 
         // A file from a source no rule takes leaves its unowned leads in the queue, saying why.
         let csv = "name\nDee Moss\n".to_owned();
-        let plan = app.app.prepare_import(&app.org, &web_source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let plan = app.app.prepare_import(&app.org, &web_source, &ImportOptions::default(), csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
         let report = app.app.commit_import(&app.org, plan, csv.as_bytes(), false, Unowned::Route, "web list", &|_| {}).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((report.routed.to_queue, report.routed.total()), (1, 1), "{report:?}");
         let queue = app.get("/api/v1/queue", &app.admin.token).await.body;
@@ -386,7 +386,7 @@ app_test! {
         for i in 0..n {
             csv.push_str(&format!("Lead {i},x-{i}\n"));
         }
-        let plan_ = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let plan_ = app.app.prepare_import(&app.org, &source, &ImportOptions::default(), csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
         let progress = std::sync::Mutex::new(Vec::new());
         let report = app.app.commit_import(&app.org, plan_, csv.as_bytes(), false, Unowned::Route, "big list", &|done| {
             if let Ok(mut p) = progress.lock() { p.push(done); }
@@ -409,7 +409,7 @@ app_test! {
         // A row whose external id arrives through intake between check and write stops the
         // whole file, naming its line; nothing of the file is stored.
         let csv = "name,external_id\nLate One,late-1\nLate Two,late-2\n";
-        let plan_ = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let plan_ = app.app.prepare_import(&app.org, &source, &ImportOptions::default(), csv.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
         let sent = app.http.post(format!("{}/api/v1/intake", app.base)).header("x-intake-key", &key)
             .json(&json!({ "name": "Late Two", "external_id": "late-2" })).send().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sent.status().as_u16(), 201);

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use leadpool_app::AppError;
-use leadpool_app::import::{ImportReport, RowProblems, Unowned};
+use leadpool_app::import::{ImportOptions, ImportReport, RowProblems, Unowned};
 use leadpool_domain::SourceId;
 use leadpool_store::sources::Source;
 use leadpool_testkit::{TestApp, app_test};
@@ -33,14 +33,7 @@ fn line(index: usize) -> u64 {
 }
 
 async fn website(app: &TestApp) -> Source {
-    let (id, _) = app.source("Website").await;
-    let mut tx = app.store().read().await.expect("open a read transaction");
-    let source = tx
-        .source(app.org.id, SourceId::new(id))
-        .await
-        .expect("read the source");
-    tx.commit().await.expect("end the read transaction");
-    source
+    crate::import_files::source(app, "Website").await
 }
 
 /// The external ids of the `ROWS` rows that are stored for `source`, sorted, and how many
@@ -77,7 +70,12 @@ async fn import(
 ) -> (Result<ImportReport, AppError>, Vec<u64>) {
     let plan = app
         .app
-        .prepare_import(&app.org, source, checked.as_bytes())
+        .prepare_import(
+            &app.org,
+            source,
+            &ImportOptions::default(),
+            checked.as_bytes(),
+        )
         .await
         .expect("check the file");
     let progress = Mutex::new(Vec::new());
@@ -115,7 +113,7 @@ app_test! {
         let source = website(&app).await;
         let last = ROWS - 1;
         let bad = file(&[last]);
-        let plan = app.app.prepare_import(&app.org, &source, bad.as_bytes()).await.expect("check the file");
+        let plan = app.app.prepare_import(&app.org, &source, &ImportOptions::default(), bad.as_bytes()).await.expect("check the file");
         assert_eq!((plan.rows, plan.problems.count), (ROWS - 1, 1), "the check read to the end: {plan:?}");
         assert_eq!(plan.problems.first[0].line, line(last));
         let refused = app.app.commit_import(&app.org, plan, bad.as_bytes(), false, Unowned::Queue, "bad list", &|_| {}).await;
@@ -163,7 +161,7 @@ app_test! {
         assert_eq!(stored(&app, &source).await, expected);
 
         // Again: every good row is found stored, across chunks, and nothing is written twice.
-        let plan = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.expect("check the file again");
+        let plan = app.app.prepare_import(&app.org, &source, &ImportOptions::default(), csv.as_bytes()).await.expect("check the file again");
         assert_eq!((plan.rows, plan.already_imported, plan.problems.count), (0, good, bad.len()), "{plan:?}");
         let report = app.app.commit_import(&app.org, plan, csv.as_bytes(), true, Unowned::Queue, "mixed list", &|_| {}).await.expect("import nothing");
         assert_eq!((report.imported, report.already_imported, report.skipped.count), (0, good, bad.len()), "{report:?}");
@@ -175,7 +173,7 @@ app_test! {
     async fn imported_files_list_the_first_thousand_bad_rows_and_count_the_rest(app) {
         let source = website(&app).await;
         let csv = file(&(0..ROWS).collect::<Vec<_>>());
-        let plan = app.app.prepare_import(&app.org, &source, csv.as_bytes()).await.expect("check the file");
+        let plan = app.app.prepare_import(&app.org, &source, &ImportOptions::default(), csv.as_bytes()).await.expect("check the file");
         assert_eq!((plan.problems.first.len(), plan.problems.count, plan.problems.unlisted()), (RowProblems::KEPT, ROWS, ROWS - RowProblems::KEPT));
         assert_eq!(plan.problems.first.last().map(|p| p.line), Some(line(RowProblems::KEPT - 1)), "the first ones, in file order");
     }

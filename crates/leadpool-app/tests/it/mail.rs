@@ -256,7 +256,7 @@ app_test! {
         let w = Deliverer::new(app.app.clone(), "instance-1").expect("a worker").with_mailer(mailer(port));
         assert_eq!(w.write_digests().await.expect("digests"), 0, "not before seven in the morning");
 
-        app.clock.set(next_digest(app.app.now()));
+        app.clock.set(next_digest(app.app.now(), &jiff::tz::TimeZone::UTC));
         assert_eq!(w.write_digests().await.expect("digests"), 1);
         assert_eq!(w.write_digests().await.expect("digests"), 0, "once a morning, on every instance");
         let events = app.get("/api/v1/events", &ana.token).await.body;
@@ -271,5 +271,36 @@ app_test! {
         assert_eq!(choose(&app, &ana, json!([])).await, reqwest::StatusCode::OK);
         app.clock.advance(Duration::from_secs(24 * 3600));
         assert_eq!(w.write_digests().await.expect("digests"), 0, "no digest once unchosen");
+    }
+}
+
+app_test! {
+    async fn the_digest_comes_at_seven_on_the_persons_own_clocks_and_follows_a_new_zone(app) {
+        app.db.store.set_mail(true);
+        let ana = app.user("ana@acme.test", Role::Agent, &[]).await;
+        let set_zone = |zone: &'static str| {
+            app.request(Method::PUT, "/api/v1/me/time-zone", Some(&ana.token), Some(json!({ "time_zone": zone })))
+        };
+        assert_eq!(set_zone("America/New_York").await.status, reqwest::StatusCode::OK);
+        assert_eq!(choose(&app, &ana, json!(["daily_digest"])).await, reqwest::StatusCode::OK);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let w = Deliverer::new(app.app.clone(), "instance-1").expect("a worker").with_mailer(mailer(port));
+        let zone = |name| jiff::tz::TimeZone::get(name).expect("a zone");
+
+        // Whichever of 07:00 UTC and 07:00 in New York comes first, only the second is hers.
+        let seven_in_new_york = next_digest(app.app.now(), &zone("America/New_York"));
+        assert_ne!(seven_in_new_york, next_digest(app.app.now(), &jiff::tz::TimeZone::UTC));
+        app.clock.set(seven_in_new_york.plus_millis(-1000));
+        assert_eq!(w.write_digests().await.expect("digests"), 0, "not before seven on her clocks");
+        app.clock.set(seven_in_new_york);
+        assert_eq!(w.write_digests().await.expect("digests"), 1);
+
+        // She moves to Tokyo: the next one comes at seven there.
+        assert_eq!(set_zone("Asia/Tokyo").await.status, reqwest::StatusCode::OK);
+        let seven_in_tokyo = next_digest(app.app.now(), &zone("Asia/Tokyo"));
+        app.clock.set(seven_in_tokyo.plus_millis(-1000));
+        assert_eq!(w.write_digests().await.expect("digests"), 0, "not before seven in Tokyo");
+        app.clock.set(seven_in_tokyo);
+        assert_eq!(w.write_digests().await.expect("digests"), 1);
     }
 }

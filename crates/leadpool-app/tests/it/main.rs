@@ -3,6 +3,8 @@
 mod calls;
 mod distribution;
 mod import;
+mod import_duplicates;
+mod import_files;
 mod mail;
 mod timers;
 mod webhooks;

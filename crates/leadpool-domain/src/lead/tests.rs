@@ -171,3 +171,96 @@ proptest! {
         }
     }
 }
+
+fn repeat(
+    emails: &[String],
+    phones: &[String],
+    tags: &[String],
+    field: Option<(&str, &str)>,
+) -> LeadDraft {
+    LeadDraft::parse(LeadInput {
+        name: Some("Someone Else".into()),
+        emails: emails.to_vec(),
+        phones: phones.to_vec(),
+        tags: tags.to_vec(),
+        fields: field
+            .map(|(k, v)| Map::from_iter([(k.to_owned(), Value::from(v))]))
+            .unwrap_or_default(),
+        ..LeadInput::default()
+    })
+    .expect("a repeat")
+}
+
+#[test]
+fn a_merged_repeat_adds_only_what_the_lead_lacks() {
+    let mut before = lead();
+    before.fields =
+        CustomFields::parse(&Map::from_iter([("budget".into(), Value::from(1))])).expect("fields");
+    let r = repeat(
+        &["ANA@example.com".into(), "ana@work.example".into()],
+        &["+1 303 555 0101".into()],
+        &["vip".into()],
+        Some(("budget", "2")),
+    );
+    let patch = before.absorb(&r);
+    let after = before
+        .apply(&patch, Actor::System, None, Timestamp::from_millis(5))
+        .expect("a valid patch")
+        .expect("a change")
+        .lead;
+    let emails: Vec<&str> = after.emails.iter().map(Email::as_str).collect();
+    assert_eq!(emails, ["ana@example.com", "ana@work.example"]);
+    assert_eq!(after.phones.len(), 1);
+    assert_eq!(after.tags.len(), 1);
+    assert_eq!(
+        after.fields.as_map().get("budget"),
+        Some(&Value::from(1)),
+        "a value it has stays"
+    );
+    assert_eq!(
+        after.name, before.name,
+        "the repeat's name does not replace the lead's"
+    );
+    assert!(
+        after
+            .apply(
+                &after.absorb(&r),
+                Actor::System,
+                None,
+                Timestamp::from_millis(6)
+            )
+            .expect("valid")
+            .is_none(),
+        "merging the same repeat again changes nothing"
+    );
+}
+
+proptest! {
+    #[test]
+    fn merging_keeps_every_value_and_stays_within_a_leads_limits(
+        emails in proptest::collection::vec(0..30u32, 0..10),
+        phones in proptest::collection::vec(0..30u32, 0..10),
+        rounds in 1..4usize,
+    ) {
+        let mut l = lead();
+        for round in 0..rounds {
+            let r = repeat(
+                &emails.iter().map(|n| format!("p{}@example.com", n + round as u32)).collect::<Vec<_>>(),
+                &phones.iter().map(|n| format!("+1303555{:04}", n + round as u32)).collect::<Vec<_>>(),
+                &[],
+                None,
+            );
+            let patch = l.absorb(&r);
+            let next = match l.apply(&patch, Actor::System, None, Timestamp::from_millis(1)).expect("valid") {
+                Some(t) => t.lead,
+                None => l.clone(),
+            };
+            prop_assert!(l.emails.iter().all(|e| next.emails.contains(e)));
+            prop_assert!(l.phones.iter().all(|p| next.phones.contains(p)));
+            prop_assert!(next.emails.len() <= 10 && next.phones.len() <= 10);
+            let distinct: std::collections::HashSet<&Email> = next.emails.iter().collect();
+            prop_assert_eq!(distinct.len(), next.emails.len());
+            l = next;
+        }
+    }
+}

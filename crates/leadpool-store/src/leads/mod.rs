@@ -346,6 +346,31 @@ impl Tx {
         Ok(out)
     }
 
+    /// The leads of the organization holding any of these emails or phones (as the domain
+    /// normalizes them): each value found with a lead holding it, from the index the
+    /// `lead_contacts` triggers keep.
+    pub async fn leads_by_contacts(
+        &mut self,
+        org: OrgId,
+        values: &[&str],
+    ) -> Result<Vec<(String, LeadId)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(crate::bulk::CHUNK) {
+            let mut q = Sql::new("SELECT value, lead_id FROM lead_contacts WHERE org_id = ");
+            q.push_bind(org)
+                .push(" AND value IN ")
+                .push_list(chunk.iter().copied())
+                .push(" ORDER BY lead_id");
+            out.extend(
+                self.fetch_all::<ContactRow>(&q)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.value, LeadId::new(r.lead_id))),
+            );
+        }
+        Ok(out)
+    }
+
     /// The leads in a status: each one's id, version and creation time.
     pub async fn leads_in_status(
         &mut self,
@@ -383,6 +408,12 @@ impl Tx {
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdRow {
     pub(crate) id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    value: String,
+    lead_id: i64,
 }
 
 #[derive(sqlx::FromRow)]

@@ -662,3 +662,74 @@ both_backends! {
         assert_eq!(timeline.last().map(|r| &r.entry), Some(&claim.entry));
     }
 }
+
+both_backends! {
+    async fn leads_are_found_by_their_emails_and_phones_as_every_write_leaves_them(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let other = seed(&mut tx, "other").await;
+        let ana = insert(
+            &mut tx,
+            LeadSpec::of(&acme).name("Ana").email("Ana@Example.com").phone("+1 (303) 555-0101"),
+        )
+        .await;
+        let bo = insert(&mut tx, LeadSpec::of(&acme).name("Bo").email("bo@example.com")).await;
+        insert(&mut tx, LeadSpec::of(&other).name("Ana").email("ana@example.com")).await;
+        let cy = add_user(&mut tx, acme.id(), "cy@acme.test", Role::Agent).await;
+        commit(tx).await;
+
+        assert_eq!(
+            found(&db, &acme, &["ana@example.com", "+13035550101", "bo@example.com", "cy@example.com"]).await,
+            sorted(vec![
+                ("+13035550101".to_owned(), ana.id),
+                ("ana@example.com".to_owned(), ana.id),
+                ("bo@example.com".to_owned(), bo.id),
+            ]),
+            "the organization's own leads only"
+        );
+
+        let patch = LeadPatch {
+            emails: Some(vec![leadpool_domain::validate::Email::parse("ana@work.example").expect("an email")]),
+            ..LeadPatch::default()
+        };
+        let t = ana.apply(&patch, Actor::System, None, at(5)).expect("valid").expect("a change");
+        let mut tx = write(&db).await;
+        assert!(tx.update_lead(ana.version, &t).await.expect("written"));
+        // A write that leaves the emails and phones alone leaves their index alone.
+        let claim = bo
+            .reassign(Owner::Agent { user_id: cy.id }, None, Actor::System, None, at(6))
+            .expect("a new owner is a change");
+        assert!(tx.update_lead(bo.version, &claim).await.expect("written"));
+        commit(tx).await;
+
+        assert_eq!(
+            found(&db, &acme, &["ana@example.com", "ana@work.example", "+13035550101", "bo@example.com"]).await,
+            sorted(vec![
+                ("+13035550101".to_owned(), ana.id),
+                ("ana@work.example".to_owned(), ana.id),
+                ("bo@example.com".to_owned(), bo.id),
+            ]),
+            "a changed email is found by its new value only"
+        );
+    }
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+/// The organization's leads holding these values, sorted.
+async fn found(
+    db: &leadpool_testkit::TestStore,
+    org: &crate::fixtures::Seeded,
+    values: &[&str],
+) -> Vec<(String, leadpool_domain::LeadId)> {
+    let mut tx = read(db).await;
+    let found = tx
+        .leads_by_contacts(org.id(), values)
+        .await
+        .expect("looked up");
+    commit(tx).await;
+    sorted(found)
+}

@@ -1,8 +1,8 @@
 //! `GET /live`: the signed-in person's events as Server-Sent Events, as they commit. Each
 //! event's `id` is its outbox id, so a browser that reconnects sends `Last-Event-ID` and gets
 //! what it missed first. A comment every 15 s keeps proxies from closing a quiet stream; the
-//! session is looked at again every minute and the stream ends when it is gone (signed out,
-//! password changed, user deactivated).
+//! session is looked at again every minute (`WebConfig::live_session_check`) and the stream
+//! ends when it is gone (signed out, password changed, user deactivated).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -22,9 +22,6 @@ use crate::{ApiError, AppState};
 /// How often a quiet stream sends a keep-alive comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// How often the stream checks that its session still exists.
-const SESSION_CHECK: Duration = Duration::from_secs(60);
-
 /// Where to resume when the browser has no `Last-Event-ID` yet.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -38,6 +35,8 @@ struct Open {
     app: App,
     session: String,
     stream: LiveStream,
+    /// How often the session is looked at.
+    check_every: Duration,
     /// When the session is next looked at, however busy the stream is.
     next_check: tokio::time::Instant,
 }
@@ -60,7 +59,8 @@ pub async fn stream(
         app: s.app.clone(),
         session: signed.session,
         stream,
-        next_check: tokio::time::Instant::now() + SESSION_CHECK,
+        check_every: s.config.live_session_check,
+        next_check: tokio::time::Instant::now() + s.config.live_session_check,
     };
     let events = futures_util::stream::unfold(open, next_event);
     let mut res = Sse::new(events)
@@ -93,7 +93,7 @@ async fn next_event(mut open: Open) -> Option<(Result<Event, Infallible>, Open)>
                 return Some((Ok(event), open));
             }
             () = tokio::time::sleep_until(open.next_check) => {
-                open.next_check += SESSION_CHECK;
+                open.next_check += open.check_every;
                 // Only a session that is gone ends the stream; a busy database is no reason
                 // to drop it: look again next minute.
                 if let Err(AppError::Unauthenticated(_)) = open.app.session(&open.session).await {

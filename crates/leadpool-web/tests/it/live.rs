@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
 use leadpool_app::{App, Settings};
+use leadpool_domain::delivery::EventType;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_domain::{Role, UserId};
+use leadpool_store::offers::NewEvent;
 use leadpool_testkit::app::PASSWORD;
 use leadpool_testkit::distribution::plan;
 use leadpool_testkit::{Backend, TestApp, app_test};
@@ -247,6 +249,42 @@ app_test! {
 }
 
 app_test! {
+    async fn a_resumed_stream_gets_an_event_that_committed_after_a_later_one_was_sent(app) {
+        // SQLite commits one writer at a time, so its ids are in commit order: only on
+        // PostgreSQL can a lower id commit after a higher one was sent.
+        if app.store().backend() == Backend::Sqlite {
+            return;
+        }
+        let ana = agent(&app, "ana@acme.test", "Ana").await;
+        let ana_web = Person::sign_in(&app.base, "ana@acme.test").await;
+        let event = |by: &str| NewEvent {
+            user: ana,
+            lead: None,
+            kind: EventType::LeadAssigned,
+            payload: json!({ "by": by }),
+        };
+        let mut live = ana_web.live(None).await;
+        let now = app.app.now();
+        let mut slow = app.store().write().await.expect("a write transaction");
+        slow.push_events(app.org.id, &[event("slow")], now).await.expect("the slow one takes the lower id");
+        let mut quick = app.store().write().await.expect("a second write transaction");
+        quick.push_events(app.org.id, &[event("quick")], now).await.expect("the quick one takes the higher id");
+        quick.commit().await.expect("commit the quick one");
+        // The reader sends the quick one and waits for the lower id; the browser goes away
+        // before that one commits, so only a replay can bring it.
+        let quick_seen = live.next(WITHIN).await.expect("the quick one arrives");
+        assert_eq!(quick_seen.data["payload"]["by"], "quick", "{quick_seen:?}");
+        drop(live);
+
+        slow.commit().await.expect("the slow one commits after");
+        let mut resumed = ana_web.live(Some(quick_seen.id)).await;
+        let late = resumed.next(WITHIN).await.expect("the late one is replayed though its id is lower");
+        assert_eq!((late.data["payload"]["by"].as_str(), late.id < quick_seen.id), (Some("slow"), true), "{late:?}");
+        assert_eq!(resumed.next(Duration::from_millis(300)).await, None, "the one it had is not sent again");
+    }
+}
+
+app_test! {
     async fn a_ninth_stream_of_one_person_is_refused_until_one_closes(app) {
         let ana = agent(&app, "ana@acme.test", "Ana").await;
         let key = offers_to(&app, &[ana]).await;
@@ -282,6 +320,47 @@ app_test! {
         let mut live = Person::sign_in(&app.base, "ana@acme.test").await.live(None).await;
         app.app.close_live();
         assert!(live.ends_within(WITHIN).await, "the stream ends at shutdown");
+    }
+}
+
+app_test! {
+    async fn a_stream_ends_soon_after_its_person_is_deactivated_or_signs_out(app) {
+        // The same app behind a router that looks at sessions every 200 ms, not every minute.
+        let config = WebConfig {
+            live_session_check: Duration::from_millis(200),
+            ..WebConfig::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("its address"));
+        let router = leadpool_web::router(app.app.clone(), config);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+
+        let ana = agent(&app, "ana@acme.test", "Ana").await;
+        let mut live = Person::sign_in(&base, "ana@acme.test").await.live(None).await;
+        assert!(!live.ends_within(Duration::from_millis(600)).await, "a live session keeps its stream through several checks");
+        let off = app.request(reqwest::Method::PATCH, &format!("/api/v1/users/{ana}"), Some(&app.admin.token), Some(json!({ "active": false }))).await;
+        assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+        assert!(live.ends_within(WITHIN).await, "the stream of a deactivated person ends at the next check");
+
+        agent(&app, "bo@acme.test", "Bo").await;
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
+        let session: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "email": "bo@acme.test", "password": PASSWORD }))
+            .send()
+            .await
+            .expect("sign in")
+            .json()
+            .await
+            .expect("the session");
+        let csrf = session["csrf_token"].as_str().unwrap_or_default().to_owned();
+        let bo = Person { http, base: base.clone() };
+        let mut live = bo.live(None).await;
+        let out = bo.http.post(format!("{base}/api/v1/auth/logout")).header("x-csrf-token", csrf).send().await.expect("sign out");
+        assert_eq!(out.status(), StatusCode::NO_CONTENT);
+        assert!(live.ends_within(WITHIN).await, "signing out ends the stream at the next check");
     }
 }
 

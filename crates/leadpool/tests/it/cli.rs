@@ -265,3 +265,76 @@ fn bench_pool_view_reports_both_latencies_and_their_ratio() {
         assert!(out.contains(expected), "`{expected}` missing:\n{out}");
     }
 }
+
+both_backends! {
+    async fn an_import_from_another_crm_maps_its_columns_and_says_what_it_did_with_each_row(db) {
+        let url = setup(&db);
+        let dir = tempfile::tempdir().expect("make a temporary directory");
+        let file = dir.path().join("crm.csv");
+        std::fs::write(
+            &file,
+            "First Name,Last Name,Email Address,Phone Number,Stage,Signed Up,Notes,Record Id\r\n\
+             Ana,Lima,ana@example.com,+1 303 555 0101,Working,2026-01-05T10:00:00Z,\"called twice\r\nno answer\",1\r\n\
+             Ana,L.,ANA@example.com,,New,,,2\r\n\
+             Bo,Diaz,bo@example.com,,New,yesterday,,3\r\n",
+        )
+        .expect("write the CSV file");
+        let f = file.to_string_lossy();
+        let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--map", "Signed Up=created_at", "--map", "Record Id=skip", "--database-url", &url]);
+        let (out, err) = text(&o);
+        assert!(!o.status.success(), "{out}{err}");
+        assert!(err.contains("line 5: Signed Up: `yesterday` is not a date"), "the file's own line and column:\n{err}");
+
+        let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--map", "Signed Up=created_at,Record Id=skip", "--skip-invalid", "--database-url", &url]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}{err}");
+        for expected in [
+            "imported 1 leads into acme",
+            "skipped 1 bad rows",
+            "duplicates: 1 rows repeat a lead and were skipped",
+            "columns read as fields: Email Address as emails, Phone Number as phones, Stage as status, Signed Up as created_at",
+            "columns stored as custom fields: Notes as notes",
+            "columns not used: Record Id",
+        ] {
+            assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+        }
+        assert!(err.contains("duplicate line 4: repeats line 2 (ana@example.com); skipped"), "{err}");
+        assert!(!err.contains("checking") && !err.contains("importing"), "no progress bar when standard error is not a terminal:\n{err}");
+
+        let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--map", "Created=created_at", "--database-url", &url]);
+        let (_, err) = text(&o);
+        assert!(!o.status.success());
+        assert!(err.contains("--map: the file has no column `Created`; its columns are: First Name,"), "{err}");
+        let o = leadpool(&["import", &f, "--org", "acme", "--source", "Website", "--map", "Stage=stage_name", "--database-url", &url]);
+        let (_, err) = text(&o);
+        assert!(err.contains("--map: Stage: `stage_name` is not a field"), "{err}");
+    }
+}
+
+#[test]
+fn import_help_explains_the_mapping_and_duplicates() {
+    let o = leadpool(&["import", "--help"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    for expected in [
+        "--map <COLUMN=FIELD,...>",
+        "Example: --map \"Created=created_at,Stage=status,Source=source\"",
+        "--duplicates <DUPLICATES>",
+        "skip: leave it out",
+        "merge: add its emails, phones, tags and custom fields",
+        "[default: skip]",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+    }
+    // Every header the import knows by default is named in the help.
+    let flat = out
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    for (header, _) in leadpool_app::import::DEFAULTS {
+        let spoken = header.replace('_', " ");
+        let known = flat.contains(&spoken) || flat.contains(&header.replace("e_mail", "e-mail"));
+        assert!(known, "`{spoken}` is not in the help:\n{out}");
+    }
+}
