@@ -548,11 +548,7 @@ impl Tx {
         .bind(org)
         .bind(after)
         .bind(i64::from(limit));
-        self.fetch_all::<EventRow>(&q)
-            .await?
-            .into_iter()
-            .map(AgentEvent::try_from)
-            .collect()
+        self.agent_events(&q).await
     }
 
     /// What a live stream resuming after the event with id `after` replays, oldest first:
@@ -578,7 +574,12 @@ impl Tx {
         .bind(after)
         .bind(late_ms)
         .bind(i64::from(limit));
-        self.fetch_all::<EventRow>(&q)
+        self.agent_events(&q).await
+    }
+
+    /// The outbox rows `q` selects (`id, lead_id, kind, payload, created_at`), as events.
+    async fn agent_events(&mut self, q: &Sql) -> Result<Vec<AgentEvent>, StoreError> {
+        self.fetch_all::<EventRow>(q)
             .await?
             .into_iter()
             .map(AgentEvent::try_from)
