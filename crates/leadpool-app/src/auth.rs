@@ -148,14 +148,6 @@ impl App {
         Ok(Principal::Member(Box::new(member)))
     }
 
-    fn logins(&self) -> std::sync::MutexGuard<'_, crate::throttle::Throttle> {
-        // Only counters: a panic elsewhere while held leaves nothing half-done.
-        self.inner
-            .logins
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn members_cache(&self) -> std::sync::MutexGuard<'_, MemberCache> {
         // The cache is only read, inserted into or cleared, so a panic elsewhere while the
         // lock was held cannot have left it half-written.
@@ -196,10 +188,8 @@ impl App {
         password: &str,
     ) -> Result<(Member, NewSession), AppError> {
         let email = email.trim().to_lowercase();
-        self.logins()
-            .check(&email, self.now())
-            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
         let mut tx = self.store().read().await?;
+        self.check_sign_in(&mut tx, &email).await?;
         let found = tx.user_for_login(&email).await;
         tx.commit().await?;
         let (user, hash) = match found {
@@ -215,10 +205,9 @@ impl App {
         .await
         .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
         let Some(user) = user.filter(|u| ok && u.active) else {
-            self.logins().failed(&email, self.now());
+            self.sign_in_failed(&email).await?;
             return Err(AppError::Unauthenticated(BAD_LOGIN));
         };
-        self.logins().succeeded(&email);
         let now = self.now();
         let ttl = i64::try_from(self.settings().session_ttl.as_millis()).unwrap_or(i64::MAX);
         let session = NewSession {
@@ -228,6 +217,7 @@ impl App {
         };
         let mut tx = self.store().write().await?;
         tx.delete_expired_sessions(now).await?;
+        tx.clear_sign_in_failures(&email).await?;
         tx.insert_session(
             &secret::digest(&session.id),
             user.id,
@@ -267,10 +257,8 @@ impl App {
         new: &str,
     ) -> Result<u64, AppError> {
         let email = m.user.email.as_str().to_owned();
-        self.logins()
-            .check(&email, self.now())
-            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
         let mut tx = self.store().read().await?;
+        self.check_sign_in(&mut tx, &email).await?;
         let hash = tx.password_hash(m.user.id).await?;
         tx.commit().await?;
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
@@ -279,7 +267,7 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
         if !ok {
-            self.logins().failed(&email, self.now());
+            self.sign_in_failed(&email).await?;
             return Err(AppError::invalid(
                 "current_password",
                 "is not your current password",

@@ -79,8 +79,6 @@ struct Inner {
     setups: setup::Setups,
     /// The group-commit writer of new leads, started by the first.
     new_leads: group_commit::Writer<intake::NewLeadRequest>,
-    /// Recent failed sign-ins by address (see `throttle`).
-    logins: std::sync::Mutex<throttle::Throttle>,
     /// The outbox reader and the open live streams (see `live`).
     live: live::Hub,
 }
@@ -108,7 +106,6 @@ impl App {
                 claims: group_commit::Writer::default(),
                 new_leads: group_commit::Writer::default(),
                 setups: setup::Setups::default(),
-                logins: std::sync::Mutex::default(),
                 live: live::Hub::default(),
             }),
         }

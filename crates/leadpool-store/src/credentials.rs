@@ -177,3 +177,70 @@ impl Tx {
             .await
     }
 }
+
+/// A run of wrong passwords for one address: how many, and when the latest came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInFailures {
+    /// Wrong passwords in the run.
+    pub failures: u32,
+    /// When the latest of them came.
+    pub last: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct FailuresRow {
+    failures: i64,
+    last_at: i64,
+}
+
+impl Tx {
+    /// The run of wrong passwords recorded for `address`, if any.
+    pub async fn sign_in_failures(
+        &mut self,
+        address: &str,
+    ) -> Result<Option<SignInFailures>, StoreError> {
+        let q = Sql::new("SELECT failures, last_at FROM sign_in_failures WHERE address = $1")
+            .bind(address);
+        Ok(self
+            .fetch_optional::<FailuresRow>(&q)
+            .await?
+            .map(|r| SignInFailures {
+                failures: u32::try_from(r.failures).unwrap_or(u32::MAX),
+                last: Timestamp::from_millis(r.last_at),
+            }))
+    }
+
+    /// Adds a wrong password at `now` to `address`'s run in one statement, so instances
+    /// counting at once lose no failure; a run whose latest failure came before `stale` starts
+    /// afresh, and such runs of other addresses are forgotten.
+    pub async fn record_sign_in_failure(
+        &mut self,
+        address: &str,
+        now: Timestamp,
+        stale: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &Sql::new("DELETE FROM sign_in_failures WHERE last_at < $1 AND address <> $2")
+                .bind(stale)
+                .bind(address),
+        )
+        .await?;
+        let q = Sql::new(
+            "INSERT INTO sign_in_failures (address, failures, last_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (address) DO UPDATE SET \
+             failures = CASE WHEN sign_in_failures.last_at < $3 THEN 1 ELSE sign_in_failures.failures + 1 END, \
+             last_at = excluded.last_at",
+        )
+        .bind(address)
+        .bind(now)
+        .bind(stale);
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Ends `address`'s run of wrong passwords (it signed in).
+    pub async fn clear_sign_in_failures(&mut self, address: &str) -> Result<(), StoreError> {
+        self.execute(&Sql::new("DELETE FROM sign_in_failures WHERE address = $1").bind(address))
+            .await
+            .map(drop)
+    }
+}

@@ -198,3 +198,48 @@ both_backends! {
         assert_eq!(theirs.iter().map(|t| t.user_id).collect::<Vec<_>>(), [gus.id]);
     }
 }
+
+both_backends! {
+    async fn every_instance_adds_to_one_run_of_wrong_passwords_and_a_stale_run_starts_afresh(db) {
+        const HOUR: i64 = 3_600_000;
+        let second = db.reopen().await;
+        // Two instances count wrong passwords for one address at once: none is lost.
+        let mut racers = Vec::new();
+        for store in [db.store.clone(), second.clone(), db.store.clone(), second] {
+            racers.push(tokio::spawn(async move {
+                for i in 0..5 {
+                    let mut tx = store.write().await.expect("a write transaction begins");
+                    tx.record_sign_in_failure("ana@acme.test", at(i), at(i - HOUR))
+                        .await
+                        .expect("the failure is counted");
+                    tx.commit().await.expect("the transaction commits");
+                }
+            }));
+        }
+        for racer in racers {
+            racer.await.expect("the racer finishes");
+        }
+        let mut tx = write(&db).await;
+        let run = tx.sign_in_failures("ana@acme.test").await.expect("the run is read");
+        assert_eq!(run.map(|r| r.failures), Some(20), "{run:?}");
+        assert_eq!(tx.sign_in_failures("bo@acme.test").await.expect("no run is read"), None);
+        tx.record_sign_in_failure("bo@acme.test", at(10), at(10 - HOUR))
+            .await
+            .expect("bo's failure is counted");
+
+        // An hour after Ana's last failure her run starts again from one, and Bo's run, as
+        // old, is forgotten by the next failure anyone makes.
+        tx.record_sign_in_failure("ana@acme.test", at(HOUR + 20), at(20))
+            .await
+            .expect("the failure is counted");
+        assert_eq!(
+            tx.sign_in_failures("ana@acme.test").await.expect("the run is read"),
+            Some(leadpool_store::credentials::SignInFailures { failures: 1, last: at(HOUR + 20) })
+        );
+        assert_eq!(tx.sign_in_failures("bo@acme.test").await.expect("bo's run is read"), None);
+
+        tx.clear_sign_in_failures("ana@acme.test").await.expect("the run ends");
+        assert_eq!(tx.sign_in_failures("ana@acme.test").await.expect("the run is read"), None);
+        commit(tx).await;
+    }
+}

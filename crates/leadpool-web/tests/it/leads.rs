@@ -287,3 +287,34 @@ app_test! {
         assert_eq!(login("wrong-password").await.status(), StatusCode::UNAUTHORIZED, "and a success starts the count afresh");
     }
 }
+
+app_test! {
+    async fn wrong_passwords_at_one_instance_hold_the_address_at_another_and_after_a_restart(app) {
+        app.user("ana@acme.test", Role::Agent, &[]).await;
+        for _ in 0..5 {
+            let wrong = app.http.post(format!("{}/api/v1/auth/login", app.base))
+                .json(&json!({ "email": "ana@acme.test", "password": "wrong-password" }))
+                .send().await.expect("log in");
+            assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        }
+        // A second instance on the same database (or this one restarted) opens it afresh.
+        let other = leadpool_app::App::new(
+            app.db.reopen().await,
+            std::sync::Arc::new(app.clock.clone()),
+            leadpool_app::Settings::default(),
+        );
+        let held = other.login("ana@acme.test", leadpool_testkit::app::PASSWORD).await;
+        assert!(
+            matches!(held, Err(leadpool_app::AppError::Throttled { retry_after_secs: 30 })),
+            "{held:?}"
+        );
+        app.clock.advance(std::time::Duration::from_secs(30));
+        let failed = other.login("ana@acme.test", "wrong-password").await;
+        assert!(matches!(failed, Err(leadpool_app::AppError::Unauthenticated(_))), "{failed:?}");
+        let held = app.http.post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({ "email": "ana@acme.test", "password": leadpool_testkit::app::PASSWORD }))
+            .send().await.expect("log in");
+        assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS, "the sixth failure, made at the other instance, doubles the wait here");
+        assert_eq!(held.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("60"));
+    }
+}
