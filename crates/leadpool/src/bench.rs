@@ -59,34 +59,86 @@ pub(crate) fn figures(mut lat: Vec<Duration>, errors: u64, elapsed: Duration) ->
     }
 }
 
-pub(crate) async fn fresh_app(dir: &std::path::Path, name: &str) -> anyhow::Result<(App, Store)> {
-    let url = format!("sqlite://{}", dir.join(name).display());
-    let store = Store::connect(&url, &ConnectOptions::default()).await?;
-    store.migrate().await?;
-    Ok((
-        App::new(store.clone(), Arc::new(SystemClock), Settings::default()),
-        store,
-    ))
+/// Where a benchmark writes: fresh SQLite files in a temporary directory, or the scratch
+/// PostgreSQL database `--database-url` names, whose data is kept (each run makes its own
+/// organization there, so earlier runs are in no one's way).
+pub(crate) struct BenchDb {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
 }
 
-/// The organization a fresh benchmark database starts with.
+impl BenchDb {
+    /// SQLite files in a new temporary directory, or `database_url` when given.
+    pub(crate) fn new(database_url: Option<String>) -> anyhow::Result<Self> {
+        Ok(Self {
+            dir: tempfile::tempdir()?,
+            database_url,
+        })
+    }
+
+    /// The database of the phase `name`: a file of its own on SQLite, the one scratch
+    /// database on PostgreSQL.
+    pub(crate) fn url(&self, name: &str) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.dir.path().join(format!("{name}.db")).display()
+            )
+        })
+    }
+
+    /// The phase `name`'s database, opened and migrated.
+    pub(crate) async fn store(&self, name: &str) -> anyhow::Result<Store> {
+        let store = Store::connect(&self.url(name), &ConnectOptions::default()).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The phase `name`'s database with an app on the system clock.
+    pub(crate) async fn app(&self, name: &str) -> anyhow::Result<(App, Store)> {
+        let store = self.store(name).await?;
+        Ok((
+            App::new(store.clone(), Arc::new(SystemClock), Settings::default()),
+            store,
+        ))
+    }
+
+    /// The database as the output names it.
+    pub(crate) fn describe(&self) -> String {
+        match &self.database_url {
+            Some(url) => leadpool_store::redact(url),
+            None => "a fresh SQLite database".to_owned(),
+        }
+    }
+}
+
+/// A new organization for one run, with a slug no earlier run on the database took.
 pub(crate) async fn bench_org(app: &App) -> anyhow::Result<leadpool_store::orgs::Organization> {
     Ok(app
         .create_org(&NewOrg {
-            slug: "bench",
+            slug: &format!("bench-{}", fastrand::u32(..)),
             name: "Bench",
             statuses: DEFAULT_STATUSES,
         })
         .await?)
 }
 
+/// The email of the benchmark's agent `i` in `org`, distinct across runs on one database.
+pub(crate) fn agent_email(org: &leadpool_store::orgs::Organization, i: usize) -> String {
+    format!("agent{i}@{}.test", org.slug)
+}
+
 /// Drives lead intake over HTTP from `clients` concurrent clients for `duration`, then runs
 /// the store's bare lead INSERT (one per transaction, same concurrency) on another fresh
 /// database for as long, and prints both and their ratio.
-pub async fn intake(duration: Duration, clients: usize) -> anyhow::Result<()> {
+pub async fn intake(
+    duration: Duration,
+    clients: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     let clients = clients.max(1);
-    let dir = tempfile::tempdir()?;
-    let (app, _store) = fresh_app(dir.path(), "http.db").await?;
+    let db = BenchDb::new(database_url)?;
+    let (app, _store) = db.app("http").await?;
     let org = bench_org(&app).await?;
     let (_, key) = app.add_source(&org, "Website").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -107,7 +159,10 @@ pub async fn intake(duration: Duration, clients: usize) -> anyhow::Result<()> {
             .await?
             .error_for_status()?;
     }
-    println!("intake over HTTP: {clients} clients for {duration:?} on a fresh SQLite database…");
+    println!(
+        "intake over HTTP: {clients} clients for {duration:?} on {}…",
+        db.describe()
+    );
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(clients);
@@ -145,7 +200,7 @@ pub async fn intake(duration: Duration, clients: usize) -> anyhow::Result<()> {
     server.abort();
     print_figures("intake over HTTP", "leads", &http_figures);
 
-    let raw = bare_insert(dir.path(), duration, clients).await?;
+    let raw = bare_insert(&db, duration, clients).await?;
     print_figures("bare lead INSERT, one per transaction", "rows", &raw);
     if raw.rate > 0.0 {
         println!(
@@ -178,12 +233,8 @@ pub(crate) fn lead_body(id: u64) -> serde_json::Value {
     })
 }
 
-async fn bare_insert(
-    dir: &std::path::Path,
-    duration: Duration,
-    clients: usize,
-) -> anyhow::Result<Figures> {
-    let (app, store) = fresh_app(dir, "raw.db").await?;
+async fn bare_insert(db: &BenchDb, duration: Duration, clients: usize) -> anyhow::Result<Figures> {
+    let (app, store) = db.app("raw").await?;
     let org = bench_org(&app).await?;
     let (source, _) = app.add_source(&org, "Website").await?;
     let mut tx = store.read().await?;
@@ -288,23 +339,11 @@ impl leadpool_app::Clock for BenchClock {
 pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
     use leadpool_app::timers::{Fired, Scheduler};
 
-    let dir = tempfile::tempdir()?;
-    let url = b
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("timers.db").display()));
-    let store = Store::connect(&url, &ConnectOptions::default()).await?;
-    store.migrate().await?;
+    let db = BenchDb::new(b.database_url.clone())?;
+    let store = db.store("timers").await?;
     let clock = Arc::new(BenchClock::default());
     let app = App::new(store.clone(), clock.clone(), Settings::default());
-    let slug = format!("bench-{}", fastrand::u32(..));
-    let org = app
-        .create_org(&NewOrg {
-            slug: &slug,
-            name: "Timer bench",
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
+    let org = bench_org(&app).await?;
     let (source, _) = app.add_source(&org, "Bench").await?;
     let mut tx = store.write().await?;
     let statuses = tx.statuses(org.id).await?;
@@ -327,7 +366,7 @@ pub async fn timers(b: TimerBench) -> anyhow::Result<()> {
         "seeding {} pending timers due at {}/s on {}…",
         b.pending,
         b.rate,
-        leadpool_store::redact(&url)
+        db.describe()
     );
     let bar = indicatif::ProgressBar::new(u64::try_from(b.pending).unwrap_or(0));
     // Seeded a day ahead; the clock is moved to just before the first due time once seeding ends.

@@ -9,7 +9,7 @@ use leadpool_app::bootstrap::UserSpec;
 use leadpool_domain::{LeadId, Role, UserId};
 use leadpool_web::WebConfig;
 
-use crate::bench::{Figures, bench_org, figures, fresh_app, print_figures};
+use crate::bench::{BenchDb, Figures, agent_email, bench_org, figures, print_figures};
 
 /// The settings of `leadpool bench claim`.
 #[derive(Debug, Clone)]
@@ -22,18 +22,22 @@ pub struct ClaimBench {
     pub leads: i64,
     /// Of which in the pool.
     pub pool_leads: i64,
+    /// A scratch PostgreSQL database, instead of a fresh SQLite file.
+    pub database_url: Option<String>,
 }
 
 /// Runs the benchmark and prints its figures.
 pub async fn claim(b: ClaimBench) -> anyhow::Result<()> {
     let clients = b.clients.max(1);
-    let dir = tempfile::tempdir()?;
-    let (app, store) = fresh_app(dir.path(), "claim.db").await?;
+    let db = BenchDb::new(b.database_url.clone())?;
+    let (app, store) = db.app("claim").await?;
     let org = bench_org(&app).await?;
     let (source, _) = app.add_source(&org, "Portal").await?;
     println!(
-        "seeding {} leads, {} of them in the pool, on a fresh SQLite database…",
-        b.leads, b.pool_leads
+        "seeding {} leads, {} of them in the pool, on {}…",
+        b.leads,
+        b.pool_leads,
+        db.describe()
     );
     let seeded = Instant::now();
     let mut tx = store.write().await?;
@@ -64,7 +68,7 @@ pub async fn claim(b: ClaimBench) -> anyhow::Result<()> {
     let mut agents = Vec::with_capacity(clients);
     for i in 0..clients {
         let spec = UserSpec {
-            email: &format!("agent{i}@bench.test"),
+            email: &agent_email(&org, i),
             name: &format!("Agent {i}"),
             role: Role::Agent,
             password: None,

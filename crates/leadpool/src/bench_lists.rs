@@ -3,7 +3,6 @@
 //! reading the same page's rows by primary key. The goal (issue 19) is every shape's p95
 //! under 50 ms and within three times that bare lookup.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -11,11 +10,11 @@ use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
 use leadpool_app::distribute::QueueQuery;
 use leadpool_app::leads::LeadQuery;
 use leadpool_app::pool::PoolInput;
-use leadpool_app::{App, Member, Principal, Settings, SystemClock};
+use leadpool_app::{App, Member, Principal};
 use leadpool_domain::{LeadId, OrgId, Role, SourceId, StatusId, Timestamp, UserId};
+use leadpool_store::Store;
 use leadpool_store::bench_pool::PoolViewSeed;
 use leadpool_store::leads::{LeadFilter, LeadSort};
-use leadpool_store::{ConnectOptions, Store};
 
 use crate::bench::figures;
 
@@ -77,19 +76,9 @@ pub async fn lists(b: ListsBench) -> anyhow::Result<()> {
     if b.leads < 10_000 {
         bail!("--leads must be at least 10000 for the skew to mean anything");
     }
-    let dir = tempfile::tempdir()?;
-    let url = b
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("lists.db").display()));
-    let store = Store::connect(&url, &ConnectOptions::default()).await?;
-    store.migrate().await?;
-    let app = App::new(store.clone(), Arc::new(SystemClock), Settings::default());
-    println!(
-        "seeding {} leads on {}…",
-        b.leads,
-        leadpool_store::redact(&url)
-    );
+    let db = crate::bench::BenchDb::new(b.database_url.clone())?;
+    let (app, store) = db.app("lists").await?;
+    println!("seeding {} leads on {}…", b.leads, db.describe());
     let started = Instant::now();
     let s = seed(&app, &store, b.leads).await?;
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());

@@ -20,11 +20,7 @@ use leadpool_store::routing::RuleSettings;
 use leadpool_web::WebConfig;
 use tokio::sync::{Barrier, broadcast};
 
-use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg};
-use leadpool_app::{App, Settings, SystemClock};
-use leadpool_store::{ConnectOptions, Store};
-
-use crate::bench::{Figures, figures, fresh_app, lead_body, print_figures};
+use crate::bench::{BenchDb, Figures, agent_email, bench_org, figures, lead_body, print_figures};
 
 /// Every bench agent's password (hashed once each at setup).
 const PASSWORD: &str = "bench-password-123";
@@ -54,37 +50,19 @@ fn now_ms() -> i64 {
 pub async fn live(b: LiveBench) -> anyhow::Result<()> {
     let clients = b.clients.max(1);
     let agents_n = clients.div_ceil(MAX_STREAMS_PER_USER);
-    let dir = tempfile::tempdir()?;
-    let (app, store, second) = match &b.database_url {
-        None => {
-            let (app, store) = fresh_app(dir.path(), "live.db").await?;
-            (app, store, None)
-        }
-        Some(url) => {
-            let open = || async {
-                let store = Store::connect(url, &ConnectOptions::default()).await?;
-                store.migrate().await?;
-                let app = App::new(store.clone(), Arc::new(SystemClock), Settings::default());
-                anyhow::Ok((app, store))
-            };
-            let (first, store) = open().await?;
-            let (other, _) = open().await?;
-            (first, store, Some(other))
-        }
+    let db = BenchDb::new(b.database_url.clone())?;
+    let (app, store) = db.app("live").await?;
+    // On PostgreSQL a second instance opens the same database: its own connections, nothing
+    // shared in memory.
+    let second = match b.database_url {
+        Some(_) => Some(db.app("live").await?.0),
+        None => None,
     };
-    // A database kept between runs holds earlier runs' organizations and users.
-    let tag = fastrand::u32(..);
-    let org = app
-        .create_org(&NewOrg {
-            slug: &format!("live-{tag}"),
-            name: "Live bench",
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
+    let org = bench_org(&app).await?;
     println!("setting up {agents_n} agents, each offered every lead at once…");
     let mut agents: Vec<(UserId, String)> = Vec::with_capacity(agents_n);
     for i in 0..agents_n {
-        let email = format!("agent{i}.{tag}@bench.test");
+        let email = agent_email(&org, i);
         let spec = UserSpec {
             email: &email,
             name: &format!("Agent {i}"),

@@ -6,18 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use leadpool_app::bootstrap::{DEFAULT_STATUSES, NewOrg, UserSpec};
-use leadpool_app::{App, Settings, SystemClock};
+use leadpool_app::bootstrap::UserSpec;
 use leadpool_domain::{Role, StatusId, Visibility};
 use leadpool_store::bench_pool::{
     AREA_CODES, DOMAINS, FIRST_NAMES, LAST_NAMES, PoolViewSeed, TAGS,
 };
 use leadpool_store::leads::{LeadFilter, LeadSort};
-use leadpool_store::{ConnectOptions, Store};
 use leadpool_web::WebConfig;
 use reqwest::Url;
 
-use crate::bench::{Figures, figures};
+use crate::bench::{BenchDb, Figures, agent_email, bench_org, figures};
 
 /// The goal: pool view p95 at most this many times the healthz p95.
 const GOAL_RATIO: f64 = 3.0;
@@ -41,23 +39,9 @@ pub struct PoolViewBench {
 /// the same clients for `duration`, and prints both latencies and their ratio.
 pub async fn pool_view(b: PoolViewBench) -> anyhow::Result<()> {
     let clients = b.clients.max(1);
-    let dir = tempfile::tempdir()?;
-    let url = b
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("pool-view.db").display()));
-    let store = Store::connect(&url, &ConnectOptions::default()).await?;
-    store.migrate().await?;
-    let app = App::new(store.clone(), Arc::new(SystemClock), Settings::default());
-    // A scratch PostgreSQL database may hold earlier runs: each run is its own organization.
-    let slug = format!("bench-{}", fastrand::u32(..));
-    let org = app
-        .create_org(&NewOrg {
-            slug: &slug,
-            name: "Pool view bench",
-            statuses: DEFAULT_STATUSES,
-        })
-        .await?;
+    let db = BenchDb::new(b.database_url.clone())?;
+    let (app, store) = db.app("pool-view").await?;
+    let org = bench_org(&app).await?;
     let mut sources = Vec::new();
     for name in ["Website", "Zillow", "Referral", "Open house"] {
         sources.push(app.add_source(&org, name).await?.0.id);
@@ -65,7 +49,7 @@ pub async fn pool_view(b: PoolViewBench) -> anyhow::Result<()> {
     let mut agents = Vec::with_capacity(clients);
     for i in 0..clients {
         let spec = UserSpec {
-            email: &format!("agent{i}@{slug}.test"),
+            email: &agent_email(&org, i),
             name: &format!("Agent {i}"),
             role: Role::Agent,
             password: None,
@@ -87,7 +71,7 @@ pub async fn pool_view(b: PoolViewBench) -> anyhow::Result<()> {
         "seeding {} leads, {} of them in the pool, {clients} agents, on {}…",
         b.leads,
         b.pool_leads,
-        leadpool_store::redact(&url)
+        db.describe()
     );
     let seeding = Instant::now();
     let agent_ids: Vec<_> = agents.iter().map(|(u, _)| u.id).collect();

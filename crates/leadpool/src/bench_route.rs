@@ -16,7 +16,7 @@ use leadpool_domain::{Actor, Owner, Role, RuleId};
 use leadpool_store::routing::RuleSettings;
 use leadpool_web::WebConfig;
 
-use crate::bench::{Figures, bench_org, figures, fresh_app, lead_body, print_figures};
+use crate::bench::{BenchDb, Figures, agent_email, bench_org, figures, lead_body, print_figures};
 
 /// The settings of `leadpool bench route`.
 #[derive(Debug, Clone)]
@@ -29,13 +29,15 @@ pub struct RouteBench {
     pub rules: usize,
     /// Agents in each rule's round-robin group.
     pub group_size: usize,
+    /// A scratch PostgreSQL database, instead of a fresh SQLite file.
+    pub database_url: Option<String>,
 }
 
 /// Runs the benchmark and prints its figures.
 pub async fn route(b: RouteBench) -> anyhow::Result<()> {
     let clients = b.clients.max(1);
-    let dir = tempfile::tempdir()?;
-    let (app, store) = fresh_app(dir.path(), "route.db").await?;
+    let db = BenchDb::new(b.database_url.clone())?;
+    let (app, store) = db.app("route").await?;
     let org = bench_org(&app).await?;
     let agents_total = (b.rules * b.group_size / 4).max(b.group_size);
     println!(
@@ -45,7 +47,7 @@ pub async fn route(b: RouteBench) -> anyhow::Result<()> {
     let mut agents = Vec::with_capacity(agents_total);
     for i in 0..agents_total {
         let spec = UserSpec {
-            email: &format!("agent{i}@bench.test"),
+            email: &agent_email(&org, i),
             name: &format!("Agent {i}"),
             role: Role::Agent,
             password: None,

@@ -306,7 +306,7 @@ pub enum BenchCommand {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
-    /// Lead intake over HTTP against a fresh SQLite database, next to the bare INSERT rate.
+    /// Lead intake over HTTP on a fresh SQLite database (or --database-url), next to the bare INSERT rate.
     Intake {
         /// How long to drive load, e.g. 10s.
         #[arg(long, default_value = "10s", value_parser = duration::flag)]
@@ -314,6 +314,9 @@ pub enum BenchCommand {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// Durable timers: lag and throughput with many pending, next to the bare claim statement.
     ///
@@ -338,7 +341,7 @@ pub enum BenchCommand {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
-    /// Pool claims over HTTP on a fresh SQLite database, next to the bare conditional UPDATE.
+    /// Pool claims over HTTP on a fresh SQLite database (or --database-url), next to the bare conditional UPDATE.
     ///
     /// Seeds --leads leads with --pool-leads of them in the pool; --clients agents then claim
     /// random pool leads, one per request, for --duration; then the bare UPDATE a claim
@@ -356,8 +359,11 @@ pub enum BenchCommand {
         /// Of which in the pool.
         #[arg(long, default_value_t = 200_000)]
         pool_leads: i64,
+        /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
-    /// Routed intake over HTTP on a fresh SQLite database, next to the bare INSERT + UPDATE.
+    /// Routed intake over HTTP on a fresh SQLite database (or --database-url), next to the bare INSERT + UPDATE.
     ///
     /// Sets up --rules routing rules, one source each, each handing its leads round robin to
     /// a group of --group-size agents; --clients clients then send leads to random sources
@@ -376,6 +382,9 @@ pub enum BenchCommand {
         /// Agents in each rule's round-robin group.
         #[arg(long, default_value_t = 20)]
         group_size: usize,
+        /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// The pool list over HTTP (filters and text search) under load, next to GET /healthz.
     ///

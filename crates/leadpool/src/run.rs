@@ -124,7 +124,11 @@ async fn migrate(file: Option<&Path>, db: &DbArgs) -> anyhow::Result<()> {
 /// `leadpool bench …`: checks what clap cannot (one flag against another) and runs it.
 async fn bench(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Intake { duration, clients } => crate::bench::intake(duration, clients).await,
+        BenchCommand::Intake {
+            duration,
+            clients,
+            database_url,
+        } => crate::bench::intake(duration, clients, database_url).await,
         BenchCommand::Live {
             clients,
             rate,
@@ -166,6 +170,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             clients,
             leads,
             pool_leads,
+            database_url,
         } => {
             if pool_leads < 2 || pool_leads > leads {
                 bail!("--pool-leads must be at least 2 and at most --leads ({leads})");
@@ -175,6 +180,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 clients,
                 leads,
                 pool_leads,
+                database_url,
             })
             .await
         }
@@ -183,6 +189,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             clients,
             rules,
             group_size,
+            database_url,
         } => {
             if rules == 0 || group_size == 0 {
                 bail!("--rules and --group-size must be at least 1");
@@ -192,6 +199,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 clients,
                 rules,
                 group_size,
+                database_url,
             })
             .await
         }

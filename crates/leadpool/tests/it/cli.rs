@@ -338,3 +338,29 @@ fn import_help_explains_the_mapping_and_duplicates() {
         assert!(known, "`{spoken}` is not in the help:\n{out}");
     }
 }
+
+both_backends! {
+    async fn intake_claim_and_route_benches_run_on_the_database_they_are_given(db) {
+        let runs: [(&[&str], &[&str]); 3] = [
+            (&["intake", "--clients", "2"], &["intake over HTTP:", "ratio HTTP intake / bare INSERT:"]),
+            (&["claim", "--clients", "2", "--leads", "2000", "--pool-leads", "400"], &["claims over HTTP:", "ratio HTTP claims / bare UPDATE:"]),
+            (&["route", "--clients", "2", "--rules", "2", "--group-size", "2"], &["routed intake over HTTP:", "bare lead INSERT + round-robin position UPDATE"]),
+        ];
+        for (args, expected) in runs {
+            let mut all = vec!["bench"];
+            all.extend_from_slice(args);
+            all.extend_from_slice(&["--duration", "1s", "--database-url", &db.url]);
+            let o = leadpool(&all);
+            let (out, err) = text(&o);
+            assert!(o.status.success(), "{out}{err}");
+            for e in expected {
+                assert!(out.contains(e), "`{e}` missing:\n{out}");
+            }
+        }
+        // Each phase made its organization on the database named, none on a file of its own.
+        let mut tx = db.store.read().await.expect("a read transaction begins");
+        let benches = tx.orgs().await.expect("the organizations are read").iter().filter(|o| o.slug.starts_with("bench-")).count();
+        tx.commit().await.expect("the read ends");
+        assert_eq!(benches, 4, "intake's two phases, claim's and route's");
+    }
+}
