@@ -101,16 +101,6 @@ fn store_error(e: StoreError) -> AppError {
     AppError::from_store("calendar")(e)
 }
 
-/// A holiday in the syntax `Holiday::parse` reads back.
-fn holiday_text(h: &Holiday) -> String {
-    let ranges: Vec<String> = h.open().iter().map(ToString::to_string).collect();
-    if ranges.is_empty() {
-        h.date().to_string()
-    } else {
-        format!("{} {}", h.date(), ranges.join(","))
-    }
-}
-
 /// Builds the domain calendar from an admin's texts, naming every bad field (`name`,
 /// `time_zone`, `hours`, `holidays[i]`); returns the normalized texts to store.
 fn parse_calendar(input: &CalendarInput) -> Result<NewCalendar, AppError> {
@@ -167,7 +157,11 @@ fn parse_calendar(input: &CalendarInput) -> Result<NewCalendar, AppError> {
             .unwrap_or(input.time_zone.trim())
             .to_owned(),
         hours: calendar.week().to_string(),
-        holidays: calendar.holidays().iter().map(holiday_text).collect(),
+        holidays: calendar
+            .holidays()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         is_default: input.is_default,
     })
 }
@@ -293,7 +287,7 @@ impl App {
                 ));
             }
             let mut holidays = c.holidays.clone();
-            holidays.push(holiday_text(&new));
+            holidays.push(new.to_string());
             Ok(CalendarChanges {
                 holidays: Some(holidays),
                 ..CalendarChanges::default()

@@ -290,6 +290,17 @@ impl std::str::FromStr for WeeklyHours {
     }
 }
 
+/// A holiday in the syntax [`Holiday::parse`] reads back.
+impl fmt::Display for Holiday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.date)?;
+        for (i, r) in self.open.iter().enumerate() {
+            write!(f, "{}{r}", if i == 0 { " " } else { "," })?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for WeeklyHours {
     /// The hours syntax, runs of days with equal hours grouped: `mon-fri 09:00-17:00; sat 10:00-14:00`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

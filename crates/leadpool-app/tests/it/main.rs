@@ -5,6 +5,7 @@ mod distribution;
 mod import;
 mod import_duplicates;
 mod import_files;
+mod import_fuzz;
 mod mail;
 mod timers;
 mod webhooks;

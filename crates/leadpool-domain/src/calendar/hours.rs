@@ -324,11 +324,55 @@ mod tests {
         })
     }
 
+    /// Text made of the syntax's own pieces and a few strangers, so fuzzing reaches past
+    /// the first token: days, ranges, times in and out of range, separators, and text
+    /// no calendar has.
+    fn hours_like_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("mon".to_owned()),
+            Just("fri".to_owned()),
+            Just("Sun".to_owned()),
+            Just("mon-fri".to_owned()),
+            Just("sat-tue".to_owned()),
+            Just("2026-12-24".to_owned()),
+            Just("2026-02-30".to_owned()),
+            (0u32..30, 0u32..70).prop_map(|(h, m)| format!("{h:02}:{m:02}")),
+            Just("24:00".to_owned()),
+            Just("-".to_owned()),
+            Just(",".to_owned()),
+            Just(";".to_owned()),
+            Just(" ".to_owned()),
+            Just(":".to_owned()),
+            "[0-9]{1,6}",
+            "\\PC{1,3}",
+        ];
+        prop::collection::vec(piece, 0..14).prop_map(|p| p.concat())
+    }
+
     proptest! {
         #[test]
         fn weekly_hours_print_back_in_the_syntax_they_were_parsed_from(w in weekly_hours()) {
             let text = w.to_string();
             prop_assert_eq!(parse_hours(&text), Ok(w), "{}", text);
+        }
+
+        /// Fuzz: any text is read or refused with a reason, never a panic; what is read
+        /// prints back as text that reads the same. `PROPTEST_CASES` runs it longer.
+        #[test]
+        fn fuzz_any_hours_or_holiday_text_is_read_or_refused_and_what_is_read_prints_back(
+            text in prop_oneof![hours_like_text(), "\\PC{0,40}", ".{0,40}"],
+        ) {
+            match parse_hours(&text) {
+                Ok(w) => prop_assert_eq!(parse_hours(&w.to_string()), Ok(w), "{:?}", text),
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+            match Holiday::parse(&text) {
+                Ok(h) => prop_assert_eq!(Holiday::parse(&h.to_string()), Ok(h), "{:?}", text),
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+            if let Ok(r) = OpenRange::parse(&text) {
+                prop_assert!(r.start() < r.end() && r.end() <= 1440, "{:?}", text);
+            }
         }
     }
 }

@@ -287,3 +287,76 @@ both_backends! {
         assert!(newest.windows(2).all(|w| w[0].created_at >= w[1].created_at));
     }
 }
+
+/// Characters search text is fuzzed with: letters in several scripts and cases, and every
+/// character FTS5, LIKE or a trigram query treats specially.
+const FUZZ_ALPHABET: &[char] = &[
+    'a', 'b', 'n', 'A', 'N', ' ', '"', '\'', '%', '_', '\\', '*', '(', ')', ':', '-', '^', '+',
+    '{', '}', '.', 'é', 'É', 'ß', 'İ', 'ı', 'ö', 'ø', '中', '😀',
+];
+
+/// Text of `len` characters drawn from the fuzz alphabet.
+fn fuzz_text(len: std::ops::Range<usize>) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    proptest::collection::vec(proptest::sample::select(FUZZ_ALPHABET), len)
+        .prop_map(|cs| cs.into_iter().collect())
+}
+
+/// Draws `n` values of `strategy` from a runner seeded as PROPTEST_CASES and its RNG say.
+fn draw<S: proptest::strategy::Strategy>(
+    runner: &mut proptest::test_runner::TestRunner,
+    strategy: &S,
+    n: usize,
+) -> Vec<S::Value> {
+    use proptest::strategy::ValueTree;
+    (0..n)
+        .map(|_| {
+            strategy
+                .new_tree(runner)
+                .expect("a value is drawn")
+                .current()
+        })
+        .collect()
+}
+
+both_backends! {
+    /// Fuzzes the search text: names and terms full of quotes, wildcards, operators and
+    /// scripts whose lower case changes length. Every term answers, and finds exactly the
+    /// leads whose name holds it, ignoring case. `PROPTEST_CASES` sets how many terms
+    /// (256 by default; the README says how to run more).
+    async fn fuzz_any_search_text_answers_and_finds_exactly_the_names_holding_it(db) {
+        use proptest::prelude::*;
+        let config = proptest::test_runner::Config::default();
+        let mut runner = proptest::test_runner::TestRunner::new(config.clone());
+        let names: Vec<String> = draw(&mut runner, &fuzz_text(1..14), 60)
+            .into_iter()
+            .map(|n| format!("x{n}x"))
+            .collect();
+        let acme = acme_with(&db, |acme| {
+            names.iter().enumerate().map(|(i, n)| named(acme, n, i64::try_from(i).unwrap_or(0))).collect()
+        })
+        .await;
+        let from_names = (0..names.len(), 0..14usize, 1..8usize).prop_map({
+            let names = names.clone();
+            move |(i, start, len)| {
+                let chars: Vec<char> = names[i].chars().collect();
+                let start = start.min(chars.len() - 1);
+                chars[start..(start + len).min(chars.len())].iter().collect::<String>()
+            }
+        });
+        let terms = prop_oneof![from_names, fuzz_text(1..10)];
+        let cases = usize::try_from(config.cases).unwrap_or(256);
+        for term in draw(&mut runner, &terms, cases) {
+            let needle = term.trim().to_lowercase();
+            if needle.is_empty() {
+                continue;
+            }
+            let expected: Vec<&str> = names
+                .iter()
+                .filter(|n| n.to_lowercase().contains(&needle))
+                .map(String::as_str)
+                .collect();
+            assert_eq!(found(&db, acme.id(), &term).await, expected, "term {term:?}");
+        }
+    }
+}

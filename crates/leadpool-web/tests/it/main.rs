@@ -6,6 +6,7 @@ mod account;
 mod calendars;
 mod directory;
 mod errors;
+mod fuzz;
 mod input;
 mod lead_page;
 mod leads;
