@@ -23,6 +23,11 @@ use crate::wake::{Listener, Wake};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The SQLite migrations this build carries (a backup's check compares a file's with them).
+pub(crate) fn sqlite_migrations() -> &'static Migrator {
+    &SQLITE_MIGRATIONS
+}
+
 /// SQLite reports unique violations by columns, not by name; these map them to the
 /// constraint names the PostgreSQL tree declares.
 const SQLITE_UNIQUE: &[(&str, &str)] = &[
@@ -479,6 +484,24 @@ impl Store {
             Db::Postgres(p) => sqlx::query(text).execute(p).await.map(drop),
         }
         .map_err(StoreError::from_sqlx)
+    }
+
+    /// Writes this SQLite database as it is at one instant into the empty file `to`, with
+    /// `VACUUM INTO` on a reading connection: one read transaction, so writers carry on.
+    /// PostgreSQL databases are copied with `pg_dump` instead.
+    pub(crate) async fn vacuum_into(&self, to: &str) -> Result<(), StoreError> {
+        match &self.db {
+            // VACUUM refuses to run inside a transaction, so this is a bare statement.
+            Db::Sqlite(p) => sqlx::query("VACUUM INTO ?1")
+                .bind(to.to_owned())
+                .execute(&p.read)
+                .await
+                .map(drop)
+                .map_err(StoreError::from_sqlx),
+            Db::Postgres(_) => Err(StoreError::Config(
+                "a PostgreSQL database is copied with pg_dump, not by leadpool".into(),
+            )),
+        }
     }
 
     /// Checks the database answers a trivial query.
