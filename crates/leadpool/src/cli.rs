@@ -83,8 +83,8 @@ pub enum Command {
     /// (SQLite's integrity check, leadpool's migrations) and only then renamed to FILE, so
     /// FILE is never half-written. Prints its size, its leads and the time it took.
     ///
-    /// The copy is one ordinary SQLite file: `leadpool restore --from FILE` puts it back,
-    /// and `--database-url sqlite://FILE` opens it as it is.
+    /// The copy is one ordinary SQLite file, readable by its owner only; `leadpool restore
+    /// --from FILE` puts it back.
     ///
     /// On PostgreSQL, prints the pg_dump and pg_restore commands to use instead.
     Backup {
@@ -102,7 +102,8 @@ pub enum Command {
     /// FILE is checked first: SQLite's integrity check, leadpool's migrations table, and no
     /// migration newer than this leadpool's. A database that exists is replaced only with
     /// --force; a database a running server uses is never replaced (stop the server; restore
-    /// takes the server's lock file while it works, so no server starts meanwhile). The copy
+    /// takes the server's lock file while it works, so no server starts meanwhile; other
+    /// leadpool commands take no such lock and must not run on it meanwhile). The copy
     /// replaces the database in one rename, its old -wal and -shm files removed, and then
     /// migrations this leadpool has and FILE lacks are applied. Prints what it restored.
     ///
