@@ -111,7 +111,8 @@ impl Store {
 
 /// Checks that `path` is a leadpool SQLite database this build can open: SQLite's integrity
 /// check passes, leadpool's migrations are recorded in it and none is newer than this
-/// build's. The file is opened read-only and left as it is.
+/// build's. The file is opened read-only, as immutable, and left as it is: it must be one
+/// nothing writes to meanwhile (a backup), not a server's live database.
 pub async fn check(path: &Path) -> Result<Checked, BackupError> {
     inspect(path, path).await
 }
