@@ -14,7 +14,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions as _, Connection, FromRow, PgPool, Postgres, Row, Sqlite,
+    SqliteConnection, SqlitePool, Transaction,
+};
 
 use crate::error::StoreError;
 use crate::sql::{Arg, Sql};
@@ -22,6 +25,11 @@ use crate::wake::{Listener, Wake};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The SQLite migrations this build carries (a backup's check compares a file's with them).
+pub(crate) fn sqlite_migrations() -> &'static Migrator {
+    &SQLITE_MIGRATIONS
+}
 
 /// SQLite reports unique violations by columns, not by name; these map them to the
 /// constraint names the PostgreSQL tree declares.
@@ -479,6 +487,35 @@ impl Store {
             Db::Postgres(p) => sqlx::query(text).execute(p).await.map(drop),
         }
         .map_err(StoreError::from_sqlx)
+    }
+
+    /// Writes this SQLite database as it is at one instant into the empty file `to`, with
+    /// `VACUUM INTO`: one read transaction, so writers carry on. PostgreSQL databases are
+    /// copied with `pg_dump` instead.
+    pub(crate) async fn vacuum_into(&self, to: &str) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite(p) => {
+                // A reading connection of its own: read-only, as a backup never writes the
+                // database, and without the slow-statement warning a long copy would raise.
+                let opts = (*p.read.connect_options())
+                    .clone()
+                    .read_only(true)
+                    .disable_statement_logging();
+                let mut conn = SqliteConnection::connect_with(&opts)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                // VACUUM refuses to run inside a transaction, so this is a bare statement.
+                let copied = sqlx::query("VACUUM INTO ?1")
+                    .bind(to.to_owned())
+                    .execute(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+                copied.map(drop).map_err(StoreError::from_sqlx)
+            }
+            Db::Postgres(_) => Err(StoreError::Config(
+                "a PostgreSQL database is copied with pg_dump, not by leadpool".into(),
+            )),
+        }
     }
 
     /// Checks the database answers a trivial query.

@@ -9,6 +9,7 @@ mod error;
 mod sql;
 mod wake;
 
+pub mod backup;
 // Bulk seeding for `leadpool bench` writes rows no use case would (no timeline, no
 // timers of its own), so it is no part of the store's API unless asked for.
 #[cfg(feature = "bench")]

@@ -75,6 +75,49 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Copy the SQLite database to a file while the server keeps running.
+    ///
+    /// The copy is the database at one instant, taken in one read transaction (SQLite's
+    /// VACUUM INTO) while the server goes on writing: every change committed before the
+    /// backup began is in it. It is written beside FILE under a temporary name, checked
+    /// (SQLite's integrity check, leadpool's migrations) and only then renamed to FILE, so
+    /// FILE is never half-written. Prints its size, its leads and the time it took.
+    ///
+    /// The copy is one ordinary SQLite file, readable by its owner only; `leadpool restore
+    /// --from FILE` puts it back.
+    ///
+    /// On PostgreSQL, prints the pg_dump and pg_restore commands to use instead.
+    Backup {
+        /// Where to write the copy.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists (refused otherwise).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Replace the SQLite database with a backup. The server must be stopped.
+    ///
+    /// FILE is checked first: SQLite's integrity check, leadpool's migrations table, and no
+    /// migration newer than this leadpool's. A database that exists is replaced only with
+    /// --force; a database a running server uses is never replaced (stop the server; restore
+    /// takes the server's lock file while it works, so no server starts meanwhile; other
+    /// leadpool commands take no such lock and must not run on it meanwhile). The copy
+    /// replaces the database in one rename, its old -wal and -shm files removed, and then
+    /// migrations this leadpool has and FILE lacks are applied. Prints what it restored.
+    ///
+    /// On PostgreSQL, prints the pg_dump and pg_restore commands to use instead.
+    Restore {
+        /// The backup to restore (a file written by `leadpool backup`).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace the database if it exists (refused otherwise).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Manage organizations.
     Org {
         #[command(subcommand)]

@@ -2,6 +2,7 @@
 //! store, app and web for each command.
 
 pub mod admin;
+pub mod backup;
 pub mod bench;
 pub mod bench_claim;
 pub mod bench_lists;

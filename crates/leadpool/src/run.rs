@@ -49,6 +49,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::serve::serve(&config, demo).await
         }
         Command::Migrate { db } => migrate(file, &db).await,
+        Command::Backup { to, force, db } => crate::backup::backup(file, &db, &to, force).await,
+        Command::Restore { from, force, db } => {
+            crate::backup::restore(file, &db, &from, force).await
+        }
         Command::Org { command } => crate::admin::org(file, command).await,
         Command::User { command } => crate::admin::user(file, command).await,
         Command::Source { command } => crate::admin::source(file, command).await,
@@ -273,6 +277,27 @@ pub(crate) fn create_sqlite_dir(config: &Config) -> anyhow::Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display())),
         _ => Ok(()),
+    }
+}
+
+/// Takes the lock file beside the SQLite database `db` (`db.lock`), which a server holds for
+/// as long as it runs; `None` when another process holds it. The operating system drops the
+/// lock when its holder ends, however it ends, so a crashed server never blocks its own
+/// restart (a lease row would, until it expired).
+pub(crate) fn lock_sqlite_file(db: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    let lock_path = format!("{}.lock", db.display());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open the lock file {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {lock_path}"))
+        }
     }
 }
 

@@ -14,39 +14,27 @@ use leadpool_store::redact;
 use leadpool_web::WebConfig;
 
 use crate::config::Config;
-use crate::run::{create_sqlite_dir, open_store, settings, sqlite_file};
+use crate::run::{create_sqlite_dir, lock_sqlite_file, open_store, settings, sqlite_file};
 
-/// Holds an exclusive lock on a file beside the SQLite database for as long as the server
-/// runs: one instance owns the file. The operating system drops the lock when the process
-/// ends, however it ends, so a crashed server never blocks its own restart (a lease row
-/// would, until it expired).
-fn lock_sqlite_file(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+/// Holds the lock file beside the SQLite database for as long as the server runs: one
+/// instance owns the file.
+fn own_sqlite_file(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
     let Some(path) = sqlite_file(config) else {
         return Ok(None);
     };
     create_sqlite_dir(config)?;
-    let path = path.display();
-    let lock_path = format!("{path}.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open the lock file {lock_path}"))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "another leadpool is already serving {path}; one server owns a SQLite file (stop the other, or use PostgreSQL to run several)"
+    match lock_sqlite_file(path)? {
+        Some(lock) => Ok(Some(lock)),
+        None => bail!(
+            "another leadpool is already serving {}; one server owns a SQLite file (stop the other, or use PostgreSQL to run several)",
+            path.display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("cannot lock {lock_path}"))
-        }
     }
 }
 
 /// Serves until told to stop, then shuts the scheduler and the store down cleanly.
 pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
-    let _lock = lock_sqlite_file(config)?;
+    let _lock = own_sqlite_file(config)?;
     let store = open_store(config).await?;
     let mailer = config
         .mail

@@ -2,6 +2,7 @@
 
 mod fixtures;
 
+mod backup;
 mod calendars;
 mod credentials;
 mod lead_lists;

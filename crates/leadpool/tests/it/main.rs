@@ -1,6 +1,7 @@
 //! The `leadpool` binary, run as a user would run it: real processes, real files, on
 //! SQLite and (with `LEADPOOL_TEST_PG_URL`) PostgreSQL.
 
+mod backup;
 mod cli;
 mod serve;
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-struct Server(Child);
+/// A running `leadpool serve`, killed (SIGKILL) when dropped.
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -21,7 +22,7 @@ fn start_demo(data_dir: &std::path::Path) -> (Server, Vec<String>) {
 }
 
 /// Starts `leadpool serve EXTRA` on a free port and reads its banner up to the line holding `last`.
-fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec<String>) {
+pub fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec<String>) {
     // The tests' HTTP clients need the process's TLS provider, as the server has.
     leadpool_app::install_tls();
     let mut child = Command::new(env!("CARGO_BIN_EXE_leadpool"))
@@ -56,7 +57,8 @@ fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec
     (server, banner)
 }
 
-fn after<'a>(banner: &'a [String], marker: &str) -> &'a str {
+/// The rest of the banner line holding `marker`.
+pub fn after<'a>(banner: &'a [String], marker: &str) -> &'a str {
     banner
         .iter()
         .find_map(|l| l.split_once(marker).map(|(_, r)| r.trim()))
@@ -176,7 +178,7 @@ async fn the_demo_prints_working_logins_and_a_working_token() {
 }
 
 /// Runs `leadpool ARGS` against the data directory and returns its standard output.
-fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
+pub fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_leadpool"))
         .args(args)
         .args(["--data-dir", &data_dir.to_string_lossy()])
@@ -193,7 +195,7 @@ fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
 
 /// Creates the organization `acme` with the admin `a@acme.test` (password
 /// `a-long-password`); returns the admin's API token.
-fn create_acme(data_dir: &std::path::Path) -> String {
+pub fn create_acme(data_dir: &std::path::Path) -> String {
     let out = cli(
         &[
             "org",
