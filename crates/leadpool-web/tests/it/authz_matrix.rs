@@ -75,6 +75,9 @@ enum On {
     Nothing,
     Shared(Kind),
     Fresh(Kind),
+    /// The fixture's resource in the viewer's own team whatever the scope: the scope is in
+    /// the ids its body names (a status, a team, a calendar, an assignee).
+    Home(Kind),
 }
 
 /// One operation and what each role gets from it in each scope.
@@ -107,7 +110,7 @@ const fn row(
 }
 
 use Kind::*;
-use On::{Fresh, Nothing, Shared};
+use On::{Fresh, Home, Nothing, Shared};
 
 // Answers shared by many rows, in [`ROLES`] order.
 /// Every user of the organization.
@@ -160,6 +163,7 @@ static TABLE: &[Row] = &[
     row("PATCH", "/api/v1/teams/{id}", Shared(Team), Some(r#"{"name":"{name}"}"#), TEAM_ADMIN),
     row("GET", "/api/v1/teams/{id}/calendar", Shared(Team), None, ANYONE_IN_ORG),
     row("PUT", "/api/v1/teams/{id}/calendar", Shared(Team), Some(r#"{"calendar_id":null}"#), TEAM_ADMIN),
+    row("PUT", "/api/v1/teams/{id}/calendar", Home(Team), Some(r#"{"calendar_id":{calendar}}"#), "200 200 422|200 200 422|403|403|403|403"),
     // Users and their tokens.
     row("GET", "/api/v1/users", Nothing, None, EVERYONE),
     row("GET", "/api/v1/users/{id}", Shared(User), None, ANYONE_IN_ORG),
@@ -169,6 +173,9 @@ static TABLE: &[Row] = &[
         "201 201 422|201 403 422|403 403 422|403 403 422|403 403 422|403 403 422"),
     row("PATCH", "/api/v1/users/{id}", Shared(User), Some(r#"{"tags":["matrix"]}"#), TEAM_ADMIN),
     row("PATCH", "/api/v1/users/{id}", Shared(User), Some(r#"{"scope_team_id":{team}}"#), TEAM_ADMIN),
+    row("PATCH", "/api/v1/users/{id}", Home(User), Some(r#"{"scope_team_id":{team}}"#),
+        // A plain agent's scope bounds nothing, so a team admin may name any team in it.
+        "200 200 422|200 200 422|403|403|403|403"),
     row("PUT", "/api/v1/users/{id}/pause", Shared(User), Some(r#"{"paused":false}"#), TEAM_ADMIN),
     row("GET", "/api/v1/users/{id}/tokens", Shared(User), None, TEAM_ADMIN),
     row("POST", "/api/v1/users/{id}/tokens", Shared(User), Some(r#"{"name":"matrix"}"#),
@@ -195,9 +202,12 @@ static TABLE: &[Row] = &[
         "201 201 422|201 403 422|201 403 422|403 403 422|403 403 422|403 403 422"),
     row("PATCH", "/api/v1/leads/{id}", Shared(Lead), Some(r#"{"tags":["matrix"]}"#), LEAD_CHANGED),
     row("PATCH", "/api/v1/leads/{id}", Shared(Lead), Some(r#"{"status_id":{status}}"#), LEAD_CHANGED),
+    row("PATCH", "/api/v1/leads/{id}", Home(Lead), Some(r#"{"status_id":{status}}"#), "200 200 422|200 200 422|200 200 422|404|403|404"),
     row("POST", "/api/v1/leads/{id}/notes", Shared(Lead), Some(r#"{"text":"matrix"}"#), LEAD_ADDED),
     row("POST", "/api/v1/leads/{id}/contacts", Shared(Lead), Some(r#"{"kind":"email"}"#), LEAD_ADDED),
     row("POST", "/api/v1/leads/{id}/tasks", Shared(Lead), Some(r#"{"title":"M","due_at":"2030-01-01T10:00:00Z"}"#), LEAD_ADDED),
+    row("POST", "/api/v1/leads/{id}/tasks", Home(Lead), Some(r#"{"title":"M","due_at":"2030-01-01T10:00:00Z","assignee_id":{agent}}"#),
+        "201 422 422|201 403 422|201 403 422|403 403 422|403 403 422|403 403 422"),
     row("POST", "/api/v1/calls", Fresh(Lead), Some(r#"{"lead_id":{id},"agent_id":{agent},"direction":"outbound"}"#),
         "200 200 422|200 403 422|200 403 422|403|403|403"),
     row("POST", "/api/v1/leads/claim", Fresh(PoolLead), Some(r#"{"lead_ids":[{id}]}"#),
@@ -228,6 +238,7 @@ static TABLE: &[Row] = &[
     row("GET", "/api/v1/pools", Nothing, None, EVERYONE),
     row("POST", "/api/v1/pools", Nothing, Some(r#"{"name":"P{n}","team_id":{team}}"#), ORG_ADMIN_ADDS_IN_TEAM),
     row("PATCH", "/api/v1/pools/{id}", Shared(Pool), Some(r#"{"blind":false}"#), ORG_ADMIN),
+    row("PATCH", "/api/v1/pools/{id}", Home(Pool), Some(r#"{"calendar_id":{calendar}}"#), "200 200 422|403|403|403|403|403"),
     row("GET", "/api/v1/pool-settings", Nothing, None, EVERYONE),
     row("PUT", "/api/v1/pool-settings", Nothing,
         Some(r#"{"min_new_leads":0,"reject_pool_id":{pool},"call_ownership":{"outbound":false,"inbound":false,"transfer":false}}"#),
@@ -774,6 +785,7 @@ impl World<'_> {
             Nothing => Made::default(),
             Shared(kind) => Self::shared(kind, org, t),
             Fresh(kind) => self.make(kind, org, t).await,
+            Home(kind) => Self::shared(kind, &self.acme, 0),
         };
         let mut vars = BTreeMap::from([
             ("id", target.id.to_string()),
@@ -873,7 +885,9 @@ impl World<'_> {
         let mut missing = vars.clone();
         missing.insert("n", self.next().to_string());
         let mut ids: BTreeSet<String> = (MISSING..MISSING + 100).map(|i| i.to_string()).collect();
-        for k in ID_VARS {
+        // A row on the viewer's own resource keeps it; only the ids its body names change.
+        let keep = matches!(row.on, Home(_)).then_some("id");
+        for k in ID_VARS.into_iter().filter(|k| Some(*k) != keep) {
             if let Some(v) = missing.get_mut(k) {
                 ids.extend(
                     v.split(|c: char| !c.is_ascii_digit())
