@@ -264,8 +264,8 @@ static TABLE: &[Row] = &[
     row("POST", "/api/v1/reassignment-groups", Nothing, Some(REASSIGNMENT), "201 201 422|201 403 403|403|403|403|403"),
     row("PUT", "/api/v1/reassignment-groups/{id}", Shared(Reassignment),
         Some(r#"{"name":"{name}","plan":{"strategy":{"kind":"broadcast"},"group_id":{group},"window_secs":600,"fallback":{"kind":"agent","user_id":{agent}}},"teams":[{team}]}"#),
-        "200 200 404|200 403 403|403|403|403|403"),
-    row("DELETE", "/api/v1/reassignment-groups/{id}", Fresh(Reassignment), None, "204 204 404|204 403 404|403|403|403|403"),
+        "200 200 404|200 404 404|403|403|403|403"),
+    row("DELETE", "/api/v1/reassignment-groups/{id}", Fresh(Reassignment), None, "204 204 404|204 404 404|403|403|403|403"),
     // Calendars.
     row("GET", "/api/v1/calendars", Nothing, None, EVERYONE),
     row("GET", "/api/v1/calendars/{id}", Shared(Calendar), None, ANYONE_IN_ORG),
