@@ -136,6 +136,8 @@ const ORG_ADMIN_REMOVES: &str = "204 204 404|403|403|403|403|403";
 const TEAM_ADMIN: &str = "200 200 404|200 403 404|403 403 404|403 403 404|403 403 404|403 403 404";
 /// A lead read: whoever sees it (team scope, or an agent's own or pool leads).
 const LEAD_READ: &str = "200 200 404|200 404 404|200 404 404|404|200 404 404|404";
+/// Something of a lead only staff read: admins and ISAs who see the lead.
+const LEAD_READ_STAFF: &str = "200 200 404|200 404 404|200 404 404|404|404|404";
 /// A lead changed: its agent, or admins and ISAs who see it; an all-leads agent sees but may not.
 const LEAD_CHANGED: &str = "200 200 404|200 404 404|200 404 404|404|403 404 404|404";
 /// The same, adding something to the lead.
@@ -223,7 +225,7 @@ static TABLE: &[Row] = &[
     row("POST", "/api/v1/routing/dry-run", Shared(Lead), Some(r#"{"lead_id":{id}}"#), "200 200 404|200 404 404|200 404 404|403|403|403"),
     // Offers and the queue; the fixture's offers are made to the team's agent, none of the viewers.
     row("GET", "/api/v1/offers", Nothing, None, EVERYONE),
-    row("GET", "/api/v1/offers/{id}", Shared(Offer), None, "200 200 404|200 404 404|200 404 404|403 403 404|403 403 404|403 403 404"),
+    row("GET", "/api/v1/offers/{id}", Shared(Offer), None, LEAD_READ_STAFF),
     row("POST", "/api/v1/offers/{id}/accept", Fresh(Offer), None, "404|404|404|404|404|404"),
     row("POST", "/api/v1/offers/{id}/decline", Fresh(Offer), None, "404|404|404|404|404|404"),
     row("POST", "/api/v1/leads/{id}/offer/cancel", Fresh(OfferLead), None, "200 200 404|200 404 404|403|403|403|403"),
