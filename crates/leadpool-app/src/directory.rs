@@ -173,7 +173,7 @@ impl App {
         Ok(team)
     }
 
-    /// Renames or moves a team; both the team and its new parent must be in scope.
+    /// Renames or moves a team; the team must be in scope, and so must a new parent.
     #[tracing::instrument(name = "update_team", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn update_team(
         &self,
@@ -188,7 +188,9 @@ impl App {
             .await
             .map_err(AppError::from_store("team"))?;
         let new_parent = parent.unwrap_or(team.parent_id);
-        if !m.viewer.administers(Some(id)) || !m.viewer.administers(new_parent) {
+        // Only a move asks for the new parent: a team admin renames the team at the root of
+        // their scope, whose parent they do not administer, without moving it.
+        if !m.viewer.administers(Some(id)) || parent.is_some_and(|p| !m.viewer.administers(p)) {
             return Err(AppError::Forbidden(
                 "you may only change teams inside your scope".into(),
             ));

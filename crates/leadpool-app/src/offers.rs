@@ -661,14 +661,16 @@ impl App {
             .attempts
             .iter()
             .any(|a| a.user_id == m.user.id);
-        if !offered {
-            m.require(Permission::Staff("read offers made to others"))?;
-            // Staff see the offers of leads they may see.
-            self.get_lead(m, stored.offer.lead_id)
-                .await
-                .map_err(|_| AppError::NotFound { what: "offer" })?;
+        // Staff see the offers of leads they may see; to anyone else an offer made to
+        // another is not found, as the lead it offers is.
+        let in_sight = offered
+            || (m.may(Permission::Staff("read offers made to others"))
+                && self.get_lead(m, stored.offer.lead_id).await.is_ok());
+        if in_sight {
+            Ok(stored)
+        } else {
+            Err(AppError::NotFound { what: "offer" })
         }
-        Ok(stored)
     }
 
     /// The offers the signed-in agent may answer now, with their leads.

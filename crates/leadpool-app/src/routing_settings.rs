@@ -118,6 +118,26 @@ pub(crate) fn available_to(m: &Member, teams: &[TeamId]) -> bool {
             .any(|t| m.user.teams.contains(t) || m.viewer.scope.covers(Some(*t)))
 }
 
+/// A reassignment group `m` may see: one limited to teams out of their sight is not found,
+/// as it is missing from their list, whatever is then asked of it.
+async fn reassignment_in_sight(
+    tx: &mut Tx,
+    m: &Member,
+    id: ReassignmentId,
+) -> Result<Reassignment, AppError> {
+    let r = tx
+        .reassignment(m.viewer.org, id)
+        .await
+        .map_err(AppError::from_store("reassignment group"))?;
+    if available_to(m, &r.teams) {
+        Ok(r)
+    } else {
+        Err(AppError::NotFound {
+            what: "reassignment group",
+        })
+    }
+}
+
 impl App {
     /// Every group, by name (admins and ISAs).
     #[tracing::instrument(name = "list_groups", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
@@ -355,20 +375,10 @@ impl App {
         id: ReassignmentId,
     ) -> Result<Reassignment, AppError> {
         m.require(Permission::Staff("read distribution settings"))?;
-        let org = m.viewer.org;
         let mut tx = self.store().read().await?;
-        let r = tx
-            .reassignment(org, id)
-            .await
-            .map_err(AppError::from_store("reassignment group"))?;
+        let r = reassignment_in_sight(&mut tx, m, id).await?;
         tx.commit().await?;
-        if available_to(m, &r.teams) {
-            Ok(r)
-        } else {
-            Err(AppError::NotFound {
-                what: "reassignment group",
-            })
-        }
+        Ok(r)
     }
 
     /// Creates a reassignment group (organization admins, or team admins for teams in
@@ -405,21 +415,17 @@ impl App {
         id: ReassignmentId,
         input: ReassignmentInput,
     ) -> Result<Reassignment, AppError> {
-        m.require(Permission::Teams {
-            what: "reassignment groups",
-            teams: &input.teams,
-        })?;
+        m.require(Permission::Admin("change reassignment groups"))?;
         let org = m.viewer.org;
         let now = self.now();
         let mut tx = self.store().write().await?;
-        let old = tx
-            .reassignment(org, id)
-            .await
-            .map_err(AppError::from_store("reassignment group"))?;
-        m.require(Permission::Teams {
-            what: "reassignment groups",
-            teams: &old.teams,
-        })?;
+        let old = reassignment_in_sight(&mut tx, m, id).await?;
+        for teams in [&old.teams, &input.teams] {
+            m.require(Permission::Teams {
+                what: "reassignment groups",
+                teams,
+            })?;
+        }
         let r = check_reassignment(&mut tx, org, input).await?;
         hold_group(&mut tx, org, &r.plan, now).await?;
         let updated = tx
@@ -441,10 +447,7 @@ impl App {
         m.require(Permission::Admin("change reassignment groups"))?;
         let org = m.viewer.org;
         let mut tx = self.store().write().await?;
-        let old = tx
-            .reassignment(org, id)
-            .await
-            .map_err(AppError::from_store("reassignment group"))?;
+        let old = reassignment_in_sight(&mut tx, m, id).await?;
         m.require(Permission::Teams {
             what: "reassignment groups",
             teams: &old.teams,

@@ -259,7 +259,7 @@ app_test! {
         let (offer, _, _) = app.offers_of(&a[1]).await[0].clone();
         let seen = app.get(&format!("/api/v1/offers/{offer}"), &app.admin.token).await.body;
         assert_eq!((seen["router_kind"].as_str(), seen["reassignment_in_progress"].as_bool()), (Some("reassignment"), Some(true)), "{seen}");
-        assert_eq!(app.get(&format!("/api/v1/offers/{offer}"), &a[3].token).await.status.as_u16(), 403, "not offered to them");
+        assert_eq!(app.get(&format!("/api/v1/offers/{offer}"), &a[3].token).await.status.as_u16(), 404, "not offered to them: as unseen as the lead");
         let taken = app.post(&format!("/api/v1/offers/{offer}/accept"), &a[1].token, json!({})).await;
         assert_eq!(taken.body["owner"]["user_id"], a[1].user.id.get());
         let seen = app.get(&format!("/api/v1/offers/{offer}"), &a[1].token).await.body;

@@ -3,6 +3,7 @@
 
 mod a11y;
 mod account;
+mod authz_matrix;
 mod calendars;
 mod directory;
 mod errors;
