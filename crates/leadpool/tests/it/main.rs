@@ -2,7 +2,9 @@
 //! SQLite and (with `LEADPOOL_TEST_PG_URL`) PostgreSQL.
 
 mod cli;
+mod instances;
 mod serve;
+mod server;
 
 use std::process::{Command, Output};
 
