@@ -392,7 +392,8 @@ async fn agent(cluster: Arc<Cluster>, me: i64, token: String, reason: i64, seed:
     seen
 }
 
-/// Who holds which leases now: `(pid, deliveries, timers)` per instance holding any.
+/// The leases held now, by the process id of the instance holding them: the events of its
+/// deliveries in flight, and how many due timers it has taken and not yet fired.
 fn leases(s: &Snapshot) -> HashMap<u32, (Vec<i64>, usize)> {
     let pid = |owner: &Option<String>| -> Option<u32> {
         owner.as_deref()?.split(':').next()?.parse().ok()
