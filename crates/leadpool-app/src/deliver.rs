@@ -76,7 +76,7 @@ impl std::fmt::Debug for Deliverer {
 
 impl Deliverer {
     /// A worker that takes deliveries under the name `owner` (unique per running instance),
-    /// with the default policy, a 15 s request timeout and a 60 s lease.
+    /// with the default policy, a 15 s request timeout and a 60 s lease (four times it).
     pub fn new(app: App, owner: impl Into<String>) -> Result<Self, AppError> {
         let timeout = Duration::from_secs(15);
         Ok(Self {
@@ -105,11 +105,12 @@ impl Deliverer {
         self
     }
 
-    /// How long a receiver may take to answer; the lease is kept at least four times as
-    /// long, so a slow answer is recorded before another instance takes the delivery over.
+    /// How long a receiver may take to answer; the lease becomes four times as long, so a
+    /// slow answer is recorded before another instance takes the delivery over, and a
+    /// dead instance's deliveries wait no longer than that.
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, AppError> {
         self.timeout = timeout;
-        self.lease = self.lease.max(timeout * 4);
+        self.lease = timeout * 4;
         self.http = client(timeout)?;
         Ok(self)
     }

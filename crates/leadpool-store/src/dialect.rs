@@ -131,20 +131,28 @@ pub(crate) fn locks_rows(b: Backend) -> bool {
     b == Backend::Postgres
 }
 
-/// Appended to a SELECT over a join that must lock the rows of the table aliased `alias`.
+/// Appended to a SELECT over a join that must lock the rows of the table aliased `alias`
+/// (the lock [`for_update`] takes).
 pub(crate) fn for_update_of(b: Backend, alias: &str) -> String {
     if locks_rows(b) {
-        format!(" FOR UPDATE OF {alias}")
+        format!(" FOR NO KEY UPDATE OF {alias}")
     } else {
         String::new()
     }
 }
 
 /// Appended to a SELECT that must lock its rows (PostgreSQL; SQLite's writer holds the file).
+///
+/// The lock is `FOR NO KEY UPDATE`, the one an `UPDATE` of these rows takes anyway: it
+/// keeps out every other transaction that locks or updates them, but not one that only
+/// inserts a row pointing at them. Such an insert (an outbox event naming a user, a
+/// timeline entry naming a lead) holds `FOR KEY SHARE` on the row it points at until it
+/// commits, and `FOR UPDATE` waits for that: two instances each writing an event for one
+/// agent and then locking the other's row deadlocked, one of them answering 503.
 pub(crate) fn for_update(b: Backend) -> &'static str {
     match b {
         Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE",
+        Backend::Postgres => " FOR NO KEY UPDATE",
     }
 }
 

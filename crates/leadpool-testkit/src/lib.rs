@@ -1,10 +1,14 @@
 //! Test harness shared by every crate's integration tests: a fresh database per test on
-//! each backend ([`backend`]), a fake clock ([`clock`]) and a running app ([`app`]).
+//! each backend ([`backend`]), a fake clock ([`clock`]), a running app ([`app`]), a webhook
+//! receiver ([`receiver`]) and checks of PRODUCT.md's invariants over a whole database
+//! ([`invariants`]).
 
 pub mod app;
 pub mod backend;
 pub mod clock;
 pub mod distribution;
+pub mod invariants;
+pub mod receiver;
 
 pub use app::{Answer, TestApp, TestUser};
 pub use backend::{Backend, TestStore};

@@ -104,15 +104,17 @@ pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             .get(..12)
             .unwrap_or_default()
     );
-    let mut deliverer =
-        Deliverer::new(app.clone(), owner.clone())?.with_policy(config.webhook_attempts);
+    let mut deliverer = Deliverer::new(app.clone(), owner.clone())?
+        .with_policy(config.webhook_attempts)
+        .with_timeout(config.webhook_timeout)?;
     match mailer {
         Some(m) => deliverer = deliverer.with_mailer(m),
         None => tracing::warn!(
             "email is off: no smtp_host is set, so nobody is emailed about assignments or offers"
         ),
     }
-    let scheduler = tokio::spawn(Scheduler::new(app.clone(), owner).run(stopped.clone()));
+    let scheduler = Scheduler::new(app.clone(), owner).with_lease(config.timer_lease);
+    let scheduler = tokio::spawn(scheduler.run(stopped.clone()));
     let deliveries = tokio::spawn(deliverer.run(stopped));
     // Live streams never end by themselves; graceful shutdown waits for every open
     // response, so they are ended as soon as the signal comes.

@@ -2,93 +2,18 @@
 //! clock moved through the backoff: delivered once despite failures, taken over after a
 //! dead worker's lease, filtered by type, signed so an independent verifier accepts them.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use leadpool_app::deliver::{Deliverer, DeliveryReport};
 use leadpool_domain::Role;
 use leadpool_domain::delivery::RetryPolicy;
 use leadpool_domain::routing::{Conditions, Fallback, Strategy};
 use leadpool_testkit::distribution::plan;
+use leadpool_testkit::receiver::Receiver;
 use leadpool_testkit::{TestApp, TestUser, app_test};
 use serde_json::{Value, json};
 
 const SECOND: Duration = Duration::from_secs(1);
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    headers: HeaderMap,
-    body: String,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Inbox {
-    got: Arc<Mutex<Vec<Received>>>,
-    /// Statuses to answer with, in order; 204 once they run out.
-    answers: Arc<Mutex<VecDeque<u16>>>,
-}
-
-/// A webhook receiver on 127.0.0.1, answering `answers` in turn and then 204.
-struct Receiver {
-    url: String,
-    inbox: Inbox,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-impl Receiver {
-    async fn start(answers: &[u16]) -> Self {
-        let inbox = Inbox::default();
-        inbox
-            .answers
-            .lock()
-            .expect("the answers")
-            .extend(answers.iter().copied());
-        let app = axum::Router::new()
-            .route("/hook", axum::routing::post(receive))
-            .with_state(inbox.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the receiver");
-        let addr = listener.local_addr().expect("the receiver's address");
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self {
-            url: format!("http://{addr}/hook"),
-            inbox,
-            server,
-        }
-    }
-
-    fn got(&self) -> Vec<Received> {
-        self.inbox.got.lock().expect("the inbox").clone()
-    }
-}
-
-async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: String) -> StatusCode {
-    inbox
-        .got
-        .lock()
-        .expect("the inbox")
-        .push(Received { headers, body });
-    let status = inbox
-        .answers
-        .lock()
-        .expect("the answers")
-        .pop_front()
-        .unwrap_or(204);
-    StatusCode::from_u16(status).expect("a status code")
-}
 
 /// Adds an endpoint through the API; returns its id and secret.
 async fn endpoint(app: &TestApp, url: &str, types: Value, enabled: bool) -> (i64, String) {
@@ -131,13 +56,6 @@ async fn log(app: &TestApp, webhook: i64) -> Vec<Value> {
     page.body["items"].as_array().cloned().unwrap_or_default()
 }
 
-fn header<'a>(r: &'a Received, name: &str) -> &'a str {
-    r.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
 app_test! {
     async fn an_event_is_delivered_once_even_when_the_first_two_attempts_answer_500(app) {
         let hook = Receiver::start(&[500, 500]).await;
@@ -161,9 +79,9 @@ app_test! {
 
         let got = hook.got();
         assert_eq!(got.len(), 3, "two refusals and one delivery");
-        let ids: Vec<&str> = got.iter().map(|r| header(r, "webhook-id")).collect();
+        let ids: Vec<&str> = got.iter().map(|r| r.header("webhook-id")).collect();
         assert!(ids.iter().all(|i| i.starts_with("evt_") && *i == ids[0]), "one message id: {ids:?}");
-        assert!(got.iter().all(|r| header(r, "webhook-signature").starts_with("v1,")));
+        assert!(got.iter().all(|r| r.header("webhook-signature").starts_with("v1,")));
         let body: Value = serde_json::from_str(&got[2].body).expect("a JSON body");
         assert_eq!(body["type"], "lead_assigned");
         assert_eq!(body["data"]["lead_id"], lead);
@@ -262,9 +180,9 @@ app_test! {
                 "secret": secret,
                 "body": body,
                 "headers": {
-                    "webhook-id": header(&got, "webhook-id"),
-                    "webhook-timestamp": header(&got, "webhook-timestamp"),
-                    "webhook-signature": header(&got, "webhook-signature"),
+                    "webhook-id": got.header("webhook-id"),
+                    "webhook-timestamp": got.header("webhook-timestamp"),
+                    "webhook-signature": got.header("webhook-signature"),
                 },
             });
             let mut child = std::process::Command::new(&verifier)

@@ -8,6 +8,7 @@ mod credentials;
 mod lead_lists;
 mod leads;
 mod live;
+mod locks;
 mod migrations;
 mod organizations;
 mod routing;

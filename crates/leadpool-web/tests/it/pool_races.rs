@@ -1,6 +1,7 @@
 //! Claim races over real HTTP (PRODUCT.md invariants 1 to 3): many agents, each with their
 //! own client, claim the same pool leads at once through two app instances on one database
-//! (each with its own group-commit writer); afterwards the whole database is checked.
+//! (each with its own group-commit writer); afterwards the whole database is checked, also
+//! by `leadpool_testkit::invariants`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use leadpool_app::bootstrap::UserSpec;
 use leadpool_app::{App, Member, Principal, Settings};
 use leadpool_domain::lead::LeadInput;
 use leadpool_domain::{EventKind, LeadId, Owner, Role, UserId};
+use leadpool_testkit::invariants::Snapshot;
 use leadpool_testkit::{TestApp, app_test};
 use leadpool_web::WebConfig;
 use reqwest::StatusCode;
@@ -205,6 +207,8 @@ app_test! {
             assert_eq!(claims_on_timeline(&app, &m, *id).await, winners.len(), "lead {id}");
         }
         assert!(claimed_by.len() > 900, "nearly every lead was tried: {}", claimed_by.len());
+        let broken = Snapshot::read(&app.db.url).await.violations(app.app.now().as_millis(), 0);
+        assert!(broken.is_empty(), "{}", broken.join("\n"));
     }
 }
 

@@ -16,7 +16,7 @@ use super::{LogFormat, Secret, Value};
 use crate::duration::parse_duration;
 
 /// Every key, in the order `print_default` shows them.
-pub const KEYS: [Key; 18] = [
+pub const KEYS: [Key; 20] = [
     LISTEN.key,
     DATA_DIR.key,
     DATABASE_URL.key,
@@ -28,6 +28,8 @@ pub const KEYS: [Key; 18] = [
     DB_MAX_CONNECTIONS.key,
     OPERATOR_TOKEN.key,
     WEBHOOK_MAX_ATTEMPTS.key,
+    WEBHOOK_TIMEOUT.key,
+    TIMER_LEASE.key,
     PUBLIC_URL.key,
     SMTP_HOST.key,
     SMTP_PORT.key,
@@ -154,22 +156,7 @@ pub const SESSION_TTL: Setting<Duration> = Setting {
         default: Default::Is("12h"),
         help: "How long a web session lasts: a number followed by s, m, h or d.",
     }),
-    check: |v| {
-        let text = v.text();
-        let text = text.trim();
-        match parse_duration(text) {
-            None => Err(format!(
-                "`{text}` is not a duration; use a number followed by s, m, h or d, e.g. 12h"
-            )),
-            Some(d) if d < Duration::from_secs(60) => {
-                Err(format!("`{text}` is too short; use at least 1m"))
-            }
-            Some(d) if d > Duration::from_secs(365 * 86_400) => {
-                Err(format!("`{text}` is too long; use at most 365d"))
-            }
-            Some(d) => Ok(d),
-        }
-    },
+    check: |v| duration_in(v, ("1m", 60), ("365d", 365 * 86_400), "12h"),
 };
 
 /// `cookie_secure`: when the session cookie is marked `Secure`.
@@ -253,6 +240,31 @@ pub const WEBHOOK_MAX_ATTEMPTS: Setting<RetryPolicy> = Setting {
                 )
             })
     },
+};
+
+/// `webhook_timeout`: how long a webhook receiver has to answer; a taken delivery's lease
+/// is four times as long.
+pub const WEBHOOK_TIMEOUT: Setting<Duration> = Setting {
+    key: Key(&Row {
+        name: "webhook_timeout",
+        env: "LEADPOOL_WEBHOOK_TIMEOUT",
+        kind: Kind::Text,
+        default: Default::Is("15s"),
+        help: "How long a webhook receiver has to answer (1s to 5m); a delivery an instance has taken stays its own for four times this, then another instance takes it over if the first died.",
+    }),
+    check: |v| duration_in(v, ("1s", 1), ("5m", 300), "15s"),
+};
+
+/// `timer_lease`: how long an instance keeps the due timers it has taken.
+pub const TIMER_LEASE: Setting<Duration> = Setting {
+    key: Key(&Row {
+        name: "timer_lease",
+        env: "LEADPOOL_TIMER_LEASE",
+        kind: Kind::Text,
+        default: Default::Is("30s"),
+        help: "How long an instance keeps the due timers it has taken (1s to 1h); if it dies, another instance fires them after this. Keep it longer than a slow timer batch (logged at warn).",
+    }),
+    check: |v| duration_in(v, ("1s", 1), ("1h", 3_600), "30s"),
 };
 
 /// `public_url`: where people open leadpool, for the links in emails.
@@ -383,6 +395,30 @@ pub const MAIL_FROM: Setting<String> = Setting {
         }
     },
 };
+
+/// A duration typed as a number and a unit, from `min` to `max` (each as typed and in
+/// seconds); the error says what to type, with `example`.
+fn duration_in(
+    v: &Value,
+    (min_text, min): (&str, u64),
+    (max_text, max): (&str, u64),
+    example: &str,
+) -> Result<Duration, String> {
+    let text = v.text();
+    let text = text.trim();
+    match parse_duration(text) {
+        None => Err(format!(
+            "`{text}` is not a duration; use a number followed by s, m, h or d, e.g. {example}"
+        )),
+        Some(d) if d < Duration::from_secs(min) => {
+            Err(format!("`{text}` is too short; use at least {min_text}"))
+        }
+        Some(d) if d > Duration::from_secs(max) => {
+            Err(format!("`{text}` is too long; use at most {max_text}"))
+        }
+        Some(d) => Ok(d),
+    }
+}
 
 /// `n` as a `T` when it lies in `min..=max`.
 fn in_range<T: TryFrom<i64>>(n: i64, min: i64, max: i64) -> Option<T> {

@@ -22,7 +22,8 @@ use std::time::Duration;
 pub use keys::{
     COOKIE_SECURE, DATA_DIR, DATABASE_URL, DB_MAX_CONNECTIONS, KEYS, Key, LISTEN, LOG_FORMAT,
     LOG_LEVEL, MAIL_FROM, MAX_BODY_BYTES, OPERATOR_TOKEN, PUBLIC_URL, SESSION_TTL, SMTP_HOST,
-    SMTP_PASSWORD, SMTP_PORT, SMTP_TLS, SMTP_USERNAME, Setting, WEBHOOK_MAX_ATTEMPTS,
+    SMTP_PASSWORD, SMTP_PORT, SMTP_TLS, SMTP_USERNAME, Setting, TIMER_LEASE, WEBHOOK_MAX_ATTEMPTS,
+    WEBHOOK_TIMEOUT,
 };
 use leadpool_app::mail::MailConfig;
 use leadpool_domain::delivery::RetryPolicy;
@@ -354,6 +355,10 @@ pub struct Config {
     pub operator_token: Option<Secret>,
     /// How many attempts a webhook delivery gets.
     pub webhook_attempts: RetryPolicy,
+    /// How long a webhook receiver has to answer.
+    pub webhook_timeout: Duration,
+    /// How long an instance keeps the due timers it has taken.
+    pub timer_lease: Duration,
     /// Where people open leadpool, for links in email.
     pub public_url: String,
     /// The SMTP server and sender; `None`: no email is sent.
@@ -374,6 +379,8 @@ impl fmt::Debug for Config {
             .field("db_max_connections", &self.db_max_connections)
             .field("operator_token", &self.operator_token)
             .field("webhook_attempts", &self.webhook_attempts)
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("timer_lease", &self.timer_lease)
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
             .finish()
@@ -403,6 +410,8 @@ impl Config {
             db_max_connections: DB_MAX_CONNECTIONS.value(&raw)?,
             operator_token: OPERATOR_TOKEN.optional(&raw)?,
             webhook_attempts: WEBHOOK_MAX_ATTEMPTS.value(&raw)?,
+            webhook_timeout: WEBHOOK_TIMEOUT.value(&raw)?,
+            timer_lease: TIMER_LEASE.value(&raw)?,
             mail: mail_config(&raw, &public_url)?,
             public_url,
         })

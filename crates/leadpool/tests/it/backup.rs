@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::serve::{after, cli, create_acme, start};
+use crate::serve::cli;
+use crate::server::{after, create_acme, start};
 use crate::{leadpool, text};
 
 /// Waits, checking every 20 ms for at most a minute, until `done` holds.
@@ -48,7 +49,7 @@ fn exported(data_dir: &Path) -> HashMap<i64, String> {
 async fn a_backup_taken_under_load_restores_every_lead_answered_before_it_began() {
     let dir = tempfile::tempdir().expect("make a temporary directory");
     let live = dir.path().join("live");
-    create_acme(&live);
+    create_acme(&["--data-dir", &live.to_string_lossy()]);
     let added = cli(
         &["source", "add", "--org", "acme", "--name", "Website"],
         &live,
@@ -174,7 +175,7 @@ async fn a_backup_taken_under_load_restores_every_lead_answered_before_it_began(
 async fn backup_and_restore_refuse_to_replace_a_file_unless_forced() {
     let dir = tempfile::tempdir().expect("make a temporary directory");
     let data = dir.path().join("data");
-    create_acme(&data);
+    create_acme(&["--data-dir", &data.to_string_lossy()]);
     let backup = dir.path().join("backup.db");
     std::fs::write(&backup, "keep me").expect("write a file in the way");
     let to = backup.to_string_lossy().into_owned();

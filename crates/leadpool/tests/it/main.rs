@@ -3,7 +3,9 @@
 
 mod backup;
 mod cli;
+mod instances;
 mod serve;
+mod server;
 
 use std::process::{Command, Output};
 

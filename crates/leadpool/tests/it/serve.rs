@@ -1,68 +1,15 @@
 //! `leadpool serve --demo` as a newcomer runs it: a real process, its banner, its logins.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// A running `leadpool serve`, killed (SIGKILL) when dropped.
-pub struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::server::{Server, after, create_acme, start};
 
 /// Starts the demo and reads its banner up to the line that ends it.
 fn start_demo(data_dir: &std::path::Path) -> (Server, Vec<String>) {
     start(&["--demo"], data_dir, "/api/v1/leads?limit=5")
-}
-
-/// Starts `leadpool serve EXTRA` on a free port and reads its banner up to the line holding `last`.
-pub fn start(extra: &[&str], data_dir: &std::path::Path, last: &str) -> (Server, Vec<String>) {
-    // The tests' HTTP clients need the process's TLS provider, as the server has.
-    leadpool_app::install_tls();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadpool"))
-        .arg("serve")
-        .args(extra)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            &data_dir.to_string_lossy(),
-        ])
-        .env("LEADPOOL_LOG", "warn")
-        .env_remove("LEADPOOL_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start leadpool");
-    let stdout = child.stdout.take().expect("leadpool's piped stdout");
-    let server = Server(child);
-    let mut banner = Vec::new();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap_or_default();
-        let done = line.contains(last);
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
-    // Keep draining so the server never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (server, banner)
-}
-
-/// The rest of the banner line holding `marker`.
-pub fn after<'a>(banner: &'a [String], marker: &str) -> &'a str {
-    banner
-        .iter()
-        .find_map(|l| l.split_once(marker).map(|(_, r)| r.trim()))
-        .unwrap_or_else(|| panic!("no `{marker}` in banner:\n{}", banner.join("\n")))
 }
 
 #[tokio::test]
@@ -193,36 +140,10 @@ pub fn cli(args: &[&str], data_dir: &std::path::Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Creates the organization `acme` with the admin `a@acme.test` (password
-/// `a-long-password`); returns the admin's API token.
-pub fn create_acme(data_dir: &std::path::Path) -> String {
-    let out = cli(
-        &[
-            "org",
-            "create",
-            "--slug",
-            "acme",
-            "--name",
-            "Acme",
-            "--admin-email",
-            "a@acme.test",
-            "--admin-name",
-            "Ann Admin",
-            "--admin-password",
-            "a-long-password",
-        ],
-        data_dir,
-    );
-    out.lines()
-        .find_map(|l| l.strip_prefix("API token: "))
-        .unwrap_or_else(|| panic!("{out}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
     let dir = tempfile::tempdir().expect("make a temporary directory");
-    let token = create_acme(dir.path());
+    let token = create_acme(&["--data-dir", &dir.path().to_string_lossy()]);
     cli(
         &[
             "user",
@@ -358,7 +279,7 @@ async fn a_timer_pending_when_the_server_is_killed_fires_once_after_restart() {
 #[tokio::test]
 async fn serve_cookie_secure_always_marks_the_session_cookie_secure_without_a_proxy() {
     let dir = tempfile::tempdir().expect("make a temporary directory");
-    create_acme(dir.path());
+    create_acme(&["--data-dir", &dir.path().to_string_lossy()]);
     let (_server, banner) = start(&["--cookie-secure", "always"], dir.path(), "Database:");
     let url = after(&banner, "leadpool is running at").to_owned();
     let login = reqwest::Client::new()
