@@ -344,13 +344,7 @@ impl App {
     /// A page of the leads the actor may see.
     #[tracing::instrument(name = "list_leads", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn list_leads(&self, m: &Member, q: &LeadQuery) -> Result<LeadPage, AppError> {
-        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(AppError::invalid(
-                "limit",
-                format!("must be 1 to {MAX_PAGE}"),
-            ));
-        }
+        let limit = crate::page::page_limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?;
         let tags = q
             .filter
             .tags

@@ -22,6 +22,7 @@ pub mod live;
 pub mod mail;
 pub mod models;
 pub mod offers;
+pub mod page;
 pub mod pool;
 pub mod routing_settings;
 pub mod secret;

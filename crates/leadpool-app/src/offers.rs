@@ -563,7 +563,7 @@ impl App {
     #[tracing::instrument(name = "queue", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn queue(&self, m: &Member, q: &QueueQuery) -> Result<Vec<QueuedLead>, AppError> {
         m.require(QUEUE)?;
-        let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+        let limit = crate::page::page_limit(q.limit, 50, MAX_PAGE)?;
         let filter = q.filter(self.now());
         let mut tx = self.store().read().await?;
         let queued = tx
@@ -745,7 +745,7 @@ impl App {
         after: i64,
         limit: Option<u32>,
     ) -> Result<Vec<AgentEvent>, AppError> {
-        let limit = limit.unwrap_or(100).clamp(1, MAX_PAGE);
+        let limit = crate::page::page_limit(limit, 100, MAX_PAGE)?;
         let mut tx = self.store().read().await?;
         let events = tx.events(m.viewer.org, m.user.id, after, limit).await?;
         tx.commit().await?;

@@ -45,8 +45,8 @@ pub struct LogPage {
     pub failed: bool,
     /// Only deliveries older than this one.
     pub before: Option<DeliveryId>,
-    /// At most this many (capped at [`MAX_LOG_PAGE`]).
-    pub limit: u32,
+    /// At most this many: 1 to [`MAX_LOG_PAGE`], 50 when `None`.
+    pub limit: Option<u32>,
 }
 
 /// A page of an endpoint's delivery log.
@@ -288,7 +288,7 @@ async fn read_log(
     endpoint: Option<WebhookId>,
     page: LogPage,
 ) -> Result<DeliveryLog, AppError> {
-    let limit = page.limit.clamp(1, MAX_LOG_PAGE);
+    let limit = crate::page::page_limit(page.limit, 50, MAX_LOG_PAGE)?;
     let query = LogQuery {
         endpoint,
         state: page.state,

@@ -31,6 +31,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             .await
             .map_err(json_rejection)?;
         validate::check_json_text(&value).map_err(field_error)?;
+        // Every body is an object of named fields. serde's derived structs also take an array,
+        // filling fields by position, so `[null, null]` would otherwise pass as a PATCH.
+        if !value.is_object() {
+            return Err(ApiError::bad_field("body", "must be a JSON object"));
+        }
         serde_path_to_error::deserialize(value)
             .map(Self)
             .map_err(|e| {

@@ -247,7 +247,7 @@ pub fn complete(doc: &mut OpenApi) {
 }
 
 /// Each operation of a path with whether its method changes something.
-fn operations(item: &mut PathItem) -> impl Iterator<Item = (&mut Operation, bool)> {
+pub(super) fn operations(item: &mut PathItem) -> impl Iterator<Item = (&mut Operation, bool)> {
     [
         (&mut item.get, false),
         (&mut item.head, false),

@@ -138,6 +138,7 @@ async fn set_time_zone(
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     /// What the token is for ("Zapier", "CRM sync").
+    #[schema(min_length = 1)]
     pub name: String,
 }
 

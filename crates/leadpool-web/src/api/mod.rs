@@ -2,13 +2,15 @@
 //! together). Routes and their OpenAPI documentation are registered together: a handler's
 //! annotation lists what only it can answer, and `answers` adds what every operation of its
 //! shape can (401 and 403 when signed in, 400/408/413/415/422 for a JSON body, 400 and 404
-//! for a path id, 500 and 503 always).
+//! for a path id, 500 and 503 always); `links` links each create to the operations on what
+//! it made.
 
 mod answers;
 pub mod auth;
 pub mod calendars;
 pub mod email;
 pub mod leads;
+mod links;
 pub mod offers;
 pub mod orgs;
 pub mod pool;
@@ -61,6 +63,7 @@ impl Modify for Security {
 pub fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut doc) = routes().split_for_parts();
     answers::complete(&mut doc);
+    links::add(&mut doc);
     (routes, doc)
 }
 

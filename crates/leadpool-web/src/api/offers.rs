@@ -260,6 +260,7 @@ pub struct CallDto {
 #[utoipa::path(post, path = "/api/v1/calls", tag = "distribution", request_body = CallBody,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = CallDto),
+        (status = 404, body = ErrorBody, description = "`not_found`: `lead_id` names no lead the caller may see"),
         (status = 409, body = ErrorBody, description = "the offer was lost (`already_taken` names the winner), its window ended, or the PIN is wrong")))]
 async fn call(
     State(s): State<AppState>,
@@ -487,7 +488,8 @@ async fn dry_run(
 pub struct PageParams {
     /// Only items after this id (`next_after` of the previous page).
     pub after: Option<i64>,
-    /// Page size (at most 500).
+    /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -520,13 +522,16 @@ pub struct QueueParams {
     /// Only leads that entered the queue with exactly this reason (as `reason` reads).
     pub reason: Option<String>,
     /// Only leads that have waited at least this many seconds.
-    #[param(minimum = 0)]
+    // Written as u64 with u32's own range: utoipa writes a u32 as int32, whose range ends at
+    // half of what the parameter takes.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64)]
     pub waiting_over: Option<u32>,
     /// `oldest` (the longest waiting first, the default) or `newest`.
     pub sort: Option<String>,
     /// Where the previous page ended (`next_cursor` of that page, in the same filters).
     pub cursor: Option<String>,
-    /// Page size (at most 500).
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -574,7 +579,7 @@ async fn queue(
         limit: Some(limit),
     };
     let leads = s.app.queue(&m, &q).await?;
-    let full = leads.len() >= usize::try_from(limit.clamp(1, 500)).unwrap_or(usize::MAX);
+    let full = leads.len() >= usize::try_from(limit).unwrap_or(usize::MAX);
     let next_cursor = leads.last().filter(|_| full).map(|q| q.place().cursor());
     Ok(axum::Json(QueueDto {
         leads: leads

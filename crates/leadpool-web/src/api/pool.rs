@@ -604,6 +604,7 @@ pub struct ReasonListDto {
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// What the agent reads (1 to 100 characters).
+    #[schema(min_length = 1)]
     pub label: String,
 }
 

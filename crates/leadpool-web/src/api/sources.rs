@@ -83,6 +83,7 @@ impl From<(Source, String)> for SourceKeyDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateSourceBody {
     /// Its name, unique in the organization.
+    #[schema(min_length = 1)]
     pub name: String,
     /// The team its leads belong to; omit for the organization level.
     pub team_id: Option<i64>,

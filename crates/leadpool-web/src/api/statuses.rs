@@ -101,6 +101,7 @@ pub struct StatusListDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateStatusBody {
     /// Its name, unique in the organization.
+    #[schema(min_length = 1)]
     pub name: String,
     /// `new`, `contacted`, `working` or `closed`.
     pub category: String,

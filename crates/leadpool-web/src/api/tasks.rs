@@ -184,21 +184,21 @@ async fn complete_task(
 /// Who a task goes to.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReassignBody {
+pub struct TaskReassignBody {
     /// The new assignee.
     pub assignee_id: i64,
 }
 
 /// `POST /api/v1/tasks/{id}/reassign`: give a task to another user.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/reassign", tag = "tasks", params(("id" = i64, Path, description = "task id")),
-    request_body = ReassignBody, security(("bearer" = []), ("session" = [])),
+    request_body = TaskReassignBody, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = TaskDto),
         (status = 409, body = ErrorBody, description = super::answers::EDIT_CONFLICT)))]
 async fn reassign_task(
     State(s): State<AppState>,
     Auth(m): Auth,
     Path(id): Path<i64>,
-    Json(b): Json<ReassignBody>,
+    Json(b): Json<TaskReassignBody>,
 ) -> Result<axum::Json<TaskDto>, ApiError> {
     let t = s
         .app

@@ -57,6 +57,7 @@ pub struct TeamListDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateTeamBody {
     /// Its name, unique in the organization.
+    #[schema(min_length = 1)]
     pub name: String,
     /// The team to put it under; omit for the top level.
     pub parent_id: Option<i64>,

@@ -245,7 +245,8 @@ pub struct DeliveryParams {
     pub failed: Option<bool>,
     /// Only deliveries older than this id (`next_before` of the previous page).
     pub before: Option<i64>,
-    /// Page size (default 50, at most 200).
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -387,7 +388,7 @@ impl DeliveryParams {
             state: self.state.map(Into::into),
             failed: self.failed.unwrap_or(false),
             before: self.before.map(DeliveryId::new),
-            limit: self.limit.unwrap_or(50),
+            limit: self.limit,
         }
     }
 }

@@ -370,3 +370,44 @@ app_test! {
         assert_eq!(teams.body["items"].as_array().map(Vec::len), Some(0), "{}", teams.body);
     }
 }
+
+app_test! {
+    async fn a_body_that_is_not_a_json_object_is_refused_and_changes_nothing(app) {
+        let token = app.admin.token.clone();
+        let team = app.post("/api/v1/teams", &token, json!({ "name": "North" })).await;
+        let id = team.body["id"].as_i64().expect("the team's id");
+        // serde fills a struct from an array by position: these made a team and renamed one.
+        let made = app.post("/api/v1/teams", &token, json!(["South", null])).await;
+        assert_eq!(refused_field(made.status, &made.body), "body");
+        let renamed = app.patch(&format!("/api/v1/teams/{id}"), &token, json!(["Renamed", null])).await;
+        assert_eq!(refused_field(renamed.status, &renamed.body), "body");
+        let scalar = app.post("/api/v1/reject-reasons", &token, json!("Spam")).await;
+        assert_eq!(refused_field(scalar.status, &scalar.body), "body");
+        let teams = app.get("/api/v1/teams", &token).await;
+        let names: Vec<&str> = teams.body["items"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+        assert_eq!(names, ["North"], "{}", teams.body);
+    }
+}
+
+app_test! {
+    async fn a_page_size_outside_the_documented_range_is_refused_on_every_list(app) {
+        let token = app.admin.token.clone();
+        let hook = app.post("/api/v1/webhooks", &token, json!({ "url": "https://hooks.example.com/in" })).await;
+        let hook = hook.body["webhook"]["id"].as_i64().expect("the webhook's id");
+        let doc = app.get("/api/v1/openapi.json", &token).await.body;
+        for path in ["/api/v1/leads", "/api/v1/queue", "/api/v1/events", "/api/v1/deliveries", "/api/v1/webhooks/{id}/deliveries"] {
+            let limit = doc["paths"][path]["get"]["parameters"].as_array().into_iter().flatten().find(|p| p["name"] == "limit").map(|p| p["schema"].clone()).unwrap_or_default();
+            let max = limit["maximum"].as_u64().unwrap_or_else(|| panic!("{path} documents no maximum page size: {limit}"));
+            assert_eq!(limit["minimum"], 1, "{path}");
+            let url = path.replace("{id}", &hook.to_string());
+            for (size, ok) in [(0, false), (1, true), (max, true), (max + 1, false), (u64::from(u32::MAX) + 1, false)] {
+                let a = app.get(&format!("{url}?limit={size}"), &token).await;
+                if ok {
+                    assert_eq!(a.status, StatusCode::OK, "{url}?limit={size}: {}", a.body);
+                } else {
+                    assert_eq!(refused_field(a.status, &a.body), "limit", "{url}?limit={size}");
+                }
+            }
+        }
+    }
+}

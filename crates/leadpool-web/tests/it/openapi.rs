@@ -88,3 +88,59 @@ app_test! {
         assert!(found.is_empty(), "{} problems:\n{}", found.len(), found.join("\n"));
     }
 }
+
+/// The properties of the JSON body `doc` documents for `method path`.
+fn body_properties(doc: &Value, method: &str, path: &str) -> Vec<String> {
+    let schema =
+        &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+    let name = schema["$ref"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("#/components/schemas/");
+    doc["components"]["schemas"][name]["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+app_test! {
+    async fn two_bodies_of_one_name_do_not_document_one_operation_with_the_others(app) {
+        let doc = app.request(Method::GET, "/api/v1/openapi.json", None, None).await.body;
+        // Both were `ReassignBody`; the document kept one and gave it to both operations.
+        assert_eq!(body_properties(&doc, "post", "/api/v1/tasks/{id}/reassign"), ["assignee_id"]);
+        assert_eq!(body_properties(&doc, "post", "/api/v1/leads/{id}/reassign"), ["reassignment_group_id"]);
+    }
+}
+
+app_test! {
+    async fn a_call_on_a_lead_nobody_has_answers_a_documented_404(app) {
+        let doc = app.request(Method::GET, "/api/v1/openapi.json", None, None).await.body;
+        let a = app.post("/api/v1/calls", &app.admin.token, serde_json::json!({ "lead_id": 86_400 })).await;
+        assert_eq!(a.status.as_u16(), 404, "{}", a.body);
+        assert!(doc["paths"]["/api/v1/calls"]["post"]["responses"].get("404").is_some(), "POST /api/v1/calls does not document its 404");
+    }
+}
+
+app_test! {
+    async fn each_create_links_to_the_operations_on_what_it_made(app) {
+        let doc = app.request(Method::GET, "/api/v1/openapi.json", None, None).await.body;
+        let links = |path: &str| doc["paths"][path]["post"]["responses"]["201"]["links"].clone();
+        let teams = links("/api/v1/teams");
+        for op in ["get_team", "update_team", "get_team_calendar", "set_team_calendar"] {
+            assert_eq!(teams[op]["parameters"]["id"], "$response.body#/id", "{op}: {teams}");
+        }
+        // A source is made beside its intake key, a token under its user.
+        assert_eq!(links("/api/v1/sources")["update_source"]["parameters"]["id"], "$response.body#/source/id");
+        let token = &links("/api/v1/users/{id}/tokens")["revoke_token"]["parameters"];
+        assert_eq!((&token["id"], &token["token_id"]), (&"$request.path.id".into(), &"$response.body#/id".into()));
+        // Every link names an operation of the document.
+        let ids: Vec<Value> = doc["paths"].as_object().into_iter().flatten().flat_map(|(_, item)| METHODS.iter().filter_map(|m| item.get(*m)?.get("operationId").cloned())).collect();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (status, r) in item["post"]["responses"].as_object().into_iter().flatten() {
+                for (name, link) in r["links"].as_object().into_iter().flatten() {
+                    assert!(ids.contains(&link["operationId"]), "POST {path} {status} links {name} to no operation");
+                }
+            }
+        }
+    }
+}

@@ -126,7 +126,7 @@ impl DeliveriesPage {
                 m,
                 LogPage {
                     failed: !all,
-                    limit: PAGE,
+                    limit: Some(PAGE),
                     ..LogPage::default()
                 },
             )
