@@ -531,12 +531,27 @@ impl Tx {
 
     /// The ids one of [`probes`] finds.
     async fn probe_ids(&mut self, probe: &Sql) -> Result<Vec<i64>, StoreError> {
-        Ok(self
-            .fetch_all::<IdRow>(probe)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect())
+        self.probes_on_indexes(true).await?;
+        let ids = self.fetch_all::<IdRow>(probe).await?;
+        self.probes_on_indexes(false).await?;
+        Ok(ids.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Keeps PostgreSQL's plans for a probe off a full scan of the table (`on`), or gives
+    /// the planner back its choice. A probe stops at its cap, and the planner costs that
+    /// LIMIT as if the matches were spread evenly: for a viewer's pools, whose leads sit
+    /// together (a backlog imported at once), it scanned 240,000 of 300,000 rows to find
+    /// 5,001, 140-185 ms per pool view at a million leads; the pool index finds them at once.
+    async fn probes_on_indexes(&mut self, on: bool) -> Result<(), StoreError> {
+        if self.backend() == Backend::Postgres {
+            let set = if on {
+                "SET LOCAL enable_seqscan = off"
+            } else {
+                "SET LOCAL enable_seqscan TO DEFAULT"
+            };
+            self.execute(&Sql::new(set)).await?;
+        }
+        Ok(())
     }
 
     /// The leads every condition a lookup serves holds for, as a JSON array of ids, from
@@ -575,7 +590,9 @@ impl Tx {
     ) -> Result<Vec<String>, StoreError> {
         let mut plan = Vec::new();
         for probe in probes(self.backend(), org, visibility, filter, FEW) {
+            self.probes_on_indexes(true).await?;
             plan.extend(self.explain(&probe).await?);
+            self.probes_on_indexes(false).await?;
         }
         let access = self.access(org, visibility, filter, sort).await?;
         plan.push(match &access {
