@@ -7,7 +7,7 @@ pub use leadpool_store::claims::{OrgPoolSettings, RejectReason};
 pub use leadpool_store::credentials::ApiToken;
 pub use leadpool_store::deliveries::Delivery;
 pub use leadpool_store::leads::{
-    LeadFilter, LeadSort, QueueFilter, QueuePlace, QueueSort, TimelineRecord,
+    LeadFilter, LeadSort, QueueFilter, QueuePlace, QueueSort, Tally, TimelineRecord,
 };
 pub use leadpool_store::offers::{OfferState, StoredOffer};
 pub use leadpool_store::orgs::Organization;

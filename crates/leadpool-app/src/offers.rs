@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::models::Tally;
 use leadpool_domain::Permission;
 use leadpool_domain::contact::{Contact, ContactInput, ContactKind};
 use leadpool_domain::lead::{LeadDraft, LeadInput};
@@ -587,9 +588,10 @@ impl App {
             .collect())
     }
 
-    /// How many leads wait in the manual queue in the member's scope and match `q`'s filter.
+    /// How many leads wait in the manual queue in the member's scope and match `q`'s filter,
+    /// counted up to [`leadpool_store::leads::COUNT_UP_TO`].
     #[tracing::instrument(name = "queue_size", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
-    pub async fn queue_size(&self, m: &Member, q: &QueueQuery) -> Result<u64, AppError> {
+    pub async fn queue_size(&self, m: &Member, q: &QueueQuery) -> Result<Tally, AppError> {
         m.require(QUEUE)?;
         let filter = q.filter(self.now());
         let mut tx = self.store().read().await?;

@@ -451,13 +451,13 @@ impl Store {
     /// Brings the tables a bulk load wrote to the state a running database reaches soon
     /// after one, so that a benchmark measures that and not the aftermath of the load:
     /// PostgreSQL's autovacuum would vacuum them (hint bits, visibility map, the GIN index's
-    /// pending list) and analyze them (the planner's statistics). SQLite keeps no
-    /// statistics unless told to, and leadpool never tells it, so nothing is done there.
+    /// pending list) and analyze them (the planner's statistics); on SQLite, the hourly
+    /// statistics run would.
     pub async fn bench_settle(&self) -> Result<(), StoreError> {
         if maintains_itself(self.backend()) {
             self.execute_bare("VACUUM ANALYZE leads").await?;
             self.execute_bare("VACUUM ANALYZE lead_tags").await?;
         }
-        Ok(())
+        self.refresh_statistics().await
     }
 }

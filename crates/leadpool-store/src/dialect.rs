@@ -207,12 +207,13 @@ enum Db {
 /// SQLite admits one writer at a time, so writes share one connection, queued fairly,
 /// instead of racing for the lock and sleeping in its busy handler; the one connection
 /// also keeps its page cache, which another writer's commit would have invalidated.
-/// Checkpoints run beside the writer rather than inside whichever commit fills the WAL.
+/// Checkpoints and the planner's statistics are kept up beside the writer rather than
+/// inside whichever commit fills the WAL.
 #[derive(Debug, Clone)]
 struct SqlitePools {
     read: SqlitePool,
     write: SqlitePool,
-    _checkpoints: Arc<Checkpointer>,
+    _upkeep: Arc<Upkeep>,
 }
 
 /// How often the WAL is copied back into the database file.
@@ -222,36 +223,110 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// background checkpoints fall behind.
 const WAL_BACKSTOP_PAGES: u32 = 20_000;
 
-/// The background checkpoint task, stopped when the last clone of its store goes.
-#[derive(Debug)]
-struct Checkpointer(tokio::task::JoinHandle<()>);
+/// How often SQLite's planner statistics are brought up to date. `PRAGMA optimize` then
+/// analyzes only the tables never analyzed or whose size changed tenfold or more since, and
+/// reads a bounded sample of each (it sets `analysis_limit` itself), so most runs do nothing
+/// and none takes long; SQLite's documentation suggests hourly to daily for a connection
+/// that stays open.
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
 
-impl Drop for Checkpointer {
+/// SQLite's planner statistics as they stand, to tell whether ANALYZE changed them.
+async fn statistics(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    if kept == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as("SELECT COALESCE(idx, tbl), stat FROM sqlite_stat1 ORDER BY 1, 2")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StoreError::from_sqlx)
+}
+
+/// The background checkpoint and statistics tasks, stopped when the last clone of their
+/// store goes.
+#[derive(Debug)]
+struct Upkeep([tokio::task::JoinHandle<()>; 2]);
+
+impl Drop for Upkeep {
     fn drop(&mut self) {
-        self.0.abort();
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 
-impl Checkpointer {
-    fn start(pool: SqlitePool) -> Self {
-        Self(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if pool.is_closed() {
-                    break;
-                }
-                // PASSIVE copies what no reader still needs and never waits for the writer.
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&pool)
-                    .await
-                {
-                    tracing::debug!(error = %e, "a WAL checkpoint did not run");
-                }
-            }
-        }))
+impl Upkeep {
+    fn start(read: SqlitePool, write: SqlitePool) -> Self {
+        let checkpoints = every(CHECKPOINT_EVERY, read, |pool| async move {
+            // PASSIVE copies what no reader still needs and never waits for the writer.
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(StoreError::from_sqlx)
+        });
+        let statistics = every(
+            OPTIMIZE_EVERY,
+            write,
+            |pool| async move { analyze(&pool).await },
+        );
+        Self([checkpoints, statistics])
     }
+}
+
+/// Runs `job` on `pool` every `period`, the first time after one period, until the pool
+/// closes.
+fn every<F, Fut>(period: Duration, pool: SqlitePool, job: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(SqlitePool) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), StoreError>> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                break;
+            }
+            if let Err(e) = job(pool.clone()).await {
+                tracing::debug!(error = %e, "database upkeep did not run");
+            }
+        }
+    })
+}
+
+/// Analyzes the tables of the SQLite database behind `write` (its writer) whose statistics
+/// are missing or out of date, and makes every connection read the new ones.
+async fn analyze(write: &SqlitePool) -> Result<(), StoreError> {
+    let mut conn = write.acquire().await.map_err(StoreError::from_sqlx)?;
+    let before = statistics(&mut conn).await?;
+    // 0x10002: every table, not only those this connection has queried yet.
+    sqlx::query("PRAGMA optimize=0x10002")
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    if statistics(&mut conn).await? != before {
+        // Other connections read the statistics only when they load the schema, which
+        // ANALYZE leaves as it was: a change to it makes them load both again.
+        for statement in [
+            "CREATE TABLE statistics_changed (at INTEGER)",
+            "DROP TABLE statistics_changed",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        }
+    }
+    Ok(())
 }
 
 /// The store: one type for both backends, chosen at runtime by URL.
@@ -321,7 +396,7 @@ impl Store {
             let read = open(opts.max_connections, o).await?;
             Ok(Self {
                 db: Db::Sqlite(SqlitePools {
-                    _checkpoints: Arc::new(Checkpointer::start(read.clone())),
+                    _upkeep: Arc::new(Upkeep::start(read.clone(), write.clone())),
                     read,
                     write,
                 }),
@@ -359,7 +434,8 @@ impl Store {
         }
     }
 
-    /// Applies every migration not yet applied; returns how many were applied.
+    /// Applies every migration not yet applied; returns how many were applied. On SQLite it
+    /// then brings the planner's statistics up to date, as every start of a process does.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         let before = self.applied_migrations().await?;
         match &self.db {
@@ -367,7 +443,19 @@ impl Store {
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
         }
         .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        self.refresh_statistics().await?;
         Ok(self.applied_migrations().await?.saturating_sub(before))
+    }
+
+    /// Analyzes the tables whose statistics are missing or out of date, so the planner
+    /// knows, for one, that `org_id` holds a single value in most databases and a pool's
+    /// leads are a few or most. PostgreSQL's autovacuum does this by itself; SQLite keeps
+    /// no statistics unless asked, and is asked here at start and hourly after.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite(p) => analyze(&p.write).await,
+            Db::Postgres(_) => Ok(()),
+        }
     }
 
     async fn applied_migrations(&self) -> Result<usize, StoreError> {

@@ -149,6 +149,19 @@ impl Sql {
         &self.args
     }
 
+    /// Appends `inner` (as a subquery, say), its placeholders numbered after this
+    /// statement's own.
+    pub fn push_sql(&mut self, inner: &Sql) -> &mut Self {
+        let offset = self.args.len();
+        let text = replace_placeholders(&inner.text, |n| {
+            (n < inner.args.len()).then(|| format!("${}", n + offset + 1))
+        });
+        self.text.push_str(&text);
+        self.args.extend(inner.args.iter().cloned());
+        self.planned_with_values |= inner.planned_with_values;
+        self
+    }
+
     /// The text with every `$N` outside quotes turned into an anonymous `?`, and the
     /// arguments in the order those appear (repeated where a placeholder is).
     ///
@@ -156,39 +169,48 @@ impl Sql {
     /// statement's placeholders, so a batch statement with thousands of them spent most of
     /// its time binding; anonymous ones bind in constant time.
     pub fn positional(&self) -> (String, Vec<&Arg>) {
-        let mut text = String::with_capacity(self.text.len());
         let mut args = Vec::with_capacity(self.args.len());
-        let mut quote: Option<char> = None;
-        let mut chars = self.text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match (quote, c) {
-                (Some(q), _) if c == q => quote = None,
-                (None, '\'' | '"') => quote = Some(c),
-                (None, '$') => {
-                    let digits: String = std::iter::from_fn(|| {
-                        chars.next_if(|(_, d)| d.is_ascii_digit()).map(|(_, d)| d)
-                    })
-                    .collect();
-                    let arg = digits
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|n| n.checked_sub(1))
-                        .and_then(|n| self.args.get(n));
-                    if let Some(arg) = arg {
-                        text.push('?');
-                        args.push(arg);
-                    } else {
-                        // Not a placeholder of ours: left for the database to judge.
-                        text.push_str(&self.text[i..i + 1 + digits.len()]);
-                    }
-                    continue;
-                }
-                _ => {}
-            }
-            text.push(c);
-        }
+        let text = replace_placeholders(&self.text, |n| {
+            self.args.get(n).map(|arg| {
+                args.push(arg);
+                "?".to_owned()
+            })
+        });
         (text, args)
     }
+}
+
+/// `text` with each `$N` outside quotes replaced by what `to` makes of `N - 1`; a placeholder
+/// `to` answers `None` for is left as it is, for the database to judge.
+fn replace_placeholders(text: &str, mut to: impl FnMut(usize) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') => {
+                let digits: String = std::iter::from_fn(|| {
+                    chars.next_if(|(_, d)| d.is_ascii_digit()).map(|(_, d)| d)
+                })
+                .collect();
+                let replaced = digits
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(&mut to);
+                match replaced {
+                    Some(r) => out.push_str(&r),
+                    None => out.push_str(&text[i..i + 1 + digits.len()]),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -206,5 +228,27 @@ mod tests {
             "SELECT '$1', \"$2\" FROM t WHERE a = ? AND b = ? OR c = ? AND d = $9"
         );
         assert_eq!(args, [&Arg::from("x"), &Arg::from(10_i64), &Arg::from("x")]);
+    }
+
+    #[test]
+    fn a_nested_statement_keeps_its_values_numbered_after_the_outer_ones() {
+        let inner = Sql::new("SELECT id FROM t WHERE a = $1 AND b = '$2' AND c = $2")
+            .bind(1_i64)
+            .bind("in");
+        let mut q = Sql::new("SELECT * FROM u WHERE x = $1 AND id IN (").bind("out");
+        q.push_sql(&inner).push(") AND y = ").push_bind(2_i64);
+        assert_eq!(
+            q.text(),
+            "SELECT * FROM u WHERE x = $1 AND id IN (SELECT id FROM t WHERE a = $2 AND b = '$2' AND c = $3) AND y = $4"
+        );
+        assert_eq!(
+            q.args(),
+            [
+                Arg::from("out"),
+                Arg::from(1_i64),
+                Arg::from("in"),
+                Arg::from(2_i64)
+            ]
+        );
     }
 }

@@ -15,6 +15,7 @@ use leadpool_domain::{LeadId, OrgId, Role, SourceId, StatusId, Timestamp, UserId
 use leadpool_store::Store;
 use leadpool_store::bench_pool::PoolViewSeed;
 use leadpool_store::leads::{LeadFilter, LeadSort};
+use leadpool_store::users::User;
 
 use crate::bench::figures;
 
@@ -38,6 +39,8 @@ pub struct ListsBench {
     pub samples: usize,
     /// A scratch PostgreSQL database, instead of a fresh SQLite file.
     pub database_url: Option<String>,
+    /// Only the shapes whose name holds one of these (all when empty).
+    pub only: Vec<String>,
 }
 
 /// A list to time: who asks, what.
@@ -50,6 +53,12 @@ struct Shape {
 enum Ask {
     Leads(LeadQuery),
     Queue,
+    /// The queue page's count line: all waiting, and those matching a filter.
+    QueueCount(QueueQuery),
+    /// The choices of the queue page's reason filter.
+    QueueReasons,
+    /// What each agent holds, as the queue page's agent picker shows it.
+    AgentLoads,
     Offers,
     Events,
     Timeline(LeadId),
@@ -83,7 +92,13 @@ pub async fn lists(b: ListsBench) -> anyhow::Result<()> {
     let s = seed(&app, &store, b.leads).await?;
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
 
-    let shapes = shapes(&s);
+    let shapes: Vec<Shape> = shapes(&s)
+        .into_iter()
+        .filter(|shape| b.only.is_empty() || b.only.iter().any(|o| shape.name.contains(o.as_str())))
+        .collect();
+    if shapes.is_empty() {
+        bail!("no shape's name holds any of {:?}", b.only);
+    }
     println!(
         "{} shapes × {} samples, in rounds; each next to reading its page's rows by id",
         shapes.len(),
@@ -186,6 +201,20 @@ async fn ask(app: &App, m: &Member, ask: &Ask) -> anyhow::Result<Vec<LeadId>> {
             .iter()
             .map(|q| q.lead.id)
             .collect(),
+        Ask::QueueCount(q) => {
+            app.queue_size(m, q).await?;
+            Vec::new()
+        }
+        Ask::QueueReasons => {
+            app.queue_reasons(m).await?;
+            Vec::new()
+        }
+        Ask::AgentLoads => {
+            let users = app.list_users(m, Some(Role::Agent), Some(true)).await?;
+            let agents: Vec<&User> = users.iter().collect();
+            app.agent_loads(m, &agents).await?;
+            Vec::new()
+        }
         Ask::Offers => app.my_offers(m).await?.iter().map(|o| o.lead.id).collect(),
         Ask::Events => {
             app.events(m, 0, Some(PAGE)).await?;
@@ -484,9 +513,37 @@ fn shapes(s: &Seeded) -> Vec<Shape> {
             }
         }
     }
+    let from_a_source = QueueQuery {
+        sources: vec![s.sources[1]],
+        ..QueueQuery::default()
+    };
+    let with_a_reason = QueueQuery {
+        reason: Some("No rule matched".into()),
+        ..QueueQuery::default()
+    };
     for (viewer, ask, name) in [
         (0, Ask::Queue, "queue"),
         (1, Ask::Queue, "queue"),
+        (0, Ask::QueueCount(QueueQuery::default()), "queue's count"),
+        (1, Ask::QueueCount(QueueQuery::default()), "queue's count"),
+        (
+            0,
+            Ask::QueueCount(from_a_source.clone()),
+            "queue's count from a source",
+        ),
+        (
+            1,
+            Ask::QueueCount(from_a_source),
+            "queue's count from a source",
+        ),
+        (
+            0,
+            Ask::QueueCount(with_a_reason),
+            "queue's count with a reason",
+        ),
+        (0, Ask::QueueReasons, "queue's reasons"),
+        (0, Ask::AgentLoads, "agents' loads"),
+        (1, Ask::AgentLoads, "agents' loads"),
         (2, Ask::Offers, "offers"),
         (2, Ask::Events, "events"),
         (2, Ask::Timeline(s.some_lead), "a lead's timeline"),

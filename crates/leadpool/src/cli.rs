@@ -468,6 +468,9 @@ pub enum BenchCommand {
         /// A scratch PostgreSQL database to run on instead of a fresh SQLite file (its data is kept).
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+        /// Time only the shapes whose name holds TEXT (repeat for several), e.g. "admin: all".
+        #[arg(long, value_name = "TEXT")]
+        only: Vec<String>,
     },
 }
 

@@ -230,11 +230,13 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             leads,
             samples,
             database_url,
+            only,
         } => {
             crate::bench_lists::lists(crate::bench_lists::ListsBench {
                 leads,
                 samples,
                 database_url,
+                only,
             })
             .await
         }

@@ -5,7 +5,7 @@ use leadpool_domain::{
     Lead, LeadId, OrgId, PoolId, SourceId, StatusId, Timestamp, UserId, Visibility,
 };
 
-use super::{COLUMNS, IdRow, Row};
+use super::{COLUMNS, CountRow, IdRow, Row};
 use crate::dialect::{id_in_json, index_hint, searches_trigram_table};
 use crate::{Backend, Sql, StoreError, Tx, to_json};
 
@@ -170,6 +170,11 @@ struct IntKey {
 }
 
 #[derive(sqlx::FromRow)]
+struct MaxKey {
+    k: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
 struct TextKey {
     k: String,
     id: i64,
@@ -199,18 +204,27 @@ fn search_term(filter: &LeadFilter) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// A lookup of the leads one indexed condition of a list holds for.
+struct Probe {
+    /// Returns their ids in a column `id`, stopping one past the cap it was made with.
+    sql: Sql,
+    /// The same condition checked for one lead, `c.id`, with one lookup in an index: for
+    /// a condition holding for too many leads to read them all, checked on those another
+    /// condition found.
+    seek: Option<Sql>,
+}
+
 /// Lookups of the leads each indexed condition of a list holds for, each stopping after
-/// [`FEW`]` + 1`, the likeliest to be few first. Each returns ids in a column `id`; the
-/// first that finds at most [`FEW`] gives the list its candidates. A condition another
-/// organization shares (a tag, a search term) counts its leads too: that only makes the
-/// list walk when it could have read by id.
+/// `cap + 1`, the likeliest to be few first. The first that finds at most [`FEW`] gives the
+/// list its candidates. A condition another organization shares (a tag, a search term)
+/// counts its leads too: that only makes the list walk when it could have read by id.
 fn probes(
     backend: Backend,
     org: OrgId,
     v: &Visibility,
     filter: &LeadFilter,
     cap: usize,
-) -> Vec<Sql> {
+) -> Vec<Probe> {
     let cap = i64::try_from(cap + 1).unwrap_or(i64::MAX);
     let mut out = Vec::new();
     let leads_where = |cond: &str| {
@@ -220,13 +234,34 @@ fn probes(
     };
     let limited = |mut q: Sql| {
         q.push(" LIMIT ").push_bind(cap);
-        q
+        Probe { sql: q, seek: None }
+    };
+    // A column with an index on (org_id, column) holds a lead's value in the index entry
+    // that ends with its id.
+    let seek_in = |index: &str, column: &str, values: Vec<i64>| {
+        let mut q = Sql::new(&format!(
+            "EXISTS (SELECT 1 FROM leads l{} WHERE l.org_id = ",
+            index_hint(backend, Some(index))
+        ));
+        q.push_bind(org)
+            .push(&format!(" AND l.{column} IN "))
+            .push_list(values)
+            .push(" AND l.id = c.id)");
+        Some(q)
     };
     for t in &filter.tags {
-        out.push(limited(
-            Sql::new("SELECT lt.lead_id AS id FROM lead_tags lt WHERE lt.tag = $1")
+        out.push(Probe {
+            seek: Some(
+                Sql::new(
+                    "EXISTS (SELECT 1 FROM lead_tags lt WHERE lt.lead_id = c.id AND lt.tag = $1)",
+                )
                 .bind(t.as_str()),
-        ));
+            ),
+            ..limited(
+                Sql::new("SELECT lt.lead_id AS id FROM lead_tags lt WHERE lt.tag = $1")
+                    .bind(t.as_str()),
+            )
+        });
     }
     if let Some(p) = filter.pool {
         let mut q = leads_where("l.owner_pool_id = ");
@@ -288,12 +323,26 @@ fn probes(
     if !filter.statuses.is_empty() {
         let mut q = leads_where("l.status_id IN ");
         q.push_list(filter.statuses.iter().copied());
-        out.push(limited(q));
+        out.push(Probe {
+            seek: seek_in(
+                "leads_status_idx",
+                "status_id",
+                filter.statuses.iter().map(|s| s.get()).collect(),
+            ),
+            ..limited(q)
+        });
     }
     if !filter.sources.is_empty() {
         let mut q = leads_where("l.source_id IN ");
         q.push_list(filter.sources.iter().copied());
-        out.push(limited(q));
+        out.push(Probe {
+            seek: seek_in(
+                "leads_source_idx",
+                "source_id",
+                filter.sources.iter().map(|s| s.get()).collect(),
+            ),
+            ..limited(q)
+        });
     }
     out
 }
@@ -402,6 +451,31 @@ pub(crate) fn push_visibility(q: &mut Sql, v: &Visibility, in_pool: Option<bool>
     }
 }
 
+/// For a list by last change of leads created within a range: the latest change among the
+/// leads of that range, read from the creation index alone ([`Tx::walk_on_from`]).
+fn latest_change_sql(
+    backend: Backend,
+    org: OrgId,
+    filter: &LeadFilter,
+    sort: LeadSort,
+) -> Option<Sql> {
+    if sort != LeadSort::UpdatedDesc
+        || (filter.created_from.is_none() && filter.created_to.is_none())
+    {
+        return None;
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT MAX(l.updated_at) AS k FROM leads l{} WHERE l.org_id = ",
+        index_hint(backend, Some("leads_created_idx"))
+    ));
+    q.push_bind(org)
+        .push(" AND l.created_at >= ")
+        .push_bind(filter.created_from.map_or(i64::MIN, Timestamp::as_millis))
+        .push(" AND l.created_at < ")
+        .push_bind(filter.created_to.map_or(i64::MAX, Timestamp::as_millis));
+    Some(q)
+}
+
 impl Tx {
     /// A page of leads visible under `visibility`, matching `filter`, in `sort` order,
     /// starting after `after`.
@@ -444,9 +518,12 @@ impl Tx {
             )
             .await?;
         if page.len() < limit as usize {
-            let rest = match self.intersection(org, visibility, filter).await? {
-                Some(ids) => Access::Candidates(ids),
-                None => access,
+            let (rest, from) = match self.intersection(org, visibility, filter).await? {
+                Some(ids) => (Access::Candidates(ids), Some(bound)),
+                None => (access, self.walk_on_from(org, filter, sort, bound).await?),
+            };
+            let Some(from) = from else {
+                return Ok(page);
             };
             let wanted = limit - u32::try_from(page.len()).unwrap_or(limit);
             page.extend(
@@ -456,7 +533,7 @@ impl Tx {
                     filter,
                     &rest,
                     sort,
-                    Some(&bound),
+                    Some(&from),
                     None,
                     wanted,
                 )
@@ -530,14 +607,26 @@ impl Tx {
     }
 
     /// The ids one of [`probes`] finds.
-    async fn probe_ids(&mut self, probe: &Sql) -> Result<Vec<i64>, StoreError> {
-        self.probes_on_indexes(true).await?;
-        let ids = self.fetch_all::<IdRow>(probe).await?;
-        self.probes_on_indexes(false).await?;
-        Ok(ids.into_iter().map(|r| r.id).collect())
+    async fn probe_ids(&mut self, probe: &Probe) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .fetch_all::<IdRow>(&probe.sql)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
     }
 
-    /// Keeps PostgreSQL's plans for a probe off a full scan of the table (`on`), or gives
+    /// How many ids one of [`probes`] finds, counted in the database: for a condition that
+    /// holds for tens of thousands of leads, sending their ids here costs many times what
+    /// reading them does.
+    async fn probe_size(&mut self, probe: &Probe) -> Result<usize, StoreError> {
+        let mut q = Sql::new("SELECT COUNT(*) AS n FROM (");
+        q.push_sql(&probe.sql).push(") probe");
+        let n = self.fetch_one::<CountRow>(&q).await?.n;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Keeps PostgreSQL's plans for probes off a full scan of the table (`on`), or gives
     /// the planner back its choice. A probe stops at its cap, and the planner costs that
     /// LIMIT as if the matches were spread evenly: for a viewer's pools, whose leads sit
     /// together (a backlog imported at once), it scanned 240,000 of 300,000 rows to find
@@ -554,31 +643,93 @@ impl Tx {
         Ok(())
     }
 
-    /// The leads every condition a lookup serves holds for, as a JSON array of ids, from
-    /// those conditions that hold for at most [`SPARSE`] leads; `None` if none does.
+    /// The leads every indexed condition of a list holds for, as a JSON array of ids, or
+    /// `None` if each holds for more than [`SPARSE`] leads.
     async fn intersection(
         &mut self,
         org: OrgId,
         visibility: &Visibility,
         filter: &LeadFilter,
     ) -> Result<Option<String>, StoreError> {
-        let mut common: Option<std::collections::BTreeSet<i64>> = None;
+        self.probes_on_indexes(true).await?;
+        let ids = match self.intersection_sql(org, visibility, filter).await? {
+            Some(q) => Some(self.fetch_all::<IdRow>(&q).await?),
+            None => None,
+        };
+        self.probes_on_indexes(false).await?;
+        Ok(ids.map(|ids| to_json(&ids.into_iter().map(|r| r.id).collect::<Vec<_>>())))
+    }
+
+    /// The statement [`Tx::intersection`] reads, made in the database: the ids of the
+    /// condition holding for the fewest leads are checked against the others, each with one
+    /// index lookup per id where the condition has one (tags, status, source) and otherwise
+    /// against its ids if it holds for at most [`SPARSE`], so only what is left is sent.
+    /// (Conditions left out are checked when the leads are read.) Counts each condition's
+    /// leads to choose; run with [`Tx::probes_on_indexes`].
+    async fn intersection_sql(
+        &mut self,
+        org: OrgId,
+        visibility: &Visibility,
+        filter: &LeadFilter,
+    ) -> Result<Option<Sql>, StoreError> {
+        let mut sized = Vec::new();
         for probe in probes(self.backend(), org, visibility, filter, SPARSE) {
-            let ids = self.probe_ids(&probe).await?;
-            if ids.len() > SPARSE {
-                continue;
-            }
-            common = Some(match common {
-                None => ids.into_iter().collect(),
-                Some(c) => ids.into_iter().filter(|id| c.contains(id)).collect(),
-            });
+            let n = self.probe_size(&probe).await?;
+            sized.push((n, probe));
         }
-        Ok(common.map(|c| to_json(&c.into_iter().collect::<Vec<_>>())))
+        sized.sort_by_key(|(n, _)| *n);
+        let mut sized = sized.into_iter();
+        let mut q = Sql::new("SELECT c.id FROM (");
+        match sized.next() {
+            Some((n, fewest)) if n <= SPARSE => {
+                q.push_sql(&fewest.sql).push(") c WHERE c.id IS NOT NULL");
+            }
+            _ => return Ok(None),
+        }
+        for (n, other) in sized {
+            match other.seek {
+                Some(seek) => {
+                    q.push(" AND ").push_sql(&seek);
+                }
+                None if n <= SPARSE => {
+                    q.push(" AND c.id IN (").push_sql(&other.sql).push(")");
+                }
+                None => {}
+            }
+        }
+        Ok(Some(q))
+    }
+
+    /// Where a walk that found its matches rare in its first stretch, up to `bound`, goes
+    /// on from; `None` when no lead is left to find. A list of leads created within a
+    /// range, by last change, starts from the latest change among the leads of that range
+    /// (read from the creation index alone): otherwise a range of old leads, last changed
+    /// long ago, is found only after walking every newer change.
+    async fn walk_on_from(
+        &mut self,
+        org: OrgId,
+        filter: &LeadFilter,
+        sort: LeadSort,
+        bound: After,
+    ) -> Result<Option<After>, StoreError> {
+        let Some(q) = latest_change_sql(self.backend(), org, filter, sort) else {
+            return Ok(Some(bound));
+        };
+        let Some(latest) = self.fetch_one::<MaxKey>(&q).await?.k else {
+            return Ok(None);
+        };
+        // Just past every lead changed at `latest`, in a walk of later changes first.
+        let start = After::Int(latest, LeadId::new(i64::MAX));
+        Ok(Some(match (&bound, &start) {
+            (After::Int(b, bid), After::Int(s, sid)) if (s, sid) < (b, bid) => start,
+            _ => bound,
+        }))
     }
 
     /// The database's plans for the first page [`Tx::leads`] would read with these
     /// arguments, one line per step: each lookup it makes to choose how to read, then a line
-    /// naming its choice, then the list's own plan. Shows which indexes a list uses (tests
+    /// naming its choice, then the list's own plan, then, for a walk, how it would go on if
+    /// it found its matches rare. Shows which indexes a list uses (tests
     /// and benchmarks print it).
     pub async fn explain_leads(
         &mut self,
@@ -589,11 +740,11 @@ impl Tx {
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
         let mut plan = Vec::new();
+        self.probes_on_indexes(true).await?;
         for probe in probes(self.backend(), org, visibility, filter, FEW) {
-            self.probes_on_indexes(true).await?;
-            plan.extend(self.explain(&probe).await?);
-            self.probes_on_indexes(false).await?;
+            plan.extend(self.explain(&probe.sql).await?);
         }
+        self.probes_on_indexes(false).await?;
         let access = self.access(org, visibility, filter, sort).await?;
         plan.push(match &access {
             Access::Candidates(ids) => format!(
@@ -604,6 +755,27 @@ impl Tx {
         });
         let q = self.leads_sql(org, visibility, filter, &access, sort, (None, None), limit);
         plan.extend(self.explain(&q).await?);
+        if matches!(access, Access::Walk(_)) {
+            // Planned as it runs: with the probes' setting.
+            self.probes_on_indexes(true).await?;
+            let rare = match self.intersection_sql(org, visibility, filter).await? {
+                Some(q) => Some(self.explain(&q).await?),
+                None => None,
+            };
+            self.probes_on_indexes(false).await?;
+            match rare {
+                Some(rare) => {
+                    plan.push("-- if the walk finds its matches rare: intersect".to_owned());
+                    plan.extend(rare);
+                }
+                None => {
+                    plan.push("-- if the walk finds its matches rare: walk on".to_owned());
+                    if let Some(q) = latest_change_sql(self.backend(), org, filter, sort) {
+                        plan.extend(self.explain(&q).await?);
+                    }
+                }
+            }
+        }
         Ok(plan)
     }
 
@@ -616,13 +788,17 @@ impl Tx {
         filter: &LeadFilter,
         sort: LeadSort,
     ) -> Result<Access, StoreError> {
+        self.probes_on_indexes(true).await?;
+        let mut access = Access::Walk(walk_index(visibility, filter, sort));
         for probe in probes(self.backend(), org, visibility, filter, FEW) {
             let ids = self.probe_ids(&probe).await?;
             if ids.len() <= FEW {
-                return Ok(Access::Candidates(to_json(&ids)));
+                access = Access::Candidates(to_json(&ids));
+                break;
             }
         }
-        Ok(Access::Walk(walk_index(visibility, filter, sort)))
+        self.probes_on_indexes(false).await?;
+        Ok(access)
     }
 
     #[allow(

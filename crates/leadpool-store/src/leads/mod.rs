@@ -14,7 +14,7 @@ use leadpool_domain::{
 };
 
 pub use list::{After, LeadFilter, LeadSort};
-pub use queue::{QueueFilter, QueuePlace, QueueSort, QueuedRecord};
+pub use queue::{COUNT_UP_TO, QueueFilter, QueuePlace, QueueSort, QueuedRecord, Tally};
 pub use timeline::TimelineRecord;
 
 pub(crate) use list::push_visibility;

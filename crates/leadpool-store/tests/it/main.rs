@@ -14,6 +14,7 @@ mod organizations;
 mod routing;
 mod search;
 mod sources;
+mod statistics;
 mod statuses_and_pools;
 mod teams;
 mod users;

@@ -9,6 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use leadpool_app::distribute::{AgentLoad, QueueQuery, QueuedLead};
+use leadpool_app::models::Tally;
 use leadpool_app::pool::ClaimResult;
 use leadpool_app::wording::{Asker, claim_refusal};
 use leadpool_app::{App, Member};
@@ -144,18 +145,22 @@ async fn waiting(app: &App, m: &Member, filters: &QueueFilters) -> Result<String
 
 /// The queue's size in words, how many of its leads match the filters when they narrow, and
 /// the order of the ones shown.
-fn waiting_words(n: u64, matching: Option<u64>, newest_first: bool) -> String {
+fn waiting_words(n: Tally, matching: Option<Tally>, newest_first: bool) -> String {
     let mut line = match n {
-        0 => "No leads waiting".to_owned(),
-        1 => "1 lead waiting".to_owned(),
-        n => format!("{n} leads waiting"),
+        Tally::Exactly(0) => "No leads waiting".to_owned(),
+        Tally::Exactly(1) => "1 lead waiting".to_owned(),
+        Tally::Exactly(n) => format!("{} leads waiting", grouped(n)),
+        Tally::MoreThan(n) => format!("More than {} leads waiting", grouped(n)),
     };
     match matching {
         None => {}
-        Some(1) => line.push_str("; 1 matches these filters"),
-        Some(k) => line.push_str(&format!("; {k} match these filters")),
+        Some(Tally::Exactly(1)) => line.push_str("; 1 matches these filters"),
+        Some(Tally::Exactly(k)) => line.push_str(&format!("; {} match these filters", grouped(k))),
+        Some(Tally::MoreThan(k)) => {
+            line.push_str(&format!("; more than {} match these filters", grouped(k)));
+        }
     }
-    if matching.unwrap_or(n) > 0 {
+    if matching.unwrap_or(n) != Tally::Exactly(0) {
         line.push_str(if newest_first {
             ", the latest to arrive in the queue first"
         } else {
@@ -164,6 +169,19 @@ fn waiting_words(n: u64, matching: Option<u64>, newest_first: bool) -> String {
     }
     line.push('.');
     line
+}
+
+/// A number with its thousands grouped by commas, as the pages print counts.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `GET /queue`: the queue's first page (or the page after `after`) as the filters ask, with
@@ -362,22 +380,44 @@ mod tests {
 
     #[test]
     fn the_count_reads_as_words() {
-        assert_eq!(waiting_words(0, None, false), "No leads waiting.");
+        use Tally::{Exactly, MoreThan};
+        assert_eq!(waiting_words(Exactly(0), None, false), "No leads waiting.");
         assert_eq!(
-            waiting_words(1, None, false),
+            waiting_words(Exactly(1), None, false),
             "1 lead waiting, the longest waiting first."
         );
         assert_eq!(
-            waiting_words(1200, None, true),
-            "1200 leads waiting, the latest to arrive in the queue first."
+            waiting_words(Exactly(1200), None, true),
+            "1,200 leads waiting, the latest to arrive in the queue first."
         );
         assert_eq!(
-            waiting_words(12, Some(1), false),
+            waiting_words(Exactly(12), Some(Exactly(1)), false),
             "12 leads waiting; 1 matches these filters, the longest waiting first."
         );
         assert_eq!(
-            waiting_words(12, Some(0), false),
+            waiting_words(Exactly(12), Some(Exactly(0)), false),
             "12 leads waiting; 0 match these filters."
         );
+        assert_eq!(
+            waiting_words(MoreThan(10_000), Some(MoreThan(10_000)), false),
+            "More than 10,000 leads waiting; more than 10,000 match these filters, the longest waiting first."
+        );
+        assert_eq!(
+            waiting_words(MoreThan(10_000), Some(Exactly(0)), true),
+            "More than 10,000 leads waiting; 0 match these filters."
+        );
+    }
+
+    #[test]
+    fn counts_group_their_thousands() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (123_456, "123,456"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
     }
 }

@@ -308,3 +308,73 @@ both_backends! {
         commit(tx).await;
     }
 }
+
+/// Old leads, last changed long ago, too many to read by id: more than the 50,000 a list
+/// intersects its conditions among.
+const MANY_OLD: i64 = 56_000;
+
+both_backends! {
+    async fn a_range_of_many_old_leads_by_last_change_is_listed_from_where_their_changes_are(db) {
+        let o = office(&db).await;
+        let statuses = [o.acme.new.id, o.acme.working.id];
+        let teams = [o.north.id, o.south.id];
+        let mut tx = write(&db).await;
+        for (leads, pool_leads, now) in [(MANY_OLD, MANY_OLD, at(0)), (14_000, 1, at(14_001 * SPACING_MS))] {
+            tx.bench_seed_pool_view(&PoolViewSeed {
+                org: o.acme.id(),
+                sources: &[o.acme.source.id],
+                statuses: &statuses,
+                agents: &[o.ana.id, o.bob.id],
+                teams: &teams,
+                pool: o.acme.pool.id,
+                leads,
+                pool_leads,
+                now,
+            })
+            .await
+            .expect("leads are seeded");
+        }
+        commit(tx).await;
+        db.store.bench_settle().await.expect("the tables settle");
+
+        let sort = LeadSort::UpdatedDesc;
+        let all = everything(&db, &o, sort).await;
+        let mut tx = read(&db).await;
+        for (who, v) in viewers(&o) {
+            for (what, f) in [
+                ("the old leads", filter(|f| f.created_to = Some(at(0)))),
+                (
+                    "the old leads in a status",
+                    filter(|f| {
+                        f.created_to = Some(at(0));
+                        f.statuses = vec![o.acme.working.id];
+                    }),
+                ),
+                ("no lead", filter(|f| f.created_to = Some(at(-MANY_OLD * SPACING_MS)))),
+            ] {
+                let want: Vec<i64> = all.iter().filter(|l| shows(&v, &f, l)).map(|l| l.id.get()).collect();
+                let first = tx
+                    .leads(o.acme.id(), &v, &f, sort, None, PAGE)
+                    .await
+                    .expect("a first page is listed");
+                assert_eq!(ids(&first), want.iter().take(PAGE as usize).copied().collect::<Vec<_>>(), "{who}, {what}: first page");
+                let Some(last) = first.last() else { continue };
+                let second = tx
+                    .leads(o.acme.id(), &v, &f, sort, Some(&After::from_lead(last, sort)), PAGE)
+                    .await
+                    .expect("a second page is listed");
+                assert_eq!(
+                    ids(&second),
+                    want.iter().skip(PAGE as usize).take(PAGE as usize).copied().collect::<Vec<_>>(),
+                    "{who}, {what}: second page"
+                );
+                let plan = tx
+                    .explain_leads(o.acme.id(), &v, &f, sort, PAGE)
+                    .await
+                    .expect("the list is explained");
+                assert!(!scans_leads(db.store.backend(), &plan), "{who}, {what} reads every lead:\n{}", plan.join("\n"));
+            }
+        }
+        commit(tx).await;
+    }
+}

@@ -3,6 +3,7 @@
 mod at_scale;
 mod filters;
 mod pages;
+mod queue_counts;
 mod visibility;
 
 use leadpool_domain::{Lead, OrgId, Role, Visibility};
