@@ -195,6 +195,7 @@ impl LeadDraft {
                 assigned_at: owner.agent().map(|_| now),
                 first_contact_at: None,
                 queued_at: (owner == Owner::Queue).then_some(now),
+                queue_reason: reason.clone().filter(|_| owner == Owner::Queue),
                 created_at: now,
                 updated_at: now,
                 version: 1,
@@ -256,6 +257,9 @@ pub struct Lead {
     pub first_contact_at: Option<Timestamp>,
     /// When it entered the manual queue, while it waits there: the queue's order.
     pub queued_at: Option<Timestamp>,
+    /// Why it entered the manual queue (the reason of the move that put it there), while it
+    /// waits there: what the queue shows and filters by.
+    pub queue_reason: Option<String>,
     /// When it came in.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -516,6 +520,23 @@ impl Lead {
         )
     }
 
+    /// Keeps why the lead waits in the queue after a move with an entry of `kind` giving
+    /// `reason`: the reason of its latest entry of a kind that can queue a lead (what the
+    /// queue shows and filters by), while it waits there, and none once it leaves.
+    pub(crate) fn keep_queue_reason(&mut self, kind: EventKind, reason: Option<&String>) {
+        if self.owner != Owner::Queue {
+            self.queue_reason = None;
+        } else if matches!(
+            kind,
+            EventKind::Created
+                | EventKind::Routed
+                | EventKind::OwnerChanged
+                | EventKind::OfferCancelled
+        ) {
+            self.queue_reason = reason.cloned();
+        }
+    }
+
     fn finish(
         &self,
         mut next: Lead,
@@ -527,6 +548,7 @@ impl Lead {
     ) -> Transition {
         next.version = self.version + 1;
         next.updated_at = now.max(self.updated_at);
+        next.keep_queue_reason(kind, reason.as_ref());
         Transition {
             lead: next,
             entry: TimelineEntry {

@@ -549,6 +549,7 @@ impl Lead {
             None => self.touch(actor, reason, now),
         };
         t.entry.kind = kind;
+        t.lead.keep_queue_reason(kind, t.entry.reason.as_ref());
         if let (Value::Object(changes), Value::Object(extra)) = (&mut t.entry.changes, extra) {
             changes.extend(extra);
         }

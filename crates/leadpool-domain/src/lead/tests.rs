@@ -152,7 +152,7 @@ proptest! {
                     let patch = LeadPatch { status: Some(status(s, &format!("S{s}"))), ..LeadPatch::default() };
                     (current.apply(&patch, Actor::System, None, now).unwrap_or(None), StatusId::new(s) != current.status.id)
                 }
-                Step::Reassign(o) => (current.reassign(o, None, Actor::System, Some("test".into()), now), o != current.owner),
+                Step::Reassign(o) => (current.reassign(o, None, Actor::System, Some(format!("step {i}")), now), o != current.owner),
             };
             prop_assert_eq!(result.is_some(), expected_change, "a transition exactly when something changes");
             if let Some(t) = result {
@@ -166,6 +166,21 @@ proptest! {
                 }
                 let c = t.lead.owner.to_columns();
                 prop_assert_eq!(Owner::from_columns(c.kind, c.user_id, c.pool_id, c.offer_id), Ok(t.lead.owner));
+                // A queued lead carries when and why the move that queued it was made.
+                match (t.lead.owner == Owner::Queue, current.owner == Owner::Queue) {
+                    (true, false) => {
+                        prop_assert_eq!(t.lead.queued_at, Some(now));
+                        prop_assert_eq!(&t.lead.queue_reason, &t.entry.reason);
+                    }
+                    (true, true) => {
+                        prop_assert_eq!(t.lead.queued_at, current.queued_at);
+                        prop_assert_eq!(&t.lead.queue_reason, &current.queue_reason);
+                    }
+                    (false, _) => {
+                        prop_assert_eq!(t.lead.queued_at, None);
+                        prop_assert_eq!(&t.lead.queue_reason, &None);
+                    }
+                }
                 current = t.lead;
             }
         }

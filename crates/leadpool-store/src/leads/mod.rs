@@ -45,6 +45,7 @@ pub(crate) struct Row {
     assigned_at: Option<i64>,
     first_contact_at: Option<i64>,
     queued_at: Option<i64>,
+    queue_reason: Option<String>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -93,6 +94,7 @@ impl TryFrom<Row> for Lead {
             assigned_at: r.assigned_at.map(Timestamp::from_millis),
             first_contact_at: r.first_contact_at.map(Timestamp::from_millis),
             queued_at: r.queued_at.map(Timestamp::from_millis),
+            queue_reason: r.queue_reason,
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
             version: r.version,
@@ -105,7 +107,7 @@ macro_rules! lead_columns {
     () => {
         "SELECT l.id, l.org_id, l.source_id, l.external_id, l.name, l.emails, l.phones, l.tags, l.fields, \
          l.status_id, s.name AS status_name, s.category AS status_category, s.shark_tank AS status_shark_tank, l.owner_kind, l.owner_user_id, l.owner_pool_id, \
-         l.owner_offer_id, l.from_pool_id, l.team_id, l.assigned_at, l.first_contact_at, l.queued_at, l.created_at, l.updated_at, l.version"
+         l.owner_offer_id, l.from_pool_id, l.team_id, l.assigned_at, l.first_contact_at, l.queued_at, l.queue_reason, l.created_at, l.updated_at, l.version"
     };
 }
 
@@ -120,10 +122,10 @@ pub(crate) const SELECT: &str = concat!(
 
 /// The columns a transition may change, in the order [`push_changeable`] binds them.
 pub(crate) const CHANGEABLE: &str = "name, emails, phones, tags, fields, search_text, status_id, owner_kind, owner_user_id, \
-     owner_pool_id, owner_offer_id, from_pool_id, team_id, assigned_at, first_contact_at, queued_at, updated_at, version";
+     owner_pool_id, owner_offer_id, from_pool_id, team_id, assigned_at, first_contact_at, queued_at, queue_reason, updated_at, version";
 
 /// A lead's [`CHANGEABLE`] columns, named, with the values it binds to them, in that order.
-pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 18] {
+pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 19] {
     let o = l.owner.to_columns();
     [
         (
@@ -149,6 +151,7 @@ pub(crate) fn changeable(l: &Lead) -> [(&'static str, Arg); 18] {
         ("assigned_at", l.assigned_at.into()),
         ("first_contact_at", l.first_contact_at.into()),
         ("queued_at", l.queued_at.into()),
+        ("queue_reason", l.queue_reason.clone().into()),
         ("updated_at", l.updated_at.into()),
         ("version", l.version.into()),
     ]

@@ -1,12 +1,8 @@
 //! The manual assignment queue: its leads in the order they entered it (`leads.queued_at`,
-//! walked by `leads_queue_idx`), each with the timeline entry that put it there, filtered
-//! and counted in SQL.
-//!
-//! Why a lead entered the queue is read from its timeline, where every owner change is
-//! written with its reason: the entry is the lead's latest of the kinds that can hand a lead
-//! to the queue; while the lead is queued, that is the one that put it there.
+//! walked by `leads_queue_idx`), each with the reason of the move that put it there
+//! (`leads.queue_reason`, as its timeline says too), filtered and counted in SQL.
 
-use leadpool_domain::{EventKind, Lead, LeadId, OrgId, SourceId, Timestamp, Visibility};
+use leadpool_domain::{Lead, LeadId, OrgId, SourceId, Timestamp, Visibility};
 
 use super::{COLUMNS, CountRow, Row, push_visibility};
 use crate::dialect::index_hint;
@@ -105,56 +101,16 @@ impl Tally {
 /// How many of the latest queued leads the reason filter's choices come from.
 const REASONS_FROM: i64 = 5_000;
 
-/// The kinds of entry that can hand a lead to the queue.
-const ENTERING: [EventKind; 4] = [
-    EventKind::Created,
-    EventKind::Routed,
-    EventKind::OwnerChanged,
-    EventKind::OfferCancelled,
-];
-
-/// The entry `q` that put lead `l` in the queue, joined.
-fn join_entry() -> String {
-    let kinds: Vec<String> = ENTERING
-        .iter()
-        .map(|k| format!("'{}'", k.as_str()))
-        .collect();
-    format!(
-        " LEFT JOIN timeline q ON q.id = (SELECT MAX(t.id) FROM timeline t \
-         WHERE t.lead_id = l.id AND t.kind IN ({}))",
-        kinds.join(", ")
-    )
-}
-
-#[derive(sqlx::FromRow)]
-struct QueuedRow {
-    #[sqlx(flatten)]
-    lead: Row,
-    queue_reason: Option<String>,
-}
-
 #[derive(sqlx::FromRow)]
 struct ReasonRow {
     reason: String,
 }
 
 /// The queued leads of `org` within `visibility` that match `filter`, after `select` from
-/// `leads l` (joined with the entry `q` that queued it when `entry` is asked for or the
-/// filter needs it).
-fn matching(
-    org: OrgId,
-    visibility: &Visibility,
-    filter: &QueueFilter,
-    select: &str,
-    entry: bool,
-) -> Sql {
-    let join = if entry || filter.reason.is_some() {
-        join_entry()
-    } else {
-        String::new()
-    };
+/// `leads l`.
+fn matching(org: OrgId, visibility: &Visibility, filter: &QueueFilter, select: &str) -> Sql {
     let mut q = Sql::new(&format!(
-        "{select}{join} WHERE l.org_id = $1 AND l.owner_kind = 'queue'"
+        "{select} WHERE l.org_id = $1 AND l.owner_kind = 'queue'"
     ))
     .bind(org);
     // A queued lead is in no pool: only the teams of a viewer's sight can hold it, so the
@@ -165,7 +121,7 @@ fn matching(
             .push_list(filter.sources.iter().copied());
     }
     if let Some(r) = &filter.reason {
-        q.push(" AND q.reason = ").push_bind(r.as_str());
+        q.push(" AND l.queue_reason = ").push_bind(r.as_str());
     }
     if let Some(by) = filter.queued_by {
         q.push(" AND l.queued_at <= ").push_bind(by);
@@ -173,10 +129,14 @@ fn matching(
     q
 }
 
-/// The index a count of the queue reads: the sources' and teams' one, which answers every
-/// filter but the reason (read from each lead's timeline) alone.
+/// The index a count of the queue reads: the one its most selective filter starts, and
+/// otherwise the sources' and teams' one, which answers those filters from the index alone.
 fn counted_by(filter: &QueueFilter) -> Option<&'static str> {
-    (filter.reason.is_none() && filter.queued_by.is_none()).then_some("leads_queue_sources_idx")
+    match (&filter.reason, filter.queued_by) {
+        (Some(_), _) => Some("leads_queue_reasons_idx"),
+        (None, Some(_)) => Some("leads_queue_idx"),
+        (None, None) => Some("leads_queue_sources_idx"),
+    }
 }
 
 impl Tx {
@@ -191,11 +151,8 @@ impl Tx {
         after: Option<QueuePlace>,
         limit: u32,
     ) -> Result<Vec<QueuedRecord>, StoreError> {
-        let select = format!(
-            "{COLUMNS}, q.reason AS queue_reason \
-             FROM leads l JOIN statuses s ON s.id = l.status_id"
-        );
-        let mut q = matching(org, visibility, filter, &select, true);
+        let select = format!("{COLUMNS} FROM leads l JOIN statuses s ON s.id = l.status_id");
+        let mut q = matching(org, visibility, filter, &select);
         if let Some(a) = after {
             let cmp = match sort {
                 QueueSort::OldestFirst => ">",
@@ -212,14 +169,14 @@ impl Tx {
             dir = sort.direction()
         ))
         .push_bind(i64::from(limit));
-        self.fetch_all::<QueuedRow>(&q)
+        self.fetch_all::<Row>(&q)
             .await?
             .into_iter()
             .map(|r| {
-                let lead: Lead = r.lead.try_into()?;
+                let lead: Lead = r.try_into()?;
                 Ok(QueuedRecord {
                     since: lead.queued_at.unwrap_or(lead.created_at),
-                    reason: r.queue_reason,
+                    reason: lead.queue_reason.clone(),
                     lead,
                 })
             })
@@ -244,7 +201,6 @@ impl Tx {
                 "SELECT COUNT(*) AS n FROM (SELECT l.id FROM leads l{}",
                 index_hint(self.backend(), counted_by(filter))
             ),
-            false,
         );
         q.push(" LIMIT ")
             .push_bind(COUNT_UP_TO + 1)
@@ -257,9 +213,9 @@ impl Tx {
 
     /// The reasons the leads waiting in the queue within `visibility` entered it with, A to
     /// Z: the choices of the queue's reason filter. Only the latest [`REASONS_FROM`] leads
-    /// to enter are read: each reason is a timeline lookup, and a page load should not read
-    /// a backlog of a million leads for a dropdown (an older lead's reason that none of
-    /// them shares can still be asked for by URL).
+    /// to enter are read: a page load should not read a backlog of a million leads for a
+    /// dropdown (an older lead's reason that none of them shares can still be asked for by
+    /// URL).
     pub async fn queue_reasons(
         &mut self,
         org: OrgId,
@@ -269,8 +225,7 @@ impl Tx {
             org,
             visibility,
             &QueueFilter::default(),
-            "SELECT DISTINCT reason FROM (SELECT q.reason AS reason FROM leads l",
-            true,
+            "SELECT DISTINCT reason FROM (SELECT l.queue_reason AS reason FROM leads l",
         );
         q.push(" ORDER BY l.queued_at DESC, l.id DESC LIMIT ")
             .push_bind(REASONS_FROM)

@@ -83,6 +83,15 @@ both_backends! {
                 ),
             ),
             (
+                "a reason none entered with",
+                Visibility::Organization,
+                QueueFilter {
+                    reason: Some("no such reason".into()),
+                    ..QueueFilter::default()
+                },
+                Tally::Exactly(0),
+            ),
+            (
                 "none waiting that long",
                 Visibility::Organization,
                 QueueFilter {
