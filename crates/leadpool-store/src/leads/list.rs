@@ -158,11 +158,6 @@ const FEW: usize = 5_000;
 /// page within it.
 const WALK: usize = 10_000;
 
-/// Conditions that narrow one another down to at most this many leads are read by id
-/// before any walk: reading a lead by id costs what walking a row does, and a walk passes
-/// hundreds of rows per match when two conditions each hold for a few percent of leads.
-const NARROWED: usize = 10_000;
-
 /// A condition holding for at most this many leads takes part in intersecting the
 /// conditions of a list whose walk found its matches rare: reading this many ids from an
 /// index costs about what walking [`WALK`] rows does.
@@ -499,18 +494,6 @@ impl Tx {
                 .read_leads(org, visibility, filter, &access, sort, after, None, limit)
                 .await;
         };
-        // Conditions that narrow one another (a search among one agent's leads, a tag and a
-        // status among a search's matches) leave few leads in common: those are read by id,
-        // where a walk would pass hundreds of rows for each.
-        if let Some(ids) = self
-            .intersection(org, visibility, filter, Some(NARROWED))
-            .await?
-        {
-            let common = Access::Candidates(ids);
-            return self
-                .read_leads(org, visibility, filter, &common, sort, after, None, limit)
-                .await;
-        }
         // A walk whose matches are rare, or all at its far end, would read the whole
         // organization: it reads at most WALK rows, and only if those hold no full page
         // does it look for the rest among the leads its conditions hold for together.
@@ -535,7 +518,7 @@ impl Tx {
             )
             .await?;
         if page.len() < limit as usize {
-            let (rest, from) = match self.intersection(org, visibility, filter, None).await? {
+            let (rest, from) = match self.intersection(org, visibility, filter).await? {
                 Some(ids) => (Access::Candidates(ids), Some(bound)),
                 None => (access, self.walk_on_from(org, filter, sort, bound).await?),
             };
@@ -661,27 +644,17 @@ impl Tx {
     }
 
     /// The leads every indexed condition of a list holds for, as a JSON array of ids, or
-    /// `None` if each holds for more than [`SPARSE`] leads. With `at_most`, also `None`
-    /// unless two conditions narrow each other down to at most that many leads.
+    /// `None` if each holds for more than [`SPARSE`] leads.
     async fn intersection(
         &mut self,
         org: OrgId,
         visibility: &Visibility,
         filter: &LeadFilter,
-        at_most: Option<usize>,
     ) -> Result<Option<String>, StoreError> {
         self.probes_on_indexes(true).await?;
-        let ids = match (
-            self.intersection_sql(org, visibility, filter).await?,
-            at_most,
-        ) {
-            (Some((q, _)), None) => Some(self.fetch_all::<IdRow>(&q).await?),
-            (Some((mut q, true)), Some(cap)) => {
-                q.push(" LIMIT ")
-                    .push_bind(i64::try_from(cap + 1).unwrap_or(i64::MAX));
-                Some(self.fetch_all::<IdRow>(&q).await?).filter(|ids| ids.len() <= cap)
-            }
-            _ => None,
+        let ids = match self.intersection_sql(org, visibility, filter).await? {
+            Some(q) => Some(self.fetch_all::<IdRow>(&q).await?),
+            None => None,
         };
         self.probes_on_indexes(false).await?;
         Ok(ids.map(|ids| to_json(&ids.into_iter().map(|r| r.id).collect::<Vec<_>>())))
@@ -692,14 +665,13 @@ impl Tx {
     /// index lookup per id where the condition has one (tags, status, source) and otherwise
     /// against its ids if it holds for at most [`SPARSE`], so only what is left is sent.
     /// (Conditions left out are checked when the leads are read.) Counts each condition's
-    /// leads to choose; run with [`Tx::probes_on_indexes`]. With the statement, whether it
-    /// checks the fewest condition's leads against any other.
+    /// leads to choose; run with [`Tx::probes_on_indexes`].
     async fn intersection_sql(
         &mut self,
         org: OrgId,
         visibility: &Visibility,
         filter: &LeadFilter,
-    ) -> Result<Option<(Sql, bool)>, StoreError> {
+    ) -> Result<Option<Sql>, StoreError> {
         let mut sized = Vec::new();
         for probe in probes(self.backend(), org, visibility, filter, SPARSE) {
             let n = self.probe_size(&probe).await?;
@@ -714,7 +686,6 @@ impl Tx {
             }
             _ => return Ok(None),
         }
-        let mut narrows = false;
         for (n, other) in sized {
             match other.seek {
                 Some(seek) => {
@@ -723,11 +694,10 @@ impl Tx {
                 None if n <= SPARSE => {
                     q.push(" AND c.id IN (").push_sql(&other.sql).push(")");
                 }
-                None => continue,
+                None => {}
             }
-            narrows = true;
         }
-        Ok(Some((q, narrows)))
+        Ok(Some(q))
     }
 
     /// Where a walk that found its matches rare in its first stretch, up to `bound`, goes
@@ -789,13 +759,13 @@ impl Tx {
             // Planned as it runs: with the probes' setting.
             self.probes_on_indexes(true).await?;
             let rare = match self.intersection_sql(org, visibility, filter).await? {
-                Some((q, _)) => Some(self.explain(&q).await?),
+                Some(q) => Some(self.explain(&q).await?),
                 None => None,
             };
             self.probes_on_indexes(false).await?;
             match rare {
                 Some(rare) => {
-                    plan.push("-- intersect, where conditions narrow each other or the walk finds its matches rare".to_owned());
+                    plan.push("-- if the walk finds its matches rare: intersect".to_owned());
                     plan.extend(rare);
                 }
                 None => {
