@@ -464,8 +464,11 @@ fn latest_change_sql(
     {
         return None;
     }
+    // `+ 0` keeps PostgreSQL from answering MAX by walking the change index backwards
+    // until a row of the range comes (it expects one soon; for old leads it read 800,000
+    // rows, 0.5 s): the range is read from the creation index, which holds each change.
     let mut q = Sql::new(&format!(
-        "SELECT MAX(l.updated_at) AS k FROM leads l{} WHERE l.org_id = ",
+        "SELECT MAX(l.updated_at + 0) AS k FROM leads l{} WHERE l.org_id = ",
         index_hint(backend, Some("leads_created_idx"))
     ));
     q.push_bind(org)
