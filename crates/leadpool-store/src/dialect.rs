@@ -315,9 +315,10 @@ async fn analyze(write: &SqlitePool) -> Result<(), StoreError> {
         .map_err(StoreError::from_sqlx)?;
     if statistics(&mut conn).await? != before {
         // Other connections read the statistics only when they load the schema, which
-        // ANALYZE leaves as it was: a change to it makes them load both again.
+        // ANALYZE leaves as it was: a change to it makes them load both again. (IF NOT
+        // EXISTS: a process killed between the two must not stop the next one starting.)
         for statement in [
-            "CREATE TABLE statistics_changed (at INTEGER)",
+            "CREATE TABLE IF NOT EXISTS statistics_changed (at INTEGER)",
             "DROP TABLE statistics_changed",
         ] {
             sqlx::query(statement)

@@ -732,8 +732,8 @@ impl Tx {
     /// The database's plans for the first page [`Tx::leads`] would read with these
     /// arguments, one line per step: each lookup it makes to choose how to read, then a line
     /// naming its choice, then the list's own plan, then, for a walk, how it would go on if
-    /// it found its matches rare. Shows which indexes a list uses (tests
-    /// and benchmarks print it).
+    /// it found its matches rare. Shows which indexes a list uses (tests and benchmarks
+    /// print it).
     pub async fn explain_leads(
         &mut self,
         org: OrgId,
