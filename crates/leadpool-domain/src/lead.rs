@@ -177,7 +177,7 @@ impl LeadDraft {
             "owner": owner,
             "external_id": self.external_id,
         });
-        NewLead {
+        let mut new = NewLead {
             lead: Lead {
                 id: LeadId::new(0),
                 org,
@@ -195,7 +195,7 @@ impl LeadDraft {
                 assigned_at: owner.agent().map(|_| now),
                 first_contact_at: None,
                 queued_at: (owner == Owner::Queue).then_some(now),
-                queue_reason: reason.clone().filter(|_| owner == Owner::Queue),
+                queue_reason: None,
                 created_at: now,
                 updated_at: now,
                 version: 1,
@@ -207,7 +207,10 @@ impl LeadDraft {
                 reason,
                 changes,
             },
-        }
+        };
+        new.lead
+            .keep_queue_reason(EventKind::Created, new.entry.reason.as_ref());
+        new
     }
 }
 
