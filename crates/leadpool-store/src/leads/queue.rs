@@ -131,11 +131,11 @@ fn matching(org: OrgId, visibility: &Visibility, filter: &QueueFilter, select: &
 
 /// The index a count of the queue reads: the one its most selective filter starts, and
 /// otherwise the sources' and teams' one, which answers those filters from the index alone.
-fn counted_by(filter: &QueueFilter) -> Option<&'static str> {
+fn counted_by(filter: &QueueFilter) -> &'static str {
     match (&filter.reason, filter.queued_by) {
-        (Some(_), _) => Some("leads_queue_reasons_idx"),
-        (None, Some(_)) => Some("leads_queue_idx"),
-        (None, None) => Some("leads_queue_sources_idx"),
+        (Some(_), _) => "leads_queue_reasons_idx",
+        (None, Some(_)) => "leads_queue_idx",
+        (None, None) => "leads_queue_sources_idx",
     }
 }
 
@@ -199,7 +199,7 @@ impl Tx {
             filter,
             &format!(
                 "SELECT COUNT(*) AS n FROM (SELECT l.id FROM leads l{}",
-                index_hint(self.backend(), counted_by(filter))
+                index_hint(self.backend(), Some(counted_by(filter)))
             ),
         );
         q.push(" LIMIT ")
