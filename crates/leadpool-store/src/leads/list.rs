@@ -359,7 +359,7 @@ fn single_owner(v: &Visibility, filter: &LeadFilter) -> Option<UserId> {
 /// so a lookup sharing them reads that index alone.
 fn push_walk_prefix(q: &mut Sql, index: &str, v: &Visibility, filter: &LeadFilter) {
     match index {
-        "leads_owner_user_idx" | "leads_owner_user_updated_idx" => {
+        "leads_owner_user_idx" | "leads_owner_user_updated_idx" | "leads_owner_user_name_idx" => {
             if let Some(u) = single_owner(v, filter) {
                 q.push(" AND l.owner_user_id = ").push_bind(u);
             }
@@ -397,6 +397,7 @@ fn walk_index(v: &Visibility, filter: &LeadFilter, sort: LeadSort) -> &'static s
         LeadSort::UpdatedDesc if in_pool => "leads_pool_updated_idx",
         LeadSort::UpdatedDesc if unpooled => "leads_unpooled_updated_idx",
         LeadSort::UpdatedDesc => "leads_updated_idx",
+        LeadSort::NameAsc if one_owner => "leads_owner_user_name_idx",
         LeadSort::NameAsc => "leads_name_idx",
     }
 }
