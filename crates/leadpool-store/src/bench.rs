@@ -72,8 +72,8 @@ impl Tx {
 }
 
 #[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
+pub(crate) struct IdRow {
+    pub(crate) id: i64,
 }
 
 impl Tx {

@@ -268,7 +268,7 @@ impl Tx {
         let every = (s.leads / s.pool_leads.max(1)).max(1);
         // Leads an earlier seeding wrote already have their tags.
         let before = self
-            .fetch_one::<crate::leads::IdRow>(&Sql::new(
+            .fetch_one::<crate::bench::IdRow>(&Sql::new(
                 "SELECT COALESCE(MAX(id), 0) AS id FROM leads",
             ))
             .await?
@@ -423,7 +423,7 @@ impl Tx {
                 .push(" AND tags = '[]' AND id >= ")
                 .push_bind(first + k * step)
                 .push(" ORDER BY id LIMIT 1");
-            if let Some(r) = self.fetch_optional::<crate::leads::IdRow>(&pick).await?
+            if let Some(r) = self.fetch_optional::<crate::bench::IdRow>(&pick).await?
                 && !ids.contains(&r.id)
             {
                 ids.push(r.id);

@@ -106,6 +106,15 @@ pub(crate) fn id_in_json(b: Backend) -> (&'static str, &'static str) {
     }
 }
 
+/// An aggregate gathering the ids in column `p.id` into a JSON array (`[]` for none), as
+/// [`id_in_json`] reads them back.
+pub(crate) fn ids_as_json(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "json_group_array(p.id)",
+        Backend::Postgres => "COALESCE(json_agg(p.id), '[]'::json)::text",
+    }
+}
+
 /// Put after `leads l` in a lead list: on SQLite, the index the list must walk, or with
 /// none no index but the ids the list names (its planner keeps no statistics worth
 /// trusting with a million skewed rows, and a wrong guess walks the whole organization).

@@ -409,11 +409,6 @@ impl Tx {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct IdRow {
-    pub(crate) id: i64,
-}
-
-#[derive(sqlx::FromRow)]
 struct ContactRow {
     value: String,
     lead_id: i64,
