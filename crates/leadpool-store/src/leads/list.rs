@@ -158,12 +158,6 @@ const FEW: usize = 5_000;
 /// page within it.
 const WALK: usize = 10_000;
 
-/// The first stretch of a walk, in rows: if it holds too few matches for the rest of
-/// [`WALK`] to fill the page at the same rate, the walk stops there. Matches one row in
-/// a thousand (a status, a tag and a search together) are thus found by intersecting
-/// after a fifth of the walk, which in name order, each row a random read, is 20-25 ms.
-const FIRST_STRETCH: usize = WALK / 5;
-
 /// A condition holding for at most this many leads takes part in intersecting the
 /// conditions of a list whose walk found its matches rare: reading this many ids from an
 /// index costs about what walking [`WALK`] rows does.
@@ -511,76 +505,51 @@ impl Tx {
                 .await;
         };
         // A walk whose matches are rare, or all at its far end, would read the whole
-        // organization: it reads at most WALK rows, in two stretches, and only if those hold
-        // no full page does it look for the rest among the leads its conditions hold for
-        // together.
-        let mut page = Vec::new();
-        let mut from = after.cloned();
-        let mut walked = 0;
-        for stretch in [FIRST_STRETCH, WALK - FIRST_STRETCH] {
-            let wanted = limit - u32::try_from(page.len()).unwrap_or(limit);
-            let Some(bound) = self
-                .walk_bound(org, visibility, filter, sort, index, from.as_ref(), stretch)
-                .await?
-            else {
-                page.extend(
-                    self.read_leads(
-                        org,
-                        visibility,
-                        filter,
-                        &access,
-                        sort,
-                        from.as_ref(),
-                        None,
-                        wanted,
-                    )
-                    .await?,
-                );
+        // organization: it reads at most WALK rows, and only if those hold no full page
+        // does it look for the rest among the leads its conditions hold for together.
+        let Some(bound) = self
+            .walk_bound(org, visibility, filter, sort, index, after)
+            .await?
+        else {
+            return self
+                .read_leads(org, visibility, filter, &access, sort, after, None, limit)
+                .await;
+        };
+        let mut page = self
+            .read_leads(
+                org,
+                visibility,
+                filter,
+                &access,
+                sort,
+                after,
+                Some(&bound),
+                limit,
+            )
+            .await?;
+        if page.len() < limit as usize {
+            let (rest, from) = match self.intersection(org, visibility, filter).await? {
+                Some(ids) => (Access::Candidates(ids), Some(bound)),
+                None => (access, self.walk_on_from(org, filter, sort, bound).await?),
+            };
+            let Some(from) = from else {
                 return Ok(page);
             };
+            let wanted = limit - u32::try_from(page.len()).unwrap_or(limit);
             page.extend(
                 self.read_leads(
                     org,
                     visibility,
                     filter,
-                    &access,
+                    &rest,
                     sort,
-                    from.as_ref(),
-                    Some(&bound),
+                    Some(&from),
+                    None,
                     wanted,
                 )
                 .await?,
             );
-            from = Some(bound);
-            walked += stretch;
-            if page.len() >= limit as usize || page.len() * WALK < limit as usize * walked {
-                break;
-            }
         }
-        let Some(bound) = from.filter(|_| page.len() < limit as usize) else {
-            return Ok(page);
-        };
-        let (rest, from) = match self.intersection(org, visibility, filter).await? {
-            Some(ids) => (Access::Candidates(ids), Some(bound)),
-            None => (access, self.walk_on_from(org, filter, sort, bound).await?),
-        };
-        let Some(from) = from else {
-            return Ok(page);
-        };
-        let wanted = limit - u32::try_from(page.len()).unwrap_or(limit);
-        page.extend(
-            self.read_leads(
-                org,
-                visibility,
-                filter,
-                &rest,
-                sort,
-                Some(&from),
-                None,
-                wanted,
-            )
-            .await?,
-        );
         Ok(page)
     }
 
@@ -610,8 +579,8 @@ impl Tx {
             .collect()
     }
 
-    /// Where a walk of `index` in `sort` order after `after` is `rows` rows on, if it goes
-    /// that far: read from the index alone.
+    /// Where a walk of `index` in `sort` order after `after` is [`WALK`] rows on, if it
+    /// goes that far: read from the index alone.
     async fn walk_bound(
         &mut self,
         org: OrgId,
@@ -620,7 +589,6 @@ impl Tx {
         sort: LeadSort,
         index: &'static str,
         after: Option<&After>,
-        rows: usize,
     ) -> Result<Option<After>, StoreError> {
         let (col, dir) = (sort.column(), sort.direction());
         let mut q = Sql::new(&format!(
@@ -635,7 +603,7 @@ impl Tx {
         q.push(&format!(
             " ORDER BY {col} {dir}, l.id {dir} LIMIT 1 OFFSET "
         ))
-        .push_bind(i64::try_from(rows - 1).unwrap_or(i64::MAX));
+        .push_bind(i64::try_from(WALK - 1).unwrap_or(i64::MAX));
         Ok(match sort {
             LeadSort::NameAsc => self
                 .fetch_optional::<TextKey>(&q)
