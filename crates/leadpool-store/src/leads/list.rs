@@ -728,7 +728,9 @@ impl Tx {
     /// on from; `None` when no lead is left to find. A list of leads created within a
     /// range, by last change, starts from the latest change among the leads of that range
     /// (read from the creation index alone): otherwise a range of old leads, last changed
-    /// long ago, is found only after walking every newer change.
+    /// long ago, is found only after walking every newer change. By creation it starts at
+    /// the range's edge: PostgreSQL, given both that edge and the bound, started its scan
+    /// at the bound and read 790,000 newer entries (86 ms) to reach a range of old leads.
     async fn walk_on_from(
         &mut self,
         org: OrgId,
@@ -736,18 +738,40 @@ impl Tx {
         sort: LeadSort,
         bound: After,
     ) -> Result<Option<After>, StoreError> {
-        let Some(q) = latest_change_sql(self.backend(), org, filter, sort) else {
-            return Ok(Some(bound));
+        // Just past the rows outside the range or changed later, in the walk's direction:
+        // a position with the least id holds for every row with a key beyond it.
+        let edge = |t: Timestamp| After::Int(t.as_millis(), LeadId::new(i64::MIN));
+        let start = match sort {
+            LeadSort::UpdatedDesc => {
+                let Some(q) = latest_change_sql(self.backend(), org, filter, sort) else {
+                    return Ok(Some(bound));
+                };
+                let Some(latest) = self.fetch_one::<MaxKey>(&q).await?.k else {
+                    return Ok(None);
+                };
+                After::Int(latest, LeadId::new(i64::MAX))
+            }
+            LeadSort::CreatedDesc => match filter.created_to {
+                Some(to) => edge(to),
+                None => return Ok(Some(bound)),
+            },
+            LeadSort::CreatedAsc => match filter.created_from {
+                Some(from) => edge(from),
+                None => return Ok(Some(bound)),
+            },
+            LeadSort::NameAsc => return Ok(Some(bound)),
         };
-        let Some(latest) = self.fetch_one::<MaxKey>(&q).await?.k else {
-            return Ok(None);
+        let further = match (&bound, &start) {
+            (After::Int(b, bid), After::Int(s, sid)) => {
+                if sort.descending() {
+                    (s, sid) < (b, bid)
+                } else {
+                    (s, sid) > (b, bid)
+                }
+            }
+            _ => false,
         };
-        // Just past every lead changed at `latest`, in a walk of later changes first.
-        let start = After::Int(latest, LeadId::new(i64::MAX));
-        Ok(Some(match (&bound, &start) {
-            (After::Int(b, bid), After::Int(s, sid)) if (s, sid) < (b, bid) => start,
-            _ => bound,
-        }))
+        Ok(Some(if further { start } else { bound }))
     }
 
     /// The database's plans for the first page [`Tx::leads`] would read with these
