@@ -742,27 +742,19 @@ impl Tx {
         // a position with the least id holds for every row with a key beyond it.
         let edge = |t: Timestamp| After::Int(t.as_millis(), LeadId::new(i64::MIN));
         let start = match sort {
-            LeadSort::UpdatedDesc => {
-                let Some(q) = latest_change_sql(self.backend(), org, filter, sort) else {
-                    return Ok(Some(bound));
-                };
-                let Some(latest) = self.fetch_one::<MaxKey>(&q).await?.k else {
-                    return Ok(None);
-                };
-                After::Int(latest, LeadId::new(i64::MAX))
-            }
-            LeadSort::CreatedDesc => match filter.created_to {
-                Some(to) => edge(to),
-                None => return Ok(Some(bound)),
+            LeadSort::UpdatedDesc => match latest_change_sql(self.backend(), org, filter, sort) {
+                Some(q) => match self.fetch_one::<MaxKey>(&q).await?.k {
+                    Some(latest) => Some(After::Int(latest, LeadId::new(i64::MAX))),
+                    None => return Ok(None),
+                },
+                None => None,
             },
-            LeadSort::CreatedAsc => match filter.created_from {
-                Some(from) => edge(from),
-                None => return Ok(Some(bound)),
-            },
-            LeadSort::NameAsc => return Ok(Some(bound)),
+            LeadSort::CreatedDesc => filter.created_to.map(edge),
+            LeadSort::CreatedAsc => filter.created_from.map(edge),
+            LeadSort::NameAsc => None,
         };
         let further = match (&bound, &start) {
-            (After::Int(b, bid), After::Int(s, sid)) => {
+            (After::Int(b, bid), Some(After::Int(s, sid))) => {
                 if sort.descending() {
                     (s, sid) < (b, bid)
                 } else {
@@ -771,7 +763,10 @@ impl Tx {
             }
             _ => false,
         };
-        Ok(Some(if further { start } else { bound }))
+        Ok(Some(match start {
+            Some(start) if further => start,
+            _ => bound,
+        }))
     }
 
     /// The database's plans for the first page [`Tx::leads`] would read with these

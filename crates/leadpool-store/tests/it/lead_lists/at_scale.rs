@@ -404,12 +404,12 @@ both_backends! {
                 .iter()
                 .position(|l| l == "-- walk leads_owner_user_name_idx")
                 .unwrap_or_else(|| panic!("{what} walks the owner's names:\n{}", plan.join("\n")));
-            let read_from = plan[walk + 1..].iter().take_while(|l| !l.starts_with("--"));
+            let mut read_from = plan[walk + 1..].iter().take_while(|l| !l.starts_with("--"));
             // PostgreSQL's planner may prefer another index on a table this small; what
             // matters there is that the chosen walk never reads the whole table.
             assert!(
                 match db.store.backend() {
-                    Backend::Sqlite => read_from.clone().any(|l| l.contains("leads_owner_user_name_idx")),
+                    Backend::Sqlite => read_from.any(|l| l.contains("leads_owner_user_name_idx")),
                     Backend::Postgres => true,
                 } && !scans_leads(db.store.backend(), &plan),
                 "{what} is read from the owner's names:\n{}",
