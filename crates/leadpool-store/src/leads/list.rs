@@ -255,6 +255,50 @@ fn probes(
             .push(" AND l.id = c.id)");
         Some(q)
     };
+    // First: with the list's tags, statuses and sources folded in, a search is the
+    // condition likeliest to hold for few leads.
+    if let Some(term) = search_term(filter) {
+        if searches_trigram_table(backend) {
+            // The index holds runs of three: a shorter term has none to look up.
+            if term.chars().count() >= 3 {
+                let mut q = Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH ($1")
+                    .bind(fts_trigrams(&term));
+                for (kind, values) in facet_groups(filter) {
+                    // A facet no lead has yet has no token: leaving it out only widens
+                    // what the leads are read from.
+                    q.push(
+                        " || coalesce((SELECT ' AND (' || group_concat('\"' || token || '\"', ' OR ') \
+                         || ')' FROM search_facet_tokens WHERE kind = ",
+                    )
+                    .push_bind(kind)
+                    .push(" AND value IN ")
+                    .push_list(values)
+                    .push("), '')");
+                }
+                q.push(")");
+                out.push(limited(q));
+            }
+        } else {
+            let mut q = leads_where("l.search_text LIKE ");
+            q.push_bind(like_pattern(&term)).push(" ESCAPE '\\'");
+            for (kind, values) in facet_groups(filter) {
+                q.push(" AND lead_facets(l.tags, l.status_id, l.source_id) && ARRAY[");
+                for (i, v) in values.into_iter().enumerate() {
+                    if i > 0 {
+                        q.push(", ");
+                    }
+                    q.push("search_facet(")
+                        .push_bind(kind)
+                        .push(", ")
+                        .push_bind(v)
+                        .push(")");
+                }
+                q.push("]");
+            }
+            q.plan_with_values();
+            out.push(limited(q));
+        }
+    }
     for t in &filter.tags {
         out.push(Probe {
             seek: Some(
@@ -273,22 +317,6 @@ fn probes(
         let mut q = leads_where("l.owner_pool_id = ");
         q.push_bind(p);
         out.push(limited(q));
-    }
-    if let Some(term) = search_term(filter) {
-        if searches_trigram_table(backend) {
-            // The index holds runs of three: a shorter term has none to look up.
-            if term.chars().count() >= 3 {
-                out.push(limited(
-                    Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH $1")
-                        .bind(fts_trigrams(&term)),
-                ));
-            }
-        } else {
-            let mut q = leads_where("l.search_text LIKE ");
-            q.push_bind(like_pattern(&term)).push(" ESCAPE '\\'");
-            q.plan_with_values();
-            out.push(limited(q));
-        }
     }
     if let Some(u) = single_owner(v, filter) {
         let mut q = leads_where("l.owner_user_id = ");
@@ -351,6 +379,34 @@ fn probes(
         });
     }
     out
+}
+
+/// The list's tags, statuses and sources as the search index's facets (migration 0026):
+/// groups of a kind and its values, where a lead matches a group if it has one of the
+/// values and the list if it matches every group.
+fn facet_groups(filter: &LeadFilter) -> Vec<(&'static str, Vec<String>)> {
+    let mut groups: Vec<(&'static str, Vec<String>)> = filter
+        .tags
+        .iter()
+        .map(|t| ("tag", vec![t.clone()]))
+        .collect();
+    if !filter.statuses.is_empty() {
+        groups.push((
+            "status",
+            filter
+                .statuses
+                .iter()
+                .map(|s| s.get().to_string())
+                .collect(),
+        ));
+    }
+    if !filter.sources.is_empty() {
+        groups.push((
+            "source",
+            filter.sources.iter().map(|s| s.get().to_string()).collect(),
+        ));
+    }
+    groups
 }
 
 /// The one agent whose leads a list shows, if it shows one agent's.

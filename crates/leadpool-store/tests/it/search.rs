@@ -47,22 +47,37 @@ async fn page(
         in_pool,
         ..LeadFilter::default()
     };
+    list(db, org, &filter, sort, limit).await
+}
+
+/// A first page of the organization's leads that `filter` lists, as everyone sees them.
+async fn list(
+    db: &TestStore,
+    org: OrgId,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    limit: u32,
+) -> Vec<Lead> {
     let mut tx = read(db).await;
     let leads = tx
-        .leads(org, &Visibility::Organization, &filter, sort, None, limit)
+        .leads(org, &Visibility::Organization, filter, sort, None, limit)
         .await
         .expect("leads are listed");
     tx.commit().await.expect("the read ends");
     leads
 }
 
-/// The names of the organization's leads `term` finds, oldest first.
-async fn found(db: &TestStore, org: OrgId, term: &str) -> Vec<String> {
-    page(db, org, term, None, LeadSort::CreatedAsc, 1_000)
-        .await
+/// The names of some leads.
+fn names(leads: &[Lead]) -> Vec<String> {
+    leads
         .iter()
         .map(|l| l.name.as_ref().map_or("", |n| n.as_str()).to_owned())
         .collect()
+}
+
+/// The names of the organization's leads `term` finds, oldest first.
+async fn found(db: &TestStore, org: OrgId, term: &str) -> Vec<String> {
+    names(&page(db, org, term, None, LeadSort::CreatedAsc, 1_000).await)
 }
 
 /// The database's plan for the first page of a search for `term` among the leads in no pool.
@@ -358,5 +373,111 @@ both_backends! {
                 .collect();
             assert_eq!(found(&db, acme.id(), &term).await, expected, "term {term:?}");
         }
+    }
+}
+
+/// The names of the organization's leads that `filter` lists, oldest first.
+async fn listed(db: &TestStore, org: OrgId, filter: &LeadFilter) -> Vec<String> {
+    names(&list(db, org, filter, LeadSort::CreatedAsc, 100).await)
+}
+
+both_backends! {
+    async fn a_search_with_tags_statuses_and_sources_finds_the_leads_holding_all_of_them_as_they_change(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let globex = seed(&mut tx, "globex").await;
+        let zillow = tx
+            .insert_source(acme.id(), "Zillow", None, "digest-acme-zillow", "zllw", at(0))
+            .await
+            .expect("source Zillow is created");
+        commit(tx).await;
+        let leads = insert_all(
+            &db,
+            vec![
+                named(&acme, "Ana Silva", 1).tags(&["buyer"]),
+                named(&acme, "Bruno Silva", 2).tags(&["buyer", "vip"]).status(&acme.working),
+                named(&acme, "Carla Silva", 3).tags(&["vip"]).status(&acme.working).source(zillow.id),
+                named(&acme, "Davi Souza", 4).tags(&["buyer"]).status(&acme.working),
+                named(&globex, "Gil Silva", 5).tags(&["buyer"]),
+            ],
+        )
+        .await;
+        let silva = |f: LeadFilter| LeadFilter {
+            search: Some("silva".into()),
+            ..f
+        };
+        let tags = |t: &[&str]| t.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        let cases = [
+            (LeadFilter { tags: tags(&["buyer"]), ..LeadFilter::default() }, vec!["Ana Silva", "Bruno Silva"]),
+            (LeadFilter { tags: tags(&["buyer", "vip"]), ..LeadFilter::default() }, vec!["Bruno Silva"]),
+            (LeadFilter { tags: tags(&["nobody-has-it"]), ..LeadFilter::default() }, vec![]),
+            (LeadFilter { statuses: vec![acme.working.id], ..LeadFilter::default() }, vec!["Bruno Silva", "Carla Silva"]),
+            (
+                LeadFilter { statuses: vec![acme.new.id, acme.working.id], ..LeadFilter::default() },
+                vec!["Ana Silva", "Bruno Silva", "Carla Silva"],
+            ),
+            (LeadFilter { sources: vec![zillow.id], ..LeadFilter::default() }, vec!["Carla Silva"]),
+            (
+                LeadFilter { sources: vec![acme.source.id, zillow.id], tags: tags(&["vip"]), ..LeadFilter::default() },
+                vec!["Bruno Silva", "Carla Silva"],
+            ),
+            (
+                LeadFilter { tags: tags(&["buyer"]), statuses: vec![acme.working.id], ..LeadFilter::default() },
+                vec!["Bruno Silva"],
+            ),
+        ];
+        for (filter, expected) in cases {
+            assert_eq!(listed(&db, acme.id(), &silva(filter.clone())).await, expected, "{filter:?}");
+        }
+
+        // The index answers the whole filter: its one candidate is the one lead listed.
+        let both = silva(LeadFilter { tags: tags(&["buyer", "vip"]), ..LeadFilter::default() });
+        let mut tx = read(&db).await;
+        let plan = tx
+            .explain_leads(acme.id(), &Visibility::Organization, &both, LeadSort::CreatedAsc, 50)
+            .await
+            .expect("the list is explained");
+        tx.commit().await.expect("the read ends");
+        assert!(plan.contains(&"-- read 1 candidates by id".to_owned()), "{}", plan.join("\n"));
+
+        // Bruno moves to "New" and loses "buyer"; Ana becomes a vip: the index follows.
+        let bruno = &leads[1];
+        let patch = LeadPatch {
+            status: Some(acme.new.to_ref()),
+            tags: Some(leadpool_domain::validate::parse_tags(&["vip"]).expect("valid tags")),
+            ..LeadPatch::default()
+        };
+        let t = bruno
+            .apply(&patch, Actor::System, None, at(10))
+            .expect("a valid patch")
+            .expect("a change");
+        let ana = &leads[0];
+        let retag = LeadPatch {
+            tags: Some(leadpool_domain::validate::parse_tags(&["buyer", "vip"]).expect("valid tags")),
+            ..LeadPatch::default()
+        };
+        let u = ana
+            .apply(&retag, Actor::System, None, at(10))
+            .expect("a valid patch")
+            .expect("a change");
+        let mut tx = write(&db).await;
+        assert!(tx.update_lead(bruno.version, &t).await.expect("written"));
+        assert!(tx.update_lead(ana.version, &u).await.expect("written"));
+        commit(tx).await;
+        let after = [
+            (LeadFilter { tags: tags(&["buyer"]), ..LeadFilter::default() }, vec!["Ana Silva"]),
+            (LeadFilter { tags: tags(&["buyer", "vip"]), ..LeadFilter::default() }, vec!["Ana Silva"]),
+            (LeadFilter { statuses: vec![acme.working.id], ..LeadFilter::default() }, vec!["Carla Silva"]),
+            (LeadFilter { statuses: vec![acme.new.id], ..LeadFilter::default() }, vec!["Ana Silva", "Bruno Silva"]),
+            (LeadFilter { tags: tags(&["vip"]), ..LeadFilter::default() }, vec!["Ana Silva", "Bruno Silva", "Carla Silva"]),
+        ];
+        for (filter, expected) in after {
+            assert_eq!(listed(&db, acme.id(), &silva(filter.clone())).await, expected, "{filter:?}");
+        }
+        assert_eq!(
+            listed(&db, globex.id(), &silva(LeadFilter { tags: tags(&["buyer"]), ..LeadFilter::default() })).await,
+            ["Gil Silva"],
+            "another organization's lead is found in its own lists only"
+        );
     }
 }
