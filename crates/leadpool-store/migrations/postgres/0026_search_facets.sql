@@ -11,7 +11,7 @@ CREATE FUNCTION search_facet(kind text, value text) RETURNS text
 AS $$ SELECT kind || ':' || value $$;
 
 -- A lead's facets: the one place that says which of its columns are facets. The search
--- path is fixed so the index can be rebuilt whatever the session's (a restore sets none).
+-- path is fixed so that a restore, which sets none, can still compute them.
 CREATE FUNCTION lead_facets(tags text, status_id bigint, source_id bigint) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path FROM CURRENT
@@ -20,6 +20,11 @@ AS $$
         || ARRAY[search_facet('status', status_id::text), search_facet('source', source_id::text)]
 $$;
 
+-- Stored, not an expression of the index: every candidate the index returns is checked
+-- again, and computing the facets from the tags' JSON for each cost 16 µs a lead (20 of the
+-- 23 ms of a search for "silva" with a tag and a status at a million leads; 6 ms stored).
+ALTER TABLE leads ADD COLUMN facets text[]
+    GENERATED ALWAYS AS (lead_facets(tags, status_id, source_id)) STORED;
+
 DROP INDEX leads_search_idx;
-CREATE INDEX leads_search_idx ON leads
-    USING gin (search_text gin_trgm_ops, lead_facets(tags, status_id, source_id));
+CREATE INDEX leads_search_idx ON leads USING gin (search_text gin_trgm_ops, facets);

@@ -282,7 +282,7 @@ fn probes(
             let mut q = leads_where("l.search_text LIKE ");
             q.push_bind(like_pattern(&term)).push(" ESCAPE '\\'");
             for (kind, values) in facet_groups(filter) {
-                q.push(" AND lead_facets(l.tags, l.status_id, l.source_id) && ARRAY[");
+                q.push(" AND l.facets && ARRAY[");
                 for (i, v) in values.into_iter().enumerate() {
                     if i > 0 {
                         q.push(", ");
