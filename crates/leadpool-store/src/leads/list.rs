@@ -233,11 +233,7 @@ fn probes(
 ) -> Vec<Probe> {
     let cap = i64::try_from(cap + 1).unwrap_or(i64::MAX);
     let mut out = Vec::new();
-    let leads_where = |cond: &str| {
-        let mut q = Sql::new("SELECT l.id FROM leads l WHERE l.org_id = ");
-        q.push_bind(org).push(" AND ").push(cond);
-        q
-    };
+    let leads_where = |cond: &str| leads_where(org, cond);
     let limited = |mut q: Sql| {
         q.push(" LIMIT ").push_bind(cap);
         Probe { sql: q, seek: None }
@@ -257,47 +253,8 @@ fn probes(
     };
     // First: with the list's tags, statuses and sources folded in, a search is the
     // condition likeliest to hold for few leads.
-    if let Some(term) = search_term(filter) {
-        if searches_trigram_table(backend) {
-            // The index holds runs of three: a shorter term has none to look up.
-            if term.chars().count() >= 3 {
-                let mut q = Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH ($1")
-                    .bind(fts_trigrams(&term));
-                for (kind, values) in facet_groups(filter) {
-                    // A facet no lead has yet has no token: leaving it out only widens
-                    // what the leads are read from.
-                    q.push(
-                        " || coalesce((SELECT ' AND (' || group_concat('\"' || token || '\"', ' OR ') \
-                         || ')' FROM search_facet_tokens WHERE kind = ",
-                    )
-                    .push_bind(kind)
-                    .push(" AND value IN ")
-                    .push_list(values)
-                    .push("), '')");
-                }
-                q.push(")");
-                out.push(limited(q));
-            }
-        } else {
-            let mut q = leads_where("l.search_text LIKE ");
-            q.push_bind(like_pattern(&term)).push(" ESCAPE '\\'");
-            for (kind, values) in facet_groups(filter) {
-                q.push(" AND l.facets && ARRAY[");
-                for (i, v) in values.into_iter().enumerate() {
-                    if i > 0 {
-                        q.push(", ");
-                    }
-                    q.push("search_facet(")
-                        .push_bind(kind)
-                        .push(", ")
-                        .push_bind(v)
-                        .push(")");
-                }
-                q.push("]");
-            }
-            q.plan_with_values();
-            out.push(limited(q));
-        }
+    if let Some(q) = search_lookup(backend, org, filter) {
+        out.push(limited(q));
     }
     for t in &filter.tags {
         out.push(Probe {
@@ -381,32 +338,82 @@ fn probes(
     out
 }
 
+/// The ids of the organization's leads for which `cond` (text ending where a value is
+/// bound next, or complete) holds.
+fn leads_where(org: OrgId, cond: &str) -> Sql {
+    let mut q = Sql::new("SELECT l.id FROM leads l WHERE l.org_id = ");
+    q.push_bind(org).push(" AND ").push(cond);
+    q
+}
+
+/// The lookup of the leads the list's search term finds that also hold its tags, statuses
+/// and sources, all from the search index (migration 0026); `None` without a term the
+/// index can look up.
+fn search_lookup(backend: Backend, org: OrgId, filter: &LeadFilter) -> Option<Sql> {
+    let term = search_term(filter)?;
+    if !searches_trigram_table(backend) {
+        let mut q = leads_where(org, "l.search_text LIKE ");
+        q.push_bind(like_pattern(&term)).push(" ESCAPE '\\'");
+        for (kind, values) in facet_groups(filter) {
+            q.push(" AND l.facets && ARRAY[");
+            for (i, v) in values.into_iter().enumerate() {
+                q.push(if i == 0 {
+                    "search_facet("
+                } else {
+                    ", search_facet("
+                })
+                .push_bind(kind)
+                .push(", ")
+                .push_bind(v)
+                .push(")");
+            }
+            q.push("]");
+        }
+        q.plan_with_values();
+        return Some(q);
+    }
+    // The index holds runs of three: a shorter term has none to look up.
+    if term.chars().count() < 3 {
+        return None;
+    }
+    let mut q = Sql::new("SELECT rowid AS id FROM leads_fts WHERE leads_fts MATCH ($1")
+        .bind(fts_trigrams(&term));
+    for (kind, values) in facet_groups(filter) {
+        // A facet no lead has yet has no token: leaving it out only widens what the leads
+        // are read from.
+        q.push(
+            " || coalesce((SELECT ' AND (' || group_concat('\"' || token || '\"', ' OR ') \
+             || ')' FROM search_facet_tokens WHERE kind = ",
+        )
+        .push_bind(kind)
+        .push(" AND value IN ")
+        .push_list(values)
+        .push("), '')");
+    }
+    q.push(")");
+    Some(q)
+}
+
 /// The list's tags, statuses and sources as the search index's facets (migration 0026):
 /// groups of a kind and its values, where a lead matches a group if it has one of the
 /// values and the list if it matches every group.
 fn facet_groups(filter: &LeadFilter) -> Vec<(&'static str, Vec<String>)> {
-    let mut groups: Vec<(&'static str, Vec<String>)> = filter
+    let ids = |kind, ids: Vec<i64>| {
+        (!ids.is_empty()).then(|| (kind, ids.iter().map(i64::to_string).collect()))
+    };
+    filter
         .tags
         .iter()
         .map(|t| ("tag", vec![t.clone()]))
-        .collect();
-    if !filter.statuses.is_empty() {
-        groups.push((
+        .chain(ids(
             "status",
-            filter
-                .statuses
-                .iter()
-                .map(|s| s.get().to_string())
-                .collect(),
-        ));
-    }
-    if !filter.sources.is_empty() {
-        groups.push((
+            filter.statuses.iter().map(|s| s.get()).collect(),
+        ))
+        .chain(ids(
             "source",
-            filter.sources.iter().map(|s| s.get().to_string()).collect(),
-        ));
-    }
-    groups
+            filter.sources.iter().map(|s| s.get()).collect(),
+        ))
+        .collect()
 }
 
 /// The one agent whose leads a list shows, if it shows one agent's.
