@@ -521,8 +521,20 @@ pub(crate) fn push_visibility(q: &mut Sql, v: &Visibility, in_pool: Option<bool>
     }
 }
 
+/// The week a lead was created in, as `leads_created_week_idx` (migration 0027) is keyed:
+/// written exactly as that index is, or the index does not serve the lookup.
+const CREATED_WEEK: &str = "l.created_at / 604800000";
+
+/// The week of `t`, computed as [`CREATED_WEEK`] computes it in the database (both truncate
+/// towards zero).
+fn week_of(t: i64) -> i64 {
+    t / 604_800_000
+}
+
 /// For a list by last change of leads created within a range: the latest change among the
-/// leads of that range, read from the creation index alone ([`Tx::walk_on_from`]).
+/// leads of that range. Read from `leads_created_week_idx` one week at a time: each week
+/// wholly inside the range answers with its first entry; a week the range cuts is walked
+/// until an entry inside the range comes.
 fn latest_change_sql(
     backend: Backend,
     org: OrgId,
@@ -534,19 +546,75 @@ fn latest_change_sql(
     {
         return None;
     }
-    // `+ 0` keeps PostgreSQL from answering MAX by walking the change index backwards
-    // until a row of the range comes (it expects one soon; for old leads it read 800,000
-    // rows, 0.5 s): the range is read from the creation index, which holds each change.
+    let from = filter.created_from.map_or(i64::MIN, Timestamp::as_millis);
+    let to = filter.created_to.map_or(i64::MAX, Timestamp::as_millis);
+    let (first, last) = (week_of(from), week_of(to.saturating_sub(1)));
+    let hint = index_hint(backend, Some("leads_created_week_idx"));
+    // Only the weeks that hold a lead are visited: each next one is found by the index.
     let mut q = Sql::new(&format!(
-        "SELECT MAX(l.updated_at + 0) AS k FROM leads l{} WHERE l.org_id = ",
-        index_hint(backend, Some("leads_created_idx"))
+        "WITH RECURSIVE weeks(w) AS (SELECT MIN({CREATED_WEEK}) FROM leads l{hint} WHERE l.org_id = "
     ));
     q.push_bind(org)
-        .push(" AND l.created_at >= ")
-        .push_bind(filter.created_from.map_or(i64::MIN, Timestamp::as_millis))
+        .push(&format!(" AND {CREATED_WEEK} >= "))
+        .push_bind(first)
+        .push(&format!(" AND {CREATED_WEEK} <= "))
+        .push_bind(last)
+        .push(&format!(
+            " UNION ALL SELECT (SELECT MIN({CREATED_WEEK}) FROM leads l{hint} WHERE l.org_id = "
+        ))
+        .push_bind(org)
+        .push(&format!(
+            " AND {CREATED_WEEK} > weeks.w AND {CREATED_WEEK} <= "
+        ))
+        .push_bind(last)
+        .push(&format!(
+            ") FROM weeks WHERE weeks.w IS NOT NULL) \
+             SELECT MAX(m) AS k FROM (SELECT (SELECT MAX(l.updated_at) FROM leads l{hint} \
+             WHERE l.org_id = "
+        ))
+        .push_bind(org)
+        .push(&format!(
+            " AND {CREATED_WEEK} = weeks.w AND l.created_at >= "
+        ))
+        .push_bind(from)
         .push(" AND l.created_at < ")
-        .push_bind(filter.created_to.map_or(i64::MAX, Timestamp::as_millis));
+        .push_bind(to)
+        .push(") AS m FROM weeks) latest");
     Some(q)
+}
+
+/// Where a walk that found its matches rare in its first stretch, up to `bound`, goes
+/// on from. By creation it starts at the range's edge, if that is further: PostgreSQL,
+/// given both that edge and the bound, started its scan at the bound and read 790,000
+/// newer entries (86 ms) to reach a range of old leads.
+fn walk_on_from(filter: &LeadFilter, sort: LeadSort, bound: After) -> After {
+    // Just past the rows outside the range, in the walk's direction: a position with the
+    // least id holds for every row with a key beyond it.
+    let edge = |t: Timestamp| After::Int(t.as_millis(), LeadId::new(i64::MIN));
+    let start = match sort {
+        LeadSort::CreatedDesc => filter.created_to.map(edge),
+        LeadSort::CreatedAsc => filter.created_from.map(edge),
+        LeadSort::UpdatedDesc | LeadSort::NameAsc => None,
+    };
+    match start {
+        Some(start) if is_further(sort, &start, &bound) => start,
+        _ => bound,
+    }
+}
+
+/// Whether `a` is further along a walk in `sort` order than `b`. Names are compared by the
+/// database's collation, which Rust does not know: a name position is never further.
+fn is_further(sort: LeadSort, a: &After, b: &After) -> bool {
+    match (a, b) {
+        (After::Int(a, a_id), After::Int(b, b_id)) => {
+            if sort.descending() {
+                (a, a_id) < (b, b_id)
+            } else {
+                (a, a_id) > (b, b_id)
+            }
+        }
+        _ => false,
+    }
 }
 
 impl Tx {
@@ -566,6 +634,21 @@ impl Tx {
             return self
                 .read_leads(org, visibility, filter, &access, sort, after, None, limit)
                 .await;
+        };
+        // A list by last change of leads created within a range starts at the latest change
+        // among them: otherwise a range of old leads, last changed long ago, is found only
+        // after walking every newer change.
+        let start = match latest_change_sql(self.backend(), org, filter, sort) {
+            Some(q) => match self.fetch_one::<MaxKey>(&q).await?.k {
+                Some(latest) => Some(After::Int(latest, LeadId::new(i64::MAX))),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        let after = match (start.as_ref(), after) {
+            (Some(start), Some(after)) if !is_further(sort, start, after) => Some(after),
+            (Some(start), _) => Some(start),
+            (None, after) => after,
         };
         // A walk whose matches are rare, or all at its far end, would read the whole
         // organization: it reads at most WALK rows, and only if those hold no full page
@@ -592,11 +675,8 @@ impl Tx {
             .await?;
         if page.len() < limit as usize {
             let (rest, from) = match self.intersection(org, visibility, filter).await? {
-                Some(ids) => (Access::Candidates(ids), Some(bound)),
-                None => (access, self.walk_on_from(org, filter, sort, bound).await?),
-            };
-            let Some(from) = from else {
-                return Ok(page);
+                Some(ids) => (Access::Candidates(ids), bound),
+                None => (access, walk_on_from(filter, sort, bound)),
             };
             let wanted = limit - u32::try_from(page.len()).unwrap_or(limit);
             page.extend(
@@ -787,56 +867,11 @@ impl Tx {
         Ok(Some(q))
     }
 
-    /// Where a walk that found its matches rare in its first stretch, up to `bound`, goes
-    /// on from; `None` when no lead is left to find. A list of leads created within a
-    /// range, by last change, starts from the latest change among the leads of that range
-    /// (read from the creation index alone): otherwise a range of old leads, last changed
-    /// long ago, is found only after walking every newer change. By creation it starts at
-    /// the range's edge: PostgreSQL, given both that edge and the bound, started its scan
-    /// at the bound and read 790,000 newer entries (86 ms) to reach a range of old leads.
-    async fn walk_on_from(
-        &mut self,
-        org: OrgId,
-        filter: &LeadFilter,
-        sort: LeadSort,
-        bound: After,
-    ) -> Result<Option<After>, StoreError> {
-        // Just past the rows outside the range or changed later, in the walk's direction:
-        // a position with the least id holds for every row with a key beyond it.
-        let edge = |t: Timestamp| After::Int(t.as_millis(), LeadId::new(i64::MIN));
-        let start = match sort {
-            LeadSort::UpdatedDesc => match latest_change_sql(self.backend(), org, filter, sort) {
-                Some(q) => match self.fetch_one::<MaxKey>(&q).await?.k {
-                    Some(latest) => Some(After::Int(latest, LeadId::new(i64::MAX))),
-                    None => return Ok(None),
-                },
-                None => None,
-            },
-            LeadSort::CreatedDesc => filter.created_to.map(edge),
-            LeadSort::CreatedAsc => filter.created_from.map(edge),
-            LeadSort::NameAsc => None,
-        };
-        let further = match (&bound, &start) {
-            (After::Int(b, bid), Some(After::Int(s, sid))) => {
-                if sort.descending() {
-                    (s, sid) < (b, bid)
-                } else {
-                    (s, sid) > (b, bid)
-                }
-            }
-            _ => false,
-        };
-        Ok(Some(match start {
-            Some(start) if further => start,
-            _ => bound,
-        }))
-    }
-
     /// The database's plans for the first page [`Tx::leads`] would read with these
     /// arguments, one line per step: each lookup it makes to choose how to read, then a line
-    /// naming its choice, then the list's own plan, then, for a walk, how it would go on if
-    /// it found its matches rare. Shows which indexes a list uses (tests and benchmarks
-    /// print it).
+    /// naming its choice, then the list's own plan, then, for a walk, where it starts if not
+    /// at the beginning and how it would go on if it found its matches rare. Shows which
+    /// indexes a list uses (tests and benchmarks print it).
     pub async fn explain_leads(
         &mut self,
         org: OrgId,
@@ -861,6 +896,13 @@ impl Tx {
         });
         let q = self.leads_sql(org, visibility, filter, &access, sort, (None, None), limit);
         plan.extend(self.explain(&q).await?);
+        if let (Access::Walk(_), Some(q)) = (
+            &access,
+            latest_change_sql(self.backend(), org, filter, sort),
+        ) {
+            plan.push("-- the walk starts at the latest change among the range's leads".to_owned());
+            plan.extend(self.explain(&q).await?);
+        }
         if matches!(access, Access::Walk(_)) {
             // Planned as it runs: with the probes' setting.
             self.probes_on_indexes(true).await?;
@@ -874,12 +916,7 @@ impl Tx {
                     plan.push("-- if the walk finds its matches rare: intersect".to_owned());
                     plan.extend(rare);
                 }
-                None => {
-                    plan.push("-- if the walk finds its matches rare: walk on".to_owned());
-                    if let Some(q) = latest_change_sql(self.backend(), org, filter, sort) {
-                        plan.extend(self.explain(&q).await?);
-                    }
-                }
+                None => plan.push("-- if the walk finds its matches rare: walk on".to_owned()),
             }
         }
         Ok(plan)

@@ -4,7 +4,9 @@
 //! Every filter, sort and viewer is checked against the whole organization filtered in Rust,
 //! and the database's plans are checked never to read the whole `leads` table.
 
-use leadpool_domain::{Lead, Visibility};
+use leadpool_domain::lead::LeadPatch;
+use leadpool_domain::validate::parse_tags;
+use leadpool_domain::{Actor, Lead, Visibility};
 use leadpool_store::bench_pool::PoolViewSeed;
 use leadpool_store::leads::{After, LeadFilter, LeadSort};
 use leadpool_testkit::{Backend, TestStore, both_backends};
@@ -337,12 +339,46 @@ both_backends! {
         commit(tx).await;
         db.store.bench_settle().await.expect("the tables settle");
 
+        // A range cutting weeks at both ends, with leads changed last of all on either side
+        // of each edge and in its middle, its first lead last: where the range starts its
+        // walk is read per week of creation, and the weeks it cuts hold later changes
+        // outside it.
+        let day = 86_400_000;
+        let (from, to) = (at(-12 * day + 5_000_000), at(-2 * day - 7_000_000));
         let sort = LeadSort::UpdatedDesc;
+        let created = everything(&db, &o, LeadSort::CreatedAsc).await;
+        let first_in = created.iter().position(|l| l.created_at >= from).expect("a lead from the range's start");
+        let first_out = created.iter().position(|l| l.created_at >= to).expect("a lead after the range");
+        let mut tx = write(&db).await;
+        for (i, n) in [first_out, first_out - 1, (first_in + first_out) / 2, first_in - 1, first_in].into_iter().zip(1..) {
+            let lead = &created[i];
+            let patch = LeadPatch { tags: Some(parse_tags(&["changed"]).expect("a valid tag")), ..LeadPatch::default() };
+            let t = lead.apply(&patch, Actor::System, None, at(20_000 * SPACING_MS + n)).expect("valid").expect("a change");
+            assert!(tx.update_lead(lead.version, &t).await.expect("written"), "the lead changes");
+        }
+        commit(tx).await;
+
         let all = everything(&db, &o, sort).await;
         let mut tx = read(&db).await;
+        let mut walks = 0;
         for (who, v) in viewers(&o) {
             for (what, f) in [
                 ("the old leads", filter(|f| f.created_to = Some(at(0)))),
+                (
+                    "ten old days",
+                    filter(|f| {
+                        f.created_from = Some(from);
+                        f.created_to = Some(to);
+                    }),
+                ),
+                (
+                    "ten old days in a status",
+                    filter(|f| {
+                        f.created_from = Some(from);
+                        f.created_to = Some(to);
+                        f.statuses = vec![o.acme.working.id];
+                    }),
+                ),
                 (
                     "the old leads in a status",
                     filter(|f| {
@@ -373,9 +409,22 @@ both_backends! {
                     .await
                     .expect("the list is explained");
                 assert!(!scans_leads(db.store.backend(), &plan), "{who}, {what} reads every lead:\n{}", plan.join("\n"));
+                if !plan.iter().any(|l| l.starts_with("-- walk ")) {
+                    continue;
+                }
+                walks += 1;
+                let start = plan.iter().position(|l| l == "-- the walk starts at the latest change among the range's leads");
+                // PostgreSQL's planner may read a table this small another way.
+                assert!(
+                    start.is_some_and(|i| db.store.backend() == Backend::Postgres
+                        || plan[i + 1..].iter().any(|l| l.contains("leads_created_week_idx"))),
+                    "{who}, {what} starts from the latest change of its weeks:\n{}",
+                    plan.join("\n")
+                );
             }
         }
         commit(tx).await;
+        assert!(walks >= 4, "each viewer walks the old leads: {walks}");
     }
 }
 
