@@ -11,3 +11,11 @@ CREATE INDEX leads_created_week_idx ON leads(org_id, (created_at / 604800000), u
 -- lookup): without it, SQLite leaves the index alone when a lead changes.
 DROP INDEX leads_created_idx;
 CREATE INDEX leads_created_idx ON leads(org_id, created_at, id);
+-- The walks of an agent's leads and of a pool's, newest or oldest first, end their order
+-- with the lead's id, and each walk first finds where its first 10,000 rows end: without
+-- the id in the index PostgreSQL read each of those rows from the table and sorted them
+-- (21-51 ms at a million leads, 1.6 ms with it). SQLite keeps the id in every index.
+DROP INDEX leads_owner_user_idx;
+CREATE INDEX leads_owner_user_idx ON leads(org_id, owner_user_id, created_at, id);
+DROP INDEX leads_owner_pool_idx;
+CREATE INDEX leads_owner_pool_idx ON leads(org_id, owner_pool_id, created_at, id);

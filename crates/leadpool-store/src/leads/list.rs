@@ -583,6 +583,36 @@ fn latest_change_sql(
     Some(q)
 }
 
+/// The lookup of where a walk of `index` in `sort` order after `after` is [`WALK`] rows
+/// on. Every index a walk takes ends with the list's order and the lead's id, so this reads
+/// the index alone: PostgreSQL, walking an agent's leads newest first in an index without
+/// the id, read each of the 10,000 rows from the table to sort them by it (21-51 ms).
+fn walk_bound_sql(
+    backend: Backend,
+    org: OrgId,
+    visibility: &Visibility,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    index: &'static str,
+    after: Option<&After>,
+) -> Sql {
+    let (col, dir) = (sort.column(), sort.direction());
+    let mut q = Sql::new(&format!(
+        "SELECT {col} AS k, l.id FROM leads l{} WHERE l.org_id = ",
+        index_hint(backend, Some(index))
+    ));
+    q.push_bind(org);
+    push_walk_prefix(&mut q, index, visibility, filter);
+    if let Some(after) = after {
+        push_after(&mut q, sort, after);
+    }
+    q.push(&format!(
+        " ORDER BY {col} {dir}, l.id {dir} LIMIT 1 OFFSET "
+    ))
+    .push_bind(i64::try_from(WALK - 1).unwrap_or(i64::MAX));
+    q
+}
+
 /// Where a walk that found its matches rare in its first stretch, up to `bound`, goes
 /// on from. By creation it starts at the range's edge, if that is further: PostgreSQL,
 /// given both that edge and the bound, started its scan at the bound and read 790,000
@@ -723,7 +753,7 @@ impl Tx {
     }
 
     /// Where a walk of `index` in `sort` order after `after` is [`WALK`] rows on, if it
-    /// goes that far: read from the index alone.
+    /// goes that far: read from the index alone ([`walk_bound_sql`]).
     async fn walk_bound(
         &mut self,
         org: OrgId,
@@ -733,20 +763,7 @@ impl Tx {
         index: &'static str,
         after: Option<&After>,
     ) -> Result<Option<After>, StoreError> {
-        let (col, dir) = (sort.column(), sort.direction());
-        let mut q = Sql::new(&format!(
-            "SELECT {col} AS k, l.id FROM leads l{} WHERE l.org_id = ",
-            index_hint(self.backend(), Some(index))
-        ));
-        q.push_bind(org);
-        push_walk_prefix(&mut q, index, visibility, filter);
-        if let Some(after) = after {
-            push_after(&mut q, sort, after);
-        }
-        q.push(&format!(
-            " ORDER BY {col} {dir}, l.id {dir} LIMIT 1 OFFSET "
-        ))
-        .push_bind(i64::try_from(WALK - 1).unwrap_or(i64::MAX));
+        let q = walk_bound_sql(self.backend(), org, visibility, filter, sort, index, after);
         Ok(match sort {
             LeadSort::NameAsc => self
                 .fetch_optional::<TextKey>(&q)
@@ -869,8 +886,9 @@ impl Tx {
 
     /// The database's plans for the first page [`Tx::leads`] would read with these
     /// arguments, one line per step: each lookup it makes to choose how to read, then a line
-    /// naming its choice, then the list's own plan, then, for a walk, where it starts if not
-    /// at the beginning and how it would go on if it found its matches rare. Shows which
+    /// naming its choice, then the list's own plan, then, for a walk, where its first stretch
+    /// ends, where it starts if not at the beginning and how it would go on if it found its
+    /// matches rare. Shows which
     /// indexes a list uses (tests and benchmarks print it).
     pub async fn explain_leads(
         &mut self,
@@ -896,6 +914,11 @@ impl Tx {
         });
         let q = self.leads_sql(org, visibility, filter, &access, sort, (None, None), limit);
         plan.extend(self.explain(&q).await?);
+        if let Access::Walk(index) = access {
+            plan.push("-- the walk's first stretch ends at".to_owned());
+            let q = walk_bound_sql(self.backend(), org, visibility, filter, sort, index, None);
+            plan.extend(self.explain(&q).await?);
+        }
         if let (Access::Walk(_), Some(q)) = (
             &access,
             latest_change_sql(self.backend(), org, filter, sort),

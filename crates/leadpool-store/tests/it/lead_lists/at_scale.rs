@@ -468,3 +468,39 @@ both_backends! {
         commit(tx).await;
     }
 }
+
+both_backends! {
+    async fn a_walk_of_an_agents_leads_or_a_pools_finds_where_its_first_stretch_ends_in_the_index_alone(db) {
+        let o = big_office(&db).await;
+        let ana = Visibility::Own { user: o.ana.id, pools: vec![o.acme.pool.id] };
+        let mut tx = read(&db).await;
+        for (what, v, f) in [
+            ("ana's own", &ana, filter(|f| f.in_pool = Some(false))),
+            ("the big pool", &Visibility::Organization, filter(|f| f.pool = Some(o.acme.pool.id))),
+        ] {
+            for sort in [LeadSort::CreatedDesc, LeadSort::CreatedAsc] {
+                let plan = tx
+                    .explain_leads(o.acme.id(), v, &f, sort, PAGE)
+                    .await
+                    .expect("the list is explained");
+                let at = plan
+                    .iter()
+                    .position(|l| l == "-- the walk's first stretch ends at")
+                    .unwrap_or_else(|| panic!("{what}, {sort:?} walks:\n{}", plan.join("\n")));
+                let bound: Vec<&String> =
+                    plan[at + 1..].iter().take_while(|l| !l.starts_with("--")).collect();
+                // Without the lead's id in the index, PostgreSQL reads each row of the stretch
+                // from the table and sorts them.
+                let alone = match db.store.backend() {
+                    Backend::Sqlite => bound.iter().any(|l| l.contains("USING COVERING INDEX")),
+                    Backend::Postgres => {
+                        bound.iter().any(|l| l.contains("Index Only Scan"))
+                            && !bound.iter().any(|l| l.contains("Sort"))
+                    }
+                };
+                assert!(alone, "{what}, {sort:?}: the first stretch is read from the index alone:\n{}", plan.join("\n"));
+            }
+        }
+        commit(tx).await;
+    }
+}
