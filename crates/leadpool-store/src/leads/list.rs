@@ -584,9 +584,10 @@ fn latest_change_sql(
 }
 
 /// The lookup of where a walk of `index` in `sort` order after `after` is [`WALK`] rows
-/// on. Every index a walk takes ends with the list's order and the lead's id, so this reads
-/// the index alone: PostgreSQL, walking an agent's leads newest first in an index without
-/// the id, read each of the 10,000 rows from the table to sort them by it (21-51 ms).
+/// on. Every index a walk takes ends with the list's order and the lead's id (SQLite keeps
+/// the id in each index by itself), so this reads the index alone: PostgreSQL, walking an
+/// agent's leads newest first in an index without the id, read each of the 10,000 rows
+/// from the table to sort them by it (21-51 ms).
 fn walk_bound_sql(
     backend: Backend,
     org: OrgId,
@@ -888,8 +889,7 @@ impl Tx {
     /// arguments, one line per step: each lookup it makes to choose how to read, then a line
     /// naming its choice, then the list's own plan, then, for a walk, where its first stretch
     /// ends, where it starts if not at the beginning and how it would go on if it found its
-    /// matches rare. Shows which
-    /// indexes a list uses (tests and benchmarks print it).
+    /// matches rare. Shows which indexes a list uses (tests and benchmarks print it).
     pub async fn explain_leads(
         &mut self,
         org: OrgId,
@@ -914,33 +914,29 @@ impl Tx {
         });
         let q = self.leads_sql(org, visibility, filter, &access, sort, (None, None), limit);
         plan.extend(self.explain(&q).await?);
-        if let Access::Walk(index) = access {
-            plan.push("-- the walk's first stretch ends at".to_owned());
-            let q = walk_bound_sql(self.backend(), org, visibility, filter, sort, index, None);
-            plan.extend(self.explain(&q).await?);
-        }
-        if let (Access::Walk(_), Some(q)) = (
-            &access,
-            latest_change_sql(self.backend(), org, filter, sort),
-        ) {
+        let Access::Walk(index) = access else {
+            return Ok(plan);
+        };
+        plan.push("-- the walk's first stretch ends at".to_owned());
+        let q = walk_bound_sql(self.backend(), org, visibility, filter, sort, index, None);
+        plan.extend(self.explain(&q).await?);
+        if let Some(q) = latest_change_sql(self.backend(), org, filter, sort) {
             plan.push("-- the walk starts at the latest change among the range's leads".to_owned());
             plan.extend(self.explain(&q).await?);
         }
-        if matches!(access, Access::Walk(_)) {
-            // Planned as it runs: with the probes' setting.
-            self.probes_on_indexes(true).await?;
-            let rare = match self.intersection_sql(org, visibility, filter).await? {
-                Some(q) => Some(self.explain(&q).await?),
-                None => None,
-            };
-            self.probes_on_indexes(false).await?;
-            match rare {
-                Some(rare) => {
-                    plan.push("-- if the walk finds its matches rare: intersect".to_owned());
-                    plan.extend(rare);
-                }
-                None => plan.push("-- if the walk finds its matches rare: walk on".to_owned()),
+        // Planned as it runs: with the probes' setting.
+        self.probes_on_indexes(true).await?;
+        let rare = match self.intersection_sql(org, visibility, filter).await? {
+            Some(q) => Some(self.explain(&q).await?),
+            None => None,
+        };
+        self.probes_on_indexes(false).await?;
+        match rare {
+            Some(rare) => {
+                plan.push("-- if the walk finds its matches rare: intersect".to_owned());
+                plan.extend(rare);
             }
+            None => plan.push("-- if the walk finds its matches rare: walk on".to_owned()),
         }
         Ok(plan)
     }
