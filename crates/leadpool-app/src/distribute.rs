@@ -22,7 +22,7 @@ use leadpool_domain::pool::{Call, Caps};
 use leadpool_domain::routing::{Decision, History, OfferRefusal, Plan, Router};
 use leadpool_domain::{Actor, Lead, LeadId, OrgId, SourceId, Timestamp, UserId};
 use leadpool_store::Tx;
-use leadpool_store::leads::{QueueFilter, QueuePlace, QueueSort};
+use leadpool_store::leads::{QueueFilter, QueuePlace, QueueSort, Tally};
 use leadpool_store::offers::StoredOffer;
 use leadpool_store::routing::Reassignment;
 
@@ -240,8 +240,8 @@ pub struct AgentLoad {
     pub caps: Caps,
     /// Open leads in the "new" category: what the maximum counts.
     pub open_new: u32,
-    /// Leads they hold that are not closed.
-    pub open_leads: u32,
+    /// Leads they hold that are not closed, counted up to a cap.
+    pub open_leads: Tally,
 }
 
 impl AgentLoad {

@@ -615,7 +615,8 @@ impl App {
     }
 
     /// What each of these agents of the member's organization holds now against their caps,
-    /// counted as a cap check counts it, for whoever hands out leads from the queue.
+    /// counted as a cap check counts it, for whoever hands out leads from the queue; their
+    /// open leads as a page counts them (up to a cap, then "more than").
     #[tracing::instrument(name = "agent_loads", skip_all, fields(org = %m.viewer.org, actor = %m.user.id), err(level = "debug"))]
     pub async fn agent_loads(
         &self,
@@ -631,16 +632,17 @@ impl App {
             .filter(|u| u.org == org)
             .map(|u| (u.id, caps_of(u, org_caps)))
             .collect();
-        let loads = read_loads(&mut tx, org, &capped, Compared::Load).await?;
+        let loads = read_loads(&mut tx, org, &capped, Compared::Cap).await?;
+        let ids: Vec<UserId> = capped.iter().map(|(id, _)| *id).collect();
+        let open = tx.open_lead_tallies(org, &ids).await?;
         tx.commit().await?;
         Ok(capped
             .into_iter()
             .map(|(id, caps)| {
-                let load = loads.get(&id).copied().unwrap_or_default();
                 let shown = AgentLoad {
                     caps,
-                    open_new: load.open_new,
-                    open_leads: load.open_leads,
+                    open_new: loads.get(&id).map_or(0, |l| l.open_new),
+                    open_leads: open.get(&id).copied().unwrap_or(Tally::Exactly(0)),
                 };
                 (id, shown)
             })

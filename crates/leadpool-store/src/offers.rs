@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::bulk::CHUNK;
 use crate::deliveries::Written;
 use crate::dialect::for_update;
+use crate::leads::{COUNT_UP_TO, Tally};
 use crate::{Sql, StoreError, Tx, from_json, to_json};
 
 /// Where an offer stands.
@@ -212,6 +213,19 @@ struct WrittenEvent {
     id: i64,
     kind: String,
     user_id: i64,
+}
+
+/// The leads of the agent aliased `u` in a status that is not closed: what an agent's load
+/// counts. The open statuses are looked up first, so the count reads the index on (org,
+/// owner, status) alone: joined to the statuses row by row, PostgreSQL took 100 ms for 20
+/// agents holding 640,000 leads, 42 ms this way (issue 19).
+const HELD_OPEN: &str = "FROM leads l WHERE l.org_id = u.org_id AND l.owner_user_id = u.id \
+     AND l.status_id IN (SELECT s.id FROM statuses s WHERE s.org_id = u.org_id AND s.category <> 'closed')";
+
+#[derive(sqlx::FromRow)]
+struct TallyRow {
+    id: i64,
+    n: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -595,15 +609,10 @@ impl Tx {
         if users.is_empty() {
             return Ok(HashMap::new());
         }
-        // The open statuses are looked up first, so each agent's count reads the index on
-        // (org, owner, status) alone: joined to the statuses row by row, PostgreSQL took
-        // 100 ms for 20 agents holding 640,000 leads, 42 ms this way (issue 19).
-        let mut q = Sql::new(
-            "SELECT u.id, u.last_routed_at, (SELECT COUNT(*) FROM leads l \
-             WHERE l.org_id = u.org_id AND l.owner_user_id = u.id AND l.status_id IN \
-             (SELECT s.id FROM statuses s WHERE s.org_id = u.org_id AND s.category <> 'closed')) AS open_leads \
-             FROM users u WHERE u.org_id = ",
-        );
+        let mut q = Sql::new(&format!(
+            "SELECT u.id, u.last_routed_at, (SELECT COUNT(*) {HELD_OPEN}) AS open_leads \
+             FROM users u WHERE u.org_id = "
+        ));
         q.push_bind(org)
             .push(" AND u.id IN ")
             .push_list(users.iter().copied());
@@ -618,6 +627,35 @@ impl Tx {
                         last_routed_at: r.last_routed_at.map(Timestamp::from_millis),
                     },
                 ))
+            })
+            .collect()
+    }
+
+    /// How many open leads each of these agents holds, as a page shows it: counted up to
+    /// [`COUNT_UP_TO`], and beyond that said to be more. An exact count reads every lead an
+    /// agent holds (PostgreSQL: 35 ms for 20 agents holding 640,000 leads, issue 19).
+    pub async fn open_lead_tallies(
+        &mut self,
+        org: OrgId,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, Tally>, StoreError> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut q = Sql::new(&format!(
+            "SELECT u.id, (SELECT COUNT(*) FROM (SELECT 1 AS one {HELD_OPEN} LIMIT "
+        ));
+        q.push_bind(COUNT_UP_TO + 1)
+            .push(") c) AS n FROM users u WHERE u.org_id = ")
+            .push_bind(org)
+            .push(" AND u.id IN ")
+            .push_list(users.iter().copied());
+        self.fetch_all::<TallyRow>(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let n = crate::users::count("open leads")(r.n)?;
+                Ok((UserId::new(r.id), Tally::of(u64::from(n))))
             })
             .collect()
     }

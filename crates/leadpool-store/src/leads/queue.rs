@@ -88,7 +88,7 @@ pub enum Tally {
 
 impl Tally {
     /// The tally of a count that read `n` rows, at most one past the cap.
-    fn of(n: u64) -> Self {
+    pub(crate) fn of(n: u64) -> Self {
         let cap = COUNT_UP_TO.unsigned_abs();
         if n > cap {
             Self::MoreThan(cap)

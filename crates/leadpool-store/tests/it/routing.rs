@@ -5,6 +5,8 @@
 
 use leadpool_domain::routing::{Conditions, Cursor, Fallback, History, Plan, Router, Strategy};
 use leadpool_domain::{Role, RuleId, StatusCategory, UserId};
+use leadpool_store::bench_pool::PoolViewSeed;
+use leadpool_store::leads::{COUNT_UP_TO, Tally};
 use leadpool_store::offers::NewOffer;
 use leadpool_store::routing::RuleSettings;
 use leadpool_testkit::both_backends;
@@ -205,5 +207,63 @@ both_backends! {
             (Some(5), Some(0), Some(0)),
             "open leads: new and working count, closed and another organization's do not"
         );
+        let mut tx = read(&db).await;
+        let shown = tx
+            .open_lead_tallies(acme.id(), &[ana.id, bo.id, idle.id])
+            .await
+            .expect("tallies are read");
+        commit(tx).await;
+        let shown = |u: UserId| shown.get(&u).copied();
+        assert_eq!(
+            (shown(ana.id), shown(bo.id), shown(idle.id)),
+            (Some(Tally::Exactly(5)), Some(Tally::Exactly(0)), Some(Tally::Exactly(0))),
+            "a page's tally counts the same leads"
+        );
+    }
+}
+
+both_backends! {
+    async fn a_page_tallies_an_agents_open_leads_up_to_the_cap_and_then_says_more(db) {
+        let mut tx = write(&db).await;
+        let acme = seed(&mut tx, "acme").await;
+        let ana = add_user(&mut tx, acme.id(), "ana@acme.test", Role::Agent).await;
+        let bo = add_user(&mut tx, acme.id(), "bo@acme.test", Role::Agent).await;
+        let pool = tx.pools(acme.id()).await.expect("pools are read");
+        let statuses = [acme.new.id, acme.working.id];
+        let leads = COUNT_UP_TO + 3_000;
+        // Four in five of the seeded leads go to the agents given; the rest wait in the queue.
+        tx.bench_seed_pool_view(&PoolViewSeed {
+            org: acme.id(),
+            sources: &[acme.source.id],
+            statuses: &statuses,
+            agents: &[ana.id],
+            teams: &[],
+            pool: pool[0].id,
+            leads,
+            pool_leads: 1,
+            now: at(0),
+        })
+        .await
+        .expect("leads are seeded");
+        for _ in 0..3 {
+            insert(&mut tx, LeadSpec::of(&acme).name("Bo Lead").agent(bo.id)).await;
+        }
+        commit(tx).await;
+
+        let mut tx = read(&db).await;
+        let loads = tx.loads(acme.id(), &[ana.id, bo.id]).await.expect("loads are read");
+        let shown = tx
+            .open_lead_tallies(acme.id(), &[ana.id, bo.id])
+            .await
+            .expect("tallies are read");
+        commit(tx).await;
+        let held = loads.get(&ana.id).map_or(0, |l| l.open_leads);
+        assert!(i64::from(held) > COUNT_UP_TO, "ana holds more than the cap: {held}");
+        assert_eq!(
+            shown.get(&ana.id),
+            Some(&Tally::MoreThan(COUNT_UP_TO.unsigned_abs())),
+            "past the cap, a page says more"
+        );
+        assert_eq!(shown.get(&bo.id), Some(&Tally::Exactly(3)), "under it, exactly");
     }
 }

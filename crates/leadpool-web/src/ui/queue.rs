@@ -117,8 +117,11 @@ pub fn agent_label(name: &str, paused: Option<&str>, load: Option<AgentLoad>) ->
         None => {}
     }
     if let Some(l) = load {
-        let plural = if l.open_leads == 1 { "" } else { "s" };
-        said.push(format!("{} open lead{plural}", l.open_leads));
+        said.push(match l.open_leads {
+            Tally::Exactly(1) => "1 open lead".to_owned(),
+            Tally::Exactly(n) => format!("{} open leads", grouped(n)),
+            Tally::MoreThan(n) => format!("more than {} open leads", grouped(n)),
+        });
         if let Some(max) = l.caps.max_new {
             let at = if l.at_cap() { "at cap: " } else { "" };
             said.push(format!("{at}{} of {max} new", l.open_new));
@@ -346,14 +349,14 @@ mod tests {
 
     use super::*;
 
-    fn load(open_new: u32, open_leads: u32, max_new: Option<u32>) -> Option<AgentLoad> {
+    fn load(open_new: u32, open_leads: u64, max_new: Option<u32>) -> Option<AgentLoad> {
         Some(AgentLoad {
             caps: Caps {
                 max_new,
                 min_new: 0,
             },
             open_new,
-            open_leads,
+            open_leads: Tally::Exactly(open_leads),
         })
     }
 
@@ -376,6 +379,18 @@ mod tests {
             "Cy — 7 open leads, at cap: 5 of 5 new"
         );
         assert_eq!(agent_label("Di", None, None), "Di");
+        assert_eq!(
+            agent_label("Flo", None, load(0, 4_512, None)),
+            "Flo — 4,512 open leads"
+        );
+        let busy = load(0, 0, None).map(|l| AgentLoad {
+            open_leads: Tally::MoreThan(10_000),
+            ..l
+        });
+        assert_eq!(
+            agent_label("Gus", None, busy),
+            "Gus — more than 10,000 open leads"
+        );
     }
 
     #[test]
