@@ -3,7 +3,7 @@
 -- Such a list starts its walk of changes at the latest change among the range's leads.
 -- Reading that from the creation index meant reading every lead of the range (a range of
 -- 200,000 old leads: 24 ms on SQLite, 25-45 ms on PostgreSQL). This index groups leads by
--- the week they were created in, each week's latest change first: the latest change of a
+-- the week they were created in, and each week's by last change: the latest change of a
 -- range is one lookup per week it spans (list.rs, `latest_change_sql`, writes the same
 -- expression, which must stay the same for the index to serve it).
 CREATE INDEX leads_created_week_idx ON leads(org_id, (created_at / 604800000), updated_at, created_at);
