@@ -684,10 +684,8 @@ impl Tx {
         // A walk whose matches are rare, or all at its far end, would read the whole
         // organization: it reads at most WALK rows, and only if those hold no full page
         // does it look for the rest among the leads its conditions hold for together.
-        let Some(bound) = self
-            .walk_bound(org, visibility, filter, sort, index, after)
-            .await?
-        else {
+        let bound_at = walk_bound_sql(self.backend(), org, visibility, filter, sort, index, after);
+        let Some(bound) = self.walk_bound(&bound_at, sort).await? else {
             return self
                 .read_leads(org, visibility, filter, &access, sort, after, None, limit)
                 .await;
@@ -753,25 +751,16 @@ impl Tx {
             .collect()
     }
 
-    /// Where a walk of `index` in `sort` order after `after` is [`WALK`] rows on, if it
-    /// goes that far: read from the index alone ([`walk_bound_sql`]).
-    async fn walk_bound(
-        &mut self,
-        org: OrgId,
-        visibility: &Visibility,
-        filter: &LeadFilter,
-        sort: LeadSort,
-        index: &'static str,
-        after: Option<&After>,
-    ) -> Result<Option<After>, StoreError> {
-        let q = walk_bound_sql(self.backend(), org, visibility, filter, sort, index, after);
+    /// Where a walk in `sort` order is [`WALK`] rows on, if it goes that far, as `q` (one
+    /// [`walk_bound_sql`] wrote) finds it.
+    async fn walk_bound(&mut self, q: &Sql, sort: LeadSort) -> Result<Option<After>, StoreError> {
         Ok(match sort {
             LeadSort::NameAsc => self
-                .fetch_optional::<TextKey>(&q)
+                .fetch_optional::<TextKey>(q)
                 .await?
                 .map(|r| After::Text(r.k, LeadId::new(r.id))),
             _ => self
-                .fetch_optional::<IntKey>(&q)
+                .fetch_optional::<IntKey>(q)
                 .await?
                 .map(|r| After::Int(r.k, LeadId::new(r.id))),
         })
